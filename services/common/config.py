@@ -1,0 +1,73 @@
+"""Configuration from environment variables, one place, documented defaults.
+
+Every setting is ``KRING_<NAME>``; the README's configuration table lists them all.
+A service's database may be overridden on its own with ``KRING_<SERVICE>_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("members", "networks", "sessions", "federation")
+
+# Offsets from KRING_METRICS_PORT: each process exposes /metrics on its own port.
+METRICS_PORT_OFFSETS = {"gateway": 0, "members": 1, "networks": 2, "sessions": 3, "federation": 4, "relay": 5}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KRING_", extra="ignore")
+
+    amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URI, vhost included")
+    data_dir: Path = Field(Path("var/kring"), description="where SQLite databases and local state live")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL shared by all services; PostgreSQL gives each service its own schema. "
+        "Unset: one SQLite file per service in the data directory",
+    )
+    http_port: int = Field(8080, description="admin API (HTTP/JSON) port of the gateway")
+    grpc_port: int = Field(50051, description="partner gRPC API port of the gateway")
+    metrics_port: int = Field(9100, description="base port for /metrics; each process adds its own offset")
+    bind_host: str = Field("127.0.0.1", description="interface the gateway and metrics listen on")
+    operator_token: str | None = Field(None, description="bearer token of the operator (make run generates one)")
+    instance_id: str = Field("kring-local", description="identifier of this Kring instance in the federation")
+    instance_name: str = Field("Kring (local)", description="human name of this instance")
+    rpc_timeout: float = Field(10.0, description="seconds before a gateway RPC call gives up")
+    rpc_pool_size: int = Field(16, description="standalone RPC proxies the gateway keeps open")
+    log_level: str = Field("INFO", description="root log level")
+    log_format: str = Field("json", description="json (one object per line) or text")
+    event_delivery_limit: int = Field(
+        5, description="deliveries of an event before a failing handler's message is dead-lettered"
+    )
+
+    def database_url_for(self, service: str) -> str:
+        override = os.environ.get(f"KRING_{service.upper()}_DATABASE_URL")
+        if override:
+            return override
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def metrics_port_for(self, process: str) -> int:
+        return self.metrics_port + METRICS_PORT_OFFSETS[process]
+
+    def nameko_config(self, service: str) -> dict:
+        """The config dict a nameko container (or a standalone proxy) is started with."""
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "DATABASE_URL": self.database_url_for(service),
+            "SERVICE_NAME": service,
+            "max_workers": 10,
+            "serializer": "json",
+            "HEARTBEAT": 30,
+            "KRING_EVENT_DELIVERY_LIMIT": self.event_delivery_limit,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

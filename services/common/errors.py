@@ -1,0 +1,130 @@
+"""Typed errors: they name the field and the rule, cross nameko RPC intact, and map to HTTP and gRPC.
+
+Every error's constructor takes only JSON-safe positional arguments (message, violations), because
+nameko serialises ``exc.args`` and rebuilds the exception from them on the calling side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko import exceptions as nameko_exceptions
+from pydantic import ValidationError as PydanticValidationError
+
+
+class KringError(Exception):
+    code = "error"
+    http_status = 400
+    grpc_status = "UNKNOWN"  # name of a grpc.StatusCode member; kept as text so domain code needs no grpc
+
+    def __init__(self, message: str, violations: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message, list(violations or []))
+
+    @property
+    def message(self) -> str:
+        return self.args[0]
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        return self.args[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.violations:
+            body["violations"] = self.violations
+        return body
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(KringError):
+    """Input broke a rule. ``violations`` lists ``{"field", "rule", "message"}``."""
+
+    code = "validation_failed"
+    http_status = 422
+    grpc_status = "INVALID_ARGUMENT"
+
+    @classmethod
+    def single(cls, field: str, rule: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", [violation(field, rule, message)])
+
+
+class Unauthenticated(KringError):
+    code = "unauthenticated"
+    http_status = 401
+    grpc_status = "UNAUTHENTICATED"
+
+
+class PermissionDenied(KringError):
+    code = "permission_denied"
+    http_status = 403
+    grpc_status = "PERMISSION_DENIED"
+
+
+class NotFound(KringError):
+    code = "not_found"
+    http_status = 404
+    grpc_status = "NOT_FOUND"
+
+
+class Conflict(KringError):
+    """The request clashes with current state (a duplicate, an illegal transition)."""
+
+    code = "conflict"
+    http_status = 409
+    grpc_status = "ALREADY_EXISTS"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+    grpc_status = "FAILED_PRECONDITION"
+
+
+class RateLimited(KringError):
+    code = "rate_limited"
+    http_status = 429
+    grpc_status = "RESOURCE_EXHAUSTED"
+
+
+class Unavailable(KringError):
+    """A dependency (broker, service, database) did not answer in time."""
+
+    code = "unavailable"
+    http_status = 503
+    grpc_status = "UNAVAILABLE"
+
+
+ALL_ERRORS: tuple[type[KringError], ...] = (
+    KringError,
+    ValidationFailed,
+    Unauthenticated,
+    PermissionDenied,
+    NotFound,
+    Conflict,
+    IllegalTransition,
+    RateLimited,
+    Unavailable,
+)
+
+# Tell nameko to rebuild these types on the calling side instead of a generic RemoteError.
+for _error in ALL_ERRORS:
+    nameko_exceptions.registry[nameko_exceptions.get_module_path(_error)] = _error
+
+
+def violation(field: str, rule: str, message: str) -> dict[str, str]:
+    return {"field": field, "rule": rule, "message": message}
+
+
+def violations_from_pydantic(exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict]:
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in (*prefix, *error["loc"])]
+        found.append(violation(".".join(loc) or "(body)", error["type"], error["msg"]))
+    return found
+
+
+def from_pydantic(exc: PydanticValidationError) -> ValidationFailed:
+    found = violations_from_pydantic(exc)
+    summary = "; ".join(f"{v['field']}: {v['message']}" for v in found[:5])
+    return ValidationFailed(f"invalid input: {summary}", found)

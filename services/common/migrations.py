@@ -1,0 +1,50 @@
+"""Alembic migrations, one history per service, run programmatically (``kring migrate``).
+
+Each service keeps ``services/<service>/migrations/`` with an ``env.py`` that calls :func:`run_env`
+with its metadata. On PostgreSQL the service's tables and Alembic's version table live in the
+service's own schema.
+"""
+
+from __future__ import annotations
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from services.common.db import create_service_engine, ensure_schema, schema_for
+
+
+def alembic_config(service: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", f"services.{service}:migrations")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["service"] = service
+    return config
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    engine = create_service_engine(url, service)
+    try:
+        ensure_schema(engine, service)
+        config = alembic_config(service, url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's ``migrations/env.py``."""
+    config = context.config
+    connection = config.attributes["connection"]
+    service = config.attributes["service"]
+    schema = schema_for(config.get_main_option("sqlalchemy.url") or "", service)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        version_table_schema=schema,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

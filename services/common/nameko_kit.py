@@ -1,0 +1,278 @@
+"""The nameko side of the kit: database + outbox relay dependency, observability, and an event handler
+with durable quorum queues, idempotency support and a dead-letter queue.
+
+Service modules import from here; nothing here is copied into a service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import eventlet
+import kombu
+from kombu import Exchange, Queue
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc
+from pydantic import BaseModel, ValidationError
+
+from services.common import metrics
+from services.common.db import create_service_engine
+from services.common.errors import KringError, from_pydantic
+from services.common.events import UnprocessableEvent, parse_event
+from services.common.logs import correlation_id
+from services.common.outbox import ConfirmingPublisher, OutboxRelay, OutgoingMessage, event_exchange_name
+from services.common.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_EXCHANGE = "kring.dead-letter"
+DEAD_LETTER_QUEUE = "kring.dead-letter"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_request(model: type[M], data: Any) -> M:
+    """Validate an RPC argument into a command or query; bad input becomes ValidationFailed."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from exc
+
+
+# --- database and outbox relay ---------------------------------------------------------------------------
+
+
+class ServiceDatabase(DependencyProvider):
+    """Gives each worker a unit-of-work factory and runs the outbox relay beside the workers.
+
+    The relay wakes as soon as a unit of work commits events and otherwise polls once a second, so
+    rows left by a crashed process are published after restart.
+    """
+
+    def __init__(self, uow_class: type[SqlUnitOfWork], *, poll_interval: float = 1.0) -> None:
+        self.uow_class = uow_class
+        self.poll_interval = poll_interval
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.service_name = self.container.service_name
+        self.engine = create_service_engine(config["DATABASE_URL"], self.service_name)
+        self.publisher = ConfirmingPublisher(config["AMQP_URI"])
+        self.relay = OutboxRelay(self.engine, self.uow_class.outbox, self.publisher, producer=self.service_name)
+        self._wake = threading.Event()
+        self._stopping = False
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self._run_relay, identifier=f"{self.service_name}.outbox_relay")
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def _run_relay(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                self.relay.publish_all_pending()
+                pending, oldest_age = self.relay.backlog()
+                metrics.OUTBOX_PENDING.labels(service=self.service_name).set(pending)
+                metrics.OUTBOX_OLDEST_AGE.labels(service=self.service_name).set(oldest_age)
+                failures = 0
+            except Exception:
+                failures += 1
+                metrics.OUTBOX_RELAY_ERRORS.labels(service=self.service_name).inc()
+                log.warning("outbox relay failed (attempt %s); will retry", failures, exc_info=True)
+                eventlet.sleep(min(30.0, 0.5 * 2**failures))
+                continue
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+        self.publisher.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], SqlUnitOfWork]:
+        def unit_of_work() -> SqlUnitOfWork:
+            return self.uow_class(
+                self.engine,
+                producer=self.service_name,
+                correlation_id=worker_ctx.data.get("correlation_id"),
+                on_commit=self._wake.set,
+            )
+
+        return unit_of_work
+
+
+# --- observability ---------------------------------------------------------------------------------------
+
+
+class Observability(DependencyProvider):
+    """Carries the correlation id into logs and onward calls, and records RPC metrics."""
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        cid = worker_ctx.data.get("correlation_id") or uuid.uuid4().hex
+        worker_ctx.data["correlation_id"] = cid  # onward RPC calls and events carry it as a header
+        correlation_id.set(cid)
+        worker_ctx.data["_kring_started"] = time.perf_counter()
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        entrypoint = worker_ctx.entrypoint
+        if not isinstance(entrypoint, Rpc):
+            return
+        service, method = self.container.service_name, entrypoint.method_name
+        outcome = "ok"
+        if exc_info is not None:
+            exc = exc_info[1]
+            outcome = exc.code if isinstance(exc, KringError) else "internal_error"
+        metrics.RPC_REQUESTS.labels(service=service, method=method, outcome=outcome).inc()
+        started = worker_ctx.data.pop("_kring_started", None)
+        if started is not None:
+            metrics.RPC_DURATION.labels(service=service, method=method).observe(time.perf_counter() - started)
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
+
+
+# --- events ----------------------------------------------------------------------------------------------
+
+
+def event_queue(source_service: str, event_type: str, service_name: str, method_name: str,
+                delivery_limit: int) -> Queue:
+    """The durable queue of one handler: declared identically by the handler and by ``kring declare``.
+
+    Quorum queues count deliveries; past ``delivery_limit`` the broker dead-letters the message, so a
+    handler that keeps failing cannot loop forever nor hold up the messages behind it.
+    """
+    exchange = Exchange(event_exchange_name(source_service), type="topic", durable=True, auto_delete=False)
+    return Queue(
+        f"evt-{source_service}-{event_type}--{service_name}.{method_name}",
+        exchange=exchange,
+        routing_key=event_type,
+        durable=True,
+        auto_delete=False,
+        queue_arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": delivery_limit,
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        },
+    )
+
+
+def dead_letter_queue() -> Queue:
+    exchange = Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True, auto_delete=False)
+    return Queue(DEAD_LETTER_QUEUE, exchange=exchange, durable=True, auto_delete=False,
+                 queue_arguments={"x-queue-type": "quorum"})
+
+
+def declare_dead_letter_queue(amqp_uri: str) -> None:
+    with kombu.Connection(amqp_uri, connect_timeout=5) as connection:
+        dead_letter_queue()(connection.default_channel).declare()
+
+
+class KringQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that a message that cannot be decoded (not JSON, a content type we
+    do not accept) is dead-lettered by its handler instead of crashing the consumer loop, which would
+    reconnect and receive the same message forever."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(provider.handle_undecodable)
+        return consumers
+
+
+class KringEventHandler(EventHandler):
+    """An event handler whose method receives ``(envelope, payload)`` already validated.
+
+    - A message that is not a valid event of a known type and version is dead-lettered at once with
+      the reason, without running the handler.
+    - A handler that raises a :class:`KringError` (a rule the event breaks) is dead-lettered at once.
+    - Any other failure (database down, a bug) is requeued; the broker dead-letters it after the
+      delivery limit.
+    The handler itself stays idempotent with ``uow.begin_consuming(envelope.id, ...)``.
+    """
+
+    queue_consumer = KringQueueConsumer()
+
+    def setup(self) -> None:
+        limit = int(self.container.config.get("KRING_EVENT_DELIVERY_LIMIT", 5))
+        self.queue = event_queue(self.source_service, self.event_type, self.container.service_name,
+                                 self.method_name, limit)
+        self._dead_letters = ConfirmingPublisher(self.container.config["AMQP_URI"])
+        self._dead_letter_lock = eventlet.semaphore.Semaphore()
+        self._handler_name = f"{self.container.service_name}.{self.method_name}"
+        declare_dead_letter_queue(self.container.config["AMQP_URI"])
+        Consumer.setup(self)
+
+    def stop(self) -> None:
+        super().stop()
+        self._dead_letters.close()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        if message.delivery_info.get("redelivered"):
+            metrics.EVENTS_REDELIVERED.labels(service=self.container.service_name, handler=self.method_name).inc()
+        try:
+            envelope, payload = parse_event(body)
+        except UnprocessableEvent as exc:
+            self._dead_letter(body, message, exc.message)
+            return
+        context_data = self.unpack_message_headers(message)
+        context_data.setdefault("correlation_id", envelope.correlation_id)
+        handle_result = partial(self.handle_result, message, envelope.type, time.perf_counter())
+        try:
+            self.container.spawn_worker(self, (envelope, payload), {}, context_data=context_data,
+                                        handle_result=handle_result)
+        except Exception:  # noqa: BLE001 - container stopping: give the message back to the broker
+            self.queue_consumer.requeue_message(message)
+
+    def handle_undecodable(self, message: Any, exc: Exception) -> None:
+        self._dead_letter(None, message, f"undecodable message ({message.content_type}): {exc}")
+
+    def handle_result(self, message: Any, event_type: str, started: float, worker_ctx: Any,
+                      result: Any = None, exc_info: Any = None) -> tuple[Any, Any]:
+        labels = {"service": self.container.service_name, "handler": self.method_name}
+        metrics.EVENT_HANDLER_DURATION.labels(**labels).observe(time.perf_counter() - started)
+        if exc_info is None:
+            metrics.EVENTS_CONSUMED.labels(**labels, event_type=event_type, outcome="ok").inc()
+            self.queue_consumer.ack_message(message)
+        elif isinstance(exc_info[1], KringError):
+            self._dead_letter(message.payload, message, f"{exc_info[1].code}: {exc_info[1].message}")
+        else:
+            metrics.EVENTS_CONSUMED.labels(**labels, event_type=event_type, outcome="retried").inc()
+            log.error("handler %s failed on %s; the broker will redeliver it", self._handler_name, event_type,
+                      exc_info=exc_info)
+            self.queue_consumer.requeue_message(message)
+        return result, exc_info
+
+    def _dead_letter(self, body: Any, message: Any, reason: str) -> None:
+        """Park the message, with why, in the dead-letter queue; then ack it so the queue moves on."""
+        headers = dict(message.headers or {})
+        headers.update({
+            "x-kring-reason": reason[:1000],
+            "x-kring-queue": self.queue.name,
+            "x-kring-failed-at": datetime.now(UTC).isoformat(),
+        })
+        raw = body if isinstance(body, dict) else {"raw": message.body.decode("utf-8", "replace")
+                                                   if isinstance(message.body, bytes) else str(message.body)}
+        with self._dead_letter_lock:
+            self._dead_letters.publish([OutgoingMessage(DEAD_LETTER_EXCHANGE, self.event_type, raw, headers,
+                                                             exchange_type="fanout")])
+        metrics.EVENTS_DEAD_LETTERED.labels(service=self.container.service_name, handler=self.method_name,
+                                            reason="unprocessable").inc()
+        metrics.EVENTS_CONSUMED.labels(service=self.container.service_name, handler=self.method_name,
+                                       event_type=self.event_type, outcome="dead_lettered").inc()
+        log.error("dead-lettered a message from %s: %s", self.queue.name, reason,
+                  extra={"queue": self.queue.name, "reason": reason})
+        self.queue_consumer.ack_message(message)
+
+
+event_handler = KringEventHandler.decorator

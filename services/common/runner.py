@@ -1,0 +1,50 @@
+"""Run one nameko service in this process (``kring service <name>``).
+
+Eventlet must patch the standard library before anything else imports socket or threading, so this
+module is imported only by the service entry point, never by the gateway or the relay (grpcio hangs
+under eventlet; see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()  # psycopg2 yields to the hub instead of blocking it (and the AMQP heartbeats)
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from services.common.config import get_settings  # noqa: E402
+from services.common.logs import configure_logging  # noqa: E402
+from services.common.metrics import serve_metrics  # noqa: E402
+from services.common.topology import service_class  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+def run_service(service: str) -> None:
+    settings = get_settings()
+    configure_logging(service, settings.log_level, settings.log_format)
+    serve_metrics(settings.metrics_port_for(service), settings.bind_host)
+    runner = ServiceRunner(settings.nameko_config(service))
+    runner.add_service(service_class(service))
+
+    def shutdown(signum: int, _frame: object) -> None:
+        log.info("stopping %s (signal %s)", service, signum)
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    log.info("%s started; metrics on :%s", service, settings.metrics_port_for(service))
+    runner.wait()

@@ -1,0 +1,58 @@
+"""The members service's tables (its own database or PostgreSQL schema)."""
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table
+
+from services.common.outbox import messaging_tables
+
+metadata = MetaData()
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("organisation", String(200), nullable=True, index=True),
+    Column("perspectives", JSON, nullable=False),
+    Column("expertise", JSON, nullable=False),
+    Column("findable_by_expertise", Boolean, nullable=False),
+    Column("named_in_shared_outputs", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+    Index("ix_members_name_id", "name", "id"),
+)
+
+# Search keys: one row per perspective and per expertise tag, so filters use an index, not JSON scans.
+member_tags = Table(
+    "member_tags",
+    metadata,
+    Column("member_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # "perspective" or "expertise"
+    Column("value", String(60), primary_key=True),
+    Index("ix_member_tags_kind_value", "kind", "value"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("member_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("network_id", String(100), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("joined_at", DateTime(timezone=True), nullable=False),
+    Index("ix_memberships_network", "network_id"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("member_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex; the token is never stored
+    Column("label", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+outbox, processed_events = messaging_tables(metadata)

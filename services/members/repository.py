@@ -1,0 +1,162 @@
+"""Loading and saving members, memberships and access tokens (SQLAlchemy Core on the unit of work's
+connection)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
+
+from services.common.errors import ValidationFailed
+from services.common.uow import TrackingRepository
+from services.common.vocabulary import MembershipRole, Perspective
+from services.members.domain import Member, Membership
+from services.members.models import access_tokens, member_tags, members, memberships
+from services.members.schemas import SearchMembers, TokenInfo
+
+
+class MemberRepository(TrackingRepository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def get(self, member_id: str) -> Member | None:
+        row = self.connection.execute(select(members).where(members.c.id == member_id)).mappings().first()
+        return self._track(self._load([row])[0]) if row else None
+
+    def get_by_email(self, email: str) -> Member | None:
+        row = self.connection.execute(select(members).where(members.c.email == email)).mappings().first()
+        return self._track(self._load([row])[0]) if row else None
+
+    def add(self, member: Member) -> None:
+        self.connection.execute(insert(members).values(**self._row(member)))
+        self._write_children(member)
+        self._track(member)
+
+    def save(self, member: Member) -> None:
+        self.connection.execute(update(members).where(members.c.id == member.id).values(**self._row(member)))
+        self.connection.execute(delete(member_tags).where(member_tags.c.member_id == member.id))
+        self.connection.execute(delete(memberships).where(memberships.c.member_id == member.id))
+        self._write_children(member)
+
+    def search(self, query: SearchMembers) -> tuple[list[Member], str | None]:
+        """Active members matching every given filter, ordered by name, keyset-paged."""
+        conditions: list[Any] = [members.c.erased_at.is_(None)]
+        if query.perspective:
+            conditions.append(self._has_tag("perspective", query.perspective.value))
+        if query.expertise:
+            conditions.append(self._has_tag("expertise", query.expertise))
+        if query.organisation:
+            conditions.append(members.c.organisation == query.organisation)
+        for network_ids in ([query.network_id] if query.network_id else None, query.network_ids):
+            if network_ids is not None:
+                conditions.append(exists().where(and_(memberships.c.member_id == members.c.id,
+                                                      memberships.c.network_id.in_(network_ids))))
+        if query.page_token:
+            after_name, after_id = decode_page_token(query.page_token)
+            conditions.append(or_(members.c.name > after_name,
+                                  and_(members.c.name == after_name, members.c.id > after_id)))
+        rows = self.connection.execute(
+            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(query.page_size + 1)
+        ).mappings().all()
+        page = self._load(rows[: query.page_size])
+        next_token = encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
+        return page, next_token
+
+    def _has_tag(self, kind: str, value: str) -> Any:
+        return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,
+                                   member_tags.c.value == value))
+
+    def _load(self, rows: Any) -> list[Member]:
+        ids = [row["id"] for row in rows]
+        held: dict[str, dict[str, Membership]] = {member_id: {} for member_id in ids}
+        for m in self.connection.execute(select(memberships).where(memberships.c.member_id.in_(ids))).mappings():
+            held[m["member_id"]][m["network_id"]] = Membership(m["network_id"], MembershipRole(m["role"]),
+                                                               m["joined_at"])
+        return [
+            Member(
+                id=row["id"], name=row["name"], email=row["email"], organisation=row["organisation"],
+                perspectives=[Perspective(p) for p in row["perspectives"]], expertise=list(row["expertise"]),
+                findable_by_expertise=row["findable_by_expertise"],
+                named_in_shared_outputs=row["named_in_shared_outputs"], created_at=row["created_at"],
+                updated_at=row["updated_at"], revision=row["revision"], erased_at=row["erased_at"],
+                memberships=held[row["id"]],
+            )
+            for row in rows
+        ]
+
+    def _row(self, member: Member) -> dict[str, Any]:
+        return {
+            "id": member.id, "name": member.name, "email": member.email, "organisation": member.organisation,
+            "perspectives": [p.value for p in member.perspectives], "expertise": member.expertise,
+            "findable_by_expertise": member.findable_by_expertise,
+            "named_in_shared_outputs": member.named_in_shared_outputs, "created_at": member.created_at,
+            "updated_at": member.updated_at, "revision": member.revision, "erased_at": member.erased_at,
+        }
+
+    def _write_children(self, member: Member) -> None:
+        tags = [{"member_id": member.id, "kind": "perspective", "value": p.value} for p in member.perspectives]
+        tags += [{"member_id": member.id, "kind": "expertise", "value": e} for e in member.expertise]
+        if tags:
+            self.connection.execute(insert(member_tags), tags)
+        held = [{"member_id": member.id, "network_id": m.network_id, "role": m.role.value,
+                 "joined_at": m.joined_at} for m in member.memberships.values()]
+        if held:
+            self.connection.execute(insert(memberships), held)
+
+
+class TokenRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo:
+        self.connection.execute(insert(access_tokens).values(id=token_id, member_id=member_id,
+                                                             token_hash=token_hash, label=label, created_at=now))
+        return TokenInfo(token_id=token_id, member_id=member_id, label=label, created_at=now)
+
+    def member_of_active_token(self, token_hash: str) -> str | None:
+        return self.connection.execute(
+            select(access_tokens.c.member_id).where(access_tokens.c.token_hash == token_hash,
+                                                    access_tokens.c.revoked_at.is_(None))
+        ).scalar()
+
+    def for_member(self, member_id: str) -> list[TokenInfo]:
+        rows = self.connection.execute(
+            select(access_tokens).where(access_tokens.c.member_id == member_id).order_by(access_tokens.c.created_at)
+        ).mappings()
+        return [TokenInfo(token_id=r["id"], member_id=r["member_id"], label=r["label"], created_at=r["created_at"],
+                          revoked_at=r["revoked_at"]) for r in rows]
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        result = self.connection.execute(
+            update(access_tokens).where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return result.rowcount > 0
+
+    def exists(self, token_id: str) -> bool:
+        return self.connection.execute(select(access_tokens.c.id).where(access_tokens.c.id == token_id)).first() \
+            is not None
+
+    def revoke_all(self, member_id: str, now: datetime) -> None:
+        self.connection.execute(
+            update(access_tokens).where(access_tokens.c.member_id == member_id, access_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+def encode_page_token(name: str, member_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([name, member_id]).encode()).decode()
+
+
+def decode_page_token(token: str) -> tuple[str, str]:
+    try:
+        name, member_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(name, str) and isinstance(member_id, str):
+            return name, member_id
+    except (ValueError, TypeError):
+        pass
+    raise ValidationFailed.single("page_token", "valid_page_token", "not a page token this API returned")

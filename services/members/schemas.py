@@ -1,0 +1,168 @@
+"""Members on the wire: commands and queries in, views out. Every model forbids unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from services.common.vocabulary import MembershipRole, Perspective
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Organisation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExpertiseTag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60,
+                      pattern=r"^[\w][\w\- ]*$"),
+]
+NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Addresses differ only in case are the same person: store and compare them lower-cased.
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(lambda v: v.strip().lower())]
+
+
+def _unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+Perspectives = Annotated[list[Perspective], Field(min_length=1, max_length=8), AfterValidator(_unique)]
+Expertise = Annotated[list[ExpertiseTag], Field(max_length=30), AfterValidator(_unique)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterMember(Command):
+    name: Name
+    email: Email
+    organisation: Organisation | None = None
+    perspectives: Perspectives
+    expertise: Expertise = []
+    findable_by_expertise: bool = Field(False, description="consents to be found by expertise across the federation")
+    named_in_shared_outputs: bool = Field(
+        False, description="consents to be named in outputs shared beyond their own networks"
+    )
+
+
+class UpdateMember(Command):
+    """Only the fields present change; ``organisation: null`` clears it."""
+
+    name: Name | None = None
+    email: Email | None = None
+    organisation: Organisation | None = None
+    perspectives: Perspectives | None = None
+    expertise: Expertise | None = None
+    findable_by_expertise: bool | None = None
+    named_in_shared_outputs: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateMember:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for required in ("name", "email", "perspectives", "expertise", "findable_by_expertise",
+                         "named_in_shared_outputs"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be null")
+        return self
+
+    def changes(self) -> dict:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+CONSENT_FIELDS = frozenset({"findable_by_expertise", "named_in_shared_outputs"})
+
+
+class JoinNetwork(Command):
+    role: MembershipRole = MembershipRole.PARTICIPANT
+
+
+class SearchMembers(Command):
+    perspective: Perspective | None = None
+    expertise: ExpertiseTag | None = None
+    organisation: Organisation | None = None
+    network_id: NetworkId | None = None
+    network_ids: list[NetworkId] | None = Field(None, description="restrict to members of these networks")
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: str | None = Field(None, max_length=500)
+
+
+class IssueToken(Command):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = "admin"
+
+
+class MembershipOut(BaseModel):
+    network_id: str
+    role: MembershipRole
+    joined_at: datetime
+
+
+class MemberOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    organisation: str | None
+    perspectives: list[Perspective]
+    expertise: list[str]
+    findable_by_expertise: bool
+    named_in_shared_outputs: bool
+    memberships: list[MembershipOut]
+    created_at: datetime
+    updated_at: datetime
+    revision: int
+
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    next_page_token: str | None = None
+
+
+class TokenInfo(BaseModel):
+    token_id: str
+    member_id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class TokenIssued(TokenInfo):
+    token: str = Field(description="the bearer token; shown once, only its hash is stored")
+
+
+class EventRecord(BaseModel):
+    type: str
+    occurred_at: datetime
+
+
+class MemberExport(BaseModel):
+    """Everything Kring's members service holds about one person."""
+
+    exported_at: datetime
+    member: MemberOut
+    tokens: list[TokenInfo]
+    events: list[EventRecord]
+
+
+class ErasureReceipt(BaseModel):
+    member_id: str
+    erased_at: datetime
+
+
+class Principal(BaseModel):
+    member_id: str
+    administers: list[str]
+    facilitates: list[str]
+
+
+class ServiceHealth(BaseModel):
+    service: str
+    database: str

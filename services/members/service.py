@@ -1,0 +1,76 @@
+"""nameko entrypoints of the members service: parse, call the handler, return JSON. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from services.common.errors import KringError
+from services.common.nameko_kit import Observability, ServiceDatabase, parse_request
+from services.members import handlers
+from services.members.schemas import IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
+from services.members.unit_of_work import MembersUnitOfWork
+
+expected = rpc(expected_exceptions=KringError)
+
+
+class MembersService:
+    name = "members"
+
+    uow = ServiceDatabase(MembersUnitOfWork)
+    observability = Observability()
+
+    @expected
+    def register_member(self, request: dict[str, Any]) -> dict[str, Any]:
+        return handlers.register_member(parse_request(RegisterMember, request), self.uow()).model_dump(mode="json")
+
+    @expected
+    def update_member(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(UpdateMember, request)
+        return handlers.update_member(member_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def get_member(self, member_id: str) -> dict[str, Any]:
+        return handlers.get_member(member_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def search_members(self, query: dict[str, Any]) -> dict[str, Any]:
+        return handlers.search_members(parse_request(SearchMembers, query), self.uow()).model_dump(mode="json")
+
+    @expected
+    def join_network(self, member_id: str, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(JoinNetwork, request)
+        return handlers.join_network(member_id, network_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def leave_network(self, member_id: str, network_id: str) -> None:
+        handlers.leave_network(member_id, network_id, self.uow())
+
+    @expected
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def erase_member(self, member_id: str) -> dict[str, Any]:
+        return handlers.erase_member(member_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def issue_token(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(IssueToken, request)
+        return handlers.issue_token(member_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def revoke_token(self, token_id: str) -> None:
+        handlers.revoke_token(token_id, self.uow())
+
+    @expected
+    def authenticate(self, token_hash: str) -> dict[str, Any]:
+        return handlers.authenticate(token_hash, self.uow()).model_dump(mode="json")
+
+    @expected
+    def health(self) -> dict[str, Any]:
+        return handlers.health(self.uow()).model_dump(mode="json")
+
+
+SERVICE = MembersService

@@ -1,0 +1,18 @@
+from sqlalchemy import Connection
+
+from services.common.uow import SqlUnitOfWork
+from services.members import models
+from services.members.repository import MemberRepository, TokenRepository
+
+
+class MembersUnitOfWork(SqlUnitOfWork):
+    outbox = models.outbox
+    processed = models.processed_events
+    repositories = ("members",)
+
+    members: MemberRepository
+    tokens: TokenRepository
+
+    def start(self, connection: Connection) -> None:
+        self.members = MemberRepository(connection)
+        self.tokens = TokenRepository(connection)

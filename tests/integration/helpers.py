@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import eventlet
+import kombu
+from sqlalchemy import func, select
+
+from services.common.db import create_service_engine, ensure_schema
+from services.common.nameko_kit import DEAD_LETTER_QUEUE
+from tests.integration import ledger_service
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll until ``condition()`` is truthy; a bounded wait, failing with what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        eventlet.sleep(0.1)
+
+
+def ledger_config(base: dict[str, Any], max_workers: int = 10) -> dict[str, Any]:
+    engine = create_service_engine(base["DATABASE_URL"], "ledger")
+    ensure_schema(engine, "ledger")
+    ledger_service.metadata.create_all(engine)
+    engine.dispose()
+    return {**base, "max_workers": max_workers}
+
+
+def applied_rows(db_url: str) -> list[Any]:
+    engine = create_service_engine(db_url, "ledger")
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(select(ledger_service.applied).order_by(ledger_service.applied.c.id)))
+    finally:
+        engine.dispose()
+
+
+def count_rows(db_url: str, service: str, table: Any, *where: Any) -> int:
+    engine = create_service_engine(db_url, service)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def dead_letters(amqp_uri: str) -> list[kombu.Message]:
+    """Take every message now in the dead-letter queue."""
+    taken = []
+    with kombu.Connection(amqp_uri) as conn:
+        queue = kombu.Queue(DEAD_LETTER_QUEUE, queue_arguments={"x-queue-type": "quorum"}, durable=True)
+        bound = queue(conn.default_channel)
+        while (message := bound.get(no_ack=True)) is not None:
+            taken.append(message)
+    return taken

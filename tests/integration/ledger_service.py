@@ -1,0 +1,71 @@
+"""A small consumer used by the integration tests: it records every member event it applies, so a test
+can count effects. It uses the kit exactly as a real service does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+from nameko.rpc import RpcProxy, rpc
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+
+from services.common.catalogue import MemberRegistered
+from services.common.events import Envelope
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler
+from services.common.outbox import messaging_tables
+from services.common.uow import SqlUnitOfWork
+
+metadata = MetaData()
+applied = Table(
+    "applied",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("member_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+)
+outbox, processed = messaging_tables(metadata)
+
+POISON_NAME = "Poison Pill"
+
+
+class LedgerUnitOfWork(SqlUnitOfWork):
+    outbox = outbox
+    processed = processed
+
+
+class LedgerService:
+    name = "ledger"
+
+    uow = ServiceDatabase(LedgerUnitOfWork)
+    observability = Observability()
+
+    @event_handler("members", "member.registered")
+    def on_member_registered(self, envelope: Envelope, payload: MemberRegistered) -> None:
+        if payload.name == POISON_NAME:
+            raise RuntimeError("this handler can never process a poison pill")
+        with self.uow() as uow:
+            if not uow.begin_consuming(envelope.id, "ledger.on_member_registered"):
+                return
+            uow.connection.execute(
+                insert(applied).values(event_id=str(envelope.id), member_id=payload.member_id, name=payload.name)
+            )
+            uow.commit()
+
+
+class CallerService:
+    """Calls the members service concurrently from inside nameko (kombu connection pools under eventlet)."""
+
+    name = "caller"
+    members = RpcProxy("members")
+
+    @rpc
+    def register_many(self, count: int, prefix: str) -> list[str]:
+        def register(i: int) -> str:
+            member: dict[str, Any] = self.members.register_member(
+                {"name": f"{prefix} {i}", "email": f"{prefix.lower()}{i}@example.org", "perspectives": ["resident"]}
+            )
+            return member["id"]
+
+        pool = eventlet.GreenPool(size=count)
+        return list(pool.imap(register, range(count)))
