@@ -9,12 +9,27 @@ their memberships), so a read model can ignore an event older than what it alrea
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import ClassVar
 
-from pydantic import EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from services.common.events import EventPayload, event
-from services.common.vocabulary import MembershipRole, Perspective
+from services.common.vocabulary import (
+    MembershipRole,
+    NetworkKind,
+    NetworkLevel,
+    NetworkStatus,
+    OutputKind,
+    Perspective,
+    ReflectionKind,
+    ResourceType,
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    UnpreparedPolicy,
+    Visibility,
+)
 
 # --- members -------------------------------------------------------------------------------------------
 
@@ -69,3 +84,145 @@ class MembershipLeft(MemberEvent):
     member_id: str
     network_id: str
     revision: int = Field(ge=1)
+
+
+# --- networks ------------------------------------------------------------------------------------------
+
+
+class NetworkSnapshot(EventPayload):
+    """The whole public state of a network; ``revision`` orders snapshots of one network."""
+
+    network_id: str
+    revision: int = Field(ge=1)
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: str
+    urgency: str | None
+    host_organisation: str | None
+    parent_id: str | None
+    region: str | None
+    cadence_weeks: int | None
+    start_date: date | None
+    requires_preparation: bool
+    unprepared_policy: UnpreparedPolicy
+    status: NetworkStatus
+
+
+@event("network.created")
+class NetworkCreated(NetworkSnapshot):
+    pass
+
+
+@event("network.updated")
+class NetworkUpdated(NetworkSnapshot):
+    pass
+
+
+@event("network.archived")
+class NetworkArchived(NetworkSnapshot):
+    pass
+
+
+# --- sessions ------------------------------------------------------------------------------------------
+
+
+class SessionSnapshot(EventPayload):
+    """A session's public facts (no meeting link); ``revision`` orders snapshots of one session."""
+
+    session_id: str
+    network_id: str
+    revision: int = Field(ge=1)
+    title: str
+    format: SessionFormat
+    mode: SessionMode
+    location: str | None
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    status: SessionStatus
+    contributor_ids: list[str] = Field(description="members who present or contribute")
+
+
+@event("session.scheduled")
+class SessionScheduled(SessionSnapshot):
+    pass
+
+
+@event("session.rescheduled")
+class SessionRescheduled(SessionSnapshot):
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+
+
+@event("session.held")
+class SessionHeld(SessionSnapshot):
+    pass
+
+
+@event("session.closed")
+class SessionClosed(SessionSnapshot):
+    pass
+
+
+@event("session.cancelled")
+class SessionCancelled(SessionSnapshot):
+    reason: str | None
+
+
+@event("attendance.recorded")
+class AttendanceRecorded(EventPayload):
+    """Counts only: who attended stays in the sessions service."""
+
+    session_id: str
+    network_id: str
+    revision: int = Field(ge=1)
+    attendee_count: int = Field(ge=0)
+    perspective_counts: dict[Perspective, int]
+
+
+class Attribution(BaseModel):
+    """How one author appears. ``shown_as`` is their name only if they consented to be named outside
+    their network; otherwise their perspective as a role ("a participant with lived experience")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member_id: str
+    shown_as: str
+    named: bool
+
+
+@event("output.published")
+class OutputPublished(EventPayload):
+    output_id: str
+    session_id: str
+    network_id: str
+    kind: OutputKind
+    title: str
+    body: str
+    url: str | None
+    resource_type: ResourceType | None
+    themes: list[str]
+    visibility: Visibility
+    licence: str
+    authors: list[Attribution]
+    published_at: datetime
+
+
+@event("output.retracted")
+class OutputRetracted(EventPayload):
+    output_id: str
+    network_id: str
+    retracted_at: datetime
+    reason: str | None
+
+
+@event("reflection.recorded")
+class ReflectionRecorded(EventPayload):
+    """A member recorded a change after a session; who and what they wrote stay in the sessions service."""
+
+    reflection_id: str
+    network_id: str
+    session_id: str
+    kind: ReflectionKind
+    recorded_at: datetime

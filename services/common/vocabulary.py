@@ -33,3 +33,93 @@ class MembershipRole(StrEnum):
     PARTICIPANT = "participant"
     FACILITATOR = "facilitator"  # begeleider
     COORDINATOR = "coordinator"  # coordinator / administrator of the network (kwartiermaker)
+
+
+class NetworkLevel(StrEnum):
+    """The hierarchy the seeds ask to connect: national → regional → local → neighbourhood."""
+
+    NATIONAL = "national"
+    REGIONAL = "regional"
+    LOCAL = "local"
+    NEIGHBOURHOOD = "neighbourhood"  # wijk / buurt
+
+    @property
+    def depth(self) -> int:
+        return list(NetworkLevel).index(self)
+
+
+class NetworkKind(StrEnum):
+    """From sharing knowledge (kennisnetwerk) to co-producing it (community of practice, werkplaats)."""
+
+    KNOWLEDGE_NETWORK = "knowledge_network"  # kennisnetwerk
+    LEARNING_CIRCLE = "learning_circle"  # leerkring
+    COMMUNITY_OF_PRACTICE = "community_of_practice"
+    WERKPLAATS = "werkplaats"  # Werkplaats Sociaal Domein
+
+
+class UnpreparedPolicy(StrEnum):
+    """What happens when a network requires preparation and a participant has not started applying the method."""
+
+    REFUSE = "refuse"
+    FLAG = "flag"
+
+
+class NetworkStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class SessionFormat(StrEnum):
+    KNOWLEDGE_CAFE = "knowledge_cafe"  # kenniscafé
+    WORLD_CAFE = "world_cafe"  # wereldcafé, with statements
+    LEARNING_SESSION = "learning_session"  # leersessie
+    ACTION_LEARNING_SESSION = "action_learning_session"
+    FOCUS_GROUP = "focus_group"
+    NARRATIVE_INTERVIEW = "narrative_interview"  # storytelling
+    INTERVISION = "intervision"
+    WEBINAR = "webinar"
+    OTHER = "other"
+
+
+class SessionMode(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
+class SessionStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class OutputKind(StrEnum):
+    CONCLUSION = "conclusion"
+    LEARNING_QUESTION = "learning_question"  # leervraag
+    LESSON = "lesson"
+    RESOURCE = "resource"
+
+
+class ResourceType(StrEnum):
+    KNOWLEDGE_CLIP = "knowledge_clip"  # kennisclip
+    PUBLICATION = "publication"
+    LINK = "link"
+
+
+class Visibility(StrEnum):
+    """How far an output may travel: its own network, directly linked networks, the federation, everyone."""
+
+    NETWORK = "network"
+    LINKED = "linked"
+    FEDERATION = "federation"
+    PUBLIC = "public"
+
+
+class ReflectionKind(StrEnum):
+    """The four kinds of transformative learning the evaluation used."""
+
+    SELF_IMAGE = "self_image"
+    BEHAVIOUR = "behaviour"
+    PERSPECTIVE = "perspective"
+    TASK_CONCEPTION = "task_conception"
