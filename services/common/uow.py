@@ -187,3 +187,17 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.rollback()
         self._events = []
+
+
+def apply_once(uow: AbstractUnitOfWork, event_id: uuid.UUID, consumer: str,
+               effect: Callable[[AbstractUnitOfWork], None]) -> bool:
+    """Run ``effect`` and record the event as processed in one transaction; do nothing for a repeat.
+
+    Returns whether the effect ran.
+    """
+    with uow:
+        if not uow.begin_consuming(event_id, consumer):
+            return False
+        effect(uow)
+        uow.commit()
+        return True

@@ -3,14 +3,12 @@ connection)."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 
-from services.common.errors import ValidationFailed
+from services.common.paging import decode_page_token, encode_page_token
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import MembershipRole, Perspective
 from services.members.domain import Member, Membership
@@ -147,16 +145,3 @@ class TokenRepository:
             .values(revoked_at=now)
         )
 
-
-def encode_page_token(name: str, member_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([name, member_id]).encode()).decode()
-
-
-def decode_page_token(token: str) -> tuple[str, str]:
-    try:
-        name, member_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(name, str) and isinstance(member_id, str):
-            return name, member_id
-    except (ValueError, TypeError):
-        pass
-    raise ValidationFailed.single("page_token", "valid_page_token", "not a page token this API returned")

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from services.common.catalogue import MemberRegistered
 from services.common.events import Envelope
+from services.common.logs import correlation_id
 from services.common.nameko_kit import Observability, ServiceDatabase, event_handler
 from services.common.outbox import messaging_tables
 from services.common.uow import SqlUnitOfWork
@@ -23,6 +24,8 @@ applied = Table(
     Column("event_id", String(36), nullable=False),
     Column("member_id", String(36), nullable=False),
     Column("name", String(200), nullable=False),
+    Column("correlation_id", String(100), nullable=False),
+    Column("handler_correlation_id", String(100), nullable=True),
 )
 outbox, processed = messaging_tables(metadata)
 
@@ -48,7 +51,9 @@ class LedgerService:
             if not uow.begin_consuming(envelope.id, "ledger.on_member_registered"):
                 return
             uow.connection.execute(
-                insert(applied).values(event_id=str(envelope.id), member_id=payload.member_id, name=payload.name)
+                insert(applied).values(event_id=str(envelope.id), member_id=payload.member_id, name=payload.name,
+                                       correlation_id=envelope.correlation_id,
+                                       handler_correlation_id=correlation_id.get())
             )
             uow.commit()
 

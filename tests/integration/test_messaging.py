@@ -170,3 +170,12 @@ def test_concurrent_rpc_calls_and_event_dispatch_all_complete(members_config, co
                     applied_rows(members_config["DATABASE_URL"]), what="40 events applied")
     assert {r.member_id for r in rows} == set(ids)
 
+
+
+def test_the_correlation_id_of_a_call_follows_it_into_its_events_and_their_handlers(members_config, container_factory):
+    container_factory(MembersService, members_config).start()
+    container_factory(LedgerService, ledger_config(members_config)).start()
+    with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "req-4711"}) as rpc:
+        rpc.members.register_member({"name": "Traced", "email": "traced@example.org", "perspectives": ["client"]})
+    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the traced event")
+    assert (rows[0].correlation_id, rows[0].handler_correlation_id) == ("req-4711", "req-4711")

@@ -1,0 +1,129 @@
+"""The network aggregate and the hierarchy rules. Plain Python, no I/O.
+
+The seeds ask to connect national, regional, local and neighbourhood networks: a network's parent sits
+at a higher level than the network itself, and the parent chain never loops back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from services.common.catalogue import NetworkArchived, NetworkCreated, NetworkUpdated
+from services.common.errors import Conflict, IllegalTransition, NotFound, ValidationFailed, violation
+from services.common.events import EventPayload
+from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus, UnpreparedPolicy
+
+
+@dataclass
+class Network:
+    id: str
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: str
+    urgency: str | None
+    host_organisation: str | None
+    parent_id: str | None
+    region: str | None
+    cadence_weeks: int | None
+    start_date: date | None
+    requires_preparation: bool
+    unprepared_policy: UnpreparedPolicy
+    created_at: datetime
+    updated_at: datetime
+    status: NetworkStatus = NetworkStatus.ACTIVE
+    revision: int = 1
+    events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def create(cls, network_id: str, *, now: datetime, parent: Network | None, **profile: Any) -> Network:
+        network = cls(id=network_id, created_at=now, updated_at=now, **profile)
+        check_parent(network, parent, ancestors=[])
+        network.events.append(NetworkCreated(**network.snapshot()))
+        return network
+
+    @property
+    def active(self) -> bool:
+        return self.status == NetworkStatus.ACTIVE
+
+    def update(self, changes: dict[str, Any], *, now: datetime, parent: Network | None, ancestors: list[str],
+               child_levels: list[NetworkLevel]) -> None:
+        """Apply changes. ``parent`` is the (new) parent, ``ancestors`` its chain upwards, ``child_levels``
+        the levels of this network's active children, which must stay below this network."""
+        self._ensure_active("update")
+        changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        if not changed:
+            return
+        for name, value in changed.items():
+            setattr(self, name, value)
+        check_parent(self, parent, ancestors)
+        if any(level.depth <= self.level.depth for level in child_levels):
+            raise ValidationFailed.single(
+                "level", "above_children", f"a {self.level} network cannot have children at the same or a higher level"
+            )
+        self._touch(now)
+        self.events.append(NetworkUpdated(**self.snapshot()))
+
+    def archive(self, *, now: datetime, active_children: int) -> None:
+        self._ensure_active("archive")
+        if active_children:
+            raise Conflict(
+                f"network {self.id} still has {active_children} active child networks",
+                [violation("status", "no_active_children", "archive or move the child networks first")],
+            )
+        self.status = NetworkStatus.ARCHIVED
+        self._touch(now)
+        self.events.append(NetworkArchived(**self.snapshot()))
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "network_id": self.id, "revision": self.revision, "name": self.name, "level": self.level,
+            "kind": self.kind, "theme": self.theme, "urgency": self.urgency,
+            "host_organisation": self.host_organisation, "parent_id": self.parent_id, "region": self.region,
+            "cadence_weeks": self.cadence_weeks, "start_date": self.start_date,
+            "requires_preparation": self.requires_preparation, "unprepared_policy": self.unprepared_policy,
+            "status": self.status,
+        }
+
+    def _ensure_active(self, verb: str) -> None:
+        if not self.active:
+            raise IllegalTransition(f"cannot {verb} an archived network",
+                                    [violation("status", "illegal_transition", f"cannot {verb} an archived network")])
+
+    def _touch(self, now: datetime) -> None:
+        self.revision += 1
+        self.updated_at = now
+
+
+def check_parent(network: Network, parent: Network | None, ancestors: list[str]) -> None:
+    """A parent exists, is active, sits at a higher level, and is not the network itself or below it."""
+    if network.parent_id is None:
+        return
+    if parent is None:
+        raise ValidationFailed.single("parent_id", "exists", f"no network {network.parent_id}")
+    if not parent.active:
+        raise ValidationFailed.single("parent_id", "active", "the parent network is archived")
+    if parent.id == network.id or network.id in ancestors:
+        raise ValidationFailed.single("parent_id", "no_cycle", "a network cannot sit under itself or its descendants")
+    if parent.level.depth >= network.level.depth:
+        raise ValidationFailed.single(
+            "parent_id", "level_below_parent",
+            f"a {network.level} network cannot sit under a {parent.level} network; the child's level must be lower",
+        )
+
+
+def ancestors_of(network_id: str | None, parent_of: Callable[[str], str | None], limit: int = 50) -> list[str]:
+    """The chain of parent ids above ``network_id`` (itself included), bounded against corrupt data."""
+    chain: list[str] = []
+    current = network_id
+    while current is not None and len(chain) < limit:
+        chain.append(current)
+        current = parent_of(current)
+    return chain
+
+
+def not_found(network_id: str) -> NotFound:
+    return NotFound(f"network {network_id} not found")

@@ -1,0 +1,123 @@
+"""Command and query handlers of the networks service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.common.vocabulary import MembershipRole
+from services.networks.domain import Network, ancestors_of, not_found
+from services.networks.health import health_steps
+from services.networks.schemas import (
+    CreateNetwork,
+    HealthReport,
+    ListNetworks,
+    NetworkNode,
+    NetworkOut,
+    NetworkPage,
+    Person,
+    ServiceHealth,
+    UpdateNetwork,
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_network(cmd: CreateNetwork, uow: Any) -> NetworkOut:
+    with uow:
+        parent = uow.networks.get(cmd.parent_id)
+        network = Network.create(str(uuid.uuid4()), now=now(), parent=parent, **cmd.model_dump())
+        uow.networks.add(network)
+        uow.commit()
+        return network_view(network, uow)
+
+
+def update_network(network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
+    with uow:
+        network = _get(uow, network_id)
+        changes = cmd.changes()
+        parent_id = changes.get("parent_id", network.parent_id)
+        network.update(changes, now=now(), parent=uow.networks.get(parent_id),
+                       ancestors=ancestors_of(parent_id, uow.networks.parent_of),
+                       child_levels=uow.networks.active_child_levels(network_id))
+        uow.networks.save(network)
+        uow.commit()
+        return network_view(network, uow)
+
+
+def archive_network(network_id: str, uow: Any) -> NetworkOut:
+    with uow:
+        network = _get(uow, network_id)
+        network.archive(now=now(), active_children=len(uow.networks.active_child_levels(network_id)))
+        uow.networks.save(network)
+        uow.commit()
+        return network_view(network, uow)
+
+
+def get_network(network_id: str, uow: Any) -> NetworkOut:
+    with uow:
+        return network_view(_get(uow, network_id), uow)
+
+
+def list_networks(query: ListNetworks, uow: Any) -> NetworkPage:
+    with uow:
+        found, next_token = uow.networks.search(query)
+        return NetworkPage(items=[network_view(n, uow) for n in found], next_page_token=next_token)
+
+
+def network_tree(network_id: str, uow: Any) -> NetworkNode:
+    with uow:
+        found = uow.networks.subtree(network_id)
+        if not found:
+            raise not_found(network_id)
+        nodes = {n.id: NetworkNode(id=n.id, name=n.name, level=n.level, kind=n.kind, status=n.status) for n in found}
+        for network in sorted(found, key=lambda n: n.name):
+            if network.id != network_id and network.parent_id in nodes:
+                nodes[network.parent_id].children.append(nodes[network.id])
+        return nodes[network_id]
+
+
+def ancestry(network_id: str, uow: Any) -> list[str]:
+    """The network and its ancestors, nearest first (for scoping: who administers a network above it)."""
+    with uow:
+        _get(uow, network_id)
+        return ancestors_of(network_id, uow.networks.parent_of)
+
+
+def health_report(network_id: str, uow: Any) -> HealthReport:
+    with uow:
+        network = _get(uow, network_id)
+        models = uow.read_models
+        steps = health_steps(network, models.members_of(network_id), models.held_sessions(network_id),
+                             models.live_outputs(network_id), models.reflection_count(network_id))
+        return HealthReport(network_id=network.id, network_name=network.name, generated_at=now(), steps=steps)
+
+
+def health(uow: Any) -> ServiceHealth:
+    with uow:
+        uow.ping()
+        return ServiceHealth(service="networks", database="ok")
+
+
+def network_view(network: Network, uow: Any) -> NetworkOut:
+    people = uow.read_models.members_of(network.id)
+
+    def with_role(role: MembershipRole) -> list[Person]:
+        return [Person(member_id=p.member_id, role=p.role, perspectives=list(p.perspectives))
+                for p in sorted(people, key=lambda p: p.member_id) if p.role == role]
+
+    return NetworkOut(
+        **{k: v for k, v in network.snapshot().items() if k not in ("network_id",)}, id=network.id,
+        coordinators=with_role(MembershipRole.COORDINATOR), facilitators=with_role(MembershipRole.FACILITATOR),
+        member_count=len(people), created_at=network.created_at, updated_at=network.updated_at,
+    )
+
+
+def _get(uow: Any, network_id: str) -> Network:
+    network = uow.networks.get(network_id)
+    if network is None:
+        raise not_found(network_id)
+    return network

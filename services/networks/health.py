@@ -1,0 +1,149 @@
+"""The network health report: the nine steps of a community of practice (seed 004), read from the data.
+
+Each step says whether the data shows it, the evidence, and what is missing. A step the data cannot
+show is reported as ``not_measurable``, never guessed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.common.vocabulary import MembershipRole, OutputKind, Perspective, Visibility
+from services.networks.domain import Network
+from services.networks.schemas import HealthStep
+
+SHOWN, NOT_SHOWN, NOT_MEASURABLE = "shown", "not_shown", "not_measurable"
+MIN_PERSPECTIVES = 3
+MIN_MONTHS = 18
+MAX_MEDIAN_GAP_WEEKS = 6.5  # "every six weeks", with the slack real calendars need
+PARTICIPANT_SHARE = 1 / 3
+DAYS_PER_MONTH = 30.44
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    member_id: str
+    role: MembershipRole
+    perspectives: tuple[Perspective, ...]
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    starts_at: datetime
+    contributor_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutputFacts:
+    kind: OutputKind
+    visibility: Visibility
+
+
+def health_steps(network: Network, members: list[MemberFacts], held: list[SessionFacts],
+                 outputs: list[OutputFacts], reflections: int) -> list[HealthStep]:
+    """``held``: sessions held or closed; ``outputs``: published and not retracted."""
+    return [
+        _theme(network), _urgency(network), _perspectives(members), _mandate(), _facilitators(members),
+        _group_responsibility(members, held), _act_and_reflect(outputs, reflections), _rhythm(held),
+        _results(outputs),
+    ]
+
+
+def _human(perspective: Perspective) -> str:
+    return perspective.value.replace("_", " ")
+
+
+def _step(n: int, key: str, title: str, status: str, evidence: str, missing: str | None = None) -> HealthStep:
+    return HealthStep(step=n, key=key, title=title, status=status, evidence=evidence, missing=missing)
+
+
+def _theme(network: Network) -> HealthStep:
+    return _step(1, "frame_theme", "Frame the theme sharply", SHOWN, f'theme: "{network.theme}"')
+
+
+def _urgency(network: Network) -> HealthStep:
+    if network.urgency:
+        return _step(2, "connect_urgency", "Connect to the participants' urgency", SHOWN,
+                     f'urgency: "{network.urgency}"')
+    return _step(2, "connect_urgency", "Connect to the participants' urgency", NOT_SHOWN, "no urgency recorded",
+                 "record why the theme is urgent for the participants")
+
+
+def _perspectives(members: list[MemberFacts]) -> HealthStep:
+    counts = Counter(p for m in members for p in m.perspectives)
+    listed = ", ".join(f"{_human(p)} {n}" for p, n in counts.most_common())
+    evidence = f"{len(counts)} perspectives among {len(members)} members" + (f" ({listed})" if listed else "")
+    if len(counts) >= MIN_PERSPECTIVES:
+        return _step(3, "diverse_perspectives", "Recruit diverse perspectives", SHOWN, evidence)
+    absent = [_human(p) for p in Perspective if p not in counts][:3]
+    return _step(3, "diverse_perspectives", "Recruit diverse perspectives", NOT_SHOWN, evidence,
+                 f"at least {MIN_PERSPECTIVES} perspectives; consider {', '.join(absent)}")
+
+
+def _mandate() -> HealthStep:
+    return _step(4, "mandate_to_experiment", "Mandate to experiment in practice", NOT_MEASURABLE,
+                 "Kring holds no record of the mandates participants have from their organisations")
+
+
+def _facilitators(members: list[MemberFacts]) -> HealthStep:
+    facilitators = [m for m in members if m.role == MembershipRole.FACILITATOR]
+    first = sorted(_human(m.perspectives[0]) if m.perspectives else "unknown perspective" for m in facilitators)
+    evidence = f"{len(facilitators)} facilitators" + (f": {' and '.join(first)}" if first else "")
+    if len(facilitators) >= 2 and len(set(first)) >= 2:
+        return _step(5, "two_facilitators", "Two facilitators from different perspectives", SHOWN, evidence)
+    missing = "two facilitators" if len(facilitators) < 2 else "facilitators from different perspectives"
+    return _step(5, "two_facilitators", "Two facilitators from different perspectives", NOT_SHOWN, evidence, missing)
+
+
+def _group_responsibility(members: list[MemberFacts], held: list[SessionFacts]) -> HealthStep:
+    title = "Responsibility with the group"
+    if not held:
+        return _step(6, "group_responsibility", title, NOT_SHOWN, "no sessions held yet", "hold sessions")
+    participants = {m.member_id for m in members if m.role == MembershipRole.PARTICIPANT}
+    with_participant = sum(1 for s in held if participants.intersection(s.contributor_ids))
+    evidence = f"participants contributed to {with_participant} of {len(held)} sessions held"
+    if with_participant >= len(held) * PARTICIPANT_SHARE:
+        return _step(6, "group_responsibility", title, SHOWN, evidence)
+    return _step(6, "group_responsibility", title, NOT_SHOWN, evidence,
+                 "participants, not only facilitators, presenting in at least a third of the sessions")
+
+
+def _act_and_reflect(outputs: list[OutputFacts], reflections: int) -> HealthStep:
+    questions = sum(1 for o in outputs if o.kind == OutputKind.LEARNING_QUESTION)
+    evidence = f"{reflections} reflections and {questions} learning questions recorded"
+    if reflections:
+        return _step(7, "act_and_reflect", "Act and reflect", SHOWN, evidence)
+    return _step(7, "act_and_reflect", "Act and reflect", NOT_SHOWN, evidence,
+                 "members recording reflections after sessions")
+
+
+def _rhythm(held: list[SessionFacts]) -> HealthStep:
+    title = "At least 18 months of sessions every six weeks"
+    starts = sorted(s.starts_at for s in held)
+    if len(starts) < 2:
+        return _step(8, "sustained_rhythm", title, NOT_SHOWN, f"{len(starts)} sessions held",
+                     f"sessions every six weeks for {MIN_MONTHS} months")
+    months = (starts[-1] - starts[0]).days / DAYS_PER_MONTH
+    gap = statistics.median((b - a).days / 7 for a, b in itertools.pairwise(starts))
+    evidence = f"{len(starts)} sessions in {months:.0f} months, median gap {gap:.1f} weeks"
+    missing = []
+    if months < MIN_MONTHS:
+        missing.append(f"{MIN_MONTHS - months:.0f} more months of sessions")
+    if gap > MAX_MEDIAN_GAP_WEEKS:
+        missing.append("sessions at least every six weeks")
+    if missing:
+        return _step(8, "sustained_rhythm", title, NOT_SHOWN, evidence, "; ".join(missing))
+    return _step(8, "sustained_rhythm", title, SHOWN, evidence)
+
+
+def _results(outputs: list[OutputFacts]) -> HealthStep:
+    shared = sum(1 for o in outputs if o.visibility != Visibility.NETWORK)
+    evidence = f"{shared} outputs shared beyond the network, {len(outputs)} published in all"
+    if shared:
+        return _step(9, "communicate_results", "Name and communicate results", SHOWN, evidence)
+    return _step(9, "communicate_results", "Name and communicate results", NOT_SHOWN, evidence,
+                 "outputs shared with linked networks, the federation or the public")

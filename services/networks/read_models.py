@@ -1,0 +1,163 @@
+"""Read models fed by events from the members and sessions services.
+
+Every projection is safe against redelivery (the handler's processed-event check) and against
+reordering: a change is applied only if its revision is newer than what the row holds, and removals
+leave tombstones that keep their revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from services.common.catalogue import (
+    MemberErased,
+    MembershipJoined,
+    MembershipLeft,
+    MemberUpdated,
+    OutputPublished,
+    OutputRetracted,
+    ReflectionRecorded,
+    SessionSnapshot,
+)
+from services.common.vocabulary import MembershipRole, OutputKind, Perspective, SessionStatus, Visibility
+from services.networks.health import MemberFacts, OutputFacts, SessionFacts
+from services.networks.models import (
+    erased_members,
+    network_members,
+    output_facts,
+    reflection_facts,
+    session_facts,
+)
+
+HELD = (SessionStatus.HELD.value, SessionStatus.CLOSED.value)
+
+
+class ReadModels:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # --- memberships ------------------------------------------------------------------------------------
+
+    def membership_joined(self, event: MembershipJoined) -> None:
+        if self._erased_since(event.member_id, event.revision):
+            return
+        key = {"network_id": event.network_id, "member_id": event.member_id}
+        row = self._membership(**key)
+        perspectives = [p.value for p in event.perspectives]
+        if row is None:
+            self.connection.execute(insert(network_members).values(
+                **key, role=event.role.value, active=True, revision=event.revision, perspectives=perspectives,
+                perspectives_revision=event.revision))
+        elif row.revision < event.revision:
+            values: dict[str, Any] = {"role": event.role.value, "active": True, "revision": event.revision}
+            if row.perspectives_revision < event.revision:
+                values.update(perspectives=perspectives, perspectives_revision=event.revision)
+            self.connection.execute(update(network_members).filter_by(**key).values(**values))
+
+    def membership_left(self, event: MembershipLeft) -> None:
+        key = {"network_id": event.network_id, "member_id": event.member_id}
+        row = self._membership(**key)
+        if row is None:
+            self.connection.execute(insert(network_members).values(
+                **key, role=MembershipRole.PARTICIPANT.value, active=False, revision=event.revision,
+                perspectives=[], perspectives_revision=event.revision))
+        elif row.revision < event.revision:
+            self.connection.execute(update(network_members).filter_by(**key)
+                                    .values(active=False, revision=event.revision))
+
+    def member_updated(self, event: MemberUpdated) -> None:
+        self.connection.execute(
+            update(network_members)
+            .where(network_members.c.member_id == event.member_id,
+                   network_members.c.perspectives_revision < event.revision)
+            .values(perspectives=[p.value for p in event.perspectives], perspectives_revision=event.revision)
+        )
+
+    def member_erased(self, event: MemberErased) -> None:
+        if self._erased_since(event.member_id, 0):
+            return
+        self.connection.execute(insert(erased_members).values(member_id=event.member_id, revision=event.revision))
+        self.connection.execute(
+            update(network_members).where(network_members.c.member_id == event.member_id)
+            .values(active=False, perspectives=[], revision=event.revision, perspectives_revision=event.revision)
+        )
+
+    def members_of(self, network_id: str) -> list[MemberFacts]:
+        rows = self.connection.execute(
+            select(network_members).where(network_members.c.network_id == network_id, network_members.c.active)
+        )
+        return [MemberFacts(r.member_id, MembershipRole(r.role), tuple(Perspective(p) for p in r.perspectives))
+                for r in rows]
+
+    def _membership(self, network_id: str, member_id: str) -> Any:
+        return self.connection.execute(
+            select(network_members).filter_by(network_id=network_id, member_id=member_id)
+        ).first()
+
+    def _erased_since(self, member_id: str, revision: int) -> bool:
+        erased_at = self.connection.execute(
+            select(erased_members.c.revision).where(erased_members.c.member_id == member_id)
+        ).scalar()
+        return erased_at is not None and erased_at >= revision
+
+    # --- sessions, outputs, reflections ------------------------------------------------------------------
+
+    def session_changed(self, event: SessionSnapshot) -> None:
+        values = {"network_id": event.network_id, "status": event.status.value, "starts_at": event.starts_at,
+                  "contributor_ids": event.contributor_ids, "revision": event.revision}
+        current = self.connection.execute(
+            select(session_facts.c.revision).where(session_facts.c.session_id == event.session_id)
+        ).scalar()
+        if current is None:
+            self.connection.execute(insert(session_facts).values(session_id=event.session_id, **values))
+        elif current < event.revision:
+            self.connection.execute(update(session_facts).where(session_facts.c.session_id == event.session_id)
+                                    .values(**values))
+
+    def held_sessions(self, network_id: str) -> list[SessionFacts]:
+        rows = self.connection.execute(
+            select(session_facts).where(session_facts.c.network_id == network_id, session_facts.c.status.in_(HELD))
+        )
+        return [SessionFacts(r.starts_at, tuple(r.contributor_ids)) for r in rows]
+
+    def output_published(self, event: OutputPublished) -> None:
+        if self._output_known(event.output_id):
+            return  # a duplicate, or retracted before it arrived: the tombstone wins
+        self.connection.execute(insert(output_facts).values(
+            output_id=event.output_id, network_id=event.network_id, kind=event.kind.value,
+            visibility=event.visibility.value, retracted=False))
+
+    def output_retracted(self, event: OutputRetracted) -> None:
+        if self._output_known(event.output_id):
+            self.connection.execute(update(output_facts).where(output_facts.c.output_id == event.output_id)
+                                    .values(retracted=True))
+        else:
+            self.connection.execute(insert(output_facts).values(
+                output_id=event.output_id, network_id=event.network_id, kind=None, visibility=None, retracted=True))
+
+    def live_outputs(self, network_id: str) -> list[OutputFacts]:
+        rows = self.connection.execute(
+            select(output_facts).where(output_facts.c.network_id == network_id, output_facts.c.retracted.is_(False))
+        )
+        return [OutputFacts(OutputKind(r.kind), Visibility(r.visibility)) for r in rows]
+
+    def reflection_recorded(self, event: ReflectionRecorded) -> None:
+        exists = self.connection.execute(
+            select(reflection_facts.c.reflection_id).where(reflection_facts.c.reflection_id == event.reflection_id)
+        ).first()
+        if not exists:
+            self.connection.execute(insert(reflection_facts).values(
+                reflection_id=event.reflection_id, network_id=event.network_id, kind=event.kind.value,
+                recorded_at=event.recorded_at))
+
+    def reflection_count(self, network_id: str) -> int:
+        return self.connection.execute(
+            select(func.count()).select_from(reflection_facts).where(reflection_facts.c.network_id == network_id)
+        ).scalar_one()
+
+    def _output_known(self, output_id: str) -> bool:
+        return self.connection.execute(
+            select(output_facts.c.output_id).where(output_facts.c.output_id == output_id)
+        ).first() is not None

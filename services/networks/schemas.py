@@ -1,0 +1,152 @@
+"""Networks on the wire: commands and queries in, views and reports out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.common.vocabulary import (
+    MembershipRole,
+    NetworkKind,
+    NetworkLevel,
+    NetworkStatus,
+    Perspective,
+    UnpreparedPolicy,
+)
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Theme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
+Urgency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CadenceWeeks = Annotated[int, Field(ge=1, le=52, description="planned weeks between sessions")]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateNetwork(Command):
+    name: Text200
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: Theme = Field(description="the theme, framed sharply")
+    urgency: Urgency | None = Field(None, description="why the theme is urgent for the participants")
+    host_organisation: Text200 | None = None
+    parent_id: NetworkId | None = Field(None, description="the network one level up in the hierarchy")
+    region: Region | None = None
+    cadence_weeks: CadenceWeeks | None = None
+    start_date: date | None = None
+    requires_preparation: bool = Field(
+        False, description="participants must have started applying the method before joining a session"
+    )
+    unprepared_policy: UnpreparedPolicy = UnpreparedPolicy.REFUSE
+
+
+class UpdateNetwork(Command):
+    """Only the fields present change; optional fields may be cleared with null."""
+
+    name: Text200 | None = None
+    level: NetworkLevel | None = None
+    kind: NetworkKind | None = None
+    theme: Theme | None = None
+    urgency: Urgency | None = None
+    host_organisation: Text200 | None = None
+    parent_id: NetworkId | None = None
+    region: Region | None = None
+    cadence_weeks: CadenceWeeks | None = None
+    start_date: date | None = None
+    requires_preparation: bool | None = None
+    unprepared_policy: UnpreparedPolicy | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateNetwork:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for required in ("name", "level", "kind", "theme", "requires_preparation", "unprepared_policy"):
+            if required in self.model_fields_set and getattr(self, required) is None:
+                raise ValueError(f"{required} cannot be null")
+        return self
+
+    def changes(self) -> dict:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ListNetworks(Command):
+    level: NetworkLevel | None = None
+    kind: NetworkKind | None = None
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = Field(
+        None, description="words the theme contains (case-insensitive)"
+    )
+    parent_id: NetworkId | None = None
+    region: Region | None = None
+    status: NetworkStatus | None = NetworkStatus.ACTIVE
+    network_ids: list[NetworkId] | None = Field(None, description="restrict to these networks")
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: str | None = Field(None, max_length=500)
+
+
+class Person(BaseModel):
+    member_id: str
+    role: MembershipRole
+    perspectives: list[Perspective]
+
+
+class NetworkOut(BaseModel):
+    id: str
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: str
+    urgency: str | None
+    host_organisation: str | None
+    parent_id: str | None
+    region: str | None
+    cadence_weeks: int | None
+    start_date: date | None
+    requires_preparation: bool
+    unprepared_policy: UnpreparedPolicy
+    status: NetworkStatus
+    coordinators: list[Person]
+    facilitators: list[Person]
+    member_count: int
+    created_at: datetime
+    updated_at: datetime
+    revision: int
+
+
+class NetworkPage(BaseModel):
+    items: list[NetworkOut]
+    next_page_token: str | None = None
+
+
+class NetworkNode(BaseModel):
+    id: str
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    status: NetworkStatus
+    children: list[NetworkNode] = []
+
+
+class HealthStep(BaseModel):
+    step: int = Field(ge=1, le=9)
+    key: str
+    title: str
+    status: str = Field(description="shown, not_shown, or not_measurable (the data cannot show this step)")
+    evidence: str
+    missing: str | None = None
+
+
+class HealthReport(BaseModel):
+    network_id: str
+    network_name: str
+    generated_at: datetime
+    steps: list[HealthStep]
+
+
+class ServiceHealth(BaseModel):
+    service: str
+    database: str

@@ -1,0 +1,130 @@
+"""nameko entrypoints of the networks service: RPC for the directory and reports, event handlers that
+keep the read models (memberships, sessions, outputs, reflections) current."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import rpc
+
+from services.common.catalogue import (
+    MemberErased,
+    MembershipJoined,
+    MembershipLeft,
+    MemberUpdated,
+    OutputPublished,
+    OutputRetracted,
+    ReflectionRecorded,
+    SessionSnapshot,
+)
+from services.common.errors import KringError
+from services.common.events import Envelope
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.common.uow import apply_once
+from services.networks import handlers
+from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
+from services.networks.unit_of_work import NetworksUnitOfWork
+
+expected = rpc(expected_exceptions=KringError)
+
+
+class NetworksService:
+    name = "networks"
+
+    uow = ServiceDatabase(NetworksUnitOfWork)
+    observability = Observability()
+
+    @expected
+    def create_network(self, request: dict[str, Any]) -> dict[str, Any]:
+        return handlers.create_network(parse_request(CreateNetwork, request), self.uow()).model_dump(mode="json")
+
+    @expected
+    def update_network(self, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(UpdateNetwork, request)
+        return handlers.update_network(network_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def archive_network(self, network_id: str) -> dict[str, Any]:
+        return handlers.archive_network(network_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def get_network(self, network_id: str) -> dict[str, Any]:
+        return handlers.get_network(network_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def list_networks(self, query: dict[str, Any]) -> dict[str, Any]:
+        return handlers.list_networks(parse_request(ListNetworks, query), self.uow()).model_dump(mode="json")
+
+    @expected
+    def network_tree(self, network_id: str) -> dict[str, Any]:
+        return handlers.network_tree(network_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def ancestry(self, network_id: str) -> list[str]:
+        return handlers.ancestry(network_id, self.uow())
+
+    @expected
+    def health_report(self, network_id: str) -> dict[str, Any]:
+        return handlers.health_report(network_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def health(self) -> dict[str, Any]:
+        return handlers.health(self.uow()).model_dump(mode="json")
+
+    # --- read models from the members service ----------------------------------------------------------
+
+    @event_handler("members", "membership.joined")
+    def on_membership_joined(self, envelope: Envelope, event: MembershipJoined) -> None:
+        self._project(envelope, "on_membership_joined", lambda models: models.membership_joined(event))
+
+    @event_handler("members", "membership.left")
+    def on_membership_left(self, envelope: Envelope, event: MembershipLeft) -> None:
+        self._project(envelope, "on_membership_left", lambda models: models.membership_left(event))
+
+    @event_handler("members", "member.updated")
+    def on_member_updated(self, envelope: Envelope, event: MemberUpdated) -> None:
+        self._project(envelope, "on_member_updated", lambda models: models.member_updated(event))
+
+    @event_handler("members", "member.erased")
+    def on_member_erased(self, envelope: Envelope, event: MemberErased) -> None:
+        self._project(envelope, "on_member_erased", lambda models: models.member_erased(event))
+
+    # --- read models from the sessions service ---------------------------------------------------------
+
+    @event_handler("sessions", "session.scheduled")
+    def on_session_scheduled(self, envelope: Envelope, event: SessionSnapshot) -> None:
+        self._project(envelope, "on_session_scheduled", lambda models: models.session_changed(event))
+
+    @event_handler("sessions", "session.rescheduled")
+    def on_session_rescheduled(self, envelope: Envelope, event: SessionSnapshot) -> None:
+        self._project(envelope, "on_session_rescheduled", lambda models: models.session_changed(event))
+
+    @event_handler("sessions", "session.held")
+    def on_session_held(self, envelope: Envelope, event: SessionSnapshot) -> None:
+        self._project(envelope, "on_session_held", lambda models: models.session_changed(event))
+
+    @event_handler("sessions", "session.closed")
+    def on_session_closed(self, envelope: Envelope, event: SessionSnapshot) -> None:
+        self._project(envelope, "on_session_closed", lambda models: models.session_changed(event))
+
+    @event_handler("sessions", "session.cancelled")
+    def on_session_cancelled(self, envelope: Envelope, event: SessionSnapshot) -> None:
+        self._project(envelope, "on_session_cancelled", lambda models: models.session_changed(event))
+
+    @event_handler("sessions", "output.published")
+    def on_output_published(self, envelope: Envelope, event: OutputPublished) -> None:
+        self._project(envelope, "on_output_published", lambda models: models.output_published(event))
+
+    @event_handler("sessions", "output.retracted")
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted) -> None:
+        self._project(envelope, "on_output_retracted", lambda models: models.output_retracted(event))
+
+    @event_handler("sessions", "reflection.recorded")
+    def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded) -> None:
+        self._project(envelope, "on_reflection_recorded", lambda models: models.reflection_recorded(event))
+
+    def _project(self, envelope: Envelope, handler: str, apply: Any) -> None:
+        apply_once(self.uow(), envelope.id, f"networks.{handler}", lambda uow: apply(uow.read_models))
+
+
+SERVICE = NetworksService
