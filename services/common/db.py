@@ -7,10 +7,35 @@ database the URL names, so one PostgreSQL server can hold a whole instance witho
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware timestamp on every backend: stored in UTC, always loaded back aware.
+
+    SQLite keeps no offset, so without this a value comes back naive and compares unequal to itself.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def is_postgres(url: str) -> bool:
@@ -28,6 +53,7 @@ def create_service_engine(url: str, service: str, *, pool_size: int = 10) -> Eng
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _serialise_sqlite_transactions(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -55,7 +81,34 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+def _serialise_sqlite_transactions(engine: Engine) -> None:
+    """One transaction at a time per engine, and transactions the driver does not second-guess.
+
+    - pysqlite opens transactions lazily, only before a write, so a SAVEPOINT issued after a SELECT
+      started (and on release committed) a transaction of its own: a processed-event marker survived
+      the rollback of its handler. Emitting BEGIN ourselves is SQLAlchemy's documented remedy.
+    - Under eventlet a worker can yield while holding SQLite's write lock (the relay publishes inside
+      its transaction). Another worker of the same process would then wait for the lock inside C, which
+      blocks the whole hub. This lock makes it wait cooperatively instead (it is green once patched).
+    """
+    lock = threading.RLock()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        lock.acquire()
+        conn.info["kring_holds_lock"] = True
+        conn.exec_driver_sql("BEGIN")
+
+    # Fired just before the driver commits or rolls back; nothing can yield in between.
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(conn: Any) -> None:
+        if conn.info.pop("kring_holds_lock", False):
+            lock.release()
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _serialise_sqlite_transactions
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -12,10 +12,19 @@ from nameko import exceptions as nameko_exceptions
 from pydantic import ValidationError as PydanticValidationError
 
 
+def _register(error: type[Exception]) -> None:
+    """Tell nameko to rebuild this type on the calling side of an RPC instead of a generic RemoteError."""
+    nameko_exceptions.registry[nameko_exceptions.get_module_path(error)] = error
+
+
 class KringError(Exception):
     code = "error"
     http_status = 400
     grpc_status = "UNKNOWN"  # name of a grpc.StatusCode member; kept as text so domain code needs no grpc
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _register(cls)
 
     def __init__(self, message: str, violations: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message, list(violations or []))
@@ -107,9 +116,7 @@ ALL_ERRORS: tuple[type[KringError], ...] = (
     Unavailable,
 )
 
-# Tell nameko to rebuild these types on the calling side instead of a generic RemoteError.
-for _error in ALL_ERRORS:
-    nameko_exceptions.registry[nameko_exceptions.get_module_path(_error)] = _error
+_register(KringError)
 
 
 def violation(field: str, rule: str, message: str) -> dict[str, str]:

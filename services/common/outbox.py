@@ -23,7 +23,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Engine,
     Index,
     Integer,
@@ -37,6 +36,7 @@ from sqlalchemy import (
 )
 
 from services.common import metrics
+from services.common.db import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("event_type", String(100), nullable=False),
         Column("subject", String(100), nullable=True, index=True),
         Column("envelope", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("published_at", UTCDateTime(), nullable=True),
         Index("ix_outbox_unpublished", "position", postgresql_where=text("published_at IS NULL")),
     )
     processed = Table(
@@ -60,7 +60,7 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("consumer", String(100), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UTCDateTime(), nullable=False),
     )
     return outbox, processed
 
@@ -237,6 +237,4 @@ class OutboxRelay:
             ).one()
         if not oldest:
             return 0, 0.0
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +43,9 @@ def register_member(cmd: RegisterMember, uow: Any) -> MemberOut:
         if uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
         member = Member.register(str(uuid.uuid4()), now=now(), **cmd.model_dump())
-        uow.members.add(member)
-        _commit_unique_email(uow, cmd.email)
+        with _unique_email(cmd.email):
+            uow.members.add(member)
+            uow.commit()
         return member_view(member)
 
 
@@ -52,8 +55,9 @@ def update_member(member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
         if cmd.email and cmd.email != member.email and uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
         member.update(cmd.changes(), now=now())
-        uow.members.save(member)
-        _commit_unique_email(uow, member.email)
+        with _unique_email(member.email):
+            uow.members.save(member)
+            uow.commit()
         return member_view(member)
 
 
@@ -160,10 +164,11 @@ def _get_active(uow: Any, member_id: str) -> Member:
     return member
 
 
-def _commit_unique_email(uow: Any, email: str) -> None:
-    """Commit; a concurrent registration of the same address loses on the database's unique index."""
+@contextmanager
+def _unique_email(email: str) -> Iterator[None]:
+    """A concurrent registration of the same address loses on the database's unique index: a Conflict."""
     try:
-        uow.commit()
+        yield
     except IntegrityError as exc:
         raise email_taken(email) from exc
 

@@ -1,7 +1,8 @@
 """The members service's tables (its own database or PostgreSQL schema)."""
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table
 
+from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
 
 metadata = MetaData()
@@ -17,10 +18,10 @@ members = Table(
     Column("expertise", JSON, nullable=False),
     Column("findable_by_expertise", Boolean, nullable=False),
     Column("named_in_shared_outputs", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     Column("revision", Integer, nullable=False),
-    Column("erased_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", UTCDateTime(), nullable=True),
     Index("ix_members_name_id", "name", "id"),
 )
 
@@ -40,7 +41,7 @@ memberships = Table(
     Column("member_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
     Column("network_id", String(100), primary_key=True),
     Column("role", String(20), nullable=False),
-    Column("joined_at", DateTime(timezone=True), nullable=False),
+    Column("joined_at", UTCDateTime(), nullable=False),
     Index("ix_memberships_network", "network_id"),
 )
 
@@ -51,8 +52,8 @@ access_tokens = Table(
     Column("member_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex; the token is never stored
     Column("label", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
 )
 
 outbox, processed_events = messaging_tables(metadata)

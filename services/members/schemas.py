@@ -8,13 +8,12 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
-    model_validator,
 )
 
+from services.common.schemas import Command, PartialUpdate
 from services.common.vocabulary import MembershipRole, Perspective
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -38,10 +37,6 @@ Perspectives = Annotated[list[Perspective], Field(min_length=1, max_length=8), A
 Expertise = Annotated[list[ExpertiseTag], Field(max_length=30), AfterValidator(_unique)]
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class RegisterMember(Command):
     name: Name
     email: Email
@@ -54,8 +49,12 @@ class RegisterMember(Command):
     )
 
 
-class UpdateMember(Command):
+class UpdateMember(PartialUpdate):
     """Only the fields present change; ``organisation: null`` clears it."""
+
+    non_nullable = frozenset(
+        {"name", "email", "perspectives", "expertise", "findable_by_expertise", "named_in_shared_outputs"}
+    )
 
     name: Name | None = None
     email: Email | None = None
@@ -65,18 +64,6 @@ class UpdateMember(Command):
     findable_by_expertise: bool | None = None
     named_in_shared_outputs: bool | None = None
 
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateMember:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        for required in ("name", "email", "perspectives", "expertise", "findable_by_expertise",
-                         "named_in_shared_outputs"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be null")
-        return self
-
-    def changes(self) -> dict:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 CONSENT_FIELDS = frozenset({"findable_by_expertise", "named_in_shared_outputs"})

@@ -1,7 +1,8 @@
 """The networks service's tables: networks, and read models fed by other services' events."""
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table
 
+from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
 
 metadata = MetaData()
@@ -23,8 +24,8 @@ networks = Table(
     Column("requires_preparation", Boolean, nullable=False),
     Column("unprepared_policy", String(10), nullable=False),
     Column("status", String(10), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     Column("revision", Integer, nullable=False),
     Index("ix_networks_name_id", "name", "id"),
 )
@@ -58,7 +59,7 @@ session_facts = Table(
     Column("session_id", String(36), primary_key=True),
     Column("network_id", String(100), nullable=False, index=True),
     Column("status", String(10), nullable=False),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
     Column("contributor_ids", JSON, nullable=False),
     Column("revision", Integer, nullable=False),
 )
@@ -79,7 +80,7 @@ reflection_facts = Table(
     Column("reflection_id", String(36), primary_key=True),
     Column("network_id", String(100), nullable=False, index=True),
     Column("kind", String(30), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
 )
 
 outbox, processed_events = messaging_tables(metadata)

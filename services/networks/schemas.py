@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
+from services.common.schemas import Command, PartialUpdate
 from services.common.vocabulary import (
     MembershipRole,
     NetworkKind,
@@ -22,10 +23,6 @@ Urgency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 CadenceWeeks = Annotated[int, Field(ge=1, le=52, description="planned weeks between sessions")]
-
-
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CreateNetwork(Command):
@@ -45,8 +42,10 @@ class CreateNetwork(Command):
     unprepared_policy: UnpreparedPolicy = UnpreparedPolicy.REFUSE
 
 
-class UpdateNetwork(Command):
+class UpdateNetwork(PartialUpdate):
     """Only the fields present change; optional fields may be cleared with null."""
+
+    non_nullable = frozenset({"name", "level", "kind", "theme", "requires_preparation", "unprepared_policy"})
 
     name: Text200 | None = None
     level: NetworkLevel | None = None
@@ -61,17 +60,6 @@ class UpdateNetwork(Command):
     requires_preparation: bool | None = None
     unprepared_policy: UnpreparedPolicy | None = None
 
-    @model_validator(mode="after")
-    def _something_to_change(self) -> UpdateNetwork:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        for required in ("name", "level", "kind", "theme", "requires_preparation", "unprepared_policy"):
-            if required in self.model_fields_set and getattr(self, required) is None:
-                raise ValueError(f"{required} cannot be null")
-        return self
-
-    def changes(self) -> dict:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ListNetworks(Command):

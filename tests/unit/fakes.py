@@ -1,0 +1,201 @@
+"""Hand-written fakes for the members service: the same contracts as the SQL repositories and unit of
+work, held in memory.
+
+Stored aggregates are copies, as rows in a database would be: a handler that changes a member and forgets
+to ``save`` it changes nothing here either. ``rollback`` restores the state of the last commit, so a
+handler that fails half-way leaves no trace, as a database transaction would.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from services.common.events import Envelope
+from services.common.uow import AbstractUnitOfWork, TrackingRepository
+from services.members.domain import Member
+from services.members.repository import decode_page_token, encode_page_token
+from services.members.schemas import SearchMembers, TokenInfo
+
+
+def _unique_email_violation(email: str) -> IntegrityError:
+    # What the database's unique index on members.email raises.
+    return IntegrityError("INSERT INTO members ...", {"email": email},
+                          Exception("UNIQUE constraint failed: members.email"))
+
+
+class FakeMemberRepository(TrackingRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Member] = {}
+
+    def get(self, member_id: str) -> Member | None:
+        stored = self.rows.get(member_id)
+        return self._track(self._copy(stored)) if stored else None
+
+    def get_by_email(self, email: str) -> Member | None:
+        found = next((m for m in self.rows.values() if m.email == email), None)
+        return self._track(self._copy(found)) if found else None
+
+    def add(self, member: Member) -> None:
+        if member.id in self.rows:
+            raise IntegrityError("INSERT INTO members ...", {"id": member.id}, Exception("UNIQUE: members.id"))
+        self._check_email(member)
+        self.rows[member.id] = self._copy(member)
+        self._track(member)
+
+    def save(self, member: Member) -> None:
+        self._check_email(member)
+        self.rows[member.id] = self._copy(member)
+
+    def search(self, query: SearchMembers) -> tuple[list[Member], str | None]:
+        """Active members matching every given filter, ordered by (name, id), keyset-paged."""
+        found = [m for m in self.rows.values() if self._matches(m, query)]
+        found.sort(key=lambda m: (m.name, m.id))
+        if query.page_token:
+            after = decode_page_token(query.page_token)
+            found = [m for m in found if (m.name, m.id) > after]
+        page = [self._copy(m) for m in found[: query.page_size]]
+        next_token = encode_page_token(page[-1].name, page[-1].id) if len(found) > query.page_size else None
+        return page, next_token
+
+    @staticmethod
+    def _matches(member: Member, query: SearchMembers) -> bool:
+        networks = set(member.memberships)
+        return (
+            not member.erased
+            and (query.perspective is None or query.perspective in member.perspectives)
+            and (query.expertise is None or query.expertise in member.expertise)
+            and (query.organisation is None or member.organisation == query.organisation)
+            and (query.network_id is None or query.network_id in networks)
+            and (query.network_ids is None or bool(networks & set(query.network_ids)))
+        )
+
+    def _check_email(self, member: Member) -> None:
+        if any(other.email == member.email and other.id != member.id for other in self.rows.values()):
+            raise _unique_email_violation(member.email)
+
+    @staticmethod
+    def _copy(member: Member) -> Member:
+        stored = copy.deepcopy(member)
+        stored.events = []  # events travel through the outbox, never with the stored row
+        return stored
+
+
+@dataclass
+class StoredToken:
+    token_id: str
+    member_id: str
+    token_hash: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    def info(self) -> TokenInfo:
+        return TokenInfo(token_id=self.token_id, member_id=self.member_id, label=self.label,
+                         created_at=self.created_at, revoked_at=self.revoked_at)
+
+
+class FakeTokenRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, StoredToken] = {}
+
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo:
+        stored = StoredToken(token_id, member_id, token_hash, label, now)
+        self.rows[token_id] = stored
+        return stored.info()
+
+    def member_of_active_token(self, token_hash: str) -> str | None:
+        return next((t.member_id for t in self.rows.values()
+                     if t.token_hash == token_hash and t.revoked_at is None), None)
+
+    def for_member(self, member_id: str) -> list[TokenInfo]:
+        held = sorted((t for t in self.rows.values() if t.member_id == member_id), key=lambda t: t.created_at)
+        return [t.info() for t in held]
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        stored = self.rows.get(token_id)
+        if stored is None or stored.revoked_at is not None:
+            return False
+        stored.revoked_at = now
+        return True
+
+    def exists(self, token_id: str) -> bool:
+        return token_id in self.rows
+
+    def revoke_all(self, member_id: str, now: datetime) -> None:
+        for stored in self.rows.values():
+            if stored.member_id == member_id and stored.revoked_at is None:
+                stored.revoked_at = now
+
+
+class FakeMembersUnitOfWork(AbstractUnitOfWork):
+    """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
+
+    repositories = ("members",)
+    producer = "members"
+
+    def __init__(self, correlation_id: str | None = None) -> None:
+        super().__init__()
+        self.correlation_id = correlation_id
+        self.members = FakeMemberRepository()
+        self.tokens = FakeTokenRepository()
+        self.published: list[Envelope] = []
+        self.subjects: dict[uuid.UUID, str | None] = {}  # envelope id -> whom it is about (outbox.subject)
+        self.processed: set[tuple[str, str]] = set()
+        self.committed = 0
+        self.pings = 0
+        self._last_commit = self._state()
+
+    def __enter__(self) -> FakeMembersUnitOfWork:
+        super().__enter__()
+        self.members.seen = []  # a fresh transaction hands out fresh aggregates
+        self._last_commit = self._state()
+        return self
+
+    def commit(self) -> None:
+        self.collect_from_repositories()
+        for envelope, payload in self.envelopes():
+            self.published.append(envelope)
+            self.subjects[envelope.id] = payload.subject()
+        self._events = []
+        self.committed += 1
+        self._last_commit = self._state()
+
+    def rollback(self) -> None:
+        self._restore(self._last_commit)
+        self._events = []
+
+    def forget_events_about(self, subject: str) -> None:
+        self.published = [e for e in self.published if self.subjects[e.id] != subject]
+
+    def events_about(self, subject: str) -> list[dict[str, Any]]:
+        return [e.to_wire() for e in self.published if self.subjects[e.id] == subject]
+
+    def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
+        key = (str(event_id), consumer)
+        if key in self.processed:
+            return False
+        self.processed.add(key)
+        return True
+
+    def ping(self) -> None:
+        self.pings += 1
+
+    def published_types(self) -> list[str]:
+        return [e.type for e in self.published]
+
+    def _state(self) -> dict[str, Any]:
+        return copy.deepcopy({"members": self.members.rows, "tokens": self.tokens.rows,
+                              "published": self.published, "subjects": self.subjects,
+                              "processed": self.processed})
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        state = copy.deepcopy(state)
+        self.members.rows, self.tokens.rows = state["members"], state["tokens"]
+        self.published, self.subjects, self.processed = state["published"], state["subjects"], state["processed"]
