@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.common.errors import NotFound, Unauthenticated
+from services.members.adapters import NetworkDirectory
 from services.members.domain import Member, email_taken
 from services.members.schemas import (
     ErasureReceipt,
@@ -72,9 +73,11 @@ def search_members(query: SearchMembers, uow: Any) -> MemberPage:
         return MemberPage(items=[member_view(m) for m in found], next_page_token=next_token)
 
 
-def join_network(member_id: str, network_id: str, cmd: JoinNetwork, uow: Any) -> MembershipOut:
+def join_network(member_id: str, network_id: str, cmd: JoinNetwork, uow: Any,
+                 networks: NetworkDirectory) -> MembershipOut:
     with uow:
         member = _get_active(uow, member_id)
+        networks.ensure_open(network_id)
         membership = member.join(network_id, cmd.role, now=now())
         uow.members.save(member)
         uow.commit()

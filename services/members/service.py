@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from services.common.errors import KringError
 from services.common.nameko_kit import Observability, ServiceDatabase, parse_request
 from services.members import handlers
+from services.members.adapters import RpcNetworkDirectory
 from services.members.schemas import IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
 from services.members.unit_of_work import MembersUnitOfWork
 
@@ -20,6 +21,7 @@ class MembersService:
 
     uow = ServiceDatabase(MembersUnitOfWork)
     observability = Observability()
+    networks = RpcProxy("networks")
 
     @expected
     def register_member(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +43,8 @@ class MembersService:
     @expected
     def join_network(self, member_id: str, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(JoinNetwork, request)
-        return handlers.join_network(member_id, network_id, cmd, self.uow()).model_dump(mode="json")
+        directory = RpcNetworkDirectory(self.networks)
+        return handlers.join_network(member_id, network_id, cmd, self.uow(), directory).model_dump(mode="json")
 
     @expected
     def leave_network(self, member_id: str, network_id: str) -> None:

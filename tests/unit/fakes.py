@@ -199,3 +199,19 @@ class FakeMembersUnitOfWork(AbstractUnitOfWork):
         state = copy.deepcopy(state)
         self.members.rows, self.tokens.rows = state["members"], state["tokens"]
         self.published, self.subjects, self.processed = state["published"], state["subjects"], state["processed"]
+
+
+class FakeNetworkDirectory:
+    """Networks that exist, and which of them are archived."""
+
+    def __init__(self, open_networks: set[str] | None = None, archived: set[str] | None = None) -> None:
+        self.open_networks = open_networks
+        self.archived = archived or set()
+
+    def ensure_open(self, network_id: str) -> None:
+        from services.common.errors import Conflict, NotFound
+
+        if network_id in self.archived:
+            raise Conflict(f"network {network_id} is archived")
+        if self.open_networks is not None and network_id not in self.open_networks:
+            raise NotFound(f"network {network_id} not found")

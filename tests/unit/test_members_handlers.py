@@ -20,7 +20,7 @@ from services.members.schemas import (
     SearchMembers,
     UpdateMember,
 )
-from tests.unit.fakes import FakeMembersUnitOfWork
+from tests.unit.fakes import FakeMembersUnitOfWork, FakeNetworkDirectory
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def register(uow: FakeMembersUnitOfWork, **overrides: Any) -> MemberOut:
 
 
 def join(uow: FakeMembersUnitOfWork, member_id: str, network_id: str, role: str = "participant") -> None:
-    handlers.join_network(member_id, network_id, JoinNetwork(role=MembershipRole(role)), uow)
+    handlers.join_network(member_id, network_id, JoinNetwork(role=MembershipRole(role)), uow, FakeNetworkDirectory())
 
 
 def test_registering_stores_the_email_lower_cased_and_records_member_registered(uow) -> None:
@@ -243,3 +243,17 @@ def test_every_event_the_handlers_record_validates_against_the_catalogue(uow) ->
         assert payload.model_dump(mode="json") == envelope.payload
     member_events = {t for (t, _), m in registered_events().items() if issubclass(m, MemberEvent)}
     assert set(uow.published_types()) == member_events
+
+
+def test_joining_an_unknown_network_is_not_found_and_changes_nothing(uow) -> None:
+    member = register(uow)
+    with pytest.raises(NotFound):
+        handlers.join_network(member.id, "nowhere", JoinNetwork(), uow, FakeNetworkDirectory(open_networks=set()))
+    assert handlers.get_member(member.id, uow).memberships == []
+    assert uow.published_types() == ["member.registered"]
+
+
+def test_joining_an_archived_network_is_a_conflict(uow) -> None:
+    member = register(uow)
+    with pytest.raises(Conflict):
+        handlers.join_network(member.id, "old", JoinNetwork(), uow, FakeNetworkDirectory(archived={"old"}))

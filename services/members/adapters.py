@@ -1,0 +1,29 @@
+"""What the members service needs from other services, as small ports with their RPC adapters."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from services.common.errors import Conflict, NotFound, violation
+
+
+class NetworkDirectory(Protocol):
+    def ensure_open(self, network_id: str) -> None:
+        """Raise NotFound for an unknown network and Conflict for an archived one."""
+
+
+class RpcNetworkDirectory:
+    """Asks the networks service; a command needs the network as it is now, not as a read model last saw it."""
+
+    def __init__(self, networks_rpc: Any) -> None:
+        self.networks_rpc = networks_rpc
+
+    def ensure_open(self, network_id: str) -> None:
+        try:
+            network = self.networks_rpc.get_network(network_id)
+        except NotFound as exc:
+            raise NotFound(f"network {network_id} not found",
+                           [violation("network_id", "exists", "no such network")]) from exc
+        if network["status"] != "active":
+            raise Conflict(f"network {network_id} is archived",
+                           [violation("network_id", "active", "the network is archived")])
