@@ -6,6 +6,7 @@ A service's database may be overridden on its own with ``KRING_<SERVICE>_DATABAS
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("members", "networks", "sessions", "federation")
+
+
+
+def available_services() -> list[str]:
+    """The services this installation has, found without importing them (no nameko, no eventlet)."""
+    return [s for s in SERVICES if importlib.util.find_spec(f"services.{s}.service") is not None]
+
 
 # Offsets from KRING_METRICS_PORT: each process exposes /metrics on its own port.
 METRICS_PORT_OFFSETS = {"gateway": 0, "members": 1, "networks": 2, "sessions": 3, "federation": 4, "relay": 5}

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import kombu
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.common.config import SERVICES
+from services.common.config import available_services
 from services.common.nameko_kit import KringEventHandler, dead_letter_queue, event_queue
 
 
@@ -30,19 +30,6 @@ def handler_queues(service_cls: type, delivery_limit: int) -> Iterator[kombu.Que
             if isinstance(extension, KringEventHandler):
                 yield event_queue(extension.source_service, extension.event_type, service_cls.name,
                                   method_name, delivery_limit)
-
-
-def available_services() -> list[str]:
-    found = []
-    for service in SERVICES:
-        try:
-            importlib.import_module(f"services.{service}.service")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"services.{service}.service":
-                raise
-            continue
-        found.append(service)
-    return found
 
 
 def declare_all(amqp_uri: str, delivery_limit: int) -> list[str]:

@@ -1,0 +1,10 @@
+"""The gateway: admin HTTP API and partner gRPC API in one process that eventlet never patches.
+
+grpcio hangs after ``eventlet.monkey_patch()`` (see DESIGN.md), so this package runs on plain threads and
+reaches the nameko services only through standalone RPC proxies (:mod:`services.gateway.rpc_pool`).
+"""
+
+import warnings
+
+# nameko imports eventlet (it does not patch anything); keep eventlet's deprecation banner out of the logs.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

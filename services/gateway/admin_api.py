@@ -1,0 +1,44 @@
+"""The admin API: FastAPI app for network coordinators, members and the operator.
+
+Built by :func:`create_app` from its collaborators, so tests pass fakes and the process entry point
+(:mod:`services.gateway.main`) passes the real RPC pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+
+from services.common.config import Settings
+from services.gateway import routes_access, routes_health, routes_members, routes_networks
+from services.gateway.auth import Authenticator
+from services.gateway.http_errors import install_error_handlers
+from services.gateway.http_middleware import MAX_BODY_BYTES, RequestContextMiddleware
+from services.gateway.readiness import Readiness
+from services.gateway.rpc_pool import RpcCaller
+from services.gateway.version import kring_version
+
+DESCRIPTION = """
+Admin API of Kring, the backbone of a federation of learning networks.
+
+Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member.
+A member's token reaches their own record; a coordinator's also the members of the networks they administer.
+Every error has the shape `{"error": {"code", "message", "violations": [{"field", "rule", "message"}]}}`.
+Send `X-Correlation-ID` to trace a request through the services; every response echoes it.
+"""
+
+
+def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),
+               authenticator: Authenticator | None = None, readiness: Readiness | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    app = FastAPI(title="Kring admin API", version=kring_version(), description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.rpc = rpc
+    app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc)
+    app.state.readiness = readiness or Readiness(settings.amqp_uri, rpc, services)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)
+    for module in (routes_health, routes_access, routes_members, routes_networks):
+        app.include_router(module.router)
+    return app

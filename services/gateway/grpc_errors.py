@@ -1,0 +1,52 @@
+"""Typed errors to gRPC statuses, with rich details partners can read programmatically.
+
+Every error carries ``google.rpc.ErrorInfo`` (reason = the error code, e.g. ``VALIDATION_FAILED``) and
+``google.rpc.RequestInfo`` (the correlation id); a validation error also carries ``google.rpc.BadRequest``
+with one field violation per broken rule (field, reason = rule, description = message).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from services.common.errors import KringError, ValidationFailed
+from services.common.logs import correlation_id
+
+ERROR_DOMAIN = "kring.v1"
+
+
+def grpc_code(exc: KringError) -> grpc.StatusCode:
+    return grpc.StatusCode.__members__.get(exc.grpc_status, grpc.StatusCode.UNKNOWN)
+
+
+def _packed(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def rich_status(exc: KringError) -> status_pb2.Status:
+    code = grpc_code(exc)
+    details = [_packed(error_details_pb2.ErrorInfo(reason=exc.code.upper(), domain=ERROR_DOMAIN))]
+    cid = correlation_id.get()
+    if cid:
+        details.append(_packed(error_details_pb2.RequestInfo(request_id=cid)))
+    if isinstance(exc, ValidationFailed) and exc.violations:
+        details.append(_packed(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v["field"], reason=v["rule"], description=v["message"])
+            for v in exc.violations
+        ])))
+    return status_pb2.Status(code=code.value[0], message=exc.message, details=details)
+
+
+def abort_with_error(context: grpc.ServicerContext, exc: KringError) -> NoReturn:
+    """End the call with the error's status code, message and details; raises, as ``context.abort`` does."""
+    context.abort_with_status(rpc_status.to_status(rich_status(exc)))
+    # abort_with_status always raises; this line only satisfies the type checker.
+    raise AssertionError("unreachable")
+

@@ -1,0 +1,104 @@
+"""Run the gateway: metrics, gRPC server (its own threads), admin API (uvicorn, main thread).
+
+On SIGTERM or SIGINT: gRPC health turns NOT_SERVING and the gRPC server drains within the grace period
+while uvicorn stops accepting and finishes its requests; then the RPC pool closes.
+
+grpcio hangs under eventlet, so nothing here may import :mod:`services.common.runner` (it calls
+``eventlet.monkey_patch()``). nameko and :mod:`services.common.topology` import eventlet without patching;
+:func:`refuse_if_monkey_patched` makes sure it stays that way.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+import uvicorn
+
+from services.common.config import Settings, get_settings
+from services.common.logs import configure_logging
+from services.common.metrics import serve_metrics
+from services.common.config import available_services
+from services.gateway.admin_api import create_app
+from services.gateway.grpc_server import GrpcEdge, build_grpc_server
+from services.gateway.rpc_pool import RpcPool
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 10.0  # below Kubernetes' default 30 s termination grace period
+
+
+class _Uvicorn(uvicorn.Server):
+    """Tells the gRPC side as soon as a stop signal arrives, so both edges drain at the same time."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: threading.Event) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit.set()
+        super().handle_exit(sig, frame)
+
+
+def refuse_if_monkey_patched() -> None:
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
+        raise RuntimeError("the gateway runs grpcio and must not run under eventlet.monkey_patch()")
+
+
+def _stop_grpc_on(stop: threading.Event, edge: GrpcEdge) -> threading.Thread:
+    def wait_and_stop() -> None:
+        stop.wait()
+        log.info("stopping gRPC server (grace %.0f s)", GRACE_SECONDS)
+        edge.stop(GRACE_SECONDS)
+
+    thread = threading.Thread(target=wait_and_stop, name="grpc-stopper", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_gateway(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    services = available_services()
+    refuse_if_monkey_patched()
+    if not settings.operator_token:
+        log.warning("KRING_OPERATOR_TOKEN is not set: only members' tokens will be accepted")
+
+    pool = RpcPool.from_settings(settings)
+    try:
+        serve_metrics(settings.metrics_port_for("gateway"), settings.bind_host)
+        edge = build_grpc_server(settings, pool)
+    except (OSError, RuntimeError) as exc:  # a port in use: say which, without a traceback
+        log.error("cannot start the gateway: %s (metrics port %s, gRPC port %s)", exc,
+                  settings.metrics_port_for("gateway"), settings.grpc_port)
+        raise SystemExit(1) from None
+    edge.start()
+    stop = threading.Event()
+    stopper = _stop_grpc_on(stop, edge)
+
+    try:
+        app = create_app(settings, pool, services=services)
+        config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
+                                access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off")
+        server = _Uvicorn(config, on_exit=stop)
+
+        def request_stop(_sig: int, _frame: FrameType | None) -> None:
+            stop.set()
+            server.should_exit = True
+
+        # Before uvicorn installs its own handlers (and after it restores these), a signal just asks to stop.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, request_stop)
+        log.info("gRPC serving on %s:%s, metrics on :%s; starting the admin API on http://%s:%s/docs "
+                 "(services: %s)", settings.bind_host, edge.port, settings.metrics_port_for("gateway"),
+                 settings.bind_host, settings.http_port, ", ".join(services) or "none")
+        server.run()
+    finally:
+        stop.set()
+        stopper.join(GRACE_SECONDS + 2.0)
+        pool.close()
+        log.info("gateway stopped")

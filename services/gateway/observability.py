@@ -1,0 +1,46 @@
+"""RED metrics of the gateway's edges and of its calls into the services.
+
+Labels are bounded: the route template (``/v1/members/{member_id}``, never the raw path), the gRPC
+method name of a registered service, the status. Unmatched paths share the label ``unmatched``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from services.common.metrics import FAST_BUCKETS
+
+# An edge request includes one or more RPC hops; give the histogram room above the RPC timeout.
+EDGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+HTTP_REQUESTS = Counter(
+    "kring_http_requests_total", "Admin API requests, by route template and status",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "kring_http_request_duration_seconds", "Admin API request time", ["method", "route"], buckets=EDGE_BUCKETS
+)
+GRPC_REQUESTS = Counter(
+    "kring_grpc_requests_total", "gRPC calls handled, by full method name and status code", ["method", "code"]
+)
+GRPC_DURATION = Histogram(
+    "kring_grpc_request_duration_seconds", "gRPC call time", ["method"], buckets=EDGE_BUCKETS
+)
+GATEWAY_RPC_CALLS = Counter(
+    "kring_gateway_rpc_calls_total", "Calls from the gateway into the services, by outcome",
+    ["service", "method", "outcome"],
+)
+GATEWAY_RPC_DURATION = Histogram(
+    "kring_gateway_rpc_duration_seconds", "Time of a gateway call into a service, waiting for a proxy included",
+    ["service", "method"], buckets=FAST_BUCKETS,
+)
+RPC_PROXIES_REPLACED = Counter(
+    "kring_gateway_rpc_proxies_replaced_total",
+    "Standalone RPC proxies discarded after a timeout or a broken connection",
+)
+
+
+def http_method_label(method: str) -> str:
+    return method if method in HTTP_METHODS else "OTHER"

@@ -1,0 +1,108 @@
+"""Who may do what in the admin API: plain functions of a :class:`Principal`, no I/O.
+
+Three kinds of caller: the operator (token from configuration; may do everything), a network
+coordinator (kwartiermaker; their token is scoped to the networks they administer) and a plain member
+(may see and manage their own record). Facilitators are carried along for the session rules of later
+issues; in the members API they have no powers beyond a member's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.common.errors import PermissionDenied
+from services.members.schemas import CONSENT_FIELDS
+
+
+@dataclass(frozen=True)
+class Principal:
+    member_id: str | None = None
+    operator: bool = False
+    administers: frozenset[str] = frozenset()
+    facilitates: frozenset[str] = frozenset()
+
+    @classmethod
+    def the_operator(cls) -> Principal:
+        return cls(operator=True)
+
+    @classmethod
+    def from_rpc(cls, data: Mapping[str, Any]) -> Principal:
+        """The members service's ``authenticate`` result."""
+        return cls(
+            member_id=str(data["member_id"]),
+            administers=frozenset(data.get("administers") or ()),
+            facilitates=frozenset(data.get("facilitates") or ()),
+        )
+
+    @property
+    def is_coordinator(self) -> bool:
+        return bool(self.administers)
+
+    def is_self(self, member_id: str) -> bool:
+        return self.member_id is not None and self.member_id == member_id
+
+    def coordinates_any(self, network_ids: Iterable[str]) -> bool:
+        return not self.administers.isdisjoint(network_ids)
+
+
+def require(allowed: bool, message: str = "outside the scope of your token") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def can_register_member(p: Principal) -> bool:
+    return p.operator or p.is_coordinator
+
+
+def search_scope(p: Principal, network_id: str | None) -> list[str] | None:
+    """The networks a search must stay within: ``None`` means no restriction.
+
+    Raises PermissionDenied when the caller may not search at all, or names a network they do not administer.
+    """
+    if p.operator:
+        return None
+    if not p.is_coordinator:
+        raise PermissionDenied("searching members needs a coordinator's or the operator's token")
+    if network_id is not None:
+        require(network_id in p.administers, f"you do not administer network {network_id}")
+        return [network_id]
+    return sorted(p.administers)
+
+
+def can_view_member(p: Principal, member_id: str, member_networks: Iterable[str]) -> bool:
+    return p.operator or p.is_self(member_id) or p.coordinates_any(member_networks)
+
+
+def can_edit_profile(p: Principal, member_id: str, member_networks: Iterable[str]) -> bool:
+    return can_view_member(p, member_id, member_networks)
+
+
+def can_change_consent(p: Principal, member_id: str) -> bool:
+    return p.operator or p.is_self(member_id)
+
+
+def touches_consent(changed_fields: Iterable[str]) -> bool:
+    """Consent is the member's own decision: a coordinator may fix a typo in a name, not opt someone in."""
+    return not CONSENT_FIELDS.isdisjoint(changed_fields)
+
+
+def can_set_membership(p: Principal, network_id: str) -> bool:
+    return p.operator or network_id in p.administers
+
+
+def can_remove_membership(p: Principal, network_id: str, member_id: str) -> bool:
+    return p.operator or network_id in p.administers or p.is_self(member_id)
+
+
+def can_export_member(p: Principal, member_id: str) -> bool:
+    return p.operator or p.is_self(member_id)
+
+
+def can_erase_member(p: Principal, member_id: str) -> bool:
+    return p.operator or p.is_self(member_id)
+
+
+def can_manage_tokens(p: Principal) -> bool:
+    return p.operator

@@ -1,0 +1,182 @@
+"""A thread-safe pool of nameko standalone RPC proxies: how the gateway calls the services.
+
+A standalone proxy is not thread-safe, and one whose reply queue expired while it waited can hang
+(nameko issue #504). So each call checks a proxy out, every call has a timeout, and a proxy that
+timed out or lost its connection is thrown away and replaced by a new one on next use. Proxies are
+created lazily: importing this module or starting the gateway never needs RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import amqp.exceptions
+import kombu.exceptions
+from nameko.exceptions import (
+    IncorrectSignature,
+    MalformedRequest,
+    MethodNotFound,
+    RemoteError,
+    RpcTimeout,
+    UnknownService,
+)
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.config import Settings
+from services.common.errors import KringError, Unavailable
+from services.common.logs import correlation_id
+from services.gateway import observability
+from services.gateway.internal_error import InternalError
+
+log = logging.getLogger(__name__)
+
+# The broker is unreachable or the connection broke mid-call.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    amqp.exceptions.ConnectionError,
+    kombu.exceptions.OperationalError,
+)
+# The service answered, but says the gateway called it wrongly: a gateway bug, not the client's fault.
+CONTRACT_ERRORS: tuple[type[BaseException], ...] = (MethodNotFound, IncorrectSignature, MalformedRequest)
+
+
+class RpcCaller(Protocol):
+    """What the HTTP and gRPC edges need: one call, typed errors. Tests hand in a fake."""
+
+    def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any: ...
+
+
+class Proxy(Protocol):
+    def call(self, service: str, method: str, args: tuple[Any, ...], *, correlation_id: str | None,
+             timeout: float) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class NamekoProxy:
+    """One started ``ClusterRpcProxy`` (its own AMQP connection and exclusive reply queue)."""
+
+    def __init__(self, config: dict[str, Any], timeout: float) -> None:
+        self._standalone = ClusterRpcProxy(config, timeout=timeout)
+        self._cluster = self._standalone.start()
+
+    def call(self, service: str, method: str, args: tuple[Any, ...], *, correlation_id: str | None,
+             timeout: float) -> Any:
+        # The proxy sends worker_ctx.data as message headers; the services' Observability reads it back.
+        data = self._standalone._worker_ctx.data
+        if correlation_id:
+            data["correlation_id"] = correlation_id
+        else:
+            data.pop("correlation_id", None)  # nameko warns on None headers
+        # The reply consumer reads its timeout on every wait, so a per-call timeout is one assignment.
+        self._standalone._reply_listener.queue_consumer.timeout = timeout
+        return getattr(self._cluster[service], method)(*args)
+
+    def close(self) -> None:
+        self._standalone.stop()
+
+
+class RpcPool:
+    """``size`` proxies shared by the gateway's threads; ``call`` is safe from any thread."""
+
+    def __init__(self, proxy_factory: Callable[[], Proxy], size: int, timeout: float) -> None:
+        if size < 1:
+            raise ValueError("the RPC pool needs at least one proxy")
+        self._factory = proxy_factory
+        self._timeout = timeout
+        self._closed = False
+        # A slot holds a started proxy or None (not created yet, or discarded): created on checkout.
+        self._slots: queue.Queue[Proxy | None] = queue.Queue()
+        for _ in range(size):
+            self._slots.put(None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RpcPool:
+        config = settings.nameko_config("gateway")
+        return cls(lambda: NamekoProxy(config, settings.rpc_timeout), settings.rpc_pool_size,
+                   settings.rpc_timeout)
+
+    def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
+        timeout = self._timeout if timeout is None else timeout
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return self._call(service, method, args, timeout)
+        except KringError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            observability.GATEWAY_RPC_CALLS.labels(service=service, method=method, outcome=outcome).inc()
+            observability.GATEWAY_RPC_DURATION.labels(service=service, method=method).observe(
+                time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Stop every idle proxy; proxies in use are stopped when they come back."""
+        self._closed = True
+        while True:
+            try:
+                proxy = self._slots.get_nowait()
+            except queue.Empty:
+                return
+            if proxy is not None:
+                self._close_quietly(proxy)
+
+    def _call(self, service: str, method: str, args: tuple[Any, ...], timeout: float) -> Any:
+        if self._closed:
+            raise Unavailable("the gateway is shutting down")
+        try:
+            proxy = self._slots.get(timeout=timeout)
+        except queue.Empty:
+            raise Unavailable("the gateway is busy; try again shortly") from None
+        keep = False
+        try:
+            if proxy is None:
+                proxy = self._factory()
+            result = proxy.call(service, method, args, correlation_id=correlation_id.get(), timeout=timeout)
+            keep = True
+            return result
+        except KringError:
+            keep = True  # the service answered with a typed error (registered in errors.py): pass it on
+            raise
+        except UnknownService:
+            keep = True
+            raise Unavailable(f"the {service} service is not running") from None
+        except RpcTimeout:
+            raise Unavailable(f"the {service} service did not answer within {timeout:g} s") from None
+        except CONNECTION_ERRORS as exc:
+            log.warning("RPC %s.%s: broker connection failed: %s", service, method, exc)
+            raise Unavailable("the message broker is unreachable") from None
+        except RuntimeError as exc:
+            # nameko raises a bare RuntimeError when the reply consumer was disconnected or stopped.
+            log.warning("RPC %s.%s: proxy unusable: %s", service, method, exc)
+            raise Unavailable(f"the {service} service could not be reached") from None
+        except RemoteError as exc:
+            keep = True
+            log.error("RPC %s.%s failed in the service: %s", service, method, exc.exc_type)
+            raise InternalError.safe() from None
+        except CONTRACT_ERRORS as exc:
+            keep = True
+            log.error("RPC %s.%s rejected the call: %s: %s", service, method, type(exc).__name__, exc)
+            raise InternalError.safe() from None
+        finally:
+            self._checkin(proxy if keep else None, discarded=proxy if not keep else None)
+
+    def _checkin(self, proxy: Proxy | None, discarded: Proxy | None) -> None:
+        if discarded is not None:
+            observability.RPC_PROXIES_REPLACED.inc()
+            self._close_quietly(discarded)
+        if proxy is not None and self._closed:
+            self._close_quietly(proxy)
+            proxy = None
+        self._slots.put(proxy)
+
+    @staticmethod
+    def _close_quietly(proxy: Proxy) -> None:
+        try:
+            proxy.close()
+        except (*CONNECTION_ERRORS, RuntimeError) as exc:  # the connection is often what broke
+            log.debug("closing a broken RPC proxy: %s", exc)

@@ -1,0 +1,106 @@
+"""Members through the admin API and the gRPC edge, with the stack running as separate processes."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def unique_email(name: str) -> str:
+    return f"{name}.{uuid.uuid4().hex[:8]}@example.org"
+
+
+def register(client, name: str = "Anna de Vries", **extra) -> dict:
+    body = {"name": name, "email": unique_email(name.split()[0].lower()), "perspectives": ["practitioner"],
+            **extra}
+    response = client.post("/v1/members", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def violations(response) -> set[tuple[str, str]]:
+    return {(v["field"], v["rule"]) for v in response.json()["error"]["violations"]}
+
+
+def test_the_stack_is_ready_and_its_grpc_health_check_answers_serving(stack):
+    with stack.anonymous() as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+    with grpc.insecure_channel(stack.grpc) as channel:
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_a_member_is_registered_found_exported_and_erased(stack):
+    with stack.client() as client:
+        member = register(client, "Joost Jansen", email="Joost.Jansen@Example.ORG", perspectives=["lived_experience"],
+                          expertise=["Eenzaamheid", "mantelzorg"], organisation="Pharos")
+        assert member["email"] == "joost.jansen@example.org"
+        assert member["expertise"] == ["eenzaamheid", "mantelzorg"]
+
+        found = client.get("/v1/members", params={"expertise": "eenzaamheid", "organisation": "Pharos"}).json()
+        assert member["id"] in [m["id"] for m in found["items"]]
+
+        exported = client.get(f"/v1/members/{member['id']}/export").json()
+        assert exported["member"]["name"] == "Joost Jansen"
+        assert [e["type"] for e in exported["events"]] == ["member.registered"]
+
+        erased = client.delete(f"/v1/members/{member['id']}")
+        assert erased.status_code == 200, erased.text
+        assert client.get(f"/v1/members/{member['id']}").status_code == 404
+        found_after = client.get("/v1/members", params={"expertise": "eenzaamheid", "organisation": "Pharos"}).json()
+        assert member["id"] not in [m["id"] for m in found_after["items"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"email": "a@example.org", "perspectives": ["resident"]}, {("name", "missing")}),
+        ({"name": "A", "email": "not-an-email", "perspectives": ["resident"]}, {("email", "value_error")}),
+        ({"name": "A", "email": "a@example.org", "perspectives": ["astronaut"]}, {("perspectives.0", "enum")}),
+        ({"name": "A" * 201, "email": "a@example.org", "perspectives": ["resident"]}, {("name", "string_too_long")}),
+        ({"name": 42, "email": "a@example.org", "perspectives": ["resident"]}, {("name", "string_type")}),
+        ({"name": "A", "email": "a@example.org", "perspectives": "resident"}, {("perspectives", "list_type")}),
+        ({"name": "A", "email": "a@example.org", "perspectives": []}, {("perspectives", "too_short")}),
+    ],
+    ids=["missing-name", "malformed-email", "unknown-perspective", "oversize-name", "name-not-a-string",
+         "perspectives-not-a-list", "no-perspective"],
+)
+def test_bad_input_gets_422_naming_the_field_and_the_rule(stack, body, expected):
+    with stack.client() as client:
+        response = client.post("/v1/members", json=body)
+    assert response.status_code == 422, response.text
+    assert expected <= violations(response)
+
+
+def test_a_duplicate_email_gets_409_whatever_its_case(stack):
+    with stack.client() as client:
+        member = register(client, "Eva Smit")
+        response = client.post("/v1/members", json={"name": "Eva", "email": member["email"].upper(),
+                                                    "perspectives": ["research"]})
+    assert response.status_code == 409
+    assert violations(response) == {("email", "unique")}
+
+
+def test_a_body_that_is_not_json_gets_a_4xx_not_a_500(stack):
+    with stack.client() as client:
+        response = client.post("/v1/members", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+
+def test_no_token_is_401_and_a_member_token_cannot_register_members(stack):
+    with stack.anonymous() as anonymous:
+        assert anonymous.post("/v1/members", json={}).status_code == 401
+    with stack.client() as operator:
+        member = register(operator, "Lotte Visser")
+        token = operator.post(f"/v1/members/{member['id']}/tokens", json={"label": "e2e"}).json()["token"]
+    with stack.client(token) as as_member:
+        assert as_member.get(f"/v1/members/{member['id']}").status_code == 200
+        assert as_member.post("/v1/members", json={"name": "X", "email": unique_email("x"),
+                                                   "perspectives": ["resident"]}).status_code == 403
+        assert as_member.get(f"/v1/members/{member['id']}/export").status_code == 200
+    with stack.client("wrong-token") as wrong:
+        assert wrong.get(f"/v1/members/{member['id']}").status_code == 401

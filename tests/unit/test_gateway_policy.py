@@ -1,0 +1,151 @@
+"""Who may do what in the admin API (services/gateway/policy.py)."""
+
+import pytest
+
+from services.common.errors import PermissionDenied
+from services.gateway import policy
+from services.gateway.policy import Principal
+
+OPERATOR = Principal.the_operator()
+COORDINATOR = Principal(member_id="coord", administers=frozenset({"wijk-noord", "werkplaats-zuid"}))
+FACILITATOR = Principal(member_id="facil", facilitates=frozenset({"wijk-noord"}))
+MEMBER = Principal(member_id="ann")
+
+
+def test_the_operator_may_register_members():
+    assert policy.can_register_member(OPERATOR)
+
+
+def test_a_coordinator_of_any_network_may_register_members():
+    assert policy.can_register_member(COORDINATOR)
+
+
+def test_a_plain_member_or_facilitator_may_not_register_members():
+    assert not policy.can_register_member(MEMBER)
+    assert not policy.can_register_member(FACILITATOR)
+
+
+def test_the_operator_searches_all_members():
+    assert policy.search_scope(OPERATOR, None) is None
+    assert policy.search_scope(OPERATOR, "any-network") is None
+
+
+def test_a_coordinator_searches_only_members_of_the_networks_they_administer():
+    assert policy.search_scope(COORDINATOR, None) == ["werkplaats-zuid", "wijk-noord"]
+
+
+def test_a_coordinator_may_search_one_network_they_administer():
+    assert policy.search_scope(COORDINATOR, "wijk-noord") == ["wijk-noord"]
+
+
+def test_a_coordinator_may_not_search_a_network_they_do_not_administer():
+    with pytest.raises(PermissionDenied):
+        policy.search_scope(COORDINATOR, "elsewhere")
+
+
+@pytest.mark.parametrize("principal", [MEMBER, FACILITATOR], ids=["member", "facilitator"])
+def test_a_plain_member_or_facilitator_may_not_search_members(principal):
+    with pytest.raises(PermissionDenied):
+        policy.search_scope(principal, None)
+
+
+def test_a_member_may_view_their_own_record():
+    assert policy.can_view_member(MEMBER, "ann", [])
+
+
+def test_a_member_may_not_view_another_member_even_in_the_same_network():
+    assert not policy.can_view_member(MEMBER, "bob", ["wijk-noord"])
+
+
+def test_a_coordinator_may_view_members_of_a_network_they_administer():
+    assert policy.can_view_member(COORDINATOR, "bob", ["elsewhere", "wijk-noord"])
+
+
+def test_a_coordinator_may_not_view_members_outside_their_networks():
+    assert not policy.can_view_member(COORDINATOR, "bob", ["elsewhere"])
+    assert not policy.can_view_member(COORDINATOR, "bob", [])
+
+
+def test_a_facilitator_has_no_power_over_the_members_of_their_network():
+    assert not policy.can_view_member(FACILITATOR, "bob", ["wijk-noord"])
+    assert not policy.can_edit_profile(FACILITATOR, "bob", ["wijk-noord"])
+
+
+def test_the_operator_may_view_and_edit_anyone():
+    assert policy.can_view_member(OPERATOR, "bob", [])
+    assert policy.can_edit_profile(OPERATOR, "bob", [])
+
+
+def test_a_coordinator_may_edit_the_profile_of_members_of_their_networks():
+    assert policy.can_edit_profile(COORDINATOR, "bob", ["wijk-noord"])
+    assert not policy.can_edit_profile(COORDINATOR, "bob", ["elsewhere"])
+
+
+def test_only_the_member_or_the_operator_may_change_consent():
+    assert policy.can_change_consent(MEMBER, "ann")
+    assert policy.can_change_consent(OPERATOR, "ann")
+    assert not policy.can_change_consent(COORDINATOR, "ann")
+
+
+def test_both_consent_flags_count_as_consent_and_profile_fields_do_not():
+    assert policy.touches_consent({"name", "findable_by_expertise"})
+    assert policy.touches_consent({"named_in_shared_outputs"})
+    assert not policy.touches_consent({"name", "email", "organisation", "perspectives", "expertise"})
+
+
+def test_only_the_operator_or_that_networks_coordinator_may_set_a_membership():
+    assert policy.can_set_membership(OPERATOR, "anywhere")
+    assert policy.can_set_membership(COORDINATOR, "wijk-noord")
+    assert not policy.can_set_membership(COORDINATOR, "elsewhere")
+    assert not policy.can_set_membership(MEMBER, "wijk-noord")
+
+
+def test_a_member_may_not_join_a_network_on_their_own():
+    assert not policy.can_set_membership(MEMBER, "wijk-noord")
+
+
+def test_a_member_may_leave_any_network_themself():
+    assert policy.can_remove_membership(MEMBER, "wijk-noord", "ann")
+    assert not policy.can_remove_membership(MEMBER, "wijk-noord", "bob")
+
+
+def test_a_coordinator_may_remove_members_only_from_networks_they_administer():
+    assert policy.can_remove_membership(COORDINATOR, "wijk-noord", "bob")
+    assert not policy.can_remove_membership(COORDINATOR, "elsewhere", "bob")
+
+
+def test_only_the_member_or_the_operator_may_export_a_member():
+    assert policy.can_export_member(MEMBER, "ann")
+    assert policy.can_export_member(OPERATOR, "ann")
+    assert not policy.can_export_member(COORDINATOR, "ann")
+    assert not policy.can_export_member(MEMBER, "bob")
+
+
+def test_only_the_member_or_the_operator_may_erase_a_member():
+    assert policy.can_erase_member(MEMBER, "ann")
+    assert policy.can_erase_member(OPERATOR, "ann")
+    assert not policy.can_erase_member(COORDINATOR, "ann")
+
+
+def test_only_the_operator_issues_and_revokes_tokens():
+    assert policy.can_manage_tokens(OPERATOR)
+    assert not policy.can_manage_tokens(COORDINATOR)
+    assert not policy.can_manage_tokens(MEMBER)
+
+
+def test_the_operator_is_nobody_in_particular():
+    # An operator token does not make "self" checks pass for an absent member id.
+    assert not OPERATOR.is_self("")
+    assert OPERATOR.member_id is None
+
+
+def test_a_principal_is_read_from_the_members_services_authenticate_answer():
+    principal = Principal.from_rpc({"member_id": "ann", "administers": ["a", "b"], "facilitates": ["c"]})
+    assert principal == Principal(member_id="ann", administers=frozenset({"a", "b"}), facilitates=frozenset({"c"}))
+    assert not principal.operator
+
+
+def test_require_raises_permission_denied_with_the_reason():
+    with pytest.raises(PermissionDenied, match="not yours"):
+        policy.require(False, "not yours")
+    policy.require(True)
