@@ -14,14 +14,14 @@ import logging
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 import uvicorn
 
-from services.common.config import Settings, get_settings
+from services.common.config import Settings, available_services, get_settings
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
-from services.common.config import available_services
 from services.gateway.admin_api import create_app
 from services.gateway.grpc_server import GrpcEdge, build_grpc_server
 from services.gateway.rpc_pool import RpcPool
@@ -31,15 +31,22 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 10.0  # below Kubernetes' default 30 s termination grace period
 
 
+class StopRequest:
+    """Set from signal handlers. A plain attribute, not a threading.Event: Event.set() takes a lock, and a
+    second signal arriving while the first handler holds it deadlocks the process."""
+
+    requested = False
+
+
 class _Uvicorn(uvicorn.Server):
     """Tells the gRPC side as soon as a stop signal arrives, so both edges drain at the same time."""
 
-    def __init__(self, config: uvicorn.Config, on_exit: threading.Event) -> None:
+    def __init__(self, config: uvicorn.Config, on_exit: StopRequest) -> None:
         super().__init__(config)
         self._on_exit = on_exit
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._on_exit.set()
+        self._on_exit.requested = True
         super().handle_exit(sig, frame)
 
 
@@ -49,9 +56,10 @@ def refuse_if_monkey_patched() -> None:
         raise RuntimeError("the gateway runs grpcio and must not run under eventlet.monkey_patch()")
 
 
-def _stop_grpc_on(stop: threading.Event, edge: GrpcEdge) -> threading.Thread:
+def _stop_grpc_on(stop: StopRequest, edge: GrpcEdge) -> threading.Thread:
     def wait_and_stop() -> None:
-        stop.wait()
+        while not stop.requested:
+            time.sleep(0.1)
         log.info("stopping gRPC server (grace %.0f s)", GRACE_SECONDS)
         edge.stop(GRACE_SECONDS)
 
@@ -77,7 +85,7 @@ def run_gateway(settings: Settings | None = None) -> None:
                   settings.metrics_port_for("gateway"), settings.grpc_port)
         raise SystemExit(1) from None
     edge.start()
-    stop = threading.Event()
+    stop = StopRequest()
     stopper = _stop_grpc_on(stop, edge)
 
     try:
@@ -87,7 +95,7 @@ def run_gateway(settings: Settings | None = None) -> None:
         server = _Uvicorn(config, on_exit=stop)
 
         def request_stop(_sig: int, _frame: FrameType | None) -> None:
-            stop.set()
+            stop.requested = True
             server.should_exit = True
 
         # Before uvicorn installs its own handlers (and after it restores these), a signal just asks to stop.
@@ -98,7 +106,7 @@ def run_gateway(settings: Settings | None = None) -> None:
                  settings.bind_host, settings.http_port, ", ".join(services) or "none")
         server.run()
     finally:
-        stop.set()
+        stop.requested = True
         stopper.join(GRACE_SECONDS + 2.0)
         pool.close()
         log.info("gateway stopped")

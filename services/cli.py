@@ -1,0 +1,211 @@
+"""The ``kring`` command: one entry point for every process and chore (also ``python -m services.cli``).
+
+Nothing but the standard library is imported at module level: ``kring service`` monkey-patches the process
+through :mod:`services.common.runner` before anything else loads, while ``kring gateway`` must never be
+patched (grpcio hangs under eventlet). Each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.common.config import Settings
+
+Log = Callable[[str], None]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _redact_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _redact_amqp(uri: str) -> str:
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(uri)
+
+
+# --- chores, also used by the local supervisor -----------------------------------------------------------
+
+
+def migrate_services(settings: Settings, only: str | None, log: Log = _print) -> int:
+    """Upgrade each service's database to head; return an exit status."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.common.config import available_services
+    from services.common.migrations import upgrade
+
+    available = available_services()
+    if only and only not in available:
+        log(f"service {only!r} has no code yet; available: {', '.join(available) or '(none)'}")
+        return 2
+    for service in [only] if only else available:
+        url = settings.database_url_for(service)
+        try:
+            upgrade(service, url)
+        except SQLAlchemyError as exc:
+            log(f"migrating {service} on {_redact_db(url)} failed: {exc}")
+            log("Is the database reachable? (scripts/ensure-postgres.sh starts a local PostgreSQL)")
+            return 1
+        log(f"migrated {service} ({_redact_db(url)})")
+    return 0
+
+
+def declare_topology(settings: Settings, log: Log = _print, *, list_queues: bool = True) -> int:
+    """Declare the dead-letter queue and every handler queue; return an exit status."""
+    from kombu.exceptions import OperationalError
+
+    from services.common.topology import declare_all
+
+    try:
+        queues = declare_all(settings.amqp_uri, settings.event_delivery_limit)
+    except (OperationalError, OSError) as exc:
+        log(f"cannot reach RabbitMQ at {_redact_amqp(settings.amqp_uri)}: {exc}")
+        log("Start it with scripts/ensure-rabbitmq.sh (make run does this for you).")
+        return 1
+    log(f"declared {len(queues)} queues" + (":\n  " + "\n  ".join(queues) if list_queues else ""))
+    return 0
+
+
+# --- commands --------------------------------------------------------------------------------------------
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from services.common.runner import run_service  # monkey-patches this process with eventlet
+
+    run_service(args.name)
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from services.gateway.main import run_gateway
+
+    run_gateway()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.common.config import get_settings
+
+    return migrate_services(get_settings(), args.service)
+
+
+def cmd_declare(args: argparse.Namespace) -> int:
+    from services.common.config import get_settings
+
+    return declare_topology(get_settings())
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from services.supervisor import RunOptions, run_local
+
+    return run_local(RunOptions(demo=args.demo, ready_file=args.ready_file, ready_timeout=args.ready_timeout))
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    import httpx
+
+    from services.common.config import get_settings
+    from services.demo import DemoDataError
+    from services.supervisor import OPERATOR_TOKEN_FILE, load_demo, read_secret
+
+    settings = get_settings()
+    url = args.url or f"http://127.0.0.1:{settings.http_port}"
+    token = args.token or settings.operator_token or read_secret(settings.data_dir / OPERATOR_TOKEN_FILE)
+    if not token:
+        _print("no operator token: pass --token, set KRING_OPERATOR_TOKEN, or start Kring with `make run`")
+        return 2
+    try:
+        result = load_demo(url, token, settings.data_dir)
+    except (DemoDataError, httpx.HTTPError, KeyError, ValueError) as exc:
+        _print(f"loading demo data into {url} failed: {exc}")
+        return 1
+    for line in (result.summary(), *result.notes):
+        _print(line)
+    _print(f"example member token ({result.token_holder}): {result.token}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from services.common.config import SERVICES
+
+    parser = argparse.ArgumentParser(prog="kring", description="Kring: a federation of learning networks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    service = commands.add_parser("service", help="run one nameko service in this process")
+    service.add_argument("name", choices=SERVICES)
+    service.set_defaults(func=cmd_service)
+
+    commands.add_parser("gateway", help="run the gateway (admin HTTP API and gRPC)").set_defaults(func=cmd_gateway)
+
+    migrate = commands.add_parser("migrate", help="upgrade every service's database (or one) to the latest")
+    migrate.add_argument("--service", choices=SERVICES, help="only this service")
+    migrate.set_defaults(func=cmd_migrate)
+
+    commands.add_parser("declare", help="declare every event queue on RabbitMQ").set_defaults(func=cmd_declare)
+
+    run = commands.add_parser("run", help="run the whole stack locally (what `make run` does)")
+    run.add_argument("--no-demo", dest="demo", action="store_false", help="do not load the demo data")
+    run.add_argument("--ready-file", type=Path, help="write this JSON file (URLs, token) once ready")
+    run.add_argument("--ready-timeout", type=float, default=90.0, help="seconds to wait for /readyz (90)")
+    run.set_defaults(func=cmd_run)
+
+    demo = commands.add_parser("demo-data", help="load the demo data set into a running gateway")
+    demo.add_argument("--url", help="gateway base URL (default http://127.0.0.1:$KRING_HTTP_PORT)")
+    demo.add_argument("--token", help="operator token (default $KRING_OPERATOR_TOKEN or the saved one)")
+    demo.set_defaults(func=cmd_demo_data)
+    return parser
+
+
+def follow_supervisor() -> None:
+    """Under ``kring run``, make sure this process does not outlive the supervisor that started it.
+
+    A watcher polls the parent pid and sends this process one SIGTERM when the supervisor is gone (Linux's
+    PR_SET_PDEATHSIG would fire once per exiting supervisor thread, and repeated signals are not what the
+    processes' shutdown handlers expect).
+    """
+    supervisor = os.environ.get("KRING_SUPERVISOR_PID")
+    if not supervisor:
+        return
+    if os.getppid() != int(supervisor):
+        sys.exit("kring: the supervisor is gone; not starting")
+    threading.Thread(target=_stop_when_orphaned, args=(int(supervisor),), name="follow-supervisor",
+                     daemon=True).start()
+
+
+def _stop_when_orphaned(supervisor: int, poll: float = 1.0, grace: float = 15.0) -> None:
+    while os.getppid() == supervisor:
+        time.sleep(poll)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(grace)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["service"]:
+        # eventlet must patch the standard library before pydantic, SQLAlchemy & co. create their locks.
+        import services.common.runner  # noqa: F401
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko needs it; we know
+    args = build_parser().parse_args(argv)
+    follow_supervisor()
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""The local supervisor behind ``make run`` (``kring run``).
+
+It prepares (data directory, operator token, migrations, queues), starts every service and the gateway as
+child processes, waits for ``/readyz``, loads the demo data, prints where everything is, and then watches:
+a child that dies stops the whole stack with a non-zero exit; Ctrl-C or SIGTERM stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from services.cli import declare_topology, migrate_services
+from services.common.config import Settings, available_services, get_settings
+from services.demo import DemoDataError, DemoResult, admin_client, load_demo_data
+
+# File names in the data directory (the tokens themselves are generated, never in the code).
+OPERATOR_TOKEN_FILE = "operator-token"  # noqa: S105
+DEMO_TOKEN_FILE = "demo-token"  # noqa: S105
+READY_TIMEOUT = 90.0
+STOP_GRACE = 10.0
+
+
+# --- tokens kept in the data directory ---------------------------------------------------------------------
+
+
+def write_secret(path: Path, value: str) -> None:
+    """Write a secret readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    os.chmod(path, 0o600)  # also when the file already existed with wider permissions
+
+
+def read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def resolve_operator_token(data_dir: Path, configured: str | None) -> tuple[str, str]:
+    """The operator token and where it came from: configuration, saved by an earlier run, or generated now.
+
+    A generated token is saved in the data directory so a restart keeps it.
+    """
+    if configured:
+        return configured, "from KRING_OPERATOR_TOKEN"
+    path = data_dir / OPERATOR_TOKEN_FILE
+    saved = read_secret(path)
+    if saved:
+        return saved, f"saved in {path}"
+    token = secrets.token_urlsafe(32)
+    write_secret(path, token)
+    return token, f"generated, saved in {path}"
+
+
+def load_demo(base_url: str, operator_token: str, data_dir: Path) -> DemoResult:
+    """Load the demo data, keeping the example member token in the data directory across runs."""
+    token_path = data_dir / DEMO_TOKEN_FILE
+    with admin_client(base_url, operator_token) as client:
+        result = load_demo_data(client, read_secret(token_path))
+    if result.token:
+        write_secret(token_path, result.token)
+    return result
+
+
+# --- child processes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+    pump: threading.Thread
+
+
+class ProcessGroup:
+    """Child processes whose output goes to the terminal, prefixed with their name, and to logs/<name>.log."""
+
+    def __init__(self, log_dir: Path, out: TextIO | None = None) -> None:
+        self.log_dir = log_dir
+        self.out = out or sys.stdout
+        self.children: list[Child] = []
+        self._lock = threading.Lock()
+        self.width = 9
+
+    def say(self, name: str, line: str) -> None:
+        self.write(f"{name:<{self.width}}| {line.rstrip()}\n")
+
+    def write(self, text: str) -> None:
+        with self._lock:  # whole lines only, never interleaved with a child's
+            self.out.write(text)
+            self.out.flush()
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.width = max(self.width, len(name) + 1)
+        # Own process group: Ctrl-C reaches the supervisor only, which then stops the children in order.
+        child_env = {**env, "KRING_SUPERVISOR_PID": str(os.getpid())}
+        process = subprocess.Popen(  # noqa: S603 - argv is built by the supervisor itself
+            argv, env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            process_group=0,
+        )
+        log_file = open(self.log_dir / f"{name}.log", "a", encoding="utf-8")  # the pump thread closes it
+        log_file.write(f"--- {name} started (pid {process.pid}) at {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        log_file.flush()
+        pump = threading.Thread(target=self._pump, args=(name, process, log_file), name=f"log-{name}",
+                                daemon=True)
+        pump.start()
+        self.children.append(Child(name, process, pump))
+
+    def _pump(self, name: str, process: subprocess.Popen, log_file: TextIO) -> None:
+        assert process.stdout is not None
+        with log_file:
+            for raw in process.stdout:
+                line = raw.decode("utf-8", "replace")
+                log_file.write(line)
+                log_file.flush()
+                self.say(name, line)
+
+    def exited(self) -> list[tuple[str, int]]:
+        return [(c.name, c.process.returncode) for c in self.children if c.process.poll() is not None]
+
+    def status(self) -> dict[str, str]:
+        return {c.name: "running" if c.process.poll() is None else f"exited with code {c.process.returncode}"
+                for c in self.children}
+
+    def stop_all(self, grace: float = STOP_GRACE) -> list[str]:
+        """SIGTERM every child, wait up to ``grace`` seconds, SIGKILL the rest; return the names killed."""
+        for child in self.children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        killed = []
+        for child in self.children:
+            try:
+                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+                killed.append(child.name)
+        for child in self.children:
+            child.pump.join(timeout=2)
+        return killed
+
+
+# --- the run -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunOptions:
+    demo: bool = True
+    ready_file: Path | None = None
+    ready_timeout: float = READY_TIMEOUT
+
+
+def local_url_host(settings: Settings) -> str:
+    return "127.0.0.1" if settings.bind_host in ("0.0.0.0", "::", "") else settings.bind_host
+
+
+def ports_in_use(host: str, ports: dict[str, int]) -> list[str]:
+    busy = []
+    for what, port in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex((host, port)) == 0:
+                busy.append(f"{what} port {port}")
+    return busy
+
+
+class Supervisor:
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.started = time.monotonic()
+        self.stop_requested = threading.Event()
+        self.group: ProcessGroup | None = None
+
+    def log(self, line: str) -> None:
+        if self.group:
+            self.group.say("kring", line)
+        else:
+            print(f"kring    | {line}", flush=True)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self.stop_requested.is_set() and self.group:  # second Ctrl-C: do not wait any longer
+            for child in self.group.children:
+                if child.process.poll() is None:
+                    child.process.kill()
+        self.stop_requested.set()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        settings = self._prepare_environment()
+        host = local_url_host(settings)
+        busy = ports_in_use(host, self._ports(settings))
+        if busy:
+            self.log(f"already in use on {host}: {', '.join(busy)} (another `make run`?). "
+                     "Stop it, or choose other ports with KRING_HTTP_PORT, KRING_GRPC_PORT, KRING_METRICS_PORT.")
+            return 1
+        if migrate_services(settings, None, self.log) or declare_topology(settings, self.log, list_queues=False):
+            return 1
+        if self.stop_requested.is_set():
+            return 0
+        self.group = ProcessGroup(settings.data_dir / "logs")
+        env = dict(os.environ)
+        for name in self.services:
+            self.group.start(name, [sys.executable, "-m", "services.cli", "service", name], env)
+        self.group.start("gateway", [sys.executable, "-m", "services.cli", "gateway"], env)
+        try:
+            return self._run_started(settings, host)
+        finally:
+            killed = self.group.stop_all()
+            if killed:
+                self.log(f"did not stop within {STOP_GRACE:.0f} s, killed: {', '.join(killed)}")
+            if self.options.ready_file:
+                self.options.ready_file.unlink(missing_ok=True)
+            self.log("stopped")
+
+    def _prepare_environment(self) -> Settings:
+        """Fix the data directory and the operator token in the environment the children inherit."""
+        settings = Settings()
+        data_dir = settings.data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        token, self.token_source = resolve_operator_token(data_dir, settings.operator_token)
+        os.environ["KRING_DATA_DIR"] = str(data_dir)
+        os.environ["KRING_OPERATOR_TOKEN"] = token
+        os.environ.setdefault("KRING_LOG_FORMAT", "text")  # readable on a terminal; set json to get JSON lines
+        os.environ.setdefault("PYTHONUNBUFFERED", "1")
+        get_settings.cache_clear()
+        self.services = available_services()
+        self.log(f"data in {data_dir}; services: {', '.join(self.services) or '(none yet)'}")
+        return get_settings()
+
+    def _ports(self, settings: Settings) -> dict[str, int]:
+        ports = {"admin API": settings.http_port, "gRPC": settings.grpc_port}
+        for process in ("gateway", *self.services):
+            ports[f"{process} metrics"] = settings.metrics_port_for(process)
+        return ports
+
+    def _run_started(self, settings: Settings, host: str) -> int:
+        assert self.group is not None
+        base_url = f"http://{host}:{settings.http_port}"
+        ready, last = self._wait_until_ready(f"{base_url}/readyz")
+        if self.stop_requested.is_set():
+            return 0
+        if not ready:
+            why = "a process exited" if self.group.exited() else f"not ready after {self.options.ready_timeout:.0f} s"
+            self.log(f"{why}; processes: {self.group.status()}")
+            self.log(f"last /readyz answer: {last}")
+            return 1
+        ready_seconds = time.monotonic() - self.started
+        demo_lines = self._load_demo(base_url, settings) if self.options.demo else ["demo data: skipped (--no-demo)"]
+        self.group.write(self._banner(settings, host, ready_seconds, demo_lines) + "\n")
+        if self.options.ready_file:
+            self._write_ready_file(settings, host, ready_seconds)
+        return self._supervise()
+
+    def _wait_until_ready(self, url: str) -> tuple[bool, str]:
+        assert self.group is not None
+        deadline = time.monotonic() + self.options.ready_timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline and not self.stop_requested.is_set():
+            if self.group.exited():
+                return False, last
+            try:
+                response = httpx.get(url, timeout=2.0)
+                if response.status_code == 200:
+                    return True, response.text
+                last = f"{response.status_code} {response.text[:500]}"
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            self.stop_requested.wait(0.5)
+        return False, last
+
+    def _load_demo(self, base_url: str, settings: Settings) -> list[str]:
+        try:
+            result = load_demo(base_url, settings.operator_token or "", settings.data_dir)
+        except (DemoDataError, httpx.HTTPError, KeyError, ValueError) as exc:
+            self.log(f"demo data could not be loaded: {exc}")
+            return [f"demo data: FAILED ({exc}); the stack runs without it"]
+        return [
+            f"demo data: {result.summary()}",
+            *(f"demo data: {note}" for note in result.notes),
+            f"example member token ({result.token_holder}): {result.token}",
+        ]
+
+    def _banner(self, settings: Settings, host: str, ready_seconds: float, demo_lines: list[str]) -> str:
+        base_url = f"http://{host}:{settings.http_port}"
+        metrics = "  ".join(f"{p} :{settings.metrics_port_for(p)}" for p in ("gateway", *self.services))
+        rows = [
+            f"Kring is ready ({ready_seconds:.1f} s from start)",
+            f"  admin API       {base_url}/v1",
+            f"  docs            {base_url}/docs",
+            f"  OpenAPI         {base_url}/openapi.json",
+            f"  gRPC            {host}:{settings.grpc_port}   (grpcurl -plaintext {host}:{settings.grpc_port} list)",
+            f"  metrics         {metrics}   (http://{host}:PORT/metrics)",
+            f"  operator token  {settings.operator_token}   ({self.token_source})",
+            f"  data dir        {settings.data_dir}   (logs in {settings.data_dir / 'logs'})",
+            *(f"  {line}" for line in demo_lines),
+            f'  try             curl -H "Authorization: Bearer {settings.operator_token}" {base_url}/v1/members',
+            "Press Ctrl-C to stop.",
+        ]
+        rule = "=" * 78
+        return "\n".join([rule, *rows, rule])
+
+    def _write_ready_file(self, settings: Settings, host: str, ready_seconds: float) -> None:
+        assert self.options.ready_file is not None
+        info = {
+            "pid": os.getpid(),
+            "http_url": f"http://{host}:{settings.http_port}",
+            "grpc_address": f"{host}:{settings.grpc_port}",
+            "operator_token": settings.operator_token,
+            "data_dir": str(settings.data_dir),
+            "ready_seconds": round(ready_seconds, 2),
+        }
+        path = self.options.ready_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(info, indent=2) + "\n")
+        partial.replace(path)  # whoever waits for the file never reads half of it
+
+    def _supervise(self) -> int:
+        assert self.group is not None
+        while not self.stop_requested.wait(0.5):
+            gone = self.group.exited()
+            if gone:
+                name, code = gone[0]
+                self.log(f"{name} exited with code {code}; stopping everything")
+                return 1
+        self.log("stopping (signal received)")
+        return 0
+
+
+def run_local(options: RunOptions) -> int:
+    return Supervisor(options).run()

@@ -1,0 +1,123 @@
+"""The ``kring`` command line: its commands, the operator token it keeps, and how it stays eventlet-free."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from services.cli import build_parser
+from services.supervisor import OPERATOR_TOKEN_FILE, resolve_operator_token
+
+
+def test_importing_the_cli_loads_only_the_standard_library():
+    code = "import sys, services.cli; print(sorted(m for m in ('eventlet', 'nameko', 'pydantic') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_kring_service_monkey_patches_before_anything_else_is_imported():
+    done = subprocess.run([sys.executable, "-m", "services.cli", "service", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "monkey_patch" not in done.stderr and "Eventlet is deprecated" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["service", "members"], {"command": "service", "name": "members"}),
+        (["gateway"], {"command": "gateway"}),
+        (["migrate"], {"command": "migrate", "service": None}),
+        (["migrate", "--service", "members"], {"command": "migrate", "service": "members"}),
+        (["declare"], {"command": "declare"}),
+        (["run"], {"command": "run", "demo": True, "ready_file": None}),
+        (["run", "--no-demo"], {"command": "run", "demo": False}),
+        (["demo-data", "--url", "http://h:1", "--token", "t"], {"command": "demo-data", "url": "http://h:1"}),
+    ],
+)
+def test_every_command_parses(argv, expected):
+    args = vars(build_parser().parse_args(argv))
+    assert {key: args[key] for key in expected} == expected
+    assert callable(args["func"])
+
+
+def test_service_refuses_an_unknown_service_name(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["service", "billing"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'billing'" in capsys.readouterr().err
+
+
+def test_an_operator_token_is_generated_once_and_kept_for_the_owner_only(tmp_path):
+    token, source = resolve_operator_token(tmp_path, None)
+
+    path = tmp_path / OPERATOR_TOKEN_FILE
+    assert len(token) >= 32 and "generated" in source
+    assert path.read_text().strip() == token
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_restart_keeps_the_saved_operator_token(tmp_path):
+    first, _ = resolve_operator_token(tmp_path, None)
+    second, source = resolve_operator_token(tmp_path, None)
+
+    assert second == first and "saved" in source
+
+
+def test_a_configured_operator_token_wins_and_is_not_written_to_disk(tmp_path):
+    resolve_operator_token(tmp_path, None)
+
+    token, source = resolve_operator_token(tmp_path, "from-the-environment")
+
+    assert token == "from-the-environment" and "KRING_OPERATOR_TOKEN" in source
+    assert (tmp_path / OPERATOR_TOKEN_FILE).read_text().strip() != token
+
+
+def test_a_child_stops_when_its_supervisor_dies(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    child = ("import os, time; from services.cli import follow_supervisor; follow_supervisor(); "
+             f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)")
+    supervisor = ("import os, subprocess, sys, time; "
+                  f"subprocess.Popen([sys.executable, '-c', {child!r}], "
+                  "env={**os.environ, 'KRING_SUPERVISOR_PID': str(os.getpid())}); time.sleep(30)")
+    parent = subprocess.Popen([sys.executable, "-c", supervisor])
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the child did not start"
+            time.sleep(0.05)
+        child_pid = int(pid_file.read_text())
+    finally:
+        parent.kill()
+        parent.wait()
+
+    deadline = time.monotonic() + 10
+    while process_alive(child_pid):
+        assert time.monotonic() < deadline, "the orphaned child is still running"
+        time.sleep(0.1)
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process runs (a zombie left for an absent reaper counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat_path = Path(f"/proc/{pid}/stat")
+    if not sys.platform.startswith("linux"):
+        return True
+    return stat_path.exists() and stat_path.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def test_a_child_started_after_its_supervisor_died_refuses_to_start():
+    env = {**os.environ, "KRING_SUPERVISOR_PID": "1"}  # the child's parent is this test, not pid 1
+    done = subprocess.run([sys.executable, "-m", "services.cli", "declare"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "supervisor is gone" in done.stderr

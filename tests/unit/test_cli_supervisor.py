@@ -1,0 +1,84 @@
+"""The local supervisor (``kring run``) keeps its children's output, stops them cleanly, and notices a death."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+
+from services.common.config import Settings
+from services.supervisor import ProcessGroup, RunOptions, Supervisor
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_child_output_goes_to_the_terminal_with_its_name_and_to_its_log_file(tmp_path):
+    out = io.StringIO()
+    group = ProcessGroup(tmp_path / "logs", out)
+
+    group.start("members", python("print('hello from members')"), dict(os.environ))
+    wait_for(lambda: group.exited())
+    group.stop_all()
+
+    assert "members  | hello from members" in out.getvalue()
+    assert "hello from members" in (tmp_path / "logs" / "members.log").read_text()
+
+
+def test_stopping_sends_sigterm_and_kills_a_child_that_ignores_it(tmp_path):
+    group = ProcessGroup(tmp_path, io.StringIO())
+    group.start("polite", python("import time; time.sleep(60)"), dict(os.environ))
+    stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "print('ready', flush=True); time.sleep(60)")
+    group.start("stubborn", python(stubborn), dict(os.environ))
+    wait_for(lambda: "ready" in (tmp_path / "stubborn.log").read_text())
+
+    killed = group.stop_all(grace=1.0)
+
+    assert killed == ["stubborn"]
+    assert group.status() == {"polite": "exited with code -15", "stubborn": "exited with code -9"}
+
+
+def test_a_child_that_dies_stops_the_stack_with_a_non_zero_exit(tmp_path):
+    supervisor = Supervisor(RunOptions())
+    supervisor.group = ProcessGroup(tmp_path, io.StringIO())
+    supervisor.group.start("members", python("raise SystemExit(3)"), dict(os.environ))
+    supervisor.group.start("gateway", python("import time; time.sleep(60)"), dict(os.environ))
+
+    assert supervisor._supervise() == 1
+    supervisor.group.stop_all()
+    assert supervisor.group.status()["members"] == "exited with code 3"
+
+
+def test_a_stop_request_ends_supervision_with_exit_zero(tmp_path):
+    supervisor = Supervisor(RunOptions())
+    supervisor.group = ProcessGroup(tmp_path, io.StringIO())
+    supervisor.group.start("gateway", python("import time; time.sleep(60)"), dict(os.environ))
+    supervisor.stop_requested.set()
+
+    assert supervisor._supervise() == 0
+    supervisor.group.stop_all()
+
+
+def test_the_banner_says_where_everything_is(tmp_path):
+    supervisor = Supervisor(RunOptions())
+    supervisor.services = ["members"]
+    supervisor.token_source = "generated"
+    settings = Settings(data_dir=tmp_path, operator_token="op-token", http_port=8181, grpc_port=50999,
+                        metrics_port=9300)
+
+    banner = supervisor._banner(settings, "127.0.0.1", 4.25, ["demo data: 13 members created"])
+
+    for expected in ("http://127.0.0.1:8181/v1", "http://127.0.0.1:8181/docs", "http://127.0.0.1:8181/openapi.json",
+                     "127.0.0.1:50999", "gateway :9300", "members :9301", "op-token", str(tmp_path), "4.2 s",
+                     "demo data: 13 members created"):
+        assert expected in banner
