@@ -7,7 +7,7 @@ at a higher level than the network itself, and the parent chain never loops back
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -57,13 +57,15 @@ class Network:
         changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if not changed:
             return
+        proposed = replace(self, **changed)  # check the rules before touching this aggregate
+        check_parent(proposed, parent, ancestors)
+        if any(level.depth <= proposed.level.depth for level in child_levels):
+            raise ValidationFailed.single(
+                "level", "above_children",
+                f"a {proposed.level} network cannot have children at the same or a higher level",
+            )
         for name, value in changed.items():
             setattr(self, name, value)
-        check_parent(self, parent, ancestors)
-        if any(level.depth <= self.level.depth for level in child_levels):
-            raise ValidationFailed.single(
-                "level", "above_children", f"a {self.level} network cannot have children at the same or a higher level"
-            )
         self._touch(now)
         self.events.append(NetworkUpdated(**self.snapshot()))
 

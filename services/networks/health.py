@@ -7,6 +7,7 @@ show is reported as ``not_measurable``, never guessed.
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -53,6 +54,10 @@ def health_steps(network: Network, members: list[MemberFacts], held: list[Sessio
     ]
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _human(perspective: Perspective) -> str:
     return perspective.value.replace("_", " ")
 
@@ -76,7 +81,8 @@ def _urgency(network: Network) -> HealthStep:
 def _perspectives(members: list[MemberFacts]) -> HealthStep:
     counts = Counter(p for m in members for p in m.perspectives)
     listed = ", ".join(f"{_human(p)} {n}" for p, n in counts.most_common())
-    evidence = f"{len(counts)} perspectives among {len(members)} members" + (f" ({listed})" if listed else "")
+    evidence = f"{_n(len(counts), 'perspective')} among {_n(len(members), 'member')}"
+    evidence += f" ({listed})" if listed else ""
     if len(counts) >= MIN_PERSPECTIVES:
         return _step(3, "diverse_perspectives", "Recruit diverse perspectives", SHOWN, evidence)
     absent = [_human(p) for p in Perspective if p not in counts][:3]
@@ -92,7 +98,7 @@ def _mandate() -> HealthStep:
 def _facilitators(members: list[MemberFacts]) -> HealthStep:
     facilitators = [m for m in members if m.role == MembershipRole.FACILITATOR]
     first = sorted(_human(m.perspectives[0]) if m.perspectives else "unknown perspective" for m in facilitators)
-    evidence = f"{len(facilitators)} facilitators" + (f": {' and '.join(first)}" if first else "")
+    evidence = f"{_n(len(facilitators), 'facilitator')}" + (f": {' and '.join(first)}" if first else "")
     if len(facilitators) >= 2 and len(set(first)) >= 2:
         return _step(5, "two_facilitators", "Two facilitators from different perspectives", SHOWN, evidence)
     missing = "two facilitators" if len(facilitators) < 2 else "facilitators from different perspectives"
@@ -105,7 +111,7 @@ def _group_responsibility(members: list[MemberFacts], held: list[SessionFacts]) 
         return _step(6, "group_responsibility", title, NOT_SHOWN, "no sessions held yet", "hold sessions")
     participants = {m.member_id for m in members if m.role == MembershipRole.PARTICIPANT}
     with_participant = sum(1 for s in held if participants.intersection(s.contributor_ids))
-    evidence = f"participants contributed to {with_participant} of {len(held)} sessions held"
+    evidence = f"participants contributed to {with_participant} of {_n(len(held), 'session')} held"
     if with_participant >= len(held) * PARTICIPANT_SHARE:
         return _step(6, "group_responsibility", title, SHOWN, evidence)
     return _step(6, "group_responsibility", title, NOT_SHOWN, evidence,
@@ -114,7 +120,7 @@ def _group_responsibility(members: list[MemberFacts], held: list[SessionFacts]) 
 
 def _act_and_reflect(outputs: list[OutputFacts], reflections: int) -> HealthStep:
     questions = sum(1 for o in outputs if o.kind == OutputKind.LEARNING_QUESTION)
-    evidence = f"{reflections} reflections and {questions} learning questions recorded"
+    evidence = f"{_n(reflections, 'reflection')} and {_n(questions, 'learning question')} recorded"
     if reflections:
         return _step(7, "act_and_reflect", "Act and reflect", SHOWN, evidence)
     return _step(7, "act_and_reflect", "Act and reflect", NOT_SHOWN, evidence,
@@ -125,14 +131,14 @@ def _rhythm(held: list[SessionFacts]) -> HealthStep:
     title = "At least 18 months of sessions every six weeks"
     starts = sorted(s.starts_at for s in held)
     if len(starts) < 2:
-        return _step(8, "sustained_rhythm", title, NOT_SHOWN, f"{len(starts)} sessions held",
+        return _step(8, "sustained_rhythm", title, NOT_SHOWN, f"{_n(len(starts), 'session')} held",
                      f"sessions every six weeks for {MIN_MONTHS} months")
     months = (starts[-1] - starts[0]).days / DAYS_PER_MONTH
     gap = statistics.median((b - a).days / 7 for a, b in itertools.pairwise(starts))
-    evidence = f"{len(starts)} sessions in {months:.0f} months, median gap {gap:.1f} weeks"
+    evidence = f"{_n(len(starts), 'session')} in {_n(math.floor(months), 'month')}, median gap {gap:.1f} weeks"
     missing = []
     if months < MIN_MONTHS:
-        missing.append(f"{MIN_MONTHS - months:.0f} more months of sessions")
+        missing.append(f"{_n(math.ceil(MIN_MONTHS - months), 'more month')} of sessions")
     if gap > MAX_MEDIAN_GAP_WEEKS:
         missing.append("sessions at least every six weeks")
     if missing:
@@ -142,7 +148,7 @@ def _rhythm(held: list[SessionFacts]) -> HealthStep:
 
 def _results(outputs: list[OutputFacts]) -> HealthStep:
     shared = sum(1 for o in outputs if o.visibility != Visibility.NETWORK)
-    evidence = f"{shared} outputs shared beyond the network, {len(outputs)} published in all"
+    evidence = f"{_n(shared, 'output')} shared beyond the network, {len(outputs)} published in all"
     if shared:
         return _step(9, "communicate_results", "Name and communicate results", SHOWN, evidence)
     return _step(9, "communicate_results", "Name and communicate results", NOT_SHOWN, evidence,

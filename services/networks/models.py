@@ -45,6 +45,16 @@ network_members = Table(
     Index("ix_network_members_member", "member_id"),
 )
 
+# The newest perspectives each member's profile events carried, so an older membership.joined that arrives
+# after a newer member.updated (they travel on different queues) cannot bring back superseded perspectives.
+member_profiles = Table(
+    "member_profiles",
+    metadata,
+    Column("member_id", String(36), primary_key=True),
+    Column("perspectives", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+)
+
 erased_members = Table(
     "erased_members",
     metadata,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from services.common.catalogue import (
     MemberErased,
@@ -25,6 +25,7 @@ from services.common.vocabulary import MembershipRole, OutputKind, Perspective, 
 from services.networks.health import MemberFacts, OutputFacts, SessionFacts
 from services.networks.models import (
     erased_members,
+    member_profiles,
     network_members,
     output_facts,
     reflection_facts,
@@ -45,15 +46,18 @@ class ReadModels:
             return
         key = {"network_id": event.network_id, "member_id": event.member_id}
         row = self._membership(**key)
-        perspectives = [p.value for p in event.perspectives]
+        perspectives, perspectives_revision = [p.value for p in event.perspectives], event.revision
+        profile = self._profile(event.member_id)
+        if profile is not None and profile.revision > event.revision:
+            perspectives, perspectives_revision = profile.perspectives, profile.revision
         if row is None:
             self.connection.execute(insert(network_members).values(
                 **key, role=event.role.value, active=True, revision=event.revision, perspectives=perspectives,
-                perspectives_revision=event.revision))
+                perspectives_revision=perspectives_revision))
         elif row.revision < event.revision:
             values: dict[str, Any] = {"role": event.role.value, "active": True, "revision": event.revision}
-            if row.perspectives_revision < event.revision:
-                values.update(perspectives=perspectives, perspectives_revision=event.revision)
+            if row.perspectives_revision < perspectives_revision:
+                values.update(perspectives=perspectives, perspectives_revision=perspectives_revision)
             self.connection.execute(update(network_members).filter_by(**key).values(**values))
 
     def membership_left(self, event: MembershipLeft) -> None:
@@ -68,6 +72,14 @@ class ReadModels:
                                     .values(active=False, revision=event.revision))
 
     def member_updated(self, event: MemberUpdated) -> None:
+        perspectives = [p.value for p in event.perspectives]
+        profile = self._profile(event.member_id)
+        if profile is None:
+            self.connection.execute(insert(member_profiles).values(
+                member_id=event.member_id, perspectives=perspectives, revision=event.revision))
+        elif profile.revision < event.revision:
+            self.connection.execute(update(member_profiles).where(member_profiles.c.member_id == event.member_id)
+                                    .values(perspectives=perspectives, revision=event.revision))
         self.connection.execute(
             update(network_members)
             .where(network_members.c.member_id == event.member_id,
@@ -79,6 +91,7 @@ class ReadModels:
         if self._erased_since(event.member_id, 0):
             return
         self.connection.execute(insert(erased_members).values(member_id=event.member_id, revision=event.revision))
+        self.connection.execute(delete(member_profiles).where(member_profiles.c.member_id == event.member_id))
         self.connection.execute(
             update(network_members).where(network_members.c.member_id == event.member_id)
             .values(active=False, perspectives=[], revision=event.revision, perspectives_revision=event.revision)
@@ -94,6 +107,11 @@ class ReadModels:
     def _membership(self, network_id: str, member_id: str) -> Any:
         return self.connection.execute(
             select(network_members).filter_by(network_id=network_id, member_id=member_id)
+        ).first()
+
+    def _profile(self, member_id: str) -> Any:
+        return self.connection.execute(
+            select(member_profiles).where(member_profiles.c.member_id == member_id)
         ).first()
 
     def _erased_since(self, member_id: str, revision: int) -> bool:

@@ -118,6 +118,6 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
     with ClusterRpcProxy(config, timeout=10) as rpc:
         def counted():
             steps = rpc.networks.health_report(network["id"])["steps"]
-            return steps[7]["evidence"].startswith("1 sessions") and steps
+            return steps[7]["evidence"].startswith("1 session ") and steps
         steps = wait_for(counted, what="the session read model")
-    assert steps[8]["evidence"] == "1 outputs shared beyond the network, 1 published in all"
+    assert steps[8]["evidence"] == "1 output shared beyond the network, 1 published in all"
