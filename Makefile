@@ -39,7 +39,7 @@ test: $(STAMP)
 	@scripts/ensure-rabbitmq.sh
 	@scripts/ensure-postgres.sh
 	@for layer in $(TEST_LAYERS); do \
-		echo "== $$layer"; $(BIN)/python -m pytest -q $$layer $(ARGS) || exit $$?; \
+		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
 	done
 
 lint: $(STAMP)

@@ -1,0 +1,102 @@
+"""A network's learning report: what its sessions over a period produced, counted, with nobody named.
+
+Counts only. Member ids are used to count distinct attendees and never leave this module; the report is
+safe to show to anyone who may see the network's aggregate figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from services.common.errors import ValidationFailed
+from services.common.vocabulary import OutputKind, Perspective, ReflectionKind, SessionFormat
+from services.sessions.domain.participation import perspective_counts
+from services.sessions.domain.session import Session
+
+DEFAULT_PERIOD = timedelta(days=365)
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, start: datetime | None, end: datetime | None, *, now: datetime) -> Period:
+        """Default: the twelve months up to now."""
+        end = end or (start + DEFAULT_PERIOD if start else now)
+        start = start or end - DEFAULT_PERIOD
+        if end <= start:
+            raise ValidationFailed.single("period_to", "after_period_from", "the period ends after it starts")
+        return cls(start, end)
+
+    def __contains__(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True)
+class SessionMix:
+    session_id: str
+    title: str
+    format: SessionFormat
+    starts_at: datetime
+    attendee_count: int
+    perspective_counts: dict[Perspective, int]
+
+
+@dataclass(frozen=True)
+class LearningReport:
+    network_id: str
+    period_from: datetime
+    period_to: datetime
+    sessions_held: int
+    sessions_by_format: dict[SessionFormat, int]
+    attendance_total: int
+    attendance_average: float
+    distinct_attendees: int
+    perspective_mix: list[SessionMix]
+    perspective_totals: dict[Perspective, int]
+    outputs_by_kind: dict[OutputKind, int]
+    reflections_by_kind: dict[ReflectionKind, int]
+
+
+def learning_report(network_id: str, period: Period, held: Iterable[Session], output_kinds: Iterable[OutputKind],
+                    reflection_kinds: Iterable[ReflectionKind]) -> LearningReport:
+    """``held``: the network's held or closed sessions starting in the period; ``output_kinds``: its outputs
+    published (and not retracted) in the period; ``reflection_kinds``: its reflections recorded in it."""
+    sessions = sorted(held, key=lambda s: (s.starts_at, s.id))
+    mix = [
+        SessionMix(s.id, s.title, s.format, s.starts_at, len(s.attendance),
+                   perspective_counts(a.perspectives for a in s.attendance))
+        for s in sessions
+    ]
+    total = sum(m.attendee_count for m in mix)
+    totals = dict.fromkeys(Perspective, 0)
+    for m in mix:
+        for perspective, count in m.perspective_counts.items():
+            totals[perspective] += count
+    return LearningReport(
+        network_id=network_id, period_from=period.start, period_to=period.end,
+        sessions_held=len(sessions),
+        sessions_by_format=_count(SessionFormat, (s.format for s in sessions)),
+        attendance_total=total,
+        attendance_average=round(total / len(sessions), 1) if sessions else 0.0,
+        distinct_attendees=len({a.member_id for s in sessions for a in s.attendance}),
+        perspective_mix=mix,
+        perspective_totals=totals,
+        outputs_by_kind=_count(OutputKind, output_kinds),
+        reflections_by_kind=_count(ReflectionKind, reflection_kinds),
+    )
+
+
+def _count(enum: type[E], values: Iterable[E]) -> dict[E, int]:
+    counted = Counter(values)
+    return {member: counted.get(member, 0) for member in enum}

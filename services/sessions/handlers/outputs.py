@@ -1,0 +1,68 @@
+"""Publishing, retracting and reading the outputs of sessions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.common.errors import NotFound, ValidationFailed
+from services.sessions.domain.lifecycle import Action
+from services.sessions.domain.outputs import Output
+from services.sessions.handlers.common import ensure_network_members, get_session, now
+from services.sessions.handlers.presenters import output_view
+from services.sessions.ports import Directory
+from services.sessions.schemas import ListOutputs, PublishOutput, RetractOutput
+from services.sessions.views import OutputOut, OutputPage, OutputTombstone
+
+
+def publish_output(session_id: str, cmd: PublishOutput, uow: Any, directory: Directory) -> OutputOut:
+    with uow:
+        session = get_session(uow, session_id)
+        session.ensure_allowed(Action.PUBLISH_OUTPUT)
+        people = ensure_network_members(uow, directory, session.network_id,
+                                        [(f"authors.{i}", a) for i, a in enumerate(cmd.authors)])
+        output = Output.publish(
+            str(uuid.uuid4()), session, [people[a] for a in cmd.authors], now=now(), kind=cmd.kind,
+            title=cmd.title, body=cmd.body, url=str(cmd.url) if cmd.url else None, resource_type=cmd.resource_type,
+            themes=list(cmd.themes), visibility=cmd.visibility, licence=cmd.licence,
+        )
+        uow.outputs.add(output)
+        uow.commit()
+        view = output_view(output, people, inside_network=True)
+        assert isinstance(view, OutputOut)
+        return view
+
+
+def retract_output(output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombstone:
+    with uow:
+        output = _get_output(uow, output_id)
+        if output.retract(cmd.reason, now=now()):
+            uow.outputs.save(output)
+            uow.commit()
+        assert output.retracted_at is not None
+        return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
+
+
+def get_output(output_id: str, viewer_network_ids: list[str], uow: Any) -> OutputOut | OutputTombstone:
+    with uow:
+        output = _get_output(uow, output_id)
+        people = uow.known.people(output.author_ids)
+        return output_view(output, people, inside_network=output.network_id in viewer_network_ids)
+
+
+def list_outputs(query: ListOutputs, uow: Any) -> OutputPage:
+    if query.network_id is None and query.session_id is None:
+        raise ValidationFailed.single("network_id", "network_or_session", "give a network_id or a session_id")
+    with uow:
+        found, next_token = uow.outputs.page(query)
+        people = uow.known.people({m for o in found for m in o.author_ids})
+        viewers = set(query.viewer_network_ids)
+        return OutputPage(items=[output_view(o, people, inside_network=o.network_id in viewers) for o in found],
+                          next_page_token=next_token)
+
+
+def _get_output(uow: Any, output_id: str) -> Output:
+    output = uow.outputs.get(output_id)
+    if output is None:
+        raise NotFound(f"output {output_id} not found")
+    return output

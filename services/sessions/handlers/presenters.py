@@ -1,0 +1,65 @@
+"""Domain objects to views."""
+
+from __future__ import annotations
+
+from services.sessions.domain.outputs import Output, attribution
+from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
+from services.sessions.domain.readmodels import Person
+from services.sessions.domain.session import Session
+from services.sessions.views import (
+    AttendanceOut,
+    ContributionOut,
+    OutputOut,
+    OutputTombstone,
+    RegistrationOut,
+    RescheduleOut,
+    SessionOut,
+)
+
+
+def session_view(session: Session) -> SessionOut:
+    statuses = [r.status for r in session.registrations.values()]
+    return SessionOut(
+        id=session.id, network_id=session.network_id, title=session.title, format=session.format,
+        mode=session.mode, location=session.location, meeting_url=session.meeting_url,
+        starts_at=session.starts_at, ends_at=session.ends_at, capacity=session.capacity, agenda=session.agenda,
+        contributions=[ContributionOut.model_validate(c) for c in session.contributions],
+        statements=session.statements, status=session.status, revision=session.revision,
+        cancel_reason=session.cancel_reason,
+        reschedules=[RescheduleOut.model_validate(r) for r in session.reschedules],
+        registered_count=statuses.count(RegistrationStatus.REGISTERED),
+        waitlisted_count=statuses.count(RegistrationStatus.WAITLISTED),
+        attendee_count=len(session.attendance) if session.attendance_revision else None,
+        created_at=session.created_at, updated_at=session.updated_at,
+    )
+
+
+def registration_view(session: Session, registration: Registration) -> RegistrationOut:
+    return RegistrationOut(
+        session_id=session.id, member_id=registration.member_id, status=registration.status,
+        prepared=registration.prepared, unprepared=registration.unprepared,
+        waitlist_position=session.waitlist_position(registration.member_id),
+        registered_at=registration.registered_at, cancelled_at=registration.cancelled_at,
+    )
+
+
+def attendance_view(session: Session) -> AttendanceOut:
+    return AttendanceOut(
+        session_id=session.id, revision=session.attendance_revision,
+        member_ids=[a.member_id for a in session.attendance], attendee_count=len(session.attendance),
+        perspective_counts=perspective_counts(a.perspectives for a in session.attendance),
+        recorded_at=session.attendance_recorded_at,
+    )
+
+
+def output_view(output: Output, people: dict[str, Person], *, inside_network: bool) -> OutputOut | OutputTombstone:
+    """A retracted output shows only as a tombstone; authors appear as consent allows for this reader."""
+    if output.retracted_at is not None:
+        return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
+    return OutputOut(
+        id=output.id, session_id=output.session_id, network_id=output.network_id, kind=output.kind,
+        title=output.title, body=output.body, url=output.url, resource_type=output.resource_type,
+        themes=output.themes, visibility=output.visibility, licence=output.licence,
+        authors=[attribution(people.get(m) or Person.unknown(m), inside_network) for m in output.author_ids],
+        published_at=output.published_at,
+    )

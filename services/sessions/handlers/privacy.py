@@ -1,0 +1,52 @@
+"""The member's rights: an export of what this service holds about them, and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.common.catalogue import MemberErased
+from services.common.events import Envelope
+from services.sessions.domain.readmodels import erased_updates, new_pseudonym
+from services.sessions.handlers.common import now
+from services.sessions.handlers.presenters import registration_view
+from services.sessions.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
+
+
+def export_member(member_id: str, uow: Any) -> SessionsMemberExport:
+    with uow:
+        sessions = [
+            SessionInvolvement(
+                session_id=s.id, network_id=s.network_id, title=s.title, starts_at=s.starts_at, status=s.status,
+                registration=registration_view(s, s.registrations[member_id]) if member_id in s.registrations
+                else None,
+                attended=any(a.member_id == member_id for a in s.attendance),
+                contributed_topics=[c.topic for c in s.contributions if c.member_id == member_id],
+            )
+            for s in uow.sessions.involving(member_id)
+        ]
+        authorship = [
+            AuthorshipOut(output_id=o.id, session_id=o.session_id, title=o.title, kind=o.kind,
+                          published_at=o.published_at, retracted_at=o.retracted_at)
+            for o in uow.outputs.by_author(member_id)
+        ]
+        reflections = [ReflectionOut.model_validate(r) for r in uow.reflections.by_member(member_id)]
+        return SessionsMemberExport(member_id=member_id, exported_at=now(), sessions=sessions,
+                                    authorship=authorship, reflections=reflections)
+
+
+def member_erased(envelope: Envelope, payload: MemberErased, uow: Any, consumer: str) -> None:
+    """Pseudonymise the member everywhere: one fresh pseudonym per erasure, reflection texts deleted.
+
+    Counts stay right because rows are re-pointed, not deleted. Running it again finds nothing left to
+    re-point, so it is idempotent even past the processed-event check.
+    """
+    with uow:
+        if not uow.begin_consuming(envelope.id, consumer):
+            return
+        person, ended = erased_updates(uow.known.person(payload.member_id),
+                                       uow.known.memberships_of(payload.member_id), payload)
+        uow.known.put_person(person)
+        for record in ended:
+            uow.known.put_membership(record)
+        uow.privacy.pseudonymise(payload.member_id, new_pseudonym())
+        uow.commit()

@@ -1,0 +1,39 @@
+"""Reflections of members after a session, and the learning report that counts them with the rest."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from services.sessions.domain.lifecycle import Action
+from services.sessions.domain.reflections import Reflection
+from services.sessions.domain.reports import Period, learning_report
+from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now
+from services.sessions.ports import Directory
+from services.sessions.schemas import LearningReportQuery, RecordReflection
+from services.sessions.views import LearningReportOut, ReflectionOut
+
+
+def record_reflection(member_id: str, cmd: RecordReflection, uow: Any, directory: Directory) -> ReflectionOut:
+    with uow:
+        session = get_session(uow, cmd.session_id)
+        session.ensure_allowed(Action.REFLECT)
+        ensure_network_members(uow, directory, session.network_id, [("member_id", member_id)])
+        reflection = Reflection.record(str(uuid.uuid4()), session, member_id, cmd.kind, cmd.text, now=now())
+        uow.reflections.add(reflection)
+        uow.commit()
+        return ReflectionOut.model_validate(reflection)
+
+
+def get_learning_report(network_id: str, query: LearningReportQuery, uow: Any,
+                        directory: Directory) -> LearningReportOut:
+    period = Period.of(query.period_from, query.period_to, now=now())
+    with uow:
+        known_network(uow, directory, network_id)
+        report = learning_report(
+            network_id, period,
+            held=uow.sessions.held_between(network_id, period.start, period.end),
+            output_kinds=uow.outputs.kinds_published_between(network_id, period.start, period.end),
+            reflection_kinds=uow.reflections.kinds_between(network_id, period.start, period.end),
+        )
+        return LearningReportOut.model_validate(report)

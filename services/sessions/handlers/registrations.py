@@ -1,0 +1,68 @@
+"""Registering for a session, the waitlist, and recording who attended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.sessions.domain.lifecycle import Action
+from services.sessions.domain.participation import Attendee
+from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now, people_facts
+from services.sessions.handlers.presenters import attendance_view, registration_view
+from services.sessions.ports import Directory
+from services.sessions.schemas import RecordAttendance, RegisterForSession
+from services.sessions.views import AttendanceOut, RegistrationList, RegistrationOut
+
+
+def register_for_session(session_id: str, member_id: str, cmd: RegisterForSession, uow: Any,
+                         directory: Directory) -> RegistrationOut:
+    with uow:
+        session = get_session(uow, session_id, for_update=True)
+        session.ensure_allowed(Action.REGISTER)
+        network = known_network(uow, directory, session.network_id)
+        if member_id not in session.registered_ids():  # registering again needs no second check
+            ensure_network_members(uow, directory, session.network_id, [("member_id", member_id)])
+        registration, changed = session.register(member_id, cmd.prepared, network.preparation_rule(), now=now())
+        if changed:
+            uow.sessions.save(session)
+        uow.commit()  # also keeps what the members service told us
+        return registration_view(session, registration)
+
+
+def cancel_registration(session_id: str, member_id: str, uow: Any) -> RegistrationOut:
+    with uow:
+        session = get_session(uow, session_id, for_update=True)
+        registration, changed = session.cancel_registration(member_id, now=now())
+        if changed:
+            uow.sessions.save(session)
+            uow.commit()
+        return registration_view(session, registration)
+
+
+def list_registrations(session_id: str, uow: Any) -> RegistrationList:
+    with uow:
+        session = get_session(uow, session_id)
+        ordered = sorted(session.registrations.values(), key=lambda r: r.position)
+        return RegistrationList(session_id=session.id, capacity=session.capacity,
+                                items=[registration_view(session, r) for r in ordered])
+
+
+def record_attendance(session_id: str, cmd: RecordAttendance, uow: Any,
+                      directory: Directory) -> AttendanceOut:
+    """Attendees must have registered or be members of the network. Their perspectives are copied now, so a
+    later change of profile does not rewrite who was in the room."""
+    with uow:
+        session = get_session(uow, session_id, for_update=True)
+        session.ensure_allowed(Action.RECORD_ATTENDANCE)
+        registered = session.registered_ids()
+        unregistered = [(f"member_ids.{i}", m) for i, m in enumerate(cmd.member_ids) if m not in registered]
+        people = ensure_network_members(uow, directory, session.network_id, unregistered)
+        people |= people_facts(uow, directory, [m for m in cmd.member_ids if m not in people])
+        session.record_attendance([Attendee(m, people[m].perspectives) for m in cmd.member_ids], now=now())
+        uow.sessions.save(session)
+        uow.commit()
+        return attendance_view(session)
+
+
+def get_attendance(session_id: str, uow: Any) -> AttendanceOut:
+    with uow:
+        return attendance_view(get_session(uow, session_id))

@@ -1,0 +1,72 @@
+"""Scheduling and the life cycle of a session, and the queries on sessions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from services.sessions.domain.planning import Contribution
+from services.sessions.domain.session import Session
+from services.sessions.handlers.common import get_session, known_network, now
+from services.sessions.handlers.presenters import session_view
+from services.sessions.ports import Directory
+from services.sessions.schemas import CancelSession, ListSessions, RescheduleSession, ScheduleSession
+from services.sessions.views import ServiceHealth, SessionOut, SessionPage
+
+
+def schedule_session(cmd: ScheduleSession, uow: Any, directory: Directory) -> SessionOut:
+    with uow:
+        known_network(uow, directory, cmd.network_id, must_be_active=True)
+        session = Session.schedule(
+            str(uuid.uuid4()), now=now(), network_id=cmd.network_id, title=cmd.title, format=cmd.format,
+            mode=cmd.mode, location=cmd.location, meeting_url=str(cmd.meeting_url) if cmd.meeting_url else None,
+            starts_at=cmd.starts_at, ends_at=cmd.ends_at, capacity=cmd.capacity, agenda=cmd.agenda,
+            contributions=[Contribution(c.member_id, c.topic) for c in cmd.contributions],
+            statements=list(cmd.statements),
+        )
+        uow.sessions.add(session)
+        uow.commit()
+        return session_view(session)
+
+
+def reschedule_session(session_id: str, cmd: RescheduleSession, uow: Any) -> SessionOut:
+    return _change(uow, session_id, lambda s: s.reschedule(cmd.starts_at, cmd.ends_at, cmd.reason, now=now()))
+
+
+def hold_session(session_id: str, uow: Any) -> SessionOut:
+    return _change(uow, session_id, lambda s: s.hold(now=now()))
+
+
+def close_session(session_id: str, uow: Any) -> SessionOut:
+    return _change(uow, session_id, lambda s: s.close(now=now()))
+
+
+def cancel_session(session_id: str, cmd: CancelSession, uow: Any) -> SessionOut:
+    return _change(uow, session_id, lambda s: s.cancel(cmd.reason, now=now()))
+
+
+def get_session_view(session_id: str, uow: Any) -> SessionOut:
+    with uow:
+        return session_view(get_session(uow, session_id))
+
+
+def list_sessions(query: ListSessions, uow: Any) -> SessionPage:
+    with uow:
+        found, next_token = uow.sessions.page(query)
+        return SessionPage(items=[session_view(s) for s in found], next_page_token=next_token)
+
+
+def health(uow: Any) -> ServiceHealth:
+    with uow:
+        uow.ping()
+        return ServiceHealth(service="sessions", database="ok")
+
+
+def _change(uow: Any, session_id: str, change: Callable[[Session], object]) -> SessionOut:
+    with uow:
+        session = get_session(uow, session_id, for_update=True)
+        change(session)
+        uow.sessions.save(session)
+        uow.commit()
+        return session_view(session)

@@ -1,0 +1,131 @@
+"""Outputs with their authors, and reflections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from services.common.uow import TrackingRepository
+from services.common.vocabulary import OutputKind, ReflectionKind, ResourceType, Visibility
+from services.sessions.domain.outputs import Output
+from services.sessions.domain.reflections import Reflection
+from services.sessions.models import output_authors, outputs, reflections
+from services.sessions.paging import decode_page_token, encode_page_token
+from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
+from services.sessions.schemas import ListOutputs
+
+
+class OutputRepository(TrackingRepository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def get(self, output_id: str) -> Output | None:
+        row = self.connection.execute(select(outputs).where(outputs.c.id == output_id)).mappings().first()
+        return self._track(self._load([row])[0]) if row else None
+
+    def add(self, output: Output) -> None:
+        self.connection.execute(insert(outputs).values(**self._row(output)))
+        self.connection.execute(insert(output_authors), [
+            {"output_id": output.id, "position": i, "member_id": member_id}
+            for i, member_id in enumerate(output.author_ids)
+        ])
+        self._track(output)
+
+    def save(self, output: Output) -> None:
+        """Only retraction changes a published output; the authors stay as published."""
+        self.connection.execute(update(outputs).where(outputs.c.id == output.id).values(**self._row(output)))
+
+    def page(self, query: ListOutputs) -> tuple[list[Output], str | None]:
+        """Outputs of a network or a session ordered by (published_at, id), keyset-paged."""
+        conditions: list[Any] = []
+        if query.network_id:
+            conditions.append(outputs.c.network_id == query.network_id)
+        if query.session_id:
+            conditions.append(outputs.c.session_id == query.session_id)
+        if query.kind:
+            conditions.append(outputs.c.kind == query.kind.value)
+        if query.page_token:
+            conditions.append(after_key(outputs.c.published_at, outputs.c.id, decode_page_token(query.page_token)))
+        rows = self.connection.execute(
+            select(outputs).where(*conditions).order_by(outputs.c.published_at, outputs.c.id)
+            .limit(query.page_size + 1)
+        ).mappings().all()
+        page = self._load(rows[: query.page_size])
+        more = len(rows) > query.page_size
+        return page, encode_page_token(page[-1].published_at, page[-1].id) if more else None
+
+    def kinds_published_between(self, network_id: str, start: datetime, end: datetime) -> list[OutputKind]:
+        """Kinds of the network's outputs published in [start, end) and not retracted."""
+        found = self.connection.execute(
+            select(outputs.c.kind).where(outputs.c.network_id == network_id, outputs.c.retracted_at.is_(None),
+                                         outputs.c.published_at >= start, outputs.c.published_at < end)
+        ).scalars()
+        return [OutputKind(kind) for kind in found]
+
+    def by_author(self, member_id: str) -> list[Output]:
+        authored = select(output_authors.c.output_id).where(output_authors.c.member_id == member_id)
+        rows = self.connection.execute(
+            select(outputs).where(outputs.c.id.in_(authored)).order_by(outputs.c.published_at, outputs.c.id)
+        ).mappings().all()
+        return self._load(rows)
+
+    def _load(self, rows: Any) -> list[Output]:
+        ids = [row["id"] for row in rows]
+        authors = grouped(self.connection.execute(
+            select(output_authors).where(output_authors.c.output_id.in_(ids))
+            .order_by(output_authors.c.output_id, output_authors.c.position)
+        ).mappings(), "output_id") if ids else {}
+        return [
+            Output(
+                id=row["id"], session_id=row["session_id"], network_id=row["network_id"], kind=OutputKind(row["kind"]),
+                title=row["title"], body=row["body"], url=row["url"],
+                resource_type=ResourceType(row["resource_type"]) if row["resource_type"] else None,
+                themes=list(row["themes"]), visibility=Visibility(row["visibility"]), licence=row["licence"],
+                author_ids=[a["member_id"] for a in authors.get(row["id"], [])],
+                published_at=utc(row["published_at"]), retracted_at=utc_or_none(row["retracted_at"]),
+                retraction_reason=row["retraction_reason"],
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _row(output: Output) -> dict[str, Any]:
+        return {
+            "id": output.id, "session_id": output.session_id, "network_id": output.network_id,
+            "kind": output.kind.value, "title": output.title, "body": output.body, "url": output.url,
+            "resource_type": output.resource_type.value if output.resource_type else None, "themes": output.themes,
+            "visibility": output.visibility.value, "licence": output.licence, "published_at": output.published_at,
+            "retracted_at": output.retracted_at, "retraction_reason": output.retraction_reason,
+        }
+
+
+class ReflectionRepository(TrackingRepository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def add(self, reflection: Reflection) -> None:
+        self.connection.execute(insert(reflections).values(
+            id=reflection.id, session_id=reflection.session_id, network_id=reflection.network_id,
+            member_id=reflection.member_id, kind=reflection.kind.value, text=reflection.text,
+            recorded_at=reflection.recorded_at,
+        ))
+        self._track(reflection)
+
+    def kinds_between(self, network_id: str, start: datetime, end: datetime) -> list[ReflectionKind]:
+        found = self.connection.execute(
+            select(reflections.c.kind).where(reflections.c.network_id == network_id,
+                                             reflections.c.recorded_at >= start, reflections.c.recorded_at < end)
+        ).scalars()
+        return [ReflectionKind(kind) for kind in found]
+
+    def by_member(self, member_id: str) -> list[Reflection]:
+        rows = self.connection.execute(
+            select(reflections).where(reflections.c.member_id == member_id)
+            .order_by(reflections.c.recorded_at, reflections.c.id)
+        ).mappings()
+        return [Reflection(r["id"], r["session_id"], r["network_id"], r["member_id"], ReflectionKind(r["kind"]),
+                           r["text"], utc(r["recorded_at"])) for r in rows]

@@ -1,0 +1,43 @@
+"""The directory over nameko RPC: the adapter of :class:`services.sessions.ports.Directory`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import eventlet
+from nameko.exceptions import UnknownService
+
+from services.common.errors import NotFound, Unavailable
+from services.sessions.domain.readmodels import KnownNetwork, MemberFacts
+from services.sessions.ports import facts_from_member, network_from_answer
+
+# nameko 2's RpcProxy waits for ever; a command that needs this answer should fail fast instead.
+DEFAULT_TIMEOUT = 5.0
+T = TypeVar("T")
+
+
+class RpcDirectory:
+    def __init__(self, members: Any, networks: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.members = members  # nameko ServiceProxy objects
+        self.networks = networks
+        self.timeout = timeout
+
+    def member(self, member_id: str) -> MemberFacts | None:
+        return self._ask("members", lambda: self.members.get_member(member_id), facts_from_member)
+
+    def network(self, network_id: str) -> KnownNetwork | None:
+        return self._ask("networks", lambda: self.networks.get_network(network_id), network_from_answer)
+
+    def _ask(self, service: str, call: Callable[[], Any], read: Callable[[Any], T]) -> T | None:
+        answer = None
+        try:
+            with eventlet.Timeout(self.timeout, False):
+                answer = call()
+        except NotFound:
+            return None
+        except UnknownService as exc:  # no instance of it is running: a 503, not a 500
+            raise Unavailable(f"the {service} service is not running; try again later") from exc
+        if answer is None:
+            raise Unavailable(f"the {service} service did not answer in time; try again")
+        return read(answer)

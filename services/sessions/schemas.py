@@ -1,0 +1,138 @@
+"""Sessions on the wire, inbound: commands and queries. Every model forbids unknown fields.
+
+Single-field limits live here; rules that span fields (mode needs a location, statements only for a world
+café, a resource needs a link) are domain rules in :mod:`services.sessions.domain`, so they name the field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+from services.common.vocabulary import (
+    OutputKind,
+    ReflectionKind,
+    ResourceType,
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    Visibility,
+)
+from services.sessions.domain.outputs import DEFAULT_LICENCE, Licence
+
+
+def _text(max_length: int, min_length: int = 1) -> object:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+def _unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+# Times are compared and stored in UTC, whatever offset they came with.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
+NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+SessionId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Link = HttpUrl  # http or https only
+Reason = Annotated[str, _text(500)]
+Theme = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60)]
+PageSize = Annotated[int, Field(ge=1, le=200)]
+PageToken = Annotated[str, StringConstraints(max_length=500)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContributionIn(Command):
+    member_id: MemberId
+    topic: Annotated[str, _text(300)]
+
+
+class ScheduleSession(Command):
+    network_id: NetworkId
+    title: Annotated[str, _text(200)]
+    format: SessionFormat
+    mode: SessionMode
+    location: Annotated[str, _text(300)] | None = Field(None, description="required in person and hybrid")
+    meeting_url: Link | None = Field(None, description="http(s) link; required online and hybrid")
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime = Field(description="after starts_at, at most 24 hours later")
+    capacity: Annotated[int, Field(ge=1, le=10000)] | None = Field(None, description="seats; none: unlimited")
+    agenda: Annotated[str, _text(10000, min_length=0)] = ""
+    contributions: Annotated[list[ContributionIn], Field(max_length=50)] = []
+    statements: Annotated[list[Annotated[str, _text(500)]], Field(max_length=50)] = Field(
+        [], description="statements for a world café (only that format)"
+    )
+
+
+class RescheduleSession(Command):
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    reason: Reason | None = None
+
+
+class CancelSession(Command):
+    reason: Reason | None = None
+
+
+class RegisterForSession(Command):
+    prepared: bool | None = Field(None, description="has started applying the method (action learning)")
+
+
+class RecordAttendance(Command):
+    member_ids: Annotated[list[MemberId], Field(max_length=10000), AfterValidator(_unique)] = Field(
+        description="everyone present; replaces what was recorded before"
+    )
+
+
+class PublishOutput(Command):
+    kind: OutputKind
+    title: Annotated[str, _text(300)]
+    body: Annotated[str, _text(20000, min_length=0)] = ""
+    url: Link | None = Field(None, description="required for a resource")
+    resource_type: ResourceType | None = Field(None, description="required for a resource, forbidden otherwise")
+    authors: Annotated[list[MemberId], Field(min_length=1, max_length=20), AfterValidator(_unique)]
+    themes: Annotated[list[Theme], Field(max_length=20), AfterValidator(_unique)] = []
+    visibility: Visibility = Visibility.NETWORK
+    licence: Licence = DEFAULT_LICENCE
+
+
+class RetractOutput(Command):
+    reason: Reason | None = None
+
+
+class RecordReflection(Command):
+    session_id: SessionId
+    kind: ReflectionKind
+    text: Annotated[str, _text(5000)]
+
+
+class ListSessions(Command):
+    network_id: NetworkId | None = None
+    status: SessionStatus | None = None
+    starts_from: UtcDatetime | None = Field(None, description="sessions starting at or after this time")
+    starts_before: UtcDatetime | None = Field(None, description="sessions starting before this time")
+    page_size: PageSize = 50
+    page_token: PageToken | None = None
+
+
+class ListOutputs(Command):
+    """Outputs of one network or one session, oldest first; retracted ones appear as tombstones."""
+
+    network_id: NetworkId | None = None
+    session_id: SessionId | None = None
+    kind: OutputKind | None = None
+    viewer_network_ids: Annotated[list[NetworkId], Field(max_length=500)] = Field(
+        [], description="the networks the reader belongs to: inside the output's network, authors are named"
+    )
+    page_size: PageSize = 50
+    page_token: PageToken | None = None
+
+
+class LearningReportQuery(Command):
+    period_from: UtcDatetime | None = Field(None, description="start of the period (inclusive)")
+    period_to: UtcDatetime | None = Field(None, description="end of the period (exclusive); default now")

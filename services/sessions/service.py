@@ -1,0 +1,187 @@
+"""nameko entrypoints of the sessions service: parse, call the handler, return JSON. Nothing else.
+
+Event handler method names are queue names (``evt-<source>-<event>--sessions.<method>``): keep them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.catalogue import (
+    MemberErased,
+    MembershipJoined,
+    MembershipLeft,
+    MemberSnapshot,
+    NetworkSnapshot,
+)
+from services.common.errors import KringError
+from services.common.events import Envelope
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.sessions import handlers
+from services.sessions.rpc_directory import RpcDirectory
+from services.sessions.schemas import (
+    CancelSession,
+    LearningReportQuery,
+    ListOutputs,
+    ListSessions,
+    PublishOutput,
+    RecordAttendance,
+    RecordReflection,
+    RegisterForSession,
+    RescheduleSession,
+    RetractOutput,
+    ScheduleSession,
+)
+from services.sessions.unit_of_work import SessionsUnitOfWork
+
+expected = rpc(expected_exceptions=KringError)
+
+
+class SessionsService:
+    name = "sessions"
+
+    uow = ServiceDatabase(SessionsUnitOfWork)
+    observability = Observability()
+    members = RpcProxy("members")
+    networks = RpcProxy("networks")
+
+    def _directory(self) -> RpcDirectory:
+        return RpcDirectory(self.members, self.networks)
+
+    # --- sessions ------------------------------------------------------------------------------------------
+
+    @expected
+    def schedule_session(self, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(ScheduleSession, request)
+        return handlers.schedule_session(cmd, self.uow(), self._directory()).model_dump(mode="json")
+
+    @expected
+    def reschedule_session(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(RescheduleSession, request)
+        return handlers.reschedule_session(session_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def hold_session(self, session_id: str) -> dict[str, Any]:
+        return handlers.hold_session(session_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def close_session(self, session_id: str) -> dict[str, Any]:
+        return handlers.close_session(session_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def cancel_session(self, session_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        cmd = parse_request(CancelSession, request or {})
+        return handlers.cancel_session(session_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def get_session(self, session_id: str) -> dict[str, Any]:
+        return handlers.get_session_view(session_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
+        return handlers.list_sessions(parse_request(ListSessions, query), self.uow()).model_dump(mode="json")
+
+    # --- registrations and attendance ------------------------------------------------------------------------
+
+    @expected
+    def register_for_session(self, session_id: str, member_id: str,
+                             request: dict[str, Any] | None = None) -> dict[str, Any]:
+        cmd = parse_request(RegisterForSession, request or {})
+        result = handlers.register_for_session(session_id, member_id, cmd, self.uow(), self._directory())
+        return result.model_dump(mode="json")
+
+    @expected
+    def cancel_registration(self, session_id: str, member_id: str) -> dict[str, Any]:
+        return handlers.cancel_registration(session_id, member_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def list_registrations(self, session_id: str) -> dict[str, Any]:
+        return handlers.list_registrations(session_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def record_attendance(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(RecordAttendance, request)
+        return handlers.record_attendance(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+
+    @expected
+    def get_attendance(self, session_id: str) -> dict[str, Any]:
+        return handlers.get_attendance(session_id, self.uow()).model_dump(mode="json")
+
+    # --- outputs and reflections -----------------------------------------------------------------------------
+
+    @expected
+    def publish_output(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(PublishOutput, request)
+        return handlers.publish_output(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+
+    @expected
+    def retract_output(self, output_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        cmd = parse_request(RetractOutput, request or {})
+        return handlers.retract_output(output_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def get_output(self, output_id: str, viewer_network_ids: list[str] | None = None) -> dict[str, Any]:
+        return handlers.get_output(output_id, list(viewer_network_ids or ()), self.uow()).model_dump(mode="json")
+
+    @expected
+    def list_outputs(self, query: dict[str, Any]) -> dict[str, Any]:
+        return handlers.list_outputs(parse_request(ListOutputs, query), self.uow()).model_dump(mode="json")
+
+    @expected
+    def record_reflection(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(RecordReflection, request)
+        return handlers.record_reflection(member_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+
+    @expected
+    def learning_report(self, network_id: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
+        cmd = parse_request(LearningReportQuery, query or {})
+        return handlers.get_learning_report(network_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+
+    # --- privacy and operations ------------------------------------------------------------------------------
+
+    @expected
+    def export_member(self, member_id: str) -> dict[str, Any]:
+        return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
+
+    @expected
+    def health(self) -> dict[str, Any]:
+        return handlers.health(self.uow()).model_dump(mode="json")
+
+    # --- read models ---------------------------------------------------------------------------------------
+
+    @event_handler("networks", "network.created")
+    def on_network_created(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
+        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_created")
+
+    @event_handler("networks", "network.updated")
+    def on_network_updated(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
+        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_updated")
+
+    @event_handler("networks", "network.archived")
+    def on_network_archived(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
+        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_archived")
+
+    @event_handler("members", "member.registered")
+    def on_member_registered(self, envelope: Envelope, payload: MemberSnapshot) -> None:
+        handlers.member_changed(envelope, payload, self.uow(), "sessions.on_member_registered")
+
+    @event_handler("members", "member.updated")
+    def on_member_updated(self, envelope: Envelope, payload: MemberSnapshot) -> None:
+        handlers.member_changed(envelope, payload, self.uow(), "sessions.on_member_updated")
+
+    @event_handler("members", "member.erased")
+    def on_member_erased(self, envelope: Envelope, payload: MemberErased) -> None:
+        handlers.member_erased(envelope, payload, self.uow(), "sessions.on_member_erased")
+
+    @event_handler("members", "membership.joined")
+    def on_membership_joined(self, envelope: Envelope, payload: MembershipJoined) -> None:
+        handlers.membership_joined(envelope, payload, self.uow(), "sessions.on_membership_joined")
+
+    @event_handler("members", "membership.left")
+    def on_membership_left(self, envelope: Envelope, payload: MembershipLeft) -> None:
+        handlers.membership_left(envelope, payload, self.uow(), "sessions.on_membership_left")
+
+
+SERVICE = SessionsService

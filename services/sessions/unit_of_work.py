@@ -1,0 +1,30 @@
+from sqlalchemy import Connection
+
+from services.common.uow import SqlUnitOfWork
+from services.sessions import models
+from services.sessions.repository import (
+    OutputRepository,
+    PrivacyRepository,
+    ReadModelRepository,
+    ReflectionRepository,
+    SessionRepository,
+)
+
+
+class SessionsUnitOfWork(SqlUnitOfWork):
+    outbox = models.outbox
+    processed = models.processed_events
+    repositories = ("sessions", "outputs", "reflections")  # the aggregates whose events are collected
+
+    sessions: SessionRepository
+    outputs: OutputRepository
+    reflections: ReflectionRepository
+    known: ReadModelRepository
+    privacy: PrivacyRepository
+
+    def start(self, connection: Connection) -> None:
+        self.sessions = SessionRepository(connection)
+        self.outputs = OutputRepository(connection)
+        self.reflections = ReflectionRepository(connection)
+        self.known = ReadModelRepository(connection)
+        self.privacy = PrivacyRepository(connection)

@@ -1,0 +1,195 @@
+"""Sessions on the wire, outbound: what the RPC methods return (JSON via ``model_dump(mode="json")``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from services.common.catalogue import Attribution
+from services.common.vocabulary import (
+    OutputKind,
+    Perspective,
+    ReflectionKind,
+    ResourceType,
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    Visibility,
+)
+from services.sessions.domain.participation import RegistrationStatus
+
+
+class View(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ContributionOut(View):
+    member_id: str
+    topic: str
+
+
+class RescheduleOut(View):
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    rescheduled_at: datetime
+
+
+class SessionOut(View):
+    id: str
+    network_id: str
+    title: str
+    format: SessionFormat
+    mode: SessionMode
+    location: str | None
+    meeting_url: str | None
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    agenda: str
+    contributions: list[ContributionOut]
+    statements: list[str]
+    status: SessionStatus
+    revision: int
+    cancel_reason: str | None
+    reschedules: list[RescheduleOut]
+    registered_count: int
+    waitlisted_count: int
+    attendee_count: int | None  # None until attendance is recorded
+    created_at: datetime
+    updated_at: datetime
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    next_page_token: str | None = None
+
+
+class RegistrationOut(View):
+    session_id: str
+    member_id: str
+    status: RegistrationStatus
+    prepared: bool | None
+    unprepared: bool
+    waitlist_position: int | None  # 1 = next to get a seat
+    registered_at: datetime
+    cancelled_at: datetime | None
+
+
+class RegistrationList(BaseModel):
+    session_id: str
+    capacity: int | None
+    items: list[RegistrationOut]
+
+
+class AttendanceOut(BaseModel):
+    session_id: str
+    revision: int
+    member_ids: list[str]
+    attendee_count: int
+    perspective_counts: dict[Perspective, int]
+    recorded_at: datetime | None
+
+
+class OutputOut(BaseModel):
+    id: str
+    session_id: str
+    network_id: str
+    kind: OutputKind
+    title: str
+    body: str
+    url: str | None
+    resource_type: ResourceType | None
+    themes: list[str]
+    visibility: Visibility
+    licence: str
+    authors: list[Attribution]
+    published_at: datetime
+
+
+class OutputTombstone(BaseModel):
+    """What remains visible of a retracted output: that it existed, and when it was withdrawn."""
+
+    id: str
+    retracted_at: datetime
+
+
+class OutputPage(BaseModel):
+    items: list[OutputOut | OutputTombstone]
+    next_page_token: str | None = None
+
+
+class ReflectionOut(View):
+    id: str
+    session_id: str
+    network_id: str
+    member_id: str
+    kind: ReflectionKind
+    text: str | None
+    recorded_at: datetime
+
+
+class SessionMixOut(View):
+    session_id: str
+    title: str
+    format: SessionFormat
+    starts_at: datetime
+    attendee_count: int
+    perspective_counts: dict[Perspective, int]
+
+
+class LearningReportOut(View):
+    """Counts only: no person is named and no member id appears."""
+
+    network_id: str
+    period_from: datetime
+    period_to: datetime
+    sessions_held: int
+    sessions_by_format: dict[SessionFormat, int]
+    attendance_total: int
+    attendance_average: float
+    distinct_attendees: int
+    perspective_mix: list[SessionMixOut]
+    perspective_totals: dict[Perspective, int]
+    outputs_by_kind: dict[OutputKind, int]
+    reflections_by_kind: dict[ReflectionKind, int]
+
+
+class SessionInvolvement(BaseModel):
+    """One session a member registered for, attended or contributed to."""
+
+    session_id: str
+    network_id: str
+    title: str
+    starts_at: datetime
+    status: SessionStatus
+    registration: RegistrationOut | None
+    attended: bool
+    contributed_topics: list[str]
+
+
+class AuthorshipOut(BaseModel):
+    output_id: str
+    session_id: str
+    title: str
+    kind: OutputKind
+    published_at: datetime
+    retracted_at: datetime | None
+
+
+class SessionsMemberExport(BaseModel):
+    """Everything the sessions service holds about one member (for the privacy export)."""
+
+    member_id: str
+    exported_at: datetime
+    sessions: list[SessionInvolvement]
+    authorship: list[AuthorshipOut]
+    reflections: list[ReflectionOut]
+
+
+class ServiceHealth(BaseModel):
+    service: str
+    database: str

@@ -1,0 +1,276 @@
+"""Hand-written fakes for the sessions service: the same contracts as the SQL repositories and the unit of
+work, held in memory (and a few tests that hold the fakes to those contracts).
+
+Stored aggregates are copies, as rows would be: a handler that changes a session and forgets to ``save`` it
+changes nothing. ``rollback`` restores the last commit, as a database transaction would.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from services.common.errors import ValidationFailed
+from services.common.events import Envelope
+from services.common.uow import AbstractUnitOfWork, TrackingRepository
+from services.common.vocabulary import (
+    OutputKind,
+    ReflectionKind,
+    SessionStatus,
+)
+from services.sessions.domain.outputs import Output
+from services.sessions.domain.readmodels import KnownNetwork, MembershipRecord, Person
+from services.sessions.domain.reflections import Reflection
+from services.sessions.domain.session import Session
+from services.sessions.paging import decode_page_token, encode_page_token
+from services.sessions.schemas import ListOutputs, ListSessions
+
+
+def _copy(aggregate: Any) -> Any:
+    stored = copy.deepcopy(aggregate)
+    stored.events = []  # events travel through the outbox, never with the stored row
+    return stored
+
+
+def _page(items: list, key: Any, size: int, token: str | None) -> tuple[list, str | None]:
+    items = sorted(items, key=key)
+    if token:
+        after = decode_page_token(token)
+        items = [i for i in items if key(i) > after]
+    page = [_copy(i) for i in items[:size]]
+    return page, encode_page_token(*key(page[-1])) if len(items) > size else None
+
+
+class FakeSessionRepository(TrackingRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Session] = {}
+        self.locked: list[str] = []
+
+    def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
+        if for_update:
+            self.locked.append(session_id)
+        stored = self.rows.get(session_id)
+        return self._track(_copy(stored)) if stored else None
+
+    def add(self, session: Session) -> None:
+        assert session.id not in self.rows
+        self.rows[session.id] = _copy(session)
+        self._track(session)
+
+    def save(self, session: Session) -> None:
+        self.rows[session.id] = _copy(session)
+
+    def page(self, query: ListSessions) -> tuple[list[Session], str | None]:
+        found = [s for s in self.rows.values()
+                 if (query.network_id is None or s.network_id == query.network_id)
+                 and (query.status is None or s.status == query.status)
+                 and (query.starts_from is None or s.starts_at >= query.starts_from)
+                 and (query.starts_before is None or s.starts_at < query.starts_before)]
+        return _page(found, lambda s: (s.starts_at, s.id), query.page_size, query.page_token)
+
+    def held_between(self, network_id: str, start: datetime, end: datetime) -> list[Session]:
+        return [_copy(s) for s in sorted(self.rows.values(), key=lambda s: (s.starts_at, s.id))
+                if s.network_id == network_id and s.status in (SessionStatus.HELD, SessionStatus.CLOSED)
+                and start <= s.starts_at < end]
+
+    def involving(self, member_id: str) -> list[Session]:
+        return [_copy(s) for s in sorted(self.rows.values(), key=lambda s: (s.starts_at, s.id))
+                if member_id in s.registrations or any(a.member_id == member_id for a in s.attendance)
+                or any(c.member_id == member_id for c in s.contributions)]
+
+
+class FakeOutputRepository(TrackingRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Output] = {}
+
+    def get(self, output_id: str) -> Output | None:
+        stored = self.rows.get(output_id)
+        return self._track(_copy(stored)) if stored else None
+
+    def add(self, output: Output) -> None:
+        self.rows[output.id] = _copy(output)
+        self._track(output)
+
+    def save(self, output: Output) -> None:
+        self.rows[output.id] = _copy(output)
+
+    def page(self, query: ListOutputs) -> tuple[list[Output], str | None]:
+        found = [o for o in self.rows.values()
+                 if (query.network_id is None or o.network_id == query.network_id)
+                 and (query.session_id is None or o.session_id == query.session_id)
+                 and (query.kind is None or o.kind == query.kind)]
+        return _page(found, lambda o: (o.published_at, o.id), query.page_size, query.page_token)
+
+    def kinds_published_between(self, network_id: str, start: datetime, end: datetime) -> list[OutputKind]:
+        return [o.kind for o in self.rows.values() if o.network_id == network_id and o.retracted_at is None
+                and start <= o.published_at < end]
+
+    def by_author(self, member_id: str) -> list[Output]:
+        return [_copy(o) for o in sorted(self.rows.values(), key=lambda o: (o.published_at, o.id))
+                if member_id in o.author_ids]
+
+
+class FakeReflectionRepository(TrackingRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Reflection] = {}
+
+    def add(self, reflection: Reflection) -> None:
+        self.rows[reflection.id] = _copy(reflection)
+        self._track(reflection)
+
+    def kinds_between(self, network_id: str, start: datetime, end: datetime) -> list[ReflectionKind]:
+        return [r.kind for r in self.rows.values() if r.network_id == network_id and start <= r.recorded_at < end]
+
+    def by_member(self, member_id: str) -> list[Reflection]:
+        return [_copy(r) for r in sorted(self.rows.values(), key=lambda r: (r.recorded_at, r.id))
+                if r.member_id == member_id]
+
+
+class FakeReadModelRepository:
+    """Writes are guarded by revision, as the SQL upsert is (``stored.revision <= new.revision``)."""
+
+    def __init__(self) -> None:
+        self.networks: dict[str, KnownNetwork] = {}
+        self.persons: dict[str, Person] = {}
+        self.memberships: dict[tuple[str, str], MembershipRecord] = {}
+
+    def network(self, network_id: str) -> KnownNetwork | None:
+        return self.networks.get(network_id)
+
+    def put_network(self, network: KnownNetwork) -> None:
+        self._put(self.networks, network.network_id, network)
+
+    def person(self, member_id: str) -> Person | None:
+        return self.persons.get(member_id)
+
+    def people(self, member_ids: Any) -> dict[str, Person]:
+        return {m: self.persons[m] for m in member_ids if m in self.persons}
+
+    def put_person(self, person: Person) -> None:
+        self._put(self.persons, person.member_id, person)
+
+    def membership(self, network_id: str, member_id: str) -> MembershipRecord | None:
+        return self.memberships.get((network_id, member_id))
+
+    def memberships_of(self, member_id: str) -> list[MembershipRecord]:
+        return sorted((m for m in self.memberships.values() if m.member_id == member_id), key=lambda m: m.network_id)
+
+    def put_membership(self, record: MembershipRecord) -> None:
+        self._put(self.memberships, (record.network_id, record.member_id), record)
+
+    @staticmethod
+    def _put(rows: dict, key: Any, record: Any) -> None:
+        if key not in rows or rows[key].revision <= record.revision:
+            rows[key] = record
+
+
+class FakePrivacyRepository:
+    def __init__(self, uow: FakeSessionsUnitOfWork) -> None:
+        self.uow = uow
+
+    def pseudonymise(self, member_id: str, pseudonym: str) -> None:
+        def swap(value: str) -> str:
+            return pseudonym if value == member_id else value
+
+        for session in self.uow.sessions.rows.values():
+            session.registrations = {swap(k): r for k, r in session.registrations.items()}
+            for registration in session.registrations.values():
+                registration.member_id = swap(registration.member_id)
+            session.attendance = [type(a)(swap(a.member_id), a.perspectives) for a in session.attendance]
+            session.contributions = [type(c)(swap(c.member_id), c.topic) for c in session.contributions]
+        for output in self.uow.outputs.rows.values():
+            output.author_ids = [swap(m) for m in output.author_ids]
+        for reflection in self.uow.reflections.rows.values():
+            if reflection.member_id == member_id:
+                reflection.member_id, reflection.text = pseudonym, None
+
+
+class FakeSessionsUnitOfWork(AbstractUnitOfWork):
+    """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
+
+    repositories = ("sessions", "outputs", "reflections")
+    producer = "sessions"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions = FakeSessionRepository()
+        self.outputs = FakeOutputRepository()
+        self.reflections = FakeReflectionRepository()
+        self.known = FakeReadModelRepository()
+        self.privacy = FakePrivacyRepository(self)
+        self.published: list[Envelope] = []
+        self.processed: set[tuple[str, str]] = set()
+        self.committed = 0
+        self._last_commit = self._state()
+
+    def __enter__(self) -> FakeSessionsUnitOfWork:
+        super().__enter__()
+        for name in self.repositories:
+            getattr(self, name).seen = []
+        self._last_commit = self._state()
+        return self
+
+    def commit(self) -> None:
+        self.collect_from_repositories()
+        self.published.extend(envelope for envelope, _ in self.envelopes())
+        self._events = []
+        self.committed += 1
+        self._last_commit = self._state()
+
+    def rollback(self) -> None:
+        self._restore(self._last_commit)
+        self._events = []
+
+    def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
+        key = (str(event_id), consumer)
+        if key in self.processed:
+            return False
+        self.processed.add(key)
+        return True
+
+    def ping(self) -> None:
+        pass
+
+    def published_types(self) -> list[str]:
+        return [e.type for e in self.published]
+
+    def payloads(self, event_type: str) -> list[dict[str, Any]]:
+        return [e.payload for e in self.published if e.type == event_type]
+
+    def _state(self) -> dict[str, Any]:
+        return copy.deepcopy({
+            "sessions": self.sessions.rows, "outputs": self.outputs.rows, "reflections": self.reflections.rows,
+            "networks": self.known.networks, "persons": self.known.persons, "memberships": self.known.memberships,
+            "published": self.published, "processed": self.processed,
+        })
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        state = copy.deepcopy(state)
+        self.sessions.rows, self.outputs.rows, self.reflections.rows = (state["sessions"], state["outputs"],
+                                                                         state["reflections"])
+        self.known.networks, self.known.persons, self.known.memberships = (state["networks"], state["persons"],
+                                                                           state["memberships"])
+        self.published, self.processed = state["published"], state["processed"]
+
+
+# --- the fakes hold to the contracts of what they stand in for ------------------------------------------
+
+
+def test_the_fake_read_model_keeps_the_higher_revision_like_the_sql_upsert() -> None:
+    known = FakeReadModelRepository()
+    known.put_person(Person("m1", 3, "New", (), False))
+    known.put_person(Person("m1", 2, "Old", (), False))
+    assert known.persons["m1"].name == "New"
+
+
+def test_the_fake_pages_reject_a_forged_page_token_like_the_sql_repository() -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        FakeSessionRepository().page(ListSessions(page_token="not-a-token"))
+    assert raised.value.violations[0]["field"] == "page_token"

@@ -1,0 +1,158 @@
+"""Outputs of a session: when they can be published, what they must carry, how authors appear, retraction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from services.common.errors import IllegalTransition, NotFound, ValidationFailed
+from services.common.nameko_kit import parse_request
+from services.sessions import handlers
+from services.sessions.domain.outputs import LICENCES
+from services.sessions.schemas import CancelSession, ListOutputs, PublishOutput, RetractOutput
+from services.sessions.views import OutputOut, OutputTombstone
+from tests.unit.test_sessions_world import NETWORK, World
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def rules(exc: ValidationFailed) -> set[tuple[str, str]]:
+    return {(v["field"], v["rule"]) for v in exc.violations}
+
+
+def invalid(**overrides: Any) -> set[tuple[str, str]]:
+    with pytest.raises(ValidationFailed) as raised:
+        parse_request(PublishOutput, {"kind": "lesson", "title": "T", "authors": ["m-1"]} | overrides)
+    return {(v["field"].split(".")[0], v["rule"]) for v in raised.value.violations}
+
+
+def test_outputs_are_published_only_for_held_or_closed_sessions(world: World) -> None:
+    anna = world.member()
+    planned = world.schedule()
+    with pytest.raises(IllegalTransition, match="cannot publish an output of a planned session"):
+        world.publish(planned.id, [anna])
+    handlers.cancel_session(planned.id, CancelSession(), world.uow)
+    with pytest.raises(IllegalTransition, match="cancelled"):
+        world.publish(planned.id, [anna])
+    held = world.held()
+    assert world.publish(held.id, [anna]).kind == "lesson"
+    handlers.close_session(held.id, world.uow)
+    assert world.publish(held.id, [anna]).kind == "lesson"
+
+
+def test_a_resource_needs_a_link_and_a_resource_type(world: World) -> None:
+    session, anna = world.held(), world.member()
+    with pytest.raises(ValidationFailed) as raised:
+        world.publish(session.id, [anna], kind="resource")
+    assert rules(raised.value) == {("url", "required_for_resource"), ("resource_type", "required_for_resource")}
+    clip = world.publish(session.id, [anna], kind="resource", url="https://video.example.org/clip",
+                         resource_type="knowledge_clip")
+    assert (clip.url, clip.resource_type) == ("https://video.example.org/clip", "knowledge_clip")
+
+
+def test_only_a_resource_has_a_resource_type(world: World) -> None:
+    session, anna = world.held(), world.member()
+    with pytest.raises(ValidationFailed) as raised:
+        world.publish(session.id, [anna], kind="conclusion", resource_type="publication")
+    assert rules(raised.value) == {("resource_type", "resource_only")}
+
+
+def test_every_author_must_be_a_member_of_the_network(world: World) -> None:
+    session, anna, stranger = world.held(), world.member(), world.member("Stranger", network_id="elsewhere")
+    with pytest.raises(ValidationFailed) as raised:
+        world.publish(session.id, [anna, stranger])
+    assert rules(raised.value) == {("authors.1", "network_member")}
+    assert world.uow.outputs.rows == {}
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    ({"authors": []}, {("authors", "too_short")}),
+    ({"authors": [f"m-{i}" for i in range(21)]}, {("authors", "too_long")}),
+    ({"themes": [f"t{i}" for i in range(21)]}, {("themes", "too_long")}),
+    ({"themes": ["x" * 61]}, {("themes", "string_too_long")}),
+    ({"title": "x" * 301}, {("title", "string_too_long")}),
+    ({"body": "x" * 20001}, {("body", "string_too_long")}),
+    ({"url": "ftp://example.org/file"}, {("url", "url_scheme")}),
+    ({"licence": "GPL-3.0"}, {("licence", "literal_error")}),
+    ({"visibility": "secret"}, {("visibility", "enum")}),
+])
+def test_single_fields_keep_their_limits(overrides: dict[str, Any], expected: set[tuple[str, str]]) -> None:
+    assert invalid(**overrides) == expected
+
+
+def test_themes_are_lower_cased_and_kept_once_and_defaults_are_network_visibility_and_cc_by(world: World) -> None:
+    output = world.publish(world.held().id, [world.member()], themes=["Eenzaamheid", "eenzaamheid ", "Wijk"])
+    assert output.themes == ["eenzaamheid", "wijk"]
+    assert (output.visibility, output.licence) == ("network", "CC-BY-4.0")
+    assert "CC-BY-4.0" in LICENCES
+
+
+def test_output_published_carries_the_outside_view_of_each_author(world: World) -> None:
+    session = world.held()
+    fatima = world.member("Fatima", perspectives=("lived_experience",), named=False)
+    jan = world.member("Jan", perspectives=("practitioner",), named=True)
+    world.publish(session.id, [fatima, jan], visibility="federation")
+    [payload] = world.uow.payloads("output.published")
+    assert payload["authors"] == [
+        {"member_id": fatima, "shown_as": "a participant with lived experience", "named": False},
+        {"member_id": jan, "shown_as": "Jan", "named": True},
+    ]
+    assert (payload["visibility"], payload["network_id"], payload["session_id"]) == ("federation", NETWORK,
+                                                                                      session.id)
+
+
+def test_reading_an_output_names_authors_inside_the_network_and_respects_consent_outside(world: World) -> None:
+    fatima = world.member("Fatima", perspectives=("lived_experience",))
+    output = world.publish(world.held().id, [fatima])
+    inside = handlers.get_output(output.id, [NETWORK], world.uow)
+    outside = handlers.get_output(output.id, ["some-other-network"], world.uow)
+    assert isinstance(inside, OutputOut) and isinstance(outside, OutputOut)
+    assert inside.authors[0].shown_as == "Fatima"
+    assert outside.authors[0].shown_as == "a participant with lived experience"
+
+
+def test_retracting_publishes_output_retracted_once_and_again_changes_nothing(world: World) -> None:
+    output = world.publish(world.held().id, [world.member()])
+    first = handlers.retract_output(output.id, RetractOutput(reason="contains a name"), world.uow)
+    second = handlers.retract_output(output.id, RetractOutput(), world.uow)
+    assert first == second
+    assert world.uow.published_types().count("output.retracted") == 1
+    assert world.uow.payloads("output.retracted")[0]["reason"] == "contains a name"
+
+
+def test_a_retracted_output_is_listed_and_read_only_as_a_tombstone(world: World) -> None:
+    session, anna = world.held(), world.member()
+    kept = world.publish(session.id, [anna], title="Blijft")
+    gone = world.publish(session.id, [anna], title="Weg")
+    handlers.retract_output(gone.id, RetractOutput(), world.uow)
+    items = handlers.list_outputs(ListOutputs(session_id=session.id), world.uow).items
+    assert [type(i) for i in items] == [OutputOut, OutputTombstone]
+    assert items[0].id == kept.id
+    assert set(items[1].model_dump()) == {"id", "retracted_at"}
+    assert isinstance(handlers.get_output(gone.id, [NETWORK], world.uow), OutputTombstone)
+
+
+def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(world: World) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        handlers.list_outputs(ListOutputs(), world.uow)
+    assert rules(raised.value) == {("network_id", "network_or_session")}
+    session, anna = world.held(), world.member()
+    published = [world.publish(session.id, [anna], title=f"Les {i}").id for i in range(5)]
+    seen, token = [], None
+    while True:
+        page = handlers.list_outputs(ListOutputs(network_id=NETWORK, page_size=2, page_token=token), world.uow)
+        seen += [i.id for i in page.items]
+        if not (token := page.next_page_token):
+            break
+    assert sorted(seen) == sorted(published) and len(seen) == 5
+
+
+def test_an_unknown_output_is_not_found(world: World) -> None:
+    with pytest.raises(NotFound):
+        handlers.get_output("nope", [], world.uow)
+    with pytest.raises(NotFound):
+        handlers.retract_output("nope", RetractOutput(), world.uow)

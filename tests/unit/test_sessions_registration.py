@@ -1,0 +1,186 @@
+"""Registering for a session: capacity and a first-come-first-served waitlist, the preparation policy, and
+membership checks that ask the members service when the read model has not caught up."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.common.errors import IllegalTransition, NotFound, Unavailable, ValidationFailed
+from services.common.vocabulary import MembershipRole
+from services.sessions import handlers
+from services.sessions.domain.readmodels import MembershipRecord
+from services.sessions.schemas import CancelSession
+from tests.unit.test_sessions_world import NETWORK, World
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def statuses(world: World, session_id: str) -> dict[str, tuple[str, int | None]]:
+    listed = handlers.list_registrations(session_id, world.uow).items
+    return {r.member_id: (r.status, r.waitlist_position) for r in listed}
+
+
+def test_registering_within_capacity_gives_a_seat(world: World) -> None:
+    session = world.schedule(capacity=2)
+    registration = world.register(session.id, world.member())
+    assert (registration.status, registration.waitlist_position, registration.unprepared) == ("registered", None,
+                                                                                              False)
+
+
+def test_at_capacity_members_join_the_waitlist_in_order_of_arrival(world: World) -> None:
+    session = world.schedule(capacity=1)
+    anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
+    for member in (anna, bram, cees):
+        world.register(session.id, member)
+    assert statuses(world, session.id) == {anna: ("registered", None), bram: ("waitlisted", 1),
+                                           cees: ("waitlisted", 2)}
+    counts = handlers.get_session_view(session.id, world.uow)
+    assert (counts.registered_count, counts.waitlisted_count) == (1, 2)
+
+
+def test_cancelling_a_seat_promotes_the_first_on_the_waitlist(world: World) -> None:
+    session = world.schedule(capacity=1)
+    anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
+    for member in (anna, bram, cees):
+        world.register(session.id, member)
+    cancelled = handlers.cancel_registration(session.id, anna, world.uow)
+    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert statuses(world, session.id) == {anna: ("cancelled", None), bram: ("registered", None),
+                                           cees: ("waitlisted", 1)}
+
+
+def test_cancelling_from_the_waitlist_frees_no_seat_and_promotes_nobody(world: World) -> None:
+    session = world.schedule(capacity=1)
+    anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
+    for member in (anna, bram, cees):
+        world.register(session.id, member)
+    handlers.cancel_registration(session.id, bram, world.uow)
+    assert statuses(world, session.id)[cees] == ("waitlisted", 1)
+    assert statuses(world, session.id)[anna] == ("registered", None)
+
+
+def test_registering_again_after_cancelling_joins_the_back_of_the_queue(world: World) -> None:
+    session = world.schedule(capacity=1)
+    anna, bram = world.member("Anna"), world.member("Bram")
+    world.register(session.id, anna)
+    world.register(session.id, bram)
+    handlers.cancel_registration(session.id, anna, world.uow)
+    assert world.register(session.id, anna).status == "waitlisted"
+    assert statuses(world, session.id)[bram] == ("registered", None)
+
+
+def test_a_session_without_capacity_never_waitlists(world: World) -> None:
+    session = world.schedule(capacity=None)
+    assert {world.register(session.id, world.member(f"M{i}")).status for i in range(30)} == {"registered"}
+
+
+def test_registering_twice_returns_the_existing_registration_unchanged(world: World) -> None:
+    session = world.schedule()
+    anna = world.member()
+    first = world.register(session.id, anna)
+    world.directory.members.clear()  # a second registration does not even ask again
+    assert world.register(session.id, anna, prepared=True) == first
+    assert len(handlers.list_registrations(session.id, world.uow).items) == 1
+
+
+def test_cancelling_twice_changes_nothing_and_cancelling_a_stranger_is_not_found(world: World) -> None:
+    session = world.schedule()
+    anna = world.member()
+    world.register(session.id, anna)
+    first = handlers.cancel_registration(session.id, anna, world.uow)
+    assert handlers.cancel_registration(session.id, anna, world.uow) == first
+    with pytest.raises(NotFound) as raised:
+        handlers.cancel_registration(session.id, world.member("Bram"), world.uow)
+    assert raised.value.violations[0]["rule"] == "registered"
+
+
+def test_registration_and_cancelling_are_only_for_planned_sessions(world: World) -> None:
+    anna = world.member()
+    held = world.held()
+    with pytest.raises(IllegalTransition, match="cannot register for a held session"):
+        world.register(held.id, anna)
+    planned = world.schedule()
+    world.register(planned.id, anna)
+    handlers.cancel_session(planned.id, CancelSession(), world.uow)
+    with pytest.raises(IllegalTransition, match="cannot cancel a registration for a cancelled session"):
+        handlers.cancel_registration(planned.id, anna, world.uow)
+
+
+def test_registering_locks_the_session_row_so_two_registrations_cannot_both_take_the_last_seat(world: World) -> None:
+    session = world.schedule(capacity=1)
+    world.register(session.id, world.member())
+    assert session.id in world.uow.sessions.locked
+
+
+# --- preparation (action learning) -----------------------------------------------------------------------
+
+
+def test_a_network_that_refuses_unprepared_participants_refuses_a_registration_not_marked_prepared(
+    world: World,
+) -> None:
+    world.network(requires_preparation=True, unprepared_policy="refuse")
+    session, anna = world.schedule(format="action_learning_session"), world.member()
+    for prepared in (None, False):
+        with pytest.raises(ValidationFailed) as raised:
+            world.register(session.id, anna, prepared=prepared)
+        assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("prepared", "preparation_required")]
+    assert world.register(session.id, anna, prepared=True).unprepared is False
+
+
+def test_a_network_that_flags_unprepared_participants_accepts_and_flags_them(world: World) -> None:
+    world.network(requires_preparation=True, unprepared_policy="flag")
+    session = world.schedule(format="action_learning_session")
+    assert world.register(session.id, world.member("Anna"), prepared=False).unprepared is True
+    assert world.register(session.id, world.member("Bram"), prepared=True).unprepared is False
+
+
+def test_without_a_preparation_requirement_nobody_is_flagged(world: World) -> None:
+    session = world.schedule()
+    assert world.register(session.id, world.member(), prepared=None).unprepared is False
+
+
+# --- membership ------------------------------------------------------------------------------------------
+
+
+def test_only_members_of_the_network_can_register(world: World) -> None:
+    session = world.schedule()
+    outsider = world.member(network_id="another-network")
+    with pytest.raises(ValidationFailed) as raised:
+        world.register(session.id, outsider)
+    assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("member_id", "network_member")]
+
+
+def test_a_member_the_read_model_knows_is_not_asked_about(world: World) -> None:
+    session = world.schedule()
+    world.register(session.id, world.member())
+    assert world.directory.asked == []
+
+
+def test_a_member_who_joined_a_moment_ago_is_asked_of_the_members_service_and_remembered(world: World) -> None:
+    session = world.schedule()
+    anna = world.member(in_read_model=False)
+    assert world.register(session.id, anna).status == "registered"
+    assert world.directory.asked == [f"member:{anna}"]
+    assert world.uow.known.membership(NETWORK, anna).active
+    assert world.uow.known.person(anna).name == "Anna de Vries"
+
+
+def test_a_member_who_left_and_rejoined_since_the_last_event_is_accepted_after_asking(world: World) -> None:
+    session = world.schedule()
+    anna = world.member(in_read_model=False)
+    world.uow.known.memberships[(NETWORK, anna)] = MembershipRecord(NETWORK, anna, MembershipRole.PARTICIPANT, 1,
+                                                                    active=False)
+    assert world.register(session.id, anna).status == "registered"
+    assert world.uow.known.membership(NETWORK, anna).revision == 2
+
+
+def test_when_the_members_service_does_not_answer_the_registration_fails_and_changes_nothing(world: World) -> None:
+    session = world.schedule()
+    anna = world.member(in_read_model=False)
+    world.directory.unavailable = True
+    with pytest.raises(Unavailable):
+        world.register(session.id, anna)
+    assert handlers.list_registrations(session.id, world.uow).items == []
