@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 
 from services.common.config import Settings
-from services.gateway import routes_access, routes_health, routes_members, routes_networks
+from services.gateway import routes_access, routes_health, routes_members, routes_memberships, routes_networks
 from services.gateway.auth import Authenticator
 from services.gateway.http_errors import install_error_handlers
 from services.gateway.http_middleware import MAX_BODY_BYTES, RequestContextMiddleware
@@ -28,6 +28,9 @@ Every error has the shape `{"error": {"code", "message", "violations": [{"field"
 Send `X-Correlation-ID` to trace a request through the services; every response echoes it.
 """
 
+# Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
+ROUTERS = (routes_health, routes_access, routes_members, routes_networks, routes_memberships)
+
 
 def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),
                authenticator: Authenticator | None = None, readiness: Readiness | None = None,
@@ -39,6 +42,6 @@ def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = 
     app.state.readiness = readiness or Readiness(settings.amqp_uri, rpc, services)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)
-    for module in (routes_health, routes_access, routes_members, routes_networks):
+    for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -2,8 +2,13 @@
 
 Three kinds of caller: the operator (token from configuration; may do everything), a network
 coordinator (kwartiermaker; their token is scoped to the networks they administer) and a plain member
-(may see and manage their own record). Facilitators are carried along for the session rules of later
-issues; in the members API they have no powers beyond a member's.
+(may see and manage their own record). Facilitators (begeleiders) act on the networks they facilitate:
+they read the network's health report; in the members API they have no powers beyond a member's.
+
+Scope is the network itself, not its subtree: a coordinator of a regional network does not administer
+the local networks under it (each network has its own coordinators). Creating a child network, or moving
+a network under another one, also needs the parent's administrator; top-level networks are the operator's.
+The network directory (list, read, tree) is not secret: any authenticated caller reads it.
 """
 
 from __future__ import annotations
@@ -106,3 +111,38 @@ def can_erase_member(p: Principal, member_id: str) -> bool:
 
 def can_manage_tokens(p: Principal) -> bool:
     return p.operator
+
+
+# --- networks -------------------------------------------------------------------------------------------
+
+
+def administers(p: Principal, network_id: str) -> bool:
+    return p.operator or network_id in p.administers
+
+
+def can_create_network(p: Principal, parent_id: str | None) -> bool:
+    """A coordinator creates child networks under a network they administer; a top-level network is the
+    operator's."""
+    return p.operator or (parent_id is not None and parent_id in p.administers)
+
+
+def can_update_network(p: Principal, network_id: str) -> bool:
+    return administers(p, network_id)
+
+
+def can_move_network(p: Principal, current_parent_id: str | None, new_parent_id: str | None) -> bool:
+    """Putting a network under another one needs that parent's administrator as well. Detaching it
+    (``None``) makes it a top-level network, which only the operator creates, so only the operator detaches."""
+    if new_parent_id == current_parent_id:
+        return True
+    if new_parent_id is None:
+        return p.operator
+    return administers(p, new_parent_id)
+
+
+def can_archive_network(p: Principal, network_id: str) -> bool:
+    return administers(p, network_id)
+
+
+def can_read_health_report(p: Principal, network_id: str) -> bool:
+    return administers(p, network_id) or network_id in p.facilitates

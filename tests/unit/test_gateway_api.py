@@ -1,115 +1,42 @@
-"""The admin API's routes against a hand-written fake of the members service's RPC contract."""
+"""The admin API's routes against hand-written fakes of the services' RPC contracts (members, memberships,
+access, health, OpenAPI). The network routes are in test_gateway_networks_api.py."""
 
 import warnings
-from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import REGISTRY
 
 from services.common.config import Settings
-from services.common.errors import NotFound, Unauthenticated
-from services.common.logs import correlation_id
 from services.gateway.admin_api import create_app
-from services.gateway.auth import token_hash
-from services.gateway.readiness import ReadinessReport
+from services.networks.schemas import ListNetworks
+from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-NOW = datetime(2025, 1, 1, tzinfo=UTC).isoformat()
 OPERATOR_TOKEN = "operator-secret"
 
 
-class FakeMembers:
-    """The members RPC contract in memory: enough behaviour for the gateway's routes."""
-
-    def __init__(self):
-        self.members: dict[str, dict] = {}
-        self.tokens: dict[str, dict] = {}  # token hash -> principal
-        self.calls: list[tuple] = []
-        self.correlation_ids: list[str | None] = []
-
-    def call(self, service, method, *args, timeout=None):
-        assert service == "members"
-        self.calls.append((method, *args))
-        self.correlation_ids.append(correlation_id.get())
-        return getattr(self, method)(*args)
-
-    # -- the contract --
-    def add(self, member_id, networks=(), role="participant"):
-        self.members[member_id] = {
-            "id": member_id, "name": member_id.title(), "email": f"{member_id}@example.org", "organisation": None,
-            "perspectives": ["resident"], "expertise": [], "findable_by_expertise": False,
-            "named_in_shared_outputs": False, "created_at": NOW, "updated_at": NOW, "revision": 1,
-            "memberships": [{"network_id": n, "role": role, "joined_at": NOW} for n in networks],
-        }
-        return self.members[member_id]
-
-    def token_for(self, member_id, administers=(), facilitates=()):
-        token = f"token-{member_id}"
-        self.tokens[token_hash(token)] = {"member_id": member_id, "administers": list(administers),
-                                          "facilitates": list(facilitates)}
-        return {"Authorization": f"Bearer {token}"}
-
-    def authenticate(self, digest):
-        if digest not in self.tokens:
-            raise Unauthenticated("unknown token")
-        return self.tokens[digest]
-
-    def get_member(self, member_id):
-        if member_id not in self.members:
-            raise NotFound(f"no member {member_id}")
-        return self.members[member_id]
-
-    def register_member(self, request):
-        return self.add("new") | {"name": request["name"]}
-
-    def update_member(self, member_id, request):
-        return self.get_member(member_id) | request
-
-    def search_members(self, query):
-        return {"items": list(self.members.values()), "next_page_token": None}
-
-    def join_network(self, member_id, network_id, request):
-        return {"network_id": network_id, "role": request["role"], "joined_at": NOW}
-
-    def leave_network(self, member_id, network_id):
-        return None
-
-    def export_member(self, member_id):
-        return {"exported_at": NOW, "member": self.get_member(member_id), "tokens": [], "events": []}
-
-    def erase_member(self, member_id):
-        return {"member_id": member_id, "erased_at": NOW}
-
-    def issue_token(self, member_id, request):
-        return {"token_id": "t1", "token": "plain", "member_id": member_id, "label": request["label"],
-                "created_at": NOW}
-
-    def revoke_token(self, token_id):
-        return None
-
-
-class FakeReadiness:
-    def __init__(self, checks):
-        self.checks = checks
-
-    def check(self):
-        return ReadinessReport(self.checks)
+@pytest.fixture
+def networks():
+    fake = FakeNetworks()
+    fake.add("wijk-noord", "neighbourhood")
+    fake.add("elsewhere", "local")
+    return fake
 
 
 @pytest.fixture
-def members():
-    fake = FakeMembers()
+def members(networks):
+    fake = FakeMembers(networks)
     fake.add("ann", ["wijk-noord"])
     fake.add("bob", ["elsewhere"])
     return fake
 
 
 @pytest.fixture
-def client(members):
-    app = create_app(Settings(operator_token=OPERATOR_TOKEN), members,
+def client(members, networks):
+    app = create_app(Settings(operator_token=OPERATOR_TOKEN), FakeServices(members=members, networks=networks),
                      readiness=FakeReadiness({"rabbitmq": "ok", "members": "ok"}))
     return TestClient(app)
 
@@ -188,6 +115,19 @@ def test_a_coordinator_sets_roles_in_their_own_network_only(client, members):
     assert client.put("/v1/networks/elsewhere/members/bob", headers=headers, json={}).status_code == 403
 
 
+def test_setting_a_membership_in_an_unknown_network_is_404_naming_the_network(client):
+    response = client.put("/v1/networks/nowhere/members/ann", headers=OPERATOR, json={"role": "participant"})
+    assert response.status_code == 404
+    assert response.json()["error"]["violations"] == [{"field": "network_id", "rule": "exists",
+                                                       "message": "no such network"}]
+
+
+def test_setting_a_membership_in_an_archived_network_is_409(client, networks):
+    networks.networks["elsewhere"]["status"] = "archived"
+    response = client.put("/v1/networks/elsewhere/members/ann", headers=OPERATOR, json={"role": "participant"})
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "conflict")
+
+
 def test_a_member_leaves_a_network_with_204(client, members):
     response = client.delete("/v1/networks/wijk-noord/members/ann", headers=members.token_for("ann"))
     assert (response.status_code, response.content) == (204, b"")
@@ -207,6 +147,14 @@ def test_changes_to_access_make_the_gateway_forget_cached_principals(client, mem
     headers = members.token_for("coord", ["wijk-noord"])
     client.get("/v1/whoami", headers=headers)
     client.put("/v1/networks/wijk-noord/members/ann", headers=headers, json={"role": "coordinator"})
+    client.get("/v1/whoami", headers=headers)
+    assert [c[0] for c in members.calls].count("authenticate") == 2
+
+
+def test_removing_a_membership_makes_the_gateway_forget_cached_principals(client, members):
+    headers = members.token_for("coord", ["wijk-noord"])
+    client.get("/v1/whoami", headers=headers)
+    client.delete("/v1/networks/wijk-noord/members/coord", headers=headers)  # a coordinator steps down
     client.get("/v1/whoami", headers=headers)
     assert [c[0] for c in members.calls].count("authenticate") == 2
 
@@ -262,3 +210,23 @@ def test_the_openapi_document_and_docs_are_served(client):
     error = document["paths"]["/v1/members"]["post"]["responses"]["422"]
     assert error["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     assert client.get("/docs").status_code == 200
+
+
+def test_the_openapi_document_describes_every_network_route_with_the_services_models(client):
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+    assert set(paths["/v1/networks"]) == {"get", "post"}
+    assert set(paths["/v1/networks/{network_id}"]) == {"get", "patch"}
+    for path in ("/archive", "/tree", "/health", "/members/{member_id}"):
+        assert f"/v1/networks/{{network_id}}{path}" in paths
+    assert {"CreateNetwork", "UpdateNetwork", "NetworkOut", "NetworkPage", "NetworkNode", "HealthReport"} <= set(
+        document["components"]["schemas"])
+    created = paths["/v1/networks"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/NetworkOut")
+    assert "404" in paths["/v1/networks/{network_id}/members/{member_id}"]["put"]["responses"]
+
+
+def test_the_network_directorys_query_parameters_mirror_the_services_list_query(client):
+    parameters = client.get("/openapi.json").json()["paths"]["/v1/networks"]["get"]["parameters"]
+    # network_ids is for internal scoping, not a directory filter
+    assert {p["name"] for p in parameters} == set(ListNetworks.model_fields) - {"network_ids"}

@@ -149,3 +149,79 @@ def test_require_raises_permission_denied_with_the_reason():
     with pytest.raises(PermissionDenied, match="not yours"):
         policy.require(False, "not yours")
     policy.require(True)
+
+
+# --- networks ---------------------------------------------------------------------------------------------
+
+
+def test_the_operator_may_create_any_network_including_a_top_level_one():
+    assert policy.can_create_network(OPERATOR, None)
+    assert policy.can_create_network(OPERATOR, "anywhere")
+
+
+def test_a_coordinator_may_create_a_child_under_a_network_they_administer():
+    assert policy.can_create_network(COORDINATOR, "wijk-noord")
+
+
+def test_a_coordinator_may_not_create_a_child_under_a_network_they_do_not_administer():
+    assert not policy.can_create_network(COORDINATOR, "elsewhere")
+
+
+def test_only_the_operator_may_create_a_top_level_network():
+    assert not policy.can_create_network(COORDINATOR, None)
+
+
+@pytest.mark.parametrize("principal", [MEMBER, FACILITATOR], ids=["member", "facilitator"])
+def test_a_plain_member_or_facilitator_may_not_create_networks(principal):
+    assert not policy.can_create_network(principal, "wijk-noord")
+    assert not policy.can_create_network(principal, None)
+
+
+def test_the_operator_or_that_networks_coordinator_may_update_and_archive_it():
+    for allowed in (policy.can_update_network, policy.can_archive_network):
+        assert allowed(OPERATOR, "anywhere")
+        assert allowed(COORDINATOR, "wijk-noord")
+        assert not allowed(COORDINATOR, "elsewhere")
+
+
+def test_a_facilitator_or_member_may_not_update_or_archive_their_network():
+    for allowed in (policy.can_update_network, policy.can_archive_network):
+        assert not allowed(FACILITATOR, "wijk-noord")
+        assert not allowed(MEMBER, "wijk-noord")
+
+
+def test_administering_a_parent_does_not_extend_to_its_children():
+    # the scope is the network itself: a child network has its own coordinators
+    regional = Principal(member_id="reg", administers=frozenset({"werkplaats-utrecht"}))
+    assert not policy.can_update_network(regional, "buurtteam-overvecht")
+
+
+def test_keeping_the_parent_needs_no_extra_permission():
+    assert policy.can_move_network(COORDINATOR, "elsewhere", "elsewhere")
+    assert policy.can_move_network(COORDINATOR, None, None)
+
+
+def test_moving_a_network_under_another_parent_needs_the_new_parents_administrator():
+    assert policy.can_move_network(COORDINATOR, "elsewhere", "werkplaats-zuid")
+    assert not policy.can_move_network(COORDINATOR, "werkplaats-zuid", "elsewhere")
+
+
+def test_only_the_operator_may_make_a_network_top_level():
+    assert not policy.can_move_network(COORDINATOR, "werkplaats-zuid", None)
+    assert policy.can_move_network(OPERATOR, "werkplaats-zuid", None)
+
+
+def test_the_operator_may_move_a_network_anywhere():
+    assert policy.can_move_network(OPERATOR, None, "anywhere")
+
+
+def test_the_operator_and_the_networks_coordinators_and_facilitators_read_its_health_report():
+    assert policy.can_read_health_report(OPERATOR, "anywhere")
+    assert policy.can_read_health_report(COORDINATOR, "wijk-noord")
+    assert policy.can_read_health_report(FACILITATOR, "wijk-noord")
+
+
+def test_nobody_else_reads_a_networks_health_report():
+    assert not policy.can_read_health_report(COORDINATOR, "elsewhere")
+    assert not policy.can_read_health_report(FACILITATOR, "elsewhere")
+    assert not policy.can_read_health_report(MEMBER, "wijk-noord")
