@@ -226,3 +226,67 @@ class ReflectionRecorded(EventPayload):
     session_id: str
     kind: ReflectionKind
     recorded_at: datetime
+
+
+@event("output.attribution_changed")
+class OutputAttributionChanged(EventPayload):
+    """An author of a published output was erased or changed their consent: every copy must show the
+    authors as given here from now on."""
+
+    output_id: str
+    network_id: str
+    authors: list[Attribution]
+    changed_at: datetime
+
+
+# --- federation ----------------------------------------------------------------------------------------
+
+
+class SharingPolicy(BaseModel):
+    """What flows over a link in one direction: which visibilities, and optionally only these themes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    visibilities: list[Visibility]
+    themes: list[str] | None = None
+
+
+class LinkSnapshot(EventPayload):
+    link_id: str
+    revision: int = Field(ge=1)
+    kind: str  # parent_child or peer
+    requester_network_id: str
+    target_network_id: str
+    status: str  # requested, active, rejected, revoked, blocked
+    requester_policy: SharingPolicy = Field(description="what flows from the requester to the target")
+    target_policy: SharingPolicy = Field(description="what flows from the target to the requester")
+
+
+@event("link.requested")
+class LinkRequested(LinkSnapshot):
+    pass
+
+
+@event("link.accepted")
+class LinkAccepted(LinkSnapshot):
+    pass
+
+
+@event("link.rejected")
+class LinkRejected(LinkSnapshot):
+    pass
+
+
+@event("link.revoked")
+class LinkRevoked(LinkSnapshot):
+    pass
+
+
+@event("link.blocked")
+class LinkBlocked(LinkSnapshot):
+    pass
+
+
+@event("link.policy_changed")
+class LinkPolicyChanged(LinkSnapshot):
+    pass

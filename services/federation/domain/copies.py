@@ -1,0 +1,55 @@
+"""The copy of an output that leaves its network: what recipients see, and how erasure reaches it.
+
+The copy never carries member ids; authors appear as the sessions service attributed them (a name only
+with consent, otherwise a role). The ids stay beside the copy, internal, so that an erasure can find it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from services.common.catalogue import Attribution, OutputPublished
+
+FORMER_MEMBER = "a former member"
+PUBLIC_FEED = "public"  # the feed of outputs shared with everyone
+
+
+def copy_of(event: OutputPublished) -> dict[str, Any]:
+    return {
+        "output_id": event.output_id,
+        "origin_network_id": event.network_id,
+        "session_id": event.session_id,
+        "kind": event.kind.value,
+        "title": event.title,
+        "body": event.body,
+        "url": event.url,
+        "resource_type": event.resource_type.value if event.resource_type else None,
+        "themes": list(event.themes),
+        "visibility": event.visibility.value,
+        "licence": event.licence,
+        "authors": [public_author(a) for a in event.authors],
+        "published_at": event.published_at.isoformat(),
+    }
+
+
+def public_author(author: Attribution) -> dict[str, Any]:
+    return {"shown_as": author.shown_as, "named": author.named}
+
+
+def with_authors(copy: dict[str, Any], authors: list[Attribution]) -> dict[str, Any]:
+    return {**copy, "authors": [public_author(a) for a in authors]}
+
+
+def without_author(copy: dict[str, Any], author_ids: list[str], erased: str) -> tuple[dict[str, Any], list[str]]:
+    """The copy and author ids after ``erased`` is erased: their place shows "a former member"."""
+    authors = [
+        {"shown_as": FORMER_MEMBER, "named": False} if member_id == erased else author
+        for member_id, author in zip(author_ids, copy["authors"], strict=False)
+    ]
+    return {**copy, "authors": authors}, ["" if member_id == erased else member_id for member_id in author_ids]
+
+
+def tombstone(output_id: str, origin_network_id: str, retracted_at: datetime | None) -> dict[str, Any]:
+    return {"output_id": output_id, "origin_network_id": origin_network_id, "retracted": True,
+            "retracted_at": retracted_at.isoformat() if retracted_at else None}

@@ -1,0 +1,139 @@
+"""Link commands: request, accept, reject, revoke, set a policy, block; and the hierarchy's links, which
+follow each network's parent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.common.catalogue import NetworkSnapshot
+from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
+from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus, policy_from, policy_to_wire
+from services.federation.handlers.sharing import backfill
+from services.federation.ports import NetworkLookup
+from services.federation.schemas import AcceptLink, BlockSubject, LinkOut, RequestLink, SetLinkPolicy
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def request_link(cmd: RequestLink, uow: Any, lookup: NetworkLookup) -> LinkOut:
+    """Ask to link two networks; asking again while a link between them is open returns that link."""
+    with uow:
+        for field, network_id in (("requester_network_id", cmd.requester_network_id),
+                                  ("target_network_id", cmd.target_network_id)):
+            _ensure_linkable(uow, lookup, field, network_id)
+        existing = uow.links.open_between(cmd.requester_network_id, cmd.target_network_id)
+        if existing:
+            return link_view(existing)
+        link = Link.request(str(uuid.uuid4()), LinkKind.PEER, cmd.requester_network_id, cmd.target_network_id,
+                            now=now(), policy=policy_from(cmd.policy))
+        uow.links.add(link)
+        uow.commit()
+        return link_view(link)
+
+
+def accept_link(link_id: str, cmd: AcceptLink, uow: Any) -> LinkOut:
+    with uow:
+        link = _get(uow, link_id)
+        if uow.blocks.networks() & {link.requester, link.target}:
+            raise PermissionDenied("a blocked network cannot link", [violation("link_id", "not_blocked", "blocked")])
+        link.accept(now=now(), policy=policy_from(cmd.policy) if cmd.policy else None)
+        uow.links.save(link)
+        backfill(uow, link)
+        uow.commit()
+        return link_view(link)
+
+
+def reject_link(link_id: str, uow: Any) -> LinkOut:
+    return _change(link_id, uow, lambda link: link.reject(now=now()))
+
+
+def revoke_link(link_id: str, uow: Any) -> LinkOut:
+    return _change(link_id, uow, lambda link: link.revoke(now=now()))
+
+
+def set_link_policy(link_id: str, cmd: SetLinkPolicy, uow: Any) -> LinkOut:
+    return _change(link_id, uow, lambda link: link.set_policy(cmd.network_id, policy_from(cmd.policy), now=now()))
+
+
+def get_link(link_id: str, uow: Any) -> LinkOut:
+    with uow:
+        return link_view(_get(uow, link_id))
+
+
+def list_links(network_id: str, status: str | None, uow: Any) -> list[LinkOut]:
+    with uow:
+        statuses = [LinkStatus(status)] if status else None
+        return [link_view(link) for link in uow.links.of_network(network_id, statuses)]
+
+
+def block_network(network_id: str, cmd: BlockSubject, uow: Any) -> list[LinkOut]:
+    """End every open link of the network, and keep it out of every audience from now on."""
+    with uow:
+        uow.blocks.add("network", network_id, cmd.reason, now())
+        ended = _block_links(uow, network_id)
+        uow.commit()
+        return [link_view(link) for link in ended]
+
+
+def _block_links(uow: Any, network_id: str) -> list[Link]:
+    ended = uow.links.of_network(network_id, list(OPEN))
+    for link in ended:
+        link.block(now=now())
+        uow.links.save(link)
+    return ended
+
+
+def on_network_changed(event: NetworkSnapshot, uow: Any) -> None:
+    """Keep the read model, and the parent/child link, in step with the network's parent."""
+    values = {"name": event.name, "theme": event.theme, "status": event.status.value, "parent_id": event.parent_id}
+    if not uow.networks.apply(event.network_id, event.revision, values):
+        return  # an older snapshot than the one held
+    current = uow.links.parent_link_of(event.network_id)
+    if current is not None and current.requester != event.parent_id:
+        current.revoke(now=now())
+        uow.links.save(current)
+        current = None
+    if current is None and event.parent_id:
+        link = Link.request(str(uuid.uuid4()), LinkKind.PARENT_CHILD, event.parent_id, event.network_id,
+                            now=now(), active=True)
+        uow.links.add(link)
+        backfill(uow, link)
+
+
+def link_view(link: Link) -> LinkOut:
+    return LinkOut(link_id=link.id, kind=link.kind.value, requester_network_id=link.requester,
+                   target_network_id=link.target, status=link.status.value,
+                   requester_policy=policy_to_wire(link.requester_policy),
+                   target_policy=policy_to_wire(link.target_policy), requested_at=link.requested_at,
+                   updated_at=link.updated_at, revision=link.revision)
+
+
+def _change(link_id: str, uow: Any, change: Any) -> LinkOut:
+    with uow:
+        link = _get(uow, link_id)
+        change(link)
+        uow.links.save(link)
+        uow.commit()
+        return link_view(link)
+
+
+def _get(uow: Any, link_id: str) -> Link:
+    link = uow.links.get(link_id)
+    if link is None:
+        raise NotFound(f"link {link_id} not found")
+    return link
+
+
+def _ensure_linkable(uow: Any, lookup: NetworkLookup, field: str, network_id: str) -> None:
+    if uow.blocks.is_blocked("network", network_id):
+        raise PermissionDenied(f"network {network_id} is blocked", [violation(field, "not_blocked", "blocked")])
+    known = uow.networks.get(network_id)
+    status = known.status if known is not None else (lookup.get(network_id) or {}).get("status")
+    if status is None:
+        raise NotFound(f"network {network_id} not found", [violation(field, "exists", "no such network")])
+    if status != "active":
+        raise ValidationFailed.single(field, "active", "the network is archived")

@@ -1,0 +1,160 @@
+"""Partners: registration with a key shown once, authentication, revocation, rotation, blocking; and the
+outputs a partner publishes and retracts for its own networks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.common.catalogue import Attribution
+from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
+from services.federation.domain.copies import public_author
+from services.federation.handlers.links import _block_links
+from services.federation.handlers.sharing import retract, share
+from services.federation.ports import NetworkLookup
+from services.federation.schemas import BlockSubject, PartnerKey, PartnerOut, PartnerOutput, RegisterPartner
+
+KEY_PREFIX = "kpk_"
+# Partner output ids are derived from the partner and its own id, so publishing again changes nothing.
+OUTPUT_NAMESPACE = uuid.UUID("6f1c2a4e-6b8e-4a43-9c3e-4b1d2f0c7a11")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def register_partner(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+    with uow:
+        for network_id in cmd.network_ids:
+            if uow.networks.get(network_id) is None and lookup.get(network_id) is None:
+                raise NotFound(f"network {network_id} not found",
+                               [violation("network_ids", "exists", f"no network {network_id}")])
+            if uow.partners.owner_of(network_id):
+                raise Conflict(f"network {network_id} already belongs to a partner",
+                               [violation("network_ids", "unowned", "each network has one partner at most")])
+        key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
+        uow.partners.add(partner_id, cmd.name, hash_key(key), sorted(set(cmd.network_ids)), now())
+        uow.commit()
+        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+
+
+def authenticate_partner(key_hash: str, uow: Any) -> PartnerOut:
+    with uow:
+        partner = uow.partners.by_key_hash(key_hash)
+        if partner is None or partner["status"] == "revoked":
+            raise Unauthenticated("unknown or revoked partner key")
+        if partner["status"] == "blocked":
+            raise PermissionDenied("this partner is blocked")
+        return _view(partner)
+
+
+def revoke_partner(partner_id: str, uow: Any) -> PartnerOut:
+    with uow:
+        _get(uow, partner_id)
+        uow.partners.change(partner_id, now(), status="revoked")
+        uow.commit()
+        return _view(uow.partners.get(partner_id))
+
+
+def rotate_partner_key(partner_id: str, uow: Any) -> PartnerKey:
+    with uow:
+        partner = _get(uow, partner_id)
+        if partner["status"] == "blocked":
+            raise PermissionDenied("a blocked partner gets no new key")
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        uow.partners.change(partner_id, now(), key_hash=hash_key(key), status="active")
+        uow.commit()
+        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+
+
+def block_partner(partner_id: str, cmd: BlockSubject, uow: Any) -> PartnerOut:
+    """Refuse its key, end the links of its networks and keep them out of every audience."""
+    with uow:
+        partner = _get(uow, partner_id)
+        uow.partners.change(partner_id, now(), status="blocked")
+        uow.blocks.add("partner", partner_id, cmd.reason, now())
+        for network_id in partner["network_ids"]:
+            uow.blocks.add("network", network_id, cmd.reason, now())
+            _block_links(uow, network_id)
+        uow.commit()
+        return _view(uow.partners.get(partner_id))
+
+
+def list_partners(uow: Any) -> list[PartnerOut]:
+    with uow:
+        return [_view(p) for p in uow.partners.all()]
+
+
+def get_partner(partner_id: str, uow: Any) -> PartnerOut:
+    with uow:
+        return _view(_get(uow, partner_id))
+
+
+def publish_partner_output(partner_id: str, cmd: PartnerOutput, uow: Any) -> dict[str, Any]:
+    """Share an output of one of the partner's networks; the same client output id shares it once."""
+    with uow:
+        _ensure_owner(uow, partner_id, cmd.network_id)
+        output_id = partner_output_id(partner_id, cmd.client_output_id)
+        known = uow.outputs.get(output_id)
+        if known is None:
+            published_at = now()
+            copy = {
+                "output_id": output_id, "origin_network_id": cmd.network_id, "session_id": cmd.session_ref,
+                "kind": cmd.kind.value, "title": cmd.title, "body": cmd.body, "url": cmd.url,
+                "resource_type": cmd.resource_type.value if cmd.resource_type else None, "themes": cmd.themes,
+                "visibility": cmd.visibility.value, "licence": cmd.licence,
+                "authors": [public_author(Attribution(member_id="", shown_as=a, named=True)) for a in cmd.authors],
+                "published_at": published_at.isoformat(),
+            }
+            share(uow, output_id=output_id, origin=cmd.network_id, copy=copy, author_ids=[],
+                  visibility=cmd.visibility, published_at=published_at, source=f"partner:{partner_id}")
+            uow.commit()
+            known = uow.outputs.get(output_id)
+        if known["origin_network_id"] != cmd.network_id:
+            raise Conflict("this client output id was used for another network",
+                           [violation("client_output_id", "unique", "already used for another network")])
+        return {"output_id": output_id, "recipients": len(uow.feeds.recipients(output_id)),
+                "retracted": known["retracted_at"] is not None}
+
+
+def retract_partner_output(partner_id: str, output_id: str, uow: Any) -> dict[str, Any]:
+    with uow:
+        known = uow.outputs.get(output_id)
+        if known is None:
+            raise NotFound(f"output {output_id} not found")
+        _ensure_owner(uow, partner_id, known["origin_network_id"])
+        retract(uow, output_id=output_id, origin=known["origin_network_id"], retracted_at=now(),
+                source=f"partner:{partner_id}")
+        uow.commit()
+        return {"output_id": output_id, "retracted": True}
+
+
+def partner_output_id(partner_id: str, client_output_id: str) -> str:
+    return f"p-{uuid.uuid5(OUTPUT_NAMESPACE, f'{partner_id}/{client_output_id}')}"
+
+
+def _ensure_owner(uow: Any, partner_id: str, network_id: str) -> None:
+    if uow.partners.owner_of(network_id) != partner_id:
+        raise PermissionDenied(f"network {network_id} is not one of this partner's networks",
+                               [violation("network_id", "own_network", "not one of your networks")])
+    if uow.blocks.is_blocked("network", network_id):
+        raise PermissionDenied(f"network {network_id} is blocked")
+
+
+def _get(uow: Any, partner_id: str) -> dict[str, Any]:
+    partner = uow.partners.get(partner_id)
+    if partner is None:
+        raise NotFound(f"partner {partner_id} not found")
+    return partner
+
+
+def _view(partner: dict[str, Any]) -> PartnerOut:
+    return PartnerOut(partner_id=partner["id"], name=partner["name"], status=partner["status"],
+                      network_ids=partner["network_ids"], created_at=partner["created_at"])

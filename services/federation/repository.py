@@ -1,0 +1,228 @@
+"""Queries of the federation service, on the unit of work's connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from services.common.uow import TrackingRepository
+from services.common.vocabulary import Visibility
+from services.federation.domain.audience import Hop, Policy
+from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus
+from services.federation.models import blocks, deliveries, feed_log, links, networks, outputs
+
+
+def policy_row(policy: Policy) -> dict[str, Any]:
+    return {"visibilities": sorted(v.value for v in policy.visibilities),
+            "themes": sorted(policy.themes) if policy.themes is not None else None}
+
+
+def policy_of(row: dict[str, Any]) -> Policy:
+    themes = row.get("themes")
+    return Policy(frozenset(Visibility(v) for v in row["visibilities"]),
+                  frozenset(themes) if themes is not None else None)
+
+
+class LinkRepository(TrackingRepository):
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def get(self, link_id: str) -> Link | None:
+        row = self.connection.execute(select(links).where(links.c.id == link_id)).mappings().first()
+        return self._track(_link(row)) if row else None
+
+    def open_between(self, a: str, b: str) -> Link | None:
+        pair = or_(and_(links.c.requester == a, links.c.target == b), and_(links.c.requester == b, links.c.target == a))
+        row = self.connection.execute(
+            select(links).where(pair, links.c.status.in_([s.value for s in OPEN]))
+        ).mappings().first()
+        return self._track(_link(row)) if row else None
+
+    def parent_link_of(self, child: str) -> Link | None:
+        row = self.connection.execute(
+            select(links).where(links.c.kind == LinkKind.PARENT_CHILD.value, links.c.target == child,
+                                links.c.status.in_([s.value for s in OPEN]))
+        ).mappings().first()
+        return self._track(_link(row)) if row else None
+
+    def of_network(self, network_id: str, statuses: list[LinkStatus] | None = None) -> list[Link]:
+        query = select(links).where(or_(links.c.requester == network_id, links.c.target == network_id))
+        if statuses:
+            query = query.where(links.c.status.in_([s.value for s in statuses]))
+        return [self._track(_link(row)) for row in self.connection.execute(query.order_by(links.c.requested_at))
+                .mappings()]
+
+    def active_hops(self) -> list[Hop]:
+        rows = self.connection.execute(select(links).where(links.c.status == LinkStatus.ACTIVE.value)).mappings()
+        return [hop for row in rows for hop in _link(row).hops()]
+
+    def add(self, link: Link) -> None:
+        self.connection.execute(insert(links).values(**_row(link)))
+        self._track(link)
+
+    def save(self, link: Link) -> None:
+        self.connection.execute(update(links).where(links.c.id == link.id).values(**_row(link)))
+
+
+def _link(row: Any) -> Link:
+    return Link(id=row["id"], kind=LinkKind(row["kind"]), requester=row["requester"], target=row["target"],
+                status=LinkStatus(row["status"]), requester_policy=policy_of(row["requester_policy"]),
+                target_policy=policy_of(row["target_policy"]), requested_at=row["requested_at"],
+                updated_at=row["updated_at"], revision=row["revision"])
+
+
+def _row(link: Link) -> dict[str, Any]:
+    return {"id": link.id, "kind": link.kind.value, "requester": link.requester, "target": link.target,
+            "status": link.status.value, "requester_policy": policy_row(link.requester_policy),
+            "target_policy": policy_row(link.target_policy), "requested_at": link.requested_at,
+            "updated_at": link.updated_at, "revision": link.revision}
+
+
+class NetworkDirectory:
+    """The networks the federation knows, from the networks service's events."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, network_id: str) -> Any:
+        return self.connection.execute(select(networks).where(networks.c.id == network_id)).first()
+
+    def apply(self, network_id: str, revision: int, values: dict[str, Any]) -> bool:
+        """Store a snapshot if it is newer than what is held; return whether it was applied."""
+        held = self.connection.execute(select(networks.c.revision).where(networks.c.id == network_id)).scalar()
+        if held is None:
+            self.connection.execute(insert(networks).values(id=network_id, revision=revision, **values))
+        elif held < revision:
+            self.connection.execute(update(networks).where(networks.c.id == network_id)
+                                    .values(revision=revision, **values))
+        else:
+            return False
+        return True
+
+    def closed(self) -> set[str]:
+        return set(self.connection.execute(select(networks.c.id).where(networks.c.status != "active")).scalars())
+
+
+class Blocks:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def add(self, kind: str, subject_id: str, reason: str | None, now: datetime) -> bool:
+        if self.is_blocked(kind, subject_id):
+            return False
+        self.connection.execute(insert(blocks).values(subject_kind=kind, subject_id=subject_id, reason=reason,
+                                                      blocked_at=now))
+        return True
+
+    def is_blocked(self, kind: str, subject_id: str) -> bool:
+        return self.connection.execute(
+            select(blocks.c.subject_id).where(blocks.c.subject_kind == kind, blocks.c.subject_id == subject_id)
+        ).first() is not None
+
+    def networks(self) -> set[str]:
+        return set(self.connection.execute(select(blocks.c.subject_id).where(blocks.c.subject_kind == "network"))
+                   .scalars())
+
+
+class Outputs:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, output_id: str) -> Any:
+        return self.connection.execute(select(outputs).where(outputs.c.output_id == output_id)).mappings().first()
+
+    def add(self, **values: Any) -> None:
+        self.connection.execute(insert(outputs).values(**values))
+
+    def change(self, output_id: str, **values: Any) -> None:
+        self.connection.execute(update(outputs).where(outputs.c.output_id == output_id).values(**values))
+
+    def authored_by(self, member_id: str) -> list[Any]:
+        # Few outputs carry author ids at all; filter in Python to stay portable across JSON dialects.
+        rows = self.connection.execute(select(outputs).where(outputs.c.copy.is_not(None))).mappings()
+        return [row for row in rows if member_id in (row["author_ids"] or [])]
+
+    def latest_from(self, origin: str, limit: int) -> list[Any]:
+        rows = self.connection.execute(
+            select(outputs).where(outputs.c.origin_network_id == origin, outputs.c.copy.is_not(None),
+                                  outputs.c.retracted_at.is_(None))
+            .order_by(outputs.c.published_at.desc()).limit(limit)
+        ).mappings().all()
+        return list(reversed(rows))
+
+
+# Any number that no other advisory lock in Kring uses.
+FEED_LOG_LOCK = 0x4B52494E47  # "KRING"
+
+
+class Feeds:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._ordered_in: object = None  # the transaction that holds the log lock
+
+    def deliver(self, network_id: str, output_id: str, now: datetime, *, backfill: bool = False) -> bool:
+        """Put an output in a network's feed once; False if it was already there."""
+        if self.connection.execute(
+            select(deliveries.c.output_id).where(deliveries.c.output_id == output_id,
+                                                 deliveries.c.network_id == network_id)
+        ).first():
+            return False
+        position = self._log(network_id, output_id, "shared", now, backfill=backfill)
+        self.connection.execute(insert(deliveries).values(output_id=output_id, network_id=network_id,
+                                                          position=position, delivered_at=now, backfill=backfill))
+        return True
+
+    def recipients(self, output_id: str) -> list[str]:
+        return list(self.connection.execute(
+            select(deliveries.c.network_id).where(deliveries.c.output_id == output_id).order_by(deliveries.c.position)
+        ).scalars())
+
+    def tombstone(self, output_id: str, now: datetime) -> None:
+        for network_id in self.recipients(output_id):
+            self._log(network_id, output_id, "retracted", now)
+        self.connection.execute(update(deliveries).where(deliveries.c.output_id == output_id,
+                                                         deliveries.c.tombstoned_at.is_(None))
+                                .values(tombstoned_at=now))
+
+    def announce_change(self, output_id: str, now: datetime) -> None:
+        for network_id in self.recipients(output_id):
+            self._log(network_id, output_id, "updated", now)
+
+    def deliveries_of(self, output_id: str) -> list[Any]:
+        return self.connection.execute(
+            select(deliveries).where(deliveries.c.output_id == output_id).order_by(deliveries.c.position)
+        ).mappings().all()
+
+    def page(self, network_id: str, after: int, size: int) -> list[Any]:
+        return self.connection.execute(
+            select(deliveries, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
+            .join(outputs, outputs.c.output_id == deliveries.c.output_id)
+            .where(deliveries.c.network_id == network_id, deliveries.c.position > after)
+            .order_by(deliveries.c.position).limit(size)
+        ).mappings().all()
+
+    def log_after(self, cursor: int, network_ids: list[str] | None, limit: int) -> list[Any]:
+        query = (select(feed_log, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
+                 .join(outputs, outputs.c.output_id == feed_log.c.output_id)
+                 .where(feed_log.c.position > cursor))
+        if network_ids is not None:
+            query = query.where(feed_log.c.network_id.in_(network_ids))
+        return self.connection.execute(query.order_by(feed_log.c.position).limit(limit)).mappings().all()
+
+    def _log(self, network_id: str, output_id: str, kind: str, now: datetime, *, backfill: bool = False) -> int:
+        self._keep_positions_in_commit_order()
+        result = self.connection.execute(insert(feed_log).values(network_id=network_id, output_id=output_id,
+                                                                 kind=kind, backfill=backfill, at=now))
+        return int(result.inserted_primary_key[0])
+
+    def _keep_positions_in_commit_order(self) -> None:
+        """Readers resume from the last position they saw, so a lower position must never become visible
+        after a higher one. Writers of the log take turns (until their transaction ends); SQLite's engine
+        lock already makes them."""
+        transaction = self.connection.get_transaction()
+        if self._ordered_in is not transaction and self.connection.dialect.name == "postgresql":
+            self.connection.execute(select(func.pg_advisory_xact_lock(FEED_LOG_LOCK)))
+        self._ordered_in = transaction

@@ -1,0 +1,135 @@
+"""Federation on the wire: link and partner commands, feeds and the log partners stream from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.common.catalogue import SharingPolicy
+from services.common.schemas import Command
+from services.common.vocabulary import OutputKind, ResourceType, Visibility
+
+NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60)]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$")]
+Cursor = Annotated[int, Field(ge=0, description="the position after which to read; 0 for the beginning")]
+
+
+class RequestLink(Command):
+    requester_network_id: NetworkId
+    target_network_id: NetworkId
+    policy: SharingPolicy | None = Field(None, description="what flows from the requester; default: all but network")
+
+
+class AcceptLink(Command):
+    policy: SharingPolicy | None = Field(None, description="what flows from the accepting side; default: all")
+
+
+class SetLinkPolicy(Command):
+    network_id: NetworkId = Field(description="the side whose outgoing flow this policy governs")
+    policy: SharingPolicy
+
+
+class BlockSubject(Command):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class RegisterPartner(Command):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    network_ids: Annotated[list[NetworkId], Field(min_length=1, max_length=100)]
+
+
+class PartnerOutput(Command):
+    """An output a partner publishes for one of its own networks."""
+
+    network_id: NetworkId
+    client_output_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    session_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
+    kind: OutputKind
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    body: Annotated[str, StringConstraints(max_length=20000)] = ""
+    url: Url | None = None
+    resource_type: ResourceType | None = None
+    themes: Annotated[list[Tag], Field(max_length=20)] = []
+    visibility: Visibility = Visibility.NETWORK
+    licence: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "CC-BY-4.0"
+    authors: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]],
+                       Field(max_length=20, description="as the partner may show them: names only with consent")] = []
+
+
+class FeedQuery(Command):
+    network_id: NetworkId
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: str | None = Field(None, max_length=200)
+
+
+class LogQuery(Command):
+    cursor: Cursor = 0
+    network_ids: list[NetworkId] | None = Field(None, max_length=1000)
+    limit: int = Field(500, ge=1, le=5000)
+
+
+class LinkOut(BaseModel):
+    link_id: str
+    kind: str
+    requester_network_id: str
+    target_network_id: str
+    status: str
+    requester_policy: SharingPolicy
+    target_policy: SharingPolicy
+    requested_at: datetime
+    updated_at: datetime
+    revision: int
+
+
+class PartnerOut(BaseModel):
+    partner_id: str
+    name: str
+    status: str
+    network_ids: list[str]
+    created_at: datetime
+
+
+class PartnerKey(PartnerOut):
+    api_key: str = Field(description="shown once; only its hash is stored")
+
+
+class FeedItem(BaseModel):
+    position: int
+    network_id: str
+    delivered_at: datetime
+    backfill: bool
+    output: dict[str, Any] = Field(description="the shared copy, or a tombstone {output_id, retracted: true}")
+
+
+class FeedPage(BaseModel):
+    items: list[FeedItem]
+    next_page_token: str | None = None
+
+
+class LogEntry(BaseModel):
+    cursor: int
+    network_id: str
+    kind: str = Field(description="shared, retracted or updated")
+    backfill: bool
+    at: datetime
+    output: dict[str, Any]
+
+
+class LogPage(BaseModel):
+    entries: list[LogEntry]
+    next_cursor: int = Field(description="read on from here: past every entry read, shown or passed over")
+
+
+class DeliveryOut(BaseModel):
+    network_id: str
+    delivered_at: datetime
+    backfill: bool
+    tombstoned_at: datetime | None
+
+
+class ServiceHealth(BaseModel):
+    service: str
+    database: str

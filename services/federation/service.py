@@ -1,0 +1,181 @@
+"""nameko entrypoints of the federation service: links, partners, feeds over RPC; sharing, retraction,
+erasure and the networks read model from events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.catalogue import (
+    MemberErased,
+    NetworkSnapshot,
+    OutputAttributionChanged,
+    OutputPublished,
+    OutputRetracted,
+)
+from services.common.errors import KringError
+from services.common.events import Envelope
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.common.uow import apply_once
+from services.federation.handlers import links, partners, queries, sharing
+from services.federation.ports import RpcNetworkLookup
+from services.federation.schemas import (
+    AcceptLink,
+    BlockSubject,
+    FeedQuery,
+    LogQuery,
+    PartnerOutput,
+    RegisterPartner,
+    RequestLink,
+    SetLinkPolicy,
+)
+from services.federation.unit_of_work import FederationUnitOfWork
+
+expected = rpc(expected_exceptions=KringError)
+
+
+def dump(result: Any) -> Any:
+    if isinstance(result, list):
+        return [item.model_dump(mode="json") for item in result]
+    return result.model_dump(mode="json")
+
+
+class FederationService:
+    name = "federation"
+
+    uow = ServiceDatabase(FederationUnitOfWork)
+    observability = Observability()
+    networks_rpc = RpcProxy("networks")
+
+    # --- links -----------------------------------------------------------------------------------------
+
+    @expected
+    def request_link(self, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(RequestLink, request)
+        return dump(links.request_link(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
+
+    @expected
+    def accept_link(self, link_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return dump(links.accept_link(link_id, parse_request(AcceptLink, request or {}), self.uow()))
+
+    @expected
+    def reject_link(self, link_id: str) -> dict[str, Any]:
+        return dump(links.reject_link(link_id, self.uow()))
+
+    @expected
+    def revoke_link(self, link_id: str) -> dict[str, Any]:
+        return dump(links.revoke_link(link_id, self.uow()))
+
+    @expected
+    def set_link_policy(self, link_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        return dump(links.set_link_policy(link_id, parse_request(SetLinkPolicy, request), self.uow()))
+
+    @expected
+    def get_link(self, link_id: str) -> dict[str, Any]:
+        return dump(links.get_link(link_id, self.uow()))
+
+    @expected
+    def list_links(self, network_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        return dump(links.list_links(network_id, status, self.uow()))
+
+    @expected
+    def block_network(self, network_id: str, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return dump(links.block_network(network_id, parse_request(BlockSubject, request or {}), self.uow()))
+
+    # --- partners --------------------------------------------------------------------------------------
+
+    @expected
+    def register_partner(self, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = parse_request(RegisterPartner, request)
+        return dump(partners.register_partner(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
+
+    @expected
+    def authenticate_partner(self, key_hash: str) -> dict[str, Any]:
+        return dump(partners.authenticate_partner(key_hash, self.uow()))
+
+    @expected
+    def revoke_partner(self, partner_id: str) -> dict[str, Any]:
+        return dump(partners.revoke_partner(partner_id, self.uow()))
+
+    @expected
+    def rotate_partner_key(self, partner_id: str) -> dict[str, Any]:
+        return dump(partners.rotate_partner_key(partner_id, self.uow()))
+
+    @expected
+    def block_partner(self, partner_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return dump(partners.block_partner(partner_id, parse_request(BlockSubject, request or {}), self.uow()))
+
+    @expected
+    def list_partners(self) -> list[dict[str, Any]]:
+        return dump(partners.list_partners(self.uow()))
+
+    @expected
+    def get_partner(self, partner_id: str) -> dict[str, Any]:
+        return dump(partners.get_partner(partner_id, self.uow()))
+
+    @expected
+    def publish_partner_output(self, partner_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        return partners.publish_partner_output(partner_id, parse_request(PartnerOutput, request), self.uow())
+
+    @expected
+    def retract_partner_output(self, partner_id: str, output_id: str) -> dict[str, Any]:
+        return partners.retract_partner_output(partner_id, output_id, self.uow())
+
+    # --- feeds -----------------------------------------------------------------------------------------
+
+    @expected
+    def feed(self, query: dict[str, Any]) -> dict[str, Any]:
+        return dump(queries.feed_page(parse_request(FeedQuery, query), self.uow()))
+
+    @expected
+    def log_after(self, query: dict[str, Any]) -> dict[str, Any]:
+        return dump(queries.log_after(parse_request(LogQuery, query), self.uow()))
+
+    @expected
+    def deliveries(self, output_id: str) -> list[dict[str, Any]]:
+        return dump(queries.deliveries(output_id, self.uow()))
+
+    @expected
+    def output_origin(self, output_id: str) -> str | None:
+        return queries.output_origin(output_id, self.uow())
+
+    @expected
+    def health(self) -> dict[str, Any]:
+        return dump(queries.health(self.uow()))
+
+    # --- events ----------------------------------------------------------------------------------------
+
+    @event_handler("networks", "network.created")
+    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot) -> None:
+        self._apply(envelope, "on_network_created", lambda uow: links.on_network_changed(event, uow))
+
+    @event_handler("networks", "network.updated")
+    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot) -> None:
+        self._apply(envelope, "on_network_updated", lambda uow: links.on_network_changed(event, uow))
+
+    @event_handler("networks", "network.archived")
+    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot) -> None:
+        self._apply(envelope, "on_network_archived", lambda uow: links.on_network_changed(event, uow))
+
+    @event_handler("sessions", "output.published")
+    def on_output_published(self, envelope: Envelope, event: OutputPublished) -> None:
+        self._apply(envelope, "on_output_published", lambda uow: sharing.on_output_published(event, uow))
+
+    @event_handler("sessions", "output.retracted")
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted) -> None:
+        self._apply(envelope, "on_output_retracted", lambda uow: sharing.on_output_retracted(event, uow))
+
+    @event_handler("sessions", "output.attribution_changed")
+    def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged) -> None:
+        self._apply(envelope, "on_output_attribution_changed", lambda uow: sharing.on_attribution_changed(event, uow))
+
+    @event_handler("members", "member.erased")
+    def on_member_erased(self, envelope: Envelope, event: MemberErased) -> None:
+        self._apply(envelope, "on_member_erased", lambda uow: sharing.on_member_erased(event, uow))
+
+    def _apply(self, envelope: Envelope, handler: str, effect: Any) -> None:
+        apply_once(self.uow(), envelope.id, f"federation.{handler}", effect)
+
+
+SERVICE = FederationService

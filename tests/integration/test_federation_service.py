@@ -1,0 +1,118 @@
+"""The federation service on real RabbitMQ and PostgreSQL, fed by the real networks and sessions services:
+the hierarchy's links appear by themselves, outputs reach exactly their audience, retraction removes every
+copy, and a redelivered or reordered event changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.catalogue import OutputPublished, OutputRetracted
+from services.common.migrations import upgrade
+from services.federation.service import FederationService
+from services.members.service import MembersService
+from services.networks.service import NetworksService
+from services.sessions.service import SessionsService
+from tests.integration.helpers import wait_for
+from tests.integration.test_networks_read_models import publish
+
+
+@pytest.fixture
+def config(members_config):
+    for service in ("networks", "sessions", "federation"):
+        upgrade(service, members_config["DATABASE_URL"])
+    return members_config
+
+
+@pytest.fixture
+def running(config, container_factory):
+    for service in (MembersService, NetworksService, SessionsService, FederationService):
+        container_factory(service, config).start()
+    with ClusterRpcProxy(config, timeout=15) as rpc:
+        yield rpc
+
+
+def network(rpc, name: str, level: str, parent: dict | None = None) -> dict:
+    return rpc.networks.create_network({"name": name, "level": level, "kind": "werkplaats", "theme": f"{name} theme",
+                                        "parent_id": parent["id"] if parent else None})
+
+
+def feed_ids(rpc, network: dict) -> list[str]:
+    return [item["output"]["output_id"] for item in rpc.federation.feed({"network_id": network["id"]})["items"]
+            if not item["output"].get("retracted")]
+
+
+def hierarchy_linked(rpc, *networks_: dict) -> bool:
+    return all(rpc.federation.list_links(n["id"], "active") for n in networks_)
+
+
+def publish_output(rpc, origin: dict, visibility: str, author_name: str = "Fatima", consent: bool = False) -> dict:
+    member = rpc.members.register_member({"name": author_name, "email": f"{uuid.uuid4().hex[:8]}@example.org",
+                                          "perspectives": ["lived_experience"], "named_in_shared_outputs": consent})
+    rpc.members.join_network(member["id"], origin["id"], {"role": "facilitator"})
+    now = datetime.now(UTC)
+    session = rpc.sessions.schedule_session({
+        "network_id": origin["id"], "title": "Leersessie", "format": "learning_session", "mode": "in_person",
+        "location": "Buurthuis", "starts_at": (now - timedelta(hours=3)).isoformat(),
+        "ends_at": (now - timedelta(hours=1)).isoformat()})
+    rpc.sessions.hold_session(session["id"])
+    return rpc.sessions.publish_output(session["id"], {"kind": "lesson", "title": "Wat we leerden", "body": "...",
+                                                       "authors": [member["id"]], "visibility": visibility})
+
+
+def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(running):
+    rpc = running
+    national = network(rpc, "BeterOud", "national")
+    utrecht = network(rpc, "Werkplaats Utrecht", "regional", national)
+    twente = network(rpc, "Werkplaats Twente", "regional", national)
+    overvecht = network(rpc, "Overvecht", "neighbourhood", utrecht)
+    wait_for(lambda: hierarchy_linked(rpc, utrecht, twente, overvecht), what="parent/child links")
+
+    linked = publish_output(rpc, overvecht, "linked")
+    federation = publish_output(rpc, overvecht, "federation", author_name="Joost")
+    private = publish_output(rpc, overvecht, "network")
+    wait_for(lambda: federation["id"] in feed_ids(rpc, twente), what="the federation output in Twente")
+
+    assert feed_ids(rpc, utrecht) == [linked["id"], federation["id"]]
+    assert feed_ids(rpc, national) == [federation["id"]]
+    assert feed_ids(rpc, twente) == [federation["id"]]
+    assert private["id"] not in feed_ids(rpc, utrecht) + feed_ids(rpc, national) + feed_ids(rpc, twente)
+    shared_copy = rpc.federation.feed({"network_id": twente["id"]})["items"][0]["output"]
+    assert shared_copy["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
+    assert "member_id" not in str(shared_copy)
+
+
+def test_a_retraction_replaces_every_copy_with_a_tombstone(running):
+    rpc = running
+    parent = network(rpc, "Regio", "regional")
+    child = network(rpc, "Wijk", "neighbourhood", parent)
+    wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
+    output = publish_output(rpc, child, "federation")
+    wait_for(lambda: feed_ids(rpc, parent) == [output["id"]], what="the shared output")
+    rpc.sessions.retract_output(output["id"], {"reason": "wrong data"})
+    wait_for(lambda: feed_ids(rpc, parent) == [], what="the tombstone")
+    item = rpc.federation.feed({"network_id": parent["id"]})["items"][0]
+    assert item["output"]["retracted"] is True and "title" not in item["output"]
+    assert [d["tombstoned_at"] is not None for d in rpc.federation.deliveries(output["id"])] == [True]
+
+
+def test_redelivered_and_reordered_share_events_change_nothing(running, config):
+    rpc = running
+    parent = network(rpc, "Landelijk", "national")
+    child = network(rpc, "Regionaal", "regional", parent)
+    wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
+    now = datetime.now(UTC)
+    fields = dict(session_id=str(uuid.uuid4()), network_id=child["id"], kind="conclusion", title="t", body="b",
+                  url=None, resource_type=None, themes=[], visibility="federation", licence="CC-BY-4.0", authors=[],
+                  published_at=now)
+    twice, early_retracted, sentinel = (str(uuid.uuid4()) for _ in range(3))
+    publish(config["AMQP_URI"], "sessions", OutputPublished(output_id=twice, **fields),
+            OutputPublished(output_id=twice, **fields),
+            OutputRetracted(output_id=early_retracted, network_id=child["id"], retracted_at=now, reason=None),
+            OutputPublished(output_id=early_retracted, **fields), OutputPublished(output_id=sentinel, **fields))
+    wait_for(lambda: sentinel in feed_ids(rpc, parent), what="the sentinel output")
+    assert sorted(feed_ids(rpc, parent)) == sorted([twice, sentinel])
+    assert len(rpc.federation.deliveries(twice)) == 1
