@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     event_delivery_limit: int = Field(
         5, description="deliveries of an event before a failing handler's message is dead-lettered"
     )
+    outbox_retention_hours: float = Field(168.0, description="how long published outbox rows are kept")
+    dedup_retention_hours: float = Field(
+        720.0, description="how long consumers remember processed event ids (must outlast any redelivery)"
+    )
 
     def database_url_for(self, service: str) -> str:
         override = os.environ.get(f"KRING_{service.upper()}_DATABASE_URL")
@@ -73,6 +77,8 @@ class Settings(BaseSettings):
             "serializer": "json",
             "HEARTBEAT": 30,
             "KRING_EVENT_DELIVERY_LIMIT": self.event_delivery_limit,
+            "KRING_OUTBOX_RETENTION_HOURS": self.outbox_retention_hours,
+            "KRING_DEDUP_RETENTION_HOURS": self.dedup_retention_hours,
         }
 
 

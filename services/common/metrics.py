@@ -1,6 +1,12 @@
-"""Prometheus metrics shared by every process. Labels stay bounded: service, method, event type, outcome.
+"""Prometheus metrics shared by every process. Labels stay bounded: service, method, event type, outcome,
+a vocabulary value (level, kind, perspective, format, visibility) or a configured federation peer.
 
-Never put a member id, an email or a network id in a label.
+Never put a member id, an email or a network id in a label. Names follow Prometheus conventions: base
+units in the name (``_seconds``, ``_timestamp_seconds``), ``_total`` on counters (prometheus_client adds it
+to the exposed name), and ``promtool check metrics`` finds nothing (tests/ops checks every process).
+
+The dashboard (deploy/grafana/) and the alerts (deploy/prometheus/rules.yml) use these names; tests/ops
+fails when one of them names a metric that is not defined here or in the gateway's observability module.
 """
 
 from __future__ import annotations
@@ -42,6 +48,68 @@ OUTBOX_OLDEST_AGE = Gauge(
 )
 OUTBOX_RELAY_ERRORS = Counter(
     "kring_outbox_relay_errors_total", "Relay runs that failed (broker or database unavailable)", ["service"]
+)
+
+
+# --- federation (issues 4 and 5 record these; defined here so the dashboard and alerts use final names) --------
+
+# From an output being shared (published with a visibility beyond its network) to its arrival in a feed: a
+# partner's stream or another instance, minutes at worst when a peer was away.
+DELIVERY_LAG_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+
+FEDERATION_DELIVERY_LAG = Histogram(
+    "kring_federation_delivery_lag_seconds",
+    "Time from an output being shared to its arrival in a feed (a partner stream or a peer instance)",
+    buckets=DELIVERY_LAG_BUCKETS,
+)
+# The relay's view of each peer instance. ``peer`` is a configured peer's instance id: operators add peers one
+# by one, so the label stays bounded.
+RELAY_PEER_CONNECTED = Gauge(
+    "kring_relay_peer_connected", "1 while the relay holds a working connection to the peer, else 0", ["peer"]
+)
+RELAY_PEER_CURSOR_LAG = Gauge(
+    "kring_relay_peer_cursor_lag", "Events in this instance's feed that the peer has not acknowledged yet",
+    ["peer"],
+)
+RELAY_PEER_CONSECUTIVE_FAILURES = Gauge(
+    "kring_relay_peer_consecutive_failures", "Failed attempts to reach the peer since the last success", ["peer"]
+)
+RELAY_PEER_LAST_SUCCESS = Gauge(
+    "kring_relay_peer_last_success_timestamp_seconds",
+    "Unix time of the last successful exchange with the peer", ["peer"],
+)
+PARTNER_STREAMS_OPEN = Gauge(
+    "kring_partner_streams_open", "Partner gRPC streams (live output subscriptions) open on this gateway"
+)
+
+# --- domain gauges: what an operator wants on a wall ---------------------------------------------------------
+# Set every 30 s by the service that owns the data (services/common/domain_gauges.py with the query in
+# services/<service>/gauges.py). Every replica reports the same figure from the shared database, so the
+# dashboard and alerts aggregate them with max(), never sum().
+
+NETWORKS_ACTIVE = Gauge("kring_networks_active", "Active (not archived) networks, by level and kind",
+                        ["level", "kind"])
+MEMBERS_ACTIVE = Gauge(
+    "kring_members_active",
+    "Registered members not erased, by perspective (a member with two perspectives counts in both)",
+    ["perspective"],
+)
+SESSIONS_HELD_LAST_30_DAYS = Gauge(
+    "kring_sessions_held_last_30_days", "Sessions held (held or closed) that started in the last 30 days, by format",
+    ["format"],
+)
+OUTPUTS_SHARED_BEYOND_NETWORK = Gauge(
+    "kring_outputs_shared_beyond_network",
+    "Published, not retracted outputs whose visibility reaches beyond their own network, by visibility",
+    ["visibility"],
+)
+DOMAIN_GAUGES_LAST_SUCCESS = Gauge(
+    "kring_domain_gauges_last_success_timestamp_seconds", "Unix time the domain gauges were last read",
+    ["service"],
+)
+DOMAIN_GAUGES_ERRORS = Counter(
+    "kring_domain_gauges_errors_total", "Failed attempts to read the domain gauges (the database unavailable)",
+    ["service"],
 )
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -29,11 +29,18 @@ from services.common.db import create_service_engine
 from services.common.errors import KringError, from_pydantic
 from services.common.events import UnprocessableEvent, parse_event
 from services.common.logs import correlation_id
-from services.common.outbox import ConfirmingPublisher, OutboxRelay, OutgoingMessage, event_exchange_name
+from services.common.outbox import (
+    ConfirmingPublisher,
+    OutboxRelay,
+    OutgoingMessage,
+    event_exchange_name,
+    purge_history,
+)
 from services.common.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
+PURGE_INTERVAL_SECONDS = 3600.0
 DEAD_LETTER_EXCHANGE = "kring.dead-letter"
 DEAD_LETTER_QUEUE = "kring.dead-letter"
 
@@ -70,6 +77,11 @@ class ServiceDatabase(DependencyProvider):
         self.relay = OutboxRelay(self.engine, self.uow_class.outbox, self.publisher, producer=self.service_name)
         self._wake = threading.Event()
         self._stopping = False
+        self._retention = {
+            "outbox_retention": timedelta(hours=float(config.get("KRING_OUTBOX_RETENTION_HOURS", 168))),
+            "dedup_retention": timedelta(hours=float(config.get("KRING_DEDUP_RETENTION_HOURS", 720))),
+        }
+        self._next_purge = 0.0
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run_relay, identifier=f"{self.service_name}.outbox_relay")
@@ -89,6 +101,7 @@ class ServiceDatabase(DependencyProvider):
                 pending, oldest_age = self.relay.backlog()
                 metrics.OUTBOX_PENDING.labels(service=self.service_name).set(pending)
                 metrics.OUTBOX_OLDEST_AGE.labels(service=self.service_name).set(oldest_age)
+                self._purge_when_due()
                 failures = 0
             except Exception:
                 failures += 1
@@ -99,6 +112,15 @@ class ServiceDatabase(DependencyProvider):
             self._wake.wait(self.poll_interval)
             self._wake.clear()
         self.publisher.close()
+
+    def _purge_when_due(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        published, markers = purge_history(self.engine, self.uow_class.outbox, self.uow_class.processed,
+                                           **self._retention)
+        if published or markers:
+            log.info("purged %s published outbox rows and %s processed-event markers", published, markers)
+        self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[], SqlUnitOfWork]:
         def unit_of_work() -> SqlUnitOfWork:

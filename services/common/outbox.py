@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import amqp
@@ -29,6 +29,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     func,
     select,
     text,
@@ -238,3 +239,18 @@ class OutboxRelay:
         if not oldest:
             return 0, 0.0
         return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+
+def purge_history(engine: Engine, outbox: Table, processed: Table, *, outbox_retention: timedelta,
+                  dedup_retention: timedelta) -> tuple[int, int]:
+    """Delete published outbox rows and processed-event markers past their retention; return the counts.
+
+    Unpublished rows are never deleted, however old: they are the events still owed to the broker.
+    """
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        published = conn.execute(
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - outbox_retention)
+        ).rowcount
+        markers = conn.execute(delete(processed).where(processed.c.processed_at < now - dedup_retention)).rowcount
+    return published, markers

@@ -208,3 +208,34 @@ def test_backlog_counts_pending_rows_and_the_age_of_the_oldest(engine: Engine) -
     pending, oldest_age = relay(engine, RecordingPublisher()).backlog()
     assert pending == 2
     assert 0.0 <= oldest_age < 3600
+
+
+def test_purging_history_keeps_unpublished_rows_and_recent_ones(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from services.common.outbox import purge_history
+    from services.members.models import processed_events
+
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=10), now - timedelta(hours=1)
+    rows = [("published-old", old, old), ("unpublished-old", old, None), ("published-recent", recent, recent)]
+    with engine.begin() as conn:
+        for event_id, created, published in rows:
+            conn.execute(insert(outbox).values(event_id=event_id, event_type="member.updated", envelope={},
+                                               created_at=created, published_at=published))
+        conn.execute(insert(processed_events), [
+            {"event_id": "seen-long-ago", "consumer": "c", "processed_at": now - timedelta(days=40)},
+            {"event_id": "seen-lately", "consumer": "c", "processed_at": recent},
+        ])
+
+    counts = purge_history(engine, outbox, processed_events, outbox_retention=timedelta(days=7),
+                           dedup_retention=timedelta(days=30))
+
+    with engine.connect() as conn:
+        left = sorted(conn.execute(select(outbox.c.event_id)).scalars())
+        markers = list(conn.execute(select(processed_events.c.event_id)).scalars())
+    assert counts == (1, 1)
+    assert left == ["published-recent", "unpublished-old"]
+    assert markers == ["seen-lately"]
