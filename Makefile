@@ -13,7 +13,7 @@ TEST_LAYERS ?= tests/unit tests/integration tests/e2e
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test
 
-.PHONY: run test lint proto clean install
+.PHONY: run test lint proto clean install bench
 
 install: $(STAMP)
 
@@ -41,6 +41,12 @@ test: $(STAMP)
 	@for layer in $(TEST_LAYERS); do \
 		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
 	done
+
+# Benchmarks (issue 7's harness): figures beside their baselines, saved under bench/results/.
+bench: $(STAMP)
+	@scripts/ensure-rabbitmq.sh
+	@scripts/ensure-postgres.sh
+	@$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

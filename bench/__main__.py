@@ -1,0 +1,38 @@
+"""``make bench``: run every benchmark, each in its own process (some need eventlet, the gRPC ones must not
+have it), print every figure beside its baseline, and save them under bench/results/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from bench.common import Figure, print_table, save
+
+BENCHMARKS = {
+    "event_path": ["bench.event_path"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to each benchmark")
+    options = parser.parse_args()
+    figures: list[Figure] = []
+    for name in options.only or BENCHMARKS:
+        print(f"== {name}", flush=True)
+        done = subprocess.run([sys.executable, "-m", *BENCHMARKS[name], *options.args], capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            print(done.stderr[-4000:], file=sys.stderr)
+            raise SystemExit(f"benchmark {name} failed")
+        figures += [Figure(**f) for f in json.loads(done.stdout.strip().splitlines()[-1])]
+    print()
+    print_table(figures)
+    print(f"\nsaved to {save(figures)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""What every benchmark shares: figures, percentiles, throwaway broker and database, and the results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import sqlalchemy
+
+RESULTS = Path(__file__).parent / "results"
+MANAGEMENT = os.environ.get("KRING_BENCH_RABBIT_MANAGEMENT", "http://127.0.0.1:15672")
+RABBIT = os.environ.get("KRING_BENCH_RABBIT", "guest:guest@127.0.0.1:5672")
+POSTGRES = os.environ.get("KRING_BENCH_POSTGRES_URL",
+                          os.environ.get("KRING_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"))
+
+
+@dataclass
+class Figure:
+    """One measured figure beside its baseline from the same run."""
+
+    name: str
+    unit: str
+    value: float
+    baseline: float | None = None
+    baseline_name: str | None = None
+    target: str | None = None
+    met: bool | None = None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.value / self.baseline if self.baseline else None
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(latencies_s: list[float]) -> dict[str, float]:
+    return {"p50_ms": percentile(latencies_s, 50) * 1000, "p99_ms": percentile(latencies_s, 99) * 1000,
+            "mean_ms": statistics.fmean(latencies_s) * 1000 if latencies_s else float("nan")}
+
+
+@contextmanager
+def vhost(prefix: str = "kring-bench") -> Iterator[str]:
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    user = RABBIT.partition("@")[0]
+    auth = tuple(user.split(":", 1))
+    with httpx.Client(base_url=MANAGEMENT, auth=auth, timeout=10) as api:
+        api.put(f"/api/vhosts/{quote(name, safe='')}").raise_for_status()
+        api.put(f"/api/permissions/{quote(name, safe='')}/{auth[0]}",
+                json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    try:
+        yield f"amqp://{RABBIT}/{quote(name, safe='')}"
+    finally:
+        with httpx.Client(base_url=MANAGEMENT, auth=auth, timeout=10) as api:
+            api.delete(f"/api/vhosts/{quote(name, safe='')}")
+
+
+@contextmanager
+def database(prefix: str = "kring_bench") -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sqlalchemy.engine.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def save(figures: list[Figure]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    document = {
+        "measured_at": stamp,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
+    }
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(document, indent=2))
+    (RESULTS / "latest.json").write_text(json.dumps(document, indent=2))
+    return path
+
+
+def print_table(figures: list[Figure]) -> None:
+    print(f"{'figure':<46} {'value':>12} {'baseline':>12} {'ratio':>7}  target")
+    for f in figures:
+        base = f"{f.baseline:,.1f}" if f.baseline is not None else "-"
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
+        verdict = "" if f.met is None else (" (met)" if f.met else " (MISSED)")
+        print(f"{f.name + ' [' + f.unit + ']':<46} {f.value:>12,.1f} {base:>12} {ratio:>7}  {f.target or ''}{verdict}")
+
+
+def monotonic() -> float:
+    return time.perf_counter()
