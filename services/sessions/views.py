@@ -6,7 +6,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from services.common.catalogue import Attribution
 from services.common.vocabulary import (
     OutputKind,
     Perspective,
@@ -94,6 +93,15 @@ class AttendanceOut(BaseModel):
     recorded_at: datetime | None
 
 
+class AuthorOut(BaseModel):
+    """An author as one reader may see them. ``member_id`` is given only inside the output's network:
+    outside it, an id would let anyone link a non-consenting person's outputs together."""
+
+    member_id: str | None
+    shown_as: str
+    named: bool
+
+
 class OutputOut(BaseModel):
     id: str
     session_id: str
@@ -106,7 +114,7 @@ class OutputOut(BaseModel):
     themes: list[str]
     visibility: Visibility
     licence: str
-    authors: list[Attribution]
+    authors: list[AuthorOut]
     published_at: datetime
 
 

@@ -36,7 +36,7 @@ def involve(world: World, member_id: str) -> dict[str, str]:
     world.register(session.id, member_id)
     handlers.hold_session(session.id, world.uow)
     world.attend(session.id, member_id)
-    output = world.publish(session.id, [member_id])
+    output = world.publish(session.id, [member_id], visibility="public")
     world.reflect(session.id, member_id, text="Ik durf nu hulp te vragen")
     return {"session": session.id, "output": output.id}
 

@@ -21,6 +21,7 @@ from services.common.vocabulary import (
     OutputKind,
     ReflectionKind,
     SessionStatus,
+    Visibility,
 )
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.readmodels import KnownNetwork, MembershipRecord, Person
@@ -85,9 +86,10 @@ class FakeSessionRepository(TrackingRepository):
 
 
 class FakeOutputRepository(TrackingRepository):
-    def __init__(self) -> None:
+    def __init__(self, sessions: FakeSessionRepository) -> None:
         super().__init__()
         self.rows: dict[str, Output] = {}
+        self.sessions = sessions
 
     def get(self, output_id: str) -> Output | None:
         stored = self.rows.get(output_id)
@@ -104,12 +106,13 @@ class FakeOutputRepository(TrackingRepository):
         found = [o for o in self.rows.values()
                  if (query.network_id is None or o.network_id == query.network_id)
                  and (query.session_id is None or o.session_id == query.session_id)
-                 and (query.kind is None or o.kind == query.kind)]
+                 and (query.kind is None or o.kind == query.kind)
+                 and (o.network_id in query.viewer_network_ids or o.visibility == Visibility.PUBLIC)]
         return _page(found, lambda o: (o.published_at, o.id), query.page_size, query.page_token)
 
     def kinds_published_between(self, network_id: str, start: datetime, end: datetime) -> list[OutputKind]:
         return [o.kind for o in self.rows.values() if o.network_id == network_id and o.retracted_at is None
-                and start <= o.published_at < end]
+                and start <= self.sessions.rows[o.session_id].starts_at < end]
 
     def by_author(self, member_id: str) -> list[Output]:
         return [_copy(o) for o in sorted(self.rows.values(), key=lambda o: (o.published_at, o.id))
@@ -117,16 +120,18 @@ class FakeOutputRepository(TrackingRepository):
 
 
 class FakeReflectionRepository(TrackingRepository):
-    def __init__(self) -> None:
+    def __init__(self, sessions: FakeSessionRepository) -> None:
         super().__init__()
         self.rows: dict[str, Reflection] = {}
+        self.sessions = sessions
 
     def add(self, reflection: Reflection) -> None:
         self.rows[reflection.id] = _copy(reflection)
         self._track(reflection)
 
     def kinds_between(self, network_id: str, start: datetime, end: datetime) -> list[ReflectionKind]:
-        return [r.kind for r in self.rows.values() if r.network_id == network_id and start <= r.recorded_at < end]
+        return [r.kind for r in self.rows.values()
+                if r.network_id == network_id and start <= self.sessions.rows[r.session_id].starts_at < end]
 
     def by_member(self, member_id: str) -> list[Reflection]:
         return [_copy(r) for r in sorted(self.rows.values(), key=lambda r: (r.recorded_at, r.id))
@@ -201,8 +206,8 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.sessions = FakeSessionRepository()
-        self.outputs = FakeOutputRepository()
-        self.reflections = FakeReflectionRepository()
+        self.outputs = FakeOutputRepository(self.sessions)
+        self.reflections = FakeReflectionRepository(self.sessions)
         self.known = FakeReadModelRepository()
         self.privacy = FakePrivacyRepository(self)
         self.published: list[Envelope] = []

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.common.errors import IllegalTransition, NotFound, ValidationFailed
+from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.common.nameko_kit import parse_request
 from services.sessions import handlers
 from services.sessions.domain.outputs import LICENCES
@@ -107,12 +107,24 @@ def test_output_published_carries_the_outside_view_of_each_author(world: World) 
 
 def test_reading_an_output_names_authors_inside_the_network_and_respects_consent_outside(world: World) -> None:
     fatima = world.member("Fatima", perspectives=("lived_experience",))
-    output = world.publish(world.held().id, [fatima])
+    output = world.publish(world.held().id, [fatima], visibility="public")
     inside = handlers.get_output(output.id, [NETWORK], world.uow)
     outside = handlers.get_output(output.id, ["some-other-network"], world.uow)
     assert isinstance(inside, OutputOut) and isinstance(outside, OutputOut)
-    assert inside.authors[0].shown_as == "Fatima"
-    assert outside.authors[0].shown_as == "a participant with lived experience"
+    assert (inside.authors[0].shown_as, inside.authors[0].member_id) == ("Fatima", fatima)
+    assert (outside.authors[0].shown_as, outside.authors[0].member_id) == ("a participant with lived experience", None)
+
+
+def test_outside_its_network_only_a_public_output_can_be_read_here(world: World) -> None:
+    session = world.held().id
+    shared = {v: world.publish(session, [world.member()], visibility=v).id for v in ("network", "linked", "public")}
+    for visibility in ("network", "linked"):
+        with pytest.raises(PermissionDenied):
+            handlers.get_output(shared[visibility], ["some-other-network"], world.uow)
+    listed = handlers.list_outputs(ListOutputs(network_id=NETWORK, viewer_network_ids=["elsewhere"]), world.uow)
+    assert [o.id for o in listed.items] == [shared["public"]]
+    inside = handlers.list_outputs(ListOutputs(network_id=NETWORK, viewer_network_ids=[NETWORK]), world.uow)
+    assert len(inside.items) == 3
 
 
 def test_retracting_publishes_output_retracted_once_and_again_changes_nothing(world: World) -> None:
@@ -129,7 +141,7 @@ def test_a_retracted_output_is_listed_and_read_only_as_a_tombstone(world: World)
     kept = world.publish(session.id, [anna], title="Blijft")
     gone = world.publish(session.id, [anna], title="Weg")
     handlers.retract_output(gone.id, RetractOutput(), world.uow)
-    items = handlers.list_outputs(ListOutputs(session_id=session.id), world.uow).items
+    items = handlers.list_outputs(ListOutputs(session_id=session.id, viewer_network_ids=[NETWORK]), world.uow).items
     assert [type(i) for i in items] == [OutputOut, OutputTombstone]
     assert items[0].id == kept.id
     assert set(items[1].model_dump()) == {"id", "retracted_at"}
@@ -144,7 +156,8 @@ def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(worl
     published = [world.publish(session.id, [anna], title=f"Les {i}").id for i in range(5)]
     seen, token = [], None
     while True:
-        page = handlers.list_outputs(ListOutputs(network_id=NETWORK, page_size=2, page_token=token), world.uow)
+        query = ListOutputs(network_id=NETWORK, page_size=2, page_token=token, viewer_network_ids=[NETWORK])
+        page = handlers.list_outputs(query, world.uow)
         seen += [i.id for i in page.items]
         if not (token := page.next_page_token):
             break

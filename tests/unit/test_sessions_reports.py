@@ -138,3 +138,20 @@ def test_the_report_of_an_unknown_network_is_not_found(world: World) -> None:
 def test_an_empty_network_reports_zeros_not_errors(world: World) -> None:
     counted = report(world)
     assert (counted.sessions_held, counted.attendance_average, counted.perspective_mix) == (0, 0.0, [])
+
+
+def test_outputs_and_reflections_count_in_the_period_of_their_session_not_when_they_were_recorded(
+    world: World,
+) -> None:
+    long_ago = NOW - timedelta(days=430)
+    old = world.held(starts_at=long_ago.isoformat(), ends_at=(long_ago + timedelta(hours=2)).isoformat())
+    recent, anna = world.held(), world.member()
+    for session in (old, recent):
+        world.publish(session.id, [anna], kind="lesson")
+        world.reflect(session.id, anna, kind="behaviour")
+
+    last_year = report(world)
+    earlier = report(world, period_from=long_ago - timedelta(days=1), period_to=long_ago + timedelta(days=1))
+
+    assert sum(last_year.outputs_by_kind.values()) == 1 and sum(last_year.reflections_by_kind.values()) == 1
+    assert sum(earlier.outputs_by_kind.values()) == 1 and sum(earlier.reflections_by_kind.values()) == 1

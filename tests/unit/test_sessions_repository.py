@@ -83,7 +83,8 @@ def test_sessions_and_outputs_page_by_keyset_on_sqlite(world: World) -> None:
                                                  page_token=first.next_page_token), world.uow)
     assert [s.id for s in first.items + second.items] == [sessions[1], sessions[2], sessions[0]]
     assert second.next_page_token is None
-    outputs = handlers.list_outputs(ListOutputs(network_id=NETWORK, page_size=2), world.uow)
+    inside = ListOutputs(network_id=NETWORK, page_size=2, viewer_network_ids=[NETWORK])
+    outputs = handlers.list_outputs(inside, world.uow)
     assert len(outputs.items) == 2 and outputs.next_page_token
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from services.common.errors import NotFound, ValidationFailed
+from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
+from services.common.vocabulary import Visibility
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.outputs import Output
 from services.sessions.handlers.common import ensure_network_members, get_session, now
@@ -46,8 +47,12 @@ def retract_output(output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombst
 def get_output(output_id: str, viewer_network_ids: list[str], uow: Any) -> OutputOut | OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)
+        inside = output.network_id in viewer_network_ids
+        if not visible_here(output, inside):
+            raise PermissionDenied(f"output {output_id} is not public; it reaches other networks through their feeds",
+                                   [violation("output_id", "visible_to_reader", "shared only with other networks")])
         people = uow.known.people(output.author_ids)
-        return output_view(output, people, inside_network=output.network_id in viewer_network_ids)
+        return output_view(output, people, inside_network=inside)
 
 
 def list_outputs(query: ListOutputs, uow: Any) -> OutputPage:
@@ -59,6 +64,12 @@ def list_outputs(query: ListOutputs, uow: Any) -> OutputPage:
         viewers = set(query.viewer_network_ids)
         return OutputPage(items=[output_view(o, people, inside_network=o.network_id in viewers) for o in found],
                           next_page_token=next_token)
+
+
+def visible_here(output: Output, inside_network: bool) -> bool:
+    """Inside its network every output shows; outside, only public ones (and tombstones of them). Outputs
+    shared with linked networks or the federation reach those networks through their feeds."""
+    return inside_network or output.visibility == Visibility.PUBLIC
 
 
 def _get_output(uow: Any, output_id: str) -> Output:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from services.common.catalogue import Attribution
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
 from services.sessions.domain.readmodels import Person
 from services.sessions.domain.session import Session
 from services.sessions.views import (
     AttendanceOut,
+    AuthorOut,
     ContributionOut,
     OutputOut,
     OutputTombstone,
@@ -52,6 +54,11 @@ def attendance_view(session: Session) -> AttendanceOut:
     )
 
 
+def author_view(author: Attribution, inside_network: bool) -> AuthorOut:
+    return AuthorOut(member_id=author.member_id if inside_network else None, shown_as=author.shown_as,
+                     named=author.named)
+
+
 def output_view(output: Output, people: dict[str, Person], *, inside_network: bool) -> OutputOut | OutputTombstone:
     """A retracted output shows only as a tombstone; authors appear as consent allows for this reader."""
     if output.retracted_at is not None:
@@ -60,6 +67,7 @@ def output_view(output: Output, people: dict[str, Person], *, inside_network: bo
         id=output.id, session_id=output.session_id, network_id=output.network_id, kind=output.kind,
         title=output.title, body=output.body, url=output.url, resource_type=output.resource_type,
         themes=output.themes, visibility=output.visibility, licence=output.licence,
-        authors=[attribution(people.get(m) or Person.unknown(m), inside_network) for m in output.author_ids],
+        authors=[author_view(attribution(people.get(m) or Person.unknown(m), inside_network), inside_network)
+                 for m in output.author_ids],
         published_at=output.published_at,
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import OutputKind, ReflectionKind, ResourceType, Visibility
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.reflections import Reflection
-from services.sessions.models import output_authors, outputs, reflections
+from services.sessions.models import output_authors, outputs, reflections, sessions
 from services.sessions.paging import decode_page_token, encode_page_token
 from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
 from services.sessions.schemas import ListOutputs
@@ -47,6 +47,10 @@ class OutputRepository(TrackingRepository):
             conditions.append(outputs.c.session_id == query.session_id)
         if query.kind:
             conditions.append(outputs.c.kind == query.kind.value)
+        if query.viewer_network_ids is not None:
+            # A reader outside the output's network sees only public outputs (see handlers.outputs.visible_here).
+            conditions.append(or_(outputs.c.network_id.in_(query.viewer_network_ids),
+                                  outputs.c.visibility == Visibility.PUBLIC.value))
         if query.page_token:
             conditions.append(after_key(outputs.c.published_at, outputs.c.id, decode_page_token(query.page_token)))
         rows = self.connection.execute(
@@ -58,10 +62,12 @@ class OutputRepository(TrackingRepository):
         return page, encode_page_token(page[-1].published_at, page[-1].id) if more else None
 
     def kinds_published_between(self, network_id: str, start: datetime, end: datetime) -> list[OutputKind]:
-        """Kinds of the network's outputs published in [start, end) and not retracted."""
+        """Kinds of the network's outputs, not retracted, of sessions that started in [start, end): an output
+        belongs to the period of its session, whenever it was written up."""
         found = self.connection.execute(
-            select(outputs.c.kind).where(outputs.c.network_id == network_id, outputs.c.retracted_at.is_(None),
-                                         outputs.c.published_at >= start, outputs.c.published_at < end)
+            select(outputs.c.kind).join(sessions, sessions.c.id == outputs.c.session_id)
+            .where(outputs.c.network_id == network_id, outputs.c.retracted_at.is_(None),
+                   sessions.c.starts_at >= start, sessions.c.starts_at < end)
         ).scalars()
         return [OutputKind(kind) for kind in found]
 
@@ -116,9 +122,10 @@ class ReflectionRepository(TrackingRepository):
         self._track(reflection)
 
     def kinds_between(self, network_id: str, start: datetime, end: datetime) -> list[ReflectionKind]:
+        """Kinds of reflections on the network's sessions that started in [start, end)."""
         found = self.connection.execute(
-            select(reflections.c.kind).where(reflections.c.network_id == network_id,
-                                             reflections.c.recorded_at >= start, reflections.c.recorded_at < end)
+            select(reflections.c.kind).join(sessions, sessions.c.id == reflections.c.session_id)
+            .where(reflections.c.network_id == network_id, sessions.c.starts_at >= start, sessions.c.starts_at < end)
         ).scalars()
         return [ReflectionKind(kind) for kind in found]
 
