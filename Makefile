@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kring-installed
 # Extra arguments: make run ARGS=--no-demo; make test ARGS=-x (given to each layer's pytest)
 ARGS ?=
-TEST_LAYERS ?= tests/unit tests/integration tests/e2e
+TEST_LAYERS ?= tests/unit tests/integration tests/e2e tests/ops
 # A role that may create databases, so the same URL works with Debian's password authentication over TCP;
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test
@@ -33,11 +33,13 @@ run: $(STAMP)
 	@$(BIN)/python -m services.cli run $(ARGS)
 
 # One pytest process per layer: integration tests run nameko under eventlet's monkey patching, and the e2e
-# tests drive grpcio, which hangs under it. The first failing layer stops the run.
+# tests drive grpcio, which hangs under it. The first failing layer stops the run. tests/ops (metrics, dashboard,
+# alerts, Kubernetes manifests, Dockerfile) needs promtool: scripts/ensure-promtool.sh installs it.
 test: $(STAMP)
 	@echo "== ruff" && $(BIN)/ruff check -q . && echo "lint clean"
 	@scripts/ensure-rabbitmq.sh
 	@scripts/ensure-postgres.sh
+	@scripts/ensure-promtool.sh
 	@for layer in $(TEST_LAYERS); do \
 		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
 	done

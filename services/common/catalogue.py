@@ -10,9 +10,9 @@ their memberships), so a read model can ignore an event older than what it alrea
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from services.common.events import EventPayload, event
 from services.common.vocabulary import (
@@ -247,8 +247,9 @@ class SharingPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    visibilities: list[Visibility]
-    themes: list[str] | None = None
+    visibilities: list[Visibility] = Field(max_length=4)
+    themes: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]] | None = (
+        Field(None, max_length=20, description="only outputs with at least one of these themes flow"))
 
 
 class LinkSnapshot(EventPayload):

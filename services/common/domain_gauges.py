@@ -62,6 +62,7 @@ class GaugeCollector:
         self.query = query
         self.engine = engine
         self.service = service
+        metrics.DOMAIN_GAUGES_ERRORS.labels(service=service)  # exposed at 0 from the start, so rate() sees the first
 
     def collect_once(self) -> bool:
         try:

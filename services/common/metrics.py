@@ -94,9 +94,9 @@ MEMBERS_ACTIVE = Gauge(
     "Registered members not erased, by perspective (a member with two perspectives counts in both)",
     ["perspective"],
 )
-SESSIONS_HELD_LAST_30_DAYS = Gauge(
-    "kring_sessions_held_last_30_days", "Sessions held (held or closed) that started in the last 30 days, by format",
-    ["format"],
+SESSIONS_HELD_LAST_MONTH = Gauge(
+    "kring_sessions_held_last_month",
+    "Sessions held (held or closed) that started in the last 30 days (a rolling month), by format", ["format"],
 )
 OUTPUTS_SHARED_BEYOND_NETWORK = Gauge(
     "kring_outputs_shared_beyond_network",

@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 
 from services.common.config import Settings
-from services.gateway import routes_access, routes_health, routes_members, routes_memberships, routes_networks
+from services.gateway import (
+    routes_access,
+    routes_federation,
+    routes_health,
+    routes_members,
+    routes_memberships,
+    routes_networks,
+    routes_outputs,
+    routes_sessions,
+)
 from services.gateway.auth import Authenticator
 from services.gateway.http_errors import install_error_handlers
 from services.gateway.http_middleware import MAX_BODY_BYTES, RequestContextMiddleware
@@ -24,12 +33,22 @@ Admin API of Kring, the backbone of a federation of learning networks.
 
 Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member.
 A member's token reaches their own record; a coordinator's also the members of the networks they administer.
+
+Who may do what: the operator may do everything. A network's coordinators administer it (its members,
+settings, child networks, links); its coordinators and facilitators run its sessions (schedule, hold, close,
+cancel, registrations, attendance, outputs) and read its health and learning reports. Members register
+themselves for sessions of the networks they belong to and record their own reflections. The network
+directory, sessions and shared outputs are readable by every authenticated caller; meeting links, and outputs
+kept within a network, only by the people inside it. Outside a network, an author who did not consent to be
+named appears as their perspective ("a participant with lived experience").
+
 Every error has the shape `{"error": {"code", "message", "violations": [{"field", "rule", "message"}]}}`.
 Send `X-Correlation-ID` to trace a request through the services; every response echoes it.
 """
 
 # Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
-ROUTERS = (routes_health, routes_access, routes_members, routes_networks, routes_memberships)
+ROUTERS = (routes_health, routes_access, routes_members, routes_networks, routes_memberships, routes_sessions,
+           routes_outputs, routes_federation)
 
 
 def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),

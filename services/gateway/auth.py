@@ -2,9 +2,9 @@
 
 The operator's token comes from configuration. Every other token is stored hashed by the members
 service: the gateway sends only the token's SHA-256 and gets back whose it is and which networks they
-administer. Answers are cached for a few seconds so a burst of requests costs one RPC; the price is
-that a revoked token (or a lost coordinator role) may keep working for up to ``ttl`` seconds on
-another gateway replica. This process forgets its cache whenever it changes tokens or memberships.
+belong to, administer and facilitate. Answers are cached for a few seconds so a burst of requests costs
+one RPC; the price is that a revoked token (or a lost coordinator role) may keep working for up to ``ttl``
+seconds on another gateway replica. This process forgets its cache whenever it changes tokens or memberships.
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ class Authenticator:
     def forget_all(self) -> None:
         with self._lock:
             self._cache.clear()
+
+    def forget_member(self, member_id: str) -> None:
+        """Forget the cached principals of one member's tokens (their networks or roles just changed)."""
+        with self._lock:
+            for digest in [d for d, (_, p) in self._cache.items() if p is not None and p.member_id == member_id]:
+                del self._cache[digest]
 
     def _is_operator(self, token: str) -> bool:
         if self._operator_digest is None:

@@ -20,6 +20,14 @@ from services.common.logs import correlation_id
 ERROR_DOMAIN = "kring.v1"
 
 
+class DeadlineExceeded(KringError):
+    """The caller's deadline passed before the gateway could ask a service: asking would be wasted work."""
+
+    code = "deadline_exceeded"
+    http_status = 504
+    grpc_status = "DEADLINE_EXCEEDED"
+
+
 def grpc_code(exc: KringError) -> grpc.StatusCode:
     return grpc.StatusCode.__members__.get(exc.grpc_status, grpc.StatusCode.UNKNOWN)
 

@@ -90,6 +90,7 @@ def run_gateway(settings: Settings | None = None) -> None:
 
     try:
         app = create_app(settings, pool, services=services)
+        app.state.partner_keys = edge.partners  # revoking a partner in the admin API forgets its cached key
         config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
                                 access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off")
         server = _Uvicorn(config, on_exit=stop)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
 
 from services.common.vocabulary import Perspective
 from services.gateway import policy
@@ -27,6 +28,7 @@ from services.members.schemas import (
     RegisterMember,
     UpdateMember,
 )
+from services.sessions.views import SessionsMemberExport
 
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=ERROR_RESPONSES)
 
@@ -90,11 +92,22 @@ def update_member(member_id: MemberIdPath, body: UpdateMember, caller: Caller, r
     return rpc.call("members", "update_member", member_id, body.model_dump(mode="json", exclude_unset=True))
 
 
-@router.get("/{member_id}/export", response_model=MemberExport, summary="Export everything held about a member",
+class MemberDataExport(BaseModel):
+    """Everything Kring holds about one person, one part per service that holds it."""
+
+    members: MemberExport = Field(description="the profile, consents, memberships, tokens and events")
+    sessions: SessionsMemberExport = Field(
+        description="registrations, attendance, contributions, authorship and reflections"
+    )
+
+
+@router.get("/{member_id}/export", response_model=MemberDataExport, summary="Export everything held about a member",
+            description="One document with what the members service and the sessions service hold.",
             responses=NOT_FOUND)
 def export_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     require(policy.can_export_member(caller, member_id), "only the member or the operator may export")
-    return rpc.call("members", "export_member", member_id)
+    held_by_members = rpc.call("members", "export_member", member_id)  # first: an unknown member is a 404
+    return {"members": held_by_members, "sessions": rpc.call("sessions", "export_member", member_id)}
 
 
 @router.delete("/{member_id}", response_model=ErasureReceipt, summary="Erase a member",

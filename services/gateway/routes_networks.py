@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus
+from services.common.vocabulary import MembershipRole, NetworkKind, NetworkLevel, NetworkStatus
 from services.gateway import policy
-from services.gateway.deps import Caller, Rpc
+from services.gateway.deps import Auth, Caller, Rpc
 from services.gateway.http_errors import ERROR_RESPONSES, documented_error
 from services.gateway.policy import require
 from services.networks.schemas import (
@@ -43,11 +43,18 @@ def fetch_network(rpc: Rpc, network_id: str) -> dict[str, Any]:
 
 @router.post("", status_code=201, response_model=NetworkOut, summary="Create a network",
              description="The operator creates any network; a coordinator creates child networks under a "
-                         "network they administer. The child's level must be below its parent's.")
-def create_network(body: CreateNetwork, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+                         "network they administer, and becomes the new network's coordinator so they can staff "
+                         "it. The child's level must be below its parent's.")
+def create_network(body: CreateNetwork, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
     require(policy.can_create_network(caller, body.parent_id),
             not_administered(body.parent_id) if body.parent_id else "only the operator creates top-level networks")
-    return rpc.call("networks", "create_network", body.model_dump(mode="json", exclude_unset=True))
+    network = rpc.call("networks", "create_network", body.model_dump(mode="json", exclude_unset=True))
+    coordinator = policy.new_network_coordinator(caller)
+    if coordinator is not None:
+        rpc.call("members", "join_network", coordinator, network["id"], {"role": MembershipRole.COORDINATOR.value})
+        auth.forget_member(coordinator)  # their cached scope does not know the new network yet
+        # The answer predates the membership: `coordinators` fills in once the networks service hears of it.
+    return network
 
 
 @router.get("", response_model=NetworkPage, summary="List and filter the network directory",

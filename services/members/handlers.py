@@ -18,6 +18,9 @@ from services.members.domain import Member, email_taken
 from services.members.schemas import (
     ErasureReceipt,
     EventRecord,
+    ExpertOut,
+    ExpertPage,
+    FindExpertise,
     IssueToken,
     JoinNetwork,
     MemberExport,
@@ -71,6 +74,15 @@ def search_members(query: SearchMembers, uow: Any) -> MemberPage:
     with uow:
         found, next_token = uow.members.search(query)
         return MemberPage(items=[member_view(m) for m in found], next_page_token=next_token)
+
+
+def find_expertise(query: FindExpertise, uow: Any) -> ExpertPage:
+    """Active members who consented to be found, with the tag among their expertise; by name, paged."""
+    with uow:
+        found, next_token = uow.members.findable_by_expertise(query.tag, query.page_size, query.page_token)
+        return ExpertPage(items=[ExpertOut(name=m.name, organisation=m.organisation, expertise=m.expertise,
+                                           perspectives=m.perspectives) for m in found],
+                          next_page_token=next_token)
 
 
 def join_network(member_id: str, network_id: str, cmd: JoinNetwork, uow: Any,
@@ -135,13 +147,14 @@ def revoke_token(token_id: str, uow: Any) -> None:
 
 
 def authenticate(token_hash: str, uow: Any) -> Principal:
-    """Who holds the token with this hash, and which networks they administer and facilitate."""
+    """Who holds the token with this hash, which networks they belong to, administer and facilitate."""
     with uow:
         member_id = uow.tokens.member_of_active_token(token_hash)
         member = uow.members.get(member_id) if member_id else None
         if member is None or member.erased:
             raise Unauthenticated("unknown or revoked token")
-        return Principal(member_id=member.id, administers=member.administers(), facilitates=member.facilitates())
+        return Principal(member_id=member.id, administers=member.administers(), facilitates=member.facilitates(),
+                         member_of=sorted(member.memberships))
 
 
 def hash_token(token: str) -> str:

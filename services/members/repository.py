@@ -64,6 +64,21 @@ class MemberRepository(TrackingRepository):
         next_token = encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
         return page, next_token
 
+    def findable_by_expertise(self, tag: str, page_size: int,
+                              page_token: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found by expertise and have ``tag``; by name, keyset-paged."""
+        conditions: list[Any] = [members.c.erased_at.is_(None), members.c.findable_by_expertise.is_(True),
+                                 self._has_tag("expertise", tag)]
+        if page_token:
+            after_name, after_id = decode_page_token(page_token)
+            conditions.append(or_(members.c.name > after_name,
+                                  and_(members.c.name == after_name, members.c.id > after_id)))
+        rows = self.connection.execute(
+            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(page_size + 1)
+        ).mappings().all()
+        page = self._load(rows[:page_size])
+        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
+
     def _has_tag(self, kind: str, value: str) -> Any:
         return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,
                                    member_tags.c.value == value))

@@ -83,6 +83,14 @@ class SearchMembers(Command):
     page_token: str | None = Field(None, max_length=500)
 
 
+class FindExpertise(Command):
+    """Who knows what, across the federation: only members who consented (``findable_by_expertise``)."""
+
+    tag: ExpertiseTag
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: str | None = Field(None, max_length=500)
+
+
 class IssueToken(Command):
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = "admin"
 
@@ -110,6 +118,20 @@ class MemberOut(BaseModel):
 
 class MemberPage(BaseModel):
     items: list[MemberOut]
+    next_page_token: str | None = None
+
+
+class ExpertOut(BaseModel):
+    """A findable member as the federation sees them: never an email address or a member id."""
+
+    name: str
+    organisation: str | None
+    expertise: list[str]
+    perspectives: list[Perspective]
+
+
+class ExpertPage(BaseModel):
+    items: list[ExpertOut]
     next_page_token: str | None = None
 
 
@@ -148,6 +170,7 @@ class Principal(BaseModel):
     member_id: str
     administers: list[str]
     facilitates: list[str]
+    member_of: list[str] = Field(description="every network the member belongs to, in any role")
 
 
 class ServiceHealth(BaseModel):

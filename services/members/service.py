@@ -6,11 +6,19 @@ from typing import Any
 
 from nameko.rpc import RpcProxy, rpc
 
+from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.nameko_kit import Observability, ServiceDatabase, parse_request
-from services.members import handlers
+from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
-from services.members.schemas import IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
+from services.members.schemas import (
+    FindExpertise,
+    IssueToken,
+    JoinNetwork,
+    RegisterMember,
+    SearchMembers,
+    UpdateMember,
+)
 from services.members.unit_of_work import MembersUnitOfWork
 
 expected = rpc(expected_exceptions=KringError)
@@ -21,6 +29,7 @@ class MembersService:
 
     uow = ServiceDatabase(MembersUnitOfWork)
     observability = Observability()
+    domain_gauges = DomainGauges(gauges.QUERY)
     networks = RpcProxy("networks")
 
     @expected
@@ -39,6 +48,10 @@ class MembersService:
     @expected
     def search_members(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.search_members(parse_request(SearchMembers, query), self.uow()).model_dump(mode="json")
+
+    @expected
+    def find_expertise(self, query: dict[str, Any]) -> dict[str, Any]:
+        return handlers.find_expertise(parse_request(FindExpertise, query), self.uow()).model_dump(mode="json")
 
     @expected
     def join_network(self, member_id: str, network_id: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,12 @@ from services.common.catalogue import (
     ReflectionRecorded,
     SessionSnapshot,
 )
+from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
 from services.common.uow import apply_once
-from services.networks import handlers
+from services.networks import gauges, handlers
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
 
@@ -33,6 +34,7 @@ class NetworksService:
 
     uow = ServiceDatabase(NetworksUnitOfWork)
     observability = Observability()
+    domain_gauges = DomainGauges(gauges.QUERY)
 
     @expected
     def create_network(self, request: dict[str, Any]) -> dict[str, Any]:

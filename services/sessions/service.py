@@ -16,10 +16,11 @@ from services.common.catalogue import (
     MemberSnapshot,
     NetworkSnapshot,
 )
+from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
-from services.sessions import handlers
+from services.sessions import gauges, handlers
 from services.sessions.rpc_directory import RpcDirectory
 from services.sessions.schemas import (
     CancelSession,
@@ -44,6 +45,7 @@ class SessionsService:
 
     uow = ServiceDatabase(SessionsUnitOfWork)
     observability = Observability()
+    domain_gauges = DomainGauges(gauges.QUERY)
     members = RpcProxy("members")
     networks = RpcProxy("networks")
 
@@ -120,6 +122,10 @@ class SessionsService:
     def retract_output(self, output_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         cmd = parse_request(RetractOutput, request or {})
         return handlers.retract_output(output_id, cmd, self.uow()).model_dump(mode="json")
+
+    @expected
+    def output_network(self, output_id: str) -> str:
+        return handlers.output_network(output_id, self.uow())
 
     @expected
     def get_output(self, output_id: str, viewer_network_ids: list[str] | None = None) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def test_a_member_is_registered_found_exported_and_erased(stack):
         found = client.get("/v1/members", params={"expertise": "eenzaamheid", "organisation": "Pharos"}).json()
         assert member["id"] in [m["id"] for m in found["items"]]
 
-        exported = client.get(f"/v1/members/{member['id']}/export").json()
+        exported = client.get(f"/v1/members/{member['id']}/export").json()["members"]
         assert exported["member"]["name"] == "Joost Jansen"
         assert [e["type"] for e in exported["events"]] == ["member.registered"]
 

@@ -171,7 +171,7 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
         assert refused.value.violations[0]["rule"] == "illegal_transition"
         output = rpc.sessions.publish_output(session["id"], {"kind": "lesson", "title": "Vraag door",
                                                               "authors": [fatima["id"], jan["id"]],
-                                                              "visibility": "federation"})
+                                                              "visibility": "public"})
         message = wait_for(lambda: listener.get(no_ack=True), what="output.published on the bus")
     authors = message.payload["payload"]["authors"]
     assert authors == [
@@ -182,6 +182,7 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
     outside = rpc.sessions.get_output(output["id"])
     assert [a["shown_as"] for a in inside["authors"]] == ["Fatima", "Jan"]
     assert [a["shown_as"] for a in outside["authors"]] == ["a participant with lived experience", "Jan"]
+    assert [a["member_id"] for a in outside["authors"]] == [None, None]
 
 
 def test_erasure_in_the_members_service_pseudonymises_sessions_data_and_keeps_the_counts(sessions_config, rpc):

@@ -15,6 +15,7 @@ from services.common.errors import (
     Conflict,
     IllegalTransition,
     NotFound,
+    PermissionDenied,
     Unauthenticated,
     ValidationFailed,
     violation,
@@ -28,10 +29,11 @@ LEVELS = ("national", "regional", "local", "neighbourhood")
 
 
 class FakeServices:
-    """The gateway's RPC caller: routes ``call(service, method, ...)`` to that service's fake."""
+    """The gateway's RPC caller: routes ``call(service, method, ...)`` to that service's fake. A sessions service
+    not given is an empty :class:`FakeSessions` (the member export asks it)."""
 
     def __init__(self, **services):
-        self.services = services
+        self.services = {"sessions": FakeSessions(), **services}
 
     def call(self, service, method, *args, timeout=None):
         return self.services[service].call(service, method, *args, timeout=timeout)
@@ -64,10 +66,15 @@ class FakeMembers:
         }
         return self.members[member_id]
 
-    def token_for(self, member_id, administers=(), facilitates=()):
+    def token_for(self, member_id, administers=(), facilitates=(), member_of=()):
+        """A token for ``member_id`` (registered here if new); ``member_of`` adds plain memberships to the
+        networks they administer and facilitate, as the real ``authenticate`` lists every network."""
         token = f"token-{member_id}"
+        if member_id not in self.members:
+            self.add(member_id)
+        networks = sorted({*administers, *facilitates, *member_of})
         self.tokens[token_hash(token)] = {"member_id": member_id, "administers": list(administers),
-                                          "facilitates": list(facilitates)}
+                                          "facilitates": list(facilitates), "member_of": networks}
         return {"Authorization": f"Bearer {token}"}
 
     def authenticate(self, digest):
@@ -208,6 +215,191 @@ class FakeNetworks:
             raise ValidationFailed.single("parent_id", "exists", f"no network {parent_id}")
         if LEVELS.index(parent["level"]) >= LEVELS.index(level):
             raise ValidationFailed.single("parent_id", "level_below_parent", "the child's level must be lower")
+
+
+class FakeSessions:
+    """The sessions RPC contract in memory: the shapes of services/sessions/views.py and the typed errors of
+    the life cycle. ``add_session`` and ``add_output`` set the scene; ids are ``s1``, ``s2``... and ``o1``...
+
+    Authors of outputs are ``(member_id, name, consents_to_be_named)``: outside the output's network a
+    non-consenting author is shown as "a participant with lived experience", as the real service does.
+    """
+
+    READS = frozenset({"get_session", "list_sessions", "list_registrations", "get_attendance", "get_output",
+                       "output_network",
+                       "list_outputs", "learning_report", "export_member"})
+    MOVES = {"hold": ("planned", "held"), "close": ("held", "closed"), "cancel": ("planned", "cancelled"),
+             "reschedule": ("planned", "planned")}
+
+    def __init__(self):
+        self.sessions: dict[str, dict] = {}
+        self.registrations: dict[str, list[dict]] = {}
+        self.outputs: dict[str, dict] = {}
+        self.reflections: list[dict] = []
+        self.calls: list[tuple] = []
+
+    def call(self, service, method, *args, timeout=None):
+        assert service == "sessions"
+        self.calls.append((method, *args))
+        return copy.deepcopy(getattr(self, method)(*copy.deepcopy(args)))
+
+    def writes(self) -> list[str]:
+        return [c[0] for c in self.calls if c[0] not in self.READS]
+
+    # -- the scene --
+    def add_session(self, network_id, status="planned", **fields):
+        session_id = f"s{len(self.sessions) + 1}"
+        self.sessions[session_id] = {
+            "id": session_id, "network_id": network_id, "title": "Kenniscafé", "format": "knowledge_cafe",
+            "mode": "online", "location": None, "meeting_url": "https://meet.example.org/kring",
+            "starts_at": NOW, "ends_at": NOW, "capacity": None, "agenda": "", "contributions": [], "statements": [],
+            "status": status, "revision": 1, "cancel_reason": None, "reschedules": [], "registered_count": 0,
+            "waitlisted_count": 0, "attendee_count": None, "created_at": NOW, "updated_at": NOW, **fields,
+        }
+        self.registrations[session_id] = []
+        return self.sessions[session_id]
+
+    def add_output(self, session_id, visibility="federation", authors=(("ann", "Ann", False),), **fields):
+        output_id = f"o{len(self.outputs) + 1}"
+        self.outputs[output_id] = {
+            "id": output_id, "session_id": session_id, "network_id": self.sessions[session_id]["network_id"],
+            "kind": "lesson", "title": "What we learned", "body": "", "url": None, "resource_type": None,
+            "themes": [], "visibility": visibility, "licence": "CC-BY-4.0", "authors": list(authors),
+            "published_at": NOW, "retracted_at": None, **fields,
+        }
+        return self.outputs[output_id]
+
+    # -- sessions --
+    def schedule_session(self, request):
+        if request.get("statements") and request["format"] != "world_cafe":
+            raise ValidationFailed.single("statements", "world_cafe_only", "only a world café has statements")
+        return self.add_session(**request)
+
+    def get_session(self, session_id):
+        if session_id not in self.sessions:
+            raise NotFound(f"session {session_id} not found")
+        return self.sessions[session_id]
+
+    def list_sessions(self, query):
+        found = [s for s in self.sessions.values() if s["network_id"] == query.get("network_id")
+                 and query.get("status", s["status"]) == s["status"]]
+        return {"items": found[: query.get("page_size", 50)], "next_page_token": None}
+
+    def _move(self, session_id, action, **changes):
+        session = self.get_session(session_id)
+        before, after = self.MOVES[action]
+        if session["status"] != before:
+            message = f"cannot {action} a {session['status']} session"
+            raise IllegalTransition(message, [violation("status", "illegal_transition", message)])
+        session.update(status=after, revision=session["revision"] + 1, **changes)
+        return session
+
+    def reschedule_session(self, session_id, request):
+        return self._move(session_id, "reschedule", starts_at=request["starts_at"], ends_at=request["ends_at"])
+
+    def hold_session(self, session_id):
+        return self._move(session_id, "hold")
+
+    def close_session(self, session_id):
+        return self._move(session_id, "close")
+
+    def cancel_session(self, session_id, request=None):
+        return self._move(session_id, "cancel", cancel_reason=(request or {}).get("reason"))
+
+    # -- registrations and attendance --
+    def register_for_session(self, session_id, member_id, request=None):
+        session = self.get_session(session_id)
+        taken = sum(1 for r in self.registrations[session_id] if r["status"] == "registered")
+        seat = session["capacity"] is None or taken < session["capacity"]
+        registration = {"session_id": session_id, "member_id": member_id,
+                        "status": "registered" if seat else "waitlisted", "prepared": (request or {}).get("prepared"),
+                        "unprepared": False, "waitlist_position": None if seat else 1, "registered_at": NOW,
+                        "cancelled_at": None}
+        self.registrations[session_id].append(registration)
+        return registration
+
+    def cancel_registration(self, session_id, member_id):
+        self.get_session(session_id)
+        for registration in self.registrations[session_id]:
+            if registration["member_id"] == member_id:
+                registration.update(status="cancelled", cancelled_at=NOW)
+                return registration
+        raise NotFound(f"member {member_id} is not registered for session {session_id}")
+
+    def list_registrations(self, session_id):
+        session = self.get_session(session_id)
+        return {"session_id": session_id, "capacity": session["capacity"], "items": self.registrations[session_id]}
+
+    def record_attendance(self, session_id, request):
+        self.get_session(session_id)["attendee_count"] = len(request["member_ids"])
+        return self.get_attendance(session_id) | {"member_ids": request["member_ids"],
+                                                  "attendee_count": len(request["member_ids"]), "revision": 1}
+
+    def get_attendance(self, session_id):
+        session = self.get_session(session_id)
+        return {"session_id": session_id, "revision": 0, "member_ids": [],
+                "attendee_count": session["attendee_count"] or 0, "perspective_counts": {}, "recorded_at": None}
+
+    # -- outputs, reflections, reports --
+    def publish_output(self, session_id, request):
+        if self.get_session(session_id)["status"] not in ("held", "closed"):
+            raise IllegalTransition("cannot publish an output of a planned session",
+                                    [violation("status", "illegal_transition", "not held")])
+        authors = [(a, a.title(), True) for a in request.pop("authors")]
+        return self._view(self.add_output(session_id, authors=authors, **request), inside=True)
+
+    def retract_output(self, output_id, request=None):
+        output = self._output(output_id)
+        output["retracted_at"] = output["retracted_at"] or NOW
+        return self._view(output, inside=False)
+
+    def output_network(self, output_id):
+        return self._output(output_id)["network_id"]
+
+    def get_output(self, output_id, viewer_network_ids=None):
+        output = self._output(output_id)
+        inside = output["network_id"] in (viewer_network_ids or ())
+        if not inside and output["visibility"] != "public" and output["retracted_at"] is None:
+            raise PermissionDenied(f"output {output_id} is not public")
+        return self._view(output, inside=inside)
+
+    def list_outputs(self, query):
+        viewers = query.get("viewer_network_ids") or ()
+        found = [o for o in self.outputs.values()
+                 if query.get("network_id", o["network_id"]) == o["network_id"]
+                 and query.get("session_id", o["session_id"]) == o["session_id"]]
+        return {"items": [self._view(o, inside=o["network_id"] in viewers) for o in found], "next_page_token": None}
+
+    def record_reflection(self, member_id, request):
+        network_id = self.get_session(request["session_id"])["network_id"]
+        reflection = {"id": f"r{len(self.reflections) + 1}", "network_id": network_id, "member_id": member_id,
+                      "recorded_at": NOW, **request}
+        self.reflections.append(reflection)
+        return reflection
+
+    def learning_report(self, network_id, query=None):
+        zero = {"sessions_by_format": {}, "perspective_mix": [], "perspective_totals": {}, "outputs_by_kind": {},
+                "reflections_by_kind": {}}
+        return {"network_id": network_id, "period_from": (query or {}).get("period_from", NOW),
+                "period_to": (query or {}).get("period_to", NOW), "sessions_held": 0, "attendance_total": 0,
+                "attendance_average": 0.0, "distinct_attendees": 0, **zero}
+
+    def export_member(self, member_id):
+        return {"member_id": member_id, "exported_at": NOW, "sessions": [], "authorship": [],
+                "reflections": [r for r in self.reflections if r["member_id"] == member_id]}
+
+    def _output(self, output_id):
+        if output_id not in self.outputs:
+            raise NotFound(f"output {output_id} not found")
+        return self.outputs[output_id]
+
+    @staticmethod
+    def _view(output, inside):
+        if output["retracted_at"]:
+            return {"id": output["id"], "retracted_at": output["retracted_at"]}
+        authors = [{"member_id": m, "shown_as": name if inside or consents else "a participant with lived experience",
+                    "named": bool(inside or consents)} for m, name, consents in output["authors"]]
+        return {k: v for k, v in output.items() if k != "retracted_at"} | {"authors": authors}
 
 
 class FakeReadiness:

@@ -225,3 +225,97 @@ def test_nobody_else_reads_a_networks_health_report():
     assert not policy.can_read_health_report(COORDINATOR, "elsewhere")
     assert not policy.can_read_health_report(FACILITATOR, "elsewhere")
     assert not policy.can_read_health_report(MEMBER, "wijk-noord")
+
+
+# --- sessions, outputs, reflections -----------------------------------------------------------------------
+
+PARTICIPANT = Principal(member_id="pia", member_of=frozenset({"wijk-noord"}))
+STAFF = (OPERATOR, COORDINATOR, FACILITATOR)
+SCOPED = (policy.can_schedule_session, policy.can_change_session, policy.can_list_registrations,
+          policy.can_record_attendance, policy.can_publish_output, policy.can_retract_output,
+          policy.can_read_learning_report)
+
+
+def test_a_principal_carries_every_network_the_member_belongs_to():
+    principal = Principal.from_rpc({"member_id": "pia", "administers": ["a"], "facilitates": ["b"],
+                                    "member_of": ["a", "b", "c"]})
+    assert principal.member_of == frozenset({"a", "b", "c"})
+    assert principal.networks == frozenset({"a", "b", "c"})
+
+
+def test_the_networks_a_caller_is_inside_of_include_those_they_administer_or_facilitate():
+    assert COORDINATOR.networks == frozenset({"wijk-noord", "werkplaats-zuid"})
+    assert PARTICIPANT.networks == frozenset({"wijk-noord"})
+
+
+@pytest.mark.parametrize("allowed", SCOPED, ids=[f.__name__ for f in SCOPED])
+def test_the_operator_and_a_networks_coordinators_and_facilitators_run_its_sessions(allowed):
+    assert all(allowed(p, "wijk-noord") for p in STAFF)
+
+
+@pytest.mark.parametrize("allowed", SCOPED, ids=[f.__name__ for f in SCOPED])
+def test_a_participant_or_the_staff_of_another_network_do_not_run_a_networks_sessions(allowed):
+    assert not allowed(PARTICIPANT, "wijk-noord")
+    assert not allowed(MEMBER, "wijk-noord")
+    assert not allowed(COORDINATOR, "elsewhere")
+    assert not allowed(FACILITATOR, "werkplaats-zuid")
+
+
+def test_the_meeting_link_is_for_people_inside_the_sessions_network_and_the_operator():
+    assert policy.sees_meeting_url(OPERATOR, "anywhere")
+    assert policy.sees_meeting_url(PARTICIPANT, "wijk-noord")
+    assert policy.sees_meeting_url(COORDINATOR, "werkplaats-zuid")
+    assert not policy.sees_meeting_url(PARTICIPANT, "elsewhere")
+    assert not policy.sees_meeting_url(MEMBER, "wijk-noord")
+
+
+def test_a_member_registers_themself_for_sessions_of_a_network_they_belong_to():
+    assert policy.can_register_for_session(PARTICIPANT, "wijk-noord", "pia")
+
+
+def test_a_member_does_not_register_for_a_network_they_do_not_belong_to_nor_register_someone_else():
+    assert not policy.can_register_for_session(PARTICIPANT, "elsewhere", "pia")
+    assert not policy.can_register_for_session(PARTICIPANT, "wijk-noord", "bob")
+
+
+def test_a_networks_staff_and_the_operator_register_anyone_for_its_sessions():
+    assert all(policy.can_register_for_session(p, "wijk-noord", "bob") for p in STAFF)
+    assert not policy.can_register_for_session(COORDINATOR, "elsewhere", "bob")
+
+
+def test_a_member_cancels_their_own_registration_and_the_staff_anyones():
+    assert policy.can_cancel_registration(PARTICIPANT, "wijk-noord", "pia")
+    assert not policy.can_cancel_registration(PARTICIPANT, "wijk-noord", "bob")
+    assert all(policy.can_cancel_registration(p, "wijk-noord", "bob") for p in STAFF)
+
+
+def test_an_output_kept_within_its_network_is_read_only_inside_it():
+    assert policy.can_read_output(PARTICIPANT, "wijk-noord", "network")
+    assert policy.can_read_output(OPERATOR, "wijk-noord", "network")
+    assert not policy.can_read_output(PARTICIPANT, "elsewhere", "network")
+
+
+@pytest.mark.parametrize("visibility", ["linked", "federation", "public"])
+def test_an_output_shared_beyond_its_network_is_read_by_any_caller(visibility):
+    assert policy.can_read_output(MEMBER, "wijk-noord", visibility)
+
+
+def test_readers_attribute_authors_from_inside_every_network_they_belong_to_administer_or_facilitate():
+    assert policy.viewer_network_ids(COORDINATOR, "ignored") == ["werkplaats-zuid", "wijk-noord"]
+    assert policy.viewer_network_ids(MEMBER) == []
+
+
+def test_the_operator_reads_an_output_from_inside_its_network():
+    assert policy.viewer_network_ids(OPERATOR, "wijk-noord") == ["wijk-noord"]
+    assert policy.viewer_network_ids(OPERATOR) == []
+
+
+def test_reflections_are_personal_so_only_a_member_records_one_and_the_operator_does_not():
+    assert policy.can_record_reflection(PARTICIPANT)
+    assert policy.can_record_reflection(COORDINATOR)
+    assert not policy.can_record_reflection(OPERATOR)
+
+
+def test_a_member_who_creates_a_network_becomes_its_coordinator_and_the_operator_does_not():
+    assert policy.new_network_coordinator(COORDINATOR) == "coord"
+    assert policy.new_network_coordinator(OPERATOR) is None

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.common.catalogue import Attribution
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
-from services.federation.domain.copies import public_author
+from services.federation.domain.copies import PUBLIC_FEED, public_author
 from services.federation.handlers.links import _block_links
 from services.federation.handlers.sharing import retract, share
 from services.federation.ports import NetworkLookup
@@ -56,9 +56,11 @@ def authenticate_partner(key_hash: str, uow: Any) -> PartnerOut:
 
 
 def revoke_partner(partner_id: str, uow: Any) -> PartnerOut:
+    """Refuse the partner's key from now on. A blocked partner stays blocked: revoking never lifts a block."""
     with uow:
-        _get(uow, partner_id)
-        uow.partners.change(partner_id, now(), status="revoked")
+        partner = _get(uow, partner_id)
+        if partner["status"] != "blocked":
+            uow.partners.change(partner_id, now(), status="revoked")
         uow.commit()
         return _view(uow.partners.get(partner_id))
 
@@ -66,7 +68,7 @@ def revoke_partner(partner_id: str, uow: Any) -> PartnerOut:
 def rotate_partner_key(partner_id: str, uow: Any) -> PartnerKey:
     with uow:
         partner = _get(uow, partner_id)
-        if partner["status"] == "blocked":
+        if partner["status"] == "blocked" or uow.blocks.is_blocked("partner", partner_id):
             raise PermissionDenied("a blocked partner gets no new key")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         uow.partners.change(partner_id, now(), key_hash=hash_key(key), status="active")
@@ -120,7 +122,8 @@ def publish_partner_output(partner_id: str, cmd: PartnerOutput, uow: Any) -> dic
         if known["origin_network_id"] != cmd.network_id:
             raise Conflict("this client output id was used for another network",
                            [violation("client_output_id", "unique", "already used for another network")])
-        return {"output_id": output_id, "recipients": len(uow.feeds.recipients(output_id)),
+        networks_reached = [n for n in uow.feeds.recipients(output_id) if n != PUBLIC_FEED]
+        return {"output_id": output_id, "recipients": len(networks_reached),
                 "retracted": known["retracted_at"] is not None}
 
 

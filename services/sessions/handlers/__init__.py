@@ -1,7 +1,13 @@
 """Command, query and event handlers: load through the unit of work, apply the domain, commit."""
 
 from services.sessions.handlers.events import member_changed, membership_joined, membership_left, network_changed
-from services.sessions.handlers.outputs import get_output, list_outputs, publish_output, retract_output
+from services.sessions.handlers.outputs import (
+    get_output,
+    list_outputs,
+    output_network,
+    publish_output,
+    retract_output,
+)
 from services.sessions.handlers.privacy import export_member, member_erased
 from services.sessions.handlers.reflections import get_learning_report, record_reflection
 from services.sessions.handlers.registrations import (
@@ -23,9 +29,30 @@ from services.sessions.handlers.sessions import (
 )
 
 __all__ = [
-    "cancel_registration", "cancel_session", "close_session", "export_member", "get_attendance",
-    "get_learning_report", "get_output", "get_session_view", "health", "hold_session", "list_outputs",
-    "list_registrations", "list_sessions", "member_changed", "member_erased", "membership_joined",
-    "membership_left", "network_changed", "publish_output", "record_attendance", "record_reflection",
-    "register_for_session", "reschedule_session", "retract_output", "schedule_session",
+    "cancel_registration",
+    "cancel_session",
+    "close_session",
+    "export_member",
+    "get_attendance",
+    "get_learning_report",
+    "get_output",
+    "get_session_view",
+    "health",
+    "hold_session",
+    "list_outputs",
+    "list_registrations",
+    "list_sessions",
+    "member_changed",
+    "member_erased",
+    "membership_joined",
+    "membership_left",
+    "network_changed",
+    "output_network",
+    "publish_output",
+    "record_attendance",
+    "record_reflection",
+    "register_for_session",
+    "reschedule_session",
+    "retract_output",
+    "schedule_session",
 ]

@@ -44,6 +44,12 @@ def retract_output(output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombst
         return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
 
 
+def output_network(output_id: str, uow: Any) -> str:
+    """The network an output belongs to, retracted or not: what the gateway needs to authorise a reader."""
+    with uow:
+        return _get_output(uow, output_id).network_id
+
+
 def get_output(output_id: str, viewer_network_ids: list[str], uow: Any) -> OutputOut | OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)

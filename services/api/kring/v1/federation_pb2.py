@@ -22,19 +22,96 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kring/v1/federation.proto\x12\x08kring.v1\"\x14\n\x12GetInstanceRequest\"J\n\x08Instance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x04 \x01(\t2M\n\nFederation\x12?\n\x0bGetInstance\x12\x1c.kring.v1.GetInstanceRequest\x1a\x12.kring.v1.Instanceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19kring/v1/federation.proto\x12\x08kring.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x14\n\x12GetInstanceRequest\"J\n\x08Instance\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x04 \x01(\t\"\xa3\x02\n\x07Network\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12%\n\x05level\x18\x03 \x01(\x0e\x32\x16.kring.v1.NetworkLevel\x12#\n\x04kind\x18\x04 \x01(\x0e\x32\x15.kring.v1.NetworkKind\x12\r\n\x05theme\x18\x05 \x01(\t\x12\x13\n\x06region\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x11host_organisation\x18\x07 \x01(\tH\x01\x88\x01\x01\x12\x16\n\tparent_id\x18\x08 \x01(\tH\x02\x88\x01\x01\x12\'\n\x06status\x18\t \x01(\x0e\x32\x17.kring.v1.NetworkStatusB\t\n\x07_regionB\x14\n\x12_host_organisationB\x0c\n\n_parent_id\"\xaa\x01\n\x13ListNetworksRequest\x12%\n\x05level\x18\x01 \x01(\x0e\x32\x16.kring.v1.NetworkLevel\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.kring.v1.NetworkKind\x12\r\n\x05theme\x18\x03 \x01(\t\x12\x11\n\tparent_id\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"T\n\x14ListNetworksResponse\x12#\n\x08networks\x18\x01 \x03(\x0b\x32\x11.kring.v1.Network\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x11GetNetworkRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\"\xd3\x02\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nnetwork_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\'\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x17.kring.v1.SessionFormat\x12#\n\x04mode\x18\x05 \x01(\x0e\x32\x15.kring.v1.SessionMode\x12\x15\n\x08location\x18\x06 \x01(\tH\x00\x88\x01\x01\x12-\n\tstarts_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07\x65nds_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06status\x18\t \x01(\x0e\x32\x17.kring.v1.SessionStatus\x12\x15\n\x08\x63\x61pacity\x18\n \x01(\x05H\x01\x88\x01\x01\x42\x0b\n\t_locationB\x0b\n\t_capacity\"\xb4\x01\n\x13ListSessionsRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12/\n\x0bstarts_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rstarts_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"T\n\x14ListSessionsResponse\x12#\n\x08sessions\x18\x01 \x03(\x0b\x32\x11.kring.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb2\x02\n\x14PublishOutputRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x18\n\x10\x63lient_output_id\x18\x02 \x01(\t\x12\"\n\x04kind\x18\x03 \x01(\x0e\x32\x14.kring.v1.OutputKind\x12\r\n\x05title\x18\x04 \x01(\t\x12\x0c\n\x04\x62ody\x18\x05 \x01(\t\x12\x0b\n\x03url\x18\x06 \x01(\t\x12-\n\rresource_type\x18\x07 \x01(\x0e\x32\x16.kring.v1.ResourceType\x12\x0e\n\x06themes\x18\x08 \x03(\t\x12(\n\nvisibility\x18\t \x01(\x0e\x32\x14.kring.v1.Visibility\x12\x0f\n\x07licence\x18\n \x01(\t\x12\x0f\n\x07\x61uthors\x18\x0b \x03(\t\x12\x13\n\x0bsession_ref\x18\x0c \x01(\t\"Q\n\x15PublishOutputResponse\x12\x11\n\toutput_id\x18\x01 \x01(\t\x12\x12\n\nrecipients\x18\x02 \x01(\x05\x12\x11\n\tretracted\x18\x03 \x01(\x08\")\n\x14RetractOutputRequest\x12\x11\n\toutput_id\x18\x01 \x01(\t\"=\n\x15RetractOutputResponse\x12\x11\n\toutput_id\x18\x01 \x01(\t\x12\x11\n\tretracted\x18\x02 \x01(\x08\")\n\x06\x41uthor\x12\x10\n\x08shown_as\x18\x01 \x01(\t\x12\r\n\x05named\x18\x02 \x01(\x08\"\xe7\x02\n\x06Output\x12\x11\n\toutput_id\x18\x01 \x01(\t\x12\x19\n\x11origin_network_id\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\"\n\x04kind\x18\x04 \x01(\x0e\x32\x14.kring.v1.OutputKind\x12\r\n\x05title\x18\x05 \x01(\t\x12\x0c\n\x04\x62ody\x18\x06 \x01(\t\x12\x0b\n\x03url\x18\x07 \x01(\t\x12-\n\rresource_type\x18\x08 \x01(\x0e\x32\x16.kring.v1.ResourceType\x12\x0e\n\x06themes\x18\t \x03(\t\x12(\n\nvisibility\x18\n \x01(\x0e\x32\x14.kring.v1.Visibility\x12\x0f\n\x07licence\x18\x0b \x01(\t\x12!\n\x07\x61uthors\x18\x0c \x03(\x0b\x32\x10.kring.v1.Author\x12\x30\n\x0cpublished_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\tTombstone\x12\x11\n\toutput_id\x18\x01 \x01(\t\x12\x19\n\x11origin_network_id\x18\x02 \x01(\t\x12\x30\n\x0cretracted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe7\x01\n\x08\x46\x65\x65\x64Item\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x12\n\nnetwork_id\x18\x02 \x01(\t\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.kring.v1.FeedItemKind\x12\x10\n\x08\x62\x61\x63kfill\x18\x04 \x01(\x08\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\x06output\x18\x06 \x01(\x0b\x32\x10.kring.v1.OutputH\x00\x12(\n\ttombstone\x18\x07 \x01(\x0b\x32\x13.kring.v1.TombstoneH\x00\x42\t\n\x07\x63ontent\"O\n\x12ListOutputsRequest\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Q\n\x13ListOutputsResponse\x12!\n\x05items\x18\x01 \x03(\x0b\x32\x12.kring.v1.FeedItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x14StreamOutputsRequest\x12\x13\n\x0bnetwork_ids\x18\x01 \x03(\t\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"K\n\rSharingPolicy\x12*\n\x0cvisibilities\x18\x01 \x03(\x0e\x32\x14.kring.v1.Visibility\x12\x0e\n\x06themes\x18\x02 \x03(\t\"\xdd\x02\n\x04Link\x12\x0f\n\x07link_id\x18\x01 \x01(\t\x12 \n\x04kind\x18\x02 \x01(\x0e\x32\x12.kring.v1.LinkKind\x12\x1c\n\x14requester_network_id\x18\x03 \x01(\t\x12\x19\n\x11target_network_id\x18\x04 \x01(\t\x12$\n\x06status\x18\x05 \x01(\x0e\x32\x14.kring.v1.LinkStatus\x12\x31\n\x10requester_policy\x18\x06 \x01(\x0b\x32\x17.kring.v1.SharingPolicy\x12.\n\rtarget_policy\x18\x07 \x01(\x0b\x32\x17.kring.v1.SharingPolicy\x12\x30\n\x0crequested_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"v\n\x12RequestLinkRequest\x12\x1c\n\x14requester_network_id\x18\x01 \x01(\t\x12\x19\n\x11target_network_id\x18\x02 \x01(\t\x12\'\n\x06policy\x18\x03 \x01(\x0b\x32\x17.kring.v1.SharingPolicy\"!\n\x0eGetLinkRequest\x12\x0f\n\x07link_id\x18\x01 \x01(\t\"J\n\x14\x46indExpertiseRequest\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\x82\x01\n\x06\x45xpert\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x0corganisation\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\texpertise\x18\x03 \x03(\t\x12+\n\x0cperspectives\x18\x04 \x03(\x0e\x32\x15.kring.v1.PerspectiveB\x0f\n\r_organisation\"S\n\x15\x46indExpertiseResponse\x12!\n\x07\x65xperts\x18\x01 \x03(\x0b\x32\x10.kring.v1.Expert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x9f\x01\n\x0cNetworkLevel\x12\x1d\n\x19NETWORK_LEVEL_UNSPECIFIED\x10\x00\x12\x1a\n\x16NETWORK_LEVEL_NATIONAL\x10\x01\x12\x1a\n\x16NETWORK_LEVEL_REGIONAL\x10\x02\x12\x17\n\x13NETWORK_LEVEL_LOCAL\x10\x03\x12\x1f\n\x1bNETWORK_LEVEL_NEIGHBOURHOOD\x10\x04*\xb6\x01\n\x0bNetworkKind\x12\x1c\n\x18NETWORK_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eNETWORK_KIND_KNOWLEDGE_NETWORK\x10\x01\x12 \n\x1cNETWORK_KIND_LEARNING_CIRCLE\x10\x02\x12&\n\"NETWORK_KIND_COMMUNITY_OF_PRACTICE\x10\x03\x12\x1b\n\x17NETWORK_KIND_WERKPLAATS\x10\x04*g\n\rNetworkStatus\x12\x1e\n\x1aNETWORK_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15NETWORK_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17NETWORK_STATUS_ARCHIVED\x10\x02*\xe0\x02\n\rSessionFormat\x12\x1e\n\x1aSESSION_FORMAT_UNSPECIFIED\x10\x00\x12!\n\x1dSESSION_FORMAT_KNOWLEDGE_CAFE\x10\x01\x12\x1d\n\x19SESSION_FORMAT_WORLD_CAFE\x10\x02\x12#\n\x1fSESSION_FORMAT_LEARNING_SESSION\x10\x03\x12*\n&SESSION_FORMAT_ACTION_LEARNING_SESSION\x10\x04\x12\x1e\n\x1aSESSION_FORMAT_FOCUS_GROUP\x10\x05\x12&\n\"SESSION_FORMAT_NARRATIVE_INTERVIEW\x10\x06\x12\x1e\n\x1aSESSION_FORMAT_INTERVISION\x10\x07\x12\x1a\n\x16SESSION_FORMAT_WEBINAR\x10\x08\x12\x18\n\x14SESSION_FORMAT_OTHER\x10\t*y\n\x0bSessionMode\x12\x1c\n\x18SESSION_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16SESSION_MODE_IN_PERSON\x10\x01\x12\x17\n\x13SESSION_MODE_ONLINE\x10\x02\x12\x17\n\x13SESSION_MODE_HYBRID\x10\x03*\x9d\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16SESSION_STATUS_PLANNED\x10\x01\x12\x17\n\x13SESSION_STATUS_HELD\x10\x02\x12\x19\n\x15SESSION_STATUS_CLOSED\x10\x03\x12\x1c\n\x18SESSION_STATUS_CANCELLED\x10\x04*\x9a\x01\n\nOutputKind\x12\x1b\n\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16OUTPUT_KIND_CONCLUSION\x10\x01\x12!\n\x1dOUTPUT_KIND_LEARNING_QUESTION\x10\x02\x12\x16\n\x12OUTPUT_KIND_LESSON\x10\x03\x12\x18\n\x14OUTPUT_KIND_RESOURCE\x10\x04*\x86\x01\n\x0cResourceType\x12\x1d\n\x19RESOURCE_TYPE_UNSPECIFIED\x10\x00\x12 \n\x1cRESOURCE_TYPE_KNOWLEDGE_CLIP\x10\x01\x12\x1d\n\x19RESOURCE_TYPE_PUBLICATION\x10\x02\x12\x16\n\x12RESOURCE_TYPE_LINK\x10\x03*\x89\x01\n\nVisibility\x12\x1a\n\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x16\n\x12VISIBILITY_NETWORK\x10\x01\x12\x15\n\x11VISIBILITY_LINKED\x10\x02\x12\x19\n\x15VISIBILITY_FEDERATION\x10\x03\x12\x15\n\x11VISIBILITY_PUBLIC\x10\x04*\x91\x02\n\x0bPerspective\x12\x1b\n\x17PERSPECTIVE_UNSPECIFIED\x10\x00\x12#\n\x1fPERSPECTIVE_MUNICIPALITY_POLICY\x10\x01\x12\x1c\n\x18PERSPECTIVE_PRACTITIONER\x10\x02\x12\x16\n\x12PERSPECTIVE_CLIENT\x10\x03\x12\x18\n\x14PERSPECTIVE_RESIDENT\x10\x04\x12\x19\n\x15PERSPECTIVE_VOLUNTEER\x10\x05\x12 \n\x1cPERSPECTIVE_LIVED_EXPERIENCE\x10\x06\x12\x19\n\x15PERSPECTIVE_EDUCATION\x10\x07\x12\x18\n\x14PERSPECTIVE_RESEARCH\x10\x08*U\n\x08LinkKind\x12\x19\n\x15LINK_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16LINK_KIND_PARENT_CHILD\x10\x01\x12\x12\n\x0eLINK_KIND_PEER\x10\x02*\xa8\x01\n\nLinkStatus\x12\x1b\n\x17LINK_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LINK_STATUS_REQUESTED\x10\x01\x12\x16\n\x12LINK_STATUS_ACTIVE\x10\x02\x12\x18\n\x14LINK_STATUS_REJECTED\x10\x03\x12\x17\n\x13LINK_STATUS_REVOKED\x10\x04\x12\x17\n\x13LINK_STATUS_BLOCKED\x10\x05*\x83\x01\n\x0c\x46\x65\x65\x64ItemKind\x12\x1e\n\x1a\x46\x45\x45\x44_ITEM_KIND_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46\x45\x45\x44_ITEM_KIND_SHARED\x10\x01\x12\x1c\n\x18\x46\x45\x45\x44_ITEM_KIND_RETRACTED\x10\x02\x12\x1a\n\x16\x46\x45\x45\x44_ITEM_KIND_UPDATED\x10\x03\x32\xa4\x06\n\nFederation\x12?\n\x0bGetInstance\x12\x1c.kring.v1.GetInstanceRequest\x1a\x12.kring.v1.Instance\x12M\n\x0cListNetworks\x12\x1d.kring.v1.ListNetworksRequest\x1a\x1e.kring.v1.ListNetworksResponse\x12<\n\nGetNetwork\x12\x1b.kring.v1.GetNetworkRequest\x1a\x11.kring.v1.Network\x12M\n\x0cListSessions\x12\x1d.kring.v1.ListSessionsRequest\x1a\x1e.kring.v1.ListSessionsResponse\x12P\n\rPublishOutput\x12\x1e.kring.v1.PublishOutputRequest\x1a\x1f.kring.v1.PublishOutputResponse\x12P\n\rRetractOutput\x12\x1e.kring.v1.RetractOutputRequest\x1a\x1f.kring.v1.RetractOutputResponse\x12J\n\x0bListOutputs\x12\x1c.kring.v1.ListOutputsRequest\x1a\x1d.kring.v1.ListOutputsResponse\x12\x45\n\rStreamOutputs\x12\x1e.kring.v1.StreamOutputsRequest\x1a\x12.kring.v1.FeedItem0\x01\x12;\n\x0bRequestLink\x12\x1c.kring.v1.RequestLinkRequest\x1a\x0e.kring.v1.Link\x12\x33\n\x07GetLink\x12\x18.kring.v1.GetLinkRequest\x1a\x0e.kring.v1.Link\x12P\n\rFindExpertise\x12\x1e.kring.v1.FindExpertiseRequest\x1a\x1f.kring.v1.FindExpertiseResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kring.v1.federation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETINSTANCEREQUEST']._serialized_start=39
-  _globals['_GETINSTANCEREQUEST']._serialized_end=59
-  _globals['_INSTANCE']._serialized_start=61
-  _globals['_INSTANCE']._serialized_end=135
-  _globals['_FEDERATION']._serialized_start=137
-  _globals['_FEDERATION']._serialized_end=214
+  _globals['_NETWORKLEVEL']._serialized_start=3725
+  _globals['_NETWORKLEVEL']._serialized_end=3884
+  _globals['_NETWORKKIND']._serialized_start=3887
+  _globals['_NETWORKKIND']._serialized_end=4069
+  _globals['_NETWORKSTATUS']._serialized_start=4071
+  _globals['_NETWORKSTATUS']._serialized_end=4174
+  _globals['_SESSIONFORMAT']._serialized_start=4177
+  _globals['_SESSIONFORMAT']._serialized_end=4529
+  _globals['_SESSIONMODE']._serialized_start=4531
+  _globals['_SESSIONMODE']._serialized_end=4652
+  _globals['_SESSIONSTATUS']._serialized_start=4655
+  _globals['_SESSIONSTATUS']._serialized_end=4812
+  _globals['_OUTPUTKIND']._serialized_start=4815
+  _globals['_OUTPUTKIND']._serialized_end=4969
+  _globals['_RESOURCETYPE']._serialized_start=4972
+  _globals['_RESOURCETYPE']._serialized_end=5106
+  _globals['_VISIBILITY']._serialized_start=5109
+  _globals['_VISIBILITY']._serialized_end=5246
+  _globals['_PERSPECTIVE']._serialized_start=5249
+  _globals['_PERSPECTIVE']._serialized_end=5522
+  _globals['_LINKKIND']._serialized_start=5524
+  _globals['_LINKKIND']._serialized_end=5609
+  _globals['_LINKSTATUS']._serialized_start=5612
+  _globals['_LINKSTATUS']._serialized_end=5780
+  _globals['_FEEDITEMKIND']._serialized_start=5783
+  _globals['_FEEDITEMKIND']._serialized_end=5914
+  _globals['_GETINSTANCEREQUEST']._serialized_start=72
+  _globals['_GETINSTANCEREQUEST']._serialized_end=92
+  _globals['_INSTANCE']._serialized_start=94
+  _globals['_INSTANCE']._serialized_end=168
+  _globals['_NETWORK']._serialized_start=171
+  _globals['_NETWORK']._serialized_end=462
+  _globals['_LISTNETWORKSREQUEST']._serialized_start=465
+  _globals['_LISTNETWORKSREQUEST']._serialized_end=635
+  _globals['_LISTNETWORKSRESPONSE']._serialized_start=637
+  _globals['_LISTNETWORKSRESPONSE']._serialized_end=721
+  _globals['_GETNETWORKREQUEST']._serialized_start=723
+  _globals['_GETNETWORKREQUEST']._serialized_end=762
+  _globals['_SESSION']._serialized_start=765
+  _globals['_SESSION']._serialized_end=1104
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1107
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1287
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1289
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1373
+  _globals['_PUBLISHOUTPUTREQUEST']._serialized_start=1376
+  _globals['_PUBLISHOUTPUTREQUEST']._serialized_end=1682
+  _globals['_PUBLISHOUTPUTRESPONSE']._serialized_start=1684
+  _globals['_PUBLISHOUTPUTRESPONSE']._serialized_end=1765
+  _globals['_RETRACTOUTPUTREQUEST']._serialized_start=1767
+  _globals['_RETRACTOUTPUTREQUEST']._serialized_end=1808
+  _globals['_RETRACTOUTPUTRESPONSE']._serialized_start=1810
+  _globals['_RETRACTOUTPUTRESPONSE']._serialized_end=1871
+  _globals['_AUTHOR']._serialized_start=1873
+  _globals['_AUTHOR']._serialized_end=1914
+  _globals['_OUTPUT']._serialized_start=1917
+  _globals['_OUTPUT']._serialized_end=2276
+  _globals['_TOMBSTONE']._serialized_start=2278
+  _globals['_TOMBSTONE']._serialized_end=2385
+  _globals['_FEEDITEM']._serialized_start=2388
+  _globals['_FEEDITEM']._serialized_end=2619
+  _globals['_LISTOUTPUTSREQUEST']._serialized_start=2621
+  _globals['_LISTOUTPUTSREQUEST']._serialized_end=2700
+  _globals['_LISTOUTPUTSRESPONSE']._serialized_start=2702
+  _globals['_LISTOUTPUTSRESPONSE']._serialized_end=2783
+  _globals['_STREAMOUTPUTSREQUEST']._serialized_start=2785
+  _globals['_STREAMOUTPUTSREQUEST']._serialized_end=2844
+  _globals['_SHARINGPOLICY']._serialized_start=2846
+  _globals['_SHARINGPOLICY']._serialized_end=2921
+  _globals['_LINK']._serialized_start=2924
+  _globals['_LINK']._serialized_end=3273
+  _globals['_REQUESTLINKREQUEST']._serialized_start=3275
+  _globals['_REQUESTLINKREQUEST']._serialized_end=3393
+  _globals['_GETLINKREQUEST']._serialized_start=3395
+  _globals['_GETLINKREQUEST']._serialized_end=3428
+  _globals['_FINDEXPERTISEREQUEST']._serialized_start=3430
+  _globals['_FINDEXPERTISEREQUEST']._serialized_end=3504
+  _globals['_EXPERT']._serialized_start=3507
+  _globals['_EXPERT']._serialized_end=3637
+  _globals['_FINDEXPERTISERESPONSE']._serialized_start=3639
+  _globals['_FINDEXPERTISERESPONSE']._serialized_end=3722
+  _globals['_FEDERATION']._serialized_start=5917
+  _globals['_FEDERATION']._serialized_end=6721
 # @@protoc_insertion_point(module_scope)

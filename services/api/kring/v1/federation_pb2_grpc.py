@@ -26,8 +26,7 @@ if _version_not_supported:
 
 
 class FederationStub:
-    """Federation is the one service partners integrate with. Later versions of this file add listing networks
-    and sessions, publishing outputs, the live output stream and link requests.
+    """Federation is the one service partners integrate with.
     """
 
     def __init__(self, channel):
@@ -41,15 +40,141 @@ class FederationStub:
                 request_serializer=kring_dot_v1_dot_federation__pb2.GetInstanceRequest.SerializeToString,
                 response_deserializer=kring_dot_v1_dot_federation__pb2.Instance.FromString,
                 _registered_method=True)
+        self.ListNetworks = channel.unary_unary(
+                '/kring.v1.Federation/ListNetworks',
+                request_serializer=kring_dot_v1_dot_federation__pb2.ListNetworksRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.ListNetworksResponse.FromString,
+                _registered_method=True)
+        self.GetNetwork = channel.unary_unary(
+                '/kring.v1.Federation/GetNetwork',
+                request_serializer=kring_dot_v1_dot_federation__pb2.GetNetworkRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.Network.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/kring.v1.Federation/ListSessions',
+                request_serializer=kring_dot_v1_dot_federation__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.PublishOutput = channel.unary_unary(
+                '/kring.v1.Federation/PublishOutput',
+                request_serializer=kring_dot_v1_dot_federation__pb2.PublishOutputRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.PublishOutputResponse.FromString,
+                _registered_method=True)
+        self.RetractOutput = channel.unary_unary(
+                '/kring.v1.Federation/RetractOutput',
+                request_serializer=kring_dot_v1_dot_federation__pb2.RetractOutputRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.RetractOutputResponse.FromString,
+                _registered_method=True)
+        self.ListOutputs = channel.unary_unary(
+                '/kring.v1.Federation/ListOutputs',
+                request_serializer=kring_dot_v1_dot_federation__pb2.ListOutputsRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.ListOutputsResponse.FromString,
+                _registered_method=True)
+        self.StreamOutputs = channel.unary_stream(
+                '/kring.v1.Federation/StreamOutputs',
+                request_serializer=kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.FeedItem.FromString,
+                _registered_method=True)
+        self.RequestLink = channel.unary_unary(
+                '/kring.v1.Federation/RequestLink',
+                request_serializer=kring_dot_v1_dot_federation__pb2.RequestLinkRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.Link.FromString,
+                _registered_method=True)
+        self.GetLink = channel.unary_unary(
+                '/kring.v1.Federation/GetLink',
+                request_serializer=kring_dot_v1_dot_federation__pb2.GetLinkRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.Link.FromString,
+                _registered_method=True)
+        self.FindExpertise = channel.unary_unary(
+                '/kring.v1.Federation/FindExpertise',
+                request_serializer=kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
-    """Federation is the one service partners integrate with. Later versions of this file add listing networks
-    and sessions, publishing outputs, the live output stream and link requests.
+    """Federation is the one service partners integrate with.
     """
 
     def GetInstance(self, request, context):
         """GetInstance says which Kring instance answers: the first call a partner or peer instance makes.
+        It needs no key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNetworks(self, request, context):
+        """ListNetworks reads the directory of active networks, filtered and paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNetwork(self, request, context):
+        """GetNetwork reads one network of the directory (archived ones too).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """ListSessions lists the sessions of a network that start in a time window (public data only: never
+        meeting links, contributions or who takes part).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishOutput(self, request, context):
+        """PublishOutput shares an output of one of the partner's own networks. Publishing again with the same
+        client_output_id changes nothing and answers with the same output id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RetractOutput(self, request, context):
+        """RetractOutput withdraws an output the partner published: every copy becomes a tombstone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOutputs(self, request, context):
+        """ListOutputs reads the feed of one of the partner's networks (what was shared with it), in order of
+        sharing, paged. A retracted output appears as its tombstone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamOutputs(self, request, context):
+        """StreamOutputs streams the feed of the partner's networks: first everything after the cursor, then each
+        new item as it is shared, retracted or updated. Keep the cursor of the last item received; reconnecting
+        with it resumes exactly after that item, nothing lost and nothing repeated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestLink(self, request, context):
+        """RequestLink asks to link one of the partner's networks with another network; the other network's
+        coordinator accepts or rejects it. Asking again while a link between the two is open returns that link.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLink(self, request, context):
+        """GetLink reads a link one of whose sides is one of the partner's networks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FindExpertise(self, request, context):
+        """FindExpertise finds members who consented to be findable by expertise ("who knows what").
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -63,6 +188,56 @@ def add_FederationServicer_to_server(servicer, server):
                     request_deserializer=kring_dot_v1_dot_federation__pb2.GetInstanceRequest.FromString,
                     response_serializer=kring_dot_v1_dot_federation__pb2.Instance.SerializeToString,
             ),
+            'ListNetworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNetworks,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.ListNetworksRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.ListNetworksResponse.SerializeToString,
+            ),
+            'GetNetwork': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetwork,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.GetNetworkRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.Network.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.ListSessionsRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'PublishOutput': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishOutput,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.PublishOutputRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.PublishOutputResponse.SerializeToString,
+            ),
+            'RetractOutput': grpc.unary_unary_rpc_method_handler(
+                    servicer.RetractOutput,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.RetractOutputRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.RetractOutputResponse.SerializeToString,
+            ),
+            'ListOutputs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOutputs,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.ListOutputsRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.ListOutputsResponse.SerializeToString,
+            ),
+            'StreamOutputs': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamOutputs,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.FeedItem.SerializeToString,
+            ),
+            'RequestLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestLink,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.RequestLinkRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.Link.SerializeToString,
+            ),
+            'GetLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLink,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.GetLinkRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.Link.SerializeToString,
+            ),
+            'FindExpertise': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindExpertise,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'kring.v1.Federation', rpc_method_handlers)
@@ -72,8 +247,7 @@ def add_FederationServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Federation:
-    """Federation is the one service partners integrate with. Later versions of this file add listing networks
-    and sessions, publishing outputs, the live output stream and link requests.
+    """Federation is the one service partners integrate with.
     """
 
     @staticmethod
@@ -93,6 +267,276 @@ class Federation:
             '/kring.v1.Federation/GetInstance',
             kring_dot_v1_dot_federation__pb2.GetInstanceRequest.SerializeToString,
             kring_dot_v1_dot_federation__pb2.Instance.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNetworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/ListNetworks',
+            kring_dot_v1_dot_federation__pb2.ListNetworksRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.ListNetworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetwork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/GetNetwork',
+            kring_dot_v1_dot_federation__pb2.GetNetworkRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.Network.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/ListSessions',
+            kring_dot_v1_dot_federation__pb2.ListSessionsRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishOutput(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/PublishOutput',
+            kring_dot_v1_dot_federation__pb2.PublishOutputRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.PublishOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RetractOutput(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/RetractOutput',
+            kring_dot_v1_dot_federation__pb2.RetractOutputRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.RetractOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/ListOutputs',
+            kring_dot_v1_dot_federation__pb2.ListOutputsRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.ListOutputsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kring.v1.Federation/StreamOutputs',
+            kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.FeedItem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/RequestLink',
+            kring_dot_v1_dot_federation__pb2.RequestLinkRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.Link.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/GetLink',
+            kring_dot_v1_dot_federation__pb2.GetLinkRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.Link.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindExpertise(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/FindExpertise',
+            kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# One image for every Kring process; the command picks which one:
+#   docker run IMAGE gateway                 admin HTTP API (8080), partner gRPC API (50051), metrics (9100)
+#   docker run IMAGE service members         a nameko service (members, networks, sessions, federation)
+#   docker run IMAGE migrate                 upgrade every service's database, then exit
+#   docker run IMAGE declare                 declare the event queues on RabbitMQ, then exit
+# Build: docker build -t kring:dev .      Kubernetes manifests: deploy/k8s/ (README "Deploy").
+
+# --- builder: the virtual environment, built where build tools may exist ----------------------------------
+FROM python:3.11-slim-bookworm AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/kring
+WORKDIR /src
+# Dependencies first (their layer is reused while only the code changes), at the exact versions of the lock.
+# Only what Kring needs at run time: the lock also pins the development tools, which stay out of the image.
+COPY requirements.lock pyproject.toml README.md ./
+COPY services ./services
+RUN /opt/kring/bin/pip install --constraint requirements.lock "setuptools<81" wheel \
+ && /opt/kring/bin/pip install --constraint requirements.lock --no-build-isolation . \
+ && /opt/kring/bin/pip uninstall --yes pip wheel \
+ && /opt/kring/bin/python -m compileall -q /opt/kring/lib
+
+# --- final: Python, the virtual environment, nothing else ----------------------------------------------------
+FROM python:3.11-slim-bookworm
+
+# A fixed numeric id, so Kubernetes' runAsNonRoot can verify it (deploy/k8s uses runAsUser 10001).
+RUN groupadd --system --gid 10001 kring \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin kring
+
+COPY --from=builder /opt/kring /opt/kring
+
+ENV PATH=/opt/kring/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    KRING_BIND_HOST=0.0.0.0 \
+    KRING_DATA_DIR=/tmp/kring \
+    KRING_LOG_FORMAT=json
+
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 8080 50051 9100-9105
+
+ENTRYPOINT ["kring"]
+CMD ["--help"]

@@ -1,0 +1,123 @@
+"""Partner API keys to partners.
+
+A partner calls the gRPC API with ``authorization: Bearer <key>`` metadata. The gateway sends only the key's
+SHA-256 to the federation service (``authenticate_partner``), which answers with the partner and its
+networks, or refuses: an unknown or revoked key is UNAUTHENTICATED, a blocked partner PERMISSION_DENIED.
+Answers, refusals included, are cached for ``ttl`` seconds in a bounded LRU, so a burst of calls (or a
+guessing client) costs the federation service one RPC. The price: another gateway replica may accept a
+revoked key for up to ``ttl`` seconds; this replica forgets a partner as soon as its admin API changes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.common.errors import KringError, PermissionDenied, Unauthenticated
+
+# Keys we issue are about 50 characters; anything much longer is not one of ours.
+MAX_KEY_LENGTH = 512
+AUTHORIZATION = "authorization"
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner_id: str
+    name: str
+    network_ids: frozenset[str]
+
+    @classmethod
+    def from_rpc(cls, data: Mapping[str, Any]) -> Partner:
+        """The federation service's ``authenticate_partner`` result."""
+        return cls(partner_id=str(data["partner_id"]), name=str(data["name"]),
+                   network_ids=frozenset(data.get("network_ids") or ()))
+
+    def owns(self, network_id: str) -> bool:
+        return network_id in self.network_ids
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def bearer_key(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
+    """The key in ``authorization: Bearer <key>`` call metadata; None when there is none."""
+    for name, value in metadata or ():
+        if name.lower() != AUTHORIZATION:
+            continue
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        scheme, _, key = text.strip().partition(" ")
+        if scheme.lower() == "bearer" and key.strip():
+            return key.strip()
+        raise Unauthenticated("the authorization metadata must be `Bearer <key>`")
+    return None
+
+
+class PartnerAuthenticator:
+    def __init__(self, rpc_call: Callable[..., Any], *, ttl: float = 10.0, max_entries: int = 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """``rpc_call(service, method, *args, timeout=...)``: the gateway's RPC pool's ``call``."""
+        self._call = rpc_call
+        self._ttl = ttl
+        self._max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        # key hash -> (expires at, the partner, or the refusal to raise again)
+        self._cache: OrderedDict[str, tuple[float, Partner | KringError]] = OrderedDict()
+
+    def authenticate(self, key: str | None, *, timeout: float | None = None) -> Partner:
+        if not key:
+            raise Unauthenticated("a partner API key is required: `authorization: Bearer <key>` metadata")
+        if len(key) > MAX_KEY_LENGTH:
+            raise Unauthenticated("invalid partner API key")
+        digest = key_hash(key)
+        answer = self._lookup(digest)
+        if answer is None:
+            answer = self._ask(digest, timeout)
+            self._remember(digest, answer)
+        if isinstance(answer, KringError):
+            raise type(answer)(answer.message, answer.violations)
+        return answer
+
+    def forget_partner(self, partner_id: str) -> None:
+        """Forget what is cached about one partner (its key was revoked or rotated, or it was blocked).
+        Cached refusals stay: no change makes a refused key valid again."""
+        with self._lock:
+            for digest in [d for d, (_, a) in self._cache.items() if isinstance(a, Partner)
+                           and a.partner_id == partner_id]:
+                del self._cache[digest]
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _ask(self, digest: str, timeout: float | None) -> Partner | KringError:
+        try:
+            return Partner.from_rpc(self._call("federation", "authenticate_partner", digest, timeout=timeout))
+        except (Unauthenticated, PermissionDenied) as refusal:
+            return refusal
+        # Unavailable propagates uncached: an outage is not a reason to call the key invalid.
+
+    def _lookup(self, digest: str) -> Partner | KringError | None:
+        now = self._clock()
+        with self._lock:
+            entry = self._cache.get(digest)
+            if entry is None:
+                return None
+            if entry[0] <= now:
+                del self._cache[digest]
+                return None
+            self._cache.move_to_end(digest)
+            return entry[1]
+
+    def _remember(self, digest: str, answer: Partner | KringError) -> None:
+        with self._lock:
+            self._cache[digest] = (self._clock() + self._ttl, answer)
+            self._cache.move_to_end(digest)
+            while len(self._cache) > self._max_entries:
+                self._cache.popitem(last=False)

@@ -1,0 +1,94 @@
+"""The whole stack as separate processes (``kring run``) on free ports: shared by tests/e2e and tests/ops.
+
+Never import eventlet's monkey patching here: both layers drive the stack from an unpatched process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OPERATOR_TOKEN = "e2e-operator-token-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    http: str
+    grpc: str
+    token: str
+    data_dir: Path
+    process: subprocess.Popen
+    metrics_port: int  # KRING_METRICS_PORT: each process serves /metrics on this plus its offset
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
+        return httpx.Client(base_url=self.http, headers=headers, timeout=30)
+
+    def anonymous(self) -> httpx.Client:
+        return httpx.Client(base_url=self.http, timeout=30)
+
+    def metrics_url(self, process: str) -> str:
+        from services.common.config import METRICS_PORT_OFFSETS
+
+        return f"http://127.0.0.1:{self.metrics_port + METRICS_PORT_OFFSETS[process]}/metrics"
+
+
+def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e") -> Stack:
+    http, grpc_port, metrics = free_port(), free_port(), free_port()
+    # each process adds its offset (0..5) to the base; keep the range clear of the other ports
+    metrics = metrics if metrics < 60000 else 20000 + metrics % 10000
+    env = {
+        **os.environ,
+        "KRING_AMQP_URI": amqp_uri,
+        "KRING_DATA_DIR": str(tmp / "data"),
+        "KRING_HTTP_PORT": str(http),
+        "KRING_GRPC_PORT": str(grpc_port),
+        "KRING_METRICS_PORT": str(metrics),
+        "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "KRING_INSTANCE_ID": instance_id,
+        "KRING_LOG_FORMAT": "text",
+    }
+    if database_url:
+        env["KRING_DATABASE_URL"] = database_url
+    ready = tmp / "ready"
+    log = open(tmp / "stack.log", "wb")  # closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run", "--no-demo", "--ready-file", str(ready)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_stack(process)
+            pytest.fail(f"the stack did not become ready; its log:\n{(tmp / 'stack.log').read_text()[-6000:]}",
+                        pytrace=False)
+        time.sleep(0.25)
+    return Stack(f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}", OPERATOR_TOKEN, tmp / "data", process,
+                 metrics)
+
+
+def stop_stack(process: subprocess.Popen) -> int | None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    return process.returncode

@@ -1,0 +1,483 @@
+"""The partner gRPC API's servicer against hand-written fakes of the services: who may call what, what each
+reply shows (public fields only), which typed error (and so which status code) each refusal is, deadlines,
+and streams. The errors' mapping to status codes with rich details is tested in test_gateway_errors.py and,
+for streams, here."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import grpc
+import pytest
+from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from services.api.kring.v1 import federation_pb2 as pb
+from services.common import metrics
+from services.common.config import Settings
+from services.common.errors import (
+    KringError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
+from services.gateway.federation import FederationServicer
+from services.gateway.feed_hub import FeedHub
+from services.gateway.grpc_errors import DeadlineExceeded, grpc_code
+from services.gateway.grpc_server import EdgeInterceptor
+from services.gateway.partner_streams import OpenStreams
+from tests.unit.federation_fakes import Aborted, FakeContext, FakeExperts, FakeFederation
+from tests.unit.gateway_fakes import FakeNetworks, FakeServices, FakeSessions
+
+ALPHA, BETA = "kpk_alpha", "kpk_beta"
+
+
+@pytest.fixture
+def networks():
+    fake = FakeNetworks()
+    fake.add("wijk-noord", "neighbourhood", kind="learning_circle", theme="Loneliness in Noord", region="Utrecht",
+             urgency="private notes of the coordinators", host_organisation="Buurtteam Noord")
+    fake.add("werkplaats-zuid", "regional", kind="werkplaats", theme="Poverty")
+    fake.add("beteroud", "national", kind="community_of_practice", theme="Growing old well")
+    return fake
+
+
+@pytest.fixture
+def federation(networks):
+    fake = FakeFederation(networks)
+    fake.add_partner("alpha", ["wijk-noord"])
+    fake.add_partner("beta", ["werkplaats-zuid"])
+    return fake
+
+
+@pytest.fixture
+def sessions():
+    return FakeSessions()
+
+
+@pytest.fixture
+def experts():
+    return FakeExperts([
+        {"name": "Fatima El Amrani", "organisation": "Buurtteam Noord", "expertise": ["eenzaamheid", "mantelzorg"],
+         "perspectives": ["practitioner", "lived_experience"]},
+    ])
+
+
+@pytest.fixture
+def hub(federation):
+    hub = FeedHub(federation.log.read, interval=0.01)
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def servicer(networks, federation, sessions, experts, hub):
+    services = FakeServices(networks=networks, federation=federation, sessions=sessions, members=experts)
+    return FederationServicer(Settings(instance_id="kring-test", rpc_timeout=10.0), services, hub=hub,
+                              streams=OpenStreams(limit=4, per_partner=2))
+
+
+def fields_of(message) -> set[str]:
+    return {field.name for field, _ in message.ListFields()}
+
+
+def violations(error: ValidationFailed) -> set[tuple[str, str]]:
+    return {(v["field"], v["rule"]) for v in error.violations}
+
+
+def raises(error_type, call, *args):
+    with pytest.raises(error_type) as caught:
+        call(*args)
+    return caught.value
+
+
+PARTNER_METHODS = [
+    ("ListNetworks", pb.ListNetworksRequest()),
+    ("GetNetwork", pb.GetNetworkRequest(network_id="beteroud")),
+    ("ListSessions", pb.ListSessionsRequest(network_id="beteroud")),
+    ("PublishOutput", pb.PublishOutputRequest()),
+    ("RetractOutput", pb.RetractOutputRequest(output_id="o1")),
+    ("ListOutputs", pb.ListOutputsRequest(network_id="wijk-noord")),
+    ("RequestLink", pb.RequestLinkRequest()),
+    ("GetLink", pb.GetLinkRequest(link_id="l1")),
+    ("FindExpertise", pb.FindExpertiseRequest(tag="eenzaamheid")),
+]
+
+
+def call(servicer, method, request, context):
+    result = getattr(servicer, method)(request, context)
+    return list(result) if method == "StreamOutputs" else result
+
+
+# --- authentication and scope ------------------------------------------------------------------------------
+
+
+def test_get_instance_needs_no_key(servicer):
+    instance = servicer.GetInstance(pb.GetInstanceRequest(), FakeContext())
+    assert (instance.id, instance.api_version) == ("kring-test", "kring.v1")
+
+
+@pytest.mark.parametrize(("method", "request_"), [*PARTNER_METHODS, ("StreamOutputs", pb.StreamOutputsRequest())])
+def test_every_other_method_without_a_key_is_unauthenticated_and_asks_no_service(servicer, federation, method,
+                                                                                 request_):
+    raises(Unauthenticated, call, servicer, method, request_, FakeContext())
+    assert federation.calls == []
+
+
+@pytest.mark.parametrize(("method", "request_"), PARTNER_METHODS)
+def test_a_revoked_key_is_unauthenticated_and_a_blocked_partner_permission_denied(servicer, federation, method,
+                                                                                  request_):
+    federation.revoke_partner("alpha")
+    raises(Unauthenticated, call, servicer, method, request_, FakeContext(ALPHA))
+    federation.block_partner("beta")
+    raises(PermissionDenied, call, servicer, method, request_, FakeContext(BETA))
+
+
+@pytest.mark.parametrize(("method", "request_"), [
+    ("PublishOutput", pb.PublishOutputRequest(network_id="werkplaats-zuid", client_output_id="c1", title="T",
+                                              kind=pb.OUTPUT_KIND_LESSON, visibility=pb.VISIBILITY_LINKED)),
+    ("ListOutputs", pb.ListOutputsRequest(network_id="werkplaats-zuid")),
+    ("StreamOutputs", pb.StreamOutputsRequest(network_ids=["wijk-noord", "werkplaats-zuid"])),
+    ("RequestLink", pb.RequestLinkRequest(requester_network_id="werkplaats-zuid", target_network_id="beteroud")),
+])
+def test_another_partners_network_is_permission_denied_naming_the_field(servicer, federation, method, request_):
+    error = raises(PermissionDenied, call, servicer, method, request_, FakeContext(ALPHA))
+    assert {v["rule"] for v in error.violations} == {"own_network"}
+    assert federation.writes() == []
+
+
+@pytest.mark.parametrize(("method", "request_"), [
+    ("PublishOutput", pb.PublishOutputRequest(network_id="no-such-network", client_output_id="c1", title="T",
+                                              kind=pb.OUTPUT_KIND_LESSON, visibility=pb.VISIBILITY_LINKED)),
+    ("ListOutputs", pb.ListOutputsRequest(network_id="no-such-network")),
+    ("StreamOutputs", pb.StreamOutputsRequest(network_ids=["no-such-network"])),
+    ("GetNetwork", pb.GetNetworkRequest(network_id="no-such-network")),
+    ("ListSessions", pb.ListSessionsRequest(network_id="no-such-network")),
+    ("GetLink", pb.GetLinkRequest(link_id="no-such-link")),
+    ("RetractOutput", pb.RetractOutputRequest(output_id="no-such-output")),
+])
+def test_an_unknown_id_is_not_found(servicer, method, request_):
+    raises(NotFound, call, servicer, method, request_, FakeContext(ALPHA))
+
+
+# --- the directory ---------------------------------------------------------------------------------------------
+
+
+def test_the_directory_shows_public_fields_only(servicer):
+    network = servicer.GetNetwork(pb.GetNetworkRequest(network_id="wijk-noord"), FakeContext(ALPHA))
+    assert (network.name, network.level, network.kind, network.region, network.host_organisation) == (
+        "Wijk Noord", pb.NETWORK_LEVEL_NEIGHBOURHOOD, pb.NETWORK_KIND_LEARNING_CIRCLE, "Utrecht", "Buurtteam Noord")
+    assert not network.HasField("parent_id")
+    assert set(pb.Network.DESCRIPTOR.fields_by_name) == {
+        "id", "name", "level", "kind", "theme", "region", "host_organisation", "parent_id", "status"}
+
+
+def test_list_networks_filters_by_level_kind_and_theme(servicer, networks):
+    reply = servicer.ListNetworks(pb.ListNetworksRequest(level=pb.NETWORK_LEVEL_REGIONAL, theme="poverty",
+                                                         page_size=10), FakeContext(ALPHA))
+    assert [n.id for n in reply.networks] == ["werkplaats-zuid"]
+    assert networks.calls[-1] == ("list_networks", {"level": "regional", "theme": "poverty", "page_size": 10,
+                                                    "status": "active"})
+
+
+@pytest.mark.parametrize(("request_", "expected"), [
+    (pb.ListNetworksRequest(level=99), {("level", "known_value")}),
+    (pb.ListNetworksRequest(kind=-1, page_size=500), {("kind", "known_value"), ("page_size", "less_than_equal")}),
+    (pb.ListNetworksRequest(theme="x" * 101), {("theme", "string_too_long")}),
+])
+def test_a_bad_directory_filter_is_invalid_argument_naming_each_field(servicer, request_, expected):
+    assert violations(raises(ValidationFailed, servicer.ListNetworks, request_, FakeContext(ALPHA))) == expected
+
+
+def test_sessions_are_listed_in_a_window_without_meeting_links_contributions_or_people(servicer, sessions):
+    sessions.add_session("beteroud", location="Buurthuis De Kroon", capacity=20,
+                         contributions=[{"member_id": "m-1", "topic": "Mantelzorg"}])
+    start = timestamp_pb2.Timestamp(seconds=1_767_225_600)
+    reply = servicer.ListSessions(pb.ListSessionsRequest(network_id="beteroud", starts_from=start),
+                                  FakeContext(ALPHA))
+    [session] = reply.sessions
+    assert (session.title, session.mode, session.location, session.capacity) == (
+        "Kenniscafé", pb.SESSION_MODE_ONLINE, "Buurthuis De Kroon", 20)
+    assert set(pb.Session.DESCRIPTOR.fields_by_name) == {
+        "id", "network_id", "title", "format", "mode", "location", "starts_at", "ends_at", "status", "capacity"}
+    assert sessions.calls[-1][1]["starts_from"].startswith("2026-01-01T00:00:00")
+
+
+def test_find_expertise_finds_consenting_members_without_email_or_id(servicer, experts):
+    reply = servicer.FindExpertise(pb.FindExpertiseRequest(tag="Eenzaamheid"), FakeContext(ALPHA))
+    [expert] = reply.experts
+    assert (expert.name, expert.organisation, list(expert.perspectives)) == (
+        "Fatima El Amrani", "Buurtteam Noord", [pb.PERSPECTIVE_PRACTITIONER, pb.PERSPECTIVE_LIVED_EXPERIENCE])
+    assert experts.calls == [("find_expertise", {"tag": "eenzaamheid", "page_size": 50})]
+    assert set(pb.Expert.DESCRIPTOR.fields_by_name) == {"name", "organisation", "expertise", "perspectives"}
+
+
+def test_find_expertise_needs_a_tag(servicer):
+    error = raises(ValidationFailed, servicer.FindExpertise, pb.FindExpertiseRequest(), FakeContext(ALPHA))
+    assert violations(error) == {("tag", "required")}
+
+
+# --- outputs ---------------------------------------------------------------------------------------------------
+
+
+def publish(**fields) -> pb.PublishOutputRequest:
+    return pb.PublishOutputRequest(**{"network_id": "wijk-noord", "client_output_id": "intake-2026-03",
+                                      "kind": pb.OUTPUT_KIND_LESSON, "title": "Wat we leerden",
+                                      "visibility": pb.VISIBILITY_FEDERATION, "themes": ["eenzaamheid"],
+                                      "authors": ["een ervaringsdeskundige"], **fields})
+
+
+def test_publishing_sends_the_validated_output_with_the_vocabularys_values(servicer, federation):
+    reply = servicer.PublishOutput(publish(resource_type=pb.RESOURCE_TYPE_LINK, url="https://example.org/x"),
+                                   FakeContext(ALPHA))
+    assert reply.output_id == "p-alpha-intake-2026-03"
+    method, partner_id, sent = federation.calls[-1]
+    assert (method, partner_id) == ("publish_partner_output", "alpha")
+    assert (sent["kind"], sent["visibility"], sent["resource_type"], sent["licence"], sent["authors"]) == (
+        "lesson", "federation", "link", "CC-BY-4.0", ["een ervaringsdeskundige"])
+
+
+def test_publishing_again_with_the_same_client_output_id_returns_the_same_output(servicer, federation):
+    first = servicer.PublishOutput(publish(), FakeContext(ALPHA))
+    again = servicer.PublishOutput(publish(title="Edited"), FakeContext(ALPHA))
+    assert again.output_id == first.output_id
+    assert len([r for r in federation.log.rows if r["output_id"] == first.output_id]) == 0  # no links: no copies
+
+
+@pytest.mark.parametrize(("request_", "expected"), [
+    (publish(kind=pb.OUTPUT_KIND_UNSPECIFIED), {("kind", "required")}),
+    (publish(kind=42), {("kind", "known_value")}),
+    (publish(visibility=pb.VISIBILITY_UNSPECIFIED), {("visibility", "required")}),
+    (publish(resource_type=7), {("resource_type", "known_value")}),
+    (publish(title="x" * 301), {("title", "string_too_long")}),
+    (publish(title="   "), {("title", "string_too_short")}),
+    (publish(body="x" * 20_001), {("body", "string_too_long")}),
+    (publish(url="ftp://example.org"), {("url", "string_pattern_mismatch")}),
+    (publish(themes=["x" * 61]), {("themes.0", "string_too_long")}),
+    (publish(authors=["a"] * 21), {("authors", "too_long")}),
+    (publish(client_output_id="", title=""), {("client_output_id", "required"), ("title", "required")}),
+    (publish(kind=42, title="x" * 301, network_id="no spaces"),
+     {("kind", "known_value"), ("title", "string_too_long"), ("network_id", "string_pattern_mismatch")}),
+])
+def test_bad_output_fields_are_invalid_argument_each_named_with_its_rule(servicer, federation, request_, expected):
+    assert violations(raises(ValidationFailed, servicer.PublishOutput, request_, FakeContext(ALPHA))) == expected
+    assert federation.writes() == []
+
+
+def test_a_partner_retracts_its_own_output_but_not_another_partners(servicer, federation):
+    federation.add_link("wijk-noord", "werkplaats-zuid", status="active")
+    output_id = servicer.PublishOutput(publish(), FakeContext(ALPHA)).output_id
+    raises(PermissionDenied, servicer.RetractOutput, pb.RetractOutputRequest(output_id=output_id), FakeContext(BETA))
+    reply = servicer.RetractOutput(pb.RetractOutputRequest(output_id=output_id), FakeContext(ALPHA))
+    assert (reply.output_id, reply.retracted) == (output_id, True)
+
+
+def test_a_feed_page_shows_each_output_once_in_its_current_state(servicer, federation):
+    federation.share("o-1", "beteroud", ["wijk-noord"], title="Eerste les")
+    federation.share("o-2", "beteroud", ["wijk-noord", "werkplaats-zuid"])
+    federation.retract("o-2")
+    reply = servicer.ListOutputs(pb.ListOutputsRequest(network_id="wijk-noord"), FakeContext(ALPHA))
+    assert [(i.cursor, i.kind, i.WhichOneof("content")) for i in reply.items] == [
+        ("1", pb.FEED_ITEM_KIND_SHARED, "output"), ("2", pb.FEED_ITEM_KIND_RETRACTED, "tombstone")]
+    first = reply.items[0].output
+    assert (first.title, first.origin_network_id, [a.shown_as for a in first.authors]) == (
+        "Eerste les", "beteroud", ["a participant with lived experience"])
+    assert reply.items[1].tombstone.output_id == "o-2"
+
+
+# --- links -----------------------------------------------------------------------------------------------------
+
+
+def test_a_partner_requests_a_link_from_its_network_with_a_policy(servicer, federation):
+    link = servicer.RequestLink(pb.RequestLinkRequest(
+        requester_network_id="wijk-noord", target_network_id="beteroud",
+        policy=pb.SharingPolicy(visibilities=[pb.VISIBILITY_FEDERATION], themes=["Eenzaamheid"])),
+        FakeContext(ALPHA))
+    assert (link.status, link.kind, link.requester_network_id) == (
+        pb.LINK_STATUS_REQUESTED, pb.LINK_KIND_PEER, "wijk-noord")
+    assert list(link.requester_policy.visibilities) == [pb.VISIBILITY_FEDERATION]
+    assert federation.calls[-1][1]["policy"] == {"visibilities": ["federation"], "themes": ["eenzaamheid"]}
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    (pb.SharingPolicy(visibilities=[pb.VISIBILITY_UNSPECIFIED]), {("policy.visibilities.0", "required")}),
+    (pb.SharingPolicy(visibilities=[pb.VISIBILITY_LINKED, 9]), {("policy.visibilities.1", "known_value")}),
+    (pb.SharingPolicy(visibilities=[pb.VISIBILITY_LINKED], themes=["t"] * 21), {("policy.themes", "too_long")}),
+])
+def test_a_bad_link_policy_is_invalid_argument(servicer, policy, expected):
+    request = pb.RequestLinkRequest(requester_network_id="wijk-noord", target_network_id="beteroud", policy=policy)
+    assert violations(raises(ValidationFailed, servicer.RequestLink, request, FakeContext(ALPHA))) == expected
+
+
+def test_a_partner_reads_only_links_that_involve_its_networks(servicer, federation):
+    mine = federation.add_link("wijk-noord", "beteroud")
+    theirs = federation.add_link("werkplaats-zuid", "beteroud")
+    assert servicer.GetLink(pb.GetLinkRequest(link_id=mine["link_id"]), FakeContext(ALPHA)).link_id == "l1"
+    raises(PermissionDenied, servicer.GetLink, pb.GetLinkRequest(link_id=theirs["link_id"]), FakeContext(ALPHA))
+
+
+# --- deadlines -------------------------------------------------------------------------------------------------
+
+
+def test_service_calls_get_the_time_the_callers_deadline_leaves_when_shorter_than_the_configured_timeout(
+        servicer, federation, networks):
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    servicer.ListOutputs(pb.ListOutputsRequest(network_id="wijk-noord"), FakeContext(ALPHA, time_remaining=0.5))
+    assert federation.timeouts == [0.5, 0.5]  # authenticate_partner, feed
+    servicer.ListOutputs(pb.ListOutputsRequest(network_id="wijk-noord"), FakeContext(ALPHA, time_remaining=60))
+    assert federation.timeouts[-1] == 10.0
+
+
+def test_a_call_whose_deadline_passed_asks_no_service(servicer, federation):
+    raises(DeadlineExceeded, servicer.ListNetworks, pb.ListNetworksRequest(), FakeContext(ALPHA, time_remaining=0))
+    assert federation.calls == []
+    assert grpc_code(DeadlineExceeded("late")) == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+# --- streams ---------------------------------------------------------------------------------------------------
+
+
+class StreamRun:
+    """StreamOutputs on its own thread, as a gRPC worker runs it."""
+
+    def __init__(self, servicer, request, context):
+        self.context = context
+        self.items: list[pb.FeedItem] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(servicer, request), daemon=True)
+        self.thread.start()
+
+    def _run(self, servicer, request):
+        try:
+            for item in servicer.StreamOutputs(request, self.context):
+                self.items.append(item)
+        except (KringError, Aborted) as exc:
+            self.error = exc
+
+    def wait_for(self, n, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while len(self.items) < n and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in self.items]
+
+    def end(self, timeout=5.0):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the stream did not end"
+        return self.error
+
+
+def test_a_stream_sends_the_partners_feed_after_its_cursor_then_live_items(servicer, federation):
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    federation.share("o-2", "beteroud", ["werkplaats-zuid"])  # not alpha's
+    federation.share("o-3", "beteroud", ["wijk-noord"])
+    run = StreamRun(servicer, pb.StreamOutputsRequest(cursor="1"), FakeContext(ALPHA))
+    assert run.wait_for(1) == [("3", pb.FEED_ITEM_KIND_SHARED, "o-3")]
+    federation.retract("o-3")
+    assert run.wait_for(2)[1:] == [("4", pb.FEED_ITEM_KIND_RETRACTED, "o-3")]
+    run.context.cancel()
+    assert run.end() is None
+
+
+def test_a_client_hanging_up_ends_the_stream_promptly_and_frees_its_slot(servicer):
+    gauge = metrics.PARTNER_STREAMS_OPEN._value.get()
+    run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    deadline = time.monotonic() + 5
+    while len(servicer.streams) == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert metrics.PARTNER_STREAMS_OPEN._value.get() == gauge + 1
+    started = time.monotonic()
+    run.context.cancel()
+    run.end()
+    assert time.monotonic() - started < 1.0
+    assert len(servicer.streams) == 0
+    assert metrics.PARTNER_STREAMS_OPEN._value.get() == gauge
+
+
+def test_an_invalid_cursor_is_invalid_argument(servicer):
+    for cursor in ("abc", "-1", "1.5", "99999999999999999999"):
+        error = raises(ValidationFailed, call, servicer, "StreamOutputs", pb.StreamOutputsRequest(cursor=cursor),
+                       FakeContext(ALPHA))
+        assert violations(error) == {("cursor", "valid_cursor")}
+
+
+def test_a_key_revoked_mid_stream_ends_the_stream_unauthenticated(servicer, federation):
+    servicer.partners._ttl = 0  # re-ask the federation service at every check
+    run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    run.wait_for(1)
+    federation.revoke_partner("alpha")
+    assert isinstance(run.end(), Unauthenticated)
+
+
+def test_streams_are_capped_per_partner_with_resource_exhausted(servicer):
+    runs = [StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA)) for _ in range(2)]
+    deadline = time.monotonic() + 5
+    while len(servicer.streams) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    error = raises(RateLimited, call, servicer, "StreamOutputs", pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    assert grpc_code(error) == grpc.StatusCode.RESOURCE_EXHAUSTED
+    for run in runs:
+        run.context.cancel()
+        run.end()
+
+
+def test_shutting_down_ends_open_streams_unavailable_so_clients_reconnect(servicer):
+    run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    deadline = time.monotonic() + 5
+    while len(servicer.streams) == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    servicer.streams.close_all()
+    assert isinstance(run.end(), Unavailable)
+
+
+# --- the interceptor around streams ----------------------------------------------------------------------------
+
+
+def intercepted_stream(behaviour, method="/kring.v1.Federation/StreamOutputs"):
+    handler = grpc.unary_stream_rpc_method_handler(behaviour)
+    details = SimpleNamespace(method=method, invocation_metadata=(("x-correlation-id", "cid-7"),))
+    return EdgeInterceptor().intercept_service(lambda _details: handler, details).unary_stream
+
+
+def test_a_typed_error_raised_in_a_stream_becomes_its_status_with_field_violations():
+    def stream(request, context):
+        yield pb.FeedItem(cursor="1")
+        raise ValidationFailed.single("cursor", "valid_cursor", "not a cursor this API returned")
+
+    context = FakeContext()
+    items = []
+    with pytest.raises(Aborted):
+        for item in intercepted_stream(stream)(None, context):
+            items.append(item)
+    assert [i.cursor for i in items] == ["1"]
+    assert context.status.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert context.initial_metadata == (("x-correlation-id", "cid-7"),)
+    rich = status_pb2.Status.FromString(dict(context.status.trailing_metadata)["grpc-status-details-bin"])
+    bad_request = error_details_pb2.BadRequest()
+    assert any(detail.Unpack(bad_request) for detail in rich.details)
+    assert [(v.field, v.reason) for v in bad_request.field_violations] == [("cursor", "valid_cursor")]
+
+
+def test_streams_of_other_services_pass_through_the_interceptor_untouched():
+    def watch(request, context):
+        yield "serving"
+
+    handler = grpc.unary_stream_rpc_method_handler(watch)
+    details = SimpleNamespace(method="/grpc.health.v1.Health/Watch", invocation_metadata=())
+    assert EdgeInterceptor().intercept_service(lambda _d: handler, details) is handler
+
+
+def test_not_found_raised_in_a_stream_before_its_first_item_is_not_found():
+    def stream(request, context):
+        raise NotFound("no such network")
+        yield  # pragma: no cover - a generator
+
+    context = FakeContext()
+    with pytest.raises(Aborted):
+        list(intercepted_stream(stream)(None, context))
+    assert context.status.code == grpc.StatusCode.NOT_FOUND

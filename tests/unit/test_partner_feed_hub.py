@@ -1,0 +1,287 @@
+"""The feed hub and a stream's hand-over from reading the log itself to following the hub: every entry for
+the stream's networks after its cursor arrives once, in order, whatever the hub does meanwhile.
+
+The hub is driven by hand (``poll``) and each stream's ``tick`` hook runs a script at chosen moments, so the
+awkward interleavings are reproduced exactly rather than hoped for.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from services.common.errors import Unavailable
+from services.gateway.feed_hub import FeedFollower, FeedHub, Subscription
+from tests.unit.federation_fakes import FakeLog
+
+MINE = frozenset({"utrecht"})
+
+
+def started_hub(log: FakeLog, **options) -> FeedHub:
+    hub = FeedHub(log.read, **options)
+    hub.poll()  # the first poll finds the end of the log
+    return hub
+
+
+def cursors(entries) -> list[int]:
+    return [e["cursor"] for e in entries]
+
+
+class Once:
+    """A stream's ``tick``: runs ``action`` once, at the first tick at which ``when()`` holds."""
+
+    def __init__(self, when, action):
+        self.when, self.action, self.done = when, action, False
+
+    def __call__(self):
+        if not self.done and self.when():
+            self.done = True
+            self.action()
+
+
+def subscribed(hub: FeedHub):
+    return lambda: hub.subscribers == 1
+
+
+class HubThatMovesOn(FeedHub):
+    """A hub that reads on, once, just before the next stream subscribes: the moment the hand-over covers."""
+
+    def __init__(self, log: FakeLog, **options):
+        super().__init__(log.read, **options)
+        self.before_subscribing: list = []
+
+    def subscribe(self, networks):
+        while self.before_subscribing:
+            self.before_subscribing.pop(0)()
+        return super().subscribe(networks)
+
+
+def take(iterator, n: int) -> list[dict]:
+    return [next(iterator) for _ in range(n)]
+
+
+class Collector:
+    """Iterates a follower on its own thread, as a gRPC worker does."""
+
+    def __init__(self, follower: FeedFollower):
+        self.follower = follower
+        self.received: list[dict] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for entry in self.follower:
+            self.received.append(entry)
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < n and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return cursors(self.received)
+
+
+# --- the hub ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("head", [0, 1, 2, 3, 7, 8, 9, 100, 1025])
+def test_the_hub_starts_at_the_end_of_the_log_found_in_a_few_one_row_reads(head):
+    log = FakeLog()
+    for _ in range(head):
+        log.append("utrecht")
+    hub = started_hub(log)
+    assert hub.position == head
+    assert all(limit == 1 for _, _, limit in log.reads)
+    assert len(log.reads) <= 2 * head.bit_length() + 2
+
+
+def test_the_hub_reads_every_network_and_hands_each_entry_to_the_streams_of_its_network():
+    log = FakeLog()
+    hub = started_hub(log)
+    utrecht, twente = hub.subscribe(frozenset({"utrecht"})), hub.subscribe(frozenset({"twente"}))
+    log.append("utrecht")
+    log.append("twente")
+    log.append("utrecht")
+    assert hub.poll() is True
+    assert log.reads[-1] == (0, None, 500)
+    assert cursors(utrecht.take(0)) == [1, 3]
+    assert cursors(twente.take(0)) == [2]
+    assert hub.position == 3
+    assert hub.poll() is False  # nothing new
+
+
+def test_a_subscription_starts_at_the_hubs_position_when_it_subscribes():
+    log = FakeLog()
+    log.append("utrecht")
+    hub = started_hub(log)
+    log.append("utrecht")
+    hub.poll()
+    assert hub.subscribe(MINE).start == 2
+
+
+def test_the_hub_has_no_position_and_refuses_subscriptions_until_it_found_the_end_of_the_log():
+    hub = FeedHub(FakeLog().read)
+    try:
+        assert hub.subscribe(MINE) is None
+        assert hub.wait_ready(5.0)  # the first subscription attempt started the hub's thread
+        assert hub.subscribe(MINE) is not None
+    finally:
+        hub.stop()
+
+
+def test_the_hub_thread_keeps_going_when_the_federation_service_is_away_and_resumes_where_it_was():
+    log = FakeLog()
+    down = {"now": True}
+
+    def read(cursor, network_ids, limit):
+        if down["now"]:
+            raise Unavailable("the federation service is not running")
+        return log.read(cursor, network_ids, limit)
+
+    hub = FeedHub(read, interval=0.01, retry_interval=0.01)
+    hub.start()
+    try:
+        assert not hub.wait_ready(0.1)
+        down["now"] = False
+        assert hub.wait_ready(5.0)
+        subscription = hub.subscribe(MINE)
+        log.append("utrecht")
+        assert cursors(subscription.take(5.0)) == [1]
+    finally:
+        hub.stop()
+
+
+def test_a_subscription_that_overflows_drops_its_queue_and_says_so():
+    subscription = Subscription(MINE, start=0, capacity=2)
+    for cursor in (1, 2, 3):
+        subscription.offer({"cursor": cursor, "network_id": "utrecht"})
+    assert subscription.overflowed
+    assert subscription.take(0) == []
+
+
+# --- a stream: catch-up, hand-over, follow -------------------------------------------------------------------
+
+
+def test_a_stream_reads_its_past_then_follows_the_hub_and_only_its_networks():
+    log = FakeLog()
+    for network_id in ("utrecht", "twente", "utrecht"):
+        log.append(network_id)
+    hub = started_hub(log)
+    news = Once(subscribed(hub), lambda: (log.append("twente"), log.append("utrecht"), hub.poll()))
+    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    assert cursors(take(stream, 3)) == [1, 3, 5]
+    assert (0, ["utrecht"], 500) in log.reads  # its past, read with its own networks
+
+
+def test_a_stream_resumes_after_its_cursor_and_never_repeats_it():
+    log = FakeLog()
+    for _ in range(4):
+        log.append("utrecht")
+    hub = started_hub(log)
+    stream = iter(FeedFollower(hub, log.read, MINE, 2, wait=0.01))
+    assert cursors(take(stream, 2)) == [3, 4]
+
+
+def test_entries_the_hub_passed_before_the_stream_subscribed_are_read_again_from_the_log():
+    """The gap the hand-over closes: the stream catches up to the hub's position P, the hub reads on to P'
+    before the stream subscribes; entries in (P, P'] reach no queue, so the stream reads them itself."""
+    log = FakeLog()
+    log.append("utrecht")
+    hub = HubThatMovesOn(log)
+    hub.poll()  # P = 1
+    hub.before_subscribing.append(lambda: (log.append("utrecht"), log.append("utrecht"), hub.poll()))  # P' = 3
+    news = Once(lambda: hub.position == 3 and hub.subscribers == 1, lambda: (log.append("utrecht"), hub.poll()))
+    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    assert cursors(take(stream, 4)) == [1, 2, 3, 4]
+    assert hub.subscribe(MINE).start == 4
+
+
+def test_an_entry_both_read_again_and_queued_is_sent_once():
+    log = FakeLog()
+    log.append("utrecht")
+    hub = HubThatMovesOn(log)
+    hub.poll()
+    hub.before_subscribing.append(lambda: (log.append("utrecht"), hub.poll()))  # the stream will read 2 again
+
+    def queued_during_the_reread(cursor, network_ids):
+        if network_ids == ["utrecht"] and hub.subscribers == 1:
+            log.on_read.clear()
+            log.append("utrecht")
+            hub.poll()  # 3 is queued, and the read about to answer returns it too
+
+    log.on_read.append(queued_during_the_reread)
+    news = Once(lambda: hub.position == 3, lambda: (log.append("utrecht"), hub.poll()))
+    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    assert cursors(take(stream, 4)) == [1, 2, 3, 4]
+
+
+def test_a_stream_that_fell_behind_its_queue_reads_the_log_again_and_loses_nothing():
+    log = FakeLog()
+    hub = started_hub(log, capacity=2)
+
+    def burst():
+        for _ in range(5):
+            log.append("utrecht")
+        hub.poll()  # five entries for a queue of two: it overflows
+
+    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=Once(subscribed(hub), burst)))
+    assert cursors(take(stream, 5)) == [1, 2, 3, 4, 5]
+    assert log.reads[-1] == (0, ["utrecht"], 500)  # after the overflow it read the log itself
+
+
+def test_a_share_retracted_since_is_passed_over_and_its_retraction_follows():
+    log = FakeLog()
+    log.append("utrecht", "o-1")
+    log.append("utrecht", "o-1", "retracted")
+    hub = started_hub(log)
+    entries = take(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01)), 1)
+    assert [(e["cursor"], e["kind"], e["output"]["retracted"]) for e in entries] == [(2, "retracted", True)]
+
+
+def test_cancelling_a_stream_ends_it_promptly_and_unsubscribes_it():
+    log = FakeLog()
+    hub = started_hub(log)
+    follower = FeedFollower(hub, log.read, MINE, 0, wait=30.0)  # it would otherwise wait 30 s for news
+    collector = Collector(follower)
+    deadline = time.monotonic() + 5
+    while hub.subscribers == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    log.append("utrecht")
+    hub.poll()
+    assert collector.wait_for(1) == [1]
+    started = time.monotonic()
+    follower.cancel()
+    collector.thread.join(5.0)
+    assert not collector.thread.is_alive()
+    assert time.monotonic() - started < 1.0
+    assert hub.subscribers == 0
+
+
+def test_a_stream_follows_a_running_hub_live():
+    log = FakeLog()
+    hub = FeedHub(log.read, interval=0.01)
+    hub.start()
+    try:
+        log.append("utrecht")
+        follower = FeedFollower(hub, log.read, MINE, 0, wait=0.05)
+        collector = Collector(follower)
+        assert collector.wait_for(1) == [1]
+        for network_id in ("twente", "utrecht", "utrecht"):
+            log.append(network_id)
+        assert collector.wait_for(3) == [1, 3, 4]
+        follower.cancel()
+    finally:
+        hub.stop()
+
+
+def test_a_tick_that_raises_ends_the_stream_with_that_error():
+    log = FakeLog()
+    hub = started_hub(log)
+
+    def revoked():
+        raise PermissionError("revoked")
+
+    with pytest.raises(PermissionError):
+        next(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=revoked)))
+    assert hub.subscribers == 0

@@ -1,0 +1,54 @@
+"""The vocabulary on the wire: every value of every enum the services use has its proto enum value and back,
+so no answer can fail to convert and no request value is lost."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.api.kring.v1 import federation_pb2 as pb
+from services.common.vocabulary import (
+    NetworkKind,
+    NetworkLevel,
+    NetworkStatus,
+    OutputKind,
+    Perspective,
+    ResourceType,
+    SessionFormat,
+    SessionMode,
+    SessionStatus,
+    Visibility,
+)
+from services.federation.domain.links import LinkKind, LinkStatus
+from services.gateway.partner_messages import enum_number, enum_text, timestamp
+
+FEED_ITEM_KINDS = ("shared", "retracted", "updated")  # services/federation/schemas.py LogEntry.kind
+
+PAIRS = [
+    (NetworkLevel, pb.NetworkLevel), (NetworkKind, pb.NetworkKind), (NetworkStatus, pb.NetworkStatus),
+    (SessionFormat, pb.SessionFormat), (SessionMode, pb.SessionMode), (SessionStatus, pb.SessionStatus),
+    (OutputKind, pb.OutputKind), (ResourceType, pb.ResourceType), (Visibility, pb.Visibility),
+    (Perspective, pb.Perspective), (LinkKind, pb.LinkKind), (LinkStatus, pb.LinkStatus),
+    (FEED_ITEM_KINDS, pb.FeedItemKind),
+]
+
+
+@pytest.mark.parametrize(("vocabulary", "proto"), PAIRS, ids=lambda p: getattr(p, "__name__", None)
+                         or getattr(getattr(p, "DESCRIPTOR", None), "name", "feed item kind"))
+def test_every_vocabulary_value_has_exactly_one_proto_value_and_back(vocabulary, proto):
+    values = [str(v) for v in vocabulary]
+    numbers = [enum_number(proto, v) for v in values]
+    assert 0 not in numbers and len(set(numbers)) == len(values)
+    assert [enum_text(proto, n) for n in numbers] == values
+    assert sorted(numbers) == sorted(n for n in proto.values() if n != 0)  # and the proto has nothing more
+
+
+def test_an_absent_value_is_unspecified_and_an_unknown_number_is_an_error():
+    assert enum_number(pb.ResourceType, None) == pb.RESOURCE_TYPE_UNSPECIFIED
+    with pytest.raises(ValueError):
+        enum_text(pb.OutputKind, 99)
+
+
+def test_timestamps_are_utc_whatever_offset_the_service_wrote():
+    ts = timestamp("2026-03-01T10:00:00+01:00")
+    assert ts.ToDatetime(tzinfo=UTC) == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert timestamp(None) is None
