@@ -57,6 +57,10 @@ outputs = Table(
     Column("published_at", UTCDateTime(), nullable=True),
     Column("retracted_at", UTCDateTime(), nullable=True),
     Column("source", String(100), nullable=False),  # "sessions" or "partner:<id>"
+    # The latest output.attribution_changed applied (its changed_at), so an older one arriving late is ignored;
+    # one that overtakes output.published waits here (authors, with member ids) for the output to arrive.
+    Column("attributed_at", UTCDateTime(), nullable=True),
+    Column("pending_authors", JSON, nullable=True),
 )
 
 deliveries = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -131,8 +132,11 @@ class Outputs:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def get(self, output_id: str) -> Any:
-        return self.connection.execute(select(outputs).where(outputs.c.output_id == output_id)).mappings().first()
+    def get(self, output_id: str, *, for_update: bool = False) -> Any:
+        """``for_update``: lock the row until the transaction ends, so that a concurrent handler changing the
+        same output waits and then reads what this one wrote, instead of overwriting it."""
+        query = select(outputs).where(outputs.c.output_id == output_id)
+        return self.connection.execute(query.with_for_update() if for_update else query).mappings().first()
 
     def add(self, **values: Any) -> None:
         self.connection.execute(insert(outputs).values(**values))
@@ -141,17 +145,25 @@ class Outputs:
         self.connection.execute(update(outputs).where(outputs.c.output_id == output_id).values(**values))
 
     def authored_by(self, member_id: str) -> list[Any]:
+        """The shared outputs ``member_id`` authored, locked (in id order) until the transaction ends."""
         # Few outputs carry author ids at all; filter in Python to stay portable across JSON dialects.
-        rows = self.connection.execute(select(outputs).where(outputs.c.copy.is_not(None))).mappings()
-        return [row for row in rows if member_id in (row["author_ids"] or [])]
+        rows = self.connection.execute(select(outputs.c.output_id, outputs.c.author_ids)
+                                       .where(outputs.c.copy.is_not(None))).mappings()
+        candidates = [row["output_id"] for row in rows if member_id in (row["author_ids"] or [])]
+        if not candidates:
+            return []
+        locked = self.connection.execute(select(outputs).where(outputs.c.output_id.in_(candidates))
+                                         .order_by(outputs.c.output_id).with_for_update()).mappings()
+        return [row for row in locked if row["copy"] is not None and member_id in (row["author_ids"] or [])]
 
-    def latest_from(self, origin: str, limit: int) -> list[Any]:
-        rows = self.connection.execute(
+    def latest_from(self, origin: str, visibilities: list[str]) -> Iterator[Any]:
+        """Shared, not retracted outputs of ``origin`` with one of ``visibilities``, newest first; read lazily,
+        so the caller stops when it has enough."""
+        return iter(self.connection.execute(
             select(outputs).where(outputs.c.origin_network_id == origin, outputs.c.copy.is_not(None),
-                                  outputs.c.retracted_at.is_(None))
-            .order_by(outputs.c.published_at.desc()).limit(limit)
-        ).mappings().all()
-        return list(reversed(rows))
+                                  outputs.c.retracted_at.is_(None), outputs.c.visibility.in_(visibilities))
+            .order_by(outputs.c.published_at.desc(), outputs.c.output_id.desc())
+        ).mappings())
 
 
 # Any number that no other advisory lock in Kring uses.

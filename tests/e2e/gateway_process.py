@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.stack import free_ports
+
 REPO = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "e2e-operator-token"
 STARTUP_TIMEOUT = 30.0
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -57,7 +53,7 @@ class Gateway:
 
 @contextmanager
 def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gateway]:
-    http, grpc_port, metrics = free_port(), free_port(), free_port()
+    http, grpc_port, metrics = free_ports(3)
     environment = {
         **os.environ,
         "KRING_AMQP_URI": amqp_uri,

@@ -6,6 +6,7 @@ Never import eventlet's monkey patching here: both layers drive the stack from a
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,9 +23,27 @@ OPERATOR_TOKEN = "e2e-operator-token-0123456789abcdef"
 
 
 def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` consecutive free ports below the kernel's ephemeral range (32768+), where outgoing connections
+    take ports at any moment; a random start keeps concurrent test runs apart, and each port is tried."""
+    for _ in range(200):
+        start = random.randrange(20000, 32000 - count)
+        candidates = list(range(start, start + count))
+        if all(_bindable(port) for port in candidates):
+            return candidates
+    raise RuntimeError(f"no {count} consecutive free ports found between 20000 and 32000")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
@@ -50,9 +69,8 @@ class Stack:
 
 
 def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e") -> Stack:
-    http, grpc_port, metrics = free_port(), free_port(), free_port()
-    # each process adds its offset (0..5) to the base; keep the range clear of the other ports
-    metrics = metrics if metrics < 60000 else 20000 + metrics % 10000
+    # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
+    http, grpc_port, metrics, *_ = free_ports(2 + 6)
     env = {
         **os.environ,
         "KRING_AMQP_URI": amqp_uri,

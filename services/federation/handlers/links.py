@@ -90,14 +90,18 @@ def _block_links(uow: Any, network_id: str) -> list[Link]:
 def on_network_changed(event: NetworkSnapshot, uow: Any) -> None:
     """Keep the read model, and the parent/child link, in step with the network's parent."""
     values = {"name": event.name, "theme": event.theme, "status": event.status.value, "parent_id": event.parent_id}
+    held = uow.networks.get(event.network_id)
     if not uow.networks.apply(event.network_id, event.revision, values):
         return  # an older snapshot than the one held
+    if held is not None and held.parent_id == event.parent_id:
+        return  # the parent did not change: its link stays as it is, a revoked or blocked one too
     current = uow.links.parent_link_of(event.network_id)
     if current is not None and current.requester != event.parent_id:
         current.revoke(now=now())
         uow.links.save(current)
         current = None
-    if current is None and event.parent_id:
+    blocked = uow.blocks.networks() & {event.parent_id, event.network_id}
+    if current is None and event.parent_id and not blocked:
         link = Link.request(str(uuid.uuid4()), LinkKind.PARENT_CHILD, event.parent_id, event.network_id,
                             now=now(), active=True)
         uow.links.add(link)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from services.common import metrics
-from services.common.catalogue import MemberErased, OutputAttributionChanged, OutputPublished, OutputRetracted
+from services.common.catalogue import (
+    Attribution,
+    MemberErased,
+    OutputAttributionChanged,
+    OutputPublished,
+    OutputRetracted,
+)
 from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Shareable, audience
-from services.federation.domain.copies import PUBLIC_FEED, copy_of, with_authors, without_author
+from services.federation.domain.copies import FORMER_MEMBER, PUBLIC_FEED, copy_of, with_authors, without_author
 from services.federation.domain.links import Link
 
 BACKFILL_LIMIT = 50  # earlier outputs a newly linked network receives from the other side
@@ -18,12 +25,19 @@ BACKFILL_LIMIT = 50  # earlier outputs a newly linked network receives from the 
 def share(uow: Any, *, output_id: str, origin: str, copy: dict[str, Any], author_ids: list[str],
           visibility: Visibility, published_at: datetime, source: str) -> set[str] | None:
     """Deliver a new output to its audience, once. None if it was already known (a duplicate, or
-    retracted before it arrived: the tombstone wins)."""
-    if uow.outputs.get(output_id) is not None:
+    retracted before it arrived: the tombstone wins). An attribution change that came first applies."""
+    known = uow.outputs.get(output_id)
+    if known is not None and known["pending_authors"] is None:
         return None
     now = datetime.now(UTC)
-    uow.outputs.add(output_id=output_id, origin_network_id=origin, copy=copy, author_ids=author_ids,
-                    visibility=visibility.value, published_at=published_at, source=source)
+    if known is None:
+        uow.outputs.add(output_id=output_id, origin_network_id=origin, copy=copy, author_ids=author_ids,
+                        visibility=visibility.value, published_at=published_at, source=source)
+    else:
+        authors = [Attribution.model_validate(a) for a in known["pending_authors"]]
+        copy, author_ids = with_authors(copy, authors), [a.member_id for a in authors]
+        uow.outputs.change(output_id, copy=copy, author_ids=author_ids, visibility=visibility.value,
+                           published_at=published_at, source=source, pending_authors=None)
     blocked = uow.blocks.networks()
     reached = audience(Shareable(origin, visibility, tuple(copy["themes"])), uow.links.active_hops(),
                        blocked=blocked, closed=uow.networks.closed())
@@ -44,14 +58,14 @@ def on_output_published(event: OutputPublished, uow: Any) -> None:
 
 def retract(uow: Any, *, output_id: str, origin: str, retracted_at: datetime, source: str) -> bool:
     """Replace every copy with a tombstone; a retraction that comes first keeps the output out for good."""
-    known = uow.outputs.get(output_id)
+    known = uow.outputs.get(output_id, for_update=True)
     if known is None:
         uow.outputs.add(output_id=output_id, origin_network_id=origin, copy=None, author_ids=[], visibility=None,
                         published_at=None, retracted_at=retracted_at, source=source)
         return True
     if known["retracted_at"] is not None:
         return False
-    uow.outputs.change(output_id, copy=None, author_ids=[], retracted_at=retracted_at)
+    uow.outputs.change(output_id, copy=None, author_ids=[], retracted_at=retracted_at, pending_authors=None)
     uow.feeds.tombstone(output_id, datetime.now(UTC))
     return True
 
@@ -62,12 +76,33 @@ def on_output_retracted(event: OutputRetracted, uow: Any) -> None:
 
 
 def on_attribution_changed(event: OutputAttributionChanged, uow: Any) -> None:
-    known = uow.outputs.get(event.output_id)
-    if known is None or known["copy"] is None:
+    """Every copy shows the authors as given from now on; an older change arriving late changes nothing, and
+    one that overtakes the output waits for it."""
+    known = uow.outputs.get(event.output_id, for_update=True)
+    if known is None:
+        uow.outputs.add(output_id=event.output_id, origin_network_id=event.network_id, copy=None, author_ids=[],
+                        visibility=None, published_at=None, source="sessions", attributed_at=event.changed_at,
+                        pending_authors=[a.model_dump() for a in event.authors])
         return
-    uow.outputs.change(event.output_id, copy=with_authors(known["copy"], event.authors),
-                       author_ids=[a.member_id for a in event.authors])
+    if known["attributed_at"] is not None and event.changed_at <= known["attributed_at"]:
+        return
+    if known["retracted_at"] is not None:
+        return
+    if known["copy"] is None:  # still waiting for the output
+        uow.outputs.change(event.output_id, attributed_at=event.changed_at,
+                           pending_authors=[a.model_dump() for a in event.authors])
+        return
+    authors = _erased_stay_erased(known["author_ids"], event.authors)
+    uow.outputs.change(event.output_id, copy=with_authors(known["copy"], authors),
+                       author_ids=[a.member_id for a in authors], attributed_at=event.changed_at)
     uow.feeds.announce_change(event.output_id, datetime.now(UTC))
+
+
+def _erased_stay_erased(held_ids: list[str], authors: list[Attribution]) -> list[Attribution]:
+    """A place member.erased already emptied here ("" in the ids) stays "a former member", whatever an
+    attribution change computed before the erasure says."""
+    return [Attribution(member_id="", shown_as=FORMER_MEMBER, named=False)
+            if i < len(held_ids) and held_ids[i] == "" else author for i, author in enumerate(authors)]
 
 
 def on_member_erased(event: MemberErased, uow: Any) -> None:
@@ -89,7 +124,8 @@ def backfill(uow: Any, link: Link) -> int:
         if receiver in shut or sender in shut:
             continue
         policy = link.policy_from(sender)
-        for row in uow.outputs.latest_from(sender, BACKFILL_LIMIT):
-            if policy.admits(Visibility(row["visibility"]), row["copy"]["themes"]):
-                delivered += uow.feeds.deliver(receiver, row["output_id"], now, backfill=True)
+        admitted = islice((row for row in uow.outputs.latest_from(sender, [v.value for v in policy.visibilities])
+                           if policy.admits(Visibility(row["visibility"]), row["copy"]["themes"])), BACKFILL_LIMIT)
+        for row in reversed(list(admitted)):  # oldest first, as they were shared
+            delivered += uow.feeds.deliver(receiver, row["output_id"], now, backfill=True)
     return delivered

@@ -6,11 +6,12 @@ who did not consent to be named appears as their perspective ("a participant wit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
 
-from services.common.catalogue import Attribution, OutputPublished, OutputRetracted
+from services.common.catalogue import Attribution, OutputAttributionChanged, OutputPublished, OutputRetracted
 from services.common.errors import violation
 from services.common.events import EventPayload
 from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, ResourceType, Visibility
@@ -34,6 +35,13 @@ def attribution(person: Person, inside_network: bool) -> Attribution:
         return Attribution(member_id=person.member_id, shown_as=person.name, named=True)
     role = PERSPECTIVE_ROLE_NAMES[person.perspectives[0]] if person.perspectives else A_PARTICIPANT
     return Attribution(member_id=person.member_id, shown_as=role, named=False)
+
+
+def appears_differently_outside(before: Person | None, after: Person) -> bool:
+    """Whether a change to a person (name, consent, perspectives, erasure) changes how they appear as an
+    author outside their network: only then must the copies that left the network follow."""
+    return attribution(before or Person.unknown(after.member_id), inside_network=False) != attribution(
+        after, inside_network=False)
 
 
 def check_content(kind: OutputKind, url: str | None, resource_type: ResourceType | None) -> None:
@@ -88,6 +96,19 @@ class Output:
     @property
     def retracted(self) -> bool:
         return self.retracted_at is not None
+
+    def outside_authors(self, people: Mapping[str, Person]) -> list[Attribution]:
+        """The authors as a reader outside the network sees them now."""
+        return [attribution(people.get(m) or Person.unknown(m), inside_network=False) for m in self.author_ids]
+
+    def reattribute(self, people: Mapping[str, Person], *, now: datetime) -> bool:
+        """Tell every copy outside the network how the authors appear now (after an erasure, or a change of
+        name or consent). A retracted output has no copies left to tell. Returns whether it told them."""
+        if self.retracted:
+            return False
+        self.events.append(OutputAttributionChanged(output_id=self.id, network_id=self.network_id,
+                                                    authors=self.outside_authors(people), changed_at=now))
+        return True
 
     def retract(self, reason: str | None, *, now: datetime) -> bool:
         """Withdraw the output; retracting again changes nothing. Returns whether anything changed."""

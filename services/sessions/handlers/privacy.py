@@ -7,6 +7,7 @@ from typing import Any
 from services.common.catalogue import MemberErased
 from services.common.events import Envelope
 from services.sessions.domain.readmodels import erased_updates, new_pseudonym
+from services.sessions.handlers.attribution import outputs_authored_by, reattribute
 from services.sessions.handlers.common import now
 from services.sessions.handlers.presenters import registration_view
 from services.sessions.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
@@ -38,7 +39,9 @@ def member_erased(envelope: Envelope, payload: MemberErased, uow: Any, consumer:
     """Pseudonymise the member everywhere: one fresh pseudonym per erasure, reflection texts deleted.
 
     Counts stay right because rows are re-pointed, not deleted. Running it again finds nothing left to
-    re-point, so it is idempotent even past the processed-event check.
+    re-point, so it is idempotent even past the processed-event check. Every published, not retracted output
+    they authored then announces its authors anew: the pseudonym appears as "a former member" in every copy
+    (the federation service also rewrites copies on ``member.erased``; both paths end in the same copy).
     """
     with uow:
         if not uow.begin_consuming(envelope.id, consumer):
@@ -48,5 +51,7 @@ def member_erased(envelope: Envelope, payload: MemberErased, uow: Any, consumer:
         uow.known.put_person(person)
         for record in ended:
             uow.known.put_membership(record)
+        authored = outputs_authored_by(uow, payload.member_id)
         uow.privacy.pseudonymise(payload.member_id, new_pseudonym())
+        reattribute(uow, authored)
         uow.commit()

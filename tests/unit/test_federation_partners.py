@@ -1,0 +1,185 @@
+"""Partners: a key shown once and stored only as its hash, scoped to the partner's networks; authentication,
+revocation, rotation and blocking; outputs a partner publishes for its own networks, idempotent on its own
+output id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from services.federation.handlers import links, partners
+from services.federation.handlers.partners import hash_key, partner_output_id
+from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, RegisterPartner
+from tests.unit.test_federation_world import World, open_world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    yield from open_world(tmp_path)
+
+
+@pytest.fixture
+def movisie(world: World) -> PartnerKey:
+    """A partner owning two networks, each linked to this instance's "hub"."""
+    world.networks("hub", "mov-1", "mov-2", "other")
+    world.link("mov-1", "hub")
+    world.link("mov-2", "hub")
+    return register(world, "Movisie", "mov-1", "mov-2")
+
+
+def register(world: World, name: str, *network_ids: str) -> PartnerKey:
+    return partners.register_partner(RegisterPartner(name=name, network_ids=list(network_ids)), world.uow,
+                                     world.lookup)
+
+
+def output(network_id: str = "mov-1", client_output_id: str = "c-1", **fields: Any) -> PartnerOutput:
+    request = {"kind": "lesson", "title": "Wat werkt bij eenzaamheid", "visibility": "federation"} | fields
+    return PartnerOutput(network_id=network_id, client_output_id=client_output_id, **request)
+
+
+def test_the_key_is_shown_once_and_only_its_hash_is_stored(world: World, movisie: PartnerKey) -> None:
+    assert movisie.api_key.startswith("kpk_") and len(movisie.api_key) > 40
+    shown_again = partners.get_partner(movisie.partner_id, world.uow)
+    assert "api_key" not in shown_again.model_dump()
+    assert all("api_key" not in p.model_dump() for p in partners.list_partners(world.uow))
+    with world.engine.connect() as conn:
+        stored = json.dumps([list(map(str, r)) for r in conn.execute(text("SELECT * FROM partners"))])
+    assert movisie.api_key not in stored and hash_key(movisie.api_key) in stored
+
+
+def test_a_partner_is_scoped_to_the_networks_it_registered(world: World, movisie: PartnerKey) -> None:
+    assert movisie.network_ids == ["mov-1", "mov-2"]
+    assert partners.authenticate_partner(hash_key(movisie.api_key), world.uow).network_ids == ["mov-1", "mov-2"]
+
+
+def test_registration_refuses_an_unknown_network_and_one_that_already_has_a_partner(
+        world: World, movisie: PartnerKey) -> None:
+    with pytest.raises(NotFound):
+        register(world, "Pharos", "nowhere")
+    with pytest.raises(Conflict):
+        register(world, "Pharos", "other", "mov-2")
+    world.lookup.networks["fresh"] = {"id": "fresh", "status": "active"}
+    assert register(world, "Pharos", "fresh").network_ids == ["fresh"]
+
+
+def test_an_unknown_key_is_unauthenticated(world: World, movisie: PartnerKey) -> None:
+    with pytest.raises(Unauthenticated):
+        partners.authenticate_partner(hash_key("kpk_guessed"), world.uow)
+
+
+def test_a_revoked_key_is_unauthenticated(world: World, movisie: PartnerKey) -> None:
+    assert partners.revoke_partner(movisie.partner_id, world.uow).status == "revoked"
+    with pytest.raises(Unauthenticated):
+        partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
+
+
+def test_rotation_issues_a_new_key_and_the_old_one_stops_working(world: World, movisie: PartnerKey) -> None:
+    rotated = partners.rotate_partner_key(movisie.partner_id, world.uow)
+    assert rotated.api_key != movisie.api_key and rotated.status == "active"
+    with pytest.raises(Unauthenticated):
+        partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
+    assert partners.authenticate_partner(hash_key(rotated.api_key), world.uow).partner_id == movisie.partner_id
+
+
+def test_rotating_a_revoked_partners_key_lets_it_in_again_with_the_new_key(world: World, movisie: PartnerKey) -> None:
+    partners.revoke_partner(movisie.partner_id, world.uow)
+    rotated = partners.rotate_partner_key(movisie.partner_id, world.uow)
+    assert partners.authenticate_partner(hash_key(rotated.api_key), world.uow).status == "active"
+
+
+def test_a_blocked_partner_is_refused_and_gets_no_new_key(world: World, movisie: PartnerKey) -> None:
+    assert partners.block_partner(movisie.partner_id, BlockSubject(reason="misbruik"), world.uow).status == "blocked"
+    with pytest.raises(PermissionDenied):
+        partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
+    with pytest.raises(PermissionDenied):
+        partners.rotate_partner_key(movisie.partner_id, world.uow)
+
+
+def test_a_blocked_partner_stays_blocked_when_it_is_revoked_and_then_rotated(world: World, movisie: PartnerKey) -> None:
+    """Revoking a blocked partner must not open a way around the block (a rotation after a revocation would
+    otherwise hand out a working key)."""
+    partners.block_partner(movisie.partner_id, BlockSubject(), world.uow)
+    partners.revoke_partner(movisie.partner_id, world.uow)
+    with pytest.raises(PermissionDenied):
+        partners.rotate_partner_key(movisie.partner_id, world.uow)
+
+
+def test_blocking_a_partner_blocks_its_networks_ends_their_links_and_stops_deliveries(
+        world: World, movisie: PartnerKey) -> None:
+    partners.block_partner(movisie.partner_id, BlockSubject(), world.uow)
+    assert {link.status for n in ("mov-1", "mov-2") for link in links.list_links(n, None, world.uow)} == {"blocked"}
+    shared = world.publish("hub", "federation")
+    assert world.recipients(shared.output_id) == []
+    with pytest.raises(PermissionDenied):
+        world.request("mov-1", "other")
+    with pytest.raises(PermissionDenied):
+        partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+
+
+def test_an_unknown_partner_is_not_found(world: World) -> None:
+    for call in (partners.get_partner, partners.revoke_partner, partners.rotate_partner_key):
+        with pytest.raises(NotFound):
+            call("p-x", world.uow)
+
+
+# --- partner outputs -------------------------------------------------------------------------------------------
+
+
+def test_a_partner_output_is_shared_like_any_other_with_its_authors_as_given(world: World, movisie: PartnerKey) -> None:
+    answer = partners.publish_partner_output(movisie.partner_id, output(authors=["Lotte (Movisie)"]), world.uow)
+    assert answer == {"output_id": partner_output_id(movisie.partner_id, "c-1"), "recipients": 2, "retracted": False}
+    assert sorted(world.recipients(answer["output_id"])) == ["hub", "mov-2"]
+    [item] = world.feed("hub")
+    assert (item.output["origin_network_id"], item.output["authors"]) == (
+        "mov-1", [{"shown_as": "Lotte (Movisie)", "named": True}])
+
+
+def test_publishing_again_with_the_same_client_output_id_shares_it_once(world: World, movisie: PartnerKey) -> None:
+    first = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    again = partners.publish_partner_output(movisie.partner_id, output(title="Changed title"), world.uow)
+    assert again == first
+    assert [i.output["title"] for i in world.feed("hub")] == ["Wat werkt bij eenzaamheid"]
+
+
+def test_a_client_output_id_used_for_another_of_its_networks_is_a_conflict(world: World, movisie: PartnerKey) -> None:
+    partners.publish_partner_output(movisie.partner_id, output("mov-1"), world.uow)
+    with pytest.raises(Conflict) as raised:
+        partners.publish_partner_output(movisie.partner_id, output("mov-2"), world.uow)
+    assert raised.value.violations[0]["field"] == "client_output_id"
+
+
+def test_a_partner_cannot_publish_for_a_network_that_is_not_its_own(world: World, movisie: PartnerKey) -> None:
+    pharos = register(world, "Pharos", "other")
+    for network_id in ("other", "hub"):
+        with pytest.raises(PermissionDenied) as raised:
+            partners.publish_partner_output(movisie.partner_id, output(network_id), world.uow)
+        assert raised.value.violations[0]["field"] == "network_id"
+    assert partners.publish_partner_output(pharos.partner_id, output("other"), world.uow)["recipients"] == 0
+
+
+def test_two_partners_with_the_same_client_output_id_publish_two_outputs(world: World, movisie: PartnerKey) -> None:
+    pharos = register(world, "Pharos", "other")
+    assert partner_output_id(movisie.partner_id, "c-1") != partner_output_id(pharos.partner_id, "c-1")
+
+
+def test_a_partner_retracts_its_output_and_every_copy_becomes_a_tombstone(world: World, movisie: PartnerKey) -> None:
+    shared = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    assert partners.retract_partner_output(movisie.partner_id, shared["output_id"], world.uow)["retracted"]
+    assert world.tombstones("hub") == [shared["output_id"]] and world.live("hub") == []
+    again = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    assert again["retracted"] is True and world.live("hub") == []
+
+
+def test_a_partner_cannot_retract_what_it_did_not_publish(world: World, movisie: PartnerKey) -> None:
+    pharos = register(world, "Pharos", "other")
+    shared = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    with pytest.raises(PermissionDenied):
+        partners.retract_partner_output(pharos.partner_id, shared["output_id"], world.uow)
+    with pytest.raises(NotFound):
+        partners.retract_partner_output(movisie.partner_id, "p-unknown", world.uow)
