@@ -12,8 +12,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.gateway_process import OPERATOR_TOKEN, REPO, free_port, running_gateway
+from tests.e2e.gateway_process import OPERATOR_TOKEN, REPO, running_gateway
 from tests.support.infra import rabbit_vhost
+from tests.support.stack import free_port
 
 INSTANCE_ID = "e2e-instance"
 OPERATOR = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
