@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kring-installed
 # Extra arguments: make run ARGS=--no-demo; make test ARGS=-x (given to each layer's pytest)
 ARGS ?=
-TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/ops
+TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/security tests/ops
 # A role that may create databases, so the same URL works with Debian's password authentication over TCP;
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test
 
-.PHONY: run test lint proto clean install bench
+.PHONY: run run-federation test lint proto clean install bench
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	@scripts/ensure-rabbitmq.sh
 	@$(BIN)/python -m services.cli run $(ARGS)
+
+# Two instances side by side, a national and a regional one, each with its part of the demo data, linked
+# (services/instances.py): admin APIs on :8080 and :8081, gRPC on :50051 and :50052.
+run-federation: $(STAMP)
+	@scripts/ensure-rabbitmq.sh
+	@$(BIN)/python -m services.cli run-federation $(ARGS)
 
 # One pytest process per layer: integration tests run nameko under eventlet's monkey patching, and the e2e
 # tests drive grpcio, which hangs under it. The first failing layer stops the run. tests/ops (metrics, dashboard,

@@ -1,8 +1,8 @@
 """The ``kring`` command: one entry point for every process and chore (also ``python -m services.cli``).
 
 Nothing but the standard library is imported at module level: ``kring service`` monkey-patches the process
-through :mod:`services.common.runner` before anything else loads, while ``kring gateway`` must never be
-patched (grpcio hangs under eventlet). Each command imports what it needs when it runs.
+through :mod:`services.common.runner` before anything else loads, while ``kring gateway`` and ``kring relay``
+must never be patched (grpcio hangs under eventlet). Each command imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -99,6 +99,13 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_relay(args: argparse.Namespace) -> int:
+    from services.relay.main import run_relay
+
+    run_relay()
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services.common.config import get_settings
 
@@ -114,7 +121,14 @@ def cmd_declare(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from services.supervisor import RunOptions, run_local
 
-    return run_local(RunOptions(demo=args.demo, ready_file=args.ready_file, ready_timeout=args.ready_timeout))
+    return run_local(RunOptions(demo=args.demo, demo_part=args.demo_part, ready_file=args.ready_file,
+                                ready_timeout=args.ready_timeout))
+
+
+def cmd_run_federation(args: argparse.Namespace) -> int:
+    from services.instances import run_two_instances
+
+    return run_two_instances(demo=args.demo)
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -152,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     service.set_defaults(func=cmd_service)
 
     commands.add_parser("gateway", help="run the gateway (admin HTTP API and gRPC)").set_defaults(func=cmd_gateway)
+    commands.add_parser("relay", help="run the federation relay (follows peer instances)").set_defaults(
+        func=cmd_relay)
 
     migrate = commands.add_parser("migrate", help="upgrade every service's database (or one) to the latest")
     migrate.add_argument("--service", choices=SERVICES, help="only this service")
@@ -163,7 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-demo", dest="demo", action="store_false", help="do not load the demo data")
     run.add_argument("--ready-file", type=Path, help="write this JSON file (URLs, token) once ready")
     run.add_argument("--ready-timeout", type=float, default=90.0, help="seconds to wait for /readyz (90)")
+    run.add_argument("--demo-part", choices=("all", "national", "regional"), default="all",
+                     help="load only the national or the regional part of the demo data (run-federation does)")
     run.set_defaults(func=cmd_run)
+
+    federation = commands.add_parser("run-federation", help="run two linked instances side by side, a national "
+                                     "and a regional one (what `make run-federation` does)")
+    federation.add_argument("--no-demo", dest="demo", action="store_false",
+                            help="start both, follow each other, load no demo data and link nothing")
+    federation.set_defaults(func=cmd_run_federation)
 
     demo = commands.add_parser("demo-data", help="load the demo data set into a running gateway")
     demo.add_argument("--url", help="gateway base URL (default http://127.0.0.1:$KRING_HTTP_PORT)")

@@ -1,8 +1,10 @@
 """The local supervisor behind ``make run`` (``kring run``).
 
-It prepares (data directory, operator token, migrations, queues), starts every service and the gateway as
-child processes, waits for ``/readyz``, loads the demo data, prints where everything is, and then watches:
-a child that dies stops the whole stack with a non-zero exit; Ctrl-C or SIGTERM stops it cleanly.
+It prepares (data directory, operator token, migrations, queues), starts every service, the gateway and the
+federation relay as child processes, waits for ``/readyz``, loads the demo data, prints where everything is,
+and then watches: a child that dies stops the whole stack with a non-zero exit, except the relay, which is
+started again (after 1 s, doubling to 30 s while it keeps dying), as Kubernetes would; Ctrl-C or SIGTERM stops
+it cleanly. The pid of every running child is in ``<data dir>/pids.json`` (tests kill the relay with it).
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ import httpx
 from services.cli import declare_topology, migrate_services
 from services.common.config import Settings, available_services, get_settings
 from services.demo import DemoDataError, DemoResult, admin_client, load_demo_data
+from services.demo.catalogue import DEMO_PARTS
 
 # File names in the data directory (the tokens themselves are generated, never in the code).
 OPERATOR_TOKEN_FILE = "operator-token"  # noqa: S105
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105
+PIDS_FILE = "pids.json"
 READY_TIMEOUT = 90.0
 STOP_GRACE = 10.0
+RESTARTED = frozenset({"relay"})  # children restarted when they die; any other death stops the stack
+RESTART_DELAY, RESTART_DELAY_MAX = 1.0, 30.0
 
 
 # --- tokens kept in the data directory ---------------------------------------------------------------------
@@ -68,11 +74,12 @@ def resolve_operator_token(data_dir: Path, configured: str | None) -> tuple[str,
     return token, f"generated, saved in {path}"
 
 
-def load_demo(base_url: str, operator_token: str, data_dir: Path) -> DemoResult:
-    """Load the demo data, keeping the example member token in the data directory across runs."""
+def load_demo(base_url: str, operator_token: str, data_dir: Path, part: str = "all") -> DemoResult:
+    """Load the demo data (``part``: all of it, or the national or regional part of a federation of two
+    instances), keeping the example member token in the data directory across runs."""
     token_path = data_dir / DEMO_TOKEN_FILE
     with admin_client(base_url, operator_token) as client:
-        result = load_demo_data(client, read_secret(token_path))
+        result = load_demo_data(client, read_secret(token_path), networks=None if part == "all" else DEMO_PARTS[part])
     if result.token:
         write_secret(token_path, result.token)
     return result
@@ -86,14 +93,18 @@ class Child:
     name: str
     process: subprocess.Popen
     pump: threading.Thread
+    argv: list[str] | None = None
+    env: dict[str, str] | None = None
+    restarts: int = 0
 
 
 class ProcessGroup:
     """Child processes whose output goes to the terminal, prefixed with their name, and to logs/<name>.log."""
 
-    def __init__(self, log_dir: Path, out: TextIO | None = None) -> None:
+    def __init__(self, log_dir: Path, out: TextIO | None = None, pid_file: Path | None = None) -> None:
         self.log_dir = log_dir
         self.out = out or sys.stdout
+        self.pid_file = pid_file
         self.children: list[Child] = []
         self._lock = threading.Lock()
         self.width = 9
@@ -107,6 +118,20 @@ class ProcessGroup:
             self.out.flush()
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.children.append(self._spawn(name, argv, env))
+        self._write_pids()
+
+    def restart(self, name: str) -> Child:
+        """Start a child that exited again, with the same command; the old entry is replaced."""
+        index, old = next((i, c) for i, c in enumerate(self.children) if c.name == name)
+        old.pump.join(timeout=2)
+        child = self._spawn(name, old.argv or [], old.env or {})
+        child.restarts = old.restarts + 1
+        self.children[index] = child
+        self._write_pids()
+        return child
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.width = max(self.width, len(name) + 1)
         # Own process group: Ctrl-C reaches the supervisor only, which then stops the children in order.
@@ -121,7 +146,15 @@ class ProcessGroup:
         pump = threading.Thread(target=self._pump, args=(name, process, log_file), name=f"log-{name}",
                                 daemon=True)
         pump.start()
-        self.children.append(Child(name, process, pump))
+        return Child(name, process, pump, argv, env)
+
+    def _write_pids(self) -> None:
+        if self.pid_file is None:
+            return
+        pids = {c.name: c.process.pid for c in self.children}
+        partial = self.pid_file.with_name(self.pid_file.name + ".partial")
+        partial.write_text(json.dumps(pids, indent=2) + "\n")
+        partial.replace(self.pid_file)
 
     def _pump(self, name: str, process: subprocess.Popen, log_file: TextIO) -> None:
         assert process.stdout is not None
@@ -164,6 +197,7 @@ class ProcessGroup:
 @dataclass
 class RunOptions:
     demo: bool = True
+    demo_part: str = "all"  # or "national" / "regional": one instance of `kring run-federation`
     ready_file: Path | None = None
     ready_timeout: float = READY_TIMEOUT
 
@@ -188,6 +222,11 @@ class Supervisor:
         self.started = time.monotonic()
         self.stop_requested = threading.Event()
         self.group: ProcessGroup | None = None
+
+    @property
+    def processes(self) -> list[str]:
+        """The children: the services, the gateway and, with the federation service, the relay."""
+        return ["gateway", *self.services, *(["relay"] if "federation" in self.services else [])]
 
     def log(self, line: str) -> None:
         if self.group:
@@ -216,11 +255,13 @@ class Supervisor:
             return 1
         if self.stop_requested.is_set():
             return 0
-        self.group = ProcessGroup(settings.data_dir / "logs")
+        self.group = ProcessGroup(settings.data_dir / "logs", pid_file=settings.data_dir / PIDS_FILE)
         env = dict(os.environ)
         for name in self.services:
             self.group.start(name, [sys.executable, "-m", "services.cli", "service", name], env)
         self.group.start("gateway", [sys.executable, "-m", "services.cli", "gateway"], env)
+        if "relay" in self.processes:
+            self.group.start("relay", [sys.executable, "-m", "services.cli", "relay"], env)
         try:
             return self._run_started(settings, host)
         finally:
@@ -248,7 +289,7 @@ class Supervisor:
 
     def _ports(self, settings: Settings) -> dict[str, int]:
         ports = {"admin API": settings.http_port, "gRPC": settings.grpc_port}
-        for process in ("gateway", *self.services):
+        for process in self.processes:
             ports[f"{process} metrics"] = settings.metrics_port_for(process)
         return ports
 
@@ -289,7 +330,7 @@ class Supervisor:
 
     def _load_demo(self, base_url: str, settings: Settings) -> list[str]:
         try:
-            result = load_demo(base_url, settings.operator_token or "", settings.data_dir)
+            result = load_demo(base_url, settings.operator_token or "", settings.data_dir, self.options.demo_part)
         except (DemoDataError, httpx.HTTPError, KeyError, ValueError) as exc:
             self.log(f"demo data could not be loaded: {exc}")
             return [f"demo data: FAILED ({exc}); the stack runs without it"]
@@ -301,13 +342,14 @@ class Supervisor:
 
     def _banner(self, settings: Settings, host: str, ready_seconds: float, demo_lines: list[str]) -> str:
         base_url = f"http://{host}:{settings.http_port}"
-        metrics = "  ".join(f"{p} :{settings.metrics_port_for(p)}" for p in ("gateway", *self.services))
+        metrics = "  ".join(f"{p} :{settings.metrics_port_for(p)}" for p in self.processes)
         rows = [
             f"Kring is ready ({ready_seconds:.1f} s from start)",
             f"  admin API       {base_url}/v1",
             f"  docs            {base_url}/docs",
             f"  OpenAPI         {base_url}/openapi.json",
             f"  gRPC            {host}:{settings.grpc_port}   (grpcurl -plaintext {host}:{settings.grpc_port} list)",
+            f"  instance        {settings.instance_id}   (peers: GET {base_url}/v1/peers)",
             f"  metrics         {metrics}   (http://{host}:PORT/metrics)",
             f"  operator token  {settings.operator_token}   ({self.token_source})",
             f"  data dir        {settings.data_dir}   (logs in {settings.data_dir / 'logs'})",
@@ -324,6 +366,8 @@ class Supervisor:
             "pid": os.getpid(),
             "http_url": f"http://{host}:{settings.http_port}",
             "grpc_address": f"{host}:{settings.grpc_port}",
+            "instance_id": settings.instance_id,
+            "pids_file": str(settings.data_dir / PIDS_FILE),
             "operator_token": settings.operator_token,
             "data_dir": str(settings.data_dir),
             "ready_seconds": round(ready_seconds, 2),
@@ -336,12 +380,21 @@ class Supervisor:
 
     def _supervise(self) -> int:
         assert self.group is not None
+        due: dict[str, float] = {}  # restartable children that died: when to start them again
         while not self.stop_requested.wait(0.5):
-            gone = self.group.exited()
-            if gone:
-                name, code = gone[0]
-                self.log(f"{name} exited with code {code}; stopping everything")
-                return 1
+            for name, code in self.group.exited():
+                if name not in RESTARTED:
+                    self.log(f"{name} exited with code {code}; stopping everything")
+                    return 1
+                if name not in due:
+                    child = next(c for c in self.group.children if c.name == name)
+                    delay = min(RESTART_DELAY_MAX, RESTART_DELAY * 2 ** min(child.restarts, 10))
+                    self.log(f"{name} exited with code {code}; starting it again in {delay:.0f} s")
+                    due[name] = time.monotonic() + delay
+            for name, at in list(due.items()):
+                if time.monotonic() >= at:
+                    del due[name]
+                    self.group.restart(name)
         self.log("stopping (signal received)")
         return 0
 

@@ -27,6 +27,12 @@ def available_services() -> list[str]:
 METRICS_PORT_OFFSETS = {"gateway": 0, "members": 1, "networks": 2, "sessions": 3, "federation": 4, "relay": 5}
 
 
+def available_processes() -> list[str]:
+    """Every long-running process of an instance: the gateway, the services, and the relay (with federation)."""
+    services = available_services()
+    return ["gateway", *services, *(["relay"] if "federation" in services else [])]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KRING_", extra="ignore")
 
@@ -54,6 +60,13 @@ class Settings(BaseSettings):
     outbox_retention_hours: float = Field(168.0, description="how long published outbox rows are kept")
     dedup_retention_hours: float = Field(
         720.0, description="how long consumers remember processed event ids (must outlast any redelivery)"
+    )
+    relay_reload_interval: float = Field(10.0, description="seconds between the relay's readings of the peer list")
+    relay_backoff_initial: float = Field(1.0, description="the relay's first wait after a failed attempt at a peer")
+    relay_backoff_max: float = Field(60.0, description="the relay's longest wait between attempts at a peer")
+    relay_refused_retry: float = Field(
+        300.0, description="seconds between the relay's attempts at a peer that refused it (or that this "
+        "instance refuses); changing the peer retries at once"
     )
 
     def database_url_for(self, service: str) -> str:

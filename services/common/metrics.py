@@ -68,7 +68,7 @@ RELAY_PEER_CONNECTED = Gauge(
     "kring_relay_peer_connected", "1 while the relay holds a working connection to the peer, else 0", ["peer"]
 )
 RELAY_PEER_CURSOR_LAG = Gauge(
-    "kring_relay_peer_cursor_lag", "Events in this instance's feed that the peer has not acknowledged yet",
+    "kring_relay_peer_cursor_lag", "Entries of the peer's feed for this instance that the relay has not applied yet",
     ["peer"],
 )
 RELAY_PEER_CONSECUTIVE_FAILURES = Gauge(
@@ -77,6 +77,16 @@ RELAY_PEER_CONSECUTIVE_FAILURES = Gauge(
 RELAY_PEER_LAST_SUCCESS = Gauge(
     "kring_relay_peer_last_success_timestamp_seconds",
     "Unix time of the last successful exchange with the peer", ["peer"],
+)
+RELAY_ENTRIES = Counter(
+    "kring_relay_entries_total", "Entries of a peer's feed the relay handed to this instance, by outcome "
+    "(applied, duplicate, refused)", ["peer", "outcome"],
+)
+# The origin check: an instance speaks only for the networks it hosts. Counted by the relay for entries of a
+# peer's feed, and by the gateway for PublishOutput calls of a partner of kind instance.
+FEDERATION_ORIGIN_REFUSALS = Counter(
+    "kring_federation_origin_refusals_total",
+    "Outputs refused because another instance claimed an origin network it does not host", ["peer"],
 )
 PARTNER_STREAMS_OPEN = Gauge(
     "kring_partner_streams_open", "Partner gRPC streams (live output subscriptions) open on this gateway"

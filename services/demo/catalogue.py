@@ -104,6 +104,12 @@ DEMO_NETWORKS: tuple[DemoNetwork, ...] = (
 )
 NETWORK_KEYS = frozenset(network.key for network in DEMO_NETWORKS)
 
+# Two instances side by side (`kring run-federation`): the region Twente runs a Kring of its own with its
+# werkplaats and the action-learning circle under it; the national instance keeps the rest. BeterOud and the
+# werkplaats Twente then link across the instances instead of through the hierarchy.
+REGIONAL_PART = frozenset({"werkplaats-twente", "actieleren-enschede"})
+DEMO_PARTS = {"all": NETWORK_KEYS, "national": NETWORK_KEYS - REGIONAL_PART, "regional": REGIONAL_PART}
+
 
 @dataclass(frozen=True)
 class DemoMember:

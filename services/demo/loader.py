@@ -61,17 +61,19 @@ class DemoResult:
 
 
 def load_demo_data(client: httpx.Client, known_token: str | None = None,
-                   now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> DemoResult:
+                   now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                   networks: frozenset[str] | None = None) -> DemoResult:
     """Create the demo networks and members, set their memberships, bring their sessions to the plan and make
     sure an example token exists.
 
     ``known_token`` is the example token from an earlier run; it is kept when the API still accepts it,
-    so restarts do not pile up tokens.
+    so restarts do not pile up tokens. ``networks``: only these demo networks (keys; a parent left out makes
+    its children top-level networks), for one part of a federation of instances.
     """
     started = time.monotonic()
     result = DemoResult()
     paths = expect(client.get("/openapi.json"), "read the OpenAPI document", 200).get("paths", {})
-    _load_networks(client, result, paths, now().date())
+    _load_networks(client, result, paths, now().date(), networks)
     _load_members(client, result)
     _load_memberships(client, result)
     if result.network_ids and "post" in paths.get("/v1/networks/{network_id}/sessions", {}):
@@ -88,15 +90,18 @@ def _in_parallel(work: Callable[[T], U], items: Iterable[T]) -> list[U]:
         return list(pool.map(work, items))  # re-raises the first failure
 
 
-def _load_networks(client: httpx.Client, result: DemoResult, paths: dict, today: date) -> None:
+def _load_networks(client: httpx.Client, result: DemoResult, paths: dict, today: date,
+                   only: frozenset[str] | None) -> None:
     if "post" not in paths.get("/v1/networks", {}):
         result.notes.append("this admin API cannot create networks (no POST /v1/networks), so no memberships")
         return
     known = {n["name"]: n for n in all_pages(client, "/v1/networks", {})}
     for network in DEMO_NETWORKS:  # parents first
+        if only is not None and network.key not in only:
+            continue
         item = known.get(network.name)
         if item is None:
-            parent_id = result.network_ids[network.parent] if network.parent else None
+            parent_id = result.network_ids.get(network.parent) if network.parent else None
             item = expect(client.post("/v1/networks", json=network.creation(parent_id, today)),
                           f"create network {network.name}", 201, 200)
             result.networks_created += 1

@@ -1,5 +1,6 @@
 """The federation service's tables: links and blocks, shared copies of outputs, the per-network feeds
-(with the append-only log that partner streams read), partners, and a read model of networks."""
+(with the append-only log that partner streams read), partners, a read model of networks, and the peer
+instances this instance follows (issue 5)."""
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
 
@@ -18,6 +19,11 @@ networks = Table(
     Column("status", String(10), nullable=False),
     Column("parent_id", String(100), nullable=True),
     Column("revision", Integer, nullable=False),
+    # A network hosted by another Kring instance (registered with that instance's partner): its instance id,
+    # and the level and kind the operator gave. NULL for this instance's own networks (from network events).
+    Column("instance_id", String(100), nullable=True, index=True),
+    Column("level", String(20), nullable=True),
+    Column("kind", String(30), nullable=True),
 )
 
 links = Table(
@@ -98,6 +104,8 @@ partners = Table(
     Column("status", String(10), nullable=False),  # active, revoked, blocked
     Column("created_at", UTCDateTime(), nullable=False),
     Column("changed_at", UTCDateTime(), nullable=False),
+    Column("kind", String(20), nullable=False, server_default="organisation"),  # organisation or instance
+    Column("instance_id", String(100), nullable=True, index=True),  # for kind instance: the peer's instance id
 )
 
 partner_networks = Table(
@@ -105,6 +113,39 @@ partner_networks = Table(
     metadata,
     Column("partner_id", String(36), primary_key=True),
     Column("network_id", String(100), primary_key=True, index=True),
+)
+
+# Peer instances this instance follows: where to reach each one, the key it issued to us (stored as given:
+# the relay must present it; the API never shows it), the cursor in its feed up to which everything is
+# applied here, and the relay's view of it.
+peers = Table(
+    "peers",
+    metadata,
+    Column("instance_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("api_key", String(512), nullable=False),
+    Column("network_ids", JSON, nullable=True),  # our networks to follow there; NULL: every one the key owns
+    Column("config_revision", Integer, nullable=False),
+    Column("cursor", PositionType, nullable=False),
+    Column("state", JSON, nullable=False),  # written by the relay: connected, status, failures, last error...
+    Column("skipped", JSON, nullable=False),  # the latest entries refused by the origin check
+    Column("refused_entries", Integer, nullable=False),
+    Column("last_ingest_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+)
+
+# A local link whose other side lives on a peer instance: the id the peer gave its copy of the link, and the
+# status the relay last saw there.
+peer_links = Table(
+    "peer_links",
+    metadata,
+    Column("link_id", String(36), primary_key=True),
+    Column("instance_id", String(100), nullable=False, index=True),
+    Column("remote_link_id", String(100), nullable=False),
+    Column("remote_status", String(10), nullable=True),
+    Column("checked_at", UTCDateTime(), nullable=True),
 )
 
 outbox, processed_events = messaging_tables(metadata)

@@ -14,9 +14,11 @@ class Partners:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def add(self, partner_id: str, name: str, key_hash: str, network_ids: list[str], now: datetime) -> None:
+    def add(self, partner_id: str, name: str, key_hash: str, network_ids: list[str], now: datetime, *,
+            kind: str = "organisation", instance_id: str | None = None) -> None:
         self.connection.execute(insert(partners).values(id=partner_id, name=name, key_hash=key_hash, status="active",
-                                                        created_at=now, changed_at=now))
+                                                        created_at=now, changed_at=now, kind=kind,
+                                                        instance_id=instance_id))
         self.set_networks(partner_id, network_ids)
 
     def set_networks(self, partner_id: str, network_ids: list[str]) -> None:
@@ -36,6 +38,13 @@ class Partners:
     def all(self) -> list[dict[str, Any]]:
         rows = self.connection.execute(select(partners).order_by(partners.c.name, partners.c.id)).mappings()
         return [self._with_networks(row) for row in rows]
+
+    def of_instance(self, instance_id: str) -> dict[str, Any] | None:
+        """The partner registered for another Kring instance (kind instance), if any."""
+        row = self.connection.execute(select(partners).where(partners.c.kind == "instance",
+                                                             partners.c.instance_id == instance_id)
+                                      .order_by(partners.c.created_at)).mappings().first()
+        return self._with_networks(row) if row else None
 
     def owner_of(self, network_id: str) -> str | None:
         return self.connection.execute(

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.common.catalogue import SharingPolicy
 from services.common.schemas import Command
-from services.common.vocabulary import OutputKind, ResourceType, Visibility
+from services.common.vocabulary import NetworkKind, NetworkLevel, OutputKind, ResourceType, Visibility
 
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60)]
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$")]
 Cursor = Annotated[int, Field(ge=0, description="the position after which to read; 0 for the beginning")]
+InstanceId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
 class RequestLink(Command):
@@ -36,9 +39,58 @@ class BlockSubject(Command):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
+class PartnerKind(StrEnum):
+    ORGANISATION = "organisation"  # an organisation with its own systems
+    INSTANCE = "instance"  # another Kring instance, whose relay follows this one
+
+
+class RemoteNetwork(Command):
+    """A network another Kring instance hosts, as this instance's operator registers it for that instance."""
+
+    id: NetworkId = Field(description="the network's id on its own instance")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    level: NetworkLevel | None = None
+    kind: NetworkKind | None = None
+
+
 class RegisterPartner(Command):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    network_ids: Annotated[list[NetworkId], Field(min_length=1, max_length=100)]
+    kind: PartnerKind = PartnerKind.ORGANISATION
+    instance_id: InstanceId | None = Field(None, validate_default=True,
+                                           description="kind instance: the other instance's id (required)")
+    network_ids: Annotated[list[NetworkId], Field(max_length=100, validate_default=True,
+                                                  description="kind organisation: its networks here (at least one)")
+                           ] = []
+    remote_networks: Annotated[list[RemoteNetwork], Field(
+        max_length=100, validate_default=True,
+        description="kind instance: the other instance's networks that may link with networks here (at least "
+                    "one); they join this instance's directory of federation networks, owned by the partner")] = []
+
+    @field_validator("instance_id")
+    @classmethod
+    def _instance_id_for_instances(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (value is None) == (info.data.get("kind") == PartnerKind.INSTANCE):
+            raise PydanticCustomError("instance_only", "give instance_id for a partner of kind instance, and only then")
+        return value
+
+    @field_validator("network_ids")
+    @classmethod
+    def _networks_of_organisations(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("kind") == PartnerKind.INSTANCE and value:
+            raise PydanticCustomError("organisation_only", "an instance's networks go in remote_networks")
+        if info.data.get("kind", PartnerKind.ORGANISATION) == PartnerKind.ORGANISATION and not value:
+            raise PydanticCustomError("too_short", "give at least one network")
+        return value
+
+    @field_validator("remote_networks")
+    @classmethod
+    def _remote_networks_of_instances(cls, value: list[RemoteNetwork], info: ValidationInfo) -> list[RemoteNetwork]:
+        if info.data.get("kind") == PartnerKind.INSTANCE and not value:
+            raise PydanticCustomError("too_short", "give at least one of the instance's networks")
+        if info.data.get("kind", PartnerKind.ORGANISATION) == PartnerKind.ORGANISATION and value:
+            raise PydanticCustomError("instance_only", "only a partner of kind instance has remote networks")
+        return value
 
 
 class PartnerOutput(Command):
@@ -90,6 +142,8 @@ class PartnerOut(BaseModel):
     status: str
     network_ids: list[str]
     created_at: datetime
+    kind: str = Field("organisation", description="organisation, or instance (another Kring instance)")
+    instance_id: str | None = Field(None, description="for kind instance: the other instance's id")
 
 
 class PartnerKey(PartnerOut):

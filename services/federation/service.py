@@ -18,13 +18,15 @@ from services.common.errors import KringError
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
 from services.common.uow import apply_once
-from services.federation.handlers import links, partners, queries, sharing
+from services.federation.handlers import links, partners, peers, queries, sharing
+from services.federation.peer_entrypoints import PeerEntrypoints
 from services.federation.ports import RpcNetworkLookup
 from services.federation.schemas import (
     AcceptLink,
     BlockSubject,
     FeedQuery,
     LogQuery,
+    PartnerKind,
     PartnerOutput,
     RegisterPartner,
     RequestLink,
@@ -41,7 +43,7 @@ def dump(result: Any) -> Any:
     return result.model_dump(mode="json")
 
 
-class FederationService:
+class FederationService(PeerEntrypoints):  # between instances: services/federation/peer_entrypoints.py
     name = "federation"
 
     uow = ServiceDatabase(FederationUnitOfWork)
@@ -88,7 +90,8 @@ class FederationService:
     @expected
     def register_partner(self, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RegisterPartner, request)
-        return dump(partners.register_partner(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
+        register = peers.register_instance if cmd.kind == PartnerKind.INSTANCE else partners.register_partner
+        return dump(register(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
     @expected
     def authenticate_partner(self, key_hash: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from sqlalchemy import Connection
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
 from services.federation.partner_repository import Partners
+from services.federation.peer_repository import FeedHeads, PeerLinks, Peers, RemoteNetworks
 from services.federation.repository import Blocks, Feeds, LinkRepository, NetworkDirectory, Outputs
 
 
@@ -17,6 +18,10 @@ class FederationUnitOfWork(SqlUnitOfWork):
     outputs: Outputs
     feeds: Feeds
     partners: Partners
+    peers: Peers
+    peer_links: PeerLinks
+    remote_networks: RemoteNetworks
+    feed_heads: FeedHeads
 
     def start(self, connection: Connection) -> None:
         self.links = LinkRepository(connection)
@@ -25,3 +30,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.outputs = Outputs(connection)
         self.feeds = Feeds(connection)
         self.partners = Partners(connection)
+        self.peers = Peers(connection)
+        self.peer_links = PeerLinks(connection)
+        self.remote_networks = RemoteNetworks(connection)
+        self.feed_heads = FeedHeads(connection)

@@ -19,11 +19,13 @@ from services.gateway import (
     routes_memberships,
     routes_networks,
     routes_outputs,
+    routes_peers,
     routes_sessions,
 )
 from services.gateway.auth import Authenticator
 from services.gateway.http_errors import install_error_handlers
 from services.gateway.http_middleware import MAX_BODY_BYTES, RequestContextMiddleware
+from services.gateway.rate_limit import Limit, TokenBuckets
 from services.gateway.readiness import Readiness
 from services.gateway.rpc_pool import RpcCaller
 from services.gateway.version import kring_version
@@ -43,24 +45,29 @@ kept within a network, only by the people inside it. Outside a network, an autho
 named appears as their perspective ("a participant with lived experience").
 
 Every error has the shape `{"error": {"code", "message", "violations": [{"field", "rule", "message"}]}}`.
+Each member's token may make a limited number of requests per second (429 with `Retry-After` beyond it);
+request bodies are limited to 1 MiB (413).
 Send `X-Correlation-ID` to trace a request through the services; every response echoes it.
 """
 
 # Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
 ROUTERS = (routes_health, routes_access, routes_members, routes_networks, routes_memberships, routes_sessions,
-           routes_outputs, routes_federation)
+           routes_outputs, routes_federation, routes_peers)
 
 
 def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),
                authenticator: Authenticator | None = None, readiness: Readiness | None = None,
-               max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+               max_body_bytes: int = MAX_BODY_BYTES, token_limit: Limit | None = None) -> FastAPI:
+    """``token_limit``: requests per bearer token on /v1 (:mod:`rate_limit`); None: no limit."""
     app = FastAPI(title="Kring admin API", version=kring_version(), description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.rpc = rpc
     app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc)
     app.state.readiness = readiness or Readiness(settings.amqp_uri, rpc, services)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes)
+    token_requests = TokenBuckets(token_limit, what="requests") if token_limit is not None else None
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=max_body_bytes, token_requests=token_requests,
+                       unlimited=app.state.authenticator.is_operator)
     for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -69,6 +69,10 @@ class Authenticator:
             for digest in [d for d, (_, p) in self._cache.items() if p is not None and p.member_id == member_id]:
                 del self._cache[digest]
 
+    def is_operator(self, token: str) -> bool:
+        """Whether ``token`` is the operator's (compared in constant time)."""
+        return self._is_operator(token)
+
     def _is_operator(self, token: str) -> bool:
         if self._operator_digest is None:
             return False

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.gateway import input_guard
 from services.gateway.auth import Authenticator
 from services.gateway.policy import Principal
 from services.gateway.readiness import Readiness
@@ -40,6 +41,28 @@ def current_principal(
     return authenticator.authenticate(credentials.credentials if credentials else None)
 
 
+async def checked_caller(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """The caller, once the request carries nothing a service cannot take (:mod:`input_guard`).
+
+    Who is asking is settled first (401 before 422). FastAPI has parsed a JSON body before dependencies run,
+    and ``request.json()`` returns that parse; the route's own models validate it after this.
+    """
+    input_guard.raise_if(input_guard.request_violations(request.path_params, request.query_params.multi_items(),
+                                                        await _json_body(request)))
+    return principal
+
+
+async def _json_body(request: Request) -> object:
+    if "json" not in request.headers.get("content-type", "json"):
+        return None
+    if not await request.body():
+        return None
+    try:
+        return await request.json()
+    except ValueError:  # not JSON: FastAPI has answered already where a body is expected
+        return None
+
+
 Rpc = Annotated[RpcCaller, Depends(get_rpc)]
 Auth = Annotated[Authenticator, Depends(get_authenticator)]
-Caller = Annotated[Principal, Depends(current_principal)]
+Caller = Annotated[Principal, Depends(checked_caller)]

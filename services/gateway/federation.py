@@ -12,6 +12,7 @@ retracting, reading and streaming feeds, and links are limited to the partner's 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ import grpc
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
+from services.common import metrics
 from services.common.config import Settings
 from services.common.errors import PermissionDenied, Unavailable, violation
 from services.gateway import partner_messages as messages
@@ -29,6 +31,8 @@ from services.gateway.partner_auth import Partner, PartnerAuthenticator, bearer_
 from services.gateway.partner_streams import OpenStreams
 from services.gateway.rpc_pool import RpcCaller
 from services.gateway.version import API_VERSION, kring_version
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Federation"].full_name
 
@@ -96,6 +100,11 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                       context: grpc.ServicerContext) -> pb.PublishOutputResponse:
         calls, partner = self._begin(context)
         output = requests.partner_output(request)
+        if partner.instance_id is not None and not partner.owns(output["network_id"]):
+            # the origin check: another instance speaks only for the networks it hosts
+            log.warning("instance %s (partner %s) tried to publish for network %s, which it does not host",
+                        partner.instance_id, partner.partner_id, output["network_id"])
+            metrics.FEDERATION_ORIGIN_REFUSALS.labels(peer=partner.instance_id).inc()
         self._own(calls, partner, output["network_id"], "network_id")
         result = calls.call("federation", "publish_partner_output", partner.partner_id, output)
         return pb.PublishOutputResponse(output_id=result["output_id"], recipients=result["recipients"],
@@ -139,6 +148,15 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                 yield messages.log_entry(entry)
         if self.streams.closing:
             raise Unavailable("the gateway is shutting down; reconnect with your last cursor")
+
+    def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: grpc.ServicerContext) -> pb.FeedHead:
+        calls, partner = self._begin(context)
+        network_ids, cursor = requests.stream_request(request)  # the same two fields, the same rules
+        for index, network_id in enumerate(network_ids):
+            self._own(calls, partner, network_id, f"network_ids.{index}")
+        head = calls.call("federation", "log_head", {"network_ids": sorted(network_ids or partner.network_ids),
+                                                     "cursor": cursor})
+        return pb.FeedHead(cursor=str(head["head_cursor"]), pending=head["pending"])
 
     # --- links ---------------------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Every error carries ``google.rpc.ErrorInfo`` (reason = the error code, e.g. ``VALIDATION_FAILED``) and
 ``google.rpc.RequestInfo`` (the correlation id); a validation error also carries ``google.rpc.BadRequest``
-with one field violation per broken rule (field, reason = rule, description = message).
+with one field violation per broken rule (field, reason = rule, description = message), and a rate-limited
+call ``google.rpc.RetryInfo`` (how long to wait).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -44,6 +45,9 @@ def rich_status(exc: KringError) -> status_pb2.Status:
     cid = correlation_id.get()
     if cid:
         details.append(_packed(error_details_pb2.RequestInfo(request_id=cid)))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # rate limited: say when to try again
+        details.append(_packed(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=retry_after))))
     if isinstance(exc, ValidationFailed) and exc.violations:
         details.append(_packed(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v["field"], reason=v["rule"], description=v["message"])

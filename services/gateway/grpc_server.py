@@ -5,6 +5,9 @@ a correlation id (from ``x-correlation-id`` metadata or new, echoed in the initi
 mapped to status codes with rich details, and RED metrics labelled by full method name.
 
 The server refuses requests over ``MAX_MESSAGE_BYTES`` (RESOURCE_EXHAUSTED) before any code of ours runs.
+Then, before a method of the API runs, the interceptor spends one call of the partner key's rate
+(:mod:`rate_limit`: RESOURCE_EXHAUSTED with RetryInfo) and refuses text and times no service can take
+(:mod:`input_guard`: INVALID_ARGUMENT naming the fields).
 Open streams each hold a worker thread, so they are capped below the worker count
 (:mod:`services.gateway.partner_streams`); the feed hub that feeds them starts with the first stream.
 """
@@ -20,20 +23,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.api.kring.v1 import federation_pb2_grpc
 from services.common.config import Settings
-from services.common.errors import KringError
+from services.common.errors import KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
-from services.gateway import observability
+from services.gateway import input_guard, observability
 from services.gateway.federation import SERVICE_NAME, STREAMS_PER_PARTNER, FederationServicer
 from services.gateway.grpc_errors import abort_with_error, grpc_code
 from services.gateway.http_middleware import CORRELATION_HEADER, incoming_correlation_id
 from services.gateway.internal_error import InternalError
-from services.gateway.partner_auth import PartnerAuthenticator
+from services.gateway.partner_auth import PartnerAuthenticator, bearer_key
 from services.gateway.partner_streams import OpenStreams
+from services.gateway.rate_limit import Limit, TokenBuckets
 from services.gateway.rpc_pool import RpcCaller
 
 log = logging.getLogger(__name__)
@@ -44,26 +49,75 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 class EdgeInterceptor(grpc.ServerInterceptor):
+    def __init__(self, partner_calls: TokenBuckets | None = None) -> None:
+        self.partner_calls = partner_calls
+
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
         method = handler_call_details.method
         metadata = dict(handler_call_details.invocation_metadata or ())
+        admit = self._admission(metadata) if method.startswith(f"/{SERVICE_NAME}/") else _admit_all
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _unary(method, metadata, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                _unary(method, metadata, handler.unary_unary, admit),
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         # The API's own streams get the same edge behaviour; health Watch and reflection pass through.
         if handler.unary_stream is not None and method.startswith(f"/{SERVICE_NAME}/"):
             return grpc.unary_stream_rpc_method_handler(
-                _stream(method, metadata, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                _stream(method, metadata, handler.unary_stream, admit),
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+    def _admission(self, metadata: dict[str, Any]) -> Callable[[Any], None]:
+        """Before the API's own code runs: the key's call rate (RESOURCE_EXHAUSTED), then the request's text
+        and times (INVALID_ARGUMENT, see :mod:`input_guard`). A call without a key is refused by the method."""
+        def admit(request: Any) -> None:
+            if self.partner_calls is not None:
+                try:
+                    key = bearer_key(metadata.items())
+                except Unauthenticated:  # malformed: the method refuses it, or needs no key (GetInstance)
+                    key = None
+                if key:
+                    self.partner_calls.take(key)
+            input_guard.check_message(request)
+        return admit
+
+
+def _admit_all(_request: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """Bytes that are not the method's request message (truncated, invalid UTF-8 in a string field...)."""
+
+    error: str
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """grpcio answers INTERNAL ("Exception deserializing request!") when a request does not decode; this hands
+    the method an :class:`Undecodable` instead, which :func:`_refuse_undecodable` turns into INVALID_ARGUMENT."""
+    if deserialize is None:
+        return None
+
+    def deserialize_or_mark(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError as exc:
+            return Undecodable(str(exc))
+    return deserialize_or_mark
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, Undecodable):
+        raise ValidationFailed.single("(request)", "decodable",
+                                      f"the request is not a valid protobuf message of this method: {request.error}")
 
 
 class _Outcome:
@@ -85,10 +139,15 @@ def _edge(method: str, metadata: dict[str, Any], context: grpc.ServicerContext) 
     except GeneratorExit:  # a stream the client cancelled: grpcio closes its generator
         outcome.code = grpc.StatusCode.CANCELLED
         raise
-    except Exception:
+    except Exception as exc:
         aborted = context.code()
         if aborted not in (None, grpc.StatusCode.OK):  # the method called context.abort itself
             outcome.code = aborted
+            raise
+        if isinstance(exc, grpc.RpcError) and not context.is_active():
+            # The client left (its deadline passed, it cancelled), even before the metadata could go: nobody to
+            # answer and nothing broken here. grpcio drops its own RpcError quietly.
+            outcome.code = _left(context)
             raise
         outcome.code = grpc.StatusCode.INTERNAL
         log.exception("unhandled error in %s", method)
@@ -101,21 +160,32 @@ def _edge(method: str, metadata: dict[str, Any], context: grpc.ServicerContext) 
             pass
 
 
-def _unary(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any]) -> Callable[..., Any]:
+def _left(context: grpc.ServicerContext) -> grpc.StatusCode:
+    remaining = context.time_remaining()
+    return grpc.StatusCode.DEADLINE_EXCEEDED if remaining is not None and remaining <= 0 else grpc.StatusCode.CANCELLED
+
+
+def _unary(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any],
+           admit: Callable[[Any], None]) -> Callable[..., Any]:
     def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
         started = time.perf_counter()
         try:
             with _edge(method, metadata, context):
+                _refuse_undecodable(request)
+                admit(request)
                 return behaviour(request, context)
         finally:
             observability.GRPC_DURATION.labels(method=method).observe(time.perf_counter() - started)
     return unary_unary
 
 
-def _stream(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any]) -> Callable[..., Any]:
+def _stream(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any],
+            admit: Callable[[Any], None]) -> Callable[..., Any]:
     """A stream's duration is how long the partner stayed, not latency: it is counted, not timed."""
     def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
         with _edge(method, metadata, context) as outcome:
+            _refuse_undecodable(request)
+            admit(request)
             yield from behaviour(request, context)
             if not context.is_active():
                 outcome.code = grpc.StatusCode.CANCELLED
@@ -149,10 +219,13 @@ class GrpcEdge:
         return self.federation.partners
 
 
-def build_grpc_server(settings: Settings, rpc: RpcCaller, *, max_workers: int = 32) -> GrpcEdge:
+def build_grpc_server(settings: Settings, rpc: RpcCaller, *, max_workers: int = 32,
+                      partner_limit: Limit | None = None) -> GrpcEdge:
+    """``partner_limit``: calls per partner key (see :mod:`rate_limit`); None: no limit."""
+    partner_calls = TokenBuckets(partner_limit, what="partner API calls") if partner_limit is not None else None
     server = grpc.server(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        interceptors=[EdgeInterceptor()],
+        interceptors=[EdgeInterceptor(partner_calls)],
         # Beyond this many calls in flight, refuse with RESOURCE_EXHAUSTED instead of queueing without bound.
         maximum_concurrent_rpcs=max_workers * 4,
         options=[

@@ -22,7 +22,6 @@ from services.common.errors import KringError, Unauthenticated, ValidationFailed
 _LOCATION_KINDS = frozenset({"body", "query", "path", "header", "cookie"})
 
 _HTTP_CODES = {
-    400: "bad_request",
     401: "unauthenticated",
     403: "permission_denied",
     404: "not_found",
@@ -56,7 +55,11 @@ def documented_error(description: str) -> dict[str, Any]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: documented_error("missing or invalid bearer token"),
     403: documented_error("the token's scope does not cover this"),
-    422: documented_error("invalid input; violations name each field and rule"),
+    413: documented_error("the request body is larger than the gateway accepts (1 MiB)"),
+    422: documented_error("invalid input; violations name each field and rule (a body that is not JSON is "
+                          "`(body)`, rule `json_invalid`; text may not contain U+0000; dates and times fall "
+                          "between the years 1000 and 8999)"),
+    429: documented_error("too many requests with this token; wait the `Retry-After` header's seconds"),
     503: documented_error("a service or the message broker did not answer"),
 }
 
@@ -66,9 +69,12 @@ def error_content(code: str, message: str, violations: Sequence[dict[str, Any]] 
 
 
 def kring_error_response(exc: KringError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(error_content(exc.code, exc.message, exc.violations), status_code=exc.http_status,
-                        headers=headers)
+                        headers=headers or None)
 
 
 def request_violations(errors: Sequence[Any]) -> list[dict[str, str]]:
@@ -78,6 +84,8 @@ def request_violations(errors: Sequence[Any]) -> list[dict[str, str]]:
         loc = [str(part) for part in error.get("loc", ())]
         if loc and loc[0] in _LOCATION_KINDS:
             loc = loc[1:]
+        if error.get("type") == "json_invalid":
+            loc = []  # the location is a character offset, not a field
         found.append(violation(".".join(loc) or "(body)", str(error.get("type", "invalid")),
                                str(error.get("msg", "invalid value"))))
     return found
@@ -99,8 +107,15 @@ async def _on_request_validation(_request: Request, exc: Exception) -> JSONRespo
     return kring_error_response(validation_failed(exc))
 
 
+# FastAPI answers 400 "There was an error parsing the body" for a body that is not even text (invalid UTF-8);
+# a body that is text but not JSON is already a 422 `json_invalid`. Both are bad input: one status, one rule.
+UNPARSABLE_BODY = ValidationFailed.single("(body)", "json_invalid", "the body is not valid JSON in UTF-8")
+
+
 async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        return kring_error_response(UNPARSABLE_BODY)
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(error_content(code, message), status_code=exc.status_code, headers=exc.headers)

@@ -1,4 +1,5 @@
-"""Around every admin API request: correlation id, body size limit, RED metrics, and the 500 of last resort.
+"""Around every admin API request: correlation id, rate per token, body size limit, RED metrics, and the 500 of
+last resort.
 
 A plain ASGI middleware rather than ``BaseHTTPMiddleware``: the correlation id set here must be visible
 to the endpoint (context variables flow into the worker thread FastAPI runs sync endpoints in), and the
@@ -12,6 +13,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,6 +23,7 @@ from services.common.logs import correlation_id
 from services.gateway import observability
 from services.gateway.http_errors import error_content
 from services.gateway.internal_error import InternalError
+from services.gateway.rate_limit import TokenBuckets, TooManyCalls
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,14 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
+                 token_requests: TokenBuckets | None = None, unlimited: Callable[[str], bool] | None = None) -> None:
+        """``token_requests``: the request rate of each bearer token on ``/v1`` (None: no limit), except for the
+        tokens ``unlimited`` names (the operator's)."""
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.token_requests = token_requests
+        self.unlimited = unlimited or (lambda _token: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,7 +76,11 @@ class RequestContextMiddleware:
 
         try:
             declared = _declared_length(headers.get("content-length"))
-            if declared is not None and declared > self.max_body_bytes:
+            limited = self._rate_limited(scope, headers.get("authorization"))
+            if limited is not None:
+                await self._send_error(send_with_context, limited.http_status, limited.code, limited.message,
+                                       [(b"retry-after", str(limited.retry_after).encode())])
+            elif declared is not None and declared > self.max_body_bytes:
                 await self._send_error(send_with_context, 413, "payload_too_large",
                                        BodyTooLarge(self.max_body_bytes).detail)
             else:
@@ -100,12 +112,29 @@ class RequestContextMiddleware:
 
         return receive_limited
 
+    def _rate_limited(self, scope: Scope, authorization: str | None) -> TooManyCalls | None:
+        """Each bearer token spends one request of its rate on /v1; probes and the docs are not counted, a
+        request without a token is refused (401) without any cost to the services, and the operator (who loads
+        data in bulk, and whose token is configuration, not issued) is not limited."""
+        if self.token_requests is None or not str(scope.get("path", "")).startswith("/v1/"):
+            return None
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or self.unlimited(token):
+            return None
+        try:
+            self.token_requests.take(token)
+        except TooManyCalls as refused:
+            return refused
+        return None
+
     @staticmethod
-    async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    async def _send_error(send: Send, status: int, code: str, message: str,
+                          headers: list[tuple[bytes, bytes]] | None = None) -> None:
         body = json.dumps(error_content(code, message)).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()), *(headers or [])]})
         await send({"type": "http.response.body", "body": body})
 
 

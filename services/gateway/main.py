@@ -24,6 +24,7 @@ from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.gateway.admin_api import create_app
 from services.gateway.grpc_server import GrpcEdge, build_grpc_server
+from services.gateway.rate_limit import limit_from_env
 from services.gateway.rpc_pool import RpcPool
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,16 @@ def run_gateway(settings: Settings | None = None) -> None:
     if not settings.operator_token:
         log.warning("KRING_OPERATOR_TOKEN is not set: only members' tokens will be accepted")
 
+    try:
+        partner_limit, admin_limit = limit_from_env("KRING_PARTNER"), limit_from_env("KRING_ADMIN")
+    except ValueError as exc:  # a rate limit setting that is not a number: say which
+        log.error("cannot start the gateway: %s", exc)
+        raise SystemExit(1) from None
+
     pool = RpcPool.from_settings(settings)
     try:
         serve_metrics(settings.metrics_port_for("gateway"), settings.bind_host)
-        edge = build_grpc_server(settings, pool)
+        edge = build_grpc_server(settings, pool, partner_limit=partner_limit)
     except (OSError, RuntimeError) as exc:  # a port in use: say which, without a traceback
         log.error("cannot start the gateway: %s (metrics port %s, gRPC port %s)", exc,
                   settings.metrics_port_for("gateway"), settings.grpc_port)
@@ -89,7 +96,7 @@ def run_gateway(settings: Settings | None = None) -> None:
     stopper = _stop_grpc_on(stop, edge)
 
     try:
-        app = create_app(settings, pool, services=services)
+        app = create_app(settings, pool, services=services, token_limit=admin_limit)
         app.state.partner_keys = edge.partners  # revoking a partner in the admin API forgets its cached key
         config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
                                 access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off")

@@ -30,12 +30,13 @@ class Partner:
     partner_id: str
     name: str
     network_ids: frozenset[str]
+    instance_id: str | None = None  # a partner of kind instance: another Kring instance
 
     @classmethod
     def from_rpc(cls, data: Mapping[str, Any]) -> Partner:
         """The federation service's ``authenticate_partner`` result."""
         return cls(partner_id=str(data["partner_id"]), name=str(data["name"]),
-                   network_ids=frozenset(data.get("network_ids") or ()))
+                   network_ids=frozenset(data.get("network_ids") or ()), instance_id=data.get("instance_id"))
 
     def owns(self, network_id: str) -> bool:
         return network_id in self.network_ids

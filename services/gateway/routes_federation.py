@@ -20,6 +20,7 @@ from services.federation.schemas import (
     BlockSubject,
     DeliveryOut,
     FeedPage,
+    InstanceId,
     LinkOut,
     NetworkId,
     PartnerKey,
@@ -32,6 +33,7 @@ from services.gateway.http_errors import ERROR_RESPONSES, documented_error
 from services.gateway.partner_auth import PartnerAuthenticator
 from services.gateway.partner_requests import SharingPolicyIn
 from services.gateway.policy import require
+from services.gateway.routes_peers import peer_connector, request_peer_link
 
 router = APIRouter(prefix="/v1", tags=["federation"], responses=ERROR_RESPONSES)
 
@@ -52,6 +54,9 @@ class LinkRequestIn(Command):
     target_network_id: NetworkId = Field(description="the network asked to link")
     policy: SharingPolicyIn | None = Field(None, description="what flows from the requester; default: linked, "
                                                              "federation and public, any theme")
+    peer: InstanceId | None = Field(None, description="the peer instance hosting the target network (a network "
+                                                      "registered here for that instance's partner): the peer is "
+                                                      "asked too, and its coordinator answers there")
 
 
 class AcceptIn(Command):
@@ -112,12 +117,21 @@ def dumped(model: BaseModel | None) -> dict[str, Any]:
 
 @router.post("/links", status_code=201, response_model=LinkOut, summary="Ask to link two networks",
              description="For the requesting network's coordinators. 201 with a new request; 200 with the open "
-                         "link (requested or active, asked by either side) when there is one already.",
+                         "link (requested or active, asked by either side) when there is one already. With `peer`, "
+                         "the target is a network of that peer instance: the peer is asked as well (502 when it "
+                         "refuses, 503 when it cannot be reached; no link is left behind then), its coordinator "
+                         "answers there, and the relay brings the answer here.",
              responses={200: {"model": LinkOut, "description": "the open link between the two networks"},
-                        404: documented_error("no such network")})
-def request_link(body: LinkRequestIn, caller: Caller, rpc: Rpc, response: Response) -> dict[str, Any]:
+                        404: documented_error("no such network or peer"),
+                        502: documented_error("the peer instance refused the request")})
+def request_link(body: LinkRequestIn, caller: Caller, rpc: Rpc, response: Response,
+                 request: Request) -> dict[str, Any]:
     require(rules.can_request_link(caller, body.requester_network_id),
             f"you do not coordinate network {body.requester_network_id}")
+    if body.peer is not None:
+        link, created = request_peer_link(body, rpc, peer_connector(request))
+        response.status_code = 201 if created else 200
+        return link
     before = open_link_between(rpc, body.requester_network_id, body.target_network_id)
     link = rpc.call("federation", "request_link", dumped(body))
     if link["link_id"] == before:

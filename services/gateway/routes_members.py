@@ -83,7 +83,7 @@ def get_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, A
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member's profile or consent",
               description="Only the fields sent change. Consent fields only by the member or the operator.",
-              responses=NOT_FOUND)
+              responses={**NOT_FOUND, 409: documented_error("email already registered")})
 def update_member(member_id: MemberIdPath, body: UpdateMember, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     if not (caller.operator or caller.is_self(member_id)):
         require(policy.can_edit_profile(caller, member_id, member_networks(fetch_member(rpc, member_id))))

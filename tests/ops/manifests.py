@@ -30,7 +30,7 @@ K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("development", "production")
 KUBERNETES_VERSION = "1.32"  # schemas to validate against: the oldest Kubernetes minor we claim to run on
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
-LONG_RUNNING = ("gateway", "service")  # kring commands that serve until stopped; migrate and declare exit
+LONG_RUNNING = ("gateway", "service", "relay")  # kring commands that serve until stopped; migrate and declare exit
 # Secrets that no manifest renders: made by an operator for its custom resource, or by hand (README "Deploy").
 HAND_MADE_SECRETS = {"kring-operator-token": {"token"}}
 RABBITMQ_USER_KEYS = {"username", "password", "host", "port"}
@@ -431,12 +431,12 @@ def _check_container_hardening(template: Obj, container: Obj, settings: Any, use
 
 
 def _check_coverage(processes: dict[str, list[str]], by_kind: dict[str, list[Obj]], found: list[str]) -> None:
-    from services.common.config import available_services
+    from services.common.config import available_processes
 
-    for process in ("gateway", *available_services()):
+    for process in available_processes():
         runs = [w for w in processes.get(process, []) if w.startswith("Deployment/")]
         if not runs:
-            command = "kring gateway" if process == "gateway" else f"kring service {process}"
+            command = f"kring {process}" if process in ("gateway", "relay") else f"kring service {process}"
             found.append(f"no Deployment runs `{command}`")
     jobs = [o for o in by_kind.get("Job", []) if is_kring(o["spec"]["template"])]
     order = [c.get("args", [None])[0] for job in jobs for c in containers(job["spec"]["template"])]

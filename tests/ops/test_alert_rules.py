@@ -103,7 +103,7 @@ def test_the_prometheus_rule_for_kubernetes_carries_exactly_the_groups_of_rules_
 
 
 def test_the_local_prometheus_configuration_is_valid_and_scrapes_every_process(promtool):
-    from services.common.config import METRICS_PORT_OFFSETS, Settings, available_services
+    from services.common.config import METRICS_PORT_OFFSETS, Settings, available_processes
 
     config = yaml.safe_load((PROMETHEUS / "local.yml").read_text())
     result = promtool_run(promtool, "check", "config", "local.yml")
@@ -112,5 +112,5 @@ def test_the_local_prometheus_configuration_is_valid_and_scrapes_every_process(p
     targets = {group["labels"]["process"]: group["targets"] for group in job["static_configs"]}
     base = Settings.model_fields["metrics_port"].default
     expected = {process: [f"127.0.0.1:{base + METRICS_PORT_OFFSETS[process]}"]
-                for process in ("gateway", *available_services())}
+                for process in available_processes()}
     assert (job["job_name"], targets) == ("kring", expected)

@@ -9,11 +9,11 @@ import uuid
 import httpx
 import pytest
 
-from services.common.config import available_services
+from services.common.config import available_processes
 from tests.support.infra import rabbit_vhost
 from tests.support.stack import start_stack, stop_stack
 
-PROCESSES = ("gateway", *available_services())
+PROCESSES = tuple(available_processes())  # the relay too
 OWNED_GAUGES = {  # the domain gauges each service reads from its own database
     "members": ("kring_members_active",),
     "networks": ("kring_networks_active",),

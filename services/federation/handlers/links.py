@@ -19,12 +19,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def request_link(cmd: RequestLink, uow: Any, lookup: NetworkLookup) -> LinkOut:
-    """Ask to link two networks; asking again while a link between them is open returns that link."""
+def request_link(cmd: RequestLink, uow: Any, lookup: NetworkLookup, *, across: bool = False) -> LinkOut:
+    """Ask to link two networks; asking again while a link between them is open returns that link. A network
+    of this instance asks one of another instance's only ``across`` instances (handlers/peer_links.py), so that
+    the other instance is asked too."""
     with uow:
         for field, network_id in (("requester_network_id", cmd.requester_network_id),
                                   ("target_network_id", cmd.target_network_id)):
             _ensure_linkable(uow, lookup, field, network_id)
+        if not across and uow.remote_networks.instance_of(cmd.target_network_id) is not None \
+                and uow.remote_networks.instance_of(cmd.requester_network_id) is None:
+            raise ValidationFailed.single("target_network_id", "peer_required",
+                                          "a network of another instance: ask with peer set to its instance id")
         existing = uow.links.open_between(cmd.requester_network_id, cmd.target_network_id)
         if existing:
             return link_view(existing)

@@ -160,4 +160,5 @@ def _get(uow: Any, partner_id: str) -> dict[str, Any]:
 
 def _view(partner: dict[str, Any]) -> PartnerOut:
     return PartnerOut(partner_id=partner["id"], name=partner["name"], status=partner["status"],
-                      network_ids=partner["network_ids"], created_at=partner["created_at"])
+                      network_ids=partner["network_ids"], created_at=partner["created_at"],
+                      kind=partner.get("kind") or "organisation", instance_id=partner.get("instance_id"))

@@ -443,6 +443,22 @@ class StreamOutputsRequest(_message.Message):
     cursor: str
     def __init__(self, network_ids: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ...) -> None: ...
 
+class GetFeedHeadRequest(_message.Message):
+    __slots__ = ("network_ids", "cursor")
+    NETWORK_IDS_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    network_ids: _containers.RepeatedScalarFieldContainer[str]
+    cursor: str
+    def __init__(self, network_ids: _Optional[_Iterable[str]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class FeedHead(_message.Message):
+    __slots__ = ("cursor", "pending")
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    cursor: str
+    pending: int
+    def __init__(self, cursor: _Optional[str] = ..., pending: _Optional[int] = ...) -> None: ...
+
 class SharingPolicy(_message.Message):
     __slots__ = ("visibilities", "themes")
     VISIBILITIES_FIELD_NUMBER: _ClassVar[int]

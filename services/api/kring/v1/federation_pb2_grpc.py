@@ -75,6 +75,11 @@ class FederationStub:
                 request_serializer=kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.SerializeToString,
                 response_deserializer=kring_dot_v1_dot_federation__pb2.FeedItem.FromString,
                 _registered_method=True)
+        self.GetFeedHead = channel.unary_unary(
+                '/kring.v1.Federation/GetFeedHead',
+                request_serializer=kring_dot_v1_dot_federation__pb2.GetFeedHeadRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.FeedHead.FromString,
+                _registered_method=True)
         self.RequestLink = channel.unary_unary(
                 '/kring.v1.Federation/RequestLink',
                 request_serializer=kring_dot_v1_dot_federation__pb2.RequestLinkRequest.SerializeToString,
@@ -158,6 +163,15 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetFeedHead(self, request, context):
+        """GetFeedHead says how far a reader of the partner's feed is behind: the cursor of the last item in the
+        feed of the given networks, and how many items a stream from `cursor` would still send. A peer
+        instance's relay reports it as its cursor lag.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def RequestLink(self, request, context):
         """RequestLink asks to link one of the partner's networks with another network; the other network's
         coordinator accepts or rejects it. Asking again while a link between the two is open returns that link.
@@ -222,6 +236,11 @@ def add_FederationServicer_to_server(servicer, server):
                     servicer.StreamOutputs,
                     request_deserializer=kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.FromString,
                     response_serializer=kring_dot_v1_dot_federation__pb2.FeedItem.SerializeToString,
+            ),
+            'GetFeedHead': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFeedHead,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.GetFeedHeadRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.FeedHead.SerializeToString,
             ),
             'RequestLink': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestLink,
@@ -456,6 +475,33 @@ class Federation:
             '/kring.v1.Federation/StreamOutputs',
             kring_dot_v1_dot_federation__pb2.StreamOutputsRequest.SerializeToString,
             kring_dot_v1_dot_federation__pb2.FeedItem.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFeedHead(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/GetFeedHead',
+            kring_dot_v1_dot_federation__pb2.GetFeedHeadRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.FeedHead.FromString,
             options,
             channel_credentials,
             insecure,

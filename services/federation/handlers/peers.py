@@ -1,0 +1,136 @@
+"""Between instances, the configuration side: another instance registered as a partner of kind instance (with
+the networks it hosts), the peers this instance follows (address and the key the peer issued), the state the
+relay reports, and how far behind a reader of the feed log is."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from services.common.errors import Conflict, NotFound, violation
+from services.federation.handlers.partners import KEY_PREFIX, _view, hash_key
+from services.federation.peer_schemas import (
+    ConfigurePeer,
+    FeedHead,
+    PeerOut,
+    PeerState,
+    RelayPeer,
+    ReportPeerState,
+    SkippedEntry,
+)
+from services.federation.ports import NetworkLookup
+from services.federation.schemas import PartnerKey, RegisterPartner
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def register_instance(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+    """Another Kring instance as a partner: its networks join this instance's directory of federation networks
+    (marked with its instance id), owned by the partner, so its key may publish, stream and link for them."""
+    assert cmd.instance_id is not None
+    with uow:
+        if uow.partners.of_instance(cmd.instance_id) is not None:
+            raise Conflict(f"instance {cmd.instance_id} already has a partner here: rotate its key instead",
+                           [violation("instance_id", "unique", "one partner per instance")])
+        for index, network in enumerate(cmd.remote_networks):
+            field = f"remote_networks.{index}.id"
+            hosted_here = uow.networks.get(network.id) is not None and \
+                uow.remote_networks.instance_of(network.id) is None
+            if hosted_here or lookup.get(network.id) is not None:
+                raise Conflict(f"network {network.id} is a network of this instance",
+                               [violation(field, "remote", "a network of this instance")])
+            if uow.partners.owner_of(network.id):
+                raise Conflict(f"network {network.id} already belongs to a partner",
+                               [violation(field, "unowned", "each network has one partner at most")])
+        key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
+        network_ids = sorted({n.id for n in cmd.remote_networks})
+        uow.partners.add(partner_id, cmd.name, hash_key(key), network_ids, now(), kind="instance",
+                         instance_id=cmd.instance_id)
+        for network in cmd.remote_networks:
+            uow.remote_networks.put(cmd.instance_id, network.model_dump(mode="json"))
+        uow.commit()
+        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+
+
+def configure_peer(cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple[PeerOut, bool]:
+    """Add a peer, or change how it is reached (its cursor stays). True when it is new."""
+    with uow:
+        for index, network_id in enumerate(cmd.local_network_ids or []):
+            if uow.remote_networks.instance_of(network_id) is not None:
+                raise Conflict(f"network {network_id} is hosted by another instance",
+                               [violation(f"local_network_ids.{index}", "local", "not a network of this instance")])
+            if uow.networks.get(network_id) is None and lookup.get(network_id) is None:
+                raise NotFound(f"network {network_id} not found",
+                               [violation(f"local_network_ids.{index}", "exists", "no such network")])
+        config = {"name": cmd.name, "address": cmd.address, "api_key": cmd.api_key,
+                  "network_ids": cmd.local_network_ids}
+        created = uow.peers.get(cmd.instance_id) is None
+        if created:
+            uow.peers.add(cmd.instance_id, config, now())
+        else:
+            uow.peers.reconfigure(cmd.instance_id, config, now())
+        uow.commit()
+        return peer_view(uow.peers.get(cmd.instance_id)), created
+
+
+def list_peers(uow: Any) -> list[PeerOut]:
+    with uow:
+        return [peer_view(p) for p in uow.peers.all()]
+
+
+def get_peer(instance_id: str, uow: Any) -> PeerOut:
+    with uow:
+        return peer_view(_get(uow, instance_id))
+
+
+def remove_peer(instance_id: str, uow: Any) -> None:
+    """Stop following the peer (the relay lets go at its next reload); links and what arrived stay."""
+    with uow:
+        if not uow.peers.remove(instance_id):
+            raise NotFound(f"peer {instance_id} not found")
+        uow.peer_links.forget_instance(instance_id)
+        uow.commit()
+
+
+def relay_peers(uow: Any) -> list[RelayPeer]:
+    with uow:
+        return [RelayPeer(instance_id=p["instance_id"], name=p["name"], address=p["address"], api_key=p["api_key"],
+                          local_network_ids=p["network_ids"], cursor=p["cursor"],
+                          config_revision=p["config_revision"]) for p in uow.peers.all()]
+
+
+def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: Any) -> bool:
+    """The relay's view of a peer; False when the peer is no longer configured."""
+    with uow:
+        state = PeerState(**cmd.model_dump(), updated_at=now()).model_dump(mode="json")
+        reported = uow.peers.report(instance_id, state)
+        uow.commit()
+        return reported
+
+
+def log_head(network_ids: list[str], cursor: int, uow: Any) -> FeedHead:
+    with uow:
+        if not network_ids:
+            return FeedHead(head_cursor=0, pending=0)
+        return FeedHead(head_cursor=uow.feed_heads.head(network_ids),
+                        pending=uow.feed_heads.pending(network_ids, cursor))
+
+
+def peer_view(row: dict[str, Any]) -> PeerOut:
+    return PeerOut(instance_id=row["instance_id"], name=row["name"], address=row["address"],
+                   local_network_ids=row["network_ids"], cursor=row["cursor"], last_ingest_at=row["last_ingest_at"],
+                   refused_entries=row["refused_entries"],
+                   skipped=[SkippedEntry.model_validate(s) for s in row["skipped"] or []],
+                   state=PeerState.model_validate(row["state"] or {}), created_at=row["created_at"],
+                   changed_at=row["changed_at"])
+
+
+def _get(uow: Any, instance_id: str) -> dict[str, Any]:
+    peer = uow.peers.get(instance_id)
+    if peer is None:
+        raise NotFound(f"peer {instance_id} not found")
+    return peer

@@ -1,0 +1,121 @@
+"""Between instances: the peers this instance follows, links whose other side is on a peer, and the networks
+other instances host (rows of the networks read model with an ``instance_id``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from services.federation.models import feed_log, networks, peer_links, peers
+
+SKIPPED_KEPT = 20  # refused entries a peer's state shows (the log has every one)
+
+
+class Peers:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, instance_id: str) -> dict[str, Any] | None:
+        row = self.connection.execute(select(peers).where(peers.c.instance_id == instance_id)).mappings().first()
+        return dict(row) if row else None
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.connection.execute(select(peers).order_by(peers.c.instance_id)).mappings()]
+
+    def add(self, instance_id: str, config: dict[str, Any], now: datetime) -> None:
+        self.connection.execute(insert(peers).values(
+            instance_id=instance_id, config_revision=1, cursor=0, state={}, skipped=[], refused_entries=0,
+            created_at=now, changed_at=now, **config))
+
+    def reconfigure(self, instance_id: str, config: dict[str, Any], now: datetime) -> None:
+        self.connection.execute(update(peers).where(peers.c.instance_id == instance_id).values(
+            config_revision=peers.c.config_revision + 1, changed_at=now, **config))
+
+    def remove(self, instance_id: str) -> bool:
+        return self.connection.execute(delete(peers).where(peers.c.instance_id == instance_id)).rowcount > 0
+
+    def advance(self, instance_id: str, cursor: int, now: datetime, refused: list[dict[str, Any]]) -> None:
+        """Store the cursor with the batch it ends (the same transaction as the batch's effects)."""
+        values: dict[str, Any] = {"cursor": cursor, "last_ingest_at": now}
+        if refused:
+            held = self.get(instance_id) or {"skipped": [], "refused_entries": 0}
+            values["skipped"] = [*(held["skipped"] or []), *refused][-SKIPPED_KEPT:]
+            values["refused_entries"] = (held["refused_entries"] or 0) + len(refused)
+        self.connection.execute(update(peers).where(peers.c.instance_id == instance_id).values(**values))
+
+    def report(self, instance_id: str, state: dict[str, Any]) -> bool:
+        return self.connection.execute(
+            update(peers).where(peers.c.instance_id == instance_id).values(state=state)).rowcount > 0
+
+
+class PeerLinks:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, link_id: str) -> dict[str, Any] | None:
+        row = self.connection.execute(select(peer_links).where(peer_links.c.link_id == link_id)).mappings().first()
+        return dict(row) if row else None
+
+    def attach(self, link_id: str, instance_id: str, remote_link_id: str, remote_status: str, now: datetime) -> None:
+        if self.get(link_id) is None:
+            self.connection.execute(insert(peer_links).values(
+                link_id=link_id, instance_id=instance_id, remote_link_id=remote_link_id, remote_status=remote_status,
+                checked_at=now))
+        else:
+            self.seen(link_id, remote_status, now)
+
+    def seen(self, link_id: str, remote_status: str, now: datetime) -> None:
+        self.connection.execute(update(peer_links).where(peer_links.c.link_id == link_id)
+                                .values(remote_status=remote_status, checked_at=now))
+
+    def of_instance(self, instance_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.connection.execute(
+            select(peer_links).where(peer_links.c.instance_id == instance_id).order_by(peer_links.c.link_id))
+            .mappings()]
+
+    def forget_instance(self, instance_id: str) -> None:
+        self.connection.execute(delete(peer_links).where(peer_links.c.instance_id == instance_id))
+
+
+class RemoteNetworks:
+    """Networks of other instances, in the same read model as this instance's own (so links, audiences and
+    feeds treat them alike); ``instance_id`` tells them apart."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def ids(self) -> set[str]:
+        """Every network another instance hosts."""
+        return set(self.connection.execute(select(networks.c.id).where(networks.c.instance_id.is_not(None)))
+                   .scalars())
+
+    def instance_of(self, network_id: str) -> str | None:
+        """The instance hosting a network the read model knows: None for our own (or an unknown) network."""
+        return self.connection.execute(select(networks.c.instance_id).where(networks.c.id == network_id)).scalar()
+
+    def put(self, instance_id: str, network: dict[str, Any]) -> None:
+        values = {"name": network["name"], "theme": network.get("theme") or "", "level": network.get("level"),
+                  "kind": network.get("kind"), "instance_id": instance_id, "status": "active", "parent_id": None}
+        held = self.connection.execute(select(networks.c.id).where(networks.c.id == network["id"])).first()
+        if held is None:
+            self.connection.execute(insert(networks).values(id=network["id"], revision=0, **values))
+        else:
+            self.connection.execute(update(networks).where(networks.c.id == network["id"]).values(**values))
+
+
+class FeedHeads:
+    """How far a reader of the feed log is behind, for the networks it reads."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def head(self, network_ids: list[str]) -> int:
+        return int(self.connection.execute(
+            select(func.max(feed_log.c.position)).where(feed_log.c.network_id.in_(network_ids))).scalar() or 0)
+
+    def pending(self, network_ids: list[str], cursor: int) -> int:
+        return int(self.connection.execute(
+            select(func.count()).select_from(feed_log)
+            .where(feed_log.c.network_id.in_(network_ids), feed_log.c.position > cursor)).scalar() or 0)

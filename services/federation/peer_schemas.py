@@ -1,0 +1,203 @@
+"""Between instances on the wire: peer configuration and state, the entries the relay hands in, and links whose
+other side lives on a peer instance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.common.catalogue import SharingPolicy
+from services.common.schemas import Command
+from services.common.vocabulary import OutputKind, ResourceType, Visibility
+from services.federation.schemas import Cursor, InstanceId, LinkOut, NetworkId, Tag
+
+Text = Annotated[str, StringConstraints(max_length=20000)]
+OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# host:port of the peer's gRPC API (a DNS name or an IP; no scheme)
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300,
+                                           pattern=r"^[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$")]
+
+
+class ConfigurePeer(Command):
+    instance_id: InstanceId = Field(description="the peer's instance id (its GetInstance answers it)")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    address: Address = Field(description="host:port of the peer's partner gRPC API")
+    api_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=512)] = Field(
+        description="the key the peer's operator issued to this instance (registered there as a partner of kind "
+                    "instance); stored for the relay, never shown again")
+    local_network_ids: Annotated[list[NetworkId], Field(max_length=100)] | None = Field(
+        None, description="follow only these of our networks there; none: every network the key owns there")
+
+
+class PeerState(BaseModel):
+    """What the relay last reported about a peer (``updated_at`` says when; a stopped relay reports nothing)."""
+
+    status: str = Field("configured", description="configured (not reported yet), connecting, following, "
+                        "backing_off, refused, stopped (the relay let go: stopping, or the peer changed)")
+    connected: bool = False
+    consecutive_failures: int = 0
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    head_cursor: int | None = Field(None, description="the last position of the peer's feed for us, when last asked")
+    cursor_lag: int | None = Field(None, description="entries of the peer's feed for us after our cursor")
+    remote_instance: str | None = Field(None, description="the id the peer's GetInstance answered")
+    updated_at: datetime | None = None
+
+
+class SkippedEntry(BaseModel):
+    cursor: int
+    output_id: str
+    origin_network_id: str
+    network_id: str
+    reason: str
+    at: datetime
+
+
+class PeerOut(BaseModel):
+    instance_id: str
+    name: str
+    address: str
+    local_network_ids: list[str] | None
+    cursor: int = Field(description="everything in the peer's feed up to here is applied on this instance")
+    last_ingest_at: datetime | None
+    refused_entries: int = Field(description="entries refused by the origin check, ever")
+    skipped: list[SkippedEntry] = Field(description="the latest refused entries, newest last (at most 20)")
+    state: PeerState
+    created_at: datetime
+    changed_at: datetime
+
+
+class RelayPeer(BaseModel):
+    """A peer as the relay needs it: with the key. Internal (RPC only); the admin API never returns it."""
+
+    instance_id: str
+    name: str
+    address: str
+    api_key: str
+    local_network_ids: list[str] | None
+    cursor: int
+    config_revision: int
+
+    def __repr__(self) -> str:  # never print the key
+        return f"RelayPeer(instance_id={self.instance_id!r}, address={self.address!r}, cursor={self.cursor})"
+
+    __str__ = __repr__
+
+
+# --- what the relay hands in -------------------------------------------------------------------------------------
+
+
+class PeerAuthor(Command):
+    shown_as: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    named: bool
+
+
+class PeerCopy(Command):
+    """An output as the peer's feed shows it (``kring.v1.Output``)."""
+
+    output_id: OutputId
+    origin_network_id: NetworkId
+    session_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    kind: OutputKind
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    body: Text = ""
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    resource_type: ResourceType | None = None
+    themes: Annotated[list[Tag], Field(max_length=20)] = []
+    visibility: Visibility
+    licence: Annotated[str, StringConstraints(max_length=50)] = "CC-BY-4.0"
+    authors: Annotated[list[PeerAuthor], Field(max_length=20)] = []
+    published_at: datetime | None = None
+
+
+class PeerTombstone(Command):
+    output_id: OutputId
+    origin_network_id: NetworkId
+    retracted_at: datetime | None = None
+
+
+class PeerEntry(Command):
+    """One item of the peer's ``StreamOutputs``."""
+
+    cursor: int = Field(ge=1)
+    network_id: NetworkId = Field(description="our network whose feed on the peer it is in")
+    kind: Literal["shared", "retracted", "updated"]
+    backfill: bool = False
+    output: PeerCopy | None = None
+    tombstone: PeerTombstone | None = None
+
+
+class IngestEntries(Command):
+    # Validated one by one (PeerEntry): an entry that breaks the rules is refused and recorded, not the batch,
+    # so one bad entry cannot hold the relay up for good.
+    entries: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=500)]
+
+
+class IngestResult(BaseModel):
+    cursor: int = Field(description="the peer's cursor stored with this batch")
+    applied: int
+    duplicates: int
+    refused: list[SkippedEntry]
+
+
+class ReportPeerState(Command):
+    status: Literal["connecting", "following", "backing_off", "refused", "stopped"]
+    connected: bool
+    consecutive_failures: int = Field(ge=0)
+    last_success_at: datetime | None = None
+    last_error: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    last_error_at: datetime | None = None
+    head_cursor: int | None = None
+    cursor_lag: int | None = None
+    remote_instance: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+# --- links across instances --------------------------------------------------------------------------------------
+
+
+class RequestPeerLink(Command):
+    requester_network_id: NetworkId = Field(description="one of this instance's networks")
+    target_network_id: NetworkId = Field(description="one of the peer's networks, registered here for its partner")
+    peer: InstanceId
+    policy: SharingPolicy | None = None
+
+
+class PeerLinkStart(BaseModel):
+    """The local link, and what the gateway needs to ask the peer for its side (internal: carries the key)."""
+
+    link: LinkOut
+    remote_link_id: str | None
+    call_peer: bool = Field(description="False when the peer asked first: answer its request here instead")
+    address: str
+    api_key: str
+
+    def __repr__(self) -> str:
+        return f"PeerLinkStart(link={self.link.link_id!r}, remote_link_id={self.remote_link_id!r})"
+
+
+class RemoteLink(Command):
+    """The peer's copy of a link, as its ``GetLink`` or ``RequestLink`` answered."""
+
+    link_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    status: Literal["requested", "active", "rejected", "revoked", "blocked"]
+    target_policy: SharingPolicy | None = None
+
+
+class OpenPeerLink(BaseModel):
+    link_id: str
+    remote_link_id: str
+    status: str
+    remote_status: str | None
+
+
+class FeedHead(BaseModel):
+    head_cursor: int = Field(description="the last position in the log for these networks; 0 if none")
+    pending: int = Field(description="entries for these networks after the given cursor")
+
+
+class LogHeadQuery(Command):
+    network_ids: Annotated[list[NetworkId], Field(max_length=1000)]
+    cursor: Cursor = 0

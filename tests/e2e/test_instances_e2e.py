@@ -1,0 +1,251 @@
+"""Two Kring instances on one machine, federated through the partner gRPC API: each is a whole stack of its own
+(`kring run --no-demo`: separate processes, its own PostgreSQL database and RabbitMQ virtual host, its own
+instance id), linked only through their admin APIs, the way two operators would link them.
+
+National instance A hosts network X; regional instance B hosts network Y and Y's child Z. Each operator
+registers the other instance as a partner of kind instance (with the networks that may link), and configures
+the other as a peer with the key it was given. X asks to link with Y; B's operator accepts on B; A's relay sees
+it. Then: an output published on A appears in Y's feed on B (and in Z's, through B's own hierarchy); its
+retraction tombstones it there; B's relay, killed with SIGKILL while outputs stream in and started again by its
+supervisor (its pid is in B's data directory, pids.json), misses nothing and doubles nothing; a key A's operator
+revokes stops B's relay with a clear error in B's peer state.
+
+One database kind (PostgreSQL, as in production) keeps the runtime bounded; the relays are tuned to reload
+their peer list every second and to back off from 0.2 s to 2 s, so the test waits seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import httpx
+import pytest
+
+from services.api.kring.v1 import federation_pb2 as pb
+from tests.e2e.test_partner_e2e import Partner, fresh_tag, ok, refused, wait_for
+from tests.support.infra import postgres_database, rabbit_vhost
+from tests.support.stack import Stack, start_stack, stop_stack
+
+ARRIVAL = 30.0  # seconds for an output to cross: A's event chain, A's stream, B's relay, B's federation service
+RELAY_TUNING = {"KRING_RELAY_RELOAD_INTERVAL": "1", "KRING_RELAY_BACKOFF_INITIAL": "0.2",
+                "KRING_RELAY_BACKOFF_MAX": "2"}
+
+
+@dataclass
+class Instances:
+    a: Stack
+    b: Stack
+    op_a: httpx.Client
+    op_b: httpx.Client
+    x: str  # on A
+    y: str  # on B, linked with X
+    z: str  # on B, Y's child
+    author: str  # a member of X on A who did not consent to be named
+    session: str  # a held session of X on A
+    link_a: dict
+    key_ab: str  # the key B issued to A (A's relay and gateway call B with it)
+    partner_of_b_on_a: str  # B's partner id on A
+
+
+def network(client: httpx.Client, name: str, level: str, parent: str | None = None) -> str:
+    body = {"name": name, "level": level, "kind": "werkplaats", "theme": "eenzaamheid en mantelzorg"}
+    if parent:
+        body["parent_id"] = parent
+    return ok(client.post("/v1/networks", json=body), 201)["id"]
+
+
+def remote(network_id: str, name: str, level: str) -> dict:
+    return {"id": network_id, "name": name, "theme": "eenzaamheid en mantelzorg", "level": level,
+            "kind": "werkplaats"}
+
+
+def feed(client: httpx.Client, network_id: str) -> list[dict]:
+    items, token = [], None
+    while True:
+        page = ok(client.get(f"/v1/networks/{network_id}/feed",
+                             params={"page_size": 200, **({"page_token": token} if token else {})}))
+        items += page["items"]
+        token = page.get("next_page_token")
+        if not token:
+            return items
+
+
+def live(client: httpx.Client, network_id: str) -> list[str]:
+    return [i["output"]["output_id"] for i in feed(client, network_id) if not i["output"].get("retracted")]
+
+
+def peer_state(client: httpx.Client, instance_id: str) -> dict:
+    return ok(client.get(f"/v1/peers/{instance_id}"))
+
+
+def publish(world: Instances, title: str, visibility: str = "federation") -> str:
+    return ok(world.op_a.post(f"/v1/sessions/{world.session}/outputs", json={
+        "kind": "lesson", "title": title, "visibility": visibility, "themes": ["eenzaamheid"],
+        "authors": [world.author]}), 201)["id"]
+
+
+def pid_of(stack: Stack, process: str) -> int:
+    return json.loads((stack.data_dir / "pids.json").read_text())[process]
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory) -> Iterator[tuple[Stack, Stack]]:
+    with ExitStack() as resources, pytest.MonkeyPatch.context() as env:
+        for name, value in RELAY_TUNING.items():
+            env.setenv(name, value)
+        urls = [(resources.enter_context(rabbit_vhost(f"kring-e2e-{side}")),
+                 resources.enter_context(postgres_database(f"kring_e2e_{side}"))) for side in ("a", "b")]
+        with ThreadPoolExecutor(2) as pool:
+            started = [pool.submit(start_stack, tmp_path_factory.mktemp(f"instance-{side}"), amqp, db, instance_id)
+                       for side, instance_id, (amqp, db) in zip("ab", ("kring-nationaal", "kring-twente"), urls,
+                                                                strict=True)]
+            a, b = (future.result() for future in started)
+        try:
+            yield a, b
+        finally:
+            codes = [stop_stack(a.process), stop_stack(b.process)]
+        assert codes == [0, 0], "kring run did not stop cleanly on Ctrl-C"
+
+
+@pytest.fixture(scope="module")
+def world(stacks) -> Iterator[Instances]:
+    a, b = stacks
+    with a.client() as op_a, b.client() as op_b:
+        tag = fresh_tag()
+        x = network(op_a, f"BeterOud {tag}", "national")
+        y = network(op_b, f"Werkplaats Twente {tag}", "regional")
+        z = network(op_b, f"Actieleerkring Enschede {tag}", "local", parent=y)
+
+        # The handshake: each operator registers the other instance, with the networks that may link ...
+        key_ab = ok(op_b.post("/v1/partners", json={
+            "name": "Kring Nationaal", "kind": "instance", "instance_id": "kring-nationaal",
+            "remote_networks": [remote(x, "BeterOud", "national")]}), 201)["api_key"]
+        partner_b = ok(op_a.post("/v1/partners", json={
+            "name": "Kring Twente", "kind": "instance", "instance_id": "kring-twente",
+            "remote_networks": [remote(y, "Werkplaats Twente", "regional")]}), 201)
+        # ... and follows the other with the key it was given.
+        ok(op_a.post("/v1/peers", json={"instance_id": "kring-twente", "name": "Kring Twente", "address": b.grpc,
+                                        "api_key": key_ab}), 201)
+        ok(op_b.post("/v1/peers", json={"instance_id": "kring-nationaal", "name": "Kring Nationaal",
+                                        "address": a.grpc, "api_key": partner_b["api_key"]}), 201)
+
+        author = ok(op_a.post("/v1/members", json={
+            "name": "Henk Ervaring", "perspectives": ["lived_experience"],
+            "email": f"henk.{tag}@example.org"}), 201)["id"]
+        ok(op_a.put(f"/v1/networks/{x}/members/{author}", json={"role": "participant"}))
+        now = datetime.now(UTC)
+        session = ok(op_a.post(f"/v1/networks/{x}/sessions", json={
+            "title": "Leersessie over de grens", "format": "learning_session", "mode": "in_person",
+            "location": "Utrecht", "starts_at": (now - timedelta(hours=3)).isoformat(),
+            "ends_at": (now - timedelta(hours=2)).isoformat()}), 201)["id"]
+        ok(op_a.post(f"/v1/sessions/{session}/hold"))
+
+        link_a = ok(op_a.post("/v1/links", json={"requester_network_id": x, "target_network_id": y,
+                                                 "peer": "kring-twente",
+                                                 "policy": {"visibilities": ["linked", "federation"]}}), 201)
+        yield Instances(a, b, op_a, op_b, x, y, z, author, session, link_a, key_ab, partner_b["partner_id"])
+
+
+def test_a_network_on_a_links_with_a_network_on_b_and_both_relays_follow(world: Instances):
+    assert world.link_a["status"] == "requested"
+    [asked] = ok(world.op_b.get(f"/v1/networks/{world.y}/links", params={"status": "requested"}))["items"]
+    assert (asked["requester_network_id"], asked["target_network_id"]) == (world.x, world.y)
+    assert asked["requester_policy"]["visibilities"] == ["linked", "federation"]
+
+    accepted = ok(world.op_b.post(f"/v1/links/{asked['link_id']}/accept",
+                                  json={"policy": {"visibilities": ["federation"]}}))
+    assert accepted["status"] == "active"
+    seen = wait_for(lambda: ok(world.op_a.get(f"/v1/links/{world.link_a['link_id']}")),
+                    lambda link: link["status"] == "active", "A sees B's acceptance", ARRIVAL)
+    assert seen["target_policy"]["visibilities"] == ["federation"]  # B's side's policy, as B set it
+
+    for client, peer in ((world.op_a, "kring-twente"), (world.op_b, "kring-nationaal")):
+        state = wait_for(lambda c=client, p=peer: peer_state(c, p)["state"],
+                         lambda s: s["status"] == "following" and s["connected"], f"following {peer}", ARRIVAL)
+        assert state["remote_instance"] == peer and state["consecutive_failures"] == 0
+        assert "api_key" not in json.dumps(peer_state(client, peer))
+
+
+def test_an_output_published_on_a_appears_in_the_linked_feed_on_b_and_travels_on_through_b(world: Instances):
+    started = time.monotonic()
+    output_id = publish(world, "Vraag eerst wat iemand zelf wil")
+    wait_for(lambda: live(world.op_b, world.y), lambda ids: output_id in ids, "the output on B", ARRIVAL)
+    crossed = time.monotonic() - started
+    print(f"\ncross-instance delivery (publish on A → Y's feed on B): {crossed:.2f} s")
+
+    [item] = [i for i in feed(world.op_b, world.y) if i["output"]["output_id"] == output_id]
+    assert item["output"]["origin_network_id"] == world.x
+    assert item["output"]["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
+    wait_for(lambda: live(world.op_b, world.z), lambda ids: output_id in ids, "on through B's hierarchy", ARRIVAL)
+    deliveries = ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"))
+    assert (deliveries["origin_network_id"], sorted(d["network_id"] for d in deliveries["items"])) == (
+        world.x, sorted([world.y, world.z]))
+
+
+def test_a_retraction_on_a_removes_the_copies_on_b(world: Instances):
+    output_id = publish(world, "Een les die we terugnemen")
+    wait_for(lambda: live(world.op_b, world.y), lambda ids: output_id in ids, "the output on B", ARRIVAL)
+
+    ok(world.op_a.post(f"/v1/outputs/{output_id}/retract", json={"reason": "dubbel"}))
+
+    for network_id in (world.y, world.z):
+        shown = wait_for(lambda n=network_id: {i["output"]["output_id"]: i["output"] for i in feed(world.op_b, n)},
+                         lambda items: items.get(output_id, {}).get("retracted"), "the tombstone on B", ARRIVAL)
+        assert set(shown[output_id]) == {"output_id", "origin_network_id", "retracted", "retracted_at"}
+
+
+def test_b_cannot_publish_as_a_network_it_does_not_host(world: Instances):
+    as_a = Partner(world.b.grpc, world.key_ab)  # A's key on B: it speaks for X only
+    try:
+        code, _ = refused(lambda: as_a.PublishOutput(pb.PublishOutputRequest(
+            network_id=world.y, client_output_id="forged", kind=pb.OUTPUT_KIND_LESSON, title="Niet van A",
+            visibility=pb.VISIBILITY_FEDERATION)))
+    finally:
+        as_a.close()
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_b_relay_killed_mid_stream_and_restarted_misses_nothing_and_doubles_nothing(world: Instances):
+    before = pid_of(world.b, "relay")
+    first = [publish(world, f"Reeks 1, les {n}") for n in range(30)]
+    wait_for(lambda: live(world.op_b, world.y), lambda ids: bool(set(first) & set(ids)), "the first ones", ARRIVAL)
+    os.kill(before, signal.SIGKILL)  # while the batch streams in
+    arrived_before_the_kill = len(set(first) & set(live(world.op_b, world.y)))
+    second = [publish(world, f"Reeks 2, les {n}") for n in range(20)]
+
+    wait_for(lambda: pid_of(world.b, "relay"), lambda pid: pid != before, "B's supervisor restarts the relay", 30)
+    everything = first + second
+    wait_for(lambda: live(world.op_b, world.y), lambda ids: set(everything) <= set(ids), "every output on B",
+             ARRIVAL * 2)
+    print(f"\n{arrived_before_the_kill} of 30 had arrived on B when its relay was killed")
+
+    counts = Counter(i["output"]["output_id"] for i in feed(world.op_b, world.y))
+    assert {output_id: counts[output_id] for output_id in everything} == dict.fromkeys(everything, 1)
+    for output_id in (first[0], first[-1], second[-1]):
+        recipients = [d["network_id"] for d in ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"))["items"]]
+        assert sorted(recipients) == sorted([world.y, world.z])
+    state = peer_state(world.op_b, "kring-nationaal")
+    assert state["refused_entries"] == 0
+
+
+def test_a_key_revoked_on_a_stops_b_relay_with_a_clear_error_in_b_peer_state(world: Instances):
+    ok(world.op_a.post(f"/v1/partners/{world.partner_of_b_on_a}/revoke"))
+
+    state = wait_for(lambda: peer_state(world.op_b, "kring-nationaal")["state"],
+                     lambda s: s["status"] == "refused", "B's relay refused", ARRIVAL)
+    assert state["connected"] is False
+    assert "UNAUTHENTICATED" in state["last_error"] and "revoked" in state["last_error"]
+    assert "kring-nationaal" in state["last_error"]
+    output_id = publish(world, "Na de intrekking")
+    time.sleep(3)
+    assert output_id not in live(world.op_b, world.y)  # nothing crosses any more

@@ -1,0 +1,240 @@
+"""The scenario the security tests attack, built once per stack through the admin API as the operator.
+
+Two networks: ``n``, the network concerned (its coordinator, a plain member and another member ``x``; a held
+session with an output kept within the network; a planned session; a link asked by ``o``; a partner) and
+``o``, another network (a facilitator, a partner of its own). Destructive requests (archive, erase, revoke,
+block, accept...) get fresh objects from the factories here, so the scenario stays as built.
+
+Roles, as the access model names them:
+
+- ``anonymous``: no credential at all; ``wrong-token``: a well-formed credential nobody issued
+- ``member``: a plain participant of ``n``
+- ``other-facilitator``: the facilitator of ``o``, nothing in ``n``
+- ``coordinator``: the coordinator of ``n``
+- ``other-partner``: the partner of ``o`` (its API key sent where a token is expected, on the admin API)
+- ``partner``: the partner of ``n`` (partner API only)
+- ``operator``: the operator's token from configuration
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from services.api.kring.v1 import federation_pb2 as pb
+from services.api.kring.v1 import federation_pb2_grpc
+from tests.support.stack import Stack
+
+HTTP_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "operator")
+GRPC_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "partner",
+              "operator")
+WRONG_TOKEN = "krm_" + "x" * 43  # shaped like an issued token, issued to nobody
+ARRIVAL = 20.0  # seconds for an event to travel to the services that read it
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def ok(response: httpx.Response, status: int | tuple[int, ...] = (200, 201)) -> Any:
+    expected = (status,) if isinstance(status, int) else status
+    assert response.status_code in expected, f"{response.request.method} {response.request.url}: " \
+                                             f"{response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+def eventually(probe: Callable[[], Any], what: str, timeout: float = ARRIVAL) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:g} s", pytrace=False)
+        time.sleep(0.1)
+
+
+class PartnerClient:
+    """The generated stub with a credential as `authorization: Bearer <key>` metadata (or none)."""
+
+    def __init__(self, target: str, key: str | None):
+        self.channel = grpc.insecure_channel(target)
+        self.stub = federation_pb2_grpc.FederationStub(self.channel)
+        self.key = key
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.key}"),) if self.key else ()
+
+    def call(self, method: str, request: Any, timeout: float = 10.0) -> Any:
+        """A unary call's answer, or a stream's first item; raises grpc.RpcError."""
+        answer = getattr(self.stub, method)(request, metadata=self.metadata, timeout=timeout)
+        if isinstance(answer, grpc.Call) and hasattr(answer, "__next__"):
+            try:
+                return next(answer)
+            finally:
+                answer.cancel()
+        return answer
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+@dataclass
+class World:
+    stack: Stack
+    operator: httpx.Client
+    tokens: dict[str, str | None]  # role -> bearer credential sent on the admin API and the partner API
+    n: str  # the network concerned
+    o: str  # another network
+    member_id: str  # the plain member of n
+    coordinator_id: str
+    facilitator_id: str  # of o
+    x: str  # another member of n: whose record the others ask about
+    held_session: str  # of n, held: attendance, outputs, reflections
+    planned_session: str  # of n, in the future: registrations
+    output: str  # of the held session, kept within n (visibility network)
+    link: str  # asked by o, to n: n's coordinators answer it
+    partner_id: str  # the partner of n
+    other_partner_id: str  # the partner of o
+    partner_output: str  # published by the partner of n
+    partner_link: str  # asked by the partner of n, to o
+    peer: str  # a peer instance this one follows (at an address where nothing answers)
+    tag: str
+    other_link: str = ""  # asked by the partner of o, not involving n (made by the hostile-input tests)
+    other_output: str = ""  # published by the partner of o (made by the hostile-input tests)
+    clients: dict[str, PartnerClient] = field(default_factory=dict)
+
+    def http(self, role: str) -> httpx.Client:
+        token = self.tokens[role]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.stack.http, headers=headers, timeout=30)
+
+    def grpc(self, role: str) -> PartnerClient:
+        if role not in self.clients:
+            self.clients[role] = PartnerClient(self.stack.grpc, self.tokens[role])
+        return self.clients[role]
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.operator.close()
+
+    # --- fresh objects for destructive requests --------------------------------------------------------------
+
+    def network(self, level: str = "regional", **fields: Any) -> str:
+        return ok(self.operator.post("/v1/networks", json={
+            "name": f"Netwerk {tag()}", "level": level, "kind": "werkplaats", "theme": f"veiligheid {self.tag}",
+            **fields}), 201)["id"]
+
+    def member(self, network_id: str | None = None, role: str = "participant", name: str = "Mila Lid") -> str:
+        member_id = ok(self.operator.post("/v1/members", json={
+            "name": name, "email": f"{name.split()[0].lower()}.{tag()}@example.org",
+            "perspectives": ["practitioner"]}), 201)["id"]
+        if network_id is not None:
+            self.join(member_id, network_id, role)
+        return member_id
+
+    def join(self, member_id: str, network_id: str, role: str = "participant") -> None:
+        ok(self.operator.put(f"/v1/networks/{network_id}/members/{member_id}", json={"role": role}))
+
+    def token_for(self, member_id: str) -> dict[str, Any]:
+        return ok(self.operator.post(f"/v1/members/{member_id}/tokens", json={"label": "security"}), 201)
+
+    def coordinated_network(self) -> str:
+        """A fresh network the coordinator of n also coordinates, and the member of n belongs to."""
+        network_id = self.network()
+        self.join(self.coordinator_id, network_id, "coordinator")
+        self.join(self.member_id, network_id)
+        return network_id
+
+    def session(self, network_id: str | None = None, *, held: bool = False, started: bool = False) -> str:
+        now = datetime.now(UTC)
+        starts = now - timedelta(hours=3) if (held or started) else now + timedelta(days=7)
+        session_id = ok(self.operator.post(f"/v1/networks/{network_id or self.n}/sessions", json={
+            "title": f"Leersessie {tag()}", "format": "learning_session", "mode": "in_person",
+            "location": "Buurthuis", "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(), "capacity": 100}), 201)["id"]
+        if held:
+            ok(self.operator.post(f"/v1/sessions/{session_id}/hold"))
+        return session_id
+
+    def new_output(self, visibility: str = "network") -> str:
+        # The sessions service learns that the author is a member from an event: retry until it has.
+        return eventually(lambda: _created(self.operator.post(f"/v1/sessions/{self.held_session}/outputs", json={
+            "kind": "lesson", "title": f"Les {tag()}", "authors": [self.member_id], "visibility": visibility,
+            "themes": ["veiligheid"]})), "the author's membership reaching the sessions service")["id"]
+
+    def requested_link(self) -> str:
+        """A link asked by a fresh network to n: n's coordinators answer it."""
+        return ok(self.operator.post("/v1/links", json={"requester_network_id": self.network(),
+                                                        "target_network_id": self.n}), 201)["link_id"]
+
+    def partner(self) -> dict[str, Any]:
+        return ok(self.operator.post("/v1/partners", json={"name": f"Partner {tag()}",
+                                                           "network_ids": [self.network()]}), 201)
+
+    def peer_configuration(self) -> dict[str, Any]:
+        # Nothing listens on port 9 of the loopback: the relay backs off from this peer, and that is all.
+        return {"instance_id": f"peer-{tag()}", "name": "Kring Zuid", "address": "127.0.0.1:9",
+                "api_key": f"peer-key-{uuid.uuid4().hex}"}
+
+    def new_peer(self) -> str:
+        return ok(self.operator.post("/v1/peers", json=self.peer_configuration()), 201)["instance_id"]
+
+    def partner_published_output(self) -> str:
+        return self.grpc("partner").call("PublishOutput", pb.PublishOutputRequest(
+            network_id=self.n, client_output_id=f"security-{tag()}", kind=pb.OUTPUT_KIND_LESSON,
+            title="Wat de partner leerde", visibility=pb.VISIBILITY_LINKED)).output_id
+
+
+def build_world(stack: Stack) -> World:
+    run = tag()
+    operator = stack.client()
+    world = World(stack=stack, operator=operator, tokens={}, n="", o="", member_id="", coordinator_id="",
+                  facilitator_id="", x="", held_session="", planned_session="", output="", link="", partner_id="",
+                  other_partner_id="", partner_output="", partner_link="", peer="", tag=run)
+    world.n = world.network(name=f"Werkplaats Noord {run}")
+    world.o = world.network(name=f"Werkplaats Zuid {run}")
+    world.coordinator_id = world.member(world.n, "coordinator", name="Karin Kwartiermaker")
+    world.member_id = world.member(world.n, name="Mo Deelnemer")
+    world.facilitator_id = world.member(world.o, "facilitator", name="Fenna Begeleider")
+    world.x = world.member(world.n, name="Xander Lid")
+    partner = ok(operator.post("/v1/partners", json={"name": "Partner Noord", "network_ids": [world.n]}), 201)
+    other_partner = ok(operator.post("/v1/partners", json={"name": "Partner Zuid", "network_ids": [world.o]}), 201)
+    world.partner_id, world.other_partner_id = partner["partner_id"], other_partner["partner_id"]
+    world.tokens = {
+        "anonymous": None,
+        "wrong-token": WRONG_TOKEN,
+        "member": world.token_for(world.member_id)["token"],
+        "other-facilitator": world.token_for(world.facilitator_id)["token"],
+        "coordinator": world.token_for(world.coordinator_id)["token"],
+        "other-partner": other_partner["api_key"],
+        "partner": partner["api_key"],
+        "operator": stack.token,
+    }
+    world.held_session = world.session(held=True)
+    world.planned_session = world.session()
+    world.output = world.new_output()
+    world.link = ok(operator.post("/v1/links", json={"requester_network_id": world.o,
+                                                     "target_network_id": world.n}), 201)["link_id"]
+    world.partner_output = world.partner_published_output()
+    world.partner_link = world.grpc("partner").call("RequestLink", pb.RequestLinkRequest(
+        requester_network_id=world.n, target_network_id=world.network())).link_id
+    world.peer = world.new_peer()
+    # The federation service learns of the output from its event: until then its delivery log is a 404 for all.
+    eventually(lambda: operator.get(f"/v1/outputs/{world.output}/deliveries").status_code == 200,
+               "the output reaching the federation service")
+    return world
+
+
+def _created(response: httpx.Response) -> Any:
+    return response.json() if response.status_code == 201 else None
