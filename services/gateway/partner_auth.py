@@ -11,14 +11,13 @@ revoked key for up to ``ttl`` seconds; this replica forgets a partner as soon as
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from services.common.errors import KringError, PermissionDenied, Unauthenticated
+from services.gateway.ttl_cache import MISSING, TtlCache
 
 # Keys we issue are about 50 characters; anything much longer is not one of ours.
 MAX_KEY_LENGTH = 512
@@ -64,12 +63,8 @@ class PartnerAuthenticator:
                  clock: Callable[[], float] = time.monotonic) -> None:
         """``rpc_call(service, method, *args, timeout=...)``: the gateway's RPC pool's ``call``."""
         self._call = rpc_call
-        self._ttl = ttl
-        self._max_entries = max_entries
-        self._clock = clock
-        self._lock = threading.Lock()
-        # key hash -> (expires at, the partner, or the refusal to raise again)
-        self._cache: OrderedDict[str, tuple[float, Partner | KringError]] = OrderedDict()
+        # key hash -> the partner, or the refusal to raise again
+        self._cache: TtlCache[Partner | KringError] = TtlCache(ttl, max_entries, clock)
 
     def authenticate(self, key: str | None, *, timeout: float | None = None) -> Partner:
         if not key:
@@ -77,10 +72,10 @@ class PartnerAuthenticator:
         if len(key) > MAX_KEY_LENGTH:
             raise Unauthenticated("invalid partner API key")
         digest = key_hash(key)
-        answer = self._lookup(digest)
-        if answer is None:
+        answer = self._cache.get(digest)
+        if answer is MISSING:
             answer = self._ask(digest, timeout)
-            self._remember(digest, answer)
+            self._cache.put(digest, answer)
         if isinstance(answer, KringError):
             raise type(answer)(answer.message, answer.violations)
         return answer
@@ -88,14 +83,10 @@ class PartnerAuthenticator:
     def forget_partner(self, partner_id: str) -> None:
         """Forget what is cached about one partner (its key was revoked or rotated, or it was blocked).
         Cached refusals stay: no change makes a refused key valid again."""
-        with self._lock:
-            for digest in [d for d, (_, a) in self._cache.items() if isinstance(a, Partner)
-                           and a.partner_id == partner_id]:
-                del self._cache[digest]
+        self._cache.discard_where(lambda a: isinstance(a, Partner) and a.partner_id == partner_id)
 
     def forget_all(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def _ask(self, digest: str, timeout: float | None) -> Partner | KringError:
         try:
@@ -103,22 +94,3 @@ class PartnerAuthenticator:
         except (Unauthenticated, PermissionDenied) as refusal:
             return refusal
         # Unavailable propagates uncached: an outage is not a reason to call the key invalid.
-
-    def _lookup(self, digest: str) -> Partner | KringError | None:
-        now = self._clock()
-        with self._lock:
-            entry = self._cache.get(digest)
-            if entry is None:
-                return None
-            if entry[0] <= now:
-                del self._cache[digest]
-                return None
-            self._cache.move_to_end(digest)
-            return entry[1]
-
-    def _remember(self, digest: str, answer: Partner | KringError) -> None:
-        with self._lock:
-            self._cache[digest] = (self._clock() + self._ttl, answer)
-            self._cache.move_to_end(digest)
-            while len(self._cache) > self._max_entries:
-                self._cache.popitem(last=False)
