@@ -45,3 +45,27 @@ def members_config(amqp_uri, pg_url):
         "max_workers": 10,
         "KRING_EVENT_DELIVERY_LIMIT": 3,
     }
+
+
+@pytest.fixture
+def all_services_config(members_config):
+    """The config above, with every service's database migrated."""
+    for service in ("networks", "sessions", "federation"):
+        upgrade(service, members_config["DATABASE_URL"])
+    return members_config
+
+
+@pytest.fixture
+def all_services(all_services_config, container_factory):
+    """Members, networks, sessions and federation running in this process; yields an RPC proxy to them."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.federation.service import FederationService
+    from services.members.service import MembersService
+    from services.networks.service import NetworksService
+    from services.sessions.service import SessionsService
+
+    for service in (MembersService, NetworksService, SessionsService, FederationService):
+        container_factory(service, all_services_config).start()
+    with ClusterRpcProxy(all_services_config, timeout=15) as rpc:
+        yield rpc

@@ -1,5 +1,5 @@
 """Attribution reaches every copy, on real RabbitMQ and PostgreSQL with the members, networks, sessions and
-federation services running: a consenting author is named in a linked network's feed; when they withdraw
+federation services all_services: a consenting author is named in a linked network's feed; when they withdraw
 consent the copy shows their role; when they are erased, "a former member". The federation service hears of
 an erasure twice (member.erased from the members service, output.attribution_changed from the sessions
 service): whichever comes first, and however often either comes, the copy ends the same."""
@@ -11,8 +11,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import eventlet
-import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.catalogue import (
     Attribution,
@@ -27,30 +25,11 @@ from services.common.migrations import upgrade
 from services.common.outbox import ConfirmingPublisher, OutgoingMessage
 from services.common.uow import apply_once
 from services.federation.handlers import links, sharing
-from services.federation.service import FederationService
 from services.federation.unit_of_work import FederationUnitOfWork
-from services.members.service import MembersService
-from services.networks.service import NetworksService
 from services.sessions.domain.outputs import FORMER_MEMBER
-from services.sessions.service import SessionsService
 from tests.integration.helpers import wait_for
 
 LIVED = "a participant with lived experience"
-
-
-@pytest.fixture
-def config(members_config):
-    for service in ("networks", "sessions", "federation"):
-        upgrade(service, members_config["DATABASE_URL"])
-    return members_config
-
-
-@pytest.fixture
-def running(config, container_factory):
-    for service in (MembersService, NetworksService, SessionsService, FederationService):
-        container_factory(service, config).start()
-    with ClusterRpcProxy(config, timeout=15) as rpc:
-        yield rpc
 
 
 def send(amqp_uri: str, *envelopes: tuple[str, Envelope]) -> None:
@@ -84,8 +63,8 @@ def authors_in(rpc, network: dict, output_id: str) -> list[tuple[str, bool]] | N
     return [(a["shown_as"], a["named"]) for a in copy["authors"]] if copy else None
 
 
-def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(running):
-    rpc = running
+def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(all_services):
+    rpc = all_services
     region, wijk = linked_pair(rpc)
     fatima = rpc.members.register_member({"name": "Fatima el Amrani", "email": "fatima@example.org",
                                           "perspectives": ["lived_experience"], "named_in_shared_outputs": True})
@@ -119,8 +98,10 @@ def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(runni
     assert "Fatima" not in everything and fatima["id"] not in everything
 
 
-def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_however_often(running, config):
-    rpc = running
+def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_however_often(
+    all_services, all_services_config
+):
+    rpc = all_services
     region, wijk = linked_pair(rpc)
     now = datetime.now(UTC)
 
@@ -141,24 +122,24 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
 
     jan, piet = f"m-jan-{uuid.uuid4().hex[:6]}", f"m-piet-{uuid.uuid4().hex[:6]}"
     erasure_first, change_first = published(jan), published(piet)
-    send(config["AMQP_URI"], *[("sessions", new_envelope(o, producer="sessions"))
+    send(all_services_config["AMQP_URI"], *[("sessions", new_envelope(o, producer="sessions"))
                                for o in (erasure_first, change_first)])
     wait_for(lambda: all(copy_in(rpc, region, o.output_id) for o in (erasure_first, change_first)),
              what="both copies")
 
     erased_jan = new_envelope(MemberErased(member_id=jan, revision=3), producer="members")
-    send(config["AMQP_URI"], ("members", erased_jan))
+    send(all_services_config["AMQP_URI"], ("members", erased_jan))
     wait_for(lambda: authors_in(rpc, region, erasure_first.output_id)[0] == (FORMER_MEMBER, False),
              what="the erasure of the first author")
     changed_first = after_erasure(erasure_first)
-    send(config["AMQP_URI"], ("sessions", changed_first))
+    send(all_services_config["AMQP_URI"], ("sessions", changed_first))
 
     changed_second = after_erasure(change_first)
-    send(config["AMQP_URI"], ("sessions", changed_second))
+    send(all_services_config["AMQP_URI"], ("sessions", changed_second))
     wait_for(lambda: authors_in(rpc, region, change_first.output_id)[0] == (FORMER_MEMBER, False),
              what="the attribution change of the second")
     erased_piet = new_envelope(MemberErased(member_id=piet, revision=3), producer="members")
-    send(config["AMQP_URI"], ("members", erased_piet))
+    send(all_services_config["AMQP_URI"], ("members", erased_piet))
 
     ours = {erasure_first.output_id, change_first.output_id}
     wait_for(lambda: len(updates(rpc, region, ours)) >= 3, what="the updates in the log")
@@ -170,10 +151,10 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
     settled = updates(rpc, region, ours)
     before = rpc.federation.feed({"network_id": region["id"]})
     sentinel = published("m-sentinel")
-    send(config["AMQP_URI"], ("sessions", new_envelope(sentinel, producer="sessions")))
+    send(all_services_config["AMQP_URI"], ("sessions", new_envelope(sentinel, producer="sessions")))
     wait_for(lambda: copy_in(rpc, region, sentinel.output_id), what="the sentinel output")
     # One queue at a time, so that the sentinels do not race each other on the same copy.
-    send(config["AMQP_URI"], ("sessions", changed_first), ("sessions", changed_second),
+    send(all_services_config["AMQP_URI"], ("sessions", changed_first), ("sessions", changed_second),
          ("sessions", new_envelope(OutputAttributionChanged(
              output_id=sentinel.output_id, network_id=wijk["id"], changed_at=datetime.now(UTC),
              authors=[Attribution(member_id="m-sentinel", shown_as="a volunteer", named=False),
@@ -181,7 +162,7 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
              producer="sessions")))
     wait_for(lambda: authors_in(rpc, region, sentinel.output_id)[0] == ("a volunteer", False),
              what="the sentinel attribution change")
-    send(config["AMQP_URI"], ("members", erased_jan), ("members", erased_piet),
+    send(all_services_config["AMQP_URI"], ("members", erased_jan), ("members", erased_piet),
          ("members", new_envelope(MemberErased(member_id=jan, revision=3), producer="members")),
          ("members", new_envelope(MemberErased(member_id="m-bram", revision=3), producer="members")))
     wait_for(lambda: authors_in(rpc, region, sentinel.output_id)[1] == (FORMER_MEMBER, False),

@@ -7,32 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from services.common.catalogue import OutputPublished, OutputRetracted
-from services.common.migrations import upgrade
-from services.federation.service import FederationService
-from services.members.service import MembersService
-from services.networks.service import NetworksService
-from services.sessions.service import SessionsService
 from tests.integration.helpers import wait_for
 from tests.integration.test_networks_read_models import publish
-
-
-@pytest.fixture
-def config(members_config):
-    for service in ("networks", "sessions", "federation"):
-        upgrade(service, members_config["DATABASE_URL"])
-    return members_config
-
-
-@pytest.fixture
-def running(config, container_factory):
-    for service in (MembersService, NetworksService, SessionsService, FederationService):
-        container_factory(service, config).start()
-    with ClusterRpcProxy(config, timeout=15) as rpc:
-        yield rpc
 
 
 def network(rpc, name: str, level: str, parent: dict | None = None) -> dict:
@@ -63,8 +40,8 @@ def publish_output(rpc, origin: dict, visibility: str, author_name: str = "Fatim
                                                        "authors": [member["id"]], "visibility": visibility})
 
 
-def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(running):
-    rpc = running
+def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(all_services):
+    rpc = all_services
     national = network(rpc, "BeterOud", "national")
     utrecht = network(rpc, "Werkplaats Utrecht", "regional", national)
     twente = network(rpc, "Werkplaats Twente", "regional", national)
@@ -85,8 +62,8 @@ def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(runnin
     assert "member_id" not in str(shared_copy)
 
 
-def test_a_retraction_replaces_every_copy_with_a_tombstone(running):
-    rpc = running
+def test_a_retraction_replaces_every_copy_with_a_tombstone(all_services):
+    rpc = all_services
     parent = network(rpc, "Regio", "regional")
     child = network(rpc, "Wijk", "neighbourhood", parent)
     wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
@@ -99,8 +76,8 @@ def test_a_retraction_replaces_every_copy_with_a_tombstone(running):
     assert [d["tombstoned_at"] is not None for d in rpc.federation.deliveries(output["id"])] == [True]
 
 
-def test_redelivered_and_reordered_share_events_change_nothing(running, config):
-    rpc = running
+def test_redelivered_and_reordered_share_events_change_nothing(all_services, all_services_config):
+    rpc = all_services
     parent = network(rpc, "Landelijk", "national")
     child = network(rpc, "Regionaal", "regional", parent)
     wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
@@ -109,7 +86,7 @@ def test_redelivered_and_reordered_share_events_change_nothing(running, config):
                   url=None, resource_type=None, themes=[], visibility="federation", licence="CC-BY-4.0", authors=[],
                   published_at=now)
     twice, early_retracted, sentinel = (str(uuid.uuid4()) for _ in range(3))
-    publish(config["AMQP_URI"], "sessions", OutputPublished(output_id=twice, **fields),
+    publish(all_services_config["AMQP_URI"], "sessions", OutputPublished(output_id=twice, **fields),
             OutputPublished(output_id=twice, **fields),
             OutputRetracted(output_id=early_retracted, network_id=child["id"], retracted_at=now, reason=None),
             OutputPublished(output_id=early_retracted, **fields), OutputPublished(output_id=sentinel, **fields))
