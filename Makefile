@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kring-installed
 # Extra arguments: make run ARGS=--no-demo; make test ARGS=-x (given to each layer's pytest)
 ARGS ?=
-TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/security tests/ops
+TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/security tests/faults tests/ops
 # A role that may create databases, so the same URL works with Debian's password authentication over TCP;
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test

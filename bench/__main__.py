@@ -11,7 +11,11 @@ import sys
 from bench.common import Figure, print_table, save
 
 BENCHMARKS = {
-    "event_path": ["bench.event_path"],
+    "event_path": ["bench.event_path"],  # 1. outbox → relay → idempotent consumer vs raw kombu
+    "fanout": ["bench.fanout"],  # 2. one output to a 1,000-network federation
+    "partner_api": ["bench.partner_api"],  # 3. GetNetwork / ListOutputs vs a bare grpcio server
+    "streams": ["bench.streams"],  # 4. 200 StreamOutputs clients, a burst of 100 outputs
+    "memory": ["bench.memory"],  # 5. resident memory per process, at rest and under load 3
 }
 
 

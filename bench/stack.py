@@ -24,7 +24,7 @@ from bench.common import database, vhost
 from tests.support.stack import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
-OPERATOR_TOKEN = "bench-operator-token-0123456789abcdef"  # noqa: S105 - a throwaway stack's token
+OPERATOR_TOKEN = "bench-operator-token-0123456789abcdef"  # a throwaway stack's token
 
 
 @dataclass
@@ -48,7 +48,8 @@ class BenchStack:
 
 
 @contextmanager
-def running_stack(demo: bool = False, env: dict[str, str] | None = None, ready_timeout: float = 300) -> Iterator[BenchStack]:
+def running_stack(demo: bool = False, env: dict[str, str] | None = None,
+                  ready_timeout: float = 300) -> Iterator[BenchStack]:
     """Start ``kring run`` (with the demo data when ``demo``) on its own vhost, database and ports; stop it after.
 
     ``env`` adds settings, e.g. ``{"KRING_PARTNER_RATE": "0"}`` to lift the partner rate limit.
@@ -74,7 +75,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None, ready_t
         argv = [sys.executable, "-m", "services.cli", "run", "--ready-file", str(ready_file),
                 "--ready-timeout", str(ready_timeout), *([] if demo else ["--no-demo"])]
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(argv, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+            process = subprocess.Popen(argv, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         try:
             deadline = time.monotonic() + ready_timeout + 60

@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from services.common.events import EventPayload, event
+from services.common.schemas import NoNul
 from services.common.vocabulary import (
     MembershipRole,
     NetworkKind,
@@ -242,13 +243,16 @@ class OutputAttributionChanged(EventPayload):
 # --- federation ----------------------------------------------------------------------------------------
 
 
+PolicyTheme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NoNul]
+
+
 class SharingPolicy(BaseModel):
     """What flows over a link in one direction: which visibilities, and optionally only these themes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     visibilities: list[Visibility] = Field(max_length=4)
-    themes: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]] | None = (
+    themes: list[PolicyTheme] | None = (
         Field(None, max_length=20, description="only outputs with at least one of these themes flow"))
 
 

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     instance_name: str = Field("Kring (local)", description="human name of this instance")
     rpc_timeout: float = Field(10.0, description="seconds before a gateway RPC call gives up")
     rpc_pool_size: int = Field(16, description="standalone RPC proxies the gateway keeps open")
+    grpc_workers: int = Field(32, ge=1, description="gateway threads for unary partner API calls")
+    grpc_max_streams: int = Field(
+        256, ge=0, description="open StreamOutputs streams one gateway serves; each holds a thread of its own, "
+        "beside the unary ones"
+    )
     log_level: str = Field("INFO", description="root log level")
     log_format: str = Field("json", description="json (one object per line) or text")
     event_delivery_limit: int = Field(
@@ -68,6 +73,20 @@ class Settings(BaseSettings):
         300.0, description="seconds between the relay's attempts at a peer that refused it (or that this "
         "instance refuses); changing the peer retries at once"
     )
+    # Rate limits per credential at the gateway (services/gateway/rate_limit.py); 0 turns a limit off.
+    partner_rate: float = Field(
+        100.0, ge=0, allow_inf_nan=False,
+        description="partner API calls per second each partner key earns, per gateway replica; 0: no limit",
+    )
+    partner_burst: float = Field(200.0, ge=0, allow_inf_nan=False,
+                                 description="partner API calls one key may make at once")
+    admin_rate: float = Field(
+        100.0, ge=0, allow_inf_nan=False,
+        description="admin API requests per second each member's token earns on /v1, per gateway replica "
+        "(the operator's token is not limited); 0: no limit",
+    )
+    admin_burst: float = Field(200.0, ge=0, allow_inf_nan=False,
+                               description="admin API requests one token may make at once")
 
     def database_url_for(self, service: str) -> str:
         override = os.environ.get(f"KRING_{service.upper()}_DATABASE_URL")

@@ -11,6 +11,8 @@ fails when one of them names a metric that is not defined here or in the gateway
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 # RPC and event handlers are internal hops: most finish in milliseconds.
@@ -121,6 +123,49 @@ DOMAIN_GAUGES_ERRORS = Counter(
     "kring_domain_gauges_errors_total", "Failed attempts to read the domain gauges (the database unavailable)",
     ["service"],
 )
+
+
+# --- counters that start at zero -----------------------------------------------------------------------------
+# A labelled counter's series appears at its first increment, so rate() and increase() have no earlier sample
+# and miss that first error or dead letter. Where the label values are known when a process starts (its
+# handlers, its RPC methods, the outcomes the code can record), the series are created at 0 up front.
+
+EVENT_OUTCOMES = ("ok", "retried", "dead_lettered")  # what the event handlers record (kring_events_consumed)
+DEAD_LETTER_REASONS = ("unprocessable",)  # what they dead-letter for; the broker's delivery limit is its own
+# RPC outcomes: ok, an unexpected failure, or the code of a typed error (services/common/errors.py).
+RPC_OUTCOMES = ("ok", "internal_error", "validation_failed", "unauthenticated", "permission_denied", "not_found",
+                "conflict", "illegal_transition", "rate_limited", "unavailable")
+
+
+def start_at_zero(counter: Counter, label_sets: Iterable[Mapping[str, str]]) -> None:
+    """Expose each of these label combinations at 0 before anything increments it."""
+    for labels in label_sets:
+        counter.labels(**labels)
+
+
+def start_service(service: str) -> None:
+    """A service's outbox relay errors, from its start."""
+    start_at_zero(OUTBOX_RELAY_ERRORS, [{"service": service}])
+
+
+def start_event_handler(service: str, handler: str, event_type: str) -> None:
+    """An event handler's dead letters, redeliveries and outcomes, from its start."""
+    labels = {"service": service, "handler": handler}
+    start_at_zero(EVENTS_DEAD_LETTERED, [{**labels, "reason": reason} for reason in DEAD_LETTER_REASONS])
+    start_at_zero(EVENTS_REDELIVERED, [labels])
+    start_at_zero(EVENTS_CONSUMED, [{**labels, "event_type": event_type, "outcome": o} for o in EVENT_OUTCOMES])
+
+
+def start_rpc_methods(service: str, methods: Iterable[str]) -> None:
+    """A service's RPC calls by outcome, errors included, from its start."""
+    start_at_zero(RPC_REQUESTS, [{"service": service, "method": method, "outcome": outcome}
+                                 for method in methods for outcome in RPC_OUTCOMES])
+
+
+def start_relay_peer(peer: str) -> None:
+    """What the relay counts for a peer, from the moment it follows it."""
+    start_at_zero(RELAY_ENTRIES, [{"peer": peer, "outcome": o} for o in ("applied", "duplicate", "refused")])
+    start_at_zero(FEDERATION_ORIGIN_REFUSALS, [{"peer": peer}])
 
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:

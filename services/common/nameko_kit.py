@@ -6,28 +6,31 @@ Service modules import from here; nothing here is copied into a service.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeVar
 
+import amqp.exceptions
 import eventlet
 import kombu
 from kombu import Exchange, Queue
 from nameko.events import EventHandler
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, register_entrypoint
 from nameko.messaging import Consumer, QueueConsumer
-from nameko.rpc import Rpc
+from nameko.rpc import Rpc, RpcConsumer
 from pydantic import BaseModel, ValidationError
 
 from services.common import metrics
 from services.common.db import create_service_engine
 from services.common.errors import KringError, from_pydantic
-from services.common.events import UnprocessableEvent, parse_event
+from services.common.events import Envelope, EventPayload, UnprocessableEvent, parse_event
 from services.common.logs import correlation_id
 from services.common.outbox import (
     ConfirmingPublisher,
@@ -36,13 +39,14 @@ from services.common.outbox import (
     event_exchange_name,
     purge_history,
 )
-from services.common.uow import SqlUnitOfWork
+from services.common.uow import Delivery, SqlUnitOfWork, apply_batch
 
 log = logging.getLogger(__name__)
 
 PURGE_INTERVAL_SECONDS = 3600.0
 DEAD_LETTER_EXCHANGE = "kring.dead-letter"
 DEAD_LETTER_QUEUE = "kring.dead-letter"
+REQUEUE_BACKOFF_INITIAL, REQUEUE_BACKOFF_MAX = 0.5, 8.0  # seconds before a failed event is retried
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,6 +76,7 @@ class ServiceDatabase(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         self.service_name = self.container.service_name
+        metrics.start_service(self.service_name)
         self.engine = create_service_engine(config["DATABASE_URL"], self.service_name)
         self.publisher = ConfirmingPublisher(config["AMQP_URI"])
         self.relay = OutboxRelay(self.engine, self.uow_class.outbox, self.publisher, producer=self.service_name)
@@ -140,6 +145,10 @@ class ServiceDatabase(DependencyProvider):
 class Observability(DependencyProvider):
     """Carries the correlation id into logs and onward calls, and records RPC metrics."""
 
+    def setup(self) -> None:
+        metrics.start_rpc_methods(self.container.service_name,
+                                  [e.method_name for e in self.container.entrypoints if isinstance(e, Rpc)])
+
     def worker_setup(self, worker_ctx: Any) -> None:
         cid = worker_ctx.data.get("correlation_id") or uuid.uuid4().hex
         worker_ctx.data["correlation_id"] = cid  # onward RPC calls and events carry it as a header
@@ -205,11 +214,39 @@ class KringQueueConsumer(QueueConsumer):
     do not accept) is dead-lettered by its handler instead of crashing the consumer loop, which would
     reconnect and receive the same message forever."""
 
+    @property
+    def prefetch_count(self) -> int:
+        # One basic.qos for the channel: raised so that a batching handler has its next batch at hand.
+        return max([self.container.max_workers, *(getattr(p, "prefetch", 0) for p in self._providers)])
+
+    def handle_message(self, provider: Any, body: Any, message: Any) -> None:
+        if isinstance(provider, KringBatchEventHandler):
+            provider.handle_message(body, message)  # only queues it: no thread per message
+        else:
+            super().handle_message(provider, body, message)
+
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         consumers = super().get_consumers(consumer_cls, channel)
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.handle_undecodable)
         return consumers
+
+    # nameko gives up an ack or requeue on amqp's ConnectionError only. A socket error from a connection the
+    # broker has just closed (a restart, a dropped connection) escaped into the worker's thread and killed the
+    # whole container, leaving a process that answered nothing and consumed nothing until it was restarted by
+    # hand. The broker puts back every unacknowledged message of a closed connection and consumers are
+    # idempotent, so the ack or requeue can be given up; the consumer reconnects by itself.
+    def ack_message(self, message: Any) -> None:
+        try:
+            super().ack_message(message)
+        except OSError as exc:
+            log.warning("could not acknowledge a message on a lost connection (%s); the broker redelivers it", exc)
+
+    def requeue_message(self, message: Any) -> None:
+        try:
+            super().requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue a message on a lost connection (%s); the broker redelivers it", exc)
 
 
 class KringEventHandler(EventHandler):
@@ -232,6 +269,7 @@ class KringEventHandler(EventHandler):
         self._dead_letters = ConfirmingPublisher(self.container.config["AMQP_URI"])
         self._dead_letter_lock = eventlet.semaphore.Semaphore()
         self._handler_name = f"{self.container.service_name}.{self.method_name}"
+        metrics.start_event_handler(self.container.service_name, self.method_name, self.event_type)
         declare_dead_letter_queue(self.container.config["AMQP_URI"])
         Consumer.setup(self)
 
@@ -272,8 +310,21 @@ class KringEventHandler(EventHandler):
             metrics.EVENTS_CONSUMED.labels(**labels, event_type=event_type, outcome="retried").inc()
             log.error("handler %s failed on %s; the broker will redeliver it", self._handler_name, event_type,
                       exc_info=exc_info)
-            self.queue_consumer.requeue_message(message)
+            self._requeue_after_backoff(message)
         return result, exc_info
+
+    def _requeue_after_backoff(self, message: Any) -> None:
+        """Give a failed message back to the broker after a pause that doubles with each delivery.
+
+        The queue dead-letters a message after ``KRING_EVENT_DELIVERY_LIMIT`` deliveries. Requeued at once, an
+        event that met a database restart used them all up within a second and was parked in the dead-letter
+        queue, never applied, though nothing was wrong with it. Pausing 0.5 s, 1 s, 2 s... (at most 8 s) lets
+        such an outage pass within the limit. Meanwhile the message stays unacknowledged (not lost if the
+        process dies) and no worker waits for it.
+        """
+        deliveries = int((message.headers or {}).get("x-delivery-count") or 0)  # set by quorum queues
+        delay = min(REQUEUE_BACKOFF_MAX, REQUEUE_BACKOFF_INITIAL * 2**deliveries)
+        eventlet.spawn_after(delay, self.queue_consumer.requeue_message, message)
 
     def _dead_letter(self, body: Any, message: Any, reason: str) -> None:
         """Park the message, with why, in the dead-letter queue; then ack it so the queue moves on."""
@@ -297,4 +348,152 @@ class KringEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
 
 
+@dataclass
+class _Pending:
+    message: Any
+    envelope: Envelope
+    payload: EventPayload
+    received: float = field(default_factory=time.perf_counter)
+
+
+class KringBatchEventHandler(KringEventHandler):
+    """An event handler that applies the deliveries waiting in its queue in one transaction.
+
+    The decorated method is the effect of one event, ``(envelope, payload, uow)``; the kit records the
+    processed-event marker and commits (see :func:`services.common.uow.apply_batch`). Up to
+    ``concurrency`` workers per handler each take the deliveries that have arrived (at most
+    ``batch_size``): under load batches grow, when idle an event is applied alone at once. Batches in
+    flight together apply in no set order, as events on concurrent workers always do. Each message is
+    settled after the commit, on its own outcome, exactly as :class:`KringEventHandler` settles it:
+    acked when committed or already processed, dead-lettered at once for a :class:`KringError`, requeued
+    otherwise (and dead-lettered by the broker after the delivery limit). Undecodable messages never
+    enter a batch.
+    """
+
+    def __init__(self, source_service: str, event_type: str, *, batch_size: int = 100, concurrency: int = 2,
+                 **kwargs: Any) -> None:
+        super().__init__(source_service, event_type, **kwargs)
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.prefetch = (concurrency + 1) * batch_size  # the next batch arrives while these commit
+
+    def setup(self) -> None:
+        super().setup()
+        databases = [d for d in self.container.dependencies if isinstance(d, ServiceDatabase)]
+        if len(databases) != 1:
+            raise TypeError(f"{self._handler_name} needs exactly one ServiceDatabase on the service")
+        self._uow_attr = databases[0].attr_name
+        self._pending: list[_Pending] = []
+        self._in_flight = 0
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        if message.delivery_info.get("redelivered"):
+            metrics.EVENTS_REDELIVERED.labels(service=self.container.service_name, handler=self.method_name).inc()
+        try:
+            envelope, payload = parse_event(body)
+        except UnprocessableEvent as exc:
+            # Publishing waits for a confirm: not on the queue consumer's own thread.
+            self.container.spawn_managed_thread(partial(self._dead_letter, body, message, exc.message))
+            return
+        self._pending.append(_Pending(message, envelope, payload))
+        self._spawn_batch()
+
+    def _spawn_batch(self) -> None:
+        if not self._pending or self._in_flight >= self.concurrency:
+            return
+        batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
+        self._in_flight += 1
+        # Waiting for a free worker happens on a thread of its own, never on the queue consumer's.
+        self.container.spawn_managed_thread(partial(self._start_worker, batch))
+
+    def _start_worker(self, batch: list[_Pending]) -> None:
+        context_data = self.unpack_message_headers(batch[0].message)
+        context_data.setdefault("correlation_id", batch[0].envelope.correlation_id)
+        try:
+            self.container.spawn_worker(self, (self, batch), {}, context_data=context_data,
+                                        handle_result=partial(self.handle_batch_result, batch))
+        except Exception:  # noqa: BLE001 - container stopping: give the messages back to the broker
+            self._in_flight -= 1
+            for item in [*batch, *self._pending]:
+                self.queue_consumer.requeue_message(item.message)
+            self._pending = []
+
+    def run_batch(self, service: Any, effect: Callable[..., None], batch: list[_Pending]) -> list[Any]:
+        """Called in the worker by the decorated method: apply the batch, return each event's outcome."""
+        make_uow = getattr(service, self._uow_attr)
+        deliveries = [
+            Delivery(item.envelope.id, partial(effect, service, item.envelope, item.payload),
+                     item.envelope.correlation_id)
+            for item in batch
+        ]
+        return apply_batch(make_uow, deliveries, self._handler_name)
+
+    def handle_batch_result(self, batch: list[_Pending], worker_ctx: Any, result: Any = None,
+                            exc_info: Any = None) -> tuple[Any, Any]:
+        try:
+            outcomes = result if exc_info is None else [exc_info[1]] * len(batch)
+            for item, outcome in zip(batch, outcomes, strict=True):
+                failure = None if outcome is None else (type(outcome), outcome, outcome.__traceback__)
+                try:
+                    self.handle_result(item.message, item.envelope.type, item.received, worker_ctx, None, failure)
+                except Exception:  # e.g. the dead-letter queue unreachable: try again later
+                    log.exception("could not settle a message of %s; requeueing it", self._handler_name)
+                    self.queue_consumer.requeue_message(item.message)
+        finally:
+            self._in_flight -= 1
+            self._spawn_batch()
+        return result, exc_info
+
+
+def batch_event_handler(source_service: str, event_type: str, *, batch_size: int = 100, concurrency: int = 2,
+                        **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+    """Decorate ``effect(self, envelope, payload, uow)`` as a batching event handler (see
+    :class:`KringBatchEventHandler`). The effect acts only through ``uow``, never commits, and may run
+    more than once (a failed batch is applied again event by event); it commits at most once."""
+
+    def decorate(effect: Callable[..., None]) -> Callable[..., Any]:
+        entrypoint = KringBatchEventHandler(source_service, event_type, batch_size=batch_size,
+                                            concurrency=concurrency, **kwargs)
+
+        @wraps(effect)
+        def run(service: Any, handler: KringBatchEventHandler, batch: list[_Pending]) -> list[Any]:
+            return handler.run_batch(service, effect, batch)
+
+        register_entrypoint(run, entrypoint)
+        return run
+
+    return decorate
+
+
 event_handler = KringEventHandler.decorator
+
+
+# --- RPC entrypoints --------------------------------------------------------------------------------------
+
+
+class KringRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, except that a reply that cannot be sent does not kill the service.
+
+    nameko sends the reply after the worker has run; when the broker is restarting or has dropped the
+    connection, that publish raises in the worker's thread, and nameko kills the whole container for it:
+    the process stayed up (its metrics answered) but served no RPC and consumed no event until restarted
+    by hand. The caller's own timeout already covers a reply that never comes, so the request is
+    acknowledged if the connection still allows it, and the service goes on.
+    """
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError) as exc:
+            log.warning("could not reply to an RPC call, the broker connection is gone (%s); the caller "
+                        "times out", exc)
+            with contextlib.suppress(OSError):  # a dead connection: the broker puts the request back
+                self.queue_consumer.ack_message(message)
+            return result, exc_info
+
+
+class KringRpc(Rpc):
+    rpc_consumer = KringRpcConsumer()
+
+
+rpc = KringRpc.decorator

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.common.errors import KringError
-from services.common.nameko_kit import parse_request
+from services.common.nameko_kit import parse_request, rpc
 from services.federation.handlers import ingest, peer_links, peers
 from services.federation.peer_schemas import (
     ConfigurePeer,

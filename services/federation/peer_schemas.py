@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.common.catalogue import SharingPolicy
-from services.common.schemas import Command
+from services.common.schemas import Command, NoNul, Timestamp
 from services.common.vocabulary import OutputKind, ResourceType, Visibility
 from services.federation.schemas import Cursor, InstanceId, LinkOut, NetworkId, Tag
 
-Text = Annotated[str, StringConstraints(max_length=20000)]
-OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(max_length=20000), NoNul]
+OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 # host:port of the peer's gRPC API (a DNS name or an IP; no scheme)
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300,
                                            pattern=r"^[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$")]
@@ -22,9 +22,9 @@ Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, 
 
 class ConfigurePeer(Command):
     instance_id: InstanceId = Field(description="the peer's instance id (its GetInstance answers it)")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
     address: Address = Field(description="host:port of the peer's partner gRPC API")
-    api_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=512)] = Field(
+    api_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=512), NoNul] = Field(
         description="the key the peer's operator issued to this instance (registered there as a partner of kind "
                     "instance); stored for the relay, never shown again")
     local_network_ids: Annotated[list[NetworkId], Field(max_length=100)] | None = Field(
@@ -91,7 +91,7 @@ class RelayPeer(BaseModel):
 
 
 class PeerAuthor(Command):
-    shown_as: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    shown_as: Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
     named: bool
 
 
@@ -100,23 +100,23 @@ class PeerCopy(Command):
 
     output_id: OutputId
     origin_network_id: NetworkId
-    session_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    session_id: Annotated[str, StringConstraints(max_length=100), NoNul] | None = None
     kind: OutputKind
-    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300), NoNul]
     body: Text = ""
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
     resource_type: ResourceType | None = None
     themes: Annotated[list[Tag], Field(max_length=20)] = []
     visibility: Visibility
-    licence: Annotated[str, StringConstraints(max_length=50)] = "CC-BY-4.0"
+    licence: Annotated[str, StringConstraints(max_length=50), NoNul] = "CC-BY-4.0"
     authors: Annotated[list[PeerAuthor], Field(max_length=20)] = []
-    published_at: datetime | None = None
+    published_at: Timestamp | None = None
 
 
 class PeerTombstone(Command):
     output_id: OutputId
     origin_network_id: NetworkId
-    retracted_at: datetime | None = None
+    retracted_at: Timestamp | None = None
 
 
 class PeerEntry(Command):
@@ -147,12 +147,12 @@ class ReportPeerState(Command):
     status: Literal["connecting", "following", "backing_off", "refused", "stopped"]
     connected: bool
     consecutive_failures: int = Field(ge=0)
-    last_success_at: datetime | None = None
-    last_error: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    last_error_at: datetime | None = None
+    last_success_at: Timestamp | None = None
+    last_error: Annotated[str, StringConstraints(max_length=1000), NoNul] | None = None
+    last_error_at: Timestamp | None = None
     head_cursor: int | None = None
     cursor_lag: int | None = None
-    remote_instance: Annotated[str, StringConstraints(max_length=100)] | None = None
+    remote_instance: Annotated[str, StringConstraints(max_length=100), NoNul] | None = None
 
 
 # --- links across instances --------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class PeerLinkStart(BaseModel):
 class RemoteLink(Command):
     """The peer's copy of a link, as its ``GetLink`` or ``RequestLink`` answered."""
 
-    link_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    link_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
     status: Literal["requested", "active", "rejected", "revoked", "blocked"]
     target_policy: SharingPolicy | None = None
 

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from services.common.db import UTCDateTime
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Hop, Policy
@@ -57,8 +75,21 @@ class LinkRepository(TrackingRepository):
                 .mappings()]
 
     def active_hops(self) -> list[Hop]:
-        rows = self.connection.execute(select(links).where(links.c.status == LinkStatus.ACTIVE.value)).mappings()
-        return [hop for row in rows for hop in _link(row).hops()]
+        """Both directions of every active link (as ``Link.hops``). Read on every share, so only the columns
+        hops need, and each distinct policy parsed once (most links keep the default one)."""
+        rows = self.connection.execute(
+            select(links.c.requester, links.c.target, cast(links.c.requester_policy, Text),
+                   cast(links.c.target_policy, Text)).where(links.c.status == LinkStatus.ACTIVE.value))
+        parsed: dict[str, Policy] = {}
+
+        def policy(raw: str) -> Policy:
+            if raw not in parsed:
+                parsed[raw] = policy_of(json.loads(raw))
+            return parsed[raw]
+
+        return [hop for requester, target, requester_policy, target_policy in rows
+                for hop in (Hop(requester, target, policy(requester_policy)),
+                            Hop(target, requester, policy(target_policy)))]
 
     def add(self, link: Link) -> None:
         self.connection.execute(insert(links).values(**_row(link)))
@@ -170,6 +201,33 @@ class Outputs:
 FEED_LOG_LOCK = 0x4B52494E47  # "KRING"
 
 
+def _deliver_to_all() -> Any:
+    """On PostgreSQL, delivering an output to many networks is one statement the server expands, so each
+    network costs a row written, not parameters sent and parsed (and the log lock is held that much shorter):
+    the networks come as an array; those not holding the output yet get a log entry, in the order given (the
+    positions are drawn in that order), and a delivery record with that entry's position. Returns the networks
+    delivered to."""
+    given = (func.unnest(bindparam("network_ids", type_=ARRAY(String)))
+             .table_valued(column("network_id", String), with_ordinality="ordinal").render_derived())
+    output_id, at = bindparam("output_id", type_=String), bindparam("at", type_=UTCDateTime())
+    backfill = bindparam("backfill", type_=Boolean)
+    held = select(deliveries.c.network_id).where(deliveries.c.output_id == output_id,
+                                                 deliveries.c.network_id == given.c.network_id).exists()
+    logged = (insert(feed_log)
+              .from_select(["network_id", "output_id", "kind", "backfill", "at"],
+                           select(given.c.network_id, output_id, literal("shared", String), backfill, at)
+                           .where(~held).order_by(given.c.ordinal))
+              .returning(feed_log.c.position, feed_log.c.network_id)
+              .cte("logged"))
+    return (insert(deliveries)
+            .from_select(["output_id", "network_id", "position", "delivered_at", "backfill"],
+                         select(output_id, logged.c.network_id, logged.c.position, at, backfill))
+            .returning(deliveries.c.network_id))
+
+
+DELIVER_TO_ALL = _deliver_to_all()
+
+
 class Feeds:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -177,15 +235,39 @@ class Feeds:
 
     def deliver(self, network_id: str, output_id: str, now: datetime, *, backfill: bool = False) -> bool:
         """Put an output in a network's feed once; False if it was already there."""
-        if self.connection.execute(
-            select(deliveries.c.output_id).where(deliveries.c.output_id == output_id,
-                                                 deliveries.c.network_id == network_id)
-        ).first():
-            return False
-        position = self._log(network_id, output_id, "shared", now, backfill=backfill)
-        self.connection.execute(insert(deliveries).values(output_id=output_id, network_id=network_id,
-                                                          position=position, delivered_at=now, backfill=backfill))
-        return True
+        return bool(self.deliver_many([network_id], output_id, now, backfill=backfill))
+
+    def deliver_many(self, network_ids: Sequence[str], output_id: str, now: datetime, *,
+                     backfill: bool = False) -> list[str]:
+        """Put an output in each of these networks' feeds once, positions in the order given; return the
+        networks that did not hold it yet. Statements per step, not per network: sharing with 1,000 networks is
+        one statement on PostgreSQL (``DELIVER_TO_ALL``), three elsewhere (which hold it, the log entries, the
+        delivery records), not 3,000."""
+        wanted = list(dict.fromkeys(network_ids))
+        if not wanted:
+            return []
+        if self.connection.dialect.name == "postgresql":
+            return self._deliver_in_one_statement(wanted, output_id, now, backfill)
+        held = set(self.connection.execute(
+            select(deliveries.c.network_id).where(deliveries.c.output_id == output_id,
+                                                  deliveries.c.network_id.in_(wanted))
+        ).scalars())
+        fresh = [network_id for network_id in wanted if network_id not in held]
+        if not fresh:
+            return []
+        positions = self._log_many(fresh, output_id, "shared", now, backfill=backfill)
+        self.connection.execute(insert(deliveries), [
+            {"output_id": output_id, "network_id": network_id, "position": position, "delivered_at": now,
+             "backfill": backfill} for network_id, position in zip(fresh, positions, strict=True)])
+        return fresh
+
+    def _deliver_in_one_statement(self, wanted: list[str], output_id: str, now: datetime,
+                                  backfill: bool) -> list[str]:
+        """PostgreSQL: the same as the portable path in one statement (``DELIVER_TO_ALL``)."""
+        self._keep_positions_in_commit_order()
+        fresh = set(self.connection.execute(DELIVER_TO_ALL, {"network_ids": wanted, "output_id": output_id,
+                                                             "at": now, "backfill": backfill}).scalars())
+        return [network_id for network_id in wanted if network_id in fresh]
 
     def recipients(self, output_id: str) -> list[str]:
         return list(self.connection.execute(
@@ -193,15 +275,13 @@ class Feeds:
         ).scalars())
 
     def tombstone(self, output_id: str, now: datetime) -> None:
-        for network_id in self.recipients(output_id):
-            self._log(network_id, output_id, "retracted", now)
+        self._log_many(self.recipients(output_id), output_id, "retracted", now)
         self.connection.execute(update(deliveries).where(deliveries.c.output_id == output_id,
                                                          deliveries.c.tombstoned_at.is_(None))
                                 .values(tombstoned_at=now))
 
     def announce_change(self, output_id: str, now: datetime) -> None:
-        for network_id in self.recipients(output_id):
-            self._log(network_id, output_id, "updated", now)
+        self._log_many(self.recipients(output_id), output_id, "updated", now)
 
     def deliveries_of(self, output_id: str) -> list[Any]:
         return self.connection.execute(
@@ -224,11 +304,18 @@ class Feeds:
             query = query.where(feed_log.c.network_id.in_(network_ids))
         return self.connection.execute(query.order_by(feed_log.c.position).limit(limit)).mappings().all()
 
-    def _log(self, network_id: str, output_id: str, kind: str, now: datetime, *, backfill: bool = False) -> int:
+    def _log_many(self, network_ids: list[str], output_id: str, kind: str, now: datetime, *,
+                  backfill: bool = False) -> list[int]:
+        """Append one entry per network, positions in the order given (one multi-row INSERT on PostgreSQL:
+        SQLAlchemy's insertmanyvalues draws the positions in parameter order and returns them in that order)."""
+        if not network_ids:
+            return []
         self._keep_positions_in_commit_order()
-        result = self.connection.execute(insert(feed_log).values(network_id=network_id, output_id=output_id,
-                                                                 kind=kind, backfill=backfill, at=now))
-        return int(result.inserted_primary_key[0])
+        appended = self.connection.execute(
+            insert(feed_log).returning(feed_log.c.position, sort_by_parameter_order=True),
+            [{"network_id": network_id, "output_id": output_id, "kind": kind, "backfill": backfill, "at": now}
+             for network_id in network_ids])
+        return [int(position) for position in appended.scalars()]
 
     def _keep_positions_in_commit_order(self) -> None:
         """Readers resume from the last position they saw, so a lower position must never become visible

@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_
 from pydantic_core import PydanticCustomError
 
 from services.common.catalogue import SharingPolicy
-from services.common.schemas import Command
+from services.common.schemas import Command, NoNul
 from services.common.vocabulary import NetworkKind, NetworkLevel, OutputKind, ResourceType, Visibility
 
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60)]
-Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60), NoNul]
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$"), NoNul]
 Cursor = Annotated[int, Field(ge=0, description="the position after which to read; 0 for the beginning")]
 InstanceId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
@@ -36,7 +36,7 @@ class SetLinkPolicy(Command):
 
 
 class BlockSubject(Command):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), NoNul] | None = None
 
 
 class PartnerKind(StrEnum):
@@ -48,14 +48,14 @@ class RemoteNetwork(Command):
     """A network another Kring instance hosts, as this instance's operator registers it for that instance."""
 
     id: NetworkId = Field(description="the network's id on its own instance")
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), NoNul] = ""
     level: NetworkLevel | None = None
     kind: NetworkKind | None = None
 
 
 class RegisterPartner(Command):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
     kind: PartnerKind = PartnerKind.ORGANISATION
     instance_id: InstanceId | None = Field(None, validate_default=True,
                                            description="kind instance: the other instance's id (required)")
@@ -97,24 +97,25 @@ class PartnerOutput(Command):
     """An output a partner publishes for one of its own networks."""
 
     network_id: NetworkId
-    client_output_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    session_ref: Annotated[str, StringConstraints(max_length=100)] | None = None
+    client_output_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
+    session_ref: Annotated[str, StringConstraints(max_length=100), NoNul] | None = None
     kind: OutputKind
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    body: Annotated[str, StringConstraints(max_length=20000)] = ""
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul]
+    body: Annotated[str, StringConstraints(max_length=20000), NoNul] = ""
     url: Url | None = None
     resource_type: ResourceType | None = None
     themes: Annotated[list[Tag], Field(max_length=20)] = []
     visibility: Visibility = Visibility.NETWORK
-    licence: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "CC-BY-4.0"
-    authors: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]],
+    licence: Annotated[str, StringConstraints(min_length=1, max_length=50), NoNul] = "CC-BY-4.0"
+    authors: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                                      NoNul]],
                        Field(max_length=20, description="as the partner may show them: names only with consent")] = []
 
 
 class FeedQuery(Command):
     network_id: NetworkId
     page_size: int = Field(50, ge=1, le=200)
-    page_token: str | None = Field(None, max_length=200)
+    page_token: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
 
 
 class LogQuery(Command):

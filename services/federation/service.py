@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.common.catalogue import (
     MemberErased,
@@ -16,7 +16,7 @@ from services.common.catalogue import (
 )
 from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
 from services.common.uow import apply_once
 from services.federation.handlers import links, partners, peers, queries, sharing
 from services.federation.peer_entrypoints import PeerEntrypoints

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Federation"].full_name
 
-STREAM_LIMIT = 16  # open streams per gateway; each holds a gRPC worker thread
 STREAMS_PER_PARTNER = 4
 
 
@@ -58,7 +57,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self.partners = partners if partners is not None else PartnerAuthenticator(rpc.call)
         self.hub = hub if hub is not None else FeedHub(
             log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout)))
-        self.streams = streams if streams is not None else OpenStreams(STREAM_LIMIT, STREAMS_PER_PARTNER)
+        self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
 
     # --- open to anyone ----------------------------------------------------------------------------------------
 

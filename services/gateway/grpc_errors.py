@@ -1,9 +1,12 @@
 """Typed errors to gRPC statuses, with rich details partners can read programmatically.
 
 Every error carries ``google.rpc.ErrorInfo`` (reason = the error code, e.g. ``VALIDATION_FAILED``) and
-``google.rpc.RequestInfo`` (the correlation id); a validation error also carries ``google.rpc.BadRequest``
-with one field violation per broken rule (field, reason = rule, description = message), and a rate-limited
-call ``google.rpc.RetryInfo`` (how long to wait).
+``google.rpc.RequestInfo`` (the correlation id). An error that names fields and rules also carries
+``google.rpc.BadRequest`` with one field violation per broken rule (field, reason = rule, description =
+message), whatever its code: a validation error (INVALID_ARGUMENT), and also e.g. PERMISSION_DENIED for a
+network that is not the partner's (rule ``own_network``) or NOT_FOUND naming the unknown id's field, so a
+partner reads the field and rule the same way for every code. A rate-limited call carries
+``google.rpc.RetryInfo`` (how long to wait).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from services.common.errors import KringError, ValidationFailed
+from services.common.errors import KringError
 from services.common.logs import correlation_id
 
 ERROR_DOMAIN = "kring.v1"
@@ -48,7 +51,7 @@ def rich_status(exc: KringError) -> status_pb2.Status:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:  # rate limited: say when to try again
         details.append(_packed(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=retry_after))))
-    if isinstance(exc, ValidationFailed) and exc.violations:
+    if exc.violations:  # every code: PERMISSION_DENIED's own_network detail is as much the partner's as a 422's
         details.append(_packed(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v["field"], reason=v["rule"], description=v["message"])
             for v in exc.violations

@@ -27,7 +27,7 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.api.kring.v1 import federation_pb2_grpc
+from services.api.kring.v1 import federation_pb2, federation_pb2_grpc
 from services.common.config import Settings
 from services.common.errors import KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
@@ -219,23 +219,31 @@ class GrpcEdge:
         return self.federation.partners
 
 
-def build_grpc_server(settings: Settings, rpc: RpcCaller, *, max_workers: int = 32,
-                      partner_limit: Limit | None = None) -> GrpcEdge:
-    """``partner_limit``: calls per partner key (see :mod:`rate_limit`); None: no limit."""
+def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limit | None = None) -> GrpcEdge:
+    """``partner_limit``: calls per partner key (see :mod:`rate_limit`); None: no limit.
+
+    The sync server gives every call a thread for as long as it lasts, and a stream lasts as long as its
+    partner stays connected: the pool holds ``grpc_workers`` threads for unary calls plus one per stream
+    the gateway admits (``grpc_max_streams``), so open streams never starve unary calls. A waiting stream
+    thread sleeps on the feed hub's condition and costs no CPU.
+    """
     partner_calls = TokenBuckets(partner_limit, what="partner API calls") if partner_limit is not None else None
+    workers, max_streams = settings.grpc_workers, settings.grpc_max_streams
     server = grpc.server(
-        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
+        ThreadPoolExecutor(max_workers=workers + max_streams, thread_name_prefix="grpc"),
         interceptors=[EdgeInterceptor(partner_calls)],
         # Beyond this many calls in flight, refuse with RESOURCE_EXHAUSTED instead of queueing without bound.
-        maximum_concurrent_rpcs=max_workers * 4,
+        maximum_concurrent_rpcs=workers * 4 + max_streams,
         options=[
             # grpcio sets SO_REUSEPORT by default: a second gateway would share the port silently.
             ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    federation = FederationServicer(settings, rpc, streams=OpenStreams(max_workers // 2, STREAMS_PER_PARTNER))
+    federation = FederationServicer(settings, rpc, streams=OpenStreams(max_streams, STREAMS_PER_PARTNER))
     federation_pb2_grpc.add_FederationServicer_to_server(federation, server)
+    observability.start_grpc_methods(f"/{SERVICE_NAME}/{method.name}" for method
+                                     in federation_pb2.DESCRIPTOR.services_by_name["Federation"].methods)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     for service in ("", SERVICE_NAME):
         health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)  # until start()

@@ -23,15 +23,9 @@ from google.protobuf.message import Message
 
 from services.common.errors import ValidationFailed, violation
 
-NUL = "\x00"
-# Far from the ends of Python's calendar, so a period added or subtracted or a UTC offset cannot overflow,
-# and wide enough for any real learning session.
-EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-TIME_RULE = "time_in_range"
-TIME_MESSAGE = "a date or time must fall between the years 1000 and 8999"
-NUL_RULE = "no_nul_character"
-NUL_MESSAGE = "text may not contain the NUL character (U+0000)"
+# The same rules and range as the services' own models (services/common/schemas.py), defined there once.
+from services.common.schemas import EARLIEST, LATEST, NUL, NUL_MESSAGE, NUL_RULE, TIME_MESSAGE, TIME_RULE
+
 # An ISO 8601 date or date-time as JSON carries it: the shape alone decides whether its range is checked.
 _DATE_LIKE = re.compile(r"^\s*([+-]?\d{4,})-\d{2}-\d{2}(?:[Tt ]|$)")
 _TIMESTAMP = "google.protobuf.Timestamp"

@@ -24,7 +24,7 @@ from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.gateway.admin_api import create_app
 from services.gateway.grpc_server import GrpcEdge, build_grpc_server
-from services.gateway.rate_limit import limit_from_env
+from services.gateway.rate_limit import limits_from_settings
 from services.gateway.rpc_pool import RpcPool
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,8 @@ def run_gateway(settings: Settings | None = None) -> None:
         log.warning("KRING_OPERATOR_TOKEN is not set: only members' tokens will be accepted")
 
     try:
-        partner_limit, admin_limit = limit_from_env("KRING_PARTNER"), limit_from_env("KRING_ADMIN")
-    except ValueError as exc:  # a rate limit setting that is not a number: say which
+        partner_limit, admin_limit = limits_from_settings(settings)
+    except ValueError as exc:  # a burst too small for its rate: say which
         log.error("cannot start the gateway: %s", exc)
         raise SystemExit(1) from None
 

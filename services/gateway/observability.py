@@ -6,9 +6,11 @@ method name of a registered service, the status. Unmatched paths share the label
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Histogram
 
-from services.common.metrics import FAST_BUCKETS
+from services.common.metrics import FAST_BUCKETS, start_at_zero
 
 # An edge request includes one or more RPC hops; give the histogram room above the RPC timeout.
 EDGE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -40,6 +42,17 @@ RPC_PROXIES_REPLACED = Counter(
     "kring_gateway_rpc_proxies_replaced_total",
     "Standalone RPC proxies discarded after a timeout or a broken connection",
 )
+
+
+# The codes the partner API answers with: OK, its typed errors' (services/common/errors.py), and the edge's own.
+GRPC_CODES = ("OK", "INVALID_ARGUMENT", "UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "ALREADY_EXISTS",
+              "FAILED_PRECONDITION", "RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED",
+              "INTERNAL")
+
+
+def start_grpc_methods(methods: Iterable[str]) -> None:
+    """Each method's calls by code at 0 from the start, so rate() sees the first error (metrics.start_at_zero)."""
+    start_at_zero(GRPC_REQUESTS, [{"method": method, "code": code} for method in methods for code in GRPC_CODES])
 
 
 def http_method_label(method: str) -> str:

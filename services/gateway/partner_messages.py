@@ -8,12 +8,15 @@ field for a meeting link, an email address or a member id, so none can leak by a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
 from services.api.kring.v1 import federation_pb2 as pb
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
@@ -24,7 +27,13 @@ def enum_number(enum_type: EnumTypeWrapper, value: str | None) -> int:
     """``"lesson"`` → ``OUTPUT_KIND_LESSON``; None → UNSPECIFIED. A value the proto lacks is a bug (ValueError)."""
     if value is None:
         return 0
-    return enum_type.Value(enum_prefix(enum_type) + str(value).upper())
+    return _enum_number(enum_type, str(value))
+
+
+@lru_cache(maxsize=1024)
+def _enum_number(enum_type: EnumTypeWrapper, value: str) -> int:
+    """Every feed item converts several enums: the name arithmetic is done once per value, not per item."""
+    return enum_type.Value(enum_prefix(enum_type) + value.upper())
 
 
 def enum_text(enum_type: EnumTypeWrapper, number: int) -> str:
@@ -38,9 +47,10 @@ def timestamp(value: str | datetime | None) -> timestamp_pb2.Timestamp | None:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    message = timestamp_pb2.Timestamp()
-    message.FromDatetime(moment.astimezone(UTC))
-    return message
+    # What Timestamp.FromDatetime computes, in integers and without its calendar round trip (a feed page
+    # converts two times per item).
+    since = moment - EPOCH
+    return timestamp_pb2.Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def network(data: dict[str, Any]) -> pb.Network:
@@ -84,13 +94,9 @@ def is_tombstone(shown: dict[str, Any]) -> bool:
 
 def feed_item(*, cursor: int, network_id: str, kind: str, backfill: bool, at: Any,
               shown: dict[str, Any]) -> pb.FeedItem:
-    item = pb.FeedItem(cursor=str(cursor), network_id=network_id, kind=enum_number(pb.FeedItemKind, kind),
-                       backfill=backfill, at=timestamp(at))
-    if is_tombstone(shown):
-        item.tombstone.CopyFrom(tombstone(shown))
-    else:
-        item.output.CopyFrom(output(shown))
-    return item
+    content = {"tombstone": tombstone(shown)} if is_tombstone(shown) else {"output": output(shown)}
+    return pb.FeedItem(cursor=str(cursor), network_id=network_id, kind=enum_number(pb.FeedItemKind, kind),
+                       backfill=backfill, at=timestamp(at), **content)
 
 
 def feed_page_item(item: dict[str, Any]) -> pb.FeedItem:

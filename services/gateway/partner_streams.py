@@ -1,8 +1,9 @@
 """The partner streams open on this gateway: how many, whose, and ending them all at shutdown.
 
 A sync gRPC server gives each open stream a worker thread for as long as it lasts, so streams are capped
-(in total, and per partner so one partner cannot take them all) below the server's worker count: unary
-calls always find a thread. Beyond the cap a new stream is refused with RESOURCE_EXHAUSTED.
+(``KRING_GRPC_MAX_STREAMS`` in total, and per partner so one partner cannot take them all) and the server
+keeps that many threads beside its ``KRING_GRPC_WORKERS`` for unary calls: unary calls always find a thread.
+Beyond the cap a new stream is refused with RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations

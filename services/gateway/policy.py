@@ -230,6 +230,11 @@ def can_record_reflection(p: Principal) -> bool:
     return p.member_id is not None and not p.operator
 
 
+def can_reflect_on(p: Principal, network_id: str) -> bool:
+    """On a session of a network they belong to (in any role), as registering for one: outside it, 403."""
+    return can_record_reflection(p) and network_id in p.networks
+
+
 def can_read_learning_report(p: Principal, network_id: str) -> bool:
     return staffs(p, network_id)
 

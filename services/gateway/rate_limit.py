@@ -5,35 +5,27 @@ refused before any service is asked: ``RESOURCE_EXHAUSTED`` with a ``google.rpc.
 partner API, ``429`` with a ``Retry-After`` header on the admin API, both saying how long to wait. Buckets live
 in this process, so each gateway replica counts on its own: N replicas admit up to N times the rate.
 
-Configuration (environment; ``0`` turns a limit off, e.g. for benchmarks):
-
-=====================  =========  ========================================================
-``KRING_PARTNER_RATE``  ``100``    calls per second one partner key earns (partner gRPC API)
-``KRING_PARTNER_BURST`` ``200``    calls one partner key may make at once
-``KRING_ADMIN_RATE``    ``100``    requests per second one member's token earns (admin API)
-``KRING_ADMIN_BURST``   ``200``    requests one member's token may make at once
-=====================  =========  ========================================================
+Configuration: ``KRING_PARTNER_RATE``/``_BURST`` (partner gRPC API, per key) and ``KRING_ADMIN_RATE``/``_BURST``
+(admin API, per member's token), in :class:`services.common.config.Settings` with the other settings; a rate of
+``0`` turns a limit off (benchmarks rely on it).
 
 The operator's token is not limited on the admin API: it is configuration, not issued, and the operator loads
-data in bulk (the demo data, scripts). These settings belong in :class:`services.common.config.Settings`; they
-are read here until they move there.
+data in bulk (the demo data, scripts).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from services.common.config import Settings
 from services.common.errors import RateLimited
 
-DEFAULTS = {"KRING_PARTNER_RATE": 100.0, "KRING_PARTNER_BURST": 200.0,
-            "KRING_ADMIN_RATE": 100.0, "KRING_ADMIN_BURST": 200.0}
 MAX_TRACKED = 10_000  # credentials remembered at once; the least recently seen are forgotten (a full bucket)
 
 
@@ -96,24 +88,14 @@ class TokenBuckets:
         return wait
 
 
-def limit_from_env(prefix: str, env: Mapping[str, str] | None = None) -> Limit:
-    """``prefix`` is ``KRING_PARTNER`` or ``KRING_ADMIN``: reads ``<prefix>_RATE`` and ``<prefix>_BURST``."""
-    env = os.environ if env is None else env
-    rate = _number(env, f"{prefix}_RATE")
-    burst = _number(env, f"{prefix}_BURST")
+def limits_from_settings(settings: Settings) -> tuple[Limit, Limit]:
+    """(partner API limit, admin API limit). Settings already refuse negative or non-numeric values; a burst
+    below one call would refuse every call, so it is refused here, naming the variable."""
+    return (_limit(settings.partner_rate, settings.partner_burst, "KRING_PARTNER"),
+            _limit(settings.admin_rate, settings.admin_burst, "KRING_ADMIN"))
+
+
+def _limit(rate: float, burst: float, prefix: str) -> Limit:
     if rate > 0 and burst < 1:
         raise ValueError(f"{prefix}_BURST must be at least 1 when {prefix}_RATE is set (got {burst:g})")
     return Limit(rate=rate, burst=burst)
-
-
-def _number(env: Mapping[str, str], name: str) -> float:
-    text = env.get(name)
-    if text is None or not text.strip():
-        return DEFAULTS[name]
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {text!r}") from None
-    if value < 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be 0 or more, got {text!r}")
-    return value

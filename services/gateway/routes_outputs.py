@@ -109,9 +109,12 @@ def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
              summary="Record a reflection on a session you took part in",
              description="A change in self-image, behaviour, perspective or task conception. Personal: a member "
                          "records their own, for a held or closed session of a network they belong to; the "
-                         "operator records none.", responses={**NOT_FOUND, **TRANSITION})
+                         "operator records none; on another network's session, 403.",
+             responses={**NOT_FOUND, **TRANSITION})
 def record_reflection(body: RecordReflection, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     require(policy.can_record_reflection(caller), "reflections are personal: a member records their own")
+    require_session_scope(caller, rpc, body.session_id, policy.can_reflect_on,
+                          "you reflect on sessions of your own networks only")
     return rpc.call("sessions", "record_reflection", caller.member_id, body.model_dump(mode="json"))
 
 

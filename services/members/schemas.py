@@ -13,18 +13,19 @@ from pydantic import (
     StringConstraints,
 )
 
-from services.common.schemas import Command, PartialUpdate
+from services.common.schemas import Command, NoNul, PartialUpdate
 from services.common.vocabulary import MembershipRole, Perspective
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Organisation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Organisation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
 ExpertiseTag = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60,
                       pattern=r"^[\w][\w\- ]*$"),
 ]
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+PageToken = Annotated[str, StringConstraints(max_length=500), NoNul]
 # Addresses differ only in case are the same person: store and compare them lower-cased.
 Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(lambda v: v.strip().lower())]
 
@@ -80,7 +81,7 @@ class SearchMembers(Command):
     network_id: NetworkId | None = None
     network_ids: list[NetworkId] | None = Field(None, description="restrict to members of these networks")
     page_size: int = Field(50, ge=1, le=200)
-    page_token: str | None = Field(None, max_length=500)
+    page_token: PageToken | None = None
 
 
 class FindExpertise(Command):
@@ -88,11 +89,11 @@ class FindExpertise(Command):
 
     tag: ExpertiseTag
     page_size: int = Field(50, ge=1, le=200)
-    page_token: str | None = Field(None, max_length=500)
+    page_token: PageToken | None = None
 
 
 class IssueToken(Command):
-    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = "admin"
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul] = "admin"
 
 
 class MembershipOut(BaseModel):

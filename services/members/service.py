@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
-from services.common.nameko_kit import Observability, ServiceDatabase, parse_request
+from services.common.nameko_kit import Observability, ServiceDatabase, parse_request, rpc
 from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
 from services.members.schemas import (

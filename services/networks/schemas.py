@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from services.common.schemas import Command, PartialUpdate
+from services.common.schemas import Command, Date, NoNul, PartialUpdate
 from services.common.vocabulary import (
     MembershipRole,
     NetworkKind,
@@ -17,10 +17,10 @@ from services.common.vocabulary import (
     UnpreparedPolicy,
 )
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Theme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
-Urgency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Theme = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300), NoNul]
+Urgency = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul]
+Region = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 CadenceWeeks = Annotated[int, Field(ge=1, le=52, description="planned weeks between sessions")]
 
@@ -35,7 +35,7 @@ class CreateNetwork(Command):
     parent_id: NetworkId | None = Field(None, description="the network one level up in the hierarchy")
     region: Region | None = None
     cadence_weeks: CadenceWeeks | None = None
-    start_date: date | None = None
+    start_date: Date | None = None
     requires_preparation: bool = Field(
         False, description="participants must have started applying the method before joining a session"
     )
@@ -56,7 +56,7 @@ class UpdateNetwork(PartialUpdate):
     parent_id: NetworkId | None = None
     region: Region | None = None
     cadence_weeks: CadenceWeeks | None = None
-    start_date: date | None = None
+    start_date: Date | None = None
     requires_preparation: bool | None = None
     unprepared_policy: UnpreparedPolicy | None = None
 
@@ -65,7 +65,7 @@ class UpdateNetwork(PartialUpdate):
 class ListNetworks(Command):
     level: NetworkLevel | None = None
     kind: NetworkKind | None = None
-    theme: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = Field(
+    theme: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul] | None = Field(
         None, description="words the theme contains (case-insensitive)"
     )
     parent_id: NetworkId | None = None
@@ -73,7 +73,7 @@ class ListNetworks(Command):
     status: NetworkStatus | None = NetworkStatus.ACTIVE
     network_ids: list[NetworkId] | None = Field(None, description="restrict to these networks")
     page_size: int = Field(50, ge=1, le=200)
-    page_token: str | None = Field(None, max_length=500)
+    page_token: Annotated[str, StringConstraints(max_length=500), NoNul] | None = None
 
 
 class Person(BaseModel):

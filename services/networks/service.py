@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import rpc
-
 from services.common.catalogue import (
     MemberErased,
     MembershipJoined,
@@ -20,7 +18,7 @@ from services.common.catalogue import (
 from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
 from services.common.uow import apply_once
 from services.networks import gauges, handlers
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork

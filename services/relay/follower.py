@@ -212,6 +212,7 @@ class PeerFollower:
 
     def run(self) -> None:
         log.info("following peer %s at %s from cursor %s", self.instance_id, self.config.get("address"), self.cursor)
+        metrics.start_relay_peer(self.instance_id)  # at 0, so the first refusal shows in rate()
         while not self.stopping:
             pause = self.attempt()
             if pause > 0:

@@ -6,11 +6,11 @@ café, a resource needs a link) are domain rules in :mod:`services.sessions.doma
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
+from services.common.schemas import NoNul, UtcDatetime
 from services.common.vocabulary import (
     OutputKind,
     ReflectionKind,
@@ -31,16 +31,16 @@ def _unique(values: list) -> list:
     return list(dict.fromkeys(values))
 
 
-# Times are compared and stored in UTC, whatever offset they came with.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
+# Times (UtcDatetime, shared) are stored in UTC and refused outside the years a report's period can be computed
+# in; free text refuses the NUL character (NoNul), which PostgreSQL cannot store. Both name the rule.
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-SessionId = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+SessionId = Annotated[str, StringConstraints(min_length=1, max_length=36), NoNul]
 Link = HttpUrl  # http or https only
-Reason = Annotated[str, _text(500)]
-Theme = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60)]
+Reason = Annotated[str, _text(500), NoNul]
+Theme = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=60), NoNul]
 PageSize = Annotated[int, Field(ge=1, le=200)]
-PageToken = Annotated[str, StringConstraints(max_length=500)]
+PageToken = Annotated[str, StringConstraints(max_length=500), NoNul]
 
 
 class Command(BaseModel):
@@ -49,22 +49,22 @@ class Command(BaseModel):
 
 class ContributionIn(Command):
     member_id: MemberId
-    topic: Annotated[str, _text(300)]
+    topic: Annotated[str, _text(300), NoNul]
 
 
 class ScheduleSession(Command):
     network_id: NetworkId
-    title: Annotated[str, _text(200)]
+    title: Annotated[str, _text(200), NoNul]
     format: SessionFormat
     mode: SessionMode
-    location: Annotated[str, _text(300)] | None = Field(None, description="required in person and hybrid")
+    location: Annotated[str, _text(300), NoNul] | None = Field(None, description="required in person and hybrid")
     meeting_url: Link | None = Field(None, description="http(s) link; required online and hybrid")
     starts_at: UtcDatetime
     ends_at: UtcDatetime = Field(description="after starts_at, at most 24 hours later")
     capacity: Annotated[int, Field(ge=1, le=10000)] | None = Field(None, description="seats; none: unlimited")
-    agenda: Annotated[str, _text(10000, min_length=0)] = ""
+    agenda: Annotated[str, _text(10000, min_length=0), NoNul] = ""
     contributions: Annotated[list[ContributionIn], Field(max_length=50)] = []
-    statements: Annotated[list[Annotated[str, _text(500)]], Field(max_length=50)] = Field(
+    statements: Annotated[list[Annotated[str, _text(500), NoNul]], Field(max_length=50)] = Field(
         [], description="statements for a world café (only that format)"
     )
 
@@ -91,8 +91,8 @@ class RecordAttendance(Command):
 
 class PublishOutput(Command):
     kind: OutputKind
-    title: Annotated[str, _text(300)]
-    body: Annotated[str, _text(20000, min_length=0)] = ""
+    title: Annotated[str, _text(300), NoNul]
+    body: Annotated[str, _text(20000, min_length=0), NoNul] = ""
     url: Link | None = Field(None, description="required for a resource")
     resource_type: ResourceType | None = Field(None, description="required for a resource, forbidden otherwise")
     authors: Annotated[list[MemberId], Field(min_length=1, max_length=20), AfterValidator(_unique)]
@@ -108,7 +108,7 @@ class RetractOutput(Command):
 class RecordReflection(Command):
     session_id: SessionId
     kind: ReflectionKind
-    text: Annotated[str, _text(5000)]
+    text: Annotated[str, _text(5000), NoNul]
 
 
 class ListSessions(Command):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from services.common.catalogue import (
     MemberErased,
@@ -19,7 +19,7 @@ from services.common.catalogue import (
 from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request
+from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
 from services.sessions import gauges, handlers
 from services.sessions.rpc_directory import RpcDirectory
 from services.sessions.schemas import (

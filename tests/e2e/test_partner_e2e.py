@@ -332,13 +332,15 @@ def test_a_revoked_key_is_unauthenticated_at_once_and_a_rotated_key_replaces_it(
     gamma.close()
 
 
-def test_another_partners_network_is_permission_denied(world):
-    for call in (lambda: publish(world.alpha, world.b, "nope"),
-                 lambda: world.alpha.ListOutputs(pb.ListOutputsRequest(network_id=world.b)),
-                 lambda: world.alpha.StreamOutputs(pb.StreamOutputsRequest(network_ids=[world.b])),
-                 lambda: world.alpha.RequestLink(pb.RequestLinkRequest(requester_network_id=world.b,
-                                                                       target_network_id=world.c))):
-        assert refused(call)[0] == grpc.StatusCode.PERMISSION_DENIED
+def test_another_partners_network_is_permission_denied_naming_the_field_and_rule_own_network(world):
+    for call, field in ((lambda: publish(world.alpha, world.b, "nope"), "network_id"),
+                        (lambda: world.alpha.ListOutputs(pb.ListOutputsRequest(network_id=world.b)), "network_id"),
+                        (lambda: world.alpha.StreamOutputs(pb.StreamOutputsRequest(network_ids=[world.a, world.b])),
+                         "network_ids.1"),
+                        (lambda: world.alpha.RequestLink(pb.RequestLinkRequest(requester_network_id=world.b,
+                                                                               target_network_id=world.c)),
+                         "requester_network_id")):
+        assert refused(call) == (grpc.StatusCode.PERMISSION_DENIED, {(field, "own_network")})
     assert refused(lambda: world.alpha.ListOutputs(pb.ListOutputsRequest(network_id="no-such-network")))[0] == \
         grpc.StatusCode.NOT_FOUND
 

@@ -93,3 +93,39 @@ def test_redelivered_and_reordered_share_events_change_nothing(all_services, all
     wait_for(lambda: sentinel in feed_ids(rpc, parent), what="the sentinel output")
     assert sorted(feed_ids(rpc, parent)) == sorted([twice, sentinel])
     assert len(rpc.federation.deliveries(twice)) == 1
+
+
+def test_many_deliveries_in_one_statement_keep_the_given_order_and_skip_networks_that_hold_the_output(pg_url):
+    """On PostgreSQL a share writes all its deliveries with one statement (repository.DELIVER_TO_ALL): the log
+    positions follow the order given, a network already holding the output is passed over, and every delivery
+    record carries its log entry's position."""
+    from sqlalchemy import select
+
+    from services.common.db import create_service_engine
+    from services.common.migrations import upgrade
+    from services.federation.models import deliveries, feed_log
+    from services.federation.repository import Feeds
+
+    upgrade("federation", pg_url)
+    engine = create_service_engine(pg_url, "federation")
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            feeds = Feeds(conn)
+            assert feeds.deliver_many(["c", "a", "b", "a"], "o-1", now) == ["c", "a", "b"]
+            assert feeds.deliver_many(["b", "d", "a"], "o-1", now, backfill=True) == ["d"]
+            assert feeds.deliver("d", "o-1", now) is False
+            assert feeds.deliver_many([], "o-1", now) == []
+            feeds.tombstone("o-1", now)
+            log = conn.execute(select(feed_log.c.position, feed_log.c.network_id, feed_log.c.kind,
+                                      feed_log.c.backfill).order_by(feed_log.c.position)).all()
+            held = conn.execute(select(deliveries.c.network_id, deliveries.c.position, deliveries.c.backfill)
+                                .order_by(deliveries.c.position)).all()
+    finally:
+        engine.dispose()
+    positions = [row.position for row in log]
+    assert [(row.network_id, row.kind, row.backfill) for row in log] == [
+        ("c", "shared", False), ("a", "shared", False), ("b", "shared", False), ("d", "shared", True),
+        ("c", "retracted", False), ("a", "retracted", False), ("b", "retracted", False), ("d", "retracted", False)]
+    assert positions == sorted(positions)
+    assert [tuple(row) for row in held] == [(row.network_id, row.position, row.backfill) for row in log[:4]]

@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import func, select
 
 from services.common.catalogue import MembershipJoined, MembershipLeft, OutputPublished, OutputRetracted, SessionHeld
+from services.common.db import create_service_engine
 from services.common.errors import ValidationFailed
 from services.common.events import new_envelope
 from services.common.migrations import upgrade
 from services.common.outbox import ConfirmingPublisher, OutgoingMessage
 from services.members.service import MembersService
+from services.networks.models import processed_events
 from services.networks.service import NetworksService
 from tests.integration.helpers import wait_for
 
@@ -25,15 +28,28 @@ def config(members_config):
     return members_config
 
 
-def publish(amqp_uri: str, producer: str, *payloads) -> None:
+def publish(amqp_uri: str, producer: str, *payloads) -> list[str]:
+    """Publish ``payloads`` in this order; return their event ids."""
+    envelopes = [new_envelope(p, producer=producer) for p in payloads]
     publisher = ConfirmingPublisher(amqp_uri)
     try:
-        publisher.publish(
-            OutgoingMessage(f"{producer}.events", p.event_type, new_envelope(p, producer=producer).to_wire(), {})
-            for p in payloads
-        )
+        publisher.publish(OutgoingMessage(f"{producer}.events", e.type, e.to_wire(), {}) for e in envelopes)
     finally:
         publisher.close()
+    return [str(e.id) for e in envelopes]
+
+
+def processed(config: dict, event_ids: list[str]) -> bool:
+    """Whether the networks service has applied every one of ``event_ids`` (its processed-event markers):
+    handlers run concurrently, so one read model being up to date says nothing about the others."""
+    engine = create_service_engine(config["DATABASE_URL"], "networks")
+    try:
+        with engine.connect() as conn:
+            done = conn.execute(select(func.count()).select_from(processed_events)
+                                .where(processed_events.c.event_id.in_(event_ids))).scalar_one()
+    finally:
+        engine.dispose()
+    return done >= len(set(event_ids))
 
 
 def create(rpc, name: str, level: str, parent_id: str | None = None) -> dict:
@@ -109,15 +125,17 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
                   url=None, resource_type=None, themes=[], visibility="federation", licence="CC-BY-4.0",
                   authors=[], published_at=now)
     early, late = str(uuid.uuid4()), str(uuid.uuid4())
-    publish(config["AMQP_URI"], "sessions",
-            OutputRetracted(output_id=early, network_id=network["id"], retracted_at=now, reason=None),
-            OutputPublished(output_id=early, **shared), OutputPublished(output_id=late, **shared),
-            SessionHeld(session_id=str(uuid.uuid4()), network_id=network["id"], revision=2, title="s",
-                        format="world_cafe", mode="online", location=None, starts_at=now - timedelta(days=1),
-                        ends_at=now - timedelta(hours=22), capacity=None, status="held", contributor_ids=[]))
+    event_ids = publish(
+        config["AMQP_URI"], "sessions",
+        OutputRetracted(output_id=early, network_id=network["id"], retracted_at=now, reason=None),
+        OutputPublished(output_id=early, **shared), OutputPublished(output_id=late, **shared),
+        SessionHeld(session_id=str(uuid.uuid4()), network_id=network["id"], revision=2, title="s",
+                    format="world_cafe", mode="online", location=None, starts_at=now - timedelta(days=1),
+                    ends_at=now - timedelta(hours=22), capacity=None, status="held", contributor_ids=[]))
     with ClusterRpcProxy(config, timeout=10) as rpc:
         def counted():
             steps = rpc.networks.health_report(network["id"])["steps"]
             return steps[7]["evidence"].startswith("1 session ") and steps
+        wait_for(lambda: processed(config, event_ids), what="all four events applied")
         steps = wait_for(counted, what="the session read model")
     assert steps[8]["evidence"] == "1 output shared beyond the network, 1 published in all"

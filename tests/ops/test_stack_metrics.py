@@ -86,6 +86,16 @@ def test_requests_are_counted_by_route_template_at_the_gateway_and_by_method_in_
     assert 'kring_grpc_requests_total' in expositions["gateway"]
 
 
+def test_errors_and_dead_letters_are_exposed_at_zero_before_the_first_so_rate_sees_it(expositions):
+    networks, gateway = expositions["networks"], expositions["gateway"]
+    handler = 'handler="on_membership_joined"'
+    assert f'kring_events_dead_lettered_total{{{handler},reason="unprocessable",service="networks"}} 0.0' in networks
+    assert f'kring_events_redelivered_total{{{handler},service="networks"}} 0.0' in networks
+    assert 'kring_outbox_relay_errors_total{service="networks"} 0.0' in networks
+    assert 'kring_rpc_requests_total{method="get_network",outcome="internal_error",service="networks"} 0.0' in networks
+    assert 'kring_grpc_requests_total{code="INTERNAL",method="/kring.v1.Federation/PublishOutput"} 0.0' in gateway
+
+
 def test_no_metric_carries_the_member_id_or_the_email_of_anyone(expositions, member):
     for process, text in expositions.items():
         assert member["id"] not in text, process

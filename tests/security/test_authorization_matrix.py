@@ -70,8 +70,8 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /v1/networks/{network_id}/outputs":                     SIGNED_IN,  # filtered to what you may read
     "GET /v1/outputs/{output_id}":                               INSIDE,
     "POST /v1/outputs/{output_id}/retract":                      STAFF,
-    # personal: not the operator's; outside n the sessions service refuses with 422 (rule network_member)
-    "POST /v1/reflections":                                      "member other-facilitator coordinator",
+    # personal: the people of n, not the operator; on n's session from outside n, 403 as for registrations
+    "POST /v1/reflections":                                      "member coordinator",
     "GET /v1/networks/{network_id}/learning-report":             STAFF,
     # federation: links are between coordinators; partners and blocks are the operator's
     "POST /v1/links":                                            STAFF,

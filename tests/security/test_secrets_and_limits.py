@@ -24,11 +24,13 @@ import pytest
 import sqlalchemy
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from pydantic import ValidationError
 
 from services.api.kring.v1 import federation_pb2 as pb
+from services.common.config import Settings
 from services.common.errors import Unauthenticated
 from services.gateway import auth
-from services.gateway.rate_limit import DEFAULTS, Limit, TokenBuckets, TooManyCalls, limit_from_env
+from services.gateway.rate_limit import Limit, TokenBuckets, TooManyCalls, limits_from_settings
 from tests.e2e.gateway_process import OPERATOR_TOKEN as LIMITED_OPERATOR
 from tests.e2e.gateway_process import running_gateway
 from tests.security.secrets_scan import where_found
@@ -251,18 +253,24 @@ def test_a_bucket_admits_its_burst_then_one_call_per_rate_interval():
         buckets.take("key")
 
 
-def test_a_rate_of_zero_turns_the_limit_off_and_bad_settings_name_the_variable():
+def test_a_rate_of_zero_turns_the_limit_off_and_bad_settings_name_the_variable(monkeypatch):
     buckets = TokenBuckets(Limit(rate=0, burst=0), clock=Clock())
     for _ in range(10_000):
         buckets.take("key")
-    assert limit_from_env("KRING_PARTNER", {}) == Limit(DEFAULTS["KRING_PARTNER_RATE"],
-                                                        DEFAULTS["KRING_PARTNER_BURST"])
-    assert limit_from_env("KRING_ADMIN", {"KRING_ADMIN_RATE": "0"}).enabled is False
-    for env, named in (({"KRING_ADMIN_RATE": "fast"}, "KRING_ADMIN_RATE"),
-                       ({"KRING_ADMIN_RATE": "-1"}, "KRING_ADMIN_RATE"),
-                       ({"KRING_ADMIN_BURST": "0.5"}, "KRING_ADMIN_BURST")):
-        with pytest.raises(ValueError, match=named):
-            limit_from_env("KRING_ADMIN", env)
+    for name in ("KRING_PARTNER_RATE", "KRING_PARTNER_BURST", "KRING_ADMIN_RATE", "KRING_ADMIN_BURST"):
+        monkeypatch.delenv(name, raising=False)
+    assert limits_from_settings(Settings()) == (Limit(100, 200), Limit(100, 200))
+    monkeypatch.setenv("KRING_PARTNER_RATE", "0")  # what the benchmarks set
+    partner, admin = limits_from_settings(Settings())
+    assert partner.enabled is False and admin.enabled is True
+    for value, named in (("fast", "admin_rate"), ("-1", "admin_rate"), ("inf", "admin_rate")):
+        monkeypatch.setenv("KRING_ADMIN_RATE", value)
+        with pytest.raises(ValidationError, match=named):
+            Settings()
+    monkeypatch.setenv("KRING_ADMIN_RATE", "5")
+    monkeypatch.setenv("KRING_ADMIN_BURST", "0.5")
+    with pytest.raises(ValueError, match="KRING_ADMIN_BURST"):
+        limits_from_settings(Settings())
 
 
 def test_buckets_are_kept_for_a_bounded_number_of_credentials():

@@ -284,6 +284,31 @@ def test_an_invalid_entry_is_refused_with_the_rule_it_broke_and_the_rest_applied
     assert linked.live("y") == ["o-2"] and result.cursor == 2
 
 
+def test_text_with_a_nul_character_from_a_peer_is_refused_naming_the_rule_and_recorded_without_it(linked: World):
+    result = ingest_entries(linked, shared(1, "o-\x001", title="Les\x00"), shared(2, "o-2", body="a\x00b"),
+                            shared(3, "o-3"))
+
+    assert [r.cursor for r in result.refused] == [1, 2]
+    assert result.refused[0].reason.startswith("invalid entry: output.")
+    assert "NUL character" in result.refused[0].reason and "NUL character" in result.refused[1].reason
+    assert result.refused[0].output_id == "o-\N{REPLACEMENT CHARACTER}1"  # what it said, as the database can keep
+    recorded = peers.get_peer(PEER, linked.uow).skipped
+    assert not any("\x00" in str(s.model_dump()) for s in recorded)
+    assert linked.live("y") == ["o-3"] and result.cursor == 3
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00"])
+def test_a_time_from_a_peer_at_the_ends_of_the_calendar_is_refused_naming_the_rule_not_overflowing(linked: World,
+                                                                                                   at: str):
+    tombstone = retracted(2, "o-1")
+    tombstone["tombstone"]["retracted_at"] = at
+    result = ingest_entries(linked, shared(1, "o-1", published_at=at), tombstone, shared(3, "o-3"))
+
+    assert [r.cursor for r in result.refused] == [1, 2]
+    assert all("between the years 1000 and 8999" in r.reason for r in result.refused)
+    assert linked.live("y") == ["o-3"] and result.cursor == 3
+
+
 # --- who may be followed -------------------------------------------------------------------------------------------
 
 

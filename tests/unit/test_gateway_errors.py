@@ -8,7 +8,15 @@ import pytest
 from google.rpc import error_details_pb2, status_pb2
 
 from services.common.config import Settings
-from services.common.errors import ALL_ERRORS, KringError, NotFound, ValidationFailed, violation
+from services.common.errors import (
+    ALL_ERRORS,
+    IllegalTransition,
+    KringError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    violation,
+)
 from services.common.logs import correlation_id
 from services.gateway.admin_api import create_app
 from services.gateway.grpc_errors import abort_with_error, grpc_code
@@ -203,6 +211,30 @@ def test_a_validation_error_carries_bad_request_field_violations():
     bad_request = unpacked(details_of(context.status), error_details_pb2.BadRequest)
     assert [(v.field, v.reason, v.description) for v in bad_request.field_violations] == [
         ("email", "value_error", "not an email"), ("perspectives.0", "enum", "unknown perspective")]
+
+
+@pytest.mark.parametrize("error", [
+    PermissionDenied("network b is not one of your networks", [violation("network_id", "own_network", "not yours")]),
+    NotFound("network x not found", [violation("network_id", "known_network", "no such network")]),
+    IllegalTransition("cannot cancel a held session", [violation("status", "illegal_transition", "held")]),
+], ids=lambda e: e.grpc_status)
+def test_every_code_whose_error_names_a_field_and_rule_carries_them_in_a_bad_request_detail(error):
+    context = FakeServicerContext()
+    with pytest.raises(Aborted):
+        abort_with_error(context, error)
+    rich = details_of(context.status)
+    assert rich.code == grpc.StatusCode[error.grpc_status].value[0]
+    bad_request = unpacked(rich, error_details_pb2.BadRequest)
+    assert [(v.field, v.reason) for v in bad_request.field_violations] == [
+        (v["field"], v["rule"]) for v in error.violations]
+    assert unpacked(rich, error_details_pb2.ErrorInfo).reason == error.code.upper()
+
+
+def test_an_error_that_names_no_field_carries_no_bad_request_detail():
+    context = FakeServicerContext()
+    with pytest.raises(Aborted):
+        abort_with_error(context, PermissionDenied("partner blocked"))
+    assert unpacked(details_of(context.status), error_details_pb2.BadRequest) is None
 
 
 def test_the_correlation_id_is_in_the_request_info_detail():

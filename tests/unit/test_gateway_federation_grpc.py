@@ -481,3 +481,39 @@ def test_not_found_raised_in_a_stream_before_its_first_item_is_not_found():
     with pytest.raises(Aborted):
         list(intercepted_stream(stream)(None, context))
     assert context.status.code == grpc.StatusCode.NOT_FOUND
+
+
+def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_resource_exhausted(
+        networks, federation, sessions, experts):
+    """The real server as the gateway builds it: with every admitted stream open (each holds a thread), a unary
+    call still gets a thread of its own, and one stream more is refused instead of queued."""
+    from services.api.kring.v1 import federation_pb2_grpc
+    from services.gateway.grpc_server import build_grpc_server
+
+    federation.add_partner("gamma", ["beteroud"])
+    services = FakeServices(networks=networks, federation=federation, sessions=sessions, members=experts)
+    settings = Settings(instance_id="kring-test", grpc_port=0, grpc_workers=1, grpc_max_streams=3)
+    edge = build_grpc_server(settings, services)
+    edge.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{edge.port}")
+    stub = federation_pb2_grpc.FederationStub(channel)
+    keys = [ALPHA, ALPHA, BETA]  # two partners, so the per-partner cap (4) is not what refuses the fourth
+    streams = [stub.StreamOutputs(pb.StreamOutputsRequest(), metadata=[("authorization", f"Bearer {key}")])
+               for key in keys]
+    try:
+        deadline = time.monotonic() + 5
+        while len(edge.federation.streams) < len(keys) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(edge.federation.streams) == 3
+        instance = stub.GetInstance(pb.GetInstanceRequest(), timeout=5)
+        assert instance.id == "kring-test"
+        extra = stub.StreamOutputs(pb.StreamOutputsRequest(), metadata=[("authorization", "Bearer kpk_gamma")],
+                                   timeout=5)
+        with pytest.raises(grpc.RpcError) as refused:
+            next(extra)
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        for stream in streams:
+            stream.cancel()
+        channel.close()
+        edge.stop(grace=1)

@@ -316,6 +316,13 @@ def test_reflections_are_personal_so_only_a_member_records_one_and_the_operator_
     assert not policy.can_record_reflection(OPERATOR)
 
 
+def test_a_member_reflects_on_sessions_of_networks_they_are_in_and_nobody_on_other_networks_sessions():
+    assert policy.can_reflect_on(PARTICIPANT, "wijk-noord")
+    assert policy.can_reflect_on(COORDINATOR, "werkplaats-zuid") and policy.can_reflect_on(FACILITATOR, "wijk-noord")
+    assert not policy.can_reflect_on(PARTICIPANT, "elsewhere")
+    assert not policy.can_reflect_on(OPERATOR, "wijk-noord")
+
+
 def test_a_member_who_creates_a_network_becomes_its_coordinator_and_the_operator_does_not():
     assert policy.new_network_coordinator(COORDINATOR) == "coord"
     assert policy.new_network_coordinator(OPERATOR) is None

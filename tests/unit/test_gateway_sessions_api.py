@@ -401,6 +401,25 @@ def test_the_operator_may_not_record_a_reflection_because_reflections_are_person
     assert sessions.writes() == []
 
 
+@pytest.mark.parametrize("who", ["participant", "outsider"])
+def test_a_reflection_on_a_session_of_another_network_is_403_like_a_registration(client, sessions, members,
+                                                                                 request, who):
+    body = {"session_id": "s3", "kind": "perspective", "text": "Ik was er niet bij."}  # s3 is twente's
+    stranger = members.token_for("sam", member_of=["overvecht"]) if who == "participant" else None
+    headers = stranger or members.token_for("otto", administers=["werkplaats-utrecht"])
+    response = client.post("/v1/reflections", headers=headers, json=body)
+    registering = client.post("/v1/sessions/s3/registrations", headers=headers, json={})
+    assert error(response) == error(registering) == (403, "permission_denied", set())
+    assert sessions.writes() == []
+
+
+def test_a_reflection_on_an_unknown_session_is_404(client, sessions, participant):
+    response = client.post("/v1/reflections", headers=participant,
+                           json={"session_id": "nope", "kind": "perspective", "text": "x"})
+    assert response.status_code == 404
+    assert sessions.writes() == []
+
+
 def test_a_reflection_of_an_unknown_kind_is_422(client, participant):
     response = client.post("/v1/reflections", headers=participant, json={"session_id": "s2", "kind": "mood",
                                                                          "text": "x"})

@@ -4,6 +4,7 @@ so no answer can fail to convert and no request value is lost."""
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf import timestamp_pb2
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.vocabulary import (
@@ -52,3 +53,11 @@ def test_timestamps_are_utc_whatever_offset_the_service_wrote():
     ts = timestamp("2026-03-01T10:00:00+01:00")
     assert ts.ToDatetime(tzinfo=UTC) == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     assert timestamp(None) is None
+
+
+@pytest.mark.parametrize("moment", ["2026-03-01T10:00:00.123456+01:00", "1969-12-31T23:59:59.5+00:00",
+                                    "1000-01-01T00:00:00-05:00", "8999-12-31T23:59:59.999999+00:00"])
+def test_timestamps_are_what_protobuf_itself_makes_of_the_time(moment):
+    expected = timestamp_pb2.Timestamp()
+    expected.FromDatetime(datetime.fromisoformat(moment).astimezone(UTC))
+    assert timestamp(moment) == expected

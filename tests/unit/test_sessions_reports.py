@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.common.errors import IllegalTransition, NotFound, ValidationFailed
+from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.sessions import handlers
 from services.sessions.domain.reports import DEFAULT_PERIOD, Period
 from services.sessions.schemas import CancelSession, LearningReportQuery, RetractOutput
@@ -46,10 +46,13 @@ def test_reflections_are_recorded_only_after_a_held_or_closed_session(world: Wor
     assert world.reflect(closed.id, anna).kind == "behaviour"
 
 
-def test_only_members_of_the_network_record_reflections_on_its_sessions(world: World) -> None:
-    with pytest.raises(ValidationFailed) as raised:
+def test_a_reflection_on_another_networks_session_is_refused_as_a_permission_like_a_registration(
+    world: World,
+) -> None:
+    with pytest.raises(PermissionDenied, match="your own networks") as raised:
         world.reflect(world.held().id, world.member(network_id="elsewhere"))
-    assert raised.value.violations[0]["rule"] == "network_member"
+    assert (raised.value.http_status, raised.value.grpc_status) == (403, "PERMISSION_DENIED")
+    assert world.uow.payloads("reflection.recorded") == []
 
 
 # --- the learning report ---------------------------------------------------------------------------------

@@ -187,10 +187,15 @@ def _invalid(raw: dict[str, Any], exc: ValidationError) -> SkippedEntry:
     shown = shown if isinstance(shown, dict) else {}
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"])
-    return SkippedEntry(cursor=_position(raw), output_id=str(shown.get("output_id", ""))[:100],
-                        origin_network_id=str(shown.get("origin_network_id", ""))[:100],
-                        network_id=str(raw.get("network_id", ""))[:100],
-                        reason=f"invalid entry: {where}: {first['msg']}"[:500], at=now())
+    return SkippedEntry(cursor=_position(raw), output_id=_storable(shown.get("output_id", ""), 100),
+                        origin_network_id=_storable(shown.get("origin_network_id", ""), 100),
+                        network_id=_storable(raw.get("network_id", ""), 100),
+                        reason=_storable(f"invalid entry: {where}: {first['msg']}", 500), at=now())
+
+
+def _storable(value: Any, length: int) -> str:
+    """What a refused entry said, as text the database can keep: the very NUL it was refused for cannot be."""
+    return str(value).replace("\x00", "\N{REPLACEMENT CHARACTER}")[:length]
 
 
 def _skipped(entry: PeerEntry, reason: str) -> SkippedEntry:

@@ -41,8 +41,7 @@ def share(uow: Any, *, output_id: str, origin: str, copy: dict[str, Any], author
     blocked = uow.blocks.networks()
     reached = audience(Shareable(origin, visibility, tuple(copy["themes"])), uow.links.active_hops(),
                        blocked=blocked, closed=uow.networks.closed())
-    for network_id in sorted(reached):
-        uow.feeds.deliver(network_id, output_id, now)
+    uow.feeds.deliver_many(sorted(reached), output_id, now)
     if visibility == Visibility.PUBLIC and origin not in blocked:
         uow.feeds.deliver(PUBLIC_FEED, output_id, now)
     if reached:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from services.common.errors import ValidationFailed
+from services.common.schemas import TIME_MESSAGE, TIME_RULE
 from services.common.vocabulary import OutputKind, Perspective, ReflectionKind, SessionFormat
 from services.sessions.domain.participation import perspective_counts
 from services.sessions.domain.session import Session
@@ -31,9 +32,16 @@ class Period:
 
     @classmethod
     def of(cls, start: datetime | None, end: datetime | None, *, now: datetime) -> Period:
-        """Default: the twelve months up to now."""
-        end = end or (start + DEFAULT_PERIOD if start else now)
-        start = start or end - DEFAULT_PERIOD
+        """Default: the twelve months up to now. A default end or start beyond the calendar (a year from a
+        start in 9999, a year before an end in year 1) is refused, naming the field, rather than overflowing."""
+        try:
+            end = end or (start + DEFAULT_PERIOD if start else now)
+        except OverflowError:
+            raise ValidationFailed.single("period_from", TIME_RULE, TIME_MESSAGE) from None
+        try:
+            start = start or end - DEFAULT_PERIOD
+        except OverflowError:
+            raise ValidationFailed.single("period_to", TIME_RULE, TIME_MESSAGE) from None
         if end <= start:
             raise ValidationFailed.single("period_to", "after_period_from", "the period ends after it starts")
         return cls(start, end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from services.common.errors import PermissionDenied, ValidationFailed
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
@@ -18,7 +19,10 @@ def record_reflection(member_id: str, cmd: RecordReflection, uow: Any, directory
     with uow:
         session = get_session(uow, cmd.session_id)
         session.ensure_allowed(Action.REFLECT)
-        ensure_network_members(uow, directory, session.network_id, [("member_id", member_id)])
+        try:
+            ensure_network_members(uow, directory, session.network_id, [("member_id", member_id)])
+        except ValidationFailed:  # the member is the caller: outside the network is a matter of permission
+            raise PermissionDenied("you reflect on sessions of your own networks only") from None
         reflection = Reflection.record(str(uuid.uuid4()), session, member_id, cmd.kind, cmd.text, now=now())
         uow.reflections.add(reflection)
         uow.commit()
