@@ -43,6 +43,10 @@ if "librabbitmq" not in sys.modules and importlib.util.find_spec("librabbitmq") 
     sys.modules["librabbitmq"] = None  # type: ignore[assignment]  # `import librabbitmq` now fails at once
 
 # The broker is unreachable or the connection broke mid-call.
+# What a service's database driver raises while the database restarts or the connection drops (SQLAlchemy
+# re-raises them under the same names): the caller may retry, so 503 / UNAVAILABLE rather than 500.
+DATABASE_OUTAGES = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
+
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     amqp.exceptions.ConnectionError,
@@ -204,6 +208,9 @@ class RpcPool:
             raise Unavailable(f"the {service} service could not be reached") from None
         except RemoteError as exc:
             keep = True
+            if exc.exc_type in DATABASE_OUTAGES:
+                log.warning("RPC %s.%s: the service lost its database: %s", service, method, exc.exc_type)
+                raise Unavailable(f"the {service} service cannot reach its database; try again shortly") from None
             log.error("RPC %s.%s failed in the service: %s", service, method, exc.exc_type)
             raise InternalError.safe() from None
         except CONTRACT_ERRORS as exc:

@@ -201,6 +201,17 @@ def reason_of(headers: dict[str, Any]) -> str:
     return ", ".join(f"{d.get('reason')} in {d.get('queue')}" for d in deaths if d.get("reason"))
 
 
+# A fault may make a call fail, but as "try again" (503 / UNAVAILABLE), never as the gateway's or a service's
+# own failure: 500 and INTERNAL mean a fault reached the caller as a bug.
+INTERNAL_FAILURES = frozenset({"500", "INTERNAL", "UNKNOWN"})
+
+
+def internal_failure_problems(calls: Iterable[Any]) -> list[str]:
+    """Every call a fault made fail said "unavailable, try again", not "internal error"."""
+    return [f"{call.what} during {call.phase} ended {call.outcome}" for call in calls
+            if call.outcome in INTERNAL_FAILURES]
+
+
 def deadline_problems(calls: Iterable[Any]) -> list[str]:
     """Every call ended within its deadline, with a result or an error: none hung."""
     problems = []

@@ -297,6 +297,11 @@ def test_every_call_during_the_faults_ended_within_its_deadline(run: Run):
     assert not problems, "\n".join(problems[:30])
 
 
+def test_a_call_a_fault_made_fail_was_told_unavailable_not_internal_error(run: Run):
+    problems = ledger.internal_failure_problems(run.load.calls)
+    assert not problems, "\n".join(problems[:30])
+
+
 def test_a_killed_relay_reports_on_its_peer_again_after_restart(run: Run):
     before, after = run.relay_reports
     assert after and after > before, run.relay_reports

@@ -147,6 +147,15 @@ def test_the_deadline_check_finds_a_call_past_its_deadline_and_one_that_never_en
     assert len(problems) == 2 and "took 31.0 s" in problems[0] and "never ended" in problems[1], problems
 
 
+def test_the_internal_failure_check_finds_a_500_and_an_internal_but_not_a_503():
+    calls = [Call("POST output", "PostgreSQL restart", 0.0, 7.0, ended=1.0, outcome="500"),
+             Call("gRPC PublishOutput", "PostgreSQL restart", 0.0, 7.0, ended=1.0, outcome="INTERNAL"),
+             Call("POST output", "kill -9 gateway", 0.0, 7.0, ended=1.0, outcome="503"),
+             Call("gRPC PublishOutput", "RabbitMQ restart", 0.0, 7.0, ended=1.0, outcome="UNAVAILABLE")]
+    problems = ledger.internal_failure_problems(calls)
+    assert len(problems) == 2 and "500" in problems[0] and "INTERNAL" in problems[1], problems
+
+
 def test_the_reason_is_read_from_kring_or_from_the_broker():
     assert ledger.reason_of({"x-kring-reason": "unprocessable_event: bad"}) == "unprocessable_event: bad"
     assert "delivery_limit" in ledger.reason_of({"x-death": [{"reason": "delivery_limit", "queue": "q"}]})

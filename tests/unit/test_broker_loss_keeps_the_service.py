@@ -11,6 +11,7 @@ tests/faults under a RabbitMQ restart).
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -141,3 +142,22 @@ def test_a_failed_event_is_requeued_after_a_pause_that_doubles_with_each_deliver
     message = RetriedMessage(deliveries)
     handler._requeue_after_backoff(message)
     assert scheduled == [(pause, (handler.queue_consumer.requeue_message, message))]
+
+
+class UnreachablePublisher:
+    def publish(self, messages) -> None:
+        list(messages)
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+def test_an_event_that_cannot_be_dead_lettered_is_left_unacknowledged_for_the_broker_to_give_back():
+    handler = KringEventHandler("sessions", "output.published")
+    handler.container = Container()
+    handler.queue_consumer = RecordingQueueConsumer()
+    handler.queue = SimpleNamespace(name="evt-sessions-output.published--federation.on_output_published")
+    handler.method_name = "on_output_published"
+    handler._dead_letters = UnreachablePublisher()
+    handler._dead_letter_lock = threading.Lock()
+    message = SimpleNamespace(headers={}, body=b"{}", payload={"id": "e-1"})
+    handler._dead_letter(message.payload, message, "unprocessable_event: bad")
+    assert handler.queue_consumer.acked == []  # not acked: it is not lost, it comes back once the broker does

@@ -141,6 +141,15 @@ def test_an_untyped_failure_in_the_service_is_an_internal_error_without_its_text
     assert "secret_column" not in raised.value.message
 
 
+@pytest.mark.parametrize("driver_error", ["OperationalError", "InterfaceError", "DisconnectionError"])
+def test_a_service_that_lost_its_database_is_unavailable_not_an_internal_error(driver_error):
+    failure = RemoteError(driver_error, "(psycopg2.OperationalError) server closed the connection unexpectedly")
+    pool = RpcPool(FakeFactory(raising(failure)), size=1, timeout=1.0)
+    with pytest.raises(Unavailable) as raised:
+        pool.call("members", "get_member", "m1")
+    assert "psycopg2" not in raised.value.message
+
+
 def test_a_call_the_service_does_not_understand_is_an_internal_error():
     pool = RpcPool(FakeFactory(raising(MethodNotFound("no_such_method"))), size=1, timeout=1.0)
     with pytest.raises(InternalError):
