@@ -62,3 +62,17 @@ def dead_letters(amqp_uri: str) -> list[kombu.Message]:
         while (message := bound.get(no_ack=True)) is not None:
             taken.append(message)
     return taken
+
+
+def all_processed(database_url: str, service: str, processed: Any, event_ids: list[str]) -> bool:
+    """Whether ``service`` has applied every one of ``event_ids`` (its processed-event markers in the
+    ``processed`` table): handlers run concurrently and a failed one retries after a pause, so one event
+    arriving says nothing about the others."""
+    engine = create_service_engine(database_url, service)
+    try:
+        with engine.connect() as conn:
+            done = conn.execute(select(func.count(func.distinct(processed.c.event_id)))
+                                .where(processed.c.event_id.in_(event_ids))).scalar_one()
+    finally:
+        engine.dispose()
+    return done >= len(set(event_ids))

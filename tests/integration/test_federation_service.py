@@ -8,7 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from services.common.catalogue import OutputPublished, OutputRetracted
-from tests.integration.helpers import wait_for
+from services.federation.models import processed_events
+from tests.integration.helpers import all_processed, wait_for
 from tests.integration.test_networks_read_models import publish
 
 
@@ -86,11 +87,13 @@ def test_redelivered_and_reordered_share_events_change_nothing(all_services, all
                   url=None, resource_type=None, themes=[], visibility="federation", licence="CC-BY-4.0", authors=[],
                   published_at=now)
     twice, early_retracted, sentinel = (str(uuid.uuid4()) for _ in range(3))
-    publish(all_services_config["AMQP_URI"], "sessions", OutputPublished(output_id=twice, **fields),
-            OutputPublished(output_id=twice, **fields),
-            OutputRetracted(output_id=early_retracted, network_id=child["id"], retracted_at=now, reason=None),
-            OutputPublished(output_id=early_retracted, **fields), OutputPublished(output_id=sentinel, **fields))
-    wait_for(lambda: sentinel in feed_ids(rpc, parent), what="the sentinel output")
+    event_ids = publish(
+        all_services_config["AMQP_URI"], "sessions", OutputPublished(output_id=twice, **fields),
+        OutputPublished(output_id=twice, **fields),
+        OutputRetracted(output_id=early_retracted, network_id=child["id"], retracted_at=now, reason=None),
+        OutputPublished(output_id=early_retracted, **fields), OutputPublished(output_id=sentinel, **fields))
+    wait_for(lambda: all_processed(all_services_config["DATABASE_URL"], "federation", processed_events, event_ids),
+             what="all five events applied")
     assert sorted(feed_ids(rpc, parent)) == sorted([twice, sentinel])
     assert len(rpc.federation.deliveries(twice)) == 1
 

@@ -8,10 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import func, select
 
 from services.common.catalogue import MembershipJoined, MembershipLeft, OutputPublished, OutputRetracted, SessionHeld
-from services.common.db import create_service_engine
 from services.common.errors import ValidationFailed
 from services.common.events import new_envelope
 from services.common.migrations import upgrade
@@ -19,7 +17,7 @@ from services.common.outbox import ConfirmingPublisher, OutgoingMessage
 from services.members.service import MembersService
 from services.networks.models import processed_events
 from services.networks.service import NetworksService
-from tests.integration.helpers import wait_for
+from tests.integration.helpers import all_processed, wait_for
 
 
 @pytest.fixture
@@ -37,19 +35,6 @@ def publish(amqp_uri: str, producer: str, *payloads) -> list[str]:
     finally:
         publisher.close()
     return [str(e.id) for e in envelopes]
-
-
-def processed(config: dict, event_ids: list[str]) -> bool:
-    """Whether the networks service has applied every one of ``event_ids`` (its processed-event markers):
-    handlers run concurrently, so one read model being up to date says nothing about the others."""
-    engine = create_service_engine(config["DATABASE_URL"], "networks")
-    try:
-        with engine.connect() as conn:
-            done = conn.execute(select(func.count()).select_from(processed_events)
-                                .where(processed_events.c.event_id.in_(event_ids))).scalar_one()
-    finally:
-        engine.dispose()
-    return done >= len(set(event_ids))
 
 
 def create(rpc, name: str, level: str, parent_id: str | None = None) -> dict:
@@ -136,6 +121,7 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
         def counted():
             steps = rpc.networks.health_report(network["id"])["steps"]
             return steps[7]["evidence"].startswith("1 session ") and steps
-        wait_for(lambda: processed(config, event_ids), what="all four events applied")
+        wait_for(lambda: all_processed(config["DATABASE_URL"], "networks", processed_events, event_ids),
+                 what="all four events applied")
         steps = wait_for(counted, what="the session read model")
     assert steps[8]["evidence"] == "1 output shared beyond the network, 1 published in all"
