@@ -18,8 +18,7 @@ from services.common.catalogue import (
 from services.common.domain_gauges import DomainGauges
 from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
-from services.common.uow import apply_once
+from services.common.nameko_kit import Observability, ServiceDatabase, batch_event_handler, parse_request, rpc
 from services.networks import gauges, handlers
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
@@ -71,60 +70,61 @@ class NetworksService:
     def health(self) -> dict[str, Any]:
         return handlers.health(self.uow()).model_dump(mode="json")
 
-    # --- read models from the members service ----------------------------------------------------------
+    # --- read models, fed by other services' events --------------------------------------------------------
+    # Pure projections: the kit applies the events waiting in a queue in one transaction (one commit per
+    # batch), each marked processed with its effect, each settled on its own outcome (batch_event_handler).
 
-    @event_handler("members", "membership.joined")
-    def on_membership_joined(self, envelope: Envelope, event: MembershipJoined) -> None:
-        self._project(envelope, "on_membership_joined", lambda models: models.membership_joined(event))
+    # from the members service
 
-    @event_handler("members", "membership.left")
-    def on_membership_left(self, envelope: Envelope, event: MembershipLeft) -> None:
-        self._project(envelope, "on_membership_left", lambda models: models.membership_left(event))
+    @batch_event_handler("members", "membership.joined")
+    def on_membership_joined(self, envelope: Envelope, event: MembershipJoined, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.membership_joined(event)
 
-    @event_handler("members", "member.updated")
-    def on_member_updated(self, envelope: Envelope, event: MemberUpdated) -> None:
-        self._project(envelope, "on_member_updated", lambda models: models.member_updated(event))
+    @batch_event_handler("members", "membership.left")
+    def on_membership_left(self, envelope: Envelope, event: MembershipLeft, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.membership_left(event)
 
-    @event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, event: MemberErased) -> None:
-        self._project(envelope, "on_member_erased", lambda models: models.member_erased(event))
+    @batch_event_handler("members", "member.updated")
+    def on_member_updated(self, envelope: Envelope, event: MemberUpdated, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.member_updated(event)
 
-    # --- read models from the sessions service ---------------------------------------------------------
+    @batch_event_handler("members", "member.erased")
+    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.member_erased(event)
 
-    @event_handler("sessions", "session.scheduled")
-    def on_session_scheduled(self, envelope: Envelope, event: SessionSnapshot) -> None:
-        self._project(envelope, "on_session_scheduled", lambda models: models.session_changed(event))
+    # from the sessions service
 
-    @event_handler("sessions", "session.rescheduled")
-    def on_session_rescheduled(self, envelope: Envelope, event: SessionSnapshot) -> None:
-        self._project(envelope, "on_session_rescheduled", lambda models: models.session_changed(event))
+    @batch_event_handler("sessions", "session.scheduled")
+    def on_session_scheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.session_changed(event)
 
-    @event_handler("sessions", "session.held")
-    def on_session_held(self, envelope: Envelope, event: SessionSnapshot) -> None:
-        self._project(envelope, "on_session_held", lambda models: models.session_changed(event))
+    @batch_event_handler("sessions", "session.rescheduled")
+    def on_session_rescheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.session_changed(event)
 
-    @event_handler("sessions", "session.closed")
-    def on_session_closed(self, envelope: Envelope, event: SessionSnapshot) -> None:
-        self._project(envelope, "on_session_closed", lambda models: models.session_changed(event))
+    @batch_event_handler("sessions", "session.held")
+    def on_session_held(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.session_changed(event)
 
-    @event_handler("sessions", "session.cancelled")
-    def on_session_cancelled(self, envelope: Envelope, event: SessionSnapshot) -> None:
-        self._project(envelope, "on_session_cancelled", lambda models: models.session_changed(event))
+    @batch_event_handler("sessions", "session.closed")
+    def on_session_closed(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.session_changed(event)
 
-    @event_handler("sessions", "output.published")
-    def on_output_published(self, envelope: Envelope, event: OutputPublished) -> None:
-        self._project(envelope, "on_output_published", lambda models: models.output_published(event))
+    @batch_event_handler("sessions", "session.cancelled")
+    def on_session_cancelled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.session_changed(event)
 
-    @event_handler("sessions", "output.retracted")
-    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted) -> None:
-        self._project(envelope, "on_output_retracted", lambda models: models.output_retracted(event))
+    @batch_event_handler("sessions", "output.published")
+    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.output_published(event)
 
-    @event_handler("sessions", "reflection.recorded")
-    def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded) -> None:
-        self._project(envelope, "on_reflection_recorded", lambda models: models.reflection_recorded(event))
+    @batch_event_handler("sessions", "output.retracted")
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.output_retracted(event)
 
-    def _project(self, envelope: Envelope, handler: str, apply: Any) -> None:
-        apply_once(self.uow(), envelope.id, f"networks.{handler}", lambda uow: apply(uow.read_models))
+    @batch_event_handler("sessions", "reflection.recorded")
+    def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded, uow: NetworksUnitOfWork) -> None:
+        uow.read_models.reflection_recorded(event)
 
 
 SERVICE = NetworksService
