@@ -152,9 +152,8 @@ def _deliver(uow: Any, output: PeerCopy, entry_network: str, peer_networks: froz
     reached = arrival_audience(shareable, entry_network, peer_networks=peer_networks, hops=graph.hops,
                                blocked=graph.blocked, closed=graph.closed, remote=graph.remote)
     at = now()
-    delivered = sum(uow.feeds.deliver(network_id, output.output_id, at) for network_id in sorted(reached))
-    if reached and output.visibility == Visibility.PUBLIC:
-        delivered += uow.feeds.deliver(PUBLIC_FEED, output.output_id, at)
+    recipients = sorted(reached) + ([PUBLIC_FEED] if reached and output.visibility == Visibility.PUBLIC else [])
+    delivered = len(uow.feeds.deliver_many(recipients, output.output_id, at))
     if delivered and output.published_at is not None:
         metrics.FEDERATION_DELIVERY_LAG.observe(max(0.0, (at - output.published_at).total_seconds()))
     return delivered
