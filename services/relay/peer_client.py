@@ -157,4 +157,10 @@ def link_of(link: pb.Link) -> dict[str, Any]:
 def _time(message: Any, field: str) -> str | None:
     if not message.HasField(field):
         return None
-    return getattr(message, field).ToDatetime(tzinfo=UTC).isoformat()
+    stamp = getattr(message, field)
+    try:
+        return stamp.ToDatetime(tzinfo=UTC).isoformat()
+    except ValueError:
+        # Outside Python's calendar: passed on as it is, so that the federation service refuses this one entry
+        # (naming the field) and applies the rest, instead of the relay failing on the whole batch.
+        return f"{stamp.seconds} s from 1970, outside the calendar"

@@ -389,6 +389,23 @@ def test_a_feed_item_becomes_the_entry_the_federation_service_takes():
     assert tomb["tombstone"] == {"output_id": "o-1", "origin_network_id": "x", "retracted_at": None}
 
 
+@pytest.mark.parametrize("seconds", [10**12, -(10**12)])
+def test_a_time_outside_the_calendar_from_a_peer_is_passed_on_for_the_federation_service_to_refuse(seconds):
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from pydantic import ValidationError
+
+    from services.federation.peer_schemas import PeerEntry
+
+    item = pb.FeedItem(cursor="42", network_id="y", kind=pb.FEED_ITEM_KIND_SHARED,
+                       output=pb.Output(output_id="o-1", origin_network_id="x", kind=pb.OUTPUT_KIND_LESSON,
+                                        title="Les", visibility=pb.VISIBILITY_FEDERATION,
+                                        published_at=Timestamp(seconds=seconds)))
+    converted = entry_of(item)  # no ValueError from protobuf's conversion
+    with pytest.raises(ValidationError) as refused:
+        PeerEntry.model_validate(converted)
+    assert [error["loc"][-1] for error in refused.value.errors()] == ["published_at"]
+
+
 def test_a_link_from_the_peer_carries_its_status_and_the_peer_sides_policy():
     link = link_of(pb.Link(link_id="l", status=pb.LINK_STATUS_ACTIVE,
                            target_policy=pb.SharingPolicy(visibilities=[pb.VISIBILITY_FEDERATION])))
