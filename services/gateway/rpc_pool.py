@@ -126,6 +126,9 @@ class NamekoProxy:
         consumer.timeout, consumer.deadline = timeout, time.monotonic() + timeout
         remote = getattr(self._cluster[service], method)
         remote.publisher.retry_policy = PUBLISH_RETRY
+        # A request nobody took within the call's timeout expires in its queue: the caller was told 503, so a
+        # service that comes back must not apply it later (a "failed" POST creating its member after all).
+        remote.publisher.expiration = timeout
         return remote(*args)
 
     def close(self) -> None:

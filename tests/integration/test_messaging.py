@@ -159,6 +159,37 @@ def test_rpc_errors_keep_their_type_field_and_rule(members_config, container_fac
         assert rpc.members.get_member(member["id"])["email"] == "eva@example.org"
 
 
+def test_a_call_that_timed_out_waiting_for_its_service_is_not_applied_when_the_service_returns(
+        members_config, container_factory):
+    """The gateway told its caller 503; the service coming back later must not create the member after all."""
+    import eventlet
+
+    from services.common.errors import Unavailable
+    from services.gateway.rpc_pool import NamekoProxy, RpcPool
+
+    stopped = container_factory(MembersService, members_config)
+    stopped.start()
+    stopped.stop()  # its request queue stays, with nobody taking from it
+    pool = RpcPool(lambda: NamekoProxy(members_config, 1.0), size=1, timeout=1.0)
+    try:
+        try:
+            pool.call("members", "register_member", {"name": "Te Laat", "email": "laat@example.org",
+                                                     "perspectives": ["research"]})
+            raise AssertionError("a call to a stopped service was answered")
+        except Unavailable:
+            pass
+        eventlet.sleep(0.5)  # the request's time is up
+        container_factory(MembersService, members_config).start()
+        # Requests are taken in order: once this later one is answered, the earlier one was taken too, if it
+        # was still there.
+        pool.call("members", "register_member", {"name": "Op Tijd", "email": "optijd@example.org",
+                                                 "perspectives": ["research"]}, timeout=10.0)
+        eventlet.sleep(0.5)
+    finally:
+        pool.close()
+    assert count_rows(members_config["DATABASE_URL"], "members", models.members) == 1
+
+
 def test_concurrent_rpc_calls_and_event_dispatch_all_complete(members_config, container_factory):
     container_factory(MembersService, members_config).start()
     container_factory(CallerService, members_config).start()
