@@ -106,7 +106,7 @@ def test_an_undecodable_message_never_enters_a_batch_and_is_dead_lettered_with_i
     down = container_factory(BatchLedgerService, config)
     down.start()
     down.stop()
-    with kombu.Connection(config["AMQP_URI"]) as conn:
+    with kombu.Connection(config["AMQP_URI"], transport_options={"confirm_publish": True}) as conn:
         conn.Producer().publish(b"{not json", exchange="members.events", routing_key="member.registered",
                                 content_type="application/json", content_encoding="utf-8")
     publish_raw(config["AMQP_URI"], {"type": "member.registered", "hello": 1}, registered_event("After"))

@@ -96,7 +96,7 @@ def test_an_undecodable_message_is_dead_lettered_with_its_reason_and_the_next_on
     members_config, container_factory
 ):
     container_factory(LedgerService, ledger_config(members_config)).start()
-    with kombu.Connection(members_config["AMQP_URI"]) as conn:
+    with kombu.Connection(members_config["AMQP_URI"], transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer()
         producer.publish(b"{not json", exchange="members.events", routing_key="member.registered",
                          content_type="application/json", content_encoding="utf-8")
