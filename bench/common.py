@@ -6,7 +6,7 @@ import json
 import os
 import platform
 import statistics
-import time
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,5 +109,13 @@ def print_table(figures: list[Figure]) -> None:
         print(f"{f.name + ' [' + f.unit + ']':<46} {f.value:>12,.1f} {base:>12} {ratio:>7}  {f.target or ''}{verdict}")
 
 
-def monotonic() -> float:
-    return time.perf_counter()
+def log(message: str) -> None:
+    """Progress on stderr: stdout's last line is the figures' JSON, which ``make bench`` reads."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def ok(response: httpx.Response, *status: int) -> dict:
+    """The JSON body of an admin API answer with one of ``status`` (200 when none is given), or a clear error."""
+    if response.status_code not in (status or (200,)):
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+    return response.json()

@@ -62,23 +62,13 @@ import sqlalchemy
 import sqlalchemy.exc
 from sqlalchemy import MetaData, bindparam, insert, text
 
-from bench.common import Figure, percentile, summary_ms
+from bench.common import Figure, log, ok, percentile, summary_ms
 from bench.stack import BenchStack, running_stack
 from services.federation import models as federation_models
 
 POLL_S = 0.01  # how often the arrival poller looks at federation.deliveries
 TARGET_MS = 2000.0
 ARRIVAL_TIMEOUT_S = 120.0
-
-
-def log(message: str) -> None:
-    print(f"[fanout] {message}", file=sys.stderr, flush=True)
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    if response.status_code != status:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
-    return response.json()
 
 
 # --- the federation --------------------------------------------------------------------------------------------

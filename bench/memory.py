@@ -32,16 +32,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench.bare_grpc import GATEWAY_WORKERS
-from bench.common import Figure
+from bench.common import Figure, log
 from bench.partner_api import canned_answers, prepare
 from bench.partner_world import baseline_server, calls_for, drive, rss_mib
 from bench.stack import running_stack
 
 CONCURRENCY = 8  # load 3 at the concurrency of its target
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def at_rest(pids: dict[str, int], readings: int = 5, pause: float = 0.5) -> dict[str, float]:

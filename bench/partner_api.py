@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -42,7 +41,7 @@ from pathlib import Path
 import grpc
 
 from bench.bare_grpc import GATEWAY_WORKERS, write_canned
-from bench.common import Figure
+from bench.common import Figure, log
 from bench.partner_world import (
     CALL_TIMEOUT,
     Call,
@@ -77,10 +76,6 @@ def canned_answers(world: World, calls: list[Call], path: Path) -> dict[str, int
         answers = {c.name: getattr(stub, c.name)(c.request, metadata=c.metadata, timeout=CALL_TIMEOUT) for c in calls}
     write_canned(path, answers["GetNetwork"], answers["ListOutputs"])
     return {name: answer.ByteSize() for name, answer in answers.items()}
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def measure(world: World, pids: dict[str, int], calls: list[Call], concurrencies: list[int], duration: float,

@@ -39,19 +39,13 @@ from typing import Any
 import grpc
 import httpx
 
-from bench.common import summary_ms
+from bench.common import ok, summary_ms
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
 CALL_TIMEOUT = 10.0
 PAGE_SIZE = 50  # ListOutputs' default page
-
-
-def ok(response: httpx.Response, *status: int) -> dict:
-    if response.status_code not in (status or (200,)):
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
-    return response.json()
 
 
 def wait_until(probe: Callable[[], Any], what: str, timeout: float = 120, pause: float = 0.2) -> Any:

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -50,7 +49,7 @@ from typing import Any
 
 import grpc
 
-from bench.common import Figure, summary_ms
+from bench.common import Figure, log, summary_ms
 from bench.partner_world import World, baseline_server, build_world, cpu_times, publish
 from bench.stack import running_stack
 from services.api.kring.v1 import federation_pb2 as pb
@@ -59,10 +58,6 @@ from services.api.kring.v1 import federation_pb2_grpc
 STREAMS_PER_PARTNER = 4  # services.gateway.federation.STREAMS_PER_PARTNER
 TARGET_S = 1.0
 WRITERS = 4  # publishing calls in flight during the burst
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass

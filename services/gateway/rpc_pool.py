@@ -42,11 +42,11 @@ log = logging.getLogger(__name__)
 if "librabbitmq" not in sys.modules and importlib.util.find_spec("librabbitmq") is None:
     sys.modules["librabbitmq"] = None  # type: ignore[assignment]  # `import librabbitmq` now fails at once
 
-# The broker is unreachable or the connection broke mid-call.
 # What a service's database driver raises while the database restarts or the connection drops (SQLAlchemy
 # re-raises them under the same names): the caller may retry, so 503 / UNAVAILABLE rather than 500.
 DATABASE_OUTAGES = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
 
+# The broker is unreachable or the connection broke mid-call.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     amqp.exceptions.ConnectionError,
