@@ -336,16 +336,19 @@ class KringEventHandler(EventHandler):
         })
         raw = body if isinstance(body, dict) else {"raw": message.body.decode("utf-8", "replace")
                                                    if isinstance(message.body, bytes) else str(message.body)}
-        try:
-            with self._dead_letter_lock:
-                self._dead_letters.publish([OutgoingMessage(DEAD_LETTER_EXCHANGE, self.event_type, raw, headers,
-                                                                 exchange_type="fanout")])
-        except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError) as exc:
-            # The broker is gone: leave the message unacknowledged, so the broker gives it back (here or to
-            # another replica) once it returns and it is parked then; raising would kill the service.
-            log.warning("could not dead-letter a message from %s, the broker is unreachable (%s); it will be "
-                        "delivered again", self.queue.name, exc)
-            return
+        letter = OutgoingMessage(DEAD_LETTER_EXCHANGE, self.event_type, raw, headers, exchange_type="fanout")
+        for attempt in (1, 2):  # a failed publish drops its connection: the second attempt opens a fresh one
+            try:
+                with self._dead_letter_lock:
+                    self._dead_letters.publish([letter])
+                break
+            except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError) as exc:
+                if attempt == 2:
+                    # The broker is gone: leave the message unacknowledged, so the broker gives it back (here or
+                    # to another replica) once it returns and it is parked then; raising would kill the service.
+                    log.warning("could not dead-letter a message from %s, the broker is unreachable (%s); it "
+                                "will be delivered again", self.queue.name, exc)
+                    return
         metrics.EVENTS_DEAD_LETTERED.labels(service=self.container.service_name, handler=self.method_name,
                                             reason="unprocessable").inc()
         metrics.EVENTS_CONSUMED.labels(service=self.container.service_name, handler=self.method_name,

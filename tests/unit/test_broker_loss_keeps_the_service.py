@@ -145,9 +145,17 @@ def test_a_failed_event_is_requeued_after_a_pause_that_doubles_with_each_deliver
 
 
 class UnreachablePublisher:
+    """Fails its first ``failures`` publishes as a connection the broker closed does."""
+
+    def __init__(self, failures: int = 2) -> None:
+        self.failures = failures
+        self.published: list[object] = []
+
     def publish(self, messages) -> None:
-        list(messages)
-        raise ConnectionResetError(104, "Connection reset by peer")
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionResetError(104, "Connection reset by peer")
+        self.published += list(messages)
 
 
 def test_an_event_that_cannot_be_dead_lettered_is_left_unacknowledged_for_the_broker_to_give_back():
@@ -161,3 +169,17 @@ def test_an_event_that_cannot_be_dead_lettered_is_left_unacknowledged_for_the_br
     message = SimpleNamespace(headers={}, body=b"{}", payload={"id": "e-1"})
     handler._dead_letter(message.payload, message, "unprocessable_event: bad")
     assert handler.queue_consumer.acked == []  # not acked: it is not lost, it comes back once the broker does
+
+
+def test_a_dead_letter_whose_connection_had_dropped_is_published_on_a_fresh_one_and_the_message_settled():
+    handler = KringEventHandler("sessions", "output.published")
+    handler.container = Container()
+    handler.queue_consumer = RecordingQueueConsumer()
+    handler.queue = SimpleNamespace(name="evt-sessions-output.published--federation.on_output_published")
+    handler.method_name = "on_output_published"
+    handler._dead_letters = UnreachablePublisher(failures=1)
+    handler._dead_letter_lock = threading.Lock()
+    message = SimpleNamespace(headers={}, body=b"{}", payload={"id": "e-1"})
+    handler._dead_letter(message.payload, message, "unprocessable_event: bad")
+    assert len(handler._dead_letters.published) == 1
+    assert handler.queue_consumer.acked == [message]
