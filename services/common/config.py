@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     dedup_retention_hours: float = Field(
         720.0, description="how long consumers remember processed event ids (must outlast any redelivery)"
     )
+    command_retention_hours: float = Field(
+        24.0, gt=0, description="how long services keep the answers of applied commands: a retry with the same "
+        "Idempotency-Key (or partner request_id) within it gets the first answer and changes nothing"
+    )
     relay_reload_interval: float = Field(10.0, description="seconds between the relay's readings of the peer list")
     relay_backoff_initial: float = Field(1.0, description="the relay's first wait after a failed attempt at a peer")
     relay_backoff_max: float = Field(60.0, description="the relay's longest wait between attempts at a peer")
@@ -111,6 +115,7 @@ class Settings(BaseSettings):
             "KRING_EVENT_DELIVERY_LIMIT": self.event_delivery_limit,
             "KRING_OUTBOX_RETENTION_HOURS": self.outbox_retention_hours,
             "KRING_DEDUP_RETENTION_HOURS": self.dedup_retention_hours,
+            "KRING_COMMAND_RETENTION_HOURS": self.command_retention_hours,
         }
 
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, Table, TypeDecorator, create_engine, event, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 
 class UTCDateTime(TypeDecorator):
@@ -122,3 +124,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def insert_if_absent(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless a row with its primary key exists; whether it was inserted.
+
+    One statement on PostgreSQL and SQLite. A concurrent insert of the same key makes this one wait until
+    the other transaction ends: if it commits, nothing is inserted here; if it rolls back, this one inserts.
+    """
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(connection.dialect.name)
+    if dialect is not None:
+        return connection.execute(dialect.insert(table).values(**row).on_conflict_do_nothing()).rowcount == 1
+    keys = {column.name: row[column.name] for column in table.primary_key.columns}
+    if connection.execute(select(*table.primary_key.columns).filter_by(**keys)).first():
+        return False
+    # A nested transaction lets a concurrent duplicate lose the race cleanly on the primary key.
+    savepoint = connection.begin_nested()
+    try:
+        connection.execute(insert(table).values(**row))
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    return True
+
+
+def insert_or_lock(connection: Connection, table: Table, row: dict[str, Any]) -> Any:
+    """Insert ``row`` unless a row with its key exists; then None. Otherwise the existing row, locked until the
+    transaction ends (PostgreSQL), for the caller to update.
+
+    How two handlers that may meet on the same new key (the same event on two workers, an output's publication and
+    its retraction at once) write it without either failing on the key: the second waits for the first, then
+    sees its row.
+    """
+    if insert_if_absent(connection, table, row):
+        return None
+    keys = {column.name: row[column.name] for column in table.primary_key.columns}
+    return connection.execute(select(table).filter_by(**keys).with_for_update()).first()

@@ -48,3 +48,30 @@ def run_env(metadata: MetaData) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def create_processed_commands() -> None:
+    """Migration step shared by every service: the record of applied commands (services/common/commands.py).
+
+    Frozen: migrations that already ran call it, so a later change to the table is a new step, not an edit here.
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "processed_commands",
+        sa.Column("request_id", sa.String(length=100), nullable=False),
+        sa.Column("command", sa.String(length=100), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("outcome", sa.JSON(), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("request_id"),
+    )
+    op.create_index("ix_processed_commands_recorded_at", "processed_commands", ["recorded_at"])
+
+
+def drop_processed_commands() -> None:
+    from alembic import op
+
+    op.drop_index("ix_processed_commands_recorded_at", table_name="processed_commands")
+    op.drop_table("processed_commands")

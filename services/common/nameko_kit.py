@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial, wraps
+from functools import cache, partial, wraps
 from typing import Any, TypeVar
 
 import amqp.exceptions
@@ -28,14 +28,17 @@ from nameko.rpc import Rpc, RpcConsumer
 from pydantic import BaseModel, ValidationError
 
 from services.common import metrics
+from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY, CommandRequest, run_command
 from services.common.db import create_service_engine
 from services.common.errors import KringError, from_pydantic
 from services.common.events import Envelope, EventPayload, UnprocessableEvent, parse_event
 from services.common.logs import correlation_id
 from services.common.outbox import (
     ConfirmingPublisher,
+    MessagingTables,
     OutboxRelay,
     OutgoingMessage,
+    Retention,
     event_exchange_name,
     purge_history,
 )
@@ -82,10 +85,12 @@ class ServiceDatabase(DependencyProvider):
         self.relay = OutboxRelay(self.engine, self.uow_class.outbox, self.publisher, producer=self.service_name)
         self._wake = threading.Event()
         self._stopping = False
-        self._retention = {
-            "outbox_retention": timedelta(hours=float(config.get("KRING_OUTBOX_RETENTION_HOURS", 168))),
-            "dedup_retention": timedelta(hours=float(config.get("KRING_DEDUP_RETENTION_HOURS", 720))),
-        }
+        self._retention = Retention(
+            outbox=timedelta(hours=float(config.get("KRING_OUTBOX_RETENTION_HOURS", 168))),
+            events=timedelta(hours=float(config.get("KRING_DEDUP_RETENTION_HOURS", 720))),
+            commands=timedelta(hours=float(config.get("KRING_COMMAND_RETENTION_HOURS", 24))),
+        )
+        self._tables = MessagingTables(self.uow_class.outbox, self.uow_class.processed, self.uow_class.commands)
         self._next_purge = 0.0
 
     def start(self) -> None:
@@ -121,22 +126,53 @@ class ServiceDatabase(DependencyProvider):
     def _purge_when_due(self) -> None:
         if time.monotonic() < self._next_purge:
             return
-        published, markers = purge_history(self.engine, self.uow_class.outbox, self.uow_class.processed,
-                                           **self._retention)
-        if published or markers:
-            log.info("purged %s published outbox rows and %s processed-event markers", published, markers)
+        purged = purge_history(self.engine, self._tables, self._retention)
+        if purged:
+            log.info("purged %s published outbox rows, %s processed-event markers and %s command records",
+                     purged.published, purged.event_markers, purged.command_records)
         self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
 
-    def get_dependency(self, worker_ctx: Any) -> Callable[[], SqlUnitOfWork]:
-        def unit_of_work() -> SqlUnitOfWork:
-            return self.uow_class(
-                self.engine,
-                producer=self.service_name,
-                correlation_id=worker_ctx.data.get("correlation_id"),
-                on_commit=self._wake.set,
-            )
+    def new_unit_of_work(self, correlation: str | None) -> SqlUnitOfWork:
+        return self.uow_class(self.engine, producer=self.service_name, correlation_id=correlation,
+                              on_commit=self._wake.set)
 
-        return unit_of_work
+    def get_dependency(self, worker_ctx: Any) -> UnitOfWorkFactory:
+        # Taken out of the worker's context data here, before the worker runs: nameko passes that data on as
+        # headers of every onward call, and a request id belongs to this call only.
+        request = (worker_ctx.data.pop(REQUEST_ID_KEY, None), worker_ctx.data.pop(REQUEST_FINGERPRINT_KEY, None))
+        return UnitOfWorkFactory(self, worker_ctx.data, *request)
+
+
+
+class UnitOfWorkFactory:
+    """What a worker finds in its service's ``uow`` attribute: call it for a unit of work.
+
+    During a command (:func:`command`) every call returns the one unit of work the command is applied in.
+    """
+
+    def __init__(self, database: ServiceDatabase, context: dict[str, Any], request_id: str | None,
+                 fingerprint: str | None) -> None:
+        self._database = database
+        self._context = context  # the worker's context data: its correlation id is set once the worker starts
+        self._request_id = request_id
+        self._fingerprint = fingerprint
+        self._command_uow: SqlUnitOfWork | None = None
+
+    def __call__(self) -> SqlUnitOfWork:
+        if self._command_uow is not None:
+            return self._command_uow
+        return self._database.new_unit_of_work(self._context.get("correlation_id"))
+
+    def run_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Callable[[], Any],
+                    shown_once: tuple[str, ...] = ()) -> Any:
+        if not self._request_id:  # every RPC request has one (see KringRpc); a test calling the method directly may not
+            return apply()
+        request = CommandRequest.of(self._request_id, name, args, kwargs, self._fingerprint, shown_once)
+        self._command_uow = self()
+        try:
+            return run_command(self._command_uow, request, apply)
+        finally:
+            self._command_uow = None
 
 
 # --- observability ---------------------------------------------------------------------------------------
@@ -505,5 +541,46 @@ class KringRpcConsumer(RpcConsumer):
 class KringRpc(Rpc):
     rpc_consumer = KringRpcConsumer()
 
+    def unpack_message_headers(self, message: Any) -> dict[str, Any]:
+        """The caller's context, with a request id for every request: the caller's own (the gateway sends one
+        derived from an ``Idempotency-Key``), or else the message's correlation id, which a redelivery keeps."""
+        data = super().unpack_message_headers(message)
+        if not data.get(REQUEST_ID_KEY):
+            data[REQUEST_ID_KEY] = message.properties.get("correlation_id")
+        return data
+
 
 rpc = KringRpc.decorator
+
+#: An RPC entrypoint that only reads: a typed error is the caller's answer, not the service's failure.
+query = rpc(expected_exceptions=KringError)
+
+
+def command(method: Callable[..., Any] | None = None, *,
+            shown_once: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """An RPC entrypoint that changes state, applied once per request id (:mod:`services.common.commands`).
+
+    The request id arrives with the call; the entrypoint runs in one transaction with the record of the request,
+    and a repeat of the request (redelivered by the broker, or retried by a client with its key) is answered from
+    that record instead of acting again. ``shown_once`` names answer fields that must never be kept (a new
+    token). The service needs exactly one :class:`ServiceDatabase`. Use as ``@command`` or
+    ``@command(shown_once=("token",))``.
+    """
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(method)
+        def run(service: Any, *args: Any, **kwargs: Any) -> Any:
+            factory = getattr(service, _database_attribute(type(service)))
+            return factory.run_command(method.__name__, args, kwargs, partial(method, service, *args, **kwargs),
+                                       shown_once)
+
+        return query(run)
+
+    return decorate if method is None else decorate(method)
+
+
+@cache
+def _database_attribute(service_class: type) -> str:
+    found = [name for name in dir(service_class) if isinstance(getattr(service_class, name, None), ServiceDatabase)]
+    if len(found) != 1:
+        raise TypeError(f"{service_class.__name__} needs exactly one ServiceDatabase to run commands, has {found}")
+    return found[0]

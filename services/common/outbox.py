@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import amqp
 import kombu
@@ -37,13 +37,20 @@ from sqlalchemy import (
 )
 
 from services.common import metrics
+from services.common.commands import command_table
 from services.common.db import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 
-def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Add the outbox and processed-event tables to a service's metadata."""
+class MessagingTables(NamedTuple):
+    outbox: Table
+    processed_events: Table
+    processed_commands: Table
+
+
+def messaging_tables(metadata: MetaData) -> MessagingTables:
+    """Add the outbox, processed-event and processed-command tables to a service's metadata."""
     outbox = Table(
         "outbox",
         metadata,
@@ -63,7 +70,7 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("consumer", String(100), primary_key=True),
         Column("processed_at", UTCDateTime(), nullable=False),
     )
-    return outbox, processed
+    return MessagingTables(outbox, processed, command_table(metadata))
 
 
 def event_exchange_name(producer: str) -> str:
@@ -241,16 +248,36 @@ class OutboxRelay:
         return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
 
-def purge_history(engine: Engine, outbox: Table, processed: Table, *, outbox_retention: timedelta,
-                  dedup_retention: timedelta) -> tuple[int, int]:
-    """Delete published outbox rows and processed-event markers past their retention; return the counts.
+@dataclass(frozen=True)
+class Retention:
+    """How long a service keeps what it needs to publish once and apply once."""
+
+    outbox: timedelta  # published outbox rows
+    events: timedelta  # processed-event markers: must outlast any redelivery of an event
+    commands: timedelta  # records of applied commands: how long a request id (Idempotency-Key) is honoured
+
+
+@dataclass(frozen=True)
+class Purged:
+    published: int
+    event_markers: int
+    command_records: int
+
+    def __bool__(self) -> bool:
+        return bool(self.published or self.event_markers or self.command_records)
+
+
+def purge_history(engine: Engine, tables: MessagingTables, retention: Retention) -> Purged:
+    """Delete published outbox rows, processed-event markers and command records past their retention.
 
     Unpublished rows are never deleted, however old: they are the events still owed to the broker.
     """
     now = datetime.now(UTC)
+    outbox, processed, commands = tables
     with engine.begin() as conn:
         published = conn.execute(
-            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - outbox_retention)
+            delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - retention.outbox)
         ).rowcount
-        markers = conn.execute(delete(processed).where(processed.c.processed_at < now - dedup_retention)).rowcount
-    return published, markers
+        markers = conn.execute(delete(processed).where(processed.c.processed_at < now - retention.events)).rowcount
+        records = conn.execute(delete(commands).where(commands.c.recorded_at < now - retention.commands)).rowcount
+    return Purged(published, markers, records)

@@ -21,6 +21,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -68,6 +69,8 @@ def _utc(value: datetime) -> datetime:
 # Put ``NoNul`` after any StringConstraints: ``Annotated[str, StringConstraints(max_length=200), NoNul]``.
 NoNul = AfterValidator(refuse_nul)
 Text = Annotated[str, NoNul]
+# An output's id: a session's output (a UUID) or a partner's or a peer's (longer): one type wherever an id is taken.
+OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 # Times are compared and stored in UTC, whatever offset they came with.
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 # A time as another system sends it (with or without an offset), within the years Kring can compute with.

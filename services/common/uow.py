@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select
+from sqlalchemy import Connection, Engine, Table, Text, cast, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
+from services.common.commands import CommandRequest, Recorded
+from services.common.db import insert_if_absent
+from services.common.errors import Unavailable
 from services.common.events import Envelope, EventPayload, new_envelope
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,11 @@ class AbstractUnitOfWork:
         """Envelopes still held about ``subject``, oldest first (for a privacy export)."""
         raise NotImplementedError
 
+    def forget_answers_about(self, subject: str) -> None:
+        """Drop the kept answers of commands that mention ``subject`` (erasure: they may carry the person's data).
+
+        A unit of work that keeps no command records (a test's fake) has nothing to forget."""
+
     def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
         """Record that ``consumer`` handles ``event_id`` in this transaction; False if it already did."""
         raise NotImplementedError
@@ -103,12 +111,18 @@ class AbstractUnitOfWork:
 class SqlUnitOfWork(AbstractUnitOfWork):
     """A unit of work on SQLAlchemy Core: ``self.connection`` is the open transaction.
 
-    A service subclasses it, names its ``outbox`` and ``processed`` tables and builds its repositories
-    in :meth:`start`.
+    A service subclasses it, names its ``outbox``, ``processed`` and ``commands`` tables (all three made by
+    :func:`services.common.outbox.messaging_tables`) and builds its repositories in :meth:`start`.
+
+    For a command arriving over RPC the kit *holds* the unit of work (:meth:`held`): one transaction for the
+    whole command, so that the record of the request (:mod:`services.common.commands`) commits with its
+    effect. Inside it a handler's ``with uow:`` block is a savepoint and its ``commit`` releases that
+    savepoint; leaving a block without committing undoes the block, as it would undo a transaction.
     """
 
     outbox: Table
     processed: Table
+    commands: Table
 
     def __init__(self, engine: Engine, *, producer: str, correlation_id: str | None = None,
                  on_commit: Callable[[], None] | None = None) -> None:
@@ -120,51 +134,104 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.connection: Connection | None = None
         self._transaction: Any = None
         self._wrote_events = False  # outbox rows flushed in the open transaction
+        self._held = False
+        self._savepoint: Any = None  # the open ``with uow:`` block of a held unit of work
+        self._committed_work = False  # a block of a held unit of work committed
 
     def __enter__(self) -> SqlUnitOfWork:
         super().__enter__()
+        if self._held:
+            assert self.connection is not None
+            self._savepoint = self.connection.begin_nested()
+            return self
+        self._open()
+        return self
+
+    def _open(self) -> None:
         self.connection = self.engine.connect()
         self._transaction = self.connection.begin()
         self.start(self.connection)
-        return self
 
     def start(self, connection: Connection) -> None:
         """Hook: build repositories on the open connection."""
 
     def __exit__(self, *exc: object) -> None:
+        if self._held:
+            self.rollback()
+            self._savepoint = None
+            return
         try:
             self.rollback()
         finally:
-            if self.connection is not None:
-                self.connection.close()
-                self.connection = None
+            self._close()
+
+    def _close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    # --- a command's one transaction ----------------------------------------------------------------------
+
+    @contextmanager
+    def held(self) -> Iterator[SqlUnitOfWork]:
+        """Hold one transaction open for a whole command; :meth:`commit_held` commits it, leaving rolls back
+        whatever was not committed."""
+        super().__enter__()
+        self._open()
+        self._held, self._committed_work = True, False
+        try:
+            yield self
+        finally:
+            self._held, self._savepoint = False, None
+            try:
+                self.rollback()
+            finally:
+                self._close()
+
+    @property
+    def committed_work(self) -> bool:
+        """Whether a handler committed anything in the held transaction."""
+        return self._committed_work
+
+    def claim_command(self, request: CommandRequest) -> Recorded | None:
+        """Record that this transaction applies ``request``; or, if it was applied before, its record.
+
+        A concurrent attempt at the same request waits here until the first commits or rolls back.
+        """
+        assert self.connection is not None
+        row = {"request_id": request.request_id, "command": request.command, "fingerprint": request.fingerprint,
+               "outcome": None, "recorded_at": datetime.now(UTC)}
+        if insert_if_absent(self.connection, self.commands, row):
+            return None
+        earlier = self.connection.execute(
+            select(self.commands.c.fingerprint, self.commands.c.outcome)
+            .where(self.commands.c.request_id == request.request_id)
+        ).one()
+        if earlier.outcome is None:  # rows commit with their outcome; this one was written by hand or a bug
+            raise Unavailable(f"request {request.request_id} is being applied; try again shortly")
+        return Recorded(earlier.fingerprint, earlier.outcome)
+
+    def record_command(self, request: CommandRequest, outcome: dict[str, Any]) -> None:
+        assert self.connection is not None
+        self.connection.execute(
+            update(self.commands).where(self.commands.c.request_id == request.request_id)
+            .values(outcome=outcome, recorded_at=datetime.now(UTC))
+        )
+
+    def commit_held(self) -> None:
+        """Commit the held transaction: the command's effect, its events and its record together."""
+        assert self._held and self._transaction is not None
+        self.flush()
+        self._transaction.commit()
+        self._transaction = None
+        wrote_events, self._wrote_events = self._wrote_events, False
+        if wrote_events and self._on_commit:
+            self._on_commit()
 
     def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
         assert self.connection is not None
-        key = {"event_id": str(event_id), "consumer": consumer}
-        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.connection.dialect.name)
-        if dialect is not None:
-            # One statement instead of select + savepoint + insert + release. A concurrent duplicate waits on
-            # the primary key for the first transaction: if it commits this inserts nothing (rowcount 0), if
-            # it rolls back this one takes the event.
-            inserted = self.connection.execute(
-                dialect.insert(self.processed).values(**key, processed_at=datetime.now(UTC)).on_conflict_do_nothing()
-            )
-            return inserted.rowcount == 1
-        seen = self.connection.execute(
-            select(self.processed.c.event_id).filter_by(**key)
-        ).first()
-        if seen:
-            return False
-        # A nested transaction lets a concurrent duplicate lose the race cleanly on the primary key.
-        savepoint = self.connection.begin_nested()
-        try:
-            self.connection.execute(insert(self.processed).values(**key, processed_at=datetime.now(UTC)))
-            savepoint.commit()
-        except IntegrityError:
-            savepoint.rollback()
-            return False
-        return True
+        return insert_if_absent(self.connection, self.processed,
+                                {"event_id": str(event_id), "consumer": consumer, "processed_at": datetime.now(UTC)})
 
     def begin_consuming_many(self, event_ids: Sequence[uuid.UUID], consumer: str) -> set[uuid.UUID]:
         assert self.connection is not None
@@ -191,6 +258,13 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         assert self.connection is not None
         self.connection.execute(delete(self.outbox).where(self.outbox.c.subject == subject))
 
+    def forget_answers_about(self, subject: str) -> None:
+        assert self.connection is not None
+        # Kept for a day at most (KRING_COMMAND_RETENTION_HOURS), so the table is small enough to search as text.
+        self.connection.execute(
+            delete(self.commands).where(cast(self.commands.c.outcome, Text).contains(subject, autoescape=True))
+        )
+
     def events_about(self, subject: str) -> list[dict[str, Any]]:
         assert self.connection is not None
         rows = self.connection.execute(
@@ -201,6 +275,12 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     def commit(self) -> None:
         assert self.connection is not None and self._transaction is not None
         self.flush()
+        if self._held:  # the block's work joins the command's transaction, committed with its record
+            if self._savepoint is not None:
+                self._savepoint.commit()
+                self._savepoint = self.connection.begin_nested()
+            self._committed_work = True
+            return
         self._transaction.commit()
         wrote_events, self._wrote_events = self._wrote_events, False
         self._transaction = self.connection.begin()
@@ -232,6 +312,11 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             self._wrote_events = True
 
     def rollback(self) -> None:
+        if self._held:  # only the open block: what it committed stays in the command's transaction
+            if self._savepoint is not None and self._savepoint.is_active:
+                self._savepoint.rollback()
+            self._events = []
+            return
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.rollback()
         self._events = []

@@ -148,4 +148,4 @@ peer_links = Table(
     Column("checked_at", UTCDateTime(), nullable=True),
 )
 
-outbox, processed_events = messaging_tables(metadata)
+outbox, processed_events, processed_commands = messaging_tables(metadata)

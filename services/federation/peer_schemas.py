@@ -9,12 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.common.catalogue import SharingPolicy
-from services.common.schemas import Command, NoNul, Timestamp
+from services.common.schemas import Command, NoNul, OutputId, Timestamp
 from services.common.vocabulary import OutputKind, ResourceType, Visibility
 from services.federation.schemas import Cursor, InstanceId, LinkOut, NetworkId, Tag
 
 Text = Annotated[str, StringConstraints(max_length=20000), NoNul]
-OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 # host:port of the peer's gRPC API (a DNS name or an IP; no scheme)
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300,
                                            pattern=r"^[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$")]
@@ -166,16 +165,22 @@ class RequestPeerLink(Command):
 
 
 class PeerLinkStart(BaseModel):
-    """The local link, and what the gateway needs to ask the peer for its side (internal: carries the key)."""
+    """The local link, and whether the gateway must ask the peer for its side (:class:`PeerContact` says how)."""
 
     link: LinkOut
     remote_link_id: str | None
     call_peer: bool = Field(description="False when the peer asked first: answer its request here instead")
+
+
+class PeerContact(BaseModel):
+    """How to reach a peer's partner API: internal (RPC only, read by a query so no command's answer, which is
+    kept for repeats, ever holds the key)."""
+
     address: str
     api_key: str
 
-    def __repr__(self) -> str:
-        return f"PeerLinkStart(link={self.link.link_id!r}, remote_link_id={self.remote_link_id!r})"
+    def __repr__(self) -> str:  # never print the key
+        return f"PeerContact(address={self.address!r})"
 
 
 class RemoteLink(Command):

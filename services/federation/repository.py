@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from services.common.db import UTCDateTime
+from services.common.db import UTCDateTime, insert_or_lock
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Hop, Policy
@@ -169,8 +169,12 @@ class Outputs:
         query = select(outputs).where(outputs.c.output_id == output_id)
         return self.connection.execute(query.with_for_update() if for_update else query).mappings().first()
 
-    def add(self, **values: Any) -> None:
-        self.connection.execute(insert(outputs).values(**values))
+    def lock_or_add(self, output_id: str, **values: Any) -> Any:
+        """The output's row, locked until the transaction ends; or, if there is none, a new row with ``values``
+        and None. A publication, its retraction and an attribution change handled at the same moment meet here:
+        the first adds the row, the others wait for it and then find it."""
+        row = insert_or_lock(self.connection, outputs, {"output_id": output_id, **values})
+        return None if row is None else row._mapping
 
     def change(self, output_id: str, **values: Any) -> None:
         self.connection.execute(update(outputs).where(outputs.c.output_id == output_id).values(**values))

@@ -14,9 +14,8 @@ from services.common.catalogue import (
     OutputPublished,
     OutputRetracted,
 )
-from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
+from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
 from services.common.uow import apply_once
 from services.federation.handlers import links, partners, peers, queries, sharing
 from services.federation.peer_entrypoints import PeerEntrypoints
@@ -34,8 +33,6 @@ from services.federation.schemas import (
 )
 from services.federation.unit_of_work import FederationUnitOfWork
 
-expected = rpc(expected_exceptions=KringError)
-
 
 def dump(result: Any) -> Any:
     if isinstance(result, list):
@@ -52,98 +49,98 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
 
     # --- links -----------------------------------------------------------------------------------------
 
-    @expected
+    @command
     def request_link(self, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RequestLink, request)
         return dump(links.request_link(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
-    @expected
+    @command
     def accept_link(self, link_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         return dump(links.accept_link(link_id, parse_request(AcceptLink, request or {}), self.uow()))
 
-    @expected
+    @command
     def reject_link(self, link_id: str) -> dict[str, Any]:
         return dump(links.reject_link(link_id, self.uow()))
 
-    @expected
+    @command
     def revoke_link(self, link_id: str) -> dict[str, Any]:
         return dump(links.revoke_link(link_id, self.uow()))
 
-    @expected
+    @command
     def set_link_policy(self, link_id: str, request: dict[str, Any]) -> dict[str, Any]:
         return dump(links.set_link_policy(link_id, parse_request(SetLinkPolicy, request), self.uow()))
 
-    @expected
+    @query
     def get_link(self, link_id: str) -> dict[str, Any]:
         return dump(links.get_link(link_id, self.uow()))
 
-    @expected
+    @query
     def list_links(self, network_id: str, status: str | None = None) -> list[dict[str, Any]]:
         return dump(links.list_links(network_id, status, self.uow()))
 
-    @expected
+    @command
     def block_network(self, network_id: str, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return dump(links.block_network(network_id, parse_request(BlockSubject, request or {}), self.uow()))
 
     # --- partners --------------------------------------------------------------------------------------
 
-    @expected
+    @command(shown_once=("api_key",))
     def register_partner(self, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RegisterPartner, request)
         register = peers.register_instance if cmd.kind == PartnerKind.INSTANCE else partners.register_partner
         return dump(register(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
-    @expected
+    @query
     def authenticate_partner(self, key_hash: str) -> dict[str, Any]:
         return dump(partners.authenticate_partner(key_hash, self.uow()))
 
-    @expected
+    @command
     def revoke_partner(self, partner_id: str) -> dict[str, Any]:
         return dump(partners.revoke_partner(partner_id, self.uow()))
 
-    @expected
+    @command(shown_once=("api_key",))
     def rotate_partner_key(self, partner_id: str) -> dict[str, Any]:
         return dump(partners.rotate_partner_key(partner_id, self.uow()))
 
-    @expected
+    @command
     def block_partner(self, partner_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         return dump(partners.block_partner(partner_id, parse_request(BlockSubject, request or {}), self.uow()))
 
-    @expected
+    @query
     def list_partners(self) -> list[dict[str, Any]]:
         return dump(partners.list_partners(self.uow()))
 
-    @expected
+    @query
     def get_partner(self, partner_id: str) -> dict[str, Any]:
         return dump(partners.get_partner(partner_id, self.uow()))
 
-    @expected
+    @command
     def publish_partner_output(self, partner_id: str, request: dict[str, Any]) -> dict[str, Any]:
         return partners.publish_partner_output(partner_id, parse_request(PartnerOutput, request), self.uow())
 
-    @expected
+    @command
     def retract_partner_output(self, partner_id: str, output_id: str) -> dict[str, Any]:
         return partners.retract_partner_output(partner_id, output_id, self.uow())
 
     # --- feeds -----------------------------------------------------------------------------------------
 
-    @expected
+    @query
     def feed(self, query: dict[str, Any]) -> dict[str, Any]:
         return dump(queries.feed_page(parse_request(FeedQuery, query), self.uow()))
 
-    @expected
+    @query
     def log_after(self, query: dict[str, Any]) -> dict[str, Any]:
         return dump(queries.log_after(parse_request(LogQuery, query), self.uow()))
 
-    @expected
+    @query
     def deliveries(self, output_id: str) -> list[dict[str, Any]]:
         return dump(queries.deliveries(output_id, self.uow()))
 
-    @expected
+    @query
     def output_origin(self, output_id: str) -> str | None:
         return queries.output_origin(output_id, self.uow())
 
-    @expected
+    @query
     def health(self) -> dict[str, Any]:
         return dump(queries.health(self.uow()))
 

@@ -10,6 +10,7 @@ from services.federation.repository import Blocks, Feeds, LinkRepository, Networ
 class FederationUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
+    commands = models.processed_commands
     repositories = ("links",)
 
     links: LinkRepository

@@ -7,11 +7,13 @@ Built by :func:`create_app` from its collaborators, so tests pass fakes and the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.common.config import Settings
 from services.gateway import (
+    idempotency,
     routes_access,
     routes_federation,
     routes_health,
@@ -23,6 +25,7 @@ from services.gateway import (
     routes_sessions,
 )
 from services.gateway.auth import Authenticator
+from services.gateway.deps import CHANGING_METHODS
 from services.gateway.http_errors import install_error_handlers
 from services.gateway.http_middleware import MAX_BODY_BYTES, RequestContextMiddleware
 from services.gateway.rate_limit import Limit, TokenBuckets
@@ -48,6 +51,9 @@ Every error has the shape `{"error": {"code", "message", "violations": [{"field"
 Each member's token may make a limited number of requests per second (429 with `Retry-After` beyond it);
 request bodies are limited to 1 MiB (413).
 Send `X-Correlation-ID` to trace a request through the services; every response echoes it.
+
+Send `Idempotency-Key` with a request that changes something, and retry it with the same key after a timeout,
+a 503 or a lost connection: you get the first answer, and the request is never applied twice.
 """
 
 # Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
@@ -70,4 +76,38 @@ def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = 
                        unlimited=app.state.authenticator.is_operator)
     for module in ROUTERS:
         app.include_router(module.router)
+    _document_idempotency_key(app)
     return app
+
+
+def _document_idempotency_key(app: FastAPI) -> None:
+    """Every /v1 operation that changes something takes ``Idempotency-Key`` (read by :mod:`deps`, not a route)."""
+    make_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = make_schema()
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                if path.startswith("/v1/") and method.upper() in CHANGING_METHODS:
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+                    responses = operation["responses"]
+                    error_content = responses["422"]["content"]  # every /v1 route documents the error shape
+                    conflict = responses.setdefault("409", {"description": "", "content": error_content})
+                    conflict["description"] = " ".join(filter(None, (conflict["description"], KEY_CONFLICT)))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+KEY_CONFLICT = ("(`Idempotency-Key`) the key was used before for another request (`same_request_for_same_key`), "
+                "or for a request whose answer was shown once (`shown_once`)")
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": idempotency.HEADER, "in": "header", "required": False,
+    "description": "Optional: your own unique key for this request (1 to 255 visible ASCII characters, a UUID "
+                   "will do). Sending the request again with the same key gives the first answer and changes "
+                   "nothing more, for 24 hours (KRING_COMMAND_RETENTION_HOURS); the same key with another "
+                   "request is 409. Keys are yours alone: another caller's same key is another request.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}

@@ -11,11 +11,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.gateway import input_guard
+from services.gateway import idempotency, input_guard
 from services.gateway.auth import Authenticator
 from services.gateway.policy import Principal
 from services.gateway.readiness import Readiness
 from services.gateway.rpc_pool import RpcCaller
+
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # auto_error=False: a missing token must give our 401 body (with WWW-Authenticate), not FastAPI's.
 _bearer = HTTPBearer(auto_error=False, description="the operator token or a token issued to a member")
@@ -47,8 +49,15 @@ async def checked_caller(request: Request, principal: Annotated[Principal, Depen
     Who is asking is settled first (401 before 422). FastAPI has parsed a JSON body before dependencies run,
     and ``request.json()`` returns that parse; the route's own models validate it after this.
     """
+    body = await _json_body(request)
     input_guard.raise_if(input_guard.request_violations(request.path_params, request.query_params.multi_items(),
-                                                        await _json_body(request)))
+                                                        body))
+    key = request.headers.get(idempotency.HEADER)
+    if key is not None and request.method in CHANGING_METHODS:
+        # Set here, in the request's own task, so that the endpoint's thread sees it (a copy of this context).
+        idempotency.begin(idempotency.keyed_request(principal.scope, idempotency.check_key(key), request.method,
+                                                    request.url.path, sorted(request.query_params.multi_items()),
+                                                    body if body is not None else (await request.body()).hex()))
     return principal
 
 

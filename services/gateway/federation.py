@@ -23,6 +23,7 @@ from services.api.kring.v1 import federation_pb2_grpc
 from services.common import metrics
 from services.common.config import Settings
 from services.common.errors import PermissionDenied, Unavailable, violation
+from services.gateway import idempotency
 from services.gateway import partner_messages as messages
 from services.gateway import partner_requests as requests
 from services.gateway.deadlines import CallScope
@@ -163,7 +164,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         calls, partner = self._begin(context)
         link_request = requests.link_request(request)
         self._own(calls, partner, link_request["requester_network_id"], "requester_network_id")
-        return messages.link(calls.call("federation", "request_link", link_request))
+        with idempotency.keyed(self._keyed(partner, "RequestLink", request.request_id, request), "request_id"):
+            return messages.link(calls.call("federation", "request_link", link_request))
 
     def GetLink(self, request: pb.GetLinkRequest, context: grpc.ServicerContext) -> pb.Link:
         calls, partner = self._begin(context)
@@ -178,6 +180,14 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         calls = CallScope(self.rpc, context, self.settings.rpc_timeout)
         key = bearer_key(context.invocation_metadata())
         return calls, self.partners.authenticate(key, timeout=calls.budget())
+
+    @staticmethod
+    def _keyed(partner: Partner, method: str, key: str, request: Any) -> idempotency.KeyedRequest | None:
+        """The partner's request with its ``request_id``, if it gave one (see :mod:`idempotency`)."""
+        if not key:
+            return None
+        return idempotency.keyed_request(f"partner:{partner.partner_id}", idempotency.check_key(key, "request_id"),
+                                         method, request.SerializeToString(deterministic=True).hex())
 
     @staticmethod
     def _own(calls: CallScope, partner: Partner, network_id: str, field: str) -> None:

@@ -17,9 +17,10 @@ from pydantic import BaseModel, Field, StringConstraints, TypeAdapter, Validatio
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.errors import ValidationFailed, violation, violations_from_pydantic
-from services.common.schemas import Command
+from services.common.schemas import Command, OutputId
 from services.common.vocabulary import Visibility
 from services.federation.schemas import FeedQuery, NetworkId, PartnerOutput, RequestLink, Tag
+from services.gateway import idempotency
 from services.gateway.partner_messages import enum_text
 from services.members.schemas import FindExpertise
 from services.networks.schemas import ListNetworks
@@ -29,7 +30,6 @@ M = TypeVar("M", bound=BaseModel)
 
 CURSOR = re.compile(r"^[0-9]{1,19}$")
 MAX_CURSOR = 2**63 - 1
-OutputId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 LinkId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
@@ -190,6 +190,11 @@ def link_request(request: pb.RequestLinkRequest) -> dict[str, Any]:
     for field in ("requester_network_id", "target_network_id"):
         if not getattr(request, field):
             check.violations.append(violation(field, "required", "give a network id"))
+    if request.request_id:
+        try:
+            idempotency.check_key(request.request_id, "request_id")
+        except ValidationFailed as exc:
+            check.violations.extend(exc.violations)
     if request.HasField("policy"):
         visibilities = [check.enum(pb.Visibility, number, f"policy.visibilities.{index}", required=True)
                         for index, number in enumerate(request.policy.visibilities)]

@@ -51,6 +51,11 @@ class Principal:
         )
 
     @property
+    def scope(self) -> str:
+        """Who is asking, as the key of what is theirs alone (idempotency keys)."""
+        return "operator" if self.operator else f"member:{self.member_id}"
+
+    @property
     def is_coordinator(self) -> bool:
         return bool(self.administers)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.common.errors import NotFound, ValidationFailed
-from services.common.schemas import Command
+from services.common.schemas import Command, OutputId
 from services.federation.domain.links import LinkStatus
 from services.federation.schemas import (
     BlockSubject,
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1", tags=["federation"], responses=ERROR_RESPONSES)
 Id100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 LinkIdPath = Annotated[Id100, Path(description="the link's id")]
 PartnerIdPath = Annotated[Id100, Path(description="the partner's id")]
-OutputIdPath = Annotated[Id100, Path(description="the output's id")]
+OutputIdPath = Annotated[OutputId, Path(description="the output's id")]
 NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
 
 LINK_NOT_FOUND = {404: documented_error("no such link")}

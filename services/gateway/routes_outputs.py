@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AwareDatetime
 
 from services.common.errors import PermissionDenied
+from services.common.schemas import OutputId
 from services.common.vocabulary import OutputKind
 from services.gateway import policy
 from services.gateway.deps import Caller, Rpc
@@ -34,7 +35,7 @@ from services.sessions.views import LearningReportOut, OutputOut, OutputPage, Ou
 
 router = APIRouter(prefix="/v1", tags=["outputs"], responses=ERROR_RESPONSES)
 
-OutputIdPath = Annotated[str, StringConstraints(min_length=1, max_length=36), Path(description="the output's id")]
+OutputIdPath = Annotated[OutputId, Path(description="the output's id")]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 PageToken = Annotated[str | None, Query(max_length=500)]
 

@@ -93,7 +93,8 @@ def request_peer_link(body: Any, rpc: Rpc, connect: Callable[..., Any]) -> tuple
     link = start["link"]
     if start["remote_link_id"] or not start["call_peer"]:
         return link, False  # asked already (or the peer asked first: accept its request instead)
-    client = connect(body.peer, start["address"], start["api_key"])
+    contact = rpc.call("federation", "peer_contact", body.peer)
+    client = connect(body.peer, contact["address"], contact["api_key"])
     try:
         remote = client.request_link(body.requester_network_id, body.target_network_id, link["requester_policy"])
     except KringError:

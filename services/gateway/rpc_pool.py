@@ -28,10 +28,11 @@ from nameko.exceptions import (
 )
 from nameko.standalone.rpc import ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
+from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY
 from services.common.config import Settings
 from services.common.errors import KringError, Unavailable
 from services.common.logs import correlation_id
-from services.gateway import observability
+from services.gateway import idempotency, observability
 from services.gateway.internal_error import InternalError
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class RpcCaller(Protocol):
 
 class Proxy(Protocol):
     def call(self, service: str, method: str, args: tuple[Any, ...], *, correlation_id: str | None,
-             timeout: float) -> Any: ...
+             timeout: float, request: tuple[str, str] | None = None) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -114,13 +115,15 @@ class NamekoProxy:
         self._cluster = self._standalone.start()
 
     def call(self, service: str, method: str, args: tuple[Any, ...], *, correlation_id: str | None,
-             timeout: float) -> Any:
-        # The proxy sends worker_ctx.data as message headers; the services' Observability reads it back.
+             timeout: float, request: tuple[str, str] | None = None) -> Any:
+        """``request``: the request id and fingerprint of a call made for a client's keyed request
+        (:mod:`services.gateway.idempotency`); without one the service uses the message's own id."""
+        # The proxy sends worker_ctx.data as message headers; the services' kit reads them back.
         data = self._standalone._worker_ctx.data
-        if correlation_id:
-            data["correlation_id"] = correlation_id
-        else:
-            data.pop("correlation_id", None)  # nameko warns on None headers
+        _set_or_drop(data, "correlation_id", correlation_id)
+        request_id, fingerprint = request or (None, None)
+        _set_or_drop(data, REQUEST_ID_KEY, request_id)
+        _set_or_drop(data, REQUEST_FINGERPRINT_KEY, fingerprint)
         # The reply consumer reads its timeout and deadline on every wait, so a per-call timeout is two assignments.
         consumer = self._standalone._reply_listener.queue_consumer
         consumer.timeout, consumer.deadline = timeout, time.monotonic() + timeout
@@ -133,6 +136,13 @@ class NamekoProxy:
 
     def close(self) -> None:
         self._standalone.stop()
+
+
+def _set_or_drop(data: dict[str, Any], key: str, value: str | None) -> None:
+    if value:
+        data[key] = value
+    else:
+        data.pop(key, None)  # nameko warns on None headers
 
 
 class RpcPool:
@@ -191,7 +201,8 @@ class RpcPool:
         try:
             if proxy is None:
                 proxy = self._factory()
-            result = proxy.call(service, method, args, correlation_id=correlation_id.get(), timeout=timeout)
+            result = proxy.call(service, method, args, correlation_id=correlation_id.get(), timeout=timeout,
+                                request=idempotency.next_request(service, method))
             keep = True
             return result
         except KringError:

@@ -124,6 +124,7 @@ def erase_member(member_id: str, uow: Any) -> ErasureReceipt:
             uow.members.save(member)
             uow.tokens.revoke_all(member_id, moment)
             uow.forget_events_about(member_id)
+            uow.forget_answers_about(member_id)
             uow.commit()
         assert member.erased_at is not None
         return ErasureReceipt(member_id=member.id, erased_at=member.erased_at)

@@ -56,4 +56,4 @@ access_tokens = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
 )
 
-outbox, processed_events = messaging_tables(metadata)
+outbox, processed_events, processed_commands = messaging_tables(metadata)

@@ -7,8 +7,7 @@ from typing import Any
 from nameko.rpc import RpcProxy
 
 from services.common.domain_gauges import DomainGauges
-from services.common.errors import KringError
-from services.common.nameko_kit import Observability, ServiceDatabase, parse_request, rpc
+from services.common.nameko_kit import Observability, ServiceDatabase, command, parse_request, query
 from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
 from services.members.schemas import (
@@ -21,8 +20,6 @@ from services.members.schemas import (
 )
 from services.members.unit_of_work import MembersUnitOfWork
 
-expected = rpc(expected_exceptions=KringError)
-
 
 class MembersService:
     name = "members"
@@ -32,59 +29,59 @@ class MembersService:
     domain_gauges = DomainGauges(gauges.QUERY)
     networks = RpcProxy("networks")
 
-    @expected
+    @command
     def register_member(self, request: dict[str, Any]) -> dict[str, Any]:
         return handlers.register_member(parse_request(RegisterMember, request), self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def update_member(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(UpdateMember, request)
         return handlers.update_member(member_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def get_member(self, member_id: str) -> dict[str, Any]:
         return handlers.get_member(member_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def search_members(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.search_members(parse_request(SearchMembers, query), self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def find_expertise(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.find_expertise(parse_request(FindExpertise, query), self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def join_network(self, member_id: str, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(JoinNetwork, request)
         directory = RpcNetworkDirectory(self.networks)
         return handlers.join_network(member_id, network_id, cmd, self.uow(), directory).model_dump(mode="json")
 
-    @expected
+    @command
     def leave_network(self, member_id: str, network_id: str) -> None:
         handlers.leave_network(member_id, network_id, self.uow())
 
-    @expected
+    @query
     def export_member(self, member_id: str) -> dict[str, Any]:
         return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def erase_member(self, member_id: str) -> dict[str, Any]:
         return handlers.erase_member(member_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command(shown_once=("token",))
     def issue_token(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(IssueToken, request)
         return handlers.issue_token(member_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def revoke_token(self, token_id: str) -> None:
         handlers.revoke_token(token_id, self.uow())
 
-    @expected
+    @query
     def authenticate(self, token_hash: str) -> dict[str, Any]:
         return handlers.authenticate(token_hash, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def health(self) -> dict[str, Any]:
         return handlers.health(self.uow()).model_dump(mode="json")
 

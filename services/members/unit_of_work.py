@@ -8,6 +8,7 @@ from services.members.repository import MemberRepository, TokenRepository
 class MembersUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
+    commands = models.processed_commands
     repositories = ("members",)
 
     members: MemberRepository

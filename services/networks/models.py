@@ -93,4 +93,4 @@ reflection_facts = Table(
     Column("recorded_at", UTCDateTime(), nullable=False),
 )
 
-outbox, processed_events = messaging_tables(metadata)
+outbox, processed_events, processed_commands = messaging_tables(metadata)

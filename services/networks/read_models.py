@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from services.common.catalogue import (
     MemberErased,
@@ -21,6 +21,7 @@ from services.common.catalogue import (
     ReflectionRecorded,
     SessionSnapshot,
 )
+from services.common.db import insert_if_absent, insert_or_lock
 from services.common.vocabulary import MembershipRole, OutputKind, Perspective, SessionStatus, Visibility
 from services.networks.health import MemberFacts, OutputFacts, SessionFacts
 from services.networks.models import (
@@ -45,16 +46,14 @@ class ReadModels:
         if self._erased_since(event.member_id, event.revision):
             return
         key = {"network_id": event.network_id, "member_id": event.member_id}
-        row = self._membership(**key)
         perspectives, perspectives_revision = [p.value for p in event.perspectives], event.revision
         profile = self._profile(event.member_id)
         if profile is not None and profile.revision > event.revision:
             perspectives, perspectives_revision = profile.perspectives, profile.revision
-        if row is None:
-            self.connection.execute(insert(network_members).values(
-                **key, role=event.role.value, active=True, revision=event.revision, perspectives=perspectives,
-                perspectives_revision=perspectives_revision))
-        elif row.revision < event.revision:
+        row = insert_or_lock(self.connection, network_members, {
+            **key, "role": event.role.value, "active": True, "revision": event.revision,
+            "perspectives": perspectives, "perspectives_revision": perspectives_revision})
+        if row is not None and row.revision < event.revision:
             values: dict[str, Any] = {"role": event.role.value, "active": True, "revision": event.revision}
             if row.perspectives_revision < perspectives_revision:
                 values.update(perspectives=perspectives, perspectives_revision=perspectives_revision)
@@ -62,22 +61,18 @@ class ReadModels:
 
     def membership_left(self, event: MembershipLeft) -> None:
         key = {"network_id": event.network_id, "member_id": event.member_id}
-        row = self._membership(**key)
-        if row is None:
-            self.connection.execute(insert(network_members).values(
-                **key, role=MembershipRole.PARTICIPANT.value, active=False, revision=event.revision,
-                perspectives=[], perspectives_revision=event.revision))
-        elif row.revision < event.revision:
+        row = insert_or_lock(self.connection, network_members, {
+            **key, "role": MembershipRole.PARTICIPANT.value, "active": False, "revision": event.revision,
+            "perspectives": [], "perspectives_revision": event.revision})
+        if row is not None and row.revision < event.revision:
             self.connection.execute(update(network_members).filter_by(**key)
                                     .values(active=False, revision=event.revision))
 
     def member_updated(self, event: MemberUpdated) -> None:
         perspectives = [p.value for p in event.perspectives]
-        profile = self._profile(event.member_id)
-        if profile is None:
-            self.connection.execute(insert(member_profiles).values(
-                member_id=event.member_id, perspectives=perspectives, revision=event.revision))
-        elif profile.revision < event.revision:
+        profile = insert_or_lock(self.connection, member_profiles, {
+            "member_id": event.member_id, "perspectives": perspectives, "revision": event.revision})
+        if profile is not None and profile.revision < event.revision:
             self.connection.execute(update(member_profiles).where(member_profiles.c.member_id == event.member_id)
                                     .values(perspectives=perspectives, revision=event.revision))
         self.connection.execute(
@@ -88,9 +83,9 @@ class ReadModels:
         )
 
     def member_erased(self, event: MemberErased) -> None:
-        if self._erased_since(event.member_id, 0):
-            return
-        self.connection.execute(insert(erased_members).values(member_id=event.member_id, revision=event.revision))
+        if not insert_if_absent(self.connection, erased_members, {"member_id": event.member_id,
+                                                                   "revision": event.revision}):
+            return  # erased before
         self.connection.execute(delete(member_profiles).where(member_profiles.c.member_id == event.member_id))
         self.connection.execute(
             update(network_members).where(network_members.c.member_id == event.member_id)
@@ -103,11 +98,6 @@ class ReadModels:
         )
         return [MemberFacts(r.member_id, MembershipRole(r.role), tuple(Perspective(p) for p in r.perspectives))
                 for r in rows]
-
-    def _membership(self, network_id: str, member_id: str) -> Any:
-        return self.connection.execute(
-            select(network_members).filter_by(network_id=network_id, member_id=member_id)
-        ).first()
 
     def _profile(self, member_id: str) -> Any:
         return self.connection.execute(
@@ -125,12 +115,8 @@ class ReadModels:
     def session_changed(self, event: SessionSnapshot) -> None:
         values = {"network_id": event.network_id, "status": event.status.value, "starts_at": event.starts_at,
                   "contributor_ids": event.contributor_ids, "revision": event.revision}
-        current = self.connection.execute(
-            select(session_facts.c.revision).where(session_facts.c.session_id == event.session_id)
-        ).scalar()
-        if current is None:
-            self.connection.execute(insert(session_facts).values(session_id=event.session_id, **values))
-        elif current < event.revision:
+        current = insert_or_lock(self.connection, session_facts, {"session_id": event.session_id, **values})
+        if current is not None and current.revision < event.revision:
             self.connection.execute(update(session_facts).where(session_facts.c.session_id == event.session_id)
                                     .values(**values))
 
@@ -141,19 +127,16 @@ class ReadModels:
         return [SessionFacts(r.starts_at, tuple(r.contributor_ids)) for r in rows]
 
     def output_published(self, event: OutputPublished) -> None:
-        if self._output_known(event.output_id):
-            return  # a duplicate, or retracted before it arrived: the tombstone wins
-        self.connection.execute(insert(output_facts).values(
-            output_id=event.output_id, network_id=event.network_id, kind=event.kind.value,
-            visibility=event.visibility.value, retracted=False))
+        # Known already: a duplicate, or retracted before it arrived (the tombstone wins).
+        insert_if_absent(self.connection, output_facts, {
+            "output_id": event.output_id, "network_id": event.network_id, "kind": event.kind.value,
+            "visibility": event.visibility.value, "retracted": False})
 
     def output_retracted(self, event: OutputRetracted) -> None:
-        if self._output_known(event.output_id):
+        if insert_or_lock(self.connection, output_facts, {"output_id": event.output_id, "network_id": event.network_id,
+                                                          "kind": None, "visibility": None, "retracted": True}):
             self.connection.execute(update(output_facts).where(output_facts.c.output_id == event.output_id)
                                     .values(retracted=True))
-        else:
-            self.connection.execute(insert(output_facts).values(
-                output_id=event.output_id, network_id=event.network_id, kind=None, visibility=None, retracted=True))
 
     def live_outputs(self, network_id: str) -> list[OutputFacts]:
         rows = self.connection.execute(
@@ -162,20 +145,11 @@ class ReadModels:
         return [OutputFacts(OutputKind(r.kind), Visibility(r.visibility)) for r in rows]
 
     def reflection_recorded(self, event: ReflectionRecorded) -> None:
-        exists = self.connection.execute(
-            select(reflection_facts.c.reflection_id).where(reflection_facts.c.reflection_id == event.reflection_id)
-        ).first()
-        if not exists:
-            self.connection.execute(insert(reflection_facts).values(
-                reflection_id=event.reflection_id, network_id=event.network_id, kind=event.kind.value,
-                recorded_at=event.recorded_at))
+        insert_if_absent(self.connection, reflection_facts, {
+            "reflection_id": event.reflection_id, "network_id": event.network_id, "kind": event.kind.value,
+            "recorded_at": event.recorded_at})
 
     def reflection_count(self, network_id: str) -> int:
         return self.connection.execute(
             select(func.count()).select_from(reflection_facts).where(reflection_facts.c.network_id == network_id)
         ).scalar_one()
-
-    def _output_known(self, output_id: str) -> bool:
-        return self.connection.execute(
-            select(output_facts.c.output_id).where(output_facts.c.output_id == output_id)
-        ).first() is not None

@@ -16,14 +16,18 @@ from services.common.catalogue import (
     SessionSnapshot,
 )
 from services.common.domain_gauges import DomainGauges
-from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, batch_event_handler, parse_request, rpc
+from services.common.nameko_kit import (
+    Observability,
+    ServiceDatabase,
+    batch_event_handler,
+    command,
+    parse_request,
+    query,
+)
 from services.networks import gauges, handlers
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
-
-expected = rpc(expected_exceptions=KringError)
 
 
 class NetworksService:
@@ -33,40 +37,40 @@ class NetworksService:
     observability = Observability()
     domain_gauges = DomainGauges(gauges.QUERY)
 
-    @expected
+    @command
     def create_network(self, request: dict[str, Any]) -> dict[str, Any]:
         return handlers.create_network(parse_request(CreateNetwork, request), self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def update_network(self, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(UpdateNetwork, request)
         return handlers.update_network(network_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def archive_network(self, network_id: str) -> dict[str, Any]:
         return handlers.archive_network(network_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def get_network(self, network_id: str) -> dict[str, Any]:
         return handlers.get_network(network_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def list_networks(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.list_networks(parse_request(ListNetworks, query), self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def network_tree(self, network_id: str) -> dict[str, Any]:
         return handlers.network_tree(network_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def ancestry(self, network_id: str) -> list[str]:
         return handlers.ancestry(network_id, self.uow())
 
-    @expected
+    @query
     def health_report(self, network_id: str) -> dict[str, Any]:
         return handlers.health_report(network_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def health(self) -> dict[str, Any]:
         return handlers.health(self.uow()).model_dump(mode="json")
 
@@ -91,6 +95,7 @@ class NetworksService:
     @batch_event_handler("members", "member.erased")
     def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: NetworksUnitOfWork) -> None:
         uow.read_models.member_erased(event)
+        uow.forget_answers_about(event.member_id)
 
     # from the sessions service
 

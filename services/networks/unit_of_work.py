@@ -9,6 +9,7 @@ from services.networks.repository import NetworkRepository
 class NetworksUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
+    commands = models.processed_commands
     repositories = ("networks",)
 
     networks: NetworkRepository

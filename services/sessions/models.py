@@ -177,4 +177,4 @@ known_memberships = Table(
     Index("ix_known_memberships_member", "member_id"),
 )
 
-outbox, processed_events = messaging_tables(metadata)
+outbox, processed_events, processed_commands = messaging_tables(metadata)

@@ -17,9 +17,8 @@ from services.common.catalogue import (
     NetworkSnapshot,
 )
 from services.common.domain_gauges import DomainGauges
-from services.common.errors import KringError
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler, parse_request, rpc
+from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
 from services.sessions import gauges, handlers
 from services.sessions.rpc_directory import RpcDirectory
 from services.sessions.schemas import (
@@ -37,8 +36,6 @@ from services.sessions.schemas import (
 )
 from services.sessions.unit_of_work import SessionsUnitOfWork
 
-expected = rpc(expected_exceptions=KringError)
-
 
 class SessionsService:
     name = "sessions"
@@ -54,104 +51,104 @@ class SessionsService:
 
     # --- sessions ------------------------------------------------------------------------------------------
 
-    @expected
+    @command
     def schedule_session(self, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(ScheduleSession, request)
         return handlers.schedule_session(cmd, self.uow(), self._directory()).model_dump(mode="json")
 
-    @expected
+    @command
     def reschedule_session(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RescheduleSession, request)
         return handlers.reschedule_session(session_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def hold_session(self, session_id: str) -> dict[str, Any]:
         return handlers.hold_session(session_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def close_session(self, session_id: str) -> dict[str, Any]:
         return handlers.close_session(session_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def cancel_session(self, session_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         cmd = parse_request(CancelSession, request or {})
         return handlers.cancel_session(session_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def get_session(self, session_id: str) -> dict[str, Any]:
         return handlers.get_session_view(session_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.list_sessions(parse_request(ListSessions, query), self.uow()).model_dump(mode="json")
 
     # --- registrations and attendance ------------------------------------------------------------------------
 
-    @expected
+    @command
     def register_for_session(self, session_id: str, member_id: str,
                              request: dict[str, Any] | None = None) -> dict[str, Any]:
         cmd = parse_request(RegisterForSession, request or {})
         result = handlers.register_for_session(session_id, member_id, cmd, self.uow(), self._directory())
         return result.model_dump(mode="json")
 
-    @expected
+    @command
     def cancel_registration(self, session_id: str, member_id: str) -> dict[str, Any]:
         return handlers.cancel_registration(session_id, member_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def list_registrations(self, session_id: str) -> dict[str, Any]:
         return handlers.list_registrations(session_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def record_attendance(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RecordAttendance, request)
         return handlers.record_attendance(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
 
-    @expected
+    @query
     def get_attendance(self, session_id: str) -> dict[str, Any]:
         return handlers.get_attendance(session_id, self.uow()).model_dump(mode="json")
 
     # --- outputs and reflections -----------------------------------------------------------------------------
 
-    @expected
+    @command
     def publish_output(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(PublishOutput, request)
         return handlers.publish_output(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
 
-    @expected
+    @command
     def retract_output(self, output_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
         cmd = parse_request(RetractOutput, request or {})
         return handlers.retract_output(output_id, cmd, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def output_network(self, output_id: str) -> str:
         return handlers.output_network(output_id, self.uow())
 
-    @expected
+    @query
     def get_output(self, output_id: str, viewer_network_ids: list[str] | None = None) -> dict[str, Any]:
         return handlers.get_output(output_id, list(viewer_network_ids or ()), self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def list_outputs(self, query: dict[str, Any]) -> dict[str, Any]:
         return handlers.list_outputs(parse_request(ListOutputs, query), self.uow()).model_dump(mode="json")
 
-    @expected
+    @command
     def record_reflection(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
         cmd = parse_request(RecordReflection, request)
         return handlers.record_reflection(member_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
 
-    @expected
+    @query
     def learning_report(self, network_id: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
         cmd = parse_request(LearningReportQuery, query or {})
         return handlers.get_learning_report(network_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
 
     # --- privacy and operations ------------------------------------------------------------------------------
 
-    @expected
+    @query
     def export_member(self, member_id: str) -> dict[str, Any]:
         return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
 
-    @expected
+    @query
     def health(self) -> dict[str, Any]:
         return handlers.health(self.uow()).model_dump(mode="json")
 

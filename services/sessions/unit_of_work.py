@@ -14,6 +14,7 @@ from services.sessions.repository import (
 class SessionsUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
+    commands = models.processed_commands
     repositories = ("sessions", "outputs", "reflections")  # the aggregates whose events are collected
 
     sessions: SessionRepository

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.faults.harness import PROCESSES, Harness
+from tests.faults.harness import Harness
 from tests.faults.infra import PrivatePostgres, PrivateRabbit
 
 
@@ -46,13 +46,5 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture(scope="session")
 def harness(tmp_path_factory, rabbit, postgres) -> Iterator[Harness]:
-    running = Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database())
-    running.chore("migrate")
-    running.chore("declare")
-    try:
-        for name in PROCESSES:
-            running.start(name)
-        running.wait_ready(timeout=120)
+    with Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database()).running() as running:
         yield running
-    finally:
-        running.stop_all()

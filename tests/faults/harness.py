@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,23 +30,29 @@ OPERATOR_TOKEN = "faults-operator-token-0123456789abcdef"
 RPC_TIMEOUT = 4.0
 
 
+def replica_names(replicas: int, *, relay: bool = True) -> tuple[str, ...]:
+    """Process names: each service and the gateway ``replicas`` times (``sessions``, ``sessions-2``, ...), as
+    Kubernetes runs them, and one relay (an instance follows each peer once)."""
+    names = [f"{base}-{k}" if k > 1 else base for base in (*SERVICES, "gateway") for k in range(1, replicas + 1)]
+    return (*names, *(("relay",) if relay else ()))
+
+
+def kind_of(name: str) -> str:
+    """``sessions-2`` is a sessions process."""
+    return name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name
+
+
 class Harness:
-    def __init__(self, tmp: Path, amqp_uri: str, database_url: str) -> None:
+    def __init__(self, tmp: Path, amqp_uri: str, database_url: str, names: tuple[str, ...] = PROCESSES) -> None:
         self.tmp = tmp
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        http, grpc_port, metrics, *_ = free_ports(2 + 6)
-        self.http = f"http://127.0.0.1:{http}"
-        self.grpc = f"127.0.0.1:{grpc_port}"
-        self.metrics_port = metrics
+        self.names = names
         self.env = {
             **os.environ,
             "KRING_AMQP_URI": amqp_uri,
             "KRING_DATABASE_URL": database_url,
             "KRING_DATA_DIR": str(tmp / "data"),
-            "KRING_HTTP_PORT": str(http),
-            "KRING_GRPC_PORT": str(grpc_port),
-            "KRING_METRICS_PORT": str(metrics),
             "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
             "KRING_INSTANCE_ID": "kring-faults",
             "KRING_LOG_FORMAT": "text",
@@ -55,15 +63,32 @@ class Harness:
             "KRING_RELAY_BACKOFF_MAX": "2",
         }
         self.env.pop("KRING_SUPERVISOR_PID", None)
+        # Each replica its own ports: its gateway's HTTP and gRPC, and the metrics ports of its processes.
+        self.ports: dict[int, dict[str, int]] = {}
+        for replica in sorted({self.replica(name) for name in names}):
+            http, grpc_port, metrics, *_ = free_ports(2 + len(METRICS_PORT_OFFSETS))
+            self.ports[replica] = {"http": http, "grpc": grpc_port, "metrics": metrics}
+        self.gateways = [name for name in names if kind_of(name) == "gateway"]
+        self.https = [f"http://127.0.0.1:{self.ports[self.replica(g)]['http']}" for g in self.gateways]
+        self.http, self.grpc = self.https[0], f"127.0.0.1:{self.ports[1]['grpc']}"
         self.processes: dict[str, subprocess.Popen] = {}
 
+    @staticmethod
+    def replica(name: str) -> int:
+        return int(name.rsplit("-", 1)[1]) if kind_of(name) != name else 1
+
+    def env_of(self, name: str) -> dict[str, str]:
+        ports = self.ports[self.replica(name)]
+        return {**self.env, "KRING_HTTP_PORT": str(ports["http"]), "KRING_GRPC_PORT": str(ports["grpc"]),
+                "KRING_METRICS_PORT": str(ports["metrics"])}
+
     def command(self, name: str) -> list[str]:
-        kind = ["service", name] if name in SERVICES else [name]
-        return [sys.executable, "-m", "services.cli", *kind]
+        kind = kind_of(name)
+        return [sys.executable, "-m", "services.cli", *(["service", kind] if kind in SERVICES else [kind])]
 
     def chore(self, *args: str) -> None:
         """``kring migrate`` or ``kring declare``, against the private database and broker."""
-        result = subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=ROOT, env=self.env,
+        result = subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=ROOT, env=self.env_of("gateway"),
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             pytest.fail(f"kring {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
@@ -77,7 +102,7 @@ class Harness:
         with open(self.log_path(name), "ab") as log:
             log.write(f"--- {name} started at {time.strftime('%H:%M:%S')}\n".encode())
             log.flush()
-            self.processes[name] = subprocess.Popen(self.command(name), cwd=ROOT, env=self.env, stdout=log,
+            self.processes[name] = subprocess.Popen(self.command(name), cwd=ROOT, env=self.env_of(name), stdout=log,
                                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                                     start_new_session=True)
 
@@ -93,12 +118,13 @@ class Harness:
         self.wait_ready(name)
 
     def metrics_url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.metrics_port + METRICS_PORT_OFFSETS[name]}/metrics"
+        port = self.ports[self.replica(name)]["metrics"] + METRICS_PORT_OFFSETS[kind_of(name)]
+        return f"http://127.0.0.1:{port}/metrics"
 
     def wait_ready(self, *names: str, timeout: float = 60.0) -> None:
         """Each named process (default: all) serves its metrics, and the gateway's /readyz says that the
         broker and every service, with its database, answer."""
-        names = names or PROCESSES
+        names = names or self.names
         deadline = time.monotonic() + timeout
         pending = list(names)
         with httpx.Client(timeout=5) as client:
@@ -121,20 +147,24 @@ class Harness:
             self.wait_service_ready(client, deadline)
 
     def wait_service_ready(self, client: httpx.Client, deadline: float) -> None:
-        last = "no answer"
-        while True:
-            if self.processes["gateway"].poll() is None:
+        """Every running gateway's /readyz answers 200."""
+        pending, last = {g: self.https[i] for i, g in enumerate(self.gateways)}, "no answer"
+        while pending:
+            for gateway, url in list(pending.items()):
+                if self.processes[gateway].poll() is not None:
+                    continue
                 try:
-                    response = client.get(f"{self.http}/readyz")
+                    response = client.get(f"{url}/readyz")
                     if response.status_code == 200:
-                        return
+                        del pending[gateway]
+                        continue
                     last = response.text
                 except httpx.HTTPError as exc:
                     last = repr(exc)
-            if time.monotonic() > deadline:
-                pytest.fail(f"/readyz not 200 in time: {last}\n" + "\n".join(self.tail(n) for n in PROCESSES),
-                            pytrace=False)
-            time.sleep(0.2)
+            if pending and time.monotonic() > deadline:
+                pytest.fail(f"/readyz of {sorted(pending)} not 200 in time: {last}\n" + self.tails(), pytrace=False)
+            if pending:
+                time.sleep(0.2)
 
     def pid(self, name: str) -> int:
         return self.processes[name].pid
@@ -143,7 +173,20 @@ class Harness:
         return f"--- {name} (log tail) ---\n{tail(self.log_path(name), chars)}"
 
     def tails(self) -> str:
-        return "\n".join(self.tail(name, 2000) for name in PROCESSES)
+        return "\n".join(self.tail(name, 2000) for name in self.names)
+
+    @contextmanager
+    def running(self) -> Iterator[Harness]:
+        """Migrate, declare the queues, start every process and wait until all are ready; stop them after."""
+        self.chore("migrate")
+        self.chore("declare")
+        try:
+            for name in self.names:
+                self.start(name)
+            self.wait_ready(timeout=120)
+            yield self
+        finally:
+            self.stop_all()
 
     def stop_all(self) -> None:
         for process in self.processes.values():

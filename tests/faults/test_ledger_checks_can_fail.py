@@ -160,3 +160,72 @@ def test_the_reason_is_read_from_kring_or_from_the_broker():
     assert ledger.reason_of({"x-kring-reason": "unprocessable_event: bad"}) == "unprocessable_event: bad"
     assert "delivery_limit" in ledger.reason_of({"x-death": [{"reason": "delivery_limit", "queue": "q"}]})
     assert ledger.reason_of({}) == ""
+
+
+# --- the commands' ledger (tests/faults/commands.py) -----------------------------------------------------------
+
+
+def _commands() -> tuple[list, dict]:
+    from tests.faults.commands import Attempt, Command
+
+    def attempt(status: str, made_id: str | None = None) -> Attempt:
+        return Attempt("http://gw", 0.0, 1.0, status, made_id)
+
+    sent = [
+        Command("output", "Les 1", "POST", "/p", {}, attempts=[attempt("503"), attempt("201", "o-1")]),
+        Command("member", "a@example.org", "POST", "/p", {}, attempts=[attempt("ConnectError"),
+                                                                      attempt("201", "m-1")]),
+        Command("network", "Net", "POST", "/p", {}, attempts=[attempt("201", "n-1")]),
+    ]
+    found = {("output", "Les 1"): ["o-1"], ("member", "a@example.org"): ["m-1"], ("network", "Net"): ["n-1"]}
+    return sent, found
+
+
+def every_command_check(sent: list, found: dict) -> list[str]:
+    from tests.faults import commands
+
+    return (commands.applied_more_than_once(sent, found) + commands.confirmed_but_not_applied_once(sent, found)
+            + commands.retries_not_answered_as_the_first(sent) + commands.unanswered(sent)
+            + commands.internal_errors(sent) + commands.slow_attempts(sent))
+
+
+def test_the_correct_commands_pass_every_command_check():
+    assert every_command_check(*_commands()) == []
+
+
+def test_a_command_applied_twice_is_reported():
+    from tests.faults import commands
+
+    sent, found = _commands()
+    found[("output", "Les 1")] = ["o-1", "o-1-twin"]
+    assert commands.applied_more_than_once(sent, found) == [
+        "output command 'Les 1' (2 attempts) applied 2 times: ['o-1', 'o-1-twin']"]
+    assert commands.confirmed_but_not_applied_once(sent, found)
+
+
+def test_a_confirmed_command_that_is_missing_or_is_another_thing_is_reported():
+    from tests.faults import commands
+
+    sent, found = _commands()
+    del found[("member", "a@example.org")]
+    found[("network", "Net")] = ["n-other"]
+    assert len(commands.confirmed_but_not_applied_once(sent, found)) == 2
+
+
+def test_a_retry_refused_or_answered_with_another_id_is_reported():
+    from tests.faults import commands
+    from tests.faults.commands import Attempt
+
+    sent, _ = _commands()
+    sent[0].attempts.append(Attempt("http://gw", 0.0, 1.0, "201", "o-other"))
+    sent[1].attempts.append(Attempt("http://gw", 0.0, 1.0, "409"))
+    assert len(commands.retries_not_answered_as_the_first(sent)) == 2
+
+
+def test_a_command_never_answered_an_internal_error_and_a_slow_attempt_are_reported():
+    from tests.faults import commands
+    from tests.faults.commands import Attempt
+
+    sent, _ = _commands()
+    sent[2].attempts = [Attempt("http://gw", 0.0, 40.0, "500")]
+    assert commands.unanswered(sent) and commands.internal_errors(sent) and commands.slow_attempts(sent)

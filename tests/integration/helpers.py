@@ -27,9 +27,10 @@ def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "con
         eventlet.sleep(0.1)
 
 
-def ledger_config(base: dict[str, Any], max_workers: int = 10) -> dict[str, Any]:
-    engine = create_service_engine(base["DATABASE_URL"], "ledger")
-    ensure_schema(engine, "ledger")
+def ledger_config(base: dict[str, Any], max_workers: int = 10, service: str = "ledger") -> dict[str, Any]:
+    """Config for a test service on the ledger's tables, in the schema of ``service``."""
+    engine = create_service_engine(base["DATABASE_URL"], service)
+    ensure_schema(engine, service)
     ledger_service.metadata.create_all(engine)
     engine.dispose()
     return {**base, "max_workers": max_workers}

@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from services.common.catalogue import MemberRegistered
 from services.common.events import Envelope
 from services.common.logs import correlation_id
-from services.common.nameko_kit import Observability, ServiceDatabase, event_handler
+from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler
 from services.common.outbox import messaging_tables
 from services.common.uow import SqlUnitOfWork
 
@@ -27,7 +27,7 @@ applied = Table(
     Column("correlation_id", String(100), nullable=False),
     Column("handler_correlation_id", String(100), nullable=True),
 )
-outbox, processed = messaging_tables(metadata)
+outbox, processed, commands = messaging_tables(metadata)
 
 POISON_NAME = "Poison Pill"
 
@@ -35,6 +35,7 @@ POISON_NAME = "Poison Pill"
 class LedgerUnitOfWork(SqlUnitOfWork):
     outbox = outbox
     processed = processed
+    commands = commands
 
 
 class LedgerService:
@@ -74,3 +75,18 @@ class CallerService:
 
         pool = eventlet.GreenPool(size=count)
         return list(pool.imap(register, range(count)))
+
+
+class IntakeService:
+    """A service with a command that calls another service's command twice: each call must be a request of its own,
+    not a repeat of the request that started the command."""
+
+    name = "intake"
+
+    uow = ServiceDatabase(LedgerUnitOfWork)
+    members = RpcProxy("members")
+
+    @command
+    def register_pair(self, prefix: str) -> list[str]:
+        return [self.members.register_member({"name": f"{prefix} {i}", "email": f"{prefix.lower()}{i}@example.org",
+                                              "perspectives": ["resident"]})["id"] for i in (1, 2)]

@@ -19,7 +19,7 @@ from services.common.uow import Delivery, SqlUnitOfWork, apply_batch, apply_once
 
 metadata = MetaData()
 applied = Table("applied", metadata, Column("event_id", String(36), primary_key=True))
-outbox, processed = messaging_tables(metadata)
+outbox, processed, commands = messaging_tables(metadata)
 CONSUMER = "ledger.on_member_registered"
 
 

@@ -554,3 +554,33 @@ def test_an_unexpected_answer_stops_loading_with_the_status_and_route(api):
 
     with pytest.raises(DemoDataError, match=r"POST /v1/members answered 500"):
         load(api)
+
+
+# --- the loader's requests: a key each, retried with it ---------------------------------------------------------
+
+
+def test_the_loader_sends_each_change_with_a_key_of_its_own_and_retries_it_with_the_same_key():
+    import httpx
+
+    from services.demo.http import RetryingTransport, admin_client
+
+    seen: list[tuple[str, str | None]] = []
+    answers = iter([503, 201, 201, 200])
+
+    def stack(request: httpx.Request) -> httpx.Response:
+        seen.append((request.method, request.headers.get("Idempotency-Key")))
+        return httpx.Response(next(answers), json={})
+
+    pauses: list[float] = []
+    assert isinstance(admin_client("http://kring.test", "t")._transport, RetryingTransport)
+    with httpx.Client(base_url="http://kring.test",
+                      transport=RetryingTransport(httpx.MockTransport(stack), pause=pauses.append)) as client:
+        assert client.post("/v1/members", json={"name": "A"}).status_code == 201  # after one 503
+        assert client.post("/v1/members", json={"name": "B"}).status_code == 201
+        assert client.get("/v1/members").status_code == 200
+
+    (first, retry, other, read) = seen
+    assert first[1] is not None and retry == first  # the retry is the same request
+    assert other[1] not in (None, first[1])  # another request, another key
+    assert read == ("GET", None)  # reads need none
+    assert pauses == [0.5]

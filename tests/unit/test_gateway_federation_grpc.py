@@ -26,6 +26,7 @@ from services.common.errors import (
     Unavailable,
     ValidationFailed,
 )
+from services.gateway import idempotency
 from services.gateway.federation import FederationServicer
 from services.gateway.feed_hub import FeedHub
 from services.gateway.grpc_errors import DeadlineExceeded, grpc_code
@@ -314,6 +315,49 @@ def test_a_bad_link_policy_is_invalid_argument(servicer, policy, expected):
     assert violations(raises(ValidationFailed, servicer.RequestLink, request, FakeContext(ALPHA))) == expected
 
 
+class KeyRecorder:
+    """Between the servicer and the fakes: records the request id each call would carry (as the RPC pool does)."""
+
+    def __init__(self, services: FakeServices) -> None:
+        self.services = services
+        self.sent: list[tuple[str, tuple[str, str] | None]] = []
+
+    def call(self, service, method, *args, timeout=None):
+        self.sent.append((method, idempotency.next_request(service, method)))
+        return self.services.call(service, method, *args, timeout=timeout)
+
+
+def test_a_link_request_with_a_request_id_is_sent_as_that_partners_keyed_request(networks, federation, hub):
+    recorder = KeyRecorder(FakeServices(networks=networks, federation=federation))
+    servicer = FederationServicer(Settings(instance_id="kring-test"), recorder, hub=hub)
+    request = pb.RequestLinkRequest(requester_network_id="wijk-noord", target_network_id="beteroud",
+                                    request_id="0b6c1c1e-link-1")
+    servicer.RequestLink(request, FakeContext(ALPHA))
+    servicer.RequestLink(request, FakeContext(ALPHA))
+    request.target_network_id = "werkplaats-zuid"
+    servicer.RequestLink(request, FakeContext(ALPHA))
+
+    sent = [key for method, key in recorder.sent if method == "request_link"]
+    assert sent[0] is not None and sent[0] == sent[1]  # a retry: the same request, applied once by the service
+    assert sent[2][0] == sent[0][0] and sent[2][1] != sent[0][1]  # the same id for another request: refused there
+    assert idempotency.next_request("federation", "request_link") is None  # the key ends with the call
+
+
+def test_a_link_request_without_a_request_id_carries_none(networks, federation, hub):
+    recorder = KeyRecorder(FakeServices(networks=networks, federation=federation))
+    servicer = FederationServicer(Settings(instance_id="kring-test"), recorder, hub=hub)
+    servicer.RequestLink(pb.RequestLinkRequest(requester_network_id="wijk-noord", target_network_id="beteroud"),
+                         FakeContext(ALPHA))
+    assert [key for method, key in recorder.sent if method == "request_link"] == [None]
+
+
+def test_a_malformed_request_id_is_invalid_argument_naming_it(servicer):
+    request = pb.RequestLinkRequest(requester_network_id="wijk-noord", target_network_id="beteroud",
+                                    request_id="met spatie")
+    assert violations(raises(ValidationFailed, servicer.RequestLink, request, FakeContext(ALPHA))) == {
+        ("request_id", "idempotency_key")}
+
+
 def test_a_partner_reads_only_links_that_involve_its_networks(servicer, federation):
     mine = federation.add_link("wijk-noord", "beteroud")
     theirs = federation.add_link("werkplaats-zuid", "beteroud")
@@ -517,3 +561,22 @@ def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_re
             stream.cancel()
         channel.close()
         edge.stop(grace=1)
+
+
+def test_a_request_id_reused_for_another_link_request_is_refused_naming_request_id(networks, federation, hub):
+    from services.common.commands import IDEMPOTENCY_RULE, CommandRequest, Recorded
+
+    class RefusingRepeats(KeyRecorder):
+        def call(self, service, method, *args, timeout=None):
+            request = idempotency.next_request(service, method)
+            if method == "request_link":  # what the federation service answers a reused id
+                Recorded("another fingerprint", {"result": {}}).replay(CommandRequest(request[0], method, request[1]))
+            return self.services.call(service, method, *args, timeout=timeout)
+
+    servicer = FederationServicer(Settings(instance_id="kring-test"),
+                                  RefusingRepeats(FakeServices(networks=networks, federation=federation)), hub=hub)
+    request = pb.RequestLinkRequest(requester_network_id="wijk-noord", target_network_id="beteroud",
+                                    request_id="link-1")
+    refused = raises(KringError, servicer.RequestLink, request, FakeContext(ALPHA))
+    assert violations(refused) == {("request_id", IDEMPOTENCY_RULE)}
+    assert "Idempotency-Key" not in refused.message

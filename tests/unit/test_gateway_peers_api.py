@@ -59,15 +59,18 @@ class FakePeerFederation:
         self.peers.pop(instance_id)
 
     def begin_peer_link(self, request: dict[str, Any]) -> dict[str, Any]:
-        peer = self.peers[request["peer"]]
         link = self.links.setdefault("l1", {
             "link_id": "l1", "kind": "peer", "requester_network_id": request["requester_network_id"],
             "target_network_id": request["target_network_id"], "status": "requested",
             "requester_policy": {"visibilities": ["federation"], "themes": None},
             "target_policy": {"visibilities": ["linked", "federation", "public"], "themes": None},
             "requested_at": NOW, "updated_at": NOW, "revision": 1})
-        return {"link": link, "remote_link_id": link.get("remote"), "call_peer": True, "address": peer["address"],
-                "api_key": peer["api_key"]}
+        assert request["peer"] in self.peers
+        return {"link": link, "remote_link_id": link.get("remote"), "call_peer": True}
+
+    def peer_contact(self, instance_id: str) -> dict[str, Any]:
+        peer = self.peers[instance_id]
+        return {"address": peer["address"], "api_key": peer["api_key"]}
 
     def attach_peer_link(self, link_id: str, instance_id: str, remote: dict[str, Any]) -> dict[str, Any]:
         self.links[link_id]["remote"] = remote["link_id"]

@@ -21,9 +21,9 @@ class FakeProxy:
         self.calls = []
         self.closed = False
 
-    def call(self, service, method, args, *, correlation_id, timeout):
+    def call(self, service, method, args, *, correlation_id, timeout, request=None):
         self.calls.append({"service": service, "method": method, "args": args, "correlation_id": correlation_id,
-                           "timeout": timeout})
+                           "timeout": timeout, "request": request})
         return self.factory.answer(service, method, args)
 
     def close(self):

@@ -384,6 +384,14 @@ def test_an_unknown_output_is_404(client, participant):
     assert client.post("/v1/outputs/nope/retract", headers=participant).status_code == 404
 
 
+def test_every_output_route_takes_the_same_ids_a_partners_38_character_one_included(client, participant):
+    partner_output = "p-" + "0" * 36  # what the federation service makes of a partner's client output id
+    assert client.get(f"/v1/outputs/{partner_output}", headers=participant).status_code == 404  # not 422
+    assert client.post(f"/v1/outputs/{partner_output}/retract", headers=participant).status_code == 404
+    too_long = client.get(f"/v1/outputs/{'x' * 101}", headers=participant)
+    assert too_long.status_code == 422 and too_long.json()["error"]["violations"][0]["rule"] == "string_too_long"
+
+
 # --- reflections and the learning report ------------------------------------------------------------------------
 
 

@@ -215,8 +215,8 @@ def test_purging_history_keeps_unpublished_rows_and_recent_ones(engine: Engine) 
 
     from sqlalchemy import insert
 
-    from services.common.outbox import purge_history
-    from services.members.models import processed_events
+    from services.common.outbox import MessagingTables, Purged, Retention, purge_history
+    from services.members.models import processed_commands, processed_events
 
     now = datetime.now(UTC)
     old, recent = now - timedelta(days=10), now - timedelta(hours=1)
@@ -229,13 +229,21 @@ def test_purging_history_keeps_unpublished_rows_and_recent_ones(engine: Engine) 
             {"event_id": "seen-long-ago", "consumer": "c", "processed_at": now - timedelta(days=40)},
             {"event_id": "seen-lately", "consumer": "c", "processed_at": recent},
         ])
+        conn.execute(insert(processed_commands), [
+            {"request_id": "applied-yesterday", "command": "c", "fingerprint": "f", "outcome": {"result": None},
+             "recorded_at": now - timedelta(hours=30)},
+            {"request_id": "applied-lately", "command": "c", "fingerprint": "f", "outcome": {"result": None},
+             "recorded_at": recent},
+        ])
 
-    counts = purge_history(engine, outbox, processed_events, outbox_retention=timedelta(days=7),
-                           dedup_retention=timedelta(days=30))
+    counts = purge_history(engine, MessagingTables(outbox, processed_events, processed_commands),
+                           Retention(outbox=timedelta(days=7), events=timedelta(days=30), commands=timedelta(hours=24)))
 
     with engine.connect() as conn:
         left = sorted(conn.execute(select(outbox.c.event_id)).scalars())
         markers = list(conn.execute(select(processed_events.c.event_id)).scalars())
-    assert counts == (1, 1)
+        records = list(conn.execute(select(processed_commands.c.request_id)).scalars())
+    assert counts == Purged(published=1, event_markers=1, command_records=1)
     assert left == ["published-recent", "unpublished-old"]
     assert markers == ["seen-lately"]
+    assert records == ["applied-lately"]

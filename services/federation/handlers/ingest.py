@@ -122,11 +122,11 @@ def _apply(uow: Any, instance_id: str, entry: PeerEntry, peer_networks: frozense
         uow.feeds.announce_change(shown.output_id, now())
         return None
     # shared (or an update of an output not seen yet: it carries the whole copy)
-    if known is None:
-        uow.outputs.add(output_id=shown.output_id, origin_network_id=shown.origin_network_id, copy=_copy(shown),
-                        author_ids=[], visibility=shown.visibility.value,
-                        published_at=shown.published_at or now(), source=source)
-    elif known["copy"] is None:
+    if known is None:  # new here, unless another handler added it meanwhile
+        known = uow.outputs.lock_or_add(shown.output_id, origin_network_id=shown.origin_network_id,
+                                        copy=_copy(shown), author_ids=[], visibility=shown.visibility.value,
+                                        published_at=shown.published_at or now(), source=source)
+    if known is not None and known["copy"] is None:
         return Verdict.DUPLICATE  # retracted before it arrived (or since): the tombstone wins
     delivered = _deliver(uow, shown, entry.network_id, peer_networks, graph())
     return None if known is None or delivered else Verdict.DUPLICATE

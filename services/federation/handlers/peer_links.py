@@ -27,7 +27,7 @@ def now() -> datetime:
 
 
 def begin_peer_link(cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> PeerLinkStart:
-    """Our copy of the link (an open one between the two networks if there is one) and how to reach the peer.
+    """Our copy of the link (an open one between the two networks if there is one).
     ``remote_link_id`` is None while the peer has not been asked; ``call_peer`` is False when the peer asked
     first (accept its request here instead)."""
     with uow:
@@ -47,8 +47,7 @@ def begin_peer_link(cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> Pe
     with uow:
         held = uow.peer_links.get(link.link_id)
     return PeerLinkStart(link=link, remote_link_id=held["remote_link_id"] if held else None,
-                         call_peer=link.requester_network_id == cmd.requester_network_id,
-                         address=peer["address"], api_key=peer["api_key"])
+                         call_peer=link.requester_network_id == cmd.requester_network_id)
 
 
 def attach_peer_link(link_id: str, instance_id: str, remote: RemoteLink, uow: Any) -> LinkOut:

@@ -14,6 +14,7 @@ from services.federation.handlers.partners import KEY_PREFIX, _view, hash_key
 from services.federation.peer_schemas import (
     ConfigurePeer,
     FeedHead,
+    PeerContact,
     PeerOut,
     PeerState,
     RelayPeer,
@@ -101,6 +102,14 @@ def relay_peers(uow: Any) -> list[RelayPeer]:
         return [RelayPeer(instance_id=p["instance_id"], name=p["name"], address=p["address"], api_key=p["api_key"],
                           local_network_ids=p["network_ids"], cursor=p["cursor"],
                           config_revision=p["config_revision"]) for p in uow.peers.all()]
+
+
+def peer_contact(instance_id: str, uow: Any) -> PeerContact:
+    with uow:
+        peer = uow.peers.get(instance_id)
+        if peer is None:
+            raise NotFound(f"peer {instance_id} is not configured here")
+        return PeerContact(address=peer["address"], api_key=peer["api_key"])
 
 
 def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: Any) -> bool:

@@ -26,14 +26,12 @@ def share(uow: Any, *, output_id: str, origin: str, copy: dict[str, Any], author
           visibility: Visibility, published_at: datetime, source: str) -> set[str] | None:
     """Deliver a new output to its audience, once. None if it was already known (a duplicate, or
     retracted before it arrived: the tombstone wins). An attribution change that came first applies."""
-    known = uow.outputs.get(output_id)
+    known = uow.outputs.lock_or_add(output_id, origin_network_id=origin, copy=copy, author_ids=author_ids,
+                                    visibility=visibility.value, published_at=published_at, source=source)
     if known is not None and known["pending_authors"] is None:
         return None
     now = datetime.now(UTC)
-    if known is None:
-        uow.outputs.add(output_id=output_id, origin_network_id=origin, copy=copy, author_ids=author_ids,
-                        visibility=visibility.value, published_at=published_at, source=source)
-    else:
+    if known is not None:
         authors = [Attribution.model_validate(a) for a in known["pending_authors"]]
         copy, author_ids = with_authors(copy, authors), [a.member_id for a in authors]
         uow.outputs.change(output_id, copy=copy, author_ids=author_ids, visibility=visibility.value,
@@ -57,10 +55,9 @@ def on_output_published(event: OutputPublished, uow: Any) -> None:
 
 def retract(uow: Any, *, output_id: str, origin: str, retracted_at: datetime, source: str) -> bool:
     """Replace every copy with a tombstone; a retraction that comes first keeps the output out for good."""
-    known = uow.outputs.get(output_id, for_update=True)
+    known = uow.outputs.lock_or_add(output_id, origin_network_id=origin, copy=None, author_ids=[], visibility=None,
+                                    published_at=None, retracted_at=retracted_at, source=source)
     if known is None:
-        uow.outputs.add(output_id=output_id, origin_network_id=origin, copy=None, author_ids=[], visibility=None,
-                        published_at=None, retracted_at=retracted_at, source=source)
         return True
     if known["retracted_at"] is not None:
         return False
@@ -77,11 +74,11 @@ def on_output_retracted(event: OutputRetracted, uow: Any) -> None:
 def on_attribution_changed(event: OutputAttributionChanged, uow: Any) -> None:
     """Every copy shows the authors as given from now on; an older change arriving late changes nothing, and
     one that overtakes the output waits for it."""
-    known = uow.outputs.get(event.output_id, for_update=True)
+    known = uow.outputs.lock_or_add(event.output_id, origin_network_id=event.network_id, copy=None, author_ids=[],
+                                    visibility=None, published_at=None, source="sessions",
+                                    attributed_at=event.changed_at,
+                                    pending_authors=[a.model_dump() for a in event.authors])
     if known is None:
-        uow.outputs.add(output_id=event.output_id, origin_network_id=event.network_id, copy=None, author_ids=[],
-                        visibility=None, published_at=None, source="sessions", attributed_at=event.changed_at,
-                        pending_authors=[a.model_dump() for a in event.authors])
         return
     if known["attributed_at"] is not None and event.changed_at <= known["attributed_at"]:
         return
@@ -107,6 +104,7 @@ def _erased_stay_erased(held_ids: list[str], authors: list[Attribution]) -> list
 def on_member_erased(event: MemberErased, uow: Any) -> None:
     """Every copy an erased member authored shows "a former member" in their place from now on."""
     now = datetime.now(UTC)
+    uow.forget_answers_about(event.member_id)
     for row in uow.outputs.authored_by(event.member_id):
         copy, author_ids = without_author(row["copy"], row["author_ids"], event.member_id)
         uow.outputs.change(row["output_id"], copy=copy, author_ids=author_ids)

@@ -54,4 +54,5 @@ def member_erased(envelope: Envelope, payload: MemberErased, uow: Any, consumer:
         authored = outputs_authored_by(uow, payload.member_id)
         uow.privacy.pseudonymise(payload.member_id, new_pseudonym())
         reattribute(uow, authored)
+        uow.forget_answers_about(payload.member_id)
         uow.commit()

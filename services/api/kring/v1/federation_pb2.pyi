@@ -490,14 +490,16 @@ class Link(_message.Message):
     def __init__(self, link_id: _Optional[str] = ..., kind: _Optional[_Union[LinkKind, str]] = ..., requester_network_id: _Optional[str] = ..., target_network_id: _Optional[str] = ..., status: _Optional[_Union[LinkStatus, str]] = ..., requester_policy: _Optional[_Union[SharingPolicy, _Mapping]] = ..., target_policy: _Optional[_Union[SharingPolicy, _Mapping]] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RequestLinkRequest(_message.Message):
-    __slots__ = ("requester_network_id", "target_network_id", "policy")
+    __slots__ = ("requester_network_id", "target_network_id", "policy", "request_id")
     REQUESTER_NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     TARGET_NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     requester_network_id: str
     target_network_id: str
     policy: SharingPolicy
-    def __init__(self, requester_network_id: _Optional[str] = ..., target_network_id: _Optional[str] = ..., policy: _Optional[_Union[SharingPolicy, _Mapping]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, requester_network_id: _Optional[str] = ..., target_network_id: _Optional[str] = ..., policy: _Optional[_Union[SharingPolicy, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetLinkRequest(_message.Message):
     __slots__ = ("link_id",)
