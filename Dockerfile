@@ -15,13 +15,15 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 RUN python -m venv /opt/kring
 WORKDIR /src
-# Dependencies first (their layer is reused while only the code changes), at the exact versions of the lock.
-# Only what Kring needs at run time: the lock also pins the development tools, which stay out of the image.
-COPY requirements.lock pyproject.toml README.md ./
+# Dependencies first, in a layer of their own: it is rebuilt only when requirements.lock changes, never for a
+# change to the code. The runtime lock only (the development tools stay out), every file checked by its hash.
+COPY requirements.lock ./
+RUN /opt/kring/bin/pip install --require-hashes --no-deps -r requirements.lock
+# Then Kring itself, without touching the dependencies (built with the lock's setuptools, no download).
+COPY pyproject.toml README.md ./
 COPY services ./services
-RUN /opt/kring/bin/pip install --constraint requirements.lock "setuptools<81" wheel \
- && /opt/kring/bin/pip install --constraint requirements.lock --no-build-isolation . \
- && /opt/kring/bin/pip uninstall --yes pip wheel \
+RUN /opt/kring/bin/pip install --no-deps --no-build-isolation . \
+ && /opt/kring/bin/pip uninstall --yes pip \
  && /opt/kring/bin/python -m compileall -q /opt/kring/lib
 
 # --- final: Python, the virtual environment, nothing else ----------------------------------------------------

@@ -74,12 +74,32 @@ def problems(dockerfile: str, dockerignore: str) -> list[str]:
     if not entrypoints or not entrypoints[-1].startswith("[") or shlex.split(entrypoints[-1].strip("[]").replace(
             ",", " "))[0] != "kring":
         found.append(f"ENTRYPOINT should be [\"kring\"] (exec form), found {entrypoints}")
-    if "requirements.lock" not in dockerfile or "--constraint requirements.lock" not in re.sub(r"\s+", " ", dockerfile):
-        found.append("the builder does not install at the versions of requirements.lock")
+    found.extend(dependency_layer_problems(all_stages))
     ignored = {line.strip() for line in dockerignore.splitlines() if line.strip() and not line.startswith("#")}
     if "*" not in ignored and not {".venv", ".git", "var"} <= ignored:
         found.append(".dockerignore lets .venv, .git or var/ into the build context")
     return found
+
+
+def dependency_layer_problems(all_stages: list[Stage]) -> list[str]:
+    """The dependencies are installed from the runtime lock, hashes checked, before the code is copied in: a
+    change to the code then rebuilds only the layers after it, not the dependencies."""
+    for stage in all_stages[:-1]:
+        installs = [i for i, (kw, rest) in enumerate(stage.instructions)
+                    if kw == "RUN" and re.search(r"pip install\b.*-r requirements\.lock", rest)]
+        if not installs:
+            continue
+        rest = stage.instructions[installs[0]][1]
+        found = []
+        if "--require-hashes" not in rest:
+            found.append("the builder installs requirements.lock without --require-hashes")
+        copies_before = [r for kw, r in stage.instructions[:installs[0]] if kw == "COPY"]
+        code = [c for c in copies_before if re.search(r"\bservices\b|(^|\s)\.\s", c + " ")]
+        if code:
+            found.append(f"the code is copied ({code[0]}) before the dependencies are installed: every code change "
+                         "would reinstall them")
+        return found
+    return ["the builder does not install the dependencies from requirements.lock (pip install -r requirements.lock)"]
 
 
 def read() -> tuple[str, str]:
@@ -122,7 +142,10 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
      "ENTRYPOINT should be"),
     (lambda d: d.split("# --- final")[0], "not multi-stage"),
     (lambda d: d.replace("FROM python:3.11-slim-bookworm\n", "FROM python:3.11\n"), "not python:3.11-slim"),
-    (lambda d: d.replace("--constraint requirements.lock", ""), "versions of requirements.lock"),
+    (lambda d: d.replace("-r requirements.lock", "kring"), "does not install the dependencies from requirements"),
+    (lambda d: d.replace("--require-hashes ", ""), "without --require-hashes"),
+    (lambda d: d.replace("COPY requirements.lock ./\n", "COPY requirements.lock ./\nCOPY services ./services\n"),
+     "before the dependencies are installed"),
 ])
 def test_a_dockerfile_that_breaks_a_rule_is_reported(change, expected):
     dockerfile, dockerignore = read()
