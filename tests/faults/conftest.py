@@ -46,7 +46,8 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture(scope="session")
 def harness(tmp_path_factory, rabbit, postgres) -> Iterator[Harness]:
-    running = Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database())
+    running = Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database(),
+                      rabbit.management_url)
     running.chore("migrate")
     running.chore("declare")
     try:

@@ -29,7 +29,7 @@ RPC_TIMEOUT = 4.0
 
 
 class Harness:
-    def __init__(self, tmp: Path, amqp_uri: str, database_url: str) -> None:
+    def __init__(self, tmp: Path, amqp_uri: str, database_url: str, management_url: str) -> None:
         self.tmp = tmp
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -40,6 +40,7 @@ class Harness:
         self.env = {
             **os.environ,
             "KRING_AMQP_URI": amqp_uri,
+            "KRING_RABBITMQ_MANAGEMENT_URL": management_url,  # kring declare sets the queue policies there
             "KRING_DATABASE_URL": database_url,
             "KRING_DATA_DIR": str(tmp / "data"),
             "KRING_HTTP_PORT": str(http),
