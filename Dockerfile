@@ -6,8 +6,12 @@
 #   docker run IMAGE declare                 declare the event queues on RabbitMQ, then exit
 # Build: docker build -t kring:dev .      Kubernetes manifests: deploy/k8s/ (README "Deploy").
 
+# The base image of both stages. A release pins it by digest (README "Releasing"), so the image it tested is the one
+# it ships: docker build --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest> ...
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
 # --- builder: the virtual environment, built where build tools may exist ----------------------------------
-FROM python:3.11-slim-bookworm AS builder
+FROM ${PYTHON_IMAGE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -27,7 +31,7 @@ RUN /opt/kring/bin/pip install --no-deps --no-build-isolation . \
  && /opt/kring/bin/python -m compileall -q /opt/kring/lib
 
 # --- final: Python, the virtual environment, nothing else ----------------------------------------------------
-FROM python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 # A fixed numeric id, so Kubernetes' runAsNonRoot can verify it (deploy/k8s uses runAsUser 10001).
 RUN groupadd --system --gid 10001 kring \

@@ -26,13 +26,18 @@ class Stage:
 def stages(text: str) -> list[Stage]:
     joined = re.sub(r"\\\n", " ", text)  # continuation lines
     found: list[Stage] = []
+    build_args: dict[str, str] = {}  # ARGs before the first FROM, which FROM lines may use
     for raw in joined.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         keyword, _, rest = line.partition(" ")
         keyword = keyword.upper()
-        if keyword == "FROM":
+        if keyword == "ARG" and not found:
+            name, _, default = rest.strip().partition("=")
+            build_args[name] = default
+        elif keyword == "FROM":
+            rest = re.sub(r"\$\{?(\w+)\}?", lambda m: build_args.get(m.group(1), m.group(0)), rest)
             parts = rest.split()
             name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
             found.append(Stage(parts[0], name))
@@ -141,7 +146,8 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
     (lambda d: d.replace('ENTRYPOINT ["kring"]', 'ENTRYPOINT ["python", "-m", "services.cli"]'),
      "ENTRYPOINT should be"),
     (lambda d: d.split("# --- final")[0], "not multi-stage"),
-    (lambda d: d.replace("FROM python:3.11-slim-bookworm\n", "FROM python:3.11\n"), "not python:3.11-slim"),
+    (lambda d: d.replace("ARG PYTHON_IMAGE=python:3.11-slim-bookworm\n", "ARG PYTHON_IMAGE=python:3.11\n"),
+     "not python:3.11-slim"),
     (lambda d: d.replace("-r requirements.lock", "kring"), "does not install the dependencies from requirements"),
     (lambda d: d.replace("--require-hashes ", ""), "without --require-hashes"),
     (lambda d: d.replace("COPY requirements.lock ./\n", "COPY requirements.lock ./\nCOPY services ./services\n"),
@@ -152,3 +158,13 @@ def test_a_dockerfile_that_breaks_a_rule_is_reported(change, expected):
     changed = change(dockerfile)
     assert changed != dockerfile
     assert any(expected in problem for problem in problems(changed, dockerignore)), problems(changed, dockerignore)
+
+
+def test_the_base_image_is_a_build_argument_so_a_release_can_pin_it_by_digest():
+    dockerfile, _ = read()
+    froms = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert froms == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    pinned = dockerfile.replace("ARG PYTHON_IMAGE=python:3.11-slim-bookworm",
+                                "ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:" + "a" * 64)
+    assert stages(pinned)[-1].base == "python:3.11-slim-bookworm@sha256:" + "a" * 64
+    assert problems(pinned, read()[1]) == []
