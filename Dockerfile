@@ -24,7 +24,7 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN /opt/kring/bin/pip install --require-hashes --no-deps -r requirements.lock
 # Then Kring itself, without touching the dependencies (built with the lock's setuptools, no download).
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY services ./services
 RUN /opt/kring/bin/pip install --no-deps --no-build-isolation . \
  && /opt/kring/bin/pip uninstall --yes pip \
