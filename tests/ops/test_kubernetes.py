@@ -374,20 +374,21 @@ KEDA = {
 
 @pytest.mark.parametrize("case", KEDA)
 def test_a_keda_scaler_that_does_not_match_the_code_is_reported(rendered, case):
-    mutate, expected = KEDA[case]
-    objects = copy.deepcopy(rendered["production-keda"])
+    assert_reported(rendered["production-keda"], KEDA[case], consistency_problems)
+
+
+def assert_reported(objects: list[dict], case: tuple[Mutation, str], check: Callable[[list[dict]], list[str]]) -> None:
+    """The check reports the mistake a mutation makes in a copy of the rendered objects."""
+    mutate, expected = case
+    objects = copy.deepcopy(objects)
     mutate(objects)
-    problems = consistency_problems(objects)
+    problems = check(objects)
     assert any(expected in problem for problem in problems), problems
 
 
 @pytest.mark.parametrize("case", CONSISTENCY)
 def test_a_manifest_that_does_not_match_the_code_is_reported(rendered, case):
-    mutate, expected = CONSISTENCY[case]
-    objects = copy.deepcopy(rendered["production"])
-    mutate(objects)
-    problems = consistency_problems(objects)
-    assert any(expected in problem for problem in problems), problems
+    assert_reported(rendered["production"], CONSISTENCY[case], consistency_problems)
 
 
 def _misspelt_field(objects):
@@ -442,11 +443,7 @@ SCHEMA = {
 
 @pytest.mark.parametrize("case", SCHEMA)
 def test_an_object_that_breaks_its_schema_is_reported(rendered, case):
-    mutate, expected = SCHEMA[case]
-    objects = copy.deepcopy(rendered["production"])
-    mutate(objects)
-    problems = schema_problems(objects)
-    assert any(expected in problem for problem in problems), problems
+    assert_reported(rendered["production"], SCHEMA[case], schema_problems)
 
 
 def test_an_overlay_that_does_not_render_fails_with_kustomizes_message(kubectl, tmp_path, monkeypatch):
