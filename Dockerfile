@@ -6,8 +6,12 @@
 #   docker run IMAGE declare                 declare the event queues on RabbitMQ, then exit
 # Build: docker build -t kring:dev .      Kubernetes manifests: deploy/k8s/ (README "Deploy").
 
+# The base image of both stages. A release pins it by digest (README "Releasing"), so the image it tested is the one
+# it ships: docker build --build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest> ...
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
 # --- builder: the virtual environment, built where build tools may exist ----------------------------------
-FROM python:3.11-slim-bookworm AS builder
+FROM ${PYTHON_IMAGE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -15,17 +19,19 @@ ENV PIP_NO_CACHE_DIR=1 \
 
 RUN python -m venv /opt/kring
 WORKDIR /src
-# Dependencies first (their layer is reused while only the code changes), at the exact versions of the lock.
-# Only what Kring needs at run time: the lock also pins the development tools, which stay out of the image.
-COPY requirements.lock pyproject.toml README.md ./
+# Dependencies first, in a layer of their own: it is rebuilt only when requirements.lock changes, never for a
+# change to the code. The runtime lock only (the development tools stay out), every file checked by its hash.
+COPY requirements.lock ./
+RUN /opt/kring/bin/pip install --require-hashes --no-deps -r requirements.lock
+# Then Kring itself, without touching the dependencies (built with the lock's setuptools, no download).
+COPY pyproject.toml README.md LICENSE ./
 COPY services ./services
-RUN /opt/kring/bin/pip install --constraint requirements.lock "setuptools<81" wheel \
- && /opt/kring/bin/pip install --constraint requirements.lock --no-build-isolation . \
- && /opt/kring/bin/pip uninstall --yes pip wheel \
+RUN /opt/kring/bin/pip install --no-deps --no-build-isolation . \
+ && /opt/kring/bin/pip uninstall --yes pip \
  && /opt/kring/bin/python -m compileall -q /opt/kring/lib
 
 # --- final: Python, the virtual environment, nothing else ----------------------------------------------------
-FROM python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 # A fixed numeric id, so Kubernetes' runAsNonRoot can verify it (deploy/k8s uses runAsUser 10001).
 RUN groupadd --system --gid 10001 kring \

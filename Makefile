@@ -1,9 +1,9 @@
 # The two commands: `make run` (the whole stack, locally) and `make test` (the whole test suite).
-# Both create .venv on first use and reinstall only when requirements.lock or pyproject.toml change.
+# Both create .venv on first use and reinstall only when a lock file or pyproject.toml changes.
 
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kring-installed
 # Extra arguments: make run ARGS=--no-demo; make test ARGS=-x (given to each layer's pytest)
@@ -13,16 +13,24 @@ TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/secur
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test
 
-.PHONY: run run-federation test lint proto clean install bench
+# The newest Python Kring supports (pyproject.toml's classifiers); `make test-newest` runs the suite on it.
+NEWEST_PYTHON ?= 3.13
+# The same interpreter the locks are resolved for (the oldest supported); they hold every Python from there on.
+LOCK_PYTHON := 3.11
+LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version $(LOCK_PYTHON) --generate-hashes \
+	--custom-compile-command "make lock"
+
+.PHONY: run run-federation test test-newest lint proto clean install bench lock
 
 install: $(STAMP)
 
 $(BIN)/python:
 	@py=$$(scripts/ensure-python.sh $(PYTHON)) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 
-$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
-	@echo "installing pinned dependencies into $(VENV) (requirements.lock)"
-	@$(BIN)/python -m pip install -q -r requirements.lock > $(VENV)/install.log 2>&1 \
+# requirements-dev.lock: every package, with its hashes (the runtime lock's versions plus the test tools).
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml | $(BIN)/python
+	@echo "installing pinned dependencies into $(VENV) (requirements-dev.lock, hashes checked)"
+	@$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
 	@$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
@@ -43,12 +51,19 @@ run-federation: $(STAMP)
 # alerts, Kubernetes manifests, Dockerfile) needs promtool: scripts/ensure-promtool.sh installs it.
 test: $(STAMP)
 	@echo "== ruff" && $(BIN)/ruff check -q . && echo "lint clean"
+	@echo "== buf lint" && scripts/buf.sh lint && echo "proto lint clean"
+	@echo "== buf breaking" && scripts/buf.sh breaking && echo "no breaking change against the released proto"
 	@scripts/ensure-rabbitmq.sh
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-promtool.sh
 	@for layer in $(TEST_LAYERS); do \
 		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
 	done
+
+# The suite on the newest supported Python, in a virtual environment of its own (.venv-3.13), from the same
+# locks. `make test` runs on the oldest (python3, 3.11 here); CI runs both (.ci/run).
+test-newest:
+	@$(MAKE) --no-print-directory test PYTHON=$(NEWEST_PYTHON) VENV=.venv-$(NEWEST_PYTHON)
 
 # Benchmarks (issue 7's harness): figures beside their baselines, saved under bench/results/.
 bench: $(STAMP)
@@ -58,10 +73,19 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
+	@scripts/buf.sh lint
+	@scripts/buf.sh breaking
 
 proto: $(STAMP)
 	@PYTHON=$(BIN)/python scripts/gen_proto.sh
 
+# Rewrite both locks from pyproject.toml, keeping every locked version that still satisfies it (add
+# `--upgrade` inside LOCK to move to newer ones). Runtime first: the development lock is constrained to it.
+lock: $(STAMP)
+	@$(LOCK) -o requirements.lock
+	@$(LOCK) --extra dev -c requirements.lock -o requirements-dev.lock
+	@echo "wrote requirements.lock and requirements-dev.lock"
+
 clean:
-	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info $(STAMP)
+	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info $(STAMP) .kring/tools
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

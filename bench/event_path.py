@@ -186,7 +186,7 @@ def kombu_baseline(events: int, batch: int = 500) -> dict:
     latencies: list[float] = []
     done = [0.0]
     with vhost() as amqp_uri:
-        queue = event_queue("bench", "baseline.sent", "bench", "consume", 5)
+        queue = event_queue("bench", "baseline.sent", "bench", "consume")
         with kombu.Connection(amqp_uri) as conn:
             queue(conn.default_channel).declare()
 

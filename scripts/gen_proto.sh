@@ -15,12 +15,13 @@ if [[ -z "${PYTHON:-}" ]]; then
   if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
 fi
 
-out=services/api
+out=${KRING_PROTO_OUT:-services/api}  # KRING_PROTO_OUT: elsewhere (tests/ops compares with a fresh copy)
 # Start clean so a deleted or renamed .proto leaves no stale module behind.
 rm -rf "$out/kring"
 mkdir -p "$out"
 
-mapfile -t protos < <(find proto -name '*.proto' | LC_ALL=C sort)
+# proto/releases/ holds copies of released proto files, the baseline of `buf breaking` (scripts/buf.sh): not code.
+mapfile -t protos < <(find proto -path proto/releases -prune -o -name '*.proto' -print | LC_ALL=C sort)
 "$PYTHON" -m grpc_tools.protoc -I proto \
   --python_out="$out" --grpc_python_out="$out" --pyi_out="$out" \
   "${protos[@]}"

@@ -66,20 +66,57 @@ def migrate_services(settings: Settings, only: str | None, log: Log = _print) ->
     return 0
 
 
-def declare_topology(settings: Settings, log: Log = _print, *, list_queues: bool = True) -> int:
-    """Declare the dead-letter queue and every handler queue; return an exit status."""
+def declare_topology(settings: Settings, log: Log = _print, *, list_queues: bool = True, apply_policies: bool = True,
+                     migrate_queues: bool = False) -> int:
+    """Set the queue policies (or check them), declare the dead-letter queue and every handler queue, and
+    optionally move queues an earlier Kring declared with arguments onto the policies; return an exit status."""
     from kombu.exceptions import OperationalError
 
-    from services.common.topology import declare_all
+    from services.common.topology import (
+        EVENT_POLICY,
+        Management,
+        ManagementError,
+        QueueInUse,
+        all_handler_queues,
+        declare_all,
+        migrate_queue,
+    )
 
     try:
-        queues = declare_all(settings.amqp_uri, settings.event_delivery_limit)
+        management = Management.for_broker(settings.amqp_uri, settings.rabbitmq_management_url)
+        declared = declare_all(settings.amqp_uri, settings.event_delivery_limit, management,
+                               apply_policies=apply_policies)
+    except ManagementError as exc:
+        log(f"cannot set the queue policies: {exc}")
+        log("The policies need RabbitMQ's management plugin (rabbitmq-plugins enable rabbitmq_management; "
+            "scripts/ensure-rabbitmq.sh does this); KRING_RABBITMQ_MANAGEMENT_URL names it if it is elsewhere.")
+        return 1
     except (OperationalError, OSError) as exc:
         log(f"cannot reach RabbitMQ at {_redact_amqp(settings.amqp_uri)}: {exc}")
         log("Start it with scripts/ensure-rabbitmq.sh (make run does this for you).")
         return 1
-    log(f"declared {len(queues)} queues" + (":\n  " + "\n  ".join(queues) if list_queues else ""))
-    return 0
+    log(f"declared {len(declared.queues)} queues" + (":\n  " + "\n  ".join(declared.queues) if list_queues else ""))
+    log(f"policy {EVENT_POLICY} {'set' if apply_policies else 'checked'}: delivery limit "
+        f"{settings.event_delivery_limit}, dead-lettering to kring.dead-letter")
+    for problem in declared.problems:
+        log(f"problem: {problem}")
+    status = 1 if declared.problems else 0
+    if declared.kept and not migrate_queues:
+        log(f"{len(declared.kept)} queues keep the x-delivery-limit / x-dead-letter-exchange arguments an earlier "
+            "Kring declared them with; RabbitMQ applies the lower of those and the policy's delivery limit. Stop "
+            "their consumers and run `kring declare --migrate-queues` to move them onto the policy:\n  "
+            + "\n  ".join(declared.kept))
+    if migrate_queues:
+        for queue in all_handler_queues():
+            try:
+                moved = migrate_queue(settings.amqp_uri, management, queue)
+            except QueueInUse as exc:
+                log(f"not migrated: {exc}")
+                status = 1
+                continue
+            if moved is not None:
+                log(f"migrated {queue.name} onto the policy ({moved} waiting messages kept)")
+    return status
 
 
 # --- commands --------------------------------------------------------------------------------------------
@@ -115,7 +152,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_declare(args: argparse.Namespace) -> int:
     from services.common.config import get_settings
 
-    return declare_topology(get_settings())
+    return declare_topology(get_settings(), apply_policies=args.policies == "apply",
+                            migrate_queues=args.migrate_queues)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -173,7 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--service", choices=SERVICES, help="only this service")
     migrate.set_defaults(func=cmd_migrate)
 
-    commands.add_parser("declare", help="declare every event queue on RabbitMQ").set_defaults(func=cmd_declare)
+    declare = commands.add_parser("declare", help="set the queue policies and declare every event queue on RabbitMQ")
+    declare.add_argument("--policies", choices=("apply", "check"), default="apply",
+                         help="apply (default): set the kring-events policy through the management API; check: "
+                         "only verify it, where something else owns it (the Kubernetes Policy objects)")
+    declare.add_argument("--migrate-queues", action="store_true",
+                         help="move queues declared by Kring 0.1.0 with x-delivery-limit arguments onto the policy "
+                         "(their consumers must be stopped)")
+    declare.set_defaults(func=cmd_declare)
 
     run = commands.add_parser("run", help="run the whole stack locally (what `make run` does)")
     run.add_argument("--no-demo", dest="demo", action="store_false", help="do not load the demo data")

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KRING_", extra="ignore")
 
     amqp_uri: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URI, vhost included")
+    rabbitmq_management_url: str | None = Field(
+        None, description="RabbitMQ's management API, where `kring declare` sets the queue policies. Unset: "
+        "http://<host of KRING_AMQP_URI>:15672 when that URI uses the standard port; credentials from the URL, "
+        "else those of KRING_AMQP_URI",
+    )
     data_dir: Path = Field(Path("var/kring"), description="where SQLite databases and local state live")
     database_url: str | None = Field(
         None,

@@ -212,12 +212,13 @@ class Observability(DependencyProvider):
 # --- events ----------------------------------------------------------------------------------------------
 
 
-def event_queue(source_service: str, event_type: str, service_name: str, method_name: str,
-                delivery_limit: int) -> Queue:
+def event_queue(source_service: str, event_type: str, service_name: str, method_name: str) -> Queue:
     """The durable queue of one handler: declared identically by the handler and by ``kring declare``.
 
-    Quorum queues count deliveries; past ``delivery_limit`` the broker dead-letters the message, so a
-    handler that keeps failing cannot loop forever nor hold up the messages behind it.
+    A quorum queue counts deliveries; past the delivery limit the broker dead-letters the message, so a handler
+    that keeps failing cannot loop forever nor hold up the messages behind it. The limit and the dead-letter
+    exchange are not arguments here but the RabbitMQ policy ``kring-events`` that ``kring declare`` sets
+    (services/common/topology.py), so a changed KRING_EVENT_DELIVERY_LIMIT reaches queues that already exist.
     """
     exchange = Exchange(event_exchange_name(source_service), type="topic", durable=True, auto_delete=False)
     return Queue(
@@ -226,11 +227,7 @@ def event_queue(source_service: str, event_type: str, service_name: str, method_
         routing_key=event_type,
         durable=True,
         auto_delete=False,
-        queue_arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": delivery_limit,
-            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-        },
+        queue_arguments={"x-queue-type": "quorum"},  # a queue type cannot be a policy
     )
 
 
@@ -240,9 +237,28 @@ def dead_letter_queue() -> Queue:
                  queue_arguments={"x-queue-type": "quorum"})
 
 
-def declare_dead_letter_queue(amqp_uri: str) -> None:
+def declare_queues(amqp_uri: str, *queues: Queue) -> list[Queue]:
+    """Declare each queue with its exchange and binding, except one that exists with other arguments.
+
+    Kring 0.1.0 declared the event queues with ``x-delivery-limit`` and ``x-dead-letter-exchange`` arguments,
+    and RabbitMQ refuses (PRECONDITION_FAILED) to declare a queue again with other arguments. Such a queue is
+    used as it is and never declared again (``no_declare``): its messages and consumers carry on, RabbitMQ
+    applies the lower of its argument and the policy's delivery limit, and ``kring declare --migrate-queues``
+    moves it onto the policy. Returns those queues.
+    """
+    kept = []
     with kombu.Connection(amqp_uri, connect_timeout=5) as connection:
-        dead_letter_queue()(connection.default_channel).declare()
+        for queue in queues:
+            channel = connection.channel()  # a refused declaration closes its channel
+            try:
+                queue(channel).declare()
+            except amqp.exceptions.PreconditionFailed:
+                queue.no_declare = True
+                kept.append(queue)
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+    return kept
 
 
 class KringQueueConsumer(QueueConsumer):
@@ -299,14 +315,16 @@ class KringEventHandler(EventHandler):
     queue_consumer = KringQueueConsumer()
 
     def setup(self) -> None:
-        limit = int(self.container.config.get("KRING_EVENT_DELIVERY_LIMIT", 5))
         self.queue = event_queue(self.source_service, self.event_type, self.container.service_name,
-                                 self.method_name, limit)
+                                 self.method_name)
         self._dead_letters = ConfirmingPublisher(self.container.config["AMQP_URI"])
         self._dead_letter_lock = eventlet.semaphore.Semaphore()
         self._handler_name = f"{self.container.service_name}.{self.method_name}"
         metrics.start_event_handler(self.container.service_name, self.method_name, self.event_type)
-        declare_dead_letter_queue(self.container.config["AMQP_URI"])
+        if declare_queues(self.container.config["AMQP_URI"], dead_letter_queue(), self.queue):
+            log.warning("queue %s keeps the arguments an earlier Kring declared it with; it is used as it is until "
+                        "`kring declare --migrate-queues` moves it onto the kring-events policy", self.queue.name,
+                        extra={"queue": self.queue.name})
         Consumer.setup(self)
 
     def stop(self) -> None:

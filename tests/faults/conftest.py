@@ -46,5 +46,6 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture(scope="session")
 def harness(tmp_path_factory, rabbit, postgres) -> Iterator[Harness]:
-    with Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database()).running() as running:
+    with Harness(tmp_path_factory.mktemp("faults"), rabbit.amqp_uri, postgres.create_database(),
+                 rabbit.management_url).running() as running:
         yield running

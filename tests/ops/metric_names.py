@@ -9,12 +9,27 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
+from pathlib import Path
 
 from prometheus_client import REGISTRY
 
 # Modules whose import defines every metric a Kring process can expose.
 METRIC_MODULES = ("services.common.metrics", "services.gateway.observability", "services.common.domain_gauges")
 PROMETHEUS_MADE = frozenset({"up"})  # series Prometheus adds to every target itself
+SAMPLES = Path(__file__).resolve().parent / "samples"
+
+# CloudNativePG's exporter: cnpg_<query>_<column> for its default monitoring queries (the operator's
+# config/manager/default-monitoring.yaml: backends, pg_replication, pg_stat_archiver, pg_settings), and its
+# collector's own metrics. What the database alerts and the dashboard's database row read.
+CNPG_METRICS = frozenset({
+    "cnpg_collector_up", "cnpg_collector_last_available_backup_timestamp",
+    "cnpg_collector_last_failed_backup_timestamp", "cnpg_collector_first_recoverability_point",
+    "cnpg_backends_total", "cnpg_backends_max_tx_duration_seconds",
+    "cnpg_pg_replication_lag", "cnpg_pg_replication_in_recovery", "cnpg_pg_replication_streaming_replicas",
+    "cnpg_pg_stat_archiver_archived_count", "cnpg_pg_stat_archiver_failed_count",
+    "cnpg_pg_stat_archiver_seconds_since_last_archival", "cnpg_pg_stat_archiver_seconds_since_last_failure",
+    "cnpg_pg_settings_setting",
+})
 
 SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -53,6 +68,20 @@ def exposed_names() -> set[str]:
     for family, kind in registered_families().items():
         names.update(family + suffix for suffix in SUFFIXES[kind])
     return names
+
+
+def broker_names() -> set[str]:
+    """The sample names in what RabbitMQ's Prometheus plugin served (tests/ops/samples/rabbitmq*.prom, taken from
+    a real broker): the names the broker alerts and the dashboard's broker row may use."""
+    names = set()
+    for sample in SAMPLES.glob("rabbitmq*.prom"):
+        names.update(re.findall(r"^(rabbitmq_\w+)[{ ]", sample.read_text(), re.MULTILINE))
+    return names
+
+
+def known_names() -> set[str]:
+    """Every name the alerts and the dashboard may use: Kring's own, Prometheus', the broker's, the database's."""
+    return exposed_names() | broker_names() | CNPG_METRICS
 
 
 def metric_names(expr: str) -> set[str]:

@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from tests.ops.metric_names import exposed_names, metric_names
+from tests.ops.metric_names import known_names, metric_names
 
-PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS / "rules.yml"
+RUNBOOK = ROOT / "docs" / "runbook.md"
 REQUIRED_ALERTS = {
     "KringOutboxBacklogGrowing", "KringDeadLetters", "KringFederationDeliveryLagHigh", "KringRelayPeerDisconnected",
     "KringHttpErrorRateHigh", "KringRpcErrorRateHigh", "KringProcessDown",
+    # the broker and the database (issue 15)
+    "KringRabbitMQDown", "KringEventQueueBacklog", "KringEventQueueWithoutConsumers", "KringEventQueueUnackedHigh",
+    "KringPostgresDown", "KringPostgresReplicationLagHigh", "KringPostgresConnectionsNearLimit",
+    "KringPostgresWalArchivingFailing", "KringPostgresBackupStale",
 }
 SEVERITIES = {"critical", "warning", "info"}
 
@@ -23,8 +30,29 @@ def promtool_run(promtool: str, *args: str, cwd: Path = PROMETHEUS) -> subproces
     return subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
+def anchors(markdown: str) -> set[str]:
+    """The anchors of a Markdown file's headings, as GitHub and GitLab make them."""
+    found = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", markdown, re.MULTILINE):
+        found.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return found
+
+
+def runbook_problems(groups: list[dict], runbook: str) -> list[str]:
+    found = []
+    sections = anchors(runbook)
+    for rule in (r for g in groups for r in g["rules"] if "alert" in r):
+        url = rule.get("annotations", {}).get("runbook_url", "")
+        path, _, anchor = url.partition("#")
+        if path != "docs/runbook.md" or not anchor:
+            found.append(f"{rule['alert']}: runbook_url {url!r} does not name a section of docs/runbook.md")
+        elif anchor not in sections:
+            found.append(f"{rule['alert']}: docs/runbook.md has no section #{anchor}")
+    return found
+
+
 def rule_problems(groups: list[dict]) -> list[str]:
-    known = exposed_names()
+    known = known_names()
     found = []
     alerts = set()
     for group in groups:
@@ -53,7 +81,9 @@ def test_the_rules_unit_tests_pass_outbox_and_delivery_lag_alerts_firing_and_not
     covered = {case["alertname"] for test in tests for case in test["alert_rule_test"]}
     quiet = {case["alertname"] for test in tests for case in test["alert_rule_test"] if not case.get("exp_alerts")}
     firing = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case.get("exp_alerts")}
-    assert {"KringOutboxBacklogGrowing", "KringFederationDeliveryLagHigh"} <= firing & quiet
+    assert {"KringOutboxBacklogGrowing", "KringFederationDeliveryLagHigh", "KringDeadLetters",
+            "KringEventQueueWithoutConsumers", "KringRabbitMQDown"} <= firing & quiet
+    assert REQUIRED_ALERTS <= firing
     assert REQUIRED_ALERTS <= covered
     result = promtool_run(promtool, "test", "rules", "rules_test.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -114,3 +144,34 @@ def test_the_local_prometheus_configuration_is_valid_and_scrapes_every_process(p
     expected = {process: [f"127.0.0.1:{base + METRICS_PORT_OFFSETS[process]}"]
                 for process in available_processes()}
     assert (job["job_name"], targets) == ("kring", expected)
+
+
+def test_every_alert_links_to_its_section_of_the_runbook():
+    assert runbook_problems(yaml.safe_load(RULES.read_text())["groups"], RUNBOOK.read_text()) == []
+
+
+def test_an_alert_without_a_runbook_link_or_with_a_dead_anchor_is_reported():
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    del groups[0]["rules"][0]["annotations"]["runbook_url"]
+    groups[0]["rules"][1]["annotations"]["runbook_url"] = "docs/runbook.md#kringnotargetz"
+    problems = runbook_problems(groups, RUNBOOK.read_text())
+    assert "KringProcessDown: runbook_url '' does not name a section of docs/runbook.md" in problems
+    assert "KringNoTargets: docs/runbook.md has no section #kringnotargetz" in problems
+    runbook = RUNBOOK.read_text().replace("## KringOutboxStuck\n", "## Outbox stuck\n")
+    assert "KringOutboxStuck: docs/runbook.md has no section #kringoutboxstuck" in runbook_problems(
+        yaml.safe_load(RULES.read_text())["groups"], runbook)
+
+
+def test_the_dead_letter_alert_counts_what_the_broker_dead_letters_itself():
+    """Messages past the delivery limit are dead-lettered by RabbitMQ, not by a handler: only the broker's count of
+    the kring.dead-letter queue sees them (rules_test.yml shows it firing on that alone)."""
+    rule = next(r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]
+                if r.get("alert") == "KringDeadLetters")
+    assert 'rabbitmq_detailed_queue_messages{queue="kring.dead-letter"}' in rule["expr"]
+
+
+def test_a_rule_on_a_metric_the_broker_does_not_serve_is_reported():
+    groups = yaml.safe_load(RULES.read_text().replace("rabbitmq_detailed_queue_consumers",
+                                                      "rabbitmq_detailed_queue_consumer_count"))["groups"]
+    assert ("KringEventQueueWithoutConsumers: rabbitmq_detailed_queue_consumer_count is not a metric the code "
+            "defines") in rule_problems(groups)

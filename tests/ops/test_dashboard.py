@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.metric_names import exposed_names, metric_names
+from tests.ops.metric_names import known_names, metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "kring-dashboard.json"
@@ -26,6 +26,10 @@ REQUIRED_PANELS = {
     "Active networks by level and kind", "Active members by perspective",
     "Sessions held in the last 30 days by format", "Outputs shared beyond their network",
     "Processes up",
+    # the broker and the database (issue 15)
+    "Dead-letter queue depth", "Event queue depth by queue", "Unacknowledged messages by queue",
+    "Consumers per queue", "Broker connections", "Database connections by state", "Replication lag by instance",
+    "WAL archiving: time since last archival",
 }
 # Every replica reports these from the same database: summing them over replicas would double count.
 REPLICATED_GAUGES = re.compile(r"kring_(outbox_pending_events|outbox_oldest_pending_age_seconds|networks_active|"
@@ -45,8 +49,21 @@ def panels(dashboard: dict) -> list[dict]:
     return found
 
 
+def rows(dashboard: dict) -> dict[str, list[dict]]:
+    """The panels under each row, in the order they appear on the grid (top to bottom, left to right)."""
+    found: dict[str, list[dict]] = {}
+    current = None
+    for panel in sorted(dashboard["panels"], key=lambda p: (p["gridPos"]["y"], p["gridPos"]["x"])):
+        if panel["type"] == "row":
+            current = panel["title"]
+            found[current] = list(panel.get("panels", []))
+        elif current is not None:
+            found[current].append(panel)
+    return found
+
+
 def problems(dashboard: dict) -> list[str]:
-    known = exposed_names()
+    known = known_names()
     found = []
     ids = [p["id"] for p in panels(dashboard)]
     if len(ids) != len(set(ids)):
@@ -65,6 +82,9 @@ def problems(dashboard: dict) -> list[str]:
                 found.append(f"{title}: query does not use the ${{datasource}} variable")
             if REPLICATED_GAUGES.search(expr) and not re.search(r"\bmax\b", expr):
                 found.append(f"{title}: aggregate replicated gauges with max(), not sum(): {expr}")
+    broker_row = [p.get("title") for p in rows(dashboard).get("Broker (RabbitMQ)", [])]
+    if broker_row and broker_row[0] != "Dead-letter queue depth":
+        found.append(f"the broker row starts with {broker_row[0]!r}: the dead-letter queue comes first")
     missing = REQUIRED_PANELS - {p.get("title") for p in panels(dashboard)}
     found.extend(f"missing panel: {title}" for title in sorted(missing))
     return found
@@ -104,3 +124,12 @@ def test_a_missing_panel_is_reported():
     dashboard = copy.deepcopy(load())
     dashboard["panels"] = [p for p in dashboard["panels"] if p.get("title") != "Relay cursor lag by peer"]
     assert "missing panel: Relay cursor lag by peer" in problems(dashboard)
+
+
+def test_a_broker_row_that_does_not_start_with_the_dead_letter_queue_is_reported():
+    dashboard = copy.deepcopy(load())
+    first = next(p for p in dashboard["panels"] if p.get("title") == "Dead-letter queue depth")
+    second = next(p for p in dashboard["panels"] if p.get("title") == "Event queue depth by queue")
+    first["gridPos"]["x"], second["gridPos"]["x"] = second["gridPos"]["x"], first["gridPos"]["x"]
+    assert "the broker row starts with 'Event queue depth by queue': the dead-letter queue comes first" in problems(
+        dashboard)

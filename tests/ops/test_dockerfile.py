@@ -26,13 +26,18 @@ class Stage:
 def stages(text: str) -> list[Stage]:
     joined = re.sub(r"\\\n", " ", text)  # continuation lines
     found: list[Stage] = []
+    build_args: dict[str, str] = {}  # ARGs before the first FROM, which FROM lines may use
     for raw in joined.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         keyword, _, rest = line.partition(" ")
         keyword = keyword.upper()
-        if keyword == "FROM":
+        if keyword == "ARG" and not found:
+            name, _, default = rest.strip().partition("=")
+            build_args[name] = default
+        elif keyword == "FROM":
+            rest = re.sub(r"\$\{?(\w+)\}?", lambda m: build_args.get(m.group(1), m.group(0)), rest)
             parts = rest.split()
             name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else None
             found.append(Stage(parts[0], name))
@@ -74,12 +79,32 @@ def problems(dockerfile: str, dockerignore: str) -> list[str]:
     if not entrypoints or not entrypoints[-1].startswith("[") or shlex.split(entrypoints[-1].strip("[]").replace(
             ",", " "))[0] != "kring":
         found.append(f"ENTRYPOINT should be [\"kring\"] (exec form), found {entrypoints}")
-    if "requirements.lock" not in dockerfile or "--constraint requirements.lock" not in re.sub(r"\s+", " ", dockerfile):
-        found.append("the builder does not install at the versions of requirements.lock")
+    found.extend(dependency_layer_problems(all_stages))
     ignored = {line.strip() for line in dockerignore.splitlines() if line.strip() and not line.startswith("#")}
     if "*" not in ignored and not {".venv", ".git", "var"} <= ignored:
         found.append(".dockerignore lets .venv, .git or var/ into the build context")
     return found
+
+
+def dependency_layer_problems(all_stages: list[Stage]) -> list[str]:
+    """The dependencies are installed from the runtime lock, hashes checked, before the code is copied in: a
+    change to the code then rebuilds only the layers after it, not the dependencies."""
+    for stage in all_stages[:-1]:
+        installs = [i for i, (kw, rest) in enumerate(stage.instructions)
+                    if kw == "RUN" and re.search(r"pip install\b.*-r requirements\.lock", rest)]
+        if not installs:
+            continue
+        rest = stage.instructions[installs[0]][1]
+        found = []
+        if "--require-hashes" not in rest:
+            found.append("the builder installs requirements.lock without --require-hashes")
+        copies_before = [r for kw, r in stage.instructions[:installs[0]] if kw == "COPY"]
+        code = [c for c in copies_before if re.search(r"\bservices\b|(^|\s)\.\s", c + " ")]
+        if code:
+            found.append(f"the code is copied ({code[0]}) before the dependencies are installed: every code change "
+                         "would reinstall them")
+        return found
+    return ["the builder does not install the dependencies from requirements.lock (pip install -r requirements.lock)"]
 
 
 def read() -> tuple[str, str]:
@@ -121,11 +146,25 @@ def test_the_build_context_holds_what_the_dockerfile_copies_and_nothing_else():
     (lambda d: d.replace('ENTRYPOINT ["kring"]', 'ENTRYPOINT ["python", "-m", "services.cli"]'),
      "ENTRYPOINT should be"),
     (lambda d: d.split("# --- final")[0], "not multi-stage"),
-    (lambda d: d.replace("FROM python:3.11-slim-bookworm\n", "FROM python:3.11\n"), "not python:3.11-slim"),
-    (lambda d: d.replace("--constraint requirements.lock", ""), "versions of requirements.lock"),
+    (lambda d: d.replace("ARG PYTHON_IMAGE=python:3.11-slim-bookworm\n", "ARG PYTHON_IMAGE=python:3.11\n"),
+     "not python:3.11-slim"),
+    (lambda d: d.replace("-r requirements.lock", "kring"), "does not install the dependencies from requirements"),
+    (lambda d: d.replace("--require-hashes ", ""), "without --require-hashes"),
+    (lambda d: d.replace("COPY requirements.lock ./\n", "COPY requirements.lock ./\nCOPY services ./services\n"),
+     "before the dependencies are installed"),
 ])
 def test_a_dockerfile_that_breaks_a_rule_is_reported(change, expected):
     dockerfile, dockerignore = read()
     changed = change(dockerfile)
     assert changed != dockerfile
     assert any(expected in problem for problem in problems(changed, dockerignore)), problems(changed, dockerignore)
+
+
+def test_the_base_image_is_a_build_argument_so_a_release_can_pin_it_by_digest():
+    dockerfile, _ = read()
+    froms = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert froms == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    pinned = dockerfile.replace("ARG PYTHON_IMAGE=python:3.11-slim-bookworm",
+                                "ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:" + "a" * 64)
+    assert stages(pinned)[-1].base == "python:3.11-slim-bookworm@sha256:" + "a" * 64
+    assert problems(pinned, read()[1]) == []

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.manifests import OVERLAYS, consistency_problems, render, schema_problems
+from tests.ops.manifests import (
+    OVERLAYS,
+    PINNED,
+    consistency_problems,
+    image_pin_problems,
+    pin_images_module,
+    render,
+    schema_problems,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,8 +61,85 @@ def test_images_commands_ports_probes_settings_and_secrets_match_what_the_code_r
 def test_production_runs_rabbitmq_and_postgresql_through_their_operators_and_ships_monitoring(rendered):
     kinds = {(o["apiVersion"], o["kind"]) for o in rendered["production"]}
     assert {("rabbitmq.com/v1beta1", "RabbitmqCluster"), ("postgresql.cnpg.io/v1", "Cluster"),
-            ("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")} <= kinds
+            ("monitoring.coreos.com/v1", "PodMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule"),
+            ("monitoring.coreos.com/v1", "ServiceMonitor"), ("rabbitmq.com/v1beta1", "Policy"),
+            ("barmancloud.cnpg.io/v1", "ObjectStore"), ("postgresql.cnpg.io/v1", "ScheduledBackup")} <= kinds
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Job"} <= {k for _, k in kinds}
+
+
+def test_production_backs_up_postgresql_continuously_and_every_night(rendered):
+    cluster = find(rendered["production"], "Cluster", "kring-postgres")
+    (plugin,) = cluster["spec"]["plugins"]
+    assert plugin["isWALArchiver"] is True and plugin["parameters"]["barmanObjectName"] == "kring-backups"
+    store = find(rendered["production"], "ObjectStore", "kring-backups")["spec"]
+    assert store["configuration"]["destinationPath"].startswith("s3://") and store["retentionPolicy"] == "30d"
+    nightly = find(rendered["production"], "ScheduledBackup", "kring-postgres-nightly")["spec"]
+    assert nightly["method"] == "plugin" and nightly["cluster"]["name"] == "kring-postgres"
+
+
+def test_the_production_queue_policy_is_the_one_kring_declare_would_set_and_the_job_only_checks_it(rendered):
+    from services.common.topology import event_policies
+
+    policy = find(rendered["production"], "Policy", "kring-events")["spec"]
+    want = event_policies(int(config(rendered["production"])["KRING_EVENT_DELIVERY_LIMIT"]))["kring-events"]
+    assert (policy["pattern"], policy["applyTo"], policy["priority"], policy["definition"]) == (
+        want["pattern"], want["apply-to"], want["priority"], want["definition"])
+    job = find(rendered["production"], "Job", "kring-migrate")["spec"]["template"]["spec"]
+    assert job["containers"][0]["args"] == ["declare", "--policies", "check"]
+    dev_job = find(rendered["development"], "Job", "kring-migrate")["spec"]["template"]["spec"]
+    assert dev_job["containers"][0]["args"] == ["declare"]  # no topology operator there: kring declare sets it
+
+
+@pytest.mark.parametrize("overlay", PINNED)
+def test_every_production_image_is_pinned_by_digest(rendered, overlay):
+    assert image_pin_problems(rendered[overlay]) == []
+
+
+def test_an_image_by_tag_in_production_is_reported(rendered):
+    objects = copy.deepcopy(rendered["production"])
+    container(objects, "kring-gateway")["image"] = "registry.example.org/kring/kring:0.2.0"
+    find(objects, "RabbitmqCluster", "kring-rabbitmq")["spec"]["image"] = "rabbitmq:4.1-management"
+    problems = image_pin_problems(objects)
+    assert any("kring-gateway container kring: image 'registry.example.org/kring/kring:0.2.0' is not pinned" in p
+               for p in problems)
+    assert any("RabbitmqCluster/kring-rabbitmq: spec.image 'rabbitmq:4.1-management' is not pinned" in p
+               for p in problems)
+
+
+def test_the_production_overlay_does_not_build_without_the_release_component(kubectl, tmp_path):
+    """What makes the digests required: kustomize refuses the overlay until pin-images.py has written them (in a
+    copy of deploy/ without any release component a checkout may hold)."""
+    import shutil
+    import subprocess
+
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy", ignore=shutil.ignore_patterns("release"))
+    result = subprocess.run([kubectl, "kustomize", str(tmp_path / "deploy" / "k8s" / "overlays" / "production")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "release" in result.stderr
+
+
+@pytest.mark.parametrize("reference", [
+    "registry.example.org/kring/kring:0.2.0",
+    "registry.example.org/kring/kring@sha256:1234",
+    "registry.example.org/kring/kring@sha256:" + "G" * 64,
+    "registry.example.org/kring/kring@md5:" + "a" * 32,
+])
+def test_pin_images_refuses_a_reference_without_a_digest(reference):
+    pin = pin_images_module()
+    good = "rabbitmq:4.1-management@sha256:" + "a" * 64
+    with pytest.raises(pin.NotPinned):
+        pin.component(reference, good, good)
+    assert pin.main(["--kring", reference, "--rabbitmq", good, "--postgres", good, "--out", "/nonexistent/x"]) == 2
+
+
+def test_the_keda_overlay_scales_each_service_on_its_own_queues_and_nothing_else_scales_them(rendered):
+    objects = rendered["production-keda"]
+    scaled = {o["spec"]["scaleTargetRef"]["name"] for o in objects if o["kind"] == "ScaledObject"}
+    assert scaled == {"kring-members", "kring-networks", "kring-sessions", "kring-federation"}
+    hpas = {o["spec"]["scaleTargetRef"]["name"] for o in objects if o["kind"] == "HorizontalPodAutoscaler"}
+    assert hpas == {"kring-gateway"}
+    trigger_types = [t["type"] for o in objects if o["kind"] == "ScaledObject" for t in o["spec"]["triggers"]]
+    assert trigger_types.count("rabbitmq") == 4 and trigger_types.count("cpu") == 4
 
 
 def test_the_hand_made_secret_is_explained_in_the_readme():
@@ -182,6 +267,43 @@ def _rules_drifted(objects):
     find(objects, "PrometheusRule", "kring")["spec"]["groups"][0]["rules"].pop()
 
 
+def _policy_limit_differs_from_the_config(objects):
+    find(objects, "Policy", "kring-events")["spec"]["definition"]["delivery-limit"] = 9
+
+
+def _two_owners_of_the_policy(objects):
+    find(objects, "Job", "kring-migrate")["spec"]["template"]["spec"]["containers"][0]["args"] = ["declare"]
+
+
+def _policy_for_another_cluster(objects):
+    find(objects, "Policy", "kring-events")["spec"]["rabbitmqClusterReference"]["name"] = "rabbit"
+
+
+def _no_wal_archiving(objects):
+    del find(objects, "Cluster", "kring-postgres")["spec"]["plugins"]
+
+
+def _archive_to_a_missing_store(objects):
+    find(objects, "Cluster", "kring-postgres")["spec"]["plugins"][0]["parameters"]["barmanObjectName"] = "s3"
+
+
+def _no_scheduled_backup(objects):
+    objects.remove(find(objects, "ScheduledBackup", "kring-postgres-nightly"))
+
+
+def _backups_kept_forever(objects):
+    del find(objects, "ObjectStore", "kring-backups")["spec"]["retentionPolicy"]
+
+
+def _no_per_queue_broker_metrics(objects):
+    monitor = find(objects, "ServiceMonitor", "kring-rabbitmq")
+    monitor["spec"]["endpoints"] = monitor["spec"]["endpoints"][:1]
+
+
+def _postgres_scraped_under_another_job(objects):
+    del find(objects, "PodMonitor", "kring-postgres")["spec"]["jobLabel"]
+
+
 CONSISTENCY = {
     "a KRING_ variable with a typo": (_typo_in_setting, "KRING_OPERATOR_TOKN is not a setting Kring reads"),
     "a ConfigMap key Kring does not read": (_unknown_setting_in_config_map, "sets KRING_METRICS_PATH, which Kring"),
@@ -210,16 +332,63 @@ CONSISTENCY = {
                                                                                   "gateway"),
     "targets without the process label": (_pod_monitor_without_process_label, "no relabeling sets the `process`"),
     "alert rules that drifted from rules.yml": (_rules_drifted, "no PrometheusRule carries the groups"),
+    "a queue policy that differs from the config": (_policy_limit_differs_from_the_config,
+                                                    "9}, but kring-config (KRING_EVENT_DELIVERY_LIMIT=5)"),
+    "two owners of the queue policy": (_two_owners_of_the_policy, "`kring declare` sets it too"),
+    "a queue policy for another broker": (_policy_for_another_cluster, "rabbitmqClusterReference names no"),
+    "no WAL archiving": (_no_wal_archiving, "no plugin archives its WAL"),
+    "WAL archived to a store that is not there": (_archive_to_a_missing_store, "ObjectStore s3, which is not in"),
+    "no nightly base backup": (_no_scheduled_backup, "no ScheduledBackup takes base backups"),
+    "backups kept forever": (_backups_kept_forever, "no retentionPolicy"),
+    "no per-queue broker metrics": (_no_per_queue_broker_metrics, "no ServiceMonitor scrapes /metrics/detailed"),
+    "PostgreSQL under another job name": (_postgres_scraped_under_another_job, "does not take job from cnpg.io"),
 }
+
+
+def _keda_trigger_counts_another_service(objects):
+    scaled = find(objects, "ScaledObject", "kring-members")
+    scaled["spec"]["triggers"][0]["metadata"]["queueName"] = "^evt-.+--networks\\."
+
+
+def _keda_trigger_counts_every_queue(objects):
+    find(objects, "ScaledObject", "kring-sessions")["spec"]["triggers"][0]["metadata"]["queueName"] = "^evt-"
+
+
+def _keda_beside_an_hpa(objects):
+    hpa = copy.deepcopy(find(objects, "HorizontalPodAutoscaler", "kring-gateway"))
+    hpa["metadata"]["name"] = hpa["spec"]["scaleTargetRef"]["name"] = "kring-networks"
+    objects.append(hpa)
+
+
+def _keda_credentials_the_pod_lacks(objects):
+    find(objects, "ScaledObject", "kring-federation")["spec"]["triggers"][0]["metadata"]["usernameFromEnv"] = "USER"
+
+
+KEDA = {
+    "a trigger on another service's queues": (_keda_trigger_counts_another_service, "not its own: ['evt-"),
+    "a trigger on every queue": (_keda_trigger_counts_every_queue, "not its own"),
+    "a ScaledObject beside an autoscaler": (_keda_beside_an_hpa, "also has a HorizontalPodAutoscaler"),
+    "credentials the pod does not have": (_keda_credentials_the_pod_lacks, "usernameFromEnv USER is not a variable"),
+}
+
+
+@pytest.mark.parametrize("case", KEDA)
+def test_a_keda_scaler_that_does_not_match_the_code_is_reported(rendered, case):
+    assert_reported(rendered["production-keda"], KEDA[case], consistency_problems)
+
+
+def assert_reported(objects: list[dict], case: tuple[Mutation, str], check: Callable[[list[dict]], list[str]]) -> None:
+    """The check reports the mistake a mutation makes in a copy of the rendered objects."""
+    mutate, expected = case
+    objects = copy.deepcopy(objects)
+    mutate(objects)
+    problems = check(objects)
+    assert any(expected in problem for problem in problems), problems
 
 
 @pytest.mark.parametrize("case", CONSISTENCY)
 def test_a_manifest_that_does_not_match_the_code_is_reported(rendered, case):
-    mutate, expected = CONSISTENCY[case]
-    objects = copy.deepcopy(rendered["production"])
-    mutate(objects)
-    problems = consistency_problems(objects)
-    assert any(expected in problem for problem in problems), problems
+    assert_reported(rendered["production"], CONSISTENCY[case], consistency_problems)
 
 
 def _misspelt_field(objects):
@@ -251,6 +420,14 @@ def _rule_without_expr(objects):
     del find(objects, "PrometheusRule", "kring")["spec"]["groups"][0]["rules"][0]["expr"]
 
 
+def _policy_target_unknown(objects):
+    find(objects, "Policy", "kring-events")["spec"]["applyTo"] = "quorum-queues"
+
+
+def _cron_with_five_fields(objects):
+    find(objects, "ScheduledBackup", "kring-postgres-nightly")["spec"]["schedule"] = "0 2 * * *"
+
+
 SCHEMA = {
     "a misspelt field": (_misspelt_field, "Deployment/kring-members: spec: Additional properties are not allowed"),
     "a port given as text": (_port_as_text, "containerPort: 'eighty' is not of type 'integer'"),
@@ -259,24 +436,22 @@ SCHEMA = {
     "a PostgreSQL cluster without storage": (_cnpg_without_storage, "spec.storage.size must be a str"),
     "a PodMonitor field with a typo": (_pod_monitor_typo, "spec.podMetricEndpoints: unknown field"),
     "an alert without an expression": (_rule_without_expr, "rule KringProcessDown has no expr"),
+    "a policy for a target RabbitMQ does not know": (_policy_target_unknown, "is not a policy target"),
+    "a backup schedule in five fields": (_cron_with_five_fields, "CloudNativePG takes six fields"),
 }
 
 
 @pytest.mark.parametrize("case", SCHEMA)
 def test_an_object_that_breaks_its_schema_is_reported(rendered, case):
-    mutate, expected = SCHEMA[case]
-    objects = copy.deepcopy(rendered["production"])
-    mutate(objects)
-    problems = schema_problems(objects)
-    assert any(expected in problem for problem in problems), problems
+    assert_reported(rendered["production"], SCHEMA[case], schema_problems)
 
 
 def test_an_overlay_that_does_not_render_fails_with_kustomizes_message(kubectl, tmp_path, monkeypatch):
     import tests.ops.manifests as manifests
 
-    broken = tmp_path / "overlays" / "broken"
+    broken = tmp_path / "deploy" / "k8s" / "overlays" / "broken"
     broken.mkdir(parents=True)
     (broken / "kustomization.yaml").write_text("resources:\n  - ../../base-that-does-not-exist\n")
-    monkeypatch.setattr(manifests, "K8S", tmp_path)
+    monkeypatch.setattr(manifests, "K8S", tmp_path / "deploy" / "k8s")
     with pytest.raises(RuntimeError, match="kubectl kustomize broken failed"):
         render("broken", kubectl)

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.infra import RABBIT_MANAGEMENT
+
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "e2e-operator-token-0123456789abcdef"
 
@@ -74,6 +76,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
     env = {
         **os.environ,
         "KRING_AMQP_URI": amqp_uri,
+        "KRING_RABBITMQ_MANAGEMENT_URL": RABBIT_MANAGEMENT,  # kring run sets the queue policies there
         "KRING_DATA_DIR": str(tmp / "data"),
         "KRING_HTTP_PORT": str(http),
         "KRING_GRPC_PORT": str(grpc_port),

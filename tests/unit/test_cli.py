@@ -121,3 +121,52 @@ def test_a_child_started_after_its_supervisor_died_refuses_to_start():
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "supervisor is gone" in done.stderr
+
+
+# --- queue policies: where `kring declare` finds the management API ---------------------------------------------
+
+
+def test_the_management_api_is_found_beside_a_broker_on_the_standard_port():
+    from services.common.topology import Management
+
+    api = Management.for_broker("amqp://kring:s3cret@rabbit.internal:5672/kring%2Fprod")
+    assert (api.url, api.vhost, api.user, api.password) == ("http://rabbit.internal:15672", "kring/prod", "kring",
+                                                             "s3cret")
+    assert Management.for_broker("amqp://guest:guest@127.0.0.1/").vhost == "/"
+    assert "s3cret" not in repr(api)
+
+
+def test_a_configured_management_url_wins_and_may_carry_its_own_credentials():
+    from services.common.topology import Management
+
+    api = Management.for_broker("amqp://app:pw@rabbit:5672/kring", "https://admin:adm@rabbit-mgmt:443/rabbitmq/")
+    assert (api.url, api.vhost, api.user, api.password) == ("https://rabbit-mgmt:443/rabbitmq", "kring", "admin",
+                                                             "adm")
+    assert Management.for_broker("amqp://app:pw@rabbit:5672/kring", "http://rabbit:15672").user == "app"
+
+
+def test_a_broker_on_another_port_needs_the_management_url_said():
+    import pytest
+
+    from services.common.topology import Management, ManagementError
+
+    with pytest.raises(ManagementError, match="set KRING_RABBITMQ_MANAGEMENT_URL"):
+        Management.for_broker("amqp://guest:guest@127.0.0.1:35672/")
+
+
+def test_kring_declare_without_a_management_api_fails_saying_what_to_do(monkeypatch):
+    from services.cli import declare_topology
+    from services.common.config import Settings
+
+    lines: list[str] = []
+    settings = Settings(amqp_uri="amqp://guest:guest@127.0.0.1:5672/", rabbitmq_management_url="http://127.0.0.1:9")
+    assert declare_topology(settings, lines.append) == 1
+    assert "cannot set the queue policies" in lines[0] and "rabbitmq_management" in lines[1]
+
+
+def test_the_policy_carries_the_delivery_limit_and_the_dead_letter_exchange():
+    from services.common.topology import event_policies
+
+    (name, policy), = event_policies(7).items()
+    assert name == "kring-events" and policy["pattern"] == "^evt-" and policy["priority"] > 0
+    assert policy["definition"] == {"delivery-limit": 7, "dead-letter-exchange": "kring.dead-letter"}

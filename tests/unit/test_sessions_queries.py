@@ -86,7 +86,7 @@ def test_the_service_is_called_sessions_and_exposes_its_rpc_methods() -> None:
 
 
 def test_event_handler_queue_names_are_stable() -> None:
-    names = sorted(q.name for q in handler_queues(SessionsService, 5))
+    names = sorted(q.name for q in handler_queues(SessionsService))
     assert names == sorted([
         "evt-networks-network.created--sessions.on_network_created",
         "evt-networks-network.updated--sessions.on_network_updated",
