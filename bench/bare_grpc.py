@@ -4,7 +4,7 @@
 Imports only grpcio and the generated ``kring.v1`` code, so its memory is what a grpcio server costs.
 
 - ``unary``: a sync grpcio server with the gateway's thread pool, in-flight cap and options
-  (``services.gateway.grpc_server.build_grpc_server``), implementing ``kring.v1.Federation`` with canned
+  (``services.gateway.partner.server.build_grpc_server``), implementing ``kring.v1.Federation`` with canned
   answers (the messages the gateway gave in the same run: see :func:`write_canned`), nothing behind them.
 - ``streams``: a grpc.aio server whose ``StreamOutputs`` holds any number of streams and whose
   ``PublishOutput`` puts one feed item on every open stream at once.
@@ -25,7 +25,7 @@ from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
 
 GATEWAY_WORKERS = 32  # build_grpc_server's default max_workers, which run_gateway keeps
-MAX_MESSAGE_BYTES = 1024 * 1024  # services.gateway.grpc_server.MAX_MESSAGE_BYTES
+MAX_MESSAGE_BYTES = 1024 * 1024  # services.gateway.partner.server.MAX_MESSAGE_BYTES
 
 
 class CannedFederation(federation_pb2_grpc.FederationServicer):

@@ -55,7 +55,7 @@ from bench.stack import running_stack
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
 
-STREAMS_PER_PARTNER = 4  # services.gateway.federation.STREAMS_PER_PARTNER
+STREAMS_PER_PARTNER = 4  # services.gateway.partner.servicer.STREAMS_PER_PARTNER
 TARGET_S = 1.0
 WRITERS = 4  # publishing calls in flight during the burst
 

@@ -24,7 +24,7 @@ from typing import TextIO
 
 import httpx
 
-from services.cli import declare_topology, migrate_services
+from services.chores import declare_topology, migrate_services
 from services.common.config import Settings, available_services, get_settings
 from services.demo import DemoDataError, DemoResult, admin_client, load_demo_data
 from services.demo.catalogue import DEMO_PARTS

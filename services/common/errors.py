@@ -11,6 +11,8 @@ from typing import Any
 from nameko import exceptions as nameko_exceptions
 from pydantic import ValidationError as PydanticValidationError
 
+from services.common.logs import correlation_id
+
 
 def _register(error: type[Exception]) -> None:
     """Tell nameko to rebuild this type on the calling side of an RPC instead of a generic RemoteError."""
@@ -94,6 +96,26 @@ class RateLimited(KringError):
     code = "rate_limited"
     http_status = 429
     grpc_status = "RESOURCE_EXHAUSTED"
+
+
+class InternalError(KringError):
+    """A bug, as the edges tell it: a fixed message and the correlation id, never the exception's text or a stack
+    trace; the details go to the log under the same correlation id."""
+
+    code = "internal_error"
+    http_status = 500
+    grpc_status = "INTERNAL"
+
+    @classmethod
+    def safe(cls) -> InternalError:
+        cid = correlation_id.get()
+        suffix = f" (correlation id {cid})" if cid else ""
+        return cls(f"internal error{suffix}; the operators have the details")
+
+
+def as_kring_error(exc: BaseException) -> KringError:
+    """A typed error passes through unchanged; anything else becomes a safe internal error."""
+    return exc if isinstance(exc, KringError) else InternalError.safe()
 
 
 class Unavailable(KringError):

@@ -171,3 +171,19 @@ def start_relay_peer(peer: str) -> None:
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics for this process."""
     start_http_server(port, addr=host)
+
+
+# --- calls into the services from processes outside nameko (the gateway, the relay: common/rpc_client.py) ---
+
+GATEWAY_RPC_CALLS = Counter(
+    "kring_gateway_rpc_calls_total", "Calls from the gateway into the services, by outcome",
+    ["service", "method", "outcome"],
+)
+GATEWAY_RPC_DURATION = Histogram(
+    "kring_gateway_rpc_duration_seconds", "Time of a gateway call into a service, waiting for a proxy included",
+    ["service", "method"], buckets=FAST_BUCKETS,
+)
+RPC_PROXIES_REPLACED = Counter(
+    "kring_gateway_rpc_proxies_replaced_total",
+    "Standalone RPC proxies discarded after a timeout or a broken connection",
+)

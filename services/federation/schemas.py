@@ -20,6 +20,13 @@ Cursor = Annotated[int, Field(ge=0, description="the position after which to rea
 InstanceId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
+class SharingPolicyIn(Command):
+    """A link's policy for one direction, as a client sends it (admin API and partner API)."""
+
+    visibilities: Annotated[list[Visibility], Field(max_length=4, description="linked, federation and/or public")]
+    themes: Annotated[list[Tag], Field(min_length=1, max_length=20)] | None = Field(
+        None, description="only outputs with one of these themes; none: any theme")
+
 class RequestLink(Command):
     requester_network_id: NetworkId
     target_network_id: NetworkId

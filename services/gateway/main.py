@@ -22,10 +22,11 @@ import uvicorn
 from services.common.config import Settings, available_services, get_settings
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
-from services.gateway.admin_api import create_app
-from services.gateway.grpc_server import GrpcEdge, build_grpc_server
-from services.gateway.rate_limit import limits_from_settings
-from services.gateway.rpc_pool import RpcPool
+from services.common.rpc_client import RpcPool
+from services.gateway.admin.app import create_app
+from services.gateway.partner.server import GrpcEdge, build_grpc_server
+from services.gateway.shared import idempotency
+from services.gateway.shared.rate_limit import limits_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def run_gateway(settings: Settings | None = None) -> None:
         log.error("cannot start the gateway: %s", exc)
         raise SystemExit(1) from None
 
-    pool = RpcPool.from_settings(settings)
+    pool = RpcPool.from_settings(settings, request_of=idempotency.next_request)
     try:
         serve_metrics(settings.metrics_port_for("gateway"), settings.bind_host)
         edge = build_grpc_server(settings, pool, partner_limit=partner_limit)

@@ -165,7 +165,7 @@ def test_a_call_that_timed_out_waiting_for_its_service_is_not_applied_when_the_s
     import eventlet
 
     from services.common.errors import Unavailable
-    from services.gateway.rpc_pool import NamekoProxy, RpcPool
+    from services.common.rpc_client import NamekoProxy, RpcPool
 
     stopped = container_factory(MembersService, members_config)
     stopped.start()

@@ -273,7 +273,7 @@ def effective_settings(env: dict[str, str]) -> Any:
 @cache
 def gateway_get_paths() -> frozenset[str]:
     from services.common.config import Settings
-    from services.gateway.admin_api import create_app
+    from services.gateway.admin.app import create_app
 
     paths = create_app(Settings(), None).openapi()["paths"]
     return frozenset(path for path, operations in paths.items() if "get" in operations)

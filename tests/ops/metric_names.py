@@ -14,7 +14,7 @@ from pathlib import Path
 from prometheus_client import REGISTRY
 
 # Modules whose import defines every metric a Kring process can expose.
-METRIC_MODULES = ("services.common.metrics", "services.gateway.observability", "services.common.domain_gauges")
+METRIC_MODULES = ("services.common.metrics", "services.gateway.shared.observability", "services.common.domain_gauges")
 PROMETHEUS_MADE = frozenset({"up"})  # series Prometheus adds to every target itself
 SAMPLES = Path(__file__).resolve().parent / "samples"
 

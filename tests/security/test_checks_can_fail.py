@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
-from services.gateway.grpc_server import EdgeInterceptor
+from services.gateway.partner.server import EdgeInterceptor
 from tests.security import edge
 from tests.security.fuzzing import fuzz
 from tests.security.secrets_scan import where_found

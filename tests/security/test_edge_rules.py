@@ -14,8 +14,8 @@ from google.protobuf import timestamp_pb2
 from prometheus_client import REGISTRY
 
 from services.api.kring.v1 import federation_pb2 as pb
-from services.gateway import grpc_server
-from services.gateway.input_guard import json_violations, message_violations, request_violations, text_violations
+from services.gateway.partner import server as grpc_server
+from services.gateway.shared.input_guard import json_violations, message_violations, request_violations, text_violations
 
 
 def pairs(found: list[dict[str, str]]) -> set[tuple[str, str]]:

@@ -30,7 +30,7 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 EXHAUSTED = grpc.StatusCode.RESOURCE_EXHAUSTED
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
-MAX_MESSAGE_BYTES = 1024 * 1024  # services.gateway.grpc_server.MAX_MESSAGE_BYTES
+MAX_MESSAGE_BYTES = 1024 * 1024  # services.gateway.partner.server.MAX_MESSAGE_BYTES
 
 
 @dataclass(frozen=True)

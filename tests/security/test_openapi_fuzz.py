@@ -18,7 +18,7 @@ import pytest
 import schemathesis
 
 from services.common.config import Settings
-from services.gateway.admin_api import create_app
+from services.gateway.admin.app import create_app
 from tests.security import edge
 from tests.security.fuzzing import examples_per_operation, fuzz
 from tests.security.world import World, eventually, ok

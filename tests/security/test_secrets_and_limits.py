@@ -29,14 +29,14 @@ from pydantic import ValidationError
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.config import Settings
 from services.common.errors import Unauthenticated
-from services.gateway import auth
-from services.gateway.rate_limit import Limit, TokenBuckets, TooManyCalls, limits_from_settings
+from services.gateway.admin import auth
+from services.gateway.shared.rate_limit import Limit, TokenBuckets, TooManyCalls, limits_from_settings
 from tests.e2e.gateway_process import OPERATOR_TOKEN as LIMITED_OPERATOR
 from tests.e2e.gateway_process import running_gateway
 from tests.security.secrets_scan import where_found
 from tests.security.world import PartnerClient, World, ok
 
-MAX_BODY_BYTES = 1024 * 1024  # services.gateway.http_middleware.MAX_BODY_BYTES
+MAX_BODY_BYTES = 1024 * 1024  # services.gateway.admin.middleware.MAX_BODY_BYTES
 
 
 def sha256(text: str) -> str:
@@ -123,7 +123,7 @@ def test_member_tokens_and_partner_keys_leave_the_gateway_only_as_their_sha256()
             asked.append((service, method, *args))
             raise Unauthenticated("invalid token")
 
-    from services.gateway.partner_auth import PartnerAuthenticator
+    from services.gateway.partner.auth import PartnerAuthenticator
 
     with pytest.raises(Unauthenticated):
         auth.Authenticator("operator", Recorder()).authenticate("krm_secret-token")

@@ -21,8 +21,8 @@ from services.common.errors import (
     violation,
 )
 from services.common.logs import correlation_id
-from services.gateway.auth import token_hash
-from services.gateway.readiness import ReadinessReport
+from services.gateway.admin.auth import token_hash
+from services.gateway.shared.readiness import ReadinessReport
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC).isoformat()
 LEVELS = ("national", "regional", "local", "neighbourhood")

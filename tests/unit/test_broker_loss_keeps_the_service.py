@@ -21,7 +21,7 @@ from nameko.exceptions import RpcTimeout
 
 from services.common import nameko_kit
 from services.common.nameko_kit import KringEventHandler, KringQueueConsumer, KringRpcConsumer
-from services.gateway.rpc_pool import DeadlineReplyConsumer
+from services.common.rpc_client import DeadlineReplyConsumer
 
 
 class Channel:

@@ -155,7 +155,7 @@ def test_a_broker_on_another_port_needs_the_management_url_said():
 
 
 def test_kring_declare_without_a_management_api_fails_saying_what_to_do(monkeypatch):
-    from services.cli import declare_topology
+    from services.chores import declare_topology
     from services.common.config import Settings
 
     lines: list[str] = []

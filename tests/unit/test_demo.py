@@ -37,7 +37,7 @@ from services.demo import (
     members_of,
 )
 from services.demo.plan import plan_reflections, plan_sessions
-from services.gateway.routes_sessions import SessionPlan
+from services.gateway.admin.routes.sessions import SessionPlan
 from services.networks.schemas import CreateNetwork
 from services.sessions.domain.outputs import check_content
 from services.sessions.domain.planning import check_plan

@@ -7,7 +7,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.common.config import Settings
-from services.gateway.admin_api import create_app
+from services.gateway.admin.app import create_app
 from services.networks.schemas import ListNetworks
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 

@@ -5,8 +5,8 @@ import hashlib
 import pytest
 
 from services.common.errors import Unauthenticated, Unavailable
-from services.gateway.auth import MAX_TOKEN_LENGTH, Authenticator, token_hash
-from services.gateway.policy import Principal
+from services.gateway.admin.auth import MAX_TOKEN_LENGTH, Authenticator, token_hash
+from services.gateway.admin.policy import Principal
 
 OPERATOR_TOKEN = "operator-secret"
 

@@ -11,6 +11,7 @@ from services.common.config import Settings
 from services.common.errors import (
     ALL_ERRORS,
     IllegalTransition,
+    InternalError,
     KringError,
     NotFound,
     PermissionDenied,
@@ -18,10 +19,9 @@ from services.common.errors import (
     violation,
 )
 from services.common.logs import correlation_id
-from services.gateway.admin_api import create_app
-from services.gateway.grpc_errors import abort_with_error, grpc_code
-from services.gateway.grpc_server import EdgeInterceptor
-from services.gateway.internal_error import InternalError
+from services.gateway.admin.app import create_app
+from services.gateway.partner.errors import abort_with_error, grpc_code
+from services.gateway.partner.server import EdgeInterceptor
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

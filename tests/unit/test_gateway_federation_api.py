@@ -7,8 +7,8 @@ import pytest
 
 from services.common.config import Settings
 from services.common.errors import PermissionDenied, Unauthenticated
-from services.gateway.admin_api import create_app
-from services.gateway.partner_auth import PartnerAuthenticator
+from services.gateway.admin.app import create_app
+from services.gateway.partner.auth import PartnerAuthenticator
 from tests.unit.federation_fakes import FakeFederation
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 

@@ -26,12 +26,12 @@ from services.common.errors import (
     Unavailable,
     ValidationFailed,
 )
-from services.gateway import idempotency
-from services.gateway.federation import FederationServicer
-from services.gateway.feed_hub import FeedHub
-from services.gateway.grpc_errors import DeadlineExceeded, grpc_code
-from services.gateway.grpc_server import EdgeInterceptor
-from services.gateway.partner_streams import OpenStreams
+from services.gateway.partner.errors import DeadlineExceeded, grpc_code
+from services.gateway.partner.feed_hub import FeedHub
+from services.gateway.partner.server import EdgeInterceptor
+from services.gateway.partner.servicer import FederationServicer
+from services.gateway.partner.streams import OpenStreams
+from services.gateway.shared import idempotency
 from tests.unit.federation_fakes import Aborted, FakeContext, FakeExperts, FakeFederation
 from tests.unit.gateway_fakes import FakeNetworks, FakeServices, FakeSessions
 
@@ -532,7 +532,7 @@ def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_re
     """The real server as the gateway builds it: with every admitted stream open (each holds a thread), a unary
     call still gets a thread of its own, and one stream more is refused instead of queued."""
     from services.api.kring.v1 import federation_pb2_grpc
-    from services.gateway.grpc_server import build_grpc_server
+    from services.gateway.partner.server import build_grpc_server
 
     federation.add_partner("gamma", ["beteroud"])
     services = FakeServices(networks=networks, federation=federation, sessions=sessions, members=experts)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.gateway import policy_federation as rules
-from services.gateway.policy import Principal
+from services.gateway.admin import policy_federation as rules
+from services.gateway.admin.policy import Principal
 
 OPERATOR = Principal.the_operator()
 NOORD_COORDINATOR = Principal(member_id="ann", administers=frozenset({"wijk-noord"}))

@@ -9,9 +9,9 @@ import warnings
 import pytest
 
 from services.common.config import Settings
-from services.gateway import idempotency
-from services.gateway.admin_api import create_app
-from services.gateway.rpc_pool import RpcPool
+from services.common.rpc_client import RpcPool
+from services.gateway.admin.app import create_app
+from services.gateway.shared import idempotency
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 
 with warnings.catch_warnings():
@@ -54,7 +54,7 @@ def members() -> FakeMembers:
 def client(sent, members) -> TestClient:
     networks = members.networks
     services = FakeServices(members=members, networks=networks)
-    pool = RpcPool(lambda: RecordingProxy(services, sent), size=2, timeout=5.0)
+    pool = RpcPool(lambda: RecordingProxy(services, sent), size=2, timeout=5.0, request_of=idempotency.next_request)
     app = create_app(Settings(operator_token=OPERATOR_TOKEN), pool, readiness=FakeReadiness({"rabbitmq": "ok"}))
     return TestClient(app)
 

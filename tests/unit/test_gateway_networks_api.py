@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 from services.common.config import Settings
-from services.gateway.admin_api import create_app
+from services.gateway.admin.app import create_app
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works

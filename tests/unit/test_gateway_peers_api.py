@@ -14,10 +14,10 @@ from services.api.kring.v1 import federation_pb2 as pb
 from services.common import metrics
 from services.common.config import Settings
 from services.common.errors import NotFound, PermissionDenied, Unavailable
-from services.gateway.admin_api import create_app
-from services.gateway.federation import FederationServicer
-from services.gateway.feed_hub import FeedHub
-from services.relay.peer_client import PeerRefused
+from services.federation.relay.peer_client import PeerRefused
+from services.gateway.admin.app import create_app
+from services.gateway.partner.feed_hub import FeedHub
+from services.gateway.partner.servicer import FederationServicer
 from tests.unit.federation_fakes import FakeContext, FakeFederation
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 

@@ -3,8 +3,8 @@
 import pytest
 
 from services.common.errors import PermissionDenied
-from services.gateway import policy
-from services.gateway.policy import Principal
+from services.gateway.admin import policy
+from services.gateway.admin.policy import Principal
 
 OPERATOR = Principal.the_operator()
 COORDINATOR = Principal(member_id="coord", administers=frozenset({"wijk-noord", "werkplaats-zuid"}))

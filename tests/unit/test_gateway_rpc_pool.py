@@ -7,10 +7,9 @@ import pytest
 from amqp.exceptions import ConnectionForced
 from nameko.exceptions import MethodNotFound, RemoteError, RpcTimeout, UnknownService
 
-from services.common.errors import NotFound, Unavailable, ValidationFailed
+from services.common.errors import InternalError, NotFound, Unavailable, ValidationFailed
 from services.common.logs import correlation_id
-from services.gateway.internal_error import InternalError
-from services.gateway.rpc_pool import RpcPool
+from services.common.rpc_client import RpcPool
 
 
 class FakeProxy:

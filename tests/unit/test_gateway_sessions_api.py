@@ -8,8 +8,9 @@ import warnings
 import pytest
 
 from services.common.config import Settings
-from services.gateway import routes_outputs, routes_sessions
-from services.gateway.admin_api import create_app
+from services.gateway.admin.app import create_app
+from services.gateway.admin.routes import outputs as routes_outputs
+from services.gateway.admin.routes import sessions as routes_sessions
 from services.sessions.schemas import LearningReportQuery, ListSessions, ScheduleSession
 from tests.unit.gateway_fakes import NOW, FakeMembers, FakeNetworks, FakeReadiness, FakeServices, FakeSessions
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from services.common import errors, metrics
-from services.gateway import observability
+from services.gateway.shared import observability
 
 
 def value(name: str, **labels: str) -> float | None:

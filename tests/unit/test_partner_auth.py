@@ -8,7 +8,7 @@ from contextlib import nullcontext
 import pytest
 
 from services.common.errors import PermissionDenied, Unauthenticated, Unavailable
-from services.gateway.partner_auth import MAX_KEY_LENGTH, Partner, PartnerAuthenticator, bearer_key
+from services.gateway.partner.auth import MAX_KEY_LENGTH, Partner, PartnerAuthenticator, bearer_key
 from tests.unit.federation_fakes import FakeFederation
 
 

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from services.common.errors import Unavailable
-from services.gateway.feed_hub import FeedFollower, FeedHub, Subscription
+from services.gateway.partner.feed_hub import FeedFollower, FeedHub, Subscription
 from tests.unit.federation_fakes import FakeLog
 
 MINE = frozenset({"utrecht"})

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from google.protobuf import timestamp_pb2
 
+from services.api.enums import enum_number, enum_text
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.vocabulary import (
     NetworkKind,
@@ -20,7 +21,7 @@ from services.common.vocabulary import (
     Visibility,
 )
 from services.federation.domain.links import LinkKind, LinkStatus
-from services.gateway.partner_messages import enum_number, enum_text, timestamp
+from services.gateway.partner.messages import timestamp
 
 FEED_ITEM_KINDS = ("shared", "retracted", "updated")  # services/federation/schemas.py LogEntry.kind
 

@@ -16,11 +16,11 @@ import pytest
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common import metrics
 from services.common.errors import PermissionDenied, Unavailable
-from services.relay.backoff import Backoff
-from services.relay.follower import FollowerSettings, PeerFollower
-from services.relay.links import LinkWatcher
-from services.relay.main import Relay
-from services.relay.peer_client import PeerRefused, entry_of, link_of, peer_error
+from services.federation.relay.backoff import Backoff
+from services.federation.relay.follower import FollowerSettings, PeerFollower
+from services.federation.relay.links import LinkWatcher
+from services.federation.relay.main import Relay
+from services.federation.relay.peer_client import PeerRefused, entry_of, link_of, peer_error
 
 PEER = "kring-a"
 FAST = FollowerSettings(backoff=Backoff(initial=0.01, cap=0.05), refused_retry=300.0, tick=0.02,

@@ -1,0 +1,106 @@
+"""Chores before the processes start, for ``kring migrate`` / ``kring declare`` and the local supervisor.
+
+Nothing but the standard library at module level (see :mod:`services.cli`): each chore imports what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.common.config import Settings
+
+Log = Callable[[str], None]
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _redact_db(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _redact_amqp(uri: str) -> str:
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(uri)
+
+
+def migrate_services(settings: Settings, only: str | None, log: Log = say) -> int:
+    """Upgrade each service's database to head; return an exit status."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.common.config import available_services
+    from services.common.migrations import upgrade
+
+    available = available_services()
+    if only and only not in available:
+        log(f"service {only!r} has no code yet; available: {', '.join(available) or '(none)'}")
+        return 2
+    for service in [only] if only else available:
+        url = settings.database_url_for(service)
+        try:
+            upgrade(service, url)
+        except SQLAlchemyError as exc:
+            log(f"migrating {service} on {_redact_db(url)} failed: {exc}")
+            log("Is the database reachable? (scripts/ensure-postgres.sh starts a local PostgreSQL)")
+            return 1
+        log(f"migrated {service} ({_redact_db(url)})")
+    return 0
+
+
+def declare_topology(settings: Settings, log: Log = say, *, list_queues: bool = True, apply_policies: bool = True,
+                     migrate_queues: bool = False) -> int:
+    """Set the queue policies (or check them), declare the dead-letter queue and every handler queue, and
+    optionally move queues an earlier Kring declared with arguments onto the policies; return an exit status."""
+    from kombu.exceptions import OperationalError
+
+    from services.common.topology import (
+        EVENT_POLICY,
+        Management,
+        ManagementError,
+        QueueInUse,
+        all_handler_queues,
+        declare_all,
+        migrate_queue,
+    )
+
+    try:
+        management = Management.for_broker(settings.amqp_uri, settings.rabbitmq_management_url)
+        declared = declare_all(settings.amqp_uri, settings.event_delivery_limit, management,
+                               apply_policies=apply_policies)
+    except ManagementError as exc:
+        log(f"cannot set the queue policies: {exc}")
+        log("The policies need RabbitMQ's management plugin (rabbitmq-plugins enable rabbitmq_management; "
+            "scripts/ensure-rabbitmq.sh does this); KRING_RABBITMQ_MANAGEMENT_URL names it if it is elsewhere.")
+        return 1
+    except (OperationalError, OSError) as exc:
+        log(f"cannot reach RabbitMQ at {_redact_amqp(settings.amqp_uri)}: {exc}")
+        log("Start it with scripts/ensure-rabbitmq.sh (make run does this for you).")
+        return 1
+    log(f"declared {len(declared.queues)} queues" + (":\n  " + "\n  ".join(declared.queues) if list_queues else ""))
+    log(f"policy {EVENT_POLICY} {'set' if apply_policies else 'checked'}: delivery limit "
+        f"{settings.event_delivery_limit}, dead-lettering to kring.dead-letter")
+    for problem in declared.problems:
+        log(f"problem: {problem}")
+    status = 1 if declared.problems else 0
+    if declared.kept and not migrate_queues:
+        log(f"{len(declared.kept)} queues keep the x-delivery-limit / x-dead-letter-exchange arguments an earlier "
+            "Kring declared them with; RabbitMQ applies the lower of those and the policy's delivery limit. Stop "
+            "their consumers and run `kring declare --migrate-queues` to move them onto the policy:\n  "
+            + "\n  ".join(declared.kept))
+    if migrate_queues:
+        for queue in all_handler_queues():
+            try:
+                moved = migrate_queue(settings.amqp_uri, management, queue)
+            except QueueInUse as exc:
+                log(f"not migrated: {exc}")
+                status = 1
+                continue
+            if moved is not None:
+                log(f"migrated {queue.name} onto the policy ({moved} waiting messages kept)")
+    return status

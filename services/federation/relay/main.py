@@ -1,0 +1,141 @@
+"""Run the relay (``kring relay``): one follower per configured peer, the peer list reloaded every
+``KRING_RELAY_RELOAD_INTERVAL`` seconds (a new peer is followed, a removed one let go, a changed one followed
+anew from its stored cursor), metrics on ``KRING_METRICS_PORT`` + 5.
+
+No eventlet here: grpcio hangs under it. The federation service is reached through the gateway's pool of
+nameko standalone RPC proxies, which imports nameko (and so eventlet) without patching anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from services.common.config import Settings, get_settings
+from services.common.errors import KringError
+from services.common.logs import configure_logging
+from services.common.metrics import serve_metrics
+from services.federation.relay.backoff import Backoff
+from services.federation.relay.follower import FollowerSettings, Local, Peer, PeerFollower, forget_metrics
+from services.federation.relay.local import LocalFederation
+from services.federation.relay.peer_client import PeerClient
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 5.0
+
+
+class Relay:
+    """The followers, in step with the peers configured in the federation database."""
+
+    def __init__(self, local: Local, peers: Callable[[], list[dict[str, Any]]],
+                 connect: Callable[[dict[str, Any]], Peer], settings: FollowerSettings) -> None:
+        self.local = local
+        self.peers = peers
+        self.connect = connect
+        self.settings = settings
+        self.followers: dict[str, PeerFollower] = {}
+        self._unreachable = False
+
+    def reconcile(self) -> bool:
+        """Start, restart and stop followers to match the configured peers; False if they could not be read."""
+        try:
+            configured = {p["instance_id"]: p for p in self.peers()}
+        except KringError as exc:
+            if not self._unreachable:
+                log.warning("relay: cannot read the peers from the federation service (will retry): %s", exc)
+            self._unreachable = True
+            return False
+        if self._unreachable:
+            log.info("relay: reading the peers again")
+        self._unreachable = False
+        for instance_id in [i for i in self.followers if i not in configured]:
+            log.info("relay: peer %s was removed; letting go", instance_id)
+            self._retire(instance_id)
+            forget_metrics(instance_id)
+        for instance_id, config in configured.items():
+            running = self.followers.get(instance_id)
+            if running is not None and running.config_revision == int(config["config_revision"]):
+                continue
+            if running is not None:
+                log.info("relay: peer %s was reconfigured; following it anew", instance_id)
+                self._retire(instance_id)
+            follower = PeerFollower(config, self.connect, self.local, self.settings)
+            self.followers[instance_id] = follower
+            follower.start()
+        return True
+
+    def stop(self) -> None:
+        for instance_id in list(self.followers):
+            self.followers[instance_id].stop()
+        for instance_id in list(self.followers):
+            self._retire(instance_id)
+
+    def _retire(self, instance_id: str) -> None:
+        follower = self.followers.pop(instance_id)
+        follower.stop()
+        follower.join(STOP_GRACE)
+
+
+class StopRequest:
+    """Set from signal handlers: a plain attribute (see services.gateway.main.StopRequest)."""
+
+    requested = False
+
+
+def refuse_if_monkey_patched() -> None:
+    eventlet = sys.modules.get("eventlet")
+    if eventlet is not None and eventlet.patcher.is_monkey_patched("socket"):
+        raise RuntimeError("the relay runs grpcio and must not run under eventlet.monkey_patch()")
+
+
+def follower_settings(settings: Settings) -> FollowerSettings:
+    return FollowerSettings(backoff=Backoff(initial=settings.relay_backoff_initial, cap=settings.relay_backoff_max),
+                            refused_retry=settings.relay_refused_retry)
+
+
+def run_relay(settings: Settings | None = None) -> None:
+    from services.common.rpc_client import NamekoProxy, RpcPool
+
+    settings = settings or get_settings()
+    configure_logging("relay", settings.log_level, settings.log_format)
+    refuse_if_monkey_patched()
+    try:
+        serve_metrics(settings.metrics_port_for("relay"), settings.bind_host)
+    except OSError as exc:
+        log.error("cannot start the relay: %s (metrics port %s)", exc, settings.metrics_port_for("relay"))
+        raise SystemExit(1) from None
+    config = settings.nameko_config("relay")
+    pool = RpcPool(lambda: NamekoProxy(config, settings.rpc_timeout), 4, settings.rpc_timeout)
+    local = LocalFederation(pool, settings.rpc_timeout)
+
+    def connect(peer: dict[str, Any]) -> Peer:
+        return PeerClient(peer["instance_id"], peer["address"], peer["api_key"], timeout=settings.rpc_timeout)
+
+    relay = Relay(local, local.peers, connect, follower_settings(settings))
+    stop = StopRequest()
+
+    def request_stop(_sig: int, _frame: FrameType | None) -> None:
+        stop.requested = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+    log.info("relay started (instance %s); metrics on :%s; reloading peers every %g s", settings.instance_id,
+             settings.metrics_port_for("relay"), settings.relay_reload_interval)
+    try:
+        next_reload = 0.0
+        while not stop.requested:
+            if time.monotonic() >= next_reload:
+                read = relay.reconcile()  # not read: the federation service is starting; ask again soon
+                next_reload = time.monotonic() + (settings.relay_reload_interval if read else
+                                                  min(2.0, settings.relay_reload_interval))
+            time.sleep(0.2)
+    finally:
+        relay.stop()
+        pool.close()
+        log.info("relay stopped")

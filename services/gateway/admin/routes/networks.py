@@ -1,0 +1,127 @@
+"""``/v1/networks``: the network directory, the hierarchy, and each network's health report.
+
+Each route: check what the policy allows, call the networks service, return its answer. Bodies are
+validated here with the networks service's own models (so OpenAPI shows them) and again by the service,
+which owns the hierarchy rules (a child's level below its parent's, no cycles, no archiving a network
+with active children). Memberships (``/v1/networks/{network_id}/members``) are in :mod:`.memberships`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from services.common.vocabulary import MembershipRole, NetworkKind, NetworkLevel, NetworkStatus
+from services.gateway.admin import policy
+from services.gateway.admin.deps import Auth, Caller, Rpc
+from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.policy import require
+from services.networks.schemas import (
+    CreateNetwork,
+    HealthReport,
+    NetworkId,
+    NetworkNode,
+    NetworkOut,
+    NetworkPage,
+    UpdateNetwork,
+)
+
+router = APIRouter(prefix="/v1/networks", tags=["networks"], responses=ERROR_RESPONSES)
+
+NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
+NOT_FOUND = {404: documented_error("no such network")}
+
+
+def not_administered(network_id: str) -> str:
+    return f"you do not administer network {network_id}"
+
+
+def fetch_network(rpc: Rpc, network_id: str) -> dict[str, Any]:
+    return rpc.call("networks", "get_network", network_id)
+
+
+@router.post("", status_code=201, response_model=NetworkOut, summary="Create a network",
+             description="The operator creates any network; a coordinator creates child networks under a "
+                         "network they administer, and becomes the new network's coordinator so they can staff "
+                         "it. The child's level must be below its parent's.")
+def create_network(body: CreateNetwork, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
+    require(policy.can_create_network(caller, body.parent_id),
+            not_administered(body.parent_id) if body.parent_id else "only the operator creates top-level networks")
+    network = rpc.call("networks", "create_network", body.model_dump(mode="json", exclude_unset=True))
+    coordinator = policy.new_network_coordinator(caller)
+    if coordinator is not None:
+        rpc.call("members", "join_network", coordinator, network["id"], {"role": MembershipRole.COORDINATOR.value})
+        auth.forget_member(coordinator)  # their cached scope does not know the new network yet
+        # The answer predates the membership: `coordinators` fills in once the networks service hears of it.
+    return network
+
+
+@router.get("", response_model=NetworkPage, summary="List and filter the network directory",
+            description="Open to every authenticated caller. Only active networks unless `status=archived`.")
+def list_networks(
+    caller: Caller,
+    rpc: Rpc,
+    level: NetworkLevel | None = None,
+    kind: NetworkKind | None = None,
+    theme: Annotated[str | None, Query(min_length=1, max_length=100,
+                                       description="words the theme contains (case-insensitive)")] = None,
+    parent_id: Annotated[NetworkId | None, Query(description="only the direct children of this network")] = None,
+    region: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    status: NetworkStatus = NetworkStatus.ACTIVE,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"status": status.value, "page_size": page_size}
+    for key, value in (("level", level), ("kind", kind), ("theme", theme), ("parent_id", parent_id),
+                       ("region", region), ("page_token", page_token)):
+        if value is not None:
+            query[key] = str(value)  # StrEnum members are their values
+    return rpc.call("networks", "list_networks", query)
+
+
+@router.get("/{network_id}", response_model=NetworkOut, summary="Get a network", responses=NOT_FOUND)
+def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    return fetch_network(rpc, network_id)
+
+
+@router.patch("/{network_id}", response_model=NetworkOut, summary="Update a network",
+              description="Only the fields sent change; optional fields are cleared with null. Moving the "
+                          "network under another parent also needs that parent's administrator; making it "
+                          "top-level (`parent_id: null`) is the operator's.",
+              responses={**NOT_FOUND, 409: documented_error("the network is archived")})
+def update_network(network_id: NetworkIdPath, body: UpdateNetwork, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    require(policy.can_update_network(caller, network_id), not_administered(network_id))
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    if "parent_id" in changes and not caller.operator:
+        current_parent = fetch_network(rpc, network_id)["parent_id"]
+        new_parent = changes["parent_id"]
+        require(policy.can_move_network(caller, current_parent, new_parent),
+                not_administered(new_parent) if new_parent else "only the operator makes a network top-level")
+    return rpc.call("networks", "update_network", network_id, changes)
+
+
+@router.post("/{network_id}/archive", response_model=NetworkOut, summary="Archive a network",
+             description="Refused (409) while the network has active child networks, or is archived already.",
+             responses={**NOT_FOUND, 409: documented_error("active child networks, or archived already")})
+def archive_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    require(policy.can_archive_network(caller, network_id), not_administered(network_id))
+    return rpc.call("networks", "archive_network", network_id)
+
+
+@router.get("/{network_id}/tree", response_model=NetworkNode, summary="The hierarchy under a network",
+            description="The network with its child networks nested, archived ones included.", responses=NOT_FOUND)
+def network_tree(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    return rpc.call("networks", "network_tree", network_id)
+
+
+@router.get("/{network_id}/health", response_model=HealthReport,
+            summary="The network's health against the nine steps of a community of practice",
+            description="Per step: `shown`, `not_shown` or `not_measurable` (the data cannot show it), with the "
+                        "evidence and what is missing. For the operator and the network's coordinators and "
+                        "facilitators. Memberships reach the report asynchronously, within moments.",
+            responses=NOT_FOUND)
+def health_report(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    require(policy.can_read_health_report(caller, network_id),
+            "only the network's coordinators and facilitators read its health report")
+    return rpc.call("networks", "health_report", network_id)

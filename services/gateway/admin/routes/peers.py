@@ -1,0 +1,84 @@
+"""Between instances in the admin API: the peer instances this instance follows (operator only). Links with a
+network of a peer (``POST /v1/links`` with ``peer``) are asked by :mod:`services.federation.relay.peer_links`.
+
+A peer is configured with the key its operator issued to this instance. The key is stored in the federation
+database for the relay, which must present it; no answer ever shows it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel
+
+from services.federation.peer_schemas import ConfigurePeer, PeerOut
+from services.federation.relay.peer_client import PeerClient
+from services.federation.schemas import InstanceId
+from services.gateway.admin import policy_federation as rules
+from services.gateway.admin.deps import Caller, Rpc
+from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.policy import require
+
+router = APIRouter(prefix="/v1", tags=["peers"], responses=ERROR_RESPONSES)
+
+PeerIdPath = Annotated[InstanceId, Path(description="the peer's instance id")]
+PEER_NOT_FOUND = {404: documented_error("no such peer")}
+OPERATOR_ONLY = "only the operator manages peer instances"
+
+
+class PeerList(BaseModel):
+    items: list[PeerOut]
+
+
+def peer_connector(request: Request) -> Callable[..., Any]:
+    """How a peer's gRPC API is reached (tests put a fake on ``app.state.connect_peer``)."""
+    return getattr(request.app.state, "connect_peer", PeerClient)
+
+
+@router.post("/peers", status_code=201, response_model=PeerOut, summary="Follow a peer instance",
+             description="Operator only. `instance_id`, `name`, `address` (host:port of the peer's gRPC API) and "
+                         "`api_key` (the key the peer's operator issued to this instance, registered there as a "
+                         "partner of kind instance); `local_network_ids` limits what is followed to some of this "
+                         "instance's networks. The relay follows the peer's stream of outputs shared with our "
+                         "networks from the stored cursor. The key is stored for the relay and never shown again. "
+                         "201 for a new peer; 200 when the peer was configured already: its address, key and "
+                         "networks change, its cursor stays, and the relay reconnects at once.",
+             responses={200: {"model": PeerOut, "description": "the peer, reconfigured"},
+                        404: documented_error("no such network in local_network_ids"),
+                        409: documented_error("a network in local_network_ids is hosted by another instance")})
+def configure_peer(body: ConfigurePeer, caller: Caller, rpc: Rpc, response: Response) -> dict[str, Any]:
+    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
+    answer = rpc.call("federation", "configure_peer", body.model_dump(mode="json"))
+    if not answer["created"]:
+        response.status_code = 200
+    return answer["peer"]
+
+
+@router.get("/peers", response_model=PeerList, summary="The peer instances and the relay's view of each",
+            description="Operator only. Per peer: its configuration (never the key), the cursor up to which its "
+                        "feed is applied here, and the state the relay reported (`state.updated_at` says when): "
+                        "`status` (connecting, following, backing_off, refused), `connected`, `cursor_lag`, "
+                        "`last_success_at`, `consecutive_failures`, `last_error`; and the latest entries refused "
+                        "by the origin check (`skipped`).")
+def list_peers(caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
+    return {"items": rpc.call("federation", "list_peers")}
+
+
+@router.get("/peers/{instance_id}", response_model=PeerOut, summary="A peer instance", description="Operator only.",
+            responses=PEER_NOT_FOUND)
+def get_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
+    return rpc.call("federation", "get_peer", instance_id)
+
+
+@router.delete("/peers/{instance_id}", status_code=204, summary="Stop following a peer instance",
+               description="Operator only. The relay lets go within its reload interval (10 s by default). What "
+                           "arrived stays; links with the peer's networks stay as they are (revoke them, or block "
+                           "the peer's partner, to end them).", responses=PEER_NOT_FOUND)
+def remove_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> Response:
+    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
+    rpc.call("federation", "remove_peer", instance_id)
+    return Response(status_code=204)

@@ -1,0 +1,199 @@
+"""The ``kring.v1.Federation`` servicer: the partner API.
+
+Methods stay thin, like nameko entrypoints: authenticate the partner, read the request
+(:mod:`.requests`), check the partner's scope, call a service within the call's deadline
+(:mod:`..shared.deadlines`), build the reply (:mod:`.messages`). They raise typed errors
+(:mod:`services.common.errors`); the interceptor in :mod:`services.gateway.partner.server` turns those into
+statuses and sets the correlation id.
+
+Scope: the directory (networks, sessions) and who-knows-what are open to every partner; publishing,
+retracting, reading and streaming feeds, and links are limited to the partner's own networks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+
+from services.api.kring.v1 import federation_pb2 as pb
+from services.api.kring.v1 import federation_pb2_grpc
+from services.common import metrics
+from services.common.config import Settings
+from services.common.errors import PermissionDenied, Unavailable, violation
+from services.common.rpc_client import RpcCaller
+from services.gateway.partner import messages as messages
+from services.gateway.partner import requests as requests
+from services.gateway.partner.auth import Partner, PartnerAuthenticator, bearer_key
+from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LogReader
+from services.gateway.partner.streams import OpenStreams
+from services.gateway.shared import idempotency
+from services.gateway.shared.deadlines import CallScope
+from services.gateway.shared.version import API_VERSION, kring_version
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Federation"].full_name
+
+STREAMS_PER_PARTNER = 4
+
+
+def log_reader(call: Any) -> LogReader:
+    """``log_after`` through ``call(service, method, *args)``."""
+    def read(cursor: int, network_ids: list[str] | None, limit: int) -> dict[str, Any]:
+        query: dict[str, Any] = {"cursor": cursor, "limit": limit}
+        if network_ids is not None:
+            query["network_ids"] = network_ids
+        return call("federation", "log_after", query)
+    return read
+
+
+class FederationServicer(federation_pb2_grpc.FederationServicer):
+    def __init__(self, settings: Settings, rpc: RpcCaller, *, partners: PartnerAuthenticator | None = None,
+                 hub: FeedHub | None = None, streams: OpenStreams | None = None) -> None:
+        self.settings = settings
+        self.rpc = rpc
+        self.partners = partners if partners is not None else PartnerAuthenticator(rpc.call)
+        self.hub = hub if hub is not None else FeedHub(
+            log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout)))
+        self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
+
+    # --- open to anyone ----------------------------------------------------------------------------------------
+
+    def GetInstance(self, request: pb.GetInstanceRequest, context: grpc.ServicerContext) -> pb.Instance:
+        return pb.Instance(id=self.settings.instance_id, name=self.settings.instance_name, version=kring_version(),
+                           api_version=API_VERSION)
+
+    # --- the directory -------------------------------------------------------------------------------------------
+
+    def ListNetworks(self, request: pb.ListNetworksRequest, context: grpc.ServicerContext) -> pb.ListNetworksResponse:
+        calls, _ = self._begin(context)
+        page = calls.call("networks", "list_networks", requests.list_networks(request))
+        return pb.ListNetworksResponse(networks=[messages.network(n) for n in page["items"]],
+                                       next_page_token=page.get("next_page_token") or "")
+
+    def GetNetwork(self, request: pb.GetNetworkRequest, context: grpc.ServicerContext) -> pb.Network:
+        calls, _ = self._begin(context)
+        return messages.network(calls.call("networks", "get_network", requests.network_id(request.network_id)))
+
+    def ListSessions(self, request: pb.ListSessionsRequest, context: grpc.ServicerContext) -> pb.ListSessionsResponse:
+        calls, _ = self._begin(context)
+        query = requests.list_sessions(request)
+        page = calls.call("sessions", "list_sessions", query)
+        if not page["items"] and "page_token" not in query:
+            calls.call("networks", "get_network", query["network_id"])  # an unknown network is NOT_FOUND
+        return pb.ListSessionsResponse(sessions=[messages.session(s) for s in page["items"]],
+                                       next_page_token=page.get("next_page_token") or "")
+
+    def FindExpertise(self, request: pb.FindExpertiseRequest,
+                      context: grpc.ServicerContext) -> pb.FindExpertiseResponse:
+        calls, _ = self._begin(context)
+        page = calls.call("members", "find_expertise", requests.expertise_query(request))
+        return pb.FindExpertiseResponse(experts=[messages.expert(e) for e in page["items"]],
+                                        next_page_token=page.get("next_page_token") or "")
+
+    # --- the partner's own outputs and feeds -------------------------------------------------------------------
+
+    def PublishOutput(self, request: pb.PublishOutputRequest,
+                      context: grpc.ServicerContext) -> pb.PublishOutputResponse:
+        calls, partner = self._begin(context)
+        output = requests.partner_output(request)
+        if partner.instance_id is not None and not partner.owns(output["network_id"]):
+            # the origin check: another instance speaks only for the networks it hosts
+            log.warning("instance %s (partner %s) tried to publish for network %s, which it does not host",
+                        partner.instance_id, partner.partner_id, output["network_id"])
+            metrics.FEDERATION_ORIGIN_REFUSALS.labels(peer=partner.instance_id).inc()
+        self._own(calls, partner, output["network_id"], "network_id")
+        result = calls.call("federation", "publish_partner_output", partner.partner_id, output)
+        return pb.PublishOutputResponse(output_id=result["output_id"], recipients=result["recipients"],
+                                        retracted=result["retracted"])
+
+    def RetractOutput(self, request: pb.RetractOutputRequest,
+                      context: grpc.ServicerContext) -> pb.RetractOutputResponse:
+        calls, partner = self._begin(context)
+        result = calls.call("federation", "retract_partner_output", partner.partner_id,
+                            requests.output_id(request.output_id))
+        return pb.RetractOutputResponse(output_id=result["output_id"], retracted=result["retracted"])
+
+    def ListOutputs(self, request: pb.ListOutputsRequest, context: grpc.ServicerContext) -> pb.ListOutputsResponse:
+        calls, partner = self._begin(context)
+        query = requests.feed_query(request)
+        self._own(calls, partner, query["network_id"], "network_id")
+        page = calls.call("federation", "feed", query)
+        return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
+                                      next_page_token=page.get("next_page_token") or "")
+
+    def StreamOutputs(self, request: pb.StreamOutputsRequest,
+                      context: grpc.ServicerContext) -> Iterator[pb.FeedItem]:
+        calls, partner = self._begin(context)
+        network_ids, cursor = requests.stream_request(request)
+        for index, network_id in enumerate(network_ids):
+            self._own(calls, partner, network_id, f"network_ids.{index}")
+        key = bearer_key(context.invocation_metadata())
+
+        def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
+            try:
+                self.partners.authenticate(key, timeout=calls.budget())
+            except Unavailable:
+                pass  # the federation service is away: keep the stream; its reads will tell
+
+        follower = FeedFollower(self.hub, log_reader(calls.call), frozenset(network_ids or partner.network_ids),
+                                cursor, tick=still_allowed)
+        with self.streams.open(partner.partner_id, follower):
+            if not context.add_callback(follower.cancel):  # the client is gone already
+                follower.cancel()
+            for entry in follower:
+                yield messages.log_entry(entry)
+        if self.streams.closing:
+            raise Unavailable("the gateway is shutting down; reconnect with your last cursor")
+
+    def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: grpc.ServicerContext) -> pb.FeedHead:
+        calls, partner = self._begin(context)
+        network_ids, cursor = requests.stream_request(request)  # the same two fields, the same rules
+        for index, network_id in enumerate(network_ids):
+            self._own(calls, partner, network_id, f"network_ids.{index}")
+        head = calls.call("federation", "log_head", {"network_ids": sorted(network_ids or partner.network_ids),
+                                                     "cursor": cursor})
+        return pb.FeedHead(cursor=str(head["head_cursor"]), pending=head["pending"])
+
+    # --- links ---------------------------------------------------------------------------------------------------
+
+    def RequestLink(self, request: pb.RequestLinkRequest, context: grpc.ServicerContext) -> pb.Link:
+        calls, partner = self._begin(context)
+        link_request = requests.link_request(request)
+        self._own(calls, partner, link_request["requester_network_id"], "requester_network_id")
+        with idempotency.keyed(self._keyed(partner, "RequestLink", request.request_id, request), "request_id"):
+            return messages.link(calls.call("federation", "request_link", link_request))
+
+    def GetLink(self, request: pb.GetLinkRequest, context: grpc.ServicerContext) -> pb.Link:
+        calls, partner = self._begin(context)
+        link = calls.call("federation", "get_link", requests.link_id(request.link_id))
+        if partner.network_ids.isdisjoint({link["requester_network_id"], link["target_network_id"]}):
+            raise PermissionDenied("this link does not involve any of your networks")
+        return messages.link(link)
+
+    # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _begin(self, context: grpc.ServicerContext) -> tuple[CallScope, Partner]:
+        calls = CallScope(self.rpc, context, self.settings.rpc_timeout)
+        key = bearer_key(context.invocation_metadata())
+        return calls, self.partners.authenticate(key, timeout=calls.budget())
+
+    @staticmethod
+    def _keyed(partner: Partner, method: str, key: str, request: Any) -> idempotency.KeyedRequest | None:
+        """The partner's request with its ``request_id``, if it gave one (see :mod:`..shared.idempotency`)."""
+        if not key:
+            return None
+        return idempotency.keyed_request(f"partner:{partner.partner_id}", idempotency.check_key(key, "request_id"),
+                                         method, request.SerializeToString(deterministic=True).hex())
+
+    @staticmethod
+    def _own(calls: CallScope, partner: Partner, network_id: str, field: str) -> None:
+        """The network must be one of the partner's: NOT_FOUND if it does not exist, else PERMISSION_DENIED."""
+        if partner.owns(network_id):
+            return
+        calls.call("networks", "get_network", network_id)
+        raise PermissionDenied(f"network {network_id} is not one of your networks",
+                               [violation(field, "own_network", "not one of your networks")])
