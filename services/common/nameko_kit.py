@@ -42,7 +42,7 @@ from services.common.outbox import (
     event_exchange_name,
     purge_history,
 )
-from services.common.uow import Delivery, SqlUnitOfWork, apply_batch
+from services.common.uow import Delivery, SqlUnitOfWork, apply_batch, apply_once
 
 log = logging.getLogger(__name__)
 
@@ -302,14 +302,13 @@ class KringQueueConsumer(QueueConsumer):
 
 
 class KringEventHandler(EventHandler):
-    """An event handler whose method receives ``(envelope, payload)`` already validated.
+    """The entrypoint behind :func:`event_handler`: its method receives ``(envelope, payload)`` already validated.
 
     - A message that is not a valid event of a known type and version is dead-lettered at once with
       the reason, without running the handler.
     - A handler that raises a :class:`KringError` (a rule the event breaks) is dead-lettered at once.
     - Any other failure (database down, a bug) is requeued; the broker dead-letters it after the
       delivery limit.
-    The handler itself stays idempotent with ``uow.begin_consuming(envelope.id, ...)``.
     """
 
     queue_consumer = KringQueueConsumer()
@@ -529,7 +528,28 @@ def batch_event_handler(source_service: str, event_type: str, *, batch_size: int
     return decorate
 
 
-event_handler = KringEventHandler.decorator
+def event_handler(source_service: str, event_type: str,
+                  **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+    """Decorate ``effect(self, envelope, payload, uow)`` as an event handler that applies each event once.
+
+    The kit records the event's id for this consumer (``<service>.<method>``: never rename the method, it names the
+    queue and the records) in the same transaction as the effect, and commits; an event seen before changes
+    nothing. The effect acts only through ``uow`` and never commits. Failures are settled as
+    :class:`KringEventHandler` says. For pure projections, :func:`batch_event_handler` applies a queue's waiting
+    events in one transaction.
+    """
+
+    def decorate(effect: Callable[..., None]) -> Callable[..., Any]:
+        @wraps(effect)
+        def run(service: Any, envelope: Envelope, payload: EventPayload) -> None:
+            make_uow = getattr(service, _database_attribute(type(service)))
+            apply_once(make_uow(), envelope.id, f"{type(service).name}.{effect.__name__}",
+                       partial(effect, service, envelope, payload))
+
+        register_entrypoint(run, KringEventHandler(source_service, event_type, **kwargs))
+        return run
+
+    return decorate
 
 
 # --- RPC entrypoints --------------------------------------------------------------------------------------

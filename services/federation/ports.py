@@ -1,26 +1,10 @@
-"""What the federation service asks of other services."""
+"""What the federation service asks of other services (its adapters: :mod:`services.federation.adapters`)."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from services.common.errors import NotFound
-
 
 class NetworkLookup(Protocol):
     def get(self, network_id: str) -> dict[str, Any] | None:
         """The network as the networks service has it now, or None."""
-
-
-class RpcNetworkLookup:
-    """For commands that name a network the federation's read model has not heard of yet (it follows
-    events a few milliseconds behind)."""
-
-    def __init__(self, networks_rpc: Any) -> None:
-        self.networks_rpc = networks_rpc
-
-    def get(self, network_id: str) -> dict[str, Any] | None:
-        try:
-            return self.networks_rpc.get_network(network_id)
-        except NotFound:
-            return None

@@ -25,12 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from services.common.db import UTCDateTime, insert_or_lock
+from services.common.catalogue import Attribution
+from services.common.db import UTCDateTime, insert_if_absent, insert_or_lock
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Hop, Policy
 from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus
-from services.federation.models import blocks, deliveries, feed_log, links, networks, outputs
+from services.federation.domain.outputs import SharedOutput
+from services.federation.models import blocks, deliveries, feed_log, links, outputs
 
 
 def policy_row(policy: Policy) -> dict[str, Any]:
@@ -113,41 +115,14 @@ def _row(link: Link) -> dict[str, Any]:
             "updated_at": link.updated_at, "revision": link.revision}
 
 
-class NetworkDirectory:
-    """The networks the federation knows, from the networks service's events."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-
-    def get(self, network_id: str) -> Any:
-        return self.connection.execute(select(networks).where(networks.c.id == network_id)).first()
-
-    def apply(self, network_id: str, revision: int, values: dict[str, Any]) -> bool:
-        """Store a snapshot if it is newer than what is held; return whether it was applied."""
-        held = self.connection.execute(select(networks.c.revision).where(networks.c.id == network_id)).scalar()
-        if held is None:
-            self.connection.execute(insert(networks).values(id=network_id, revision=revision, **values))
-        elif held < revision:
-            self.connection.execute(update(networks).where(networks.c.id == network_id)
-                                    .values(revision=revision, **values))
-        else:
-            return False
-        return True
-
-    def closed(self) -> set[str]:
-        return set(self.connection.execute(select(networks.c.id).where(networks.c.status != "active")).scalars())
-
-
 class Blocks:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     def add(self, kind: str, subject_id: str, reason: str | None, now: datetime) -> bool:
-        if self.is_blocked(kind, subject_id):
-            return False
-        self.connection.execute(insert(blocks).values(subject_kind=kind, subject_id=subject_id, reason=reason,
-                                                      blocked_at=now))
-        return True
+        """Whether this blocked it (False: blocked already)."""
+        return insert_if_absent(self.connection, blocks, {"subject_kind": kind, "subject_id": subject_id,
+                                                          "reason": reason, "blocked_at": now})
 
     def is_blocked(self, kind: str, subject_id: str) -> bool:
         return self.connection.execute(
@@ -160,26 +135,31 @@ class Blocks:
 
 
 class Outputs:
+    """Shared outputs (:class:`~services.federation.domain.outputs.SharedOutput`), loaded and saved whole."""
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def get(self, output_id: str, *, for_update: bool = False) -> Any:
+    def get(self, output_id: str, *, for_update: bool = False) -> SharedOutput | None:
         """``for_update``: lock the row until the transaction ends, so that a concurrent handler changing the
         same output waits and then reads what this one wrote, instead of overwriting it."""
         query = select(outputs).where(outputs.c.output_id == output_id)
-        return self.connection.execute(query.with_for_update() if for_update else query).mappings().first()
+        row = self.connection.execute(query.with_for_update() if for_update else query).first()
+        return None if row is None else _output(row)
 
-    def lock_or_add(self, output_id: str, **values: Any) -> Any:
-        """The output's row, locked until the transaction ends; or, if there is none, a new row with ``values``
-        and None. A publication, its retraction and an attribution change handled at the same moment meet here:
-        the first adds the row, the others wait for it and then find it."""
-        row = insert_or_lock(self.connection, outputs, {"output_id": output_id, **values})
-        return None if row is None else row._mapping
+    def lock_or_add(self, new: SharedOutput) -> SharedOutput | None:
+        """The output held under ``new``'s id, locked until the transaction ends; or None when there was none and
+        ``new`` was added. A publication, its retraction and an attribution change handled at the same moment
+        meet here: the first adds its row, the others wait for it and then find it."""
+        row = insert_or_lock(self.connection, outputs, _output_row(new))
+        return None if row is None else _output(row)
 
-    def change(self, output_id: str, **values: Any) -> None:
-        self.connection.execute(update(outputs).where(outputs.c.output_id == output_id).values(**values))
+    def save(self, output: SharedOutput) -> None:
+        values = _output_row(output)
+        del values["output_id"]
+        self.connection.execute(update(outputs).where(outputs.c.output_id == output.output_id).values(**values))
 
-    def authored_by(self, member_id: str) -> list[Any]:
+    def authored_by(self, member_id: str) -> list[SharedOutput]:
         """The shared outputs ``member_id`` authored, locked (in id order) until the transaction ends."""
         # Few outputs carry author ids at all; filter in Python to stay portable across JSON dialects.
         rows = self.connection.execute(select(outputs.c.output_id, outputs.c.author_ids)
@@ -188,17 +168,38 @@ class Outputs:
         if not candidates:
             return []
         locked = self.connection.execute(select(outputs).where(outputs.c.output_id.in_(candidates))
-                                         .order_by(outputs.c.output_id).with_for_update()).mappings()
-        return [row for row in locked if row["copy"] is not None and member_id in (row["author_ids"] or [])]
+                                         .order_by(outputs.c.output_id).with_for_update())
+        return [output for output in map(_output, locked) if output.is_shared and member_id in output.author_ids]
 
-    def latest_from(self, origin: str, visibilities: list[str]) -> Iterator[Any]:
+    def latest_from(self, origin: str, visibilities: list[str]) -> Iterator[SharedOutput]:
         """Shared, not retracted outputs of ``origin`` with one of ``visibilities``, newest first; read lazily,
         so the caller stops when it has enough."""
-        return iter(self.connection.execute(
+        return map(_output, self.connection.execute(
             select(outputs).where(outputs.c.origin_network_id == origin, outputs.c.copy.is_not(None),
                                   outputs.c.retracted_at.is_(None), outputs.c.visibility.in_(visibilities))
             .order_by(outputs.c.published_at.desc(), outputs.c.output_id.desc())
-        ).mappings())
+        ))
+
+
+def _output(row: Any) -> SharedOutput:
+    return SharedOutput(
+        output_id=row.output_id, origin_network_id=row.origin_network_id, source=row.source, copy=row.copy,
+        author_ids=list(row.author_ids or []), visibility=Visibility(row.visibility) if row.visibility else None,
+        published_at=row.published_at, retracted_at=row.retracted_at, attributed_at=row.attributed_at,
+        pending_authors=None if row.pending_authors is None
+        else [Attribution.model_validate(a) for a in row.pending_authors],
+    )
+
+
+def _output_row(output: SharedOutput) -> dict[str, Any]:
+    return {
+        "output_id": output.output_id, "origin_network_id": output.origin_network_id, "source": output.source,
+        "copy": output.copy, "author_ids": output.author_ids,
+        "visibility": output.visibility.value if output.visibility else None, "published_at": output.published_at,
+        "retracted_at": output.retracted_at, "attributed_at": output.attributed_at,
+        "pending_authors": None if output.pending_authors is None
+        else [a.model_dump() for a in output.pending_authors],
+    }
 
 
 # Any number that no other advisory lock in Kring uses.

@@ -16,10 +16,11 @@ from services.common.catalogue import (
 )
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
-from services.common.uow import apply_once
-from services.federation.handlers import links, partners, peers, queries, sharing
-from services.federation.peer_entrypoints import PeerEntrypoints
-from services.federation.ports import RpcNetworkLookup
+from services.federation.adapters import RpcNetworkLookup
+from services.federation.handlers import links, queries, sharing
+from services.federation.partners import handlers as partners
+from services.federation.peers import handlers as peers
+from services.federation.peers.entrypoints import PeerEntrypoints
 from services.federation.schemas import (
     AcceptLink,
     BlockSubject,
@@ -147,35 +148,33 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     # --- events ----------------------------------------------------------------------------------------
 
     @event_handler("networks", "network.created")
-    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot) -> None:
-        self._apply(envelope, "on_network_created", lambda uow: links.on_network_changed(event, uow))
+    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+        links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.updated")
-    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot) -> None:
-        self._apply(envelope, "on_network_updated", lambda uow: links.on_network_changed(event, uow))
+    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+        links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.archived")
-    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot) -> None:
-        self._apply(envelope, "on_network_archived", lambda uow: links.on_network_changed(event, uow))
+    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+        links.on_network_changed(event, uow)
 
     @event_handler("sessions", "output.published")
-    def on_output_published(self, envelope: Envelope, event: OutputPublished) -> None:
-        self._apply(envelope, "on_output_published", lambda uow: sharing.on_output_published(event, uow))
+    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUnitOfWork) -> None:
+        sharing.on_output_published(event, uow)
 
     @event_handler("sessions", "output.retracted")
-    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted) -> None:
-        self._apply(envelope, "on_output_retracted", lambda uow: sharing.on_output_retracted(event, uow))
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUnitOfWork) -> None:
+        sharing.on_output_retracted(event, uow)
 
     @event_handler("sessions", "output.attribution_changed")
-    def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged) -> None:
-        self._apply(envelope, "on_output_attribution_changed", lambda uow: sharing.on_attribution_changed(event, uow))
+    def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged,
+                                      uow: FederationUnitOfWork) -> None:
+        sharing.on_attribution_changed(event, uow)
 
     @event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, event: MemberErased) -> None:
-        self._apply(envelope, "on_member_erased", lambda uow: sharing.on_member_erased(event, uow))
-
-    def _apply(self, envelope: Envelope, handler: str, effect: Any) -> None:
-        apply_once(self.uow(), envelope.id, f"federation.{handler}", effect)
+    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUnitOfWork) -> None:
+        sharing.on_member_erased(event, uow)
 
 
 SERVICE = FederationService

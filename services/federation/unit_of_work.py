@@ -2,9 +2,10 @@ from sqlalchemy import Connection
 
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
-from services.federation.partner_repository import Partners
-from services.federation.peer_repository import FeedHeads, PeerLinks, Peers, RemoteNetworks
-from services.federation.repository import Blocks, Feeds, LinkRepository, NetworkDirectory, Outputs
+from services.federation.partners.repository import Partners
+from services.federation.peers.repository import FeedHeads, PeerLinks, Peers, RemoteNetworks
+from services.federation.read_models import FederationReadModels
+from services.federation.repository import Blocks, Feeds, LinkRepository, Outputs
 
 
 class FederationUnitOfWork(SqlUnitOfWork):
@@ -14,7 +15,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
     repositories = ("links",)
 
     links: LinkRepository
-    networks: NetworkDirectory
+    read_models: FederationReadModels
     blocks: Blocks
     outputs: Outputs
     feeds: Feeds
@@ -26,7 +27,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
 
     def start(self, connection: Connection) -> None:
         self.links = LinkRepository(connection)
-        self.networks = NetworkDirectory(connection)
+        self.read_models = FederationReadModels(connection)
         self.blocks = Blocks(connection)
         self.outputs = Outputs(connection)
         self.feeds = Feeds(connection)

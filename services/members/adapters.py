@@ -1,15 +1,10 @@
-"""What the members service needs from other services, as small ports with their RPC adapters."""
+"""The members service's ports (:mod:`services.members.ports`) over nameko RPC."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from services.common.errors import Conflict, NotFound, violation
-
-
-class NetworkDirectory(Protocol):
-    def ensure_open(self, network_id: str) -> None:
-        """Raise NotFound for an unknown network and Conflict for an archived one."""
 
 
 class RpcNetworkDirectory:

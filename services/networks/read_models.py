@@ -23,7 +23,7 @@ from services.common.catalogue import (
 )
 from services.common.db import insert_if_absent, insert_or_lock
 from services.common.vocabulary import MembershipRole, OutputKind, Perspective, SessionStatus, Visibility
-from services.networks.health import MemberFacts, OutputFacts, SessionFacts
+from services.networks.domain.health import MemberFacts, OutputFacts, SessionFacts
 from services.networks.models import (
     erased_members,
     member_profiles,

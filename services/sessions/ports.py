@@ -3,7 +3,7 @@
 Read models lag a few milliseconds behind the services that feed them (a member who has just joined a
 network registers at once; a coordinator schedules a session in a network created a moment ago). When the
 read model does not know the answer, handlers ask the owning service through this port; tests pass a fake,
-the service passes :class:`services.sessions.rpc_directory.RpcDirectory`.
+the service passes :class:`services.sessions.adapters.RpcDirectory`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from services.common.vocabulary import MembershipRole, NetworkStatus, Perspective, UnpreparedPolicy
-from services.sessions.domain.readmodels import KnownNetwork, MemberFacts
+from services.sessions.domain.read_models import KnownNetwork, MemberFacts
 
 
 class Directory(Protocol):

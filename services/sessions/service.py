@@ -20,8 +20,8 @@ from services.common.domain_gauges import DomainGauges
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
 from services.sessions import gauges, handlers
-from services.sessions.rpc_directory import RpcDirectory
-from services.sessions.schemas import (
+from services.sessions.adapters import RpcDirectory
+from services.sessions.schemas.commands import (
     CancelSession,
     LearningReportQuery,
     ListOutputs,
@@ -155,36 +155,36 @@ class SessionsService:
     # --- read models ---------------------------------------------------------------------------------------
 
     @event_handler("networks", "network.created")
-    def on_network_created(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
-        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_created")
+    def on_network_created(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUnitOfWork) -> None:
+        handlers.network_changed(payload, uow)
 
     @event_handler("networks", "network.updated")
-    def on_network_updated(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
-        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_updated")
+    def on_network_updated(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUnitOfWork) -> None:
+        handlers.network_changed(payload, uow)
 
     @event_handler("networks", "network.archived")
-    def on_network_archived(self, envelope: Envelope, payload: NetworkSnapshot) -> None:
-        handlers.network_changed(envelope, payload, self.uow(), "sessions.on_network_archived")
+    def on_network_archived(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUnitOfWork) -> None:
+        handlers.network_changed(payload, uow)
 
     @event_handler("members", "member.registered")
-    def on_member_registered(self, envelope: Envelope, payload: MemberSnapshot) -> None:
-        handlers.member_changed(envelope, payload, self.uow(), "sessions.on_member_registered")
+    def on_member_registered(self, envelope: Envelope, payload: MemberSnapshot, uow: SessionsUnitOfWork) -> None:
+        handlers.member_changed(payload, uow)
 
     @event_handler("members", "member.updated")
-    def on_member_updated(self, envelope: Envelope, payload: MemberSnapshot) -> None:
-        handlers.member_changed(envelope, payload, self.uow(), "sessions.on_member_updated")
+    def on_member_updated(self, envelope: Envelope, payload: MemberSnapshot, uow: SessionsUnitOfWork) -> None:
+        handlers.member_changed(payload, uow)
 
     @event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, payload: MemberErased) -> None:
-        handlers.member_erased(envelope, payload, self.uow(), "sessions.on_member_erased")
+    def on_member_erased(self, envelope: Envelope, payload: MemberErased, uow: SessionsUnitOfWork) -> None:
+        handlers.member_erased(payload, uow)
 
     @event_handler("members", "membership.joined")
-    def on_membership_joined(self, envelope: Envelope, payload: MembershipJoined) -> None:
-        handlers.membership_joined(envelope, payload, self.uow(), "sessions.on_membership_joined")
+    def on_membership_joined(self, envelope: Envelope, payload: MembershipJoined, uow: SessionsUnitOfWork) -> None:
+        handlers.membership_joined(payload, uow)
 
     @event_handler("members", "membership.left")
-    def on_membership_left(self, envelope: Envelope, payload: MembershipLeft) -> None:
-        handlers.membership_left(envelope, payload, self.uow(), "sessions.on_membership_left")
+    def on_membership_left(self, envelope: Envelope, payload: MembershipLeft, uow: SessionsUnitOfWork) -> None:
+        handlers.membership_left(payload, uow)
 
 
 SERVICE = SessionsService

@@ -2,13 +2,8 @@ from sqlalchemy import Connection
 
 from services.common.uow import SqlUnitOfWork
 from services.sessions import models
-from services.sessions.repository import (
-    OutputRepository,
-    PrivacyRepository,
-    ReadModelRepository,
-    ReflectionRepository,
-    SessionRepository,
-)
+from services.sessions.read_models import SessionsReadModels
+from services.sessions.repository import OutputRepository, PrivacyRepository, ReflectionRepository, SessionRepository
 
 
 class SessionsUnitOfWork(SqlUnitOfWork):
@@ -20,12 +15,12 @@ class SessionsUnitOfWork(SqlUnitOfWork):
     sessions: SessionRepository
     outputs: OutputRepository
     reflections: ReflectionRepository
-    known: ReadModelRepository
+    read_models: SessionsReadModels
     privacy: PrivacyRepository
 
     def start(self, connection: Connection) -> None:
         self.sessions = SessionRepository(connection)
         self.outputs = OutputRepository(connection)
         self.reflections = ReflectionRepository(connection)
-        self.known = ReadModelRepository(connection)
+        self.read_models = SessionsReadModels(connection)
         self.privacy = PrivacyRepository(connection)

@@ -45,18 +45,14 @@ class LedgerService:
     observability = Observability()
 
     @event_handler("members", "member.registered")
-    def on_member_registered(self, envelope: Envelope, payload: MemberRegistered) -> None:
+    def on_member_registered(self, envelope: Envelope, payload: MemberRegistered, uow: LedgerUnitOfWork) -> None:
         if payload.name == POISON_NAME:
             raise RuntimeError("this handler can never process a poison pill")
-        with self.uow() as uow:
-            if not uow.begin_consuming(envelope.id, "ledger.on_member_registered"):
-                return
-            uow.connection.execute(
-                insert(applied).values(event_id=str(envelope.id), member_id=payload.member_id, name=payload.name,
-                                       correlation_id=envelope.correlation_id,
-                                       handler_correlation_id=correlation_id.get())
-            )
-            uow.commit()
+        assert uow.connection is not None
+        uow.connection.execute(
+            insert(applied).values(event_id=str(envelope.id), member_id=payload.member_id, name=payload.name,
+                                   correlation_id=envelope.correlation_id, handler_correlation_id=correlation_id.get())
+        )
 
 
 class CallerService:

@@ -41,7 +41,7 @@ from services.federation import models
 from services.federation.handlers import links
 from services.federation.schemas import AcceptLink, BlockSubject, RequestLink, SetLinkPolicy
 from services.sessions.domain.outputs import attribution
-from services.sessions.domain.readmodels import Person
+from services.sessions.domain.read_models import Person
 
 # --- profiles: bounded by default, longer on request ----------------------------------------------------------
 

@@ -41,7 +41,7 @@ from services.gateway.admin.routes.sessions import SessionPlan
 from services.networks.schemas import CreateNetwork
 from services.sessions.domain.outputs import check_content
 from services.sessions.domain.planning import check_plan
-from services.sessions.schemas import PublishOutput, RecordAttendance, RecordReflection
+from services.sessions.schemas.commands import PublishOutput, RecordAttendance, RecordReflection
 
 OPERATOR = "operator-secret"
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from services.common.errors import NotFound, PermissionDenied
-from services.federation.handlers import ingest, links, partners, peers
-from services.federation.peer_schemas import ConfigurePeer, IngestEntries, IngestResult
+from services.federation.handlers import links
+from services.federation.partners import handlers as partners
+from services.federation.peers import handlers as peers
+from services.federation.peers import ingest
+from services.federation.peers.schemas import ConfigurePeer, IngestEntries, IngestResult
 from services.federation.schemas import BlockSubject, PartnerKey, RegisterPartner
 from tests.unit.test_federation_world import T0, World, open_world
 

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
-from services.federation.handlers import links, partners
-from services.federation.handlers.partners import hash_key, partner_output_id
+from services.federation.handlers import links
+from services.federation.partners import handlers as partners
+from services.federation.partners.handlers import hash_key, partner_output_id
 from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, RegisterPartner
 from tests.unit.test_federation_world import World, open_world
 

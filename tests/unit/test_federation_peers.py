@@ -13,9 +13,12 @@ from sqlalchemy import text
 
 from services.common.catalogue import SharingPolicy
 from services.common.errors import Conflict, NotFound, ValidationFailed
-from services.federation.handlers import ingest, partners, peer_links, peers
-from services.federation.handlers.partners import hash_key
-from services.federation.peer_schemas import (
+from services.federation.partners import handlers as partners
+from services.federation.partners.handlers import hash_key
+from services.federation.peers import handlers as peers
+from services.federation.peers import ingest
+from services.federation.peers import links as peer_links
+from services.federation.peers.schemas import (
     ConfigurePeer,
     IngestEntries,
     RemoteLink,
@@ -53,7 +56,7 @@ def test_an_instance_partner_owns_its_networks_which_join_the_directory_marked_a
     assert partners.authenticate_partner(hash_key(key.api_key), world.uow).instance_id == PEER
     with world.uow:
         assert world.uow.remote_networks.instance_of("x1") == PEER
-        assert world.uow.networks.get("x1").status == "active"
+        assert world.uow.read_models.network("x1").status == "active"
 
 
 def test_a_network_of_this_instance_cannot_be_registered_as_another_instances(world: World):

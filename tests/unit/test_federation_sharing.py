@@ -19,7 +19,7 @@ from services.federation.handlers import links, queries
 from services.federation.handlers.sharing import BACKFILL_LIMIT
 from services.federation.schemas import AcceptLink, BlockSubject
 from services.sessions.domain.outputs import attribution
-from services.sessions.domain.readmodels import Person, new_pseudonym
+from services.sessions.domain.read_models import Person, new_pseudonym
 from tests.unit.test_federation_world import World, open_world, policy
 
 FATIMA = Attribution(member_id="m-fatima", shown_as="Fatima el Amrani", named=True)
@@ -285,7 +285,8 @@ def test_backfill_skips_blocked_and_archived_networks(world: World) -> None:
     world.publish("a", "linked")
     first = world.request("a", "b")
     with world.uow:
-        world.uow.networks.apply("b", 99, {"name": "b", "theme": "t", "status": "archived", "parent_id": None})
+        world.uow.read_models.apply_network("b", 99, {"name": "b", "theme": "t", "status": "archived",
+                                                      "parent_id": None})
         world.uow.commit()
     links.accept_link(first.link_id, AcceptLink(), world.uow)
     assert world.live("b") == []

@@ -4,6 +4,7 @@ envelope id), with helpers to read feeds, the log and the delivery records back.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import uuid
@@ -185,8 +186,11 @@ class World:
                         .scalars())
 
     def stored(self, output_id: str) -> dict[str, Any]:
+        """The output as the federation service holds it, as a dict of its fields."""
         with self.uow:
-            return dict(self.uow.outputs.get(output_id))
+            held = self.uow.outputs.get(output_id)
+        assert held is not None, f"the federation service holds no output {output_id}"
+        return dataclasses.asdict(held)
 
 
 def open_world(directory: Path) -> Iterator[World]:

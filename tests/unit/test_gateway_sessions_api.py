@@ -11,7 +11,7 @@ from services.common.config import Settings
 from services.gateway.admin.app import create_app
 from services.gateway.admin.routes import outputs as routes_outputs
 from services.gateway.admin.routes import sessions as routes_sessions
-from services.sessions.schemas import LearningReportQuery, ListSessions, ScheduleSession
+from services.sessions.schemas.commands import LearningReportQuery, ListSessions, ScheduleSession
 from tests.unit.gateway_fakes import NOW, FakeMembers, FakeNetworks, FakeReadiness, FakeServices, FakeSessions
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -193,7 +194,7 @@ def test_a_revoked_token_is_unauthenticated(uow) -> None:
 def test_an_erased_members_token_is_unauthenticated_even_if_not_revoked(uow) -> None:
     anna = register(uow)
     token = handlers.issue_token(anna.id, IssueToken(), uow).token
-    uow.members.rows[anna.id].erase(now=handlers.now())  # erased by some path that forgot the tokens
+    uow.members.rows[anna.id].erase(now=datetime.now(UTC))  # erased by some path that forgot the tokens
     with pytest.raises(Unauthenticated):
         handlers.authenticate(handlers.hash_token(token), uow)
 

@@ -19,7 +19,7 @@ from services.common.vocabulary import (
     Visibility,
 )
 from services.networks.domain import Network
-from services.networks.health import (
+from services.networks.domain.health import (
     NOT_MEASURABLE,
     NOT_SHOWN,
     SHOWN,

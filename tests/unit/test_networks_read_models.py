@@ -42,7 +42,7 @@ from services.common.vocabulary import (
     SessionStatus,
     Visibility,
 )
-from services.networks.health import MemberFacts, OutputFacts, SessionFacts
+from services.networks.domain.health import MemberFacts, OutputFacts, SessionFacts
 from services.networks.read_models import ReadModels
 from services.networks.unit_of_work import NetworksUnitOfWork
 

@@ -394,7 +394,7 @@ def test_a_time_outside_the_calendar_from_a_peer_is_passed_on_for_the_federation
     from google.protobuf.timestamp_pb2 import Timestamp
     from pydantic import ValidationError
 
-    from services.federation.peer_schemas import PeerEntry
+    from services.federation.peers.schemas import PeerEntry
 
     item = pb.FeedItem(cursor="42", network_id="y", kind=pb.FEED_ITEM_KIND_SHARED,
                        output=pb.Output(output_id="o-1", origin_network_id="x", kind=pb.OUTPUT_KIND_LESSON,

@@ -14,13 +14,13 @@ from pydantic import BaseModel
 from services.common import schemas as common
 from services.common.errors import ValidationFailed
 from services.common.nameko_kit import parse_request
-from services.federation.peer_schemas import ConfigurePeer, PeerEntry, ReportPeerState
+from services.federation.peers.schemas import ConfigurePeer, PeerEntry, ReportPeerState
 from services.federation.schemas import BlockSubject, PartnerOutput, RegisterPartner, RequestLink
 from services.gateway.shared import input_guard
 from services.members.schemas import IssueToken, RegisterMember, SearchMembers, UpdateMember
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.sessions.domain.reports import Period
-from services.sessions.schemas import (
+from services.sessions.schemas.commands import (
     CancelSession,
     LearningReportQuery,
     ListSessions,

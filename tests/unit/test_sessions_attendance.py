@@ -11,7 +11,7 @@ from services.common.errors import IllegalTransition, ValidationFailed
 from services.common.vocabulary import Perspective
 from services.sessions import handlers
 from services.sessions.domain.participation import Attendee, perspective_counts
-from services.sessions.domain.readmodels import Person
+from services.sessions.domain.read_models import Person
 from tests.unit.test_sessions_world import PAST, World
 
 
@@ -54,7 +54,7 @@ def test_a_registered_person_who_is_no_longer_a_member_still_counts_as_present(w
     anna = world.member()
     world.register(session.id, anna)
     handlers.hold_session(session.id, world.uow)
-    world.uow.known.memberships.clear()
+    world.uow.read_models.memberships.clear()
     world.directory.members[anna].networks.clear()  # she left the network after the session
     assert world.attend(session.id, anna).attendee_count == 1
 
@@ -74,7 +74,7 @@ def test_perspectives_are_copied_when_recorded_so_a_later_profile_change_does_no
     session = world.held()
     anna = world.member("Anna", perspectives=("resident",))
     world.attend(session.id, anna)
-    world.uow.known.persons[anna] = Person(anna, 9, "Anna", (Perspective.RESEARCH,), False)
+    world.uow.read_models.persons[anna] = Person(anna, 9, "Anna", (Perspective.RESEARCH,), False)
     assert {k for k, v in handlers.get_attendance(session.id, world.uow).perspective_counts.items() if v} == {
         Perspective.RESIDENT}
 

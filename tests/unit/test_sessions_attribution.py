@@ -8,7 +8,7 @@ import pytest
 from services.common.catalogue import Attribution
 from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, Perspective
 from services.sessions.domain.outputs import A_PARTICIPANT, FORMER_MEMBER, attribution
-from services.sessions.domain.readmodels import Person, new_pseudonym
+from services.sessions.domain.read_models import Person, new_pseudonym
 
 
 def person(*perspectives: Perspective, named: bool = False, erased: bool = False) -> Person:

@@ -18,9 +18,10 @@ from services.common.migrations import upgrade
 from services.common.vocabulary import Perspective
 from services.sessions import handlers, models
 from services.sessions.domain.outputs import FORMER_MEMBER, appears_differently_outside
-from services.sessions.domain.readmodels import Person, is_pseudonym
-from services.sessions.schemas import RetractOutput
+from services.sessions.domain.read_models import Person, is_pseudonym
+from services.sessions.schemas.commands import RetractOutput
 from services.sessions.unit_of_work import SessionsUnitOfWork
+from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, World, envelope_of
 
 CHANGED = "output.attribution_changed"
@@ -54,12 +55,12 @@ def update(world: World, member_id: str, revision: int, *, name: str, named: boo
     payload = MemberUpdated(member_id=member_id, revision=revision, name=name, email="someone@example.org",
                             organisation=None, perspectives=[Perspective(p) for p in perspectives], expertise=[],
                             findable_by_expertise=False, named_in_shared_outputs=named)
-    handlers.member_changed(envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_updated")
+    consume(handlers.member_changed, envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_updated")
 
 
 def erase(world: World, member_id: str, event_id: uuid.UUID | None = None) -> None:
     payload = MemberErased(member_id=member_id, revision=10)
-    handlers.member_erased(envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_erased")
+    consume(handlers.member_erased, envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_erased")
 
 
 def publish(world: World, authors: list[str], **overrides: Any) -> str:
@@ -186,11 +187,11 @@ def test_the_event_commits_with_the_change_that_caused_it(world: World) -> None:
 
     world.uow.commit = failing_commit  # the worker dies before its transaction commits
     with pytest.raises(Boom):
-        handlers.member_changed(envelope_of(payload), payload, world.uow, "sessions.on_member_updated")
+        consume(handlers.member_changed, envelope_of(payload), payload, world.uow, "sessions.on_member_updated")
     world.uow.commit = commit
     assert published(world) == []
     with world.uow:
-        assert world.uow.known.person(fatima).named_in_shared_outputs is True
+        assert world.uow.read_models.person(fatima).named_in_shared_outputs is True
 
 
 @pytest.mark.parametrize(("before", "after", "differs"), [

@@ -10,7 +10,7 @@ import pytest
 from nameko.exceptions import UnknownService
 
 from services.common.errors import NotFound, Unavailable
-from services.sessions.rpc_directory import RpcDirectory
+from services.sessions.adapters import RpcDirectory
 
 MEMBER = {"id": "m-1", "revision": 3, "name": "Anna", "perspectives": ["resident"], "named_in_shared_outputs": False,
           "memberships": [{"network_id": "net-1", "role": "participant", "joined_at": "2026-01-01T00:00:00Z"}]}

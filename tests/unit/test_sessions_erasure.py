@@ -13,9 +13,10 @@ from services.common.catalogue import MemberErased
 from services.common.errors import ValidationFailed
 from services.sessions import handlers
 from services.sessions.domain.outputs import FORMER_MEMBER
-from services.sessions.domain.readmodels import is_pseudonym
-from services.sessions.schemas import LearningReportQuery
-from services.sessions.views import OutputOut
+from services.sessions.domain.read_models import is_pseudonym
+from services.sessions.schemas.commands import LearningReportQuery
+from services.sessions.schemas.views import OutputOut
+from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, PAST, World, envelope_of
 
 
@@ -26,7 +27,7 @@ def world() -> World:
 
 def erase(world: World, member_id: str, event_id: uuid.UUID | None = None) -> None:
     payload = MemberErased(member_id=member_id, revision=10)
-    handlers.member_erased(envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_erased")
+    consume(handlers.member_erased, envelope_of(payload, event_id), payload, world.uow, "sessions.on_member_erased")
 
 
 def involve(world: World, member_id: str) -> dict[str, str]:
@@ -61,7 +62,7 @@ def test_erasure_keeps_every_count(world: World) -> None:
     assert after.distinct_attendees == 1
     session = handlers.get_session_view(ids["session"], world.uow)
     assert (session.registered_count, session.attendee_count, len(session.contributions)) == (1, 1, 1)
-    assert world.uow.known.membership(NETWORK, bram).active  # other members are untouched
+    assert world.uow.read_models.membership(NETWORK, bram).active  # other members are untouched
 
 
 def test_one_pseudonym_stands_in_for_the_member_everywhere_and_differs_per_member(world: World) -> None:

@@ -24,11 +24,11 @@ from services.common.vocabulary import (
     Visibility,
 )
 from services.sessions.domain.outputs import Output
-from services.sessions.domain.readmodels import KnownNetwork, MembershipRecord, Person
+from services.sessions.domain.read_models import KnownNetwork, MembershipRecord, Person
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.session import Session
-from services.sessions.paging import decode_page_token, encode_page_token
-from services.sessions.schemas import ListOutputs, ListSessions
+from services.sessions.repository.paging import decode_page_token, encode_page_token
+from services.sessions.schemas.commands import ListOutputs, ListSessions
 
 
 def _copy(aggregate: Any) -> Any:
@@ -138,7 +138,7 @@ class FakeReflectionRepository(TrackingRepository):
                 if r.member_id == member_id]
 
 
-class FakeReadModelRepository:
+class FakeSessionsReadModels:
     """Writes are guarded by revision, as the SQL upsert is (``stored.revision <= new.revision``)."""
 
     def __init__(self) -> None:
@@ -208,7 +208,7 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
         self.sessions = FakeSessionRepository()
         self.outputs = FakeOutputRepository(self.sessions)
         self.reflections = FakeReflectionRepository(self.sessions)
-        self.known = FakeReadModelRepository()
+        self.read_models = FakeSessionsReadModels()
         self.privacy = FakePrivacyRepository(self)
         self.published: list[Envelope] = []
         self.processed: set[tuple[str, str]] = set()
@@ -252,7 +252,8 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
     def _state(self) -> dict[str, Any]:
         return copy.deepcopy({
             "sessions": self.sessions.rows, "outputs": self.outputs.rows, "reflections": self.reflections.rows,
-            "networks": self.known.networks, "persons": self.known.persons, "memberships": self.known.memberships,
+            "networks": self.read_models.networks, "persons": self.read_models.persons,
+            "memberships": self.read_models.memberships,
             "published": self.published, "processed": self.processed,
         })
 
@@ -260,8 +261,8 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
         state = copy.deepcopy(state)
         self.sessions.rows, self.outputs.rows, self.reflections.rows = (state["sessions"], state["outputs"],
                                                                          state["reflections"])
-        self.known.networks, self.known.persons, self.known.memberships = (state["networks"], state["persons"],
-                                                                           state["memberships"])
+        models = self.read_models
+        models.networks, models.persons, models.memberships = state["networks"], state["persons"], state["memberships"]
         self.published, self.processed = state["published"], state["processed"]
 
 
@@ -269,7 +270,7 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
 
 
 def test_the_fake_read_model_keeps_the_higher_revision_like_the_sql_upsert() -> None:
-    known = FakeReadModelRepository()
+    known = FakeSessionsReadModels()
     known.put_person(Person("m1", 3, "New", (), False))
     known.put_person(Person("m1", 2, "Old", (), False))
     assert known.persons["m1"].name == "New"

@@ -10,8 +10,8 @@ from services.common.errors import IllegalTransition, NotFound, PermissionDenied
 from services.common.nameko_kit import parse_request
 from services.sessions import handlers
 from services.sessions.domain.outputs import LICENCES
-from services.sessions.schemas import CancelSession, ListOutputs, PublishOutput, RetractOutput
-from services.sessions.views import OutputOut, OutputTombstone
+from services.sessions.schemas.commands import CancelSession, ListOutputs, PublishOutput, RetractOutput
+from services.sessions.schemas.views import OutputOut, OutputTombstone
 from tests.unit.test_sessions_world import NETWORK, World
 
 

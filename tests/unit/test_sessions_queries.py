@@ -11,7 +11,7 @@ from services.common.errors import NotFound, ValidationFailed
 from services.common.nameko_kit import parse_request
 from services.common.topology import handler_queues
 from services.sessions import handlers
-from services.sessions.schemas import CancelSession, ListSessions
+from services.sessions.schemas.commands import CancelSession, ListSessions
 from services.sessions.service import SERVICE, SessionsService
 from tests.unit.test_sessions_world import FUTURE, World
 

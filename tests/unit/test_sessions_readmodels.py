@@ -19,8 +19,9 @@ from services.common.catalogue import (
 )
 from services.common.vocabulary import MembershipRole, NetworkStatus, Perspective
 from services.sessions import handlers
-from services.sessions.domain.readmodels import MemberFacts, MembershipRecord, Person, facts_updates
+from services.sessions.domain.read_models import MemberFacts, MembershipRecord, Person, facts_updates
 from services.sessions.ports import facts_from_member, network_from_answer
+from tests.support.consumers import consume
 from tests.unit.test_sessions_fakes import FakeSessionsUnitOfWork
 from tests.unit.test_sessions_world import envelope_of
 
@@ -57,38 +58,38 @@ def apply(uow: FakeSessionsUnitOfWork, *payloads: Any) -> None:
 def deliver(uow: FakeSessionsUnitOfWork, envelope: Any, payload: Any) -> None:
     kind = payload.event_type
     if kind.startswith("network."):
-        handlers.network_changed(envelope, payload, uow, f"sessions.on_{kind.replace('.', '_')}")
+        consume(handlers.network_changed, envelope, payload, uow, f"sessions.on_{kind.replace('.', '_')}")
     elif kind in ("member.registered", "member.updated"):
-        handlers.member_changed(envelope, payload, uow, f"sessions.on_{kind.replace('.', '_')}")
+        consume(handlers.member_changed, envelope, payload, uow, f"sessions.on_{kind.replace('.', '_')}")
     elif kind == "member.erased":
-        handlers.member_erased(envelope, payload, uow, "sessions.on_member_erased")
+        consume(handlers.member_erased, envelope, payload, uow, "sessions.on_member_erased")
     elif kind == "membership.joined":
-        handlers.membership_joined(envelope, payload, uow, "sessions.on_membership_joined")
+        consume(handlers.membership_joined, envelope, payload, uow, "sessions.on_membership_joined")
     else:
-        handlers.membership_left(envelope, payload, uow, "sessions.on_membership_left")
+        consume(handlers.membership_left, envelope, payload, uow, "sessions.on_membership_left")
 
 
 def test_a_network_snapshot_is_kept_only_if_newer_than_the_one_held() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, network_event(revision=1), network_event(NetworkUpdated, revision=3, requires_preparation=True),
           network_event(NetworkUpdated, revision=2))
-    network = uow.known.network("net-1")
+    network = uow.read_models.network("net-1")
     assert (network.revision, network.name, network.requires_preparation) == (3, "Rev 3", True)
 
 
 def test_an_archived_network_is_remembered_as_archived() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, network_event(revision=1), network_event(NetworkArchived, revision=2, status="archived"))
-    assert uow.known.network("net-1").status == NetworkStatus.ARCHIVED
+    assert uow.read_models.network("net-1").status == NetworkStatus.ARCHIVED
 
 
 def test_a_redelivered_event_is_processed_once() -> None:
     uow = FakeSessionsUnitOfWork()
     payload, event_id = network_event(revision=1), uuid.uuid4()
     deliver(uow, envelope_of(payload, event_id), payload)
-    uow.known.networks.clear()  # had it been applied again, the network would come back
+    uow.read_models.networks.clear()  # had it been applied again, the network would come back
     deliver(uow, envelope_of(payload, event_id), payload)
-    assert uow.known.network("net-1") is None
+    assert uow.read_models.network("net-1") is None
     assert uow.committed == 1
 
 
@@ -96,21 +97,21 @@ def test_an_older_member_update_arriving_late_changes_nothing() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, member_event(MemberUpdated, revision=3, name="Anna Jansen", named_in_shared_outputs=True),
           member_event(MemberRegistered, revision=1, name="Anna"))
-    person = uow.known.person("m-1")
+    person = uow.read_models.person("m-1")
     assert (person.name, person.revision, person.named_in_shared_outputs) == ("Anna Jansen", 3, True)
 
 
 def test_a_leave_is_kept_as_a_tombstone_that_an_older_join_arriving_later_cannot_undo() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, left(4), joined(3))
-    record = uow.known.membership("net-1", "m-1")
+    record = uow.read_models.membership("net-1", "m-1")
     assert (record.active, record.revision) == (False, 4)
 
 
 def test_a_newer_join_after_a_leave_makes_the_membership_active_again_with_its_role() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, joined(2), left(3), joined(5, role="facilitator"))
-    record = uow.known.membership("net-1", "m-1")
+    record = uow.read_models.membership("net-1", "m-1")
     assert (record.active, record.role, record.revision) == (True, MembershipRole.FACILITATOR, 5)
 
 
@@ -118,8 +119,8 @@ def test_erasure_ends_memberships_and_is_final() -> None:
     uow = FakeSessionsUnitOfWork()
     apply(uow, member_event(revision=1), joined(2), MemberErased(member_id="m-1", revision=5),
           member_event(MemberUpdated, revision=4, name="Anna late"), joined(3))
-    assert uow.known.person("m-1") == Person("m-1", 5, "", (), False, erased=True)
-    assert uow.known.membership("net-1", "m-1").active is False
+    assert uow.read_models.person("m-1") == Person("m-1", 5, "", (), False, erased=True)
+    assert uow.read_models.membership("net-1", "m-1").active is False
 
 
 def test_an_rpc_answer_is_folded_in_as_if_its_events_had_arrived() -> None:

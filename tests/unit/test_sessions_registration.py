@@ -8,8 +8,8 @@ import pytest
 from services.common.errors import IllegalTransition, NotFound, Unavailable, ValidationFailed
 from services.common.vocabulary import MembershipRole
 from services.sessions import handlers
-from services.sessions.domain.readmodels import MembershipRecord
-from services.sessions.schemas import CancelSession
+from services.sessions.domain.read_models import MembershipRecord
+from services.sessions.schemas.commands import CancelSession
 from tests.unit.test_sessions_world import NETWORK, World
 
 
@@ -164,17 +164,17 @@ def test_a_member_who_joined_a_moment_ago_is_asked_of_the_members_service_and_re
     anna = world.member(in_read_model=False)
     assert world.register(session.id, anna).status == "registered"
     assert world.directory.asked == [f"member:{anna}"]
-    assert world.uow.known.membership(NETWORK, anna).active
-    assert world.uow.known.person(anna).name == "Anna de Vries"
+    assert world.uow.read_models.membership(NETWORK, anna).active
+    assert world.uow.read_models.person(anna).name == "Anna de Vries"
 
 
 def test_a_member_who_left_and_rejoined_since_the_last_event_is_accepted_after_asking(world: World) -> None:
     session = world.schedule()
     anna = world.member(in_read_model=False)
-    world.uow.known.memberships[(NETWORK, anna)] = MembershipRecord(NETWORK, anna, MembershipRole.PARTICIPANT, 1,
+    world.uow.read_models.memberships[(NETWORK, anna)] = MembershipRecord(NETWORK, anna, MembershipRole.PARTICIPANT, 1,
                                                                     active=False)
     assert world.register(session.id, anna).status == "registered"
-    assert world.uow.known.membership(NETWORK, anna).revision == 2
+    assert world.uow.read_models.membership(NETWORK, anna).revision == 2
 
 
 def test_when_the_members_service_does_not_answer_the_registration_fails_and_changes_nothing(world: World) -> None:

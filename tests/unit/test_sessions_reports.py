@@ -10,8 +10,8 @@ import pytest
 from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.sessions import handlers
 from services.sessions.domain.reports import DEFAULT_PERIOD, Period
-from services.sessions.schemas import CancelSession, LearningReportQuery, RetractOutput
-from services.sessions.views import LearningReportOut
+from services.sessions.schemas.commands import CancelSession, LearningReportQuery, RetractOutput
+from services.sessions.schemas.views import LearningReportOut
 from tests.unit.test_sessions_world import NETWORK, NOW, PAST, World
 
 

@@ -14,10 +14,11 @@ from services.common.catalogue import MemberErased
 from services.common.db import create_service_engine
 from services.common.migrations import upgrade
 from services.sessions import handlers, models
-from services.sessions.domain.readmodels import Person
-from services.sessions.schemas import LearningReportQuery, ListOutputs, ListSessions, RetractOutput
+from services.sessions.domain.read_models import Person
+from services.sessions.schemas.commands import LearningReportQuery, ListOutputs, ListSessions, RetractOutput
+from services.sessions.schemas.views import OutputTombstone
 from services.sessions.unit_of_work import SessionsUnitOfWork
-from services.sessions.views import OutputTombstone
+from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, PAST, World, envelope_of
 
 
@@ -91,11 +92,11 @@ def test_sessions_and_outputs_page_by_keyset_on_sqlite(world: World) -> None:
 def test_the_read_model_upsert_never_lets_an_older_revision_overwrite_a_newer_one(world: World) -> None:
     uow = world.uow
     with uow:
-        uow.known.put_person(Person("m-1", 5, "New", (), True))
-        uow.known.put_person(Person("m-1", 4, "Old", (), False))
+        uow.read_models.put_person(Person("m-1", 5, "New", (), True))
+        uow.read_models.put_person(Person("m-1", 4, "Old", (), False))
         uow.commit()
     with uow:
-        assert uow.known.person("m-1").name == "New"
+        assert uow.read_models.person("m-1").name == "New"
 
 
 def test_erasure_leaves_the_member_id_in_no_table_and_keeps_the_report(world: World, engine: Engine) -> None:
@@ -109,7 +110,7 @@ def test_erasure_leaves_the_member_id_in_no_table_and_keeps_the_report(world: Wo
     world.reflect(session.id, fatima, text="Mijn eigen woorden")
     before = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
     payload = MemberErased(member_id=fatima, revision=9)
-    handlers.member_erased(envelope_of(payload), payload, world.uow, "sessions.on_member_erased")
+    consume(handlers.member_erased, envelope_of(payload), payload, world.uow, "sessions.on_member_erased")
     after = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
     assert (after.attendance_total, after.reflections_by_kind) == (before.attendance_total,
                                                                    before.reflections_by_kind)

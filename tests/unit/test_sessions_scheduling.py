@@ -12,8 +12,8 @@ from services.common.errors import Conflict, NotFound, ValidationFailed
 from services.common.nameko_kit import parse_request
 from services.common.vocabulary import NetworkStatus, UnpreparedPolicy
 from services.sessions import handlers
-from services.sessions.domain.readmodels import KnownNetwork
-from services.sessions.schemas import RescheduleSession, ScheduleSession
+from services.sessions.domain.read_models import KnownNetwork
+from services.sessions.schemas.commands import RescheduleSession, ScheduleSession
 from tests.unit.test_sessions_world import FUTURE, NETWORK, PAST, World
 
 
@@ -133,7 +133,7 @@ def test_a_network_created_a_moment_ago_is_asked_of_the_networks_service_and_rem
     world.directory.networks["brand-new"] = KnownNetwork("brand-new", 1, "New", NetworkStatus.ACTIVE, False,
                                                          UnpreparedPolicy.REFUSE)
     assert world.schedule(network_id="brand-new").network_id == "brand-new"
-    assert world.uow.known.network("brand-new") is not None
+    assert world.uow.read_models.network("brand-new") is not None
     world.schedule(network_id="brand-new")
     assert world.directory.asked == ["network:brand-new"]  # the second time, the read model knew it
 

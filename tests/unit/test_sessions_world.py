@@ -11,15 +11,15 @@ from services.common.errors import Unavailable
 from services.common.events import Envelope, new_envelope
 from services.common.vocabulary import MembershipRole, NetworkStatus, Perspective, ReflectionKind, UnpreparedPolicy
 from services.sessions import handlers
-from services.sessions.domain.readmodels import KnownNetwork, MemberFacts, MembershipRecord
-from services.sessions.schemas import (
+from services.sessions.domain.read_models import KnownNetwork, MemberFacts, MembershipRecord
+from services.sessions.schemas.commands import (
     PublishOutput,
     RecordAttendance,
     RecordReflection,
     RegisterForSession,
     ScheduleSession,
 )
-from services.sessions.views import AttendanceOut, OutputOut, ReflectionOut, RegistrationOut, SessionOut
+from services.sessions.schemas.views import AttendanceOut, OutputOut, ReflectionOut, RegistrationOut, SessionOut
 from tests.unit.test_sessions_fakes import FakeSessionsUnitOfWork
 
 
@@ -65,7 +65,7 @@ class World:
         network = KnownNetwork(network_id, revision, f"Network {network_id}", NetworkStatus(status),
                                requires_preparation, UnpreparedPolicy(unprepared_policy))
         with self.uow:
-            self.uow.known.put_network(network)
+            self.uow.read_models.put_network(network)
             self.uow.commit()
         return network
 
@@ -79,9 +79,9 @@ class World:
         self.directory.members[member_id] = facts
         if in_read_model:
             with self.uow:
-                self.uow.known.put_person(facts.person())
+                self.uow.read_models.put_person(facts.person())
                 for net in networks:
-                    self.uow.known.put_membership(MembershipRecord(net, member_id, MembershipRole.PARTICIPANT, 2,
+                    self.uow.read_models.put_membership(MembershipRecord(net, member_id, MembershipRole.PARTICIPANT, 2,
                                                                    True))
                 self.uow.commit()
         return member_id

@@ -96,8 +96,8 @@ def _block_links(uow: Any, network_id: str) -> list[Link]:
 def on_network_changed(event: NetworkSnapshot, uow: Any) -> None:
     """Keep the read model, and the parent/child link, in step with the network's parent."""
     values = {"name": event.name, "theme": event.theme, "status": event.status.value, "parent_id": event.parent_id}
-    held = uow.networks.get(event.network_id)
-    if not uow.networks.apply(event.network_id, event.revision, values):
+    held = uow.read_models.network(event.network_id)
+    if not uow.read_models.apply_network(event.network_id, event.revision, values):
         return  # an older snapshot than the one held
     if held is not None and held.parent_id == event.parent_id:
         return  # the parent did not change: its link stays as it is, a revoked or blocked one too
@@ -141,7 +141,7 @@ def _get(uow: Any, link_id: str) -> Link:
 def _ensure_linkable(uow: Any, lookup: NetworkLookup, field: str, network_id: str) -> None:
     if uow.blocks.is_blocked("network", network_id):
         raise PermissionDenied(f"network {network_id} is blocked", [violation(field, "not_blocked", "blocked")])
-    known = uow.networks.get(network_id)
+    known = uow.read_models.network(network_id)
     status = known.status if known is not None else (lookup.get(network_id) or {}).get("status")
     if status is None:
         raise NotFound(f"network {network_id} not found", [violation(field, "exists", "no such network")])

@@ -50,7 +50,7 @@ def deliveries(output_id: str, uow: Any) -> list[DeliveryOut]:
 def output_origin(output_id: str, uow: Any) -> str | None:
     with uow:
         known = uow.outputs.get(output_id)
-        return known["origin_network_id"] if known else None
+        return known.origin_network_id if known else None
 
 
 def health(uow: Any) -> ServiceHealth:

@@ -1,6 +1,6 @@
 """A peer instance's ``kring.v1.Federation`` API, as the relay (and the gateway, for link requests) calls it:
 with the key the peer issued to this instance, a deadline on every unary call, and the peer's answers turned
-into the JSON shapes the federation service takes (:mod:`services.federation.peer_schemas`).
+into the JSON shapes the federation service takes (:mod:`services.federation.peers.schemas`).
 
 gRPC errors become typed errors: the peer being away (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
 INTERNAL, ...) is :class:`~services.common.errors.Unavailable`, worth retrying; the peer saying no

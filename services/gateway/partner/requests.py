@@ -23,7 +23,7 @@ from services.federation.schemas import FeedQuery, NetworkId, PartnerOutput, Req
 from services.gateway.shared import idempotency
 from services.members.schemas import FindExpertise
 from services.networks.schemas import ListNetworks
-from services.sessions.schemas import ListSessions
+from services.sessions.schemas.commands import ListSessions
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -17,7 +17,7 @@ from services.common.events import EventPayload
 from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, ResourceType, Visibility
 from services.sessions.domain.lifecycle import Action, next_status
 from services.sessions.domain.planning import raise_if
-from services.sessions.domain.readmodels import Person
+from services.sessions.domain.read_models import Person
 from services.sessions.domain.session import Session
 
 Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "all-rights-reserved"]

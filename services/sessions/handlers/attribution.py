@@ -21,5 +21,5 @@ def reattribute(uow: Any, output_ids: Iterable[str]) -> int:
     for output_id in output_ids:
         output = uow.outputs.get(output_id)  # loaded through the repository, so its event is collected
         if output is not None:
-            told += output.reattribute(uow.known.people(output.author_ids), now=now())
+            told += output.reattribute(uow.read_models.people(output.author_ids), now=now())
     return told

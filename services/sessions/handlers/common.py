@@ -9,7 +9,7 @@ from typing import Any
 
 from services.common.errors import Conflict, NotFound, violation
 from services.sessions.domain.planning import raise_if
-from services.sessions.domain.readmodels import KnownNetwork, MemberFacts, Person, facts_updates
+from services.sessions.domain.read_models import KnownNetwork, MemberFacts, Person, facts_updates
 from services.sessions.domain.session import Session
 from services.sessions.ports import Directory
 
@@ -28,11 +28,11 @@ def get_session(uow: Any, session_id: str, *, for_update: bool = False) -> Sessi
 def known_network(uow: Any, directory: Directory, network_id: str, *,
                   must_be_active: bool = False) -> KnownNetwork:
     """The network from the read model, or from the networks service if the read model has not seen it."""
-    network = uow.known.network(network_id)
+    network = uow.read_models.network(network_id)
     if network is None:
         network = directory.network(network_id)
         if network is not None:
-            uow.known.put_network(network)
+            uow.read_models.put_network(network)
     if network is None:
         raise NotFound(f"network {network_id} not found",
                        [violation("network_id", "known_network", "no such network")])
@@ -47,11 +47,11 @@ def refresh_member(uow: Any, directory: Directory, member_id: str) -> MemberFact
     facts = directory.member(member_id)
     if facts is None:
         return None
-    person, changed = facts_updates(uow.known.person(member_id), uow.known.memberships_of(member_id), facts)
+    person, changed = facts_updates(uow.read_models.person(member_id), uow.read_models.memberships_of(member_id), facts)
     if person is not None:
-        uow.known.put_person(person)
+        uow.read_models.put_person(person)
     for record in changed:
-        uow.known.put_membership(record)
+        uow.read_models.put_membership(record)
     return facts
 
 
@@ -63,15 +63,15 @@ def ensure_network_members(uow: Any, directory: Directory, network_id: str,
     member who joined a moment ago is not refused because an event is still on its way.
     """
     fields = list(fields)
-    people = uow.known.people([member_id for _, member_id in fields])
+    people = uow.read_models.people([member_id for _, member_id in fields])
     found = []
     for field, member_id in fields:
-        record, person = uow.known.membership(network_id, member_id), people.get(member_id)
+        record, person = uow.read_models.membership(network_id, member_id), people.get(member_id)
         if record is not None and record.active and person is not None and not person.erased:
             continue
         facts = refresh_member(uow, directory, member_id)
         if facts is not None and network_id in facts.networks:
-            people[member_id] = uow.known.person(member_id) or facts.person()
+            people[member_id] = uow.read_models.person(member_id) or facts.person()
             continue
         found.append(violation(field, "network_member", f"member {member_id} is not a member of this network"))
     raise_if(found)
@@ -81,7 +81,7 @@ def ensure_network_members(uow: Any, directory: Directory, network_id: str,
 def people_facts(uow: Any, directory: Directory, member_ids: Iterable[str]) -> dict[str, Person]:
     """What is known of each member, asking the members service for anyone the read model has not seen."""
     member_ids = list(member_ids)
-    people = uow.known.people(member_ids)
+    people = uow.read_models.people(member_ids)
     for member_id in member_ids:
         if member_id not in people:
             facts = refresh_member(uow, directory, member_id)

@@ -1,59 +1,42 @@
-"""Consumers that keep the read models of networks, people and memberships. Each is idempotent: the
-processed-event row and the effect commit together, and only newer revisions are applied."""
+"""The effects of the events that keep the read models of networks, people and memberships. The kit applies each
+event once (its id recorded with the effect); only newer revisions change anything, so reordering is harmless."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.common.catalogue import MembershipJoined, MembershipLeft, MemberSnapshot, NetworkSnapshot
-from services.common.events import Envelope
 from services.sessions.domain.outputs import appears_differently_outside
-from services.sessions.domain.readmodels import joined_update, left_update, network_update, person_update
+from services.sessions.domain.read_models import joined_update, left_update, network_update, person_update
 from services.sessions.handlers.attribution import outputs_authored_by, reattribute
 
 
-def network_changed(envelope: Envelope, payload: NetworkSnapshot, uow: Any, consumer: str) -> None:
-    with uow:
-        if not uow.begin_consuming(envelope.id, consumer):
-            return
-        updated = network_update(uow.known.network(payload.network_id), payload)
-        if updated is not None:
-            uow.known.put_network(updated)
-        uow.commit()
+def network_changed(payload: NetworkSnapshot, uow: Any) -> None:
+    updated = network_update(uow.read_models.network(payload.network_id), payload)
+    if updated is not None:
+        uow.read_models.put_network(updated)
 
 
-def member_changed(envelope: Envelope, payload: MemberSnapshot, uow: Any, consumer: str) -> None:
+def member_changed(payload: MemberSnapshot, uow: Any) -> None:
     """Keep the person read model; if the change shows the member differently outside their network (their
     name while they consent to it, their consent, their perspective's role), the copies of what they
     authored are told."""
-    with uow:
-        if not uow.begin_consuming(envelope.id, consumer):
-            return
-        current = uow.known.person(payload.member_id)
-        updated = person_update(current, payload)
-        if updated is not None:
-            uow.known.put_person(updated)
-            if appears_differently_outside(current, updated):
-                reattribute(uow, outputs_authored_by(uow, payload.member_id))
-        uow.commit()
+    current = uow.read_models.person(payload.member_id)
+    updated = person_update(current, payload)
+    if updated is not None:
+        uow.read_models.put_person(updated)
+        if appears_differently_outside(current, updated):
+            reattribute(uow, outputs_authored_by(uow, payload.member_id))
 
 
-def membership_joined(envelope: Envelope, payload: MembershipJoined, uow: Any, consumer: str) -> None:
-    with uow:
-        if not uow.begin_consuming(envelope.id, consumer):
-            return
-        current = uow.known.membership(payload.network_id, payload.member_id)
-        updated = joined_update(current, uow.known.person(payload.member_id), payload)
-        if updated is not None:
-            uow.known.put_membership(updated)
-        uow.commit()
+def membership_joined(payload: MembershipJoined, uow: Any) -> None:
+    current = uow.read_models.membership(payload.network_id, payload.member_id)
+    updated = joined_update(current, uow.read_models.person(payload.member_id), payload)
+    if updated is not None:
+        uow.read_models.put_membership(updated)
 
 
-def membership_left(envelope: Envelope, payload: MembershipLeft, uow: Any, consumer: str) -> None:
-    with uow:
-        if not uow.begin_consuming(envelope.id, consumer):
-            return
-        updated = left_update(uow.known.membership(payload.network_id, payload.member_id), payload)
-        if updated is not None:
-            uow.known.put_membership(updated)
-        uow.commit()
+def membership_left(payload: MembershipLeft, uow: Any) -> None:
+    updated = left_update(uow.read_models.membership(payload.network_id, payload.member_id), payload)
+    if updated is not None:
+        uow.read_models.put_membership(updated)

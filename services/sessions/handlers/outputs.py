@@ -12,8 +12,8 @@ from services.sessions.domain.outputs import Output
 from services.sessions.handlers.common import ensure_network_members, get_session, now
 from services.sessions.handlers.presenters import output_view
 from services.sessions.ports import Directory
-from services.sessions.schemas import ListOutputs, PublishOutput, RetractOutput
-from services.sessions.views import OutputOut, OutputPage, OutputTombstone
+from services.sessions.schemas.commands import ListOutputs, PublishOutput, RetractOutput
+from services.sessions.schemas.views import OutputOut, OutputPage, OutputTombstone
 
 
 def publish_output(session_id: str, cmd: PublishOutput, uow: Any, directory: Directory) -> OutputOut:
@@ -57,7 +57,7 @@ def get_output(output_id: str, viewer_network_ids: list[str], uow: Any) -> Outpu
         if not visible_here(output, inside):
             raise PermissionDenied(f"output {output_id} is not public; it reaches other networks through their feeds",
                                    [violation("output_id", "visible_to_reader", "shared only with other networks")])
-        people = uow.known.people(output.author_ids)
+        people = uow.read_models.people(output.author_ids)
         return output_view(output, people, inside_network=inside)
 
 
@@ -66,7 +66,7 @@ def list_outputs(query: ListOutputs, uow: Any) -> OutputPage:
         raise ValidationFailed.single("network_id", "network_or_session", "give a network_id or a session_id")
     with uow:
         found, next_token = uow.outputs.page(query)
-        people = uow.known.people({m for o in found for m in o.author_ids})
+        people = uow.read_models.people({m for o in found for m in o.author_ids})
         viewers = set(query.viewer_network_ids)
         return OutputPage(items=[output_view(o, people, inside_network=o.network_id in viewers) for o in found],
                           next_page_token=next_token)

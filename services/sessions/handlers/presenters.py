@@ -5,9 +5,9 @@ from __future__ import annotations
 from services.common.catalogue import Attribution
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
-from services.sessions.domain.readmodels import Person
+from services.sessions.domain.read_models import Person
 from services.sessions.domain.session import Session
-from services.sessions.views import (
+from services.sessions.schemas.views import (
     AttendanceOut,
     AuthorOut,
     ContributionOut,

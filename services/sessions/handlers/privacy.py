@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.catalogue import MemberErased
-from services.common.events import Envelope
-from services.sessions.domain.readmodels import erased_updates, new_pseudonym
+from services.sessions.domain.read_models import erased_updates, new_pseudonym
 from services.sessions.handlers.attribution import outputs_authored_by, reattribute
 from services.sessions.handlers.common import now
 from services.sessions.handlers.presenters import registration_view
-from services.sessions.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
+from services.sessions.schemas.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
 
 
 def export_member(member_id: str, uow: Any) -> SessionsMemberExport:
@@ -35,24 +34,20 @@ def export_member(member_id: str, uow: Any) -> SessionsMemberExport:
                                     authorship=authorship, reflections=reflections)
 
 
-def member_erased(envelope: Envelope, payload: MemberErased, uow: Any, consumer: str) -> None:
+def member_erased(payload: MemberErased, uow: Any) -> None:
     """Pseudonymise the member everywhere: one fresh pseudonym per erasure, reflection texts deleted.
 
     Counts stay right because rows are re-pointed, not deleted. Running it again finds nothing left to
-    re-point, so it is idempotent even past the processed-event check. Every published, not retracted output
-    they authored then announces its authors anew: the pseudonym appears as "a former member" in every copy
-    (the federation service also rewrites copies on ``member.erased``; both paths end in the same copy).
+    re-point, so it is idempotent even past the kit's processed-event record. Every published, not retracted
+    output they authored then announces its authors anew: the pseudonym appears as "a former member" in every
+    copy (the federation service also rewrites copies on ``member.erased``; both paths end in the same copy).
     """
-    with uow:
-        if not uow.begin_consuming(envelope.id, consumer):
-            return
-        person, ended = erased_updates(uow.known.person(payload.member_id),
-                                       uow.known.memberships_of(payload.member_id), payload)
-        uow.known.put_person(person)
-        for record in ended:
-            uow.known.put_membership(record)
-        authored = outputs_authored_by(uow, payload.member_id)
-        uow.privacy.pseudonymise(payload.member_id, new_pseudonym())
-        reattribute(uow, authored)
-        uow.forget_answers_about(payload.member_id)
-        uow.commit()
+    person, ended = erased_updates(uow.read_models.person(payload.member_id),
+                                   uow.read_models.memberships_of(payload.member_id), payload)
+    uow.read_models.put_person(person)
+    for record in ended:
+        uow.read_models.put_membership(record)
+    authored = outputs_authored_by(uow, payload.member_id)
+    uow.privacy.pseudonymise(payload.member_id, new_pseudonym())
+    reattribute(uow, authored)
+    uow.forget_answers_about(payload.member_id)

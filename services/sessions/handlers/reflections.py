@@ -11,8 +11,8 @@ from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now
 from services.sessions.ports import Directory
-from services.sessions.schemas import LearningReportQuery, RecordReflection
-from services.sessions.views import LearningReportOut, ReflectionOut
+from services.sessions.schemas.commands import LearningReportQuery, RecordReflection
+from services.sessions.schemas.views import LearningReportOut, ReflectionOut
 
 
 def record_reflection(member_id: str, cmd: RecordReflection, uow: Any, directory: Directory) -> ReflectionOut:

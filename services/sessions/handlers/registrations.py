@@ -9,8 +9,8 @@ from services.sessions.domain.participation import Attendee
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now, people_facts
 from services.sessions.handlers.presenters import attendance_view, registration_view
 from services.sessions.ports import Directory
-from services.sessions.schemas import RecordAttendance, RegisterForSession
-from services.sessions.views import AttendanceOut, RegistrationList, RegistrationOut
+from services.sessions.schemas.commands import RecordAttendance, RegisterForSession
+from services.sessions.schemas.views import AttendanceOut, RegistrationList, RegistrationOut
 
 
 def register_for_session(session_id: str, member_id: str, cmd: RegisterForSession, uow: Any,

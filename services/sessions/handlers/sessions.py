@@ -11,8 +11,8 @@ from services.sessions.domain.session import Session
 from services.sessions.handlers.common import get_session, known_network, now
 from services.sessions.handlers.presenters import session_view
 from services.sessions.ports import Directory
-from services.sessions.schemas import CancelSession, ListSessions, RescheduleSession, ScheduleSession
-from services.sessions.views import ServiceHealth, SessionOut, SessionPage
+from services.sessions.schemas.commands import CancelSession, ListSessions, RescheduleSession, ScheduleSession
+from services.sessions.schemas.views import ServiceHealth, SessionOut, SessionPage
 
 
 def schedule_session(cmd: ScheduleSession, uow: Any, directory: Directory) -> SessionOut:

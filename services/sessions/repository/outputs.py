@@ -12,9 +12,9 @@ from services.common.vocabulary import OutputKind, ReflectionKind, ResourceType,
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.reflections import Reflection
 from services.sessions.models import output_authors, outputs, reflections, sessions
-from services.sessions.paging import decode_page_token, encode_page_token
+from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
-from services.sessions.schemas import ListOutputs
+from services.sessions.schemas.commands import ListOutputs
 
 
 class OutputRepository(TrackingRepository):

@@ -13,9 +13,9 @@ from services.sessions.domain.participation import Attendee, Registration, Regis
 from services.sessions.domain.planning import Contribution
 from services.sessions.domain.session import Reschedule, Session
 from services.sessions.models import attendance, contributions, registrations, reschedules, sessions
-from services.sessions.paging import decode_page_token, encode_page_token
+from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
-from services.sessions.schemas import ListSessions
+from services.sessions.schemas.commands import ListSessions
 
 HELD_OR_CLOSED = (SessionStatus.HELD.value, SessionStatus.CLOSED.value)
 

@@ -28,7 +28,7 @@ from services.members.schemas import (
     RegisterMember,
     UpdateMember,
 )
-from services.sessions.views import SessionsMemberExport
+from services.sessions.schemas.views import SessionsMemberExport
 
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=ERROR_RESPONSES)
 

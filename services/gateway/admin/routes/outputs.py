@@ -30,8 +30,8 @@ from services.gateway.admin.routes.sessions import (
     query_of,
     require_session_scope,
 )
-from services.sessions.schemas import PublishOutput, RecordReflection, RetractOutput
-from services.sessions.views import LearningReportOut, OutputOut, OutputPage, OutputTombstone, ReflectionOut
+from services.sessions.schemas.commands import PublishOutput, RecordReflection, RetractOutput
+from services.sessions.schemas.views import LearningReportOut, OutputOut, OutputPage, OutputTombstone, ReflectionOut
 
 router = APIRouter(prefix="/v1", tags=["outputs"], responses=ERROR_RESPONSES)
 

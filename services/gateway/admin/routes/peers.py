@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
-from services.federation.peer_schemas import ConfigurePeer, PeerOut
+from services.federation.peers.schemas import ConfigurePeer, PeerOut
 from services.federation.relay.peer_client import PeerClient
 from services.federation.schemas import InstanceId
 from services.gateway.admin import policy_federation as rules

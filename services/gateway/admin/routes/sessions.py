@@ -23,7 +23,7 @@ from services.gateway.admin import policy
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
 from services.gateway.admin.policy import Principal, require
-from services.sessions.schemas import (
+from services.sessions.schemas.commands import (
     CancelSession,
     Command,
     MemberId,
@@ -33,7 +33,7 @@ from services.sessions.schemas import (
     ScheduleSession,
     SessionId,
 )
-from services.sessions.views import AttendanceOut, RegistrationList, RegistrationOut, SessionOut, SessionPage
+from services.sessions.schemas.views import AttendanceOut, RegistrationList, RegistrationOut, SessionOut, SessionPage
 
 router = APIRouter(prefix="/v1", tags=["sessions"], responses=ERROR_RESPONSES)
 

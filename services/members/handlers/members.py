@@ -1,9 +1,7 @@
-"""Command and query handlers: load through the unit of work, apply the domain, commit. A few lines each."""
+"""A member's record: registering, updating, reading, searching, export and erasure."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.common.errors import NotFound, Unauthenticated
-from services.members.adapters import NetworkDirectory
+from services.common.errors import NotFound
 from services.members.domain import Member, email_taken
 from services.members.schemas import (
     ErasureReceipt,
@@ -21,21 +18,15 @@ from services.members.schemas import (
     ExpertOut,
     ExpertPage,
     FindExpertise,
-    IssueToken,
-    JoinNetwork,
     MemberExport,
     MemberOut,
     MemberPage,
     MembershipOut,
-    Principal,
     RegisterMember,
     SearchMembers,
     ServiceHealth,
-    TokenIssued,
     UpdateMember,
 )
-
-TOKEN_PREFIX = "krm_"  # noqa: S105 - a visible prefix, not a secret
 
 
 def now() -> datetime:
@@ -55,7 +46,7 @@ def register_member(cmd: RegisterMember, uow: Any) -> MemberOut:
 
 def update_member(member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
     with uow:
-        member = _get_active(uow, member_id)
+        member = active_member(uow, member_id)
         if cmd.email and cmd.email != member.email and uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
         member.update(cmd.changes(), now=now())
@@ -67,7 +58,7 @@ def update_member(member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
 
 def get_member(member_id: str, uow: Any) -> MemberOut:
     with uow:
-        return member_view(_get_active(uow, member_id))
+        return member_view(active_member(uow, member_id))
 
 
 def search_members(query: SearchMembers, uow: Any) -> MemberPage:
@@ -85,28 +76,9 @@ def find_expertise(query: FindExpertise, uow: Any) -> ExpertPage:
                           next_page_token=next_token)
 
 
-def join_network(member_id: str, network_id: str, cmd: JoinNetwork, uow: Any,
-                 networks: NetworkDirectory) -> MembershipOut:
-    with uow:
-        member = _get_active(uow, member_id)
-        networks.ensure_open(network_id)
-        membership = member.join(network_id, cmd.role, now=now())
-        uow.members.save(member)
-        uow.commit()
-        return MembershipOut(network_id=membership.network_id, role=membership.role, joined_at=membership.joined_at)
-
-
-def leave_network(member_id: str, network_id: str, uow: Any) -> None:
-    with uow:
-        member = _get_active(uow, member_id)
-        member.leave(network_id, now=now())
-        uow.members.save(member)
-        uow.commit()
-
-
 def export_member(member_id: str, uow: Any) -> MemberExport:
     with uow:
-        member = _get_active(uow, member_id)
+        member = active_member(uow, member_id)
         events = [EventRecord(type=e["type"], occurred_at=e["occurred_at"]) for e in uow.events_about(member_id)]
         return MemberExport(exported_at=now(), member=member_view(member), tokens=uow.tokens.for_member(member_id),
                             events=events)
@@ -130,39 +102,6 @@ def erase_member(member_id: str, uow: Any) -> ErasureReceipt:
         return ErasureReceipt(member_id=member.id, erased_at=member.erased_at)
 
 
-def issue_token(member_id: str, cmd: IssueToken, uow: Any) -> TokenIssued:
-    with uow:
-        _get_active(uow, member_id)
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        info = uow.tokens.add(str(uuid.uuid4()), member_id, hash_token(token), cmd.label, now())
-        uow.commit()
-        return TokenIssued(token=token, **info.model_dump())
-
-
-def revoke_token(token_id: str, uow: Any) -> None:
-    with uow:
-        if not uow.tokens.exists(token_id):
-            raise NotFound(f"token {token_id} not found")
-        uow.tokens.revoke(token_id, now())
-        uow.commit()
-
-
-def authenticate(token_hash: str, uow: Any) -> Principal:
-    """Who holds the token with this hash, which networks they belong to, administer and facilitate."""
-    with uow:
-        member_id = uow.tokens.member_of_active_token(token_hash)
-        member = uow.members.get(member_id) if member_id else None
-        if member is None or member.erased:
-            raise Unauthenticated("unknown or revoked token")
-        return Principal(member_id=member.id, administers=member.administers(), facilitates=member.facilitates(),
-                         member_of=sorted(member.memberships))
-
-
-def hash_token(token: str) -> str:
-    # Tokens carry 256 random bits, so a fast hash suffices; what matters is that only the hash is stored.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def member_view(member: Member) -> MemberOut:
     return MemberOut(
         id=member.id, name=member.name, email=member.email, organisation=member.organisation,
@@ -174,7 +113,7 @@ def member_view(member: Member) -> MemberOut:
     )
 
 
-def _get_active(uow: Any, member_id: str) -> Member:
+def active_member(uow: Any, member_id: str) -> Member:
     member = uow.members.get(member_id)
     if member is None or member.erased:
         raise NotFound(f"member {member_id} not found")

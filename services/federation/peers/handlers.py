@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.common.errors import Conflict, NotFound, violation
-from services.federation.handlers.partners import KEY_PREFIX, _view, hash_key
-from services.federation.peer_schemas import (
+from services.federation.partners.handlers import KEY_PREFIX, _view, hash_key
+from services.federation.peers.schemas import (
     ConfigurePeer,
     FeedHead,
     PeerContact,
@@ -39,7 +39,7 @@ def register_instance(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> 
                            [violation("instance_id", "unique", "one partner per instance")])
         for index, network in enumerate(cmd.remote_networks):
             field = f"remote_networks.{index}.id"
-            hosted_here = uow.networks.get(network.id) is not None and \
+            hosted_here = uow.read_models.network(network.id) is not None and \
                 uow.remote_networks.instance_of(network.id) is None
             if hosted_here or lookup.get(network.id) is not None:
                 raise Conflict(f"network {network.id} is a network of this instance",
@@ -64,7 +64,7 @@ def configure_peer(cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple
             if uow.remote_networks.instance_of(network_id) is not None:
                 raise Conflict(f"network {network_id} is hosted by another instance",
                                [violation(f"local_network_ids.{index}", "local", "not a network of this instance")])
-            if uow.networks.get(network_id) is None and lookup.get(network_id) is None:
+            if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
                 raise NotFound(f"network {network_id} not found",
                                [violation(f"local_network_ids.{index}", "exists", "no such network")])
         config = {"name": cmd.name, "address": cmd.address, "api_key": cmd.api_key,

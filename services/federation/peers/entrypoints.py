@@ -7,8 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.nameko_kit import command, parse_request, query
-from services.federation.handlers import ingest, peer_links, peers
-from services.federation.peer_schemas import (
+from services.federation.adapters import RpcNetworkLookup
+from services.federation.peers import handlers as peers
+from services.federation.peers import ingest
+from services.federation.peers import links as peer_links
+from services.federation.peers.schemas import (
     ConfigurePeer,
     IngestEntries,
     LogHeadQuery,
@@ -16,7 +19,6 @@ from services.federation.peer_schemas import (
     ReportPeerState,
     RequestPeerLink,
 )
-from services.federation.ports import RpcNetworkLookup
 
 
 class PeerEntrypoints:

@@ -17,7 +17,7 @@ from services.federation.domain.crossing import follow_remote
 from services.federation.domain.links import OPEN, LinkStatus, policy_from
 from services.federation.handlers.links import link_view, request_link
 from services.federation.handlers.sharing import backfill
-from services.federation.peer_schemas import OpenPeerLink, PeerLinkStart, RemoteLink, RequestPeerLink
+from services.federation.peers.schemas import OpenPeerLink, PeerLinkStart, RemoteLink, RequestPeerLink
 from services.federation.ports import NetworkLookup
 from services.federation.schemas import LinkOut, RequestLink
 

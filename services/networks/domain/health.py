@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.common.vocabulary import MembershipRole, OutputKind, Perspective, Visibility
-from services.networks.domain import Network
+from services.networks.domain.network import Network
 from services.networks.schemas import HealthStep
 
 SHOWN, NOT_SHOWN, NOT_MEASURABLE = "shown", "not_shown", "not_measurable"

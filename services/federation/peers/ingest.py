@@ -30,8 +30,9 @@ from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Shareable
 from services.federation.domain.copies import PUBLIC_FEED
 from services.federation.domain.crossing import Verdict, arrival_audience, judge
+from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.sharing import retract
-from services.federation.peer_schemas import IngestEntries, IngestResult, PeerCopy, PeerEntry, SkippedEntry
+from services.federation.peers.schemas import IngestEntries, IngestResult, PeerCopy, PeerEntry, SkippedEntry
 
 log = logging.getLogger(__name__)
 
@@ -100,33 +101,33 @@ def _apply(uow: Any, instance_id: str, entry: PeerEntry, peer_networks: frozense
         return f"a {entry.kind} entry without its {'tombstone' if entry.kind == 'retracted' else 'output'}"
     known = uow.outputs.get(shown.output_id, for_update=True)
     judgement = judge(instance_id, shown.origin_network_id, peer_networks=peer_networks,
-                      known_origin=known["origin_network_id"] if known is not None else None)
+                      known_origin=known.origin_network_id if known is not None else None)
     if judgement.verdict == Verdict.REFUSE:
         return judgement.reason
     if judgement.verdict == Verdict.DUPLICATE:  # held here under an origin the peer does not host
+        assert known is not None
         return Verdict.DUPLICATE if _changes_nothing(entry, known) else \
             f"{instance_id} may not change output {shown.output_id} of network {shown.origin_network_id}"
     source = f"peer:{instance_id}"
     if entry.kind == "retracted":
-        changed = retract(uow, output_id=shown.output_id, origin=shown.origin_network_id,
-                          retracted_at=entry.tombstone.retracted_at or now(), source=source)
+        retracted_at = (entry.tombstone.retracted_at if entry.tombstone else None) or now()
+        changed = retract(uow, SharedOutput.retracted(shown.output_id, shown.origin_network_id, retracted_at, source))
         return None if changed else Verdict.DUPLICATE
     assert isinstance(shown, PeerCopy)
     if shown.visibility == Visibility.NETWORK:
         return "a network-only output never leaves its network"
-    if entry.kind == "updated" and known is not None and known["copy"] is not None:
-        authors = [a.model_dump() for a in shown.authors]
-        if known["copy"].get("authors") == authors:
+    if entry.kind == "updated" and known is not None and known.is_shared:
+        if not known.show_authors([a.model_dump() for a in shown.authors]):
             return Verdict.DUPLICATE
-        uow.outputs.change(shown.output_id, copy={**known["copy"], "authors": authors})
+        uow.outputs.save(known)
         uow.feeds.announce_change(shown.output_id, now())
         return None
     # shared (or an update of an output not seen yet: it carries the whole copy)
     if known is None:  # new here, unless another handler added it meanwhile
-        known = uow.outputs.lock_or_add(shown.output_id, origin_network_id=shown.origin_network_id,
-                                        copy=_copy(shown), author_ids=[], visibility=shown.visibility.value,
-                                        published_at=shown.published_at or now(), source=source)
-    if known is not None and known["copy"] is None:
+        known = uow.outputs.lock_or_add(SharedOutput.published(
+            shown.output_id, shown.origin_network_id, _copy(shown), [], shown.visibility,
+            shown.published_at or now(), source))
+    if known is not None and not known.is_shared:
         return Verdict.DUPLICATE  # retracted before it arrived (or since): the tombstone wins
     delivered = _deliver(uow, shown, entry.network_id, peer_networks, graph())
     return None if known is None or delivered else Verdict.DUPLICATE
@@ -143,7 +144,8 @@ class _Graph:
 
     @classmethod
     def read(cls, uow: Any) -> _Graph:
-        return cls(uow.links.active_hops(), uow.blocks.networks(), uow.networks.closed(), uow.remote_networks.ids())
+        return cls(uow.links.active_hops(), uow.blocks.networks(), uow.read_models.closed_networks(),
+                   uow.remote_networks.ids())
 
 
 def _deliver(uow: Any, output: PeerCopy, entry_network: str, peer_networks: frozenset[str], graph: _Graph) -> int:
@@ -159,13 +161,13 @@ def _deliver(uow: Any, output: PeerCopy, entry_network: str, peer_networks: froz
     return delivered
 
 
-def _changes_nothing(entry: PeerEntry, known: Any) -> bool:
+def _changes_nothing(entry: PeerEntry, known: SharedOutput) -> bool:
     """Whether an entry about an output held here would change nothing: our own output coming back through the
     peer's graph does not; a retraction or another attribution of it would."""
     if entry.kind == "retracted":
-        return known["retracted_at"] is not None
-    if entry.kind == "updated" and known["copy"] is not None and entry.output is not None:
-        return known["copy"].get("authors") == [a.model_dump() for a in entry.output.authors]
+        return known.is_retracted
+    if entry.kind == "updated" and known.copy is not None and entry.output is not None:
+        return known.copy.get("authors") == [a.model_dump() for a in entry.output.authors]
     return True
 
 

@@ -1,4 +1,4 @@
-"""Command and query handlers of the networks service."""
+"""Creating, changing, archiving and reading networks: load through the unit of work, apply the domain, commit."""
 
 from __future__ import annotations
 
@@ -8,10 +8,8 @@ from typing import Any
 
 from services.common.vocabulary import MembershipRole
 from services.networks.domain import Network, ancestors_of, not_found
-from services.networks.health import health_steps
 from services.networks.schemas import (
     CreateNetwork,
-    HealthReport,
     ListNetworks,
     NetworkNode,
     NetworkOut,
@@ -37,7 +35,7 @@ def create_network(cmd: CreateNetwork, uow: Any) -> NetworkOut:
 
 def update_network(network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
     with uow:
-        network = _get(uow, network_id)
+        network = get_known(uow, network_id)
         changes = cmd.changes()
         parent_id = changes.get("parent_id", network.parent_id)
         network.update(changes, now=now(), parent=uow.networks.get(parent_id),
@@ -50,7 +48,7 @@ def update_network(network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
 
 def archive_network(network_id: str, uow: Any) -> NetworkOut:
     with uow:
-        network = _get(uow, network_id)
+        network = get_known(uow, network_id)
         network.archive(now=now(), active_children=len(uow.networks.active_child_levels(network_id)))
         uow.networks.save(network)
         uow.commit()
@@ -59,7 +57,7 @@ def archive_network(network_id: str, uow: Any) -> NetworkOut:
 
 def get_network(network_id: str, uow: Any) -> NetworkOut:
     with uow:
-        return network_view(_get(uow, network_id), uow)
+        return network_view(get_known(uow, network_id), uow)
 
 
 def list_networks(query: ListNetworks, uow: Any) -> NetworkPage:
@@ -83,17 +81,8 @@ def network_tree(network_id: str, uow: Any) -> NetworkNode:
 def ancestry(network_id: str, uow: Any) -> list[str]:
     """The network and its ancestors, nearest first (for scoping: who administers a network above it)."""
     with uow:
-        _get(uow, network_id)
+        get_known(uow, network_id)
         return ancestors_of(network_id, uow.networks.parent_of)
-
-
-def health_report(network_id: str, uow: Any) -> HealthReport:
-    with uow:
-        network = _get(uow, network_id)
-        models = uow.read_models
-        steps = health_steps(network, models.members_of(network_id), models.held_sessions(network_id),
-                             models.live_outputs(network_id), models.reflection_count(network_id))
-        return HealthReport(network_id=network.id, network_name=network.name, generated_at=now(), steps=steps)
 
 
 def health(uow: Any) -> ServiceHealth:
@@ -116,7 +105,7 @@ def network_view(network: Network, uow: Any) -> NetworkOut:
     )
 
 
-def _get(uow: Any, network_id: str) -> Network:
+def get_known(uow: Any, network_id: str) -> Network:
     network = uow.networks.get(network_id)
     if network is None:
         raise not_found(network_id)

@@ -11,11 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.common.vocabulary import MembershipRole, NetworkStatus, Perspective, UnpreparedPolicy
-from services.sessions.domain.readmodels import KnownNetwork, MembershipRecord, Person
+from services.sessions.domain.read_models import KnownNetwork, MembershipRecord, Person
 from services.sessions.models import known_memberships, known_networks, known_people
 
 
-class ReadModelRepository:
+class SessionsReadModels:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

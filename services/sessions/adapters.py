@@ -9,7 +9,7 @@ import eventlet
 from nameko.exceptions import UnknownService
 
 from services.common.errors import NotFound, Unavailable
-from services.sessions.domain.readmodels import KnownNetwork, MemberFacts
+from services.sessions.domain.read_models import KnownNetwork, MemberFacts
 from services.sessions.ports import facts_from_member, network_from_answer
 
 # nameko 2's RpcProxy waits for ever; a command that needs this answer should fail fast instead.

@@ -12,6 +12,7 @@ from typing import Any
 from services.common.catalogue import Attribution
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
 from services.federation.domain.copies import PUBLIC_FEED, public_author
+from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.links import _block_links
 from services.federation.handlers.sharing import retract, share
 from services.federation.ports import NetworkLookup
@@ -33,7 +34,7 @@ def hash_key(key: str) -> str:
 def register_partner(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
     with uow:
         for network_id in cmd.network_ids:
-            if uow.networks.get(network_id) is None and lookup.get(network_id) is None:
+            if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
                 raise NotFound(f"network {network_id} not found",
                                [violation("network_ids", "exists", f"no network {network_id}")])
             if uow.partners.owner_of(network_id):
@@ -115,16 +116,16 @@ def publish_partner_output(partner_id: str, cmd: PartnerOutput, uow: Any) -> dic
                 "authors": [public_author(Attribution(member_id="", shown_as=a, named=True)) for a in cmd.authors],
                 "published_at": published_at.isoformat(),
             }
-            share(uow, output_id=output_id, origin=cmd.network_id, copy=copy, author_ids=[],
-                  visibility=cmd.visibility, published_at=published_at, source=f"partner:{partner_id}")
+            share(uow, SharedOutput.published(output_id, cmd.network_id, copy, [], cmd.visibility, published_at,
+                                              f"partner:{partner_id}"))
             uow.commit()
             known = uow.outputs.get(output_id)
-        if known["origin_network_id"] != cmd.network_id:
+        assert known is not None
+        if known.origin_network_id != cmd.network_id:
             raise Conflict("this client output id was used for another network",
                            [violation("client_output_id", "unique", "already used for another network")])
         networks_reached = [n for n in uow.feeds.recipients(output_id) if n != PUBLIC_FEED]
-        return {"output_id": output_id, "recipients": len(networks_reached),
-                "retracted": known["retracted_at"] is not None}
+        return {"output_id": output_id, "recipients": len(networks_reached), "retracted": known.is_retracted}
 
 
 def retract_partner_output(partner_id: str, output_id: str, uow: Any) -> dict[str, Any]:
@@ -132,9 +133,8 @@ def retract_partner_output(partner_id: str, output_id: str, uow: Any) -> dict[st
         known = uow.outputs.get(output_id)
         if known is None:
             raise NotFound(f"output {output_id} not found")
-        _ensure_owner(uow, partner_id, known["origin_network_id"])
-        retract(uow, output_id=output_id, origin=known["origin_network_id"], retracted_at=now(),
-                source=f"partner:{partner_id}")
+        _ensure_owner(uow, partner_id, known.origin_network_id)
+        retract(uow, SharedOutput.retracted(output_id, known.origin_network_id, now(), f"partner:{partner_id}"))
         uow.commit()
         return {"output_id": output_id, "retracted": True}
 

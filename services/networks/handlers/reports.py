@@ -1,0 +1,20 @@
+"""The nine-step health report of a network, from what the read models hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.networks.domain.health import health_steps
+from services.networks.handlers.networks import get_known, now
+from services.networks.schemas import (
+    HealthReport,
+)
+
+
+def health_report(network_id: str, uow: Any) -> HealthReport:
+    with uow:
+        network = get_known(uow, network_id)
+        models = uow.read_models
+        steps = health_steps(network, models.members_of(network_id), models.held_sessions(network_id),
+                             models.live_outputs(network_id), models.reflection_count(network_id))
+        return HealthReport(network_id=network.id, network_name=network.name, generated_at=now(), steps=steps)
