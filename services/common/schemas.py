@@ -105,3 +105,12 @@ class PartialUpdate(Command):
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def answer(result: BaseModel | list[BaseModel] | None) -> Any:
+    """A handler's result as the JSON an RPC entrypoint returns (None stays None)."""
+    if result is None:
+        return None
+    if isinstance(result, list):
+        return [item.model_dump(mode="json") for item in result]
+    return result.model_dump(mode="json")

@@ -144,6 +144,11 @@ class LinkOut(BaseModel):
     revision: int
 
 
+class LinkRequested(BaseModel):
+    link: LinkOut
+    created: bool = Field(description="False: the open link between the two networks, asked before")
+
+
 class PartnerOut(BaseModel):
     partner_id: str
     name: str
@@ -190,6 +195,12 @@ class DeliveryOut(BaseModel):
     delivered_at: datetime
     backfill: bool
     tombstoned_at: datetime | None
+
+
+class DeliveryLog(BaseModel):
+    output_id: str
+    origin_network_id: str
+    items: list[DeliveryOut] = Field(description="every network that received the output, in order")
 
 
 class ServiceHealth(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 
+from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
     NetworkSnapshot,
@@ -16,6 +17,7 @@ from services.common.catalogue import (
 )
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
+from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import links, queries, sharing
 from services.federation.partners import handlers as partners
@@ -34,11 +36,7 @@ from services.federation.schemas import (
 )
 from services.federation.unit_of_work import FederationUnitOfWork
 
-
-def dump(result: Any) -> Any:
-    if isinstance(result, list):
-        return [item.model_dump(mode="json") for item in result]
-    return result.model_dump(mode="json")
+Json = dict[str, Any]
 
 
 class FederationService(PeerEntrypoints):  # between instances: services/federation/peer_entrypoints.py
@@ -48,102 +46,112 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     observability = Observability()
     networks_rpc = RpcProxy("networks")
 
+    def _lookup(self) -> RpcNetworkLookup:
+        return RpcNetworkLookup(self.networks_rpc)
+
     # --- links -----------------------------------------------------------------------------------------
 
     @command
-    def request_link(self, request: dict[str, Any]) -> dict[str, Any]:
+    def request_link(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RequestLink, request)
-        return dump(links.request_link(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
+        return answer(links.request_link(Caller.of(caller), cmd, self.uow(), self._lookup()))
 
     @command
-    def accept_link(self, link_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
-        return dump(links.accept_link(link_id, parse_request(AcceptLink, request or {}), self.uow()))
+    def accept_link(self, caller: Json, link_id: str, request: Json | None = None) -> Json:
+        return answer(links.accept_link(Caller.of(caller), link_id, parse_request(AcceptLink, request or {}),
+                                        self.uow()))
 
     @command
-    def reject_link(self, link_id: str) -> dict[str, Any]:
-        return dump(links.reject_link(link_id, self.uow()))
+    def reject_link(self, caller: Json, link_id: str) -> Json:
+        return answer(links.reject_link(Caller.of(caller), link_id, self.uow()))
 
     @command
-    def revoke_link(self, link_id: str) -> dict[str, Any]:
-        return dump(links.revoke_link(link_id, self.uow()))
+    def revoke_link(self, caller: Json, link_id: str) -> Json:
+        return answer(links.revoke_link(Caller.of(caller), link_id, self.uow()))
 
     @command
-    def set_link_policy(self, link_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        return dump(links.set_link_policy(link_id, parse_request(SetLinkPolicy, request), self.uow()))
+    def set_link_policy(self, caller: Json, link_id: str, request: Json) -> Json:
+        cmd = parse_request(SetLinkPolicy, request)
+        return answer(links.set_link_policy(Caller.of(caller), link_id, cmd, self.uow()))
 
     @query
-    def get_link(self, link_id: str) -> dict[str, Any]:
-        return dump(links.get_link(link_id, self.uow()))
+    def get_link(self, caller: Json, link_id: str) -> Json:
+        return answer(links.get_link(Caller.of(caller), link_id, self.uow()))
 
     @query
-    def list_links(self, network_id: str, status: str | None = None) -> list[dict[str, Any]]:
-        return dump(links.list_links(network_id, status, self.uow()))
+    def list_links(self, caller: Json, network_id: str, status: str | None = None) -> list[Json]:
+        return answer(links.list_links(Caller.of(caller), network_id, status, self.uow()))
 
     @command
-    def block_network(self, network_id: str, request: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return dump(links.block_network(network_id, parse_request(BlockSubject, request or {}), self.uow()))
+    def block_network(self, caller: Json, network_id: str, request: Json | None = None) -> list[Json]:
+        cmd = parse_request(BlockSubject, request or {})
+        return answer(links.block_network(Caller.of(caller), network_id, cmd, self.uow(), self._lookup()))
 
     # --- partners --------------------------------------------------------------------------------------
 
     @command(shown_once=("api_key",))
-    def register_partner(self, request: dict[str, Any]) -> dict[str, Any]:
+    def register_partner(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RegisterPartner, request)
         register = peers.register_instance if cmd.kind == PartnerKind.INSTANCE else partners.register_partner
-        return dump(register(cmd, self.uow(), RpcNetworkLookup(self.networks_rpc)))
+        return answer(register(Caller.of(caller), cmd, self.uow(), self._lookup()))
 
     @query
-    def authenticate_partner(self, key_hash: str) -> dict[str, Any]:
-        return dump(partners.authenticate_partner(key_hash, self.uow()))
+    def authenticate_partner(self, key_hash: str) -> Json:
+        return answer(partners.authenticate_partner(key_hash, self.uow()))
 
     @command
-    def revoke_partner(self, partner_id: str) -> dict[str, Any]:
-        return dump(partners.revoke_partner(partner_id, self.uow()))
+    def revoke_partner(self, caller: Json, partner_id: str) -> Json:
+        return answer(partners.revoke_partner(Caller.of(caller), partner_id, self.uow()))
 
     @command(shown_once=("api_key",))
-    def rotate_partner_key(self, partner_id: str) -> dict[str, Any]:
-        return dump(partners.rotate_partner_key(partner_id, self.uow()))
+    def rotate_partner_key(self, caller: Json, partner_id: str) -> Json:
+        return answer(partners.rotate_partner_key(Caller.of(caller), partner_id, self.uow()))
 
     @command
-    def block_partner(self, partner_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
-        return dump(partners.block_partner(partner_id, parse_request(BlockSubject, request or {}), self.uow()))
+    def block_partner(self, caller: Json, partner_id: str, request: Json | None = None) -> Json:
+        cmd = parse_request(BlockSubject, request or {})
+        return answer(partners.block_partner(Caller.of(caller), partner_id, cmd, self.uow()))
 
     @query
-    def list_partners(self) -> list[dict[str, Any]]:
-        return dump(partners.list_partners(self.uow()))
+    def list_partners(self, caller: Json) -> list[Json]:
+        return answer(partners.list_partners(Caller.of(caller), self.uow()))
 
     @query
-    def get_partner(self, partner_id: str) -> dict[str, Any]:
-        return dump(partners.get_partner(partner_id, self.uow()))
+    def get_partner(self, caller: Json, partner_id: str) -> Json:
+        return answer(partners.get_partner(Caller.of(caller), partner_id, self.uow()))
 
     @command
-    def publish_partner_output(self, partner_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        return partners.publish_partner_output(partner_id, parse_request(PartnerOutput, request), self.uow())
+    def publish_partner_output(self, caller: Json, request: Json) -> Json:
+        cmd = parse_request(PartnerOutput, request)
+        return partners.publish_partner_output(Caller.of(caller), cmd, self.uow(), self._lookup())
 
     @command
-    def retract_partner_output(self, partner_id: str, output_id: str) -> dict[str, Any]:
-        return partners.retract_partner_output(partner_id, output_id, self.uow())
+    def retract_partner_output(self, caller: Json, output_id: str) -> Json:
+        return partners.retract_partner_output(Caller.of(caller), output_id, self.uow(), self._lookup())
 
     # --- feeds -----------------------------------------------------------------------------------------
 
     @query
-    def feed(self, query: dict[str, Any]) -> dict[str, Any]:
-        return dump(queries.feed_page(parse_request(FeedQuery, query), self.uow()))
+    def feed(self, caller: Json, query: Json) -> Json:
+        return answer(queries.feed_page(Caller.of(caller), parse_request(FeedQuery, query), self.uow(),
+                                        self._lookup()))
 
     @query
-    def log_after(self, query: dict[str, Any]) -> dict[str, Any]:
-        return dump(queries.log_after(parse_request(LogQuery, query), self.uow()))
+    def feed_scope(self, caller: Json, network_ids: list[str]) -> list[str]:
+        return queries.feed_scope(Caller.of(caller), list(network_ids), self.uow(), self._lookup())
 
     @query
-    def deliveries(self, output_id: str) -> list[dict[str, Any]]:
-        return dump(queries.deliveries(output_id, self.uow()))
+    def log_after(self, caller: Json, query: Json) -> Json:
+        return answer(queries.log_after(Caller.of(caller), parse_request(LogQuery, query), self.uow(),
+                                        self._lookup()))
 
     @query
-    def output_origin(self, output_id: str) -> str | None:
-        return queries.output_origin(output_id, self.uow())
+    def delivery_log(self, caller: Json, output_id: str) -> Json:
+        return answer(queries.delivery_log(Caller.of(caller), output_id, self.uow()))
 
     @query
-    def health(self) -> dict[str, Any]:
-        return dump(queries.health(self.uow()))
+    def health(self) -> Json:
+        return answer(queries.health(self.uow()))
 
     # --- events ----------------------------------------------------------------------------------------
 

@@ -40,8 +40,9 @@ class MemberRepository(TrackingRepository):
         self.connection.execute(delete(memberships).where(memberships.c.member_id == member.id))
         self._write_children(member)
 
-    def search(self, query: SearchMembers) -> tuple[list[Member], str | None]:
-        """Active members matching every given filter, ordered by name, keyset-paged."""
+    def search(self, query: SearchMembers, within: list[str] | None = None) -> tuple[list[Member], str | None]:
+        """Active members matching every given filter, ordered by name, keyset-paged; ``within``: only members
+        of these networks (a coordinator's search), None for no such limit."""
         conditions: list[Any] = [members.c.erased_at.is_(None)]
         if query.perspective:
             conditions.append(self._has_tag("perspective", query.perspective.value))
@@ -49,7 +50,7 @@ class MemberRepository(TrackingRepository):
             conditions.append(self._has_tag("expertise", query.expertise))
         if query.organisation:
             conditions.append(members.c.organisation == query.organisation)
-        for network_ids in ([query.network_id] if query.network_id else None, query.network_ids):
+        for network_ids in ([query.network_id] if query.network_id else None, within):
             if network_ids is not None:
                 conditions.append(exists().where(and_(memberships.c.member_id == members.c.id,
                                                       memberships.c.network_id.in_(network_ids))))

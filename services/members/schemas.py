@@ -79,7 +79,6 @@ class SearchMembers(Command):
     expertise: ExpertiseTag | None = None
     organisation: Organisation | None = None
     network_id: NetworkId | None = None
-    network_ids: list[NetworkId] | None = Field(None, description="restrict to members of these networks")
     page_size: int = Field(50, ge=1, le=200)
     page_token: PageToken | None = None
 

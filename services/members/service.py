@@ -1,4 +1,7 @@
-"""nameko entrypoints of the members service: parse, call the handler, return JSON. Nothing else."""
+"""nameko entrypoints of the members service: parse, call the handler, return JSON. Nothing else.
+
+A call whose answer depends on who asks carries the caller (:class:`services.common.caller.Caller`) first.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,16 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 
+from services.common.caller import Caller
 from services.common.domain_gauges import DomainGauges
 from services.common.nameko_kit import Observability, ServiceDatabase, command, parse_request, query
+from services.common.schemas import answer
 from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
-from services.members.schemas import (
-    FindExpertise,
-    IssueToken,
-    JoinNetwork,
-    RegisterMember,
-    SearchMembers,
-    UpdateMember,
-)
+from services.members.schemas import FindExpertise, IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
 from services.members.unit_of_work import MembersUnitOfWork
+
+Json = dict[str, Any]
 
 
 class MembersService:
@@ -30,60 +30,65 @@ class MembersService:
     networks = RpcProxy("networks")
 
     @command
-    def register_member(self, request: dict[str, Any]) -> dict[str, Any]:
-        return handlers.register_member(parse_request(RegisterMember, request), self.uow()).model_dump(mode="json")
+    def register_member(self, caller: Json, request: Json) -> Json:
+        return answer(handlers.register_member(Caller.of(caller), parse_request(RegisterMember, request), self.uow()))
 
     @command
-    def update_member(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def update_member(self, caller: Json, member_id: str, request: Json) -> Json:
         cmd = parse_request(UpdateMember, request)
-        return handlers.update_member(member_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.update_member(Caller.of(caller), member_id, cmd, self.uow()))
 
     @query
-    def get_member(self, member_id: str) -> dict[str, Any]:
-        return handlers.get_member(member_id, self.uow()).model_dump(mode="json")
+    def get_member(self, caller: Json, member_id: str) -> Json:
+        return answer(handlers.get_member(Caller.of(caller), member_id, self.uow()))
 
     @query
-    def search_members(self, query: dict[str, Any]) -> dict[str, Any]:
-        return handlers.search_members(parse_request(SearchMembers, query), self.uow()).model_dump(mode="json")
+    def search_members(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.search_members(Caller.of(caller), parse_request(SearchMembers, query), self.uow()))
 
     @query
-    def find_expertise(self, query: dict[str, Any]) -> dict[str, Any]:
-        return handlers.find_expertise(parse_request(FindExpertise, query), self.uow()).model_dump(mode="json")
+    def find_expertise(self, query: Json) -> Json:
+        return answer(handlers.find_expertise(parse_request(FindExpertise, query), self.uow()))
 
     @command
-    def join_network(self, member_id: str, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        cmd = parse_request(JoinNetwork, request)
+    def join_network(self, caller: Json, member_id: str, network_id: str, request: Json) -> Json:
+        cmd, directory = parse_request(JoinNetwork, request), RpcNetworkDirectory(self.networks)
+        return answer(handlers.join_network(Caller.of(caller), member_id, network_id, cmd, self.uow(), directory))
+
+    @command
+    def appoint_creator(self, caller: Json, network_id: str) -> Json | None:
+        """After the caller created ``network_id``: they become its coordinator (the members service's rule)."""
         directory = RpcNetworkDirectory(self.networks)
-        return handlers.join_network(member_id, network_id, cmd, self.uow(), directory).model_dump(mode="json")
+        return answer(handlers.appoint_creator(Caller.of(caller), network_id, self.uow(), directory))
 
     @command
-    def leave_network(self, member_id: str, network_id: str) -> None:
-        handlers.leave_network(member_id, network_id, self.uow())
+    def leave_network(self, caller: Json, member_id: str, network_id: str) -> None:
+        handlers.leave_network(Caller.of(caller), member_id, network_id, self.uow())
 
     @query
-    def export_member(self, member_id: str) -> dict[str, Any]:
-        return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
+    def export_member(self, caller: Json, member_id: str) -> Json:
+        return answer(handlers.export_member(Caller.of(caller), member_id, self.uow()))
 
     @command
-    def erase_member(self, member_id: str) -> dict[str, Any]:
-        return handlers.erase_member(member_id, self.uow()).model_dump(mode="json")
+    def erase_member(self, caller: Json, member_id: str) -> Json:
+        return answer(handlers.erase_member(Caller.of(caller), member_id, self.uow()))
 
     @command(shown_once=("token",))
-    def issue_token(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def issue_token(self, caller: Json, member_id: str, request: Json) -> Json:
         cmd = parse_request(IssueToken, request)
-        return handlers.issue_token(member_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.issue_token(Caller.of(caller), member_id, cmd, self.uow()))
 
     @command
-    def revoke_token(self, token_id: str) -> None:
-        handlers.revoke_token(token_id, self.uow())
+    def revoke_token(self, caller: Json, token_id: str) -> None:
+        handlers.revoke_token(Caller.of(caller), token_id, self.uow())
 
     @query
-    def authenticate(self, token_hash: str) -> dict[str, Any]:
-        return handlers.authenticate(token_hash, self.uow()).model_dump(mode="json")
+    def authenticate(self, token_hash: str) -> Json:
+        return answer(handlers.authenticate(token_hash, self.uow()))
 
     @query
-    def health(self) -> dict[str, Any]:
-        return handlers.health(self.uow()).model_dump(mode="json")
+    def health(self) -> Json:
+        return answer(handlers.health(self.uow()))
 
 
 SERVICE = MembersService

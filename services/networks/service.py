@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
     MembershipJoined,
@@ -25,9 +26,12 @@ from services.common.nameko_kit import (
     parse_request,
     query,
 )
+from services.common.schemas import answer
 from services.networks import gauges, handlers
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
+
+Json = dict[str, Any]
 
 
 class NetworksService:
@@ -38,41 +42,41 @@ class NetworksService:
     domain_gauges = DomainGauges(gauges.QUERY)
 
     @command
-    def create_network(self, request: dict[str, Any]) -> dict[str, Any]:
-        return handlers.create_network(parse_request(CreateNetwork, request), self.uow()).model_dump(mode="json")
+    def create_network(self, caller: Json, request: Json) -> Json:
+        return answer(handlers.create_network(Caller.of(caller), parse_request(CreateNetwork, request), self.uow()))
 
     @command
-    def update_network(self, network_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def update_network(self, caller: Json, network_id: str, request: Json) -> Json:
         cmd = parse_request(UpdateNetwork, request)
-        return handlers.update_network(network_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.update_network(Caller.of(caller), network_id, cmd, self.uow()))
 
     @command
-    def archive_network(self, network_id: str) -> dict[str, Any]:
-        return handlers.archive_network(network_id, self.uow()).model_dump(mode="json")
+    def archive_network(self, caller: Json, network_id: str) -> Json:
+        return answer(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
 
     @query
-    def get_network(self, network_id: str) -> dict[str, Any]:
-        return handlers.get_network(network_id, self.uow()).model_dump(mode="json")
+    def get_network(self, network_id: str) -> Json:
+        return answer(handlers.get_network(network_id, self.uow()))
 
     @query
-    def list_networks(self, query: dict[str, Any]) -> dict[str, Any]:
-        return handlers.list_networks(parse_request(ListNetworks, query), self.uow()).model_dump(mode="json")
+    def list_networks(self, query: Json) -> Json:
+        return answer(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
 
     @query
-    def network_tree(self, network_id: str) -> dict[str, Any]:
-        return handlers.network_tree(network_id, self.uow()).model_dump(mode="json")
+    def network_tree(self, network_id: str) -> Json:
+        return answer(handlers.network_tree(network_id, self.uow()))
 
     @query
     def ancestry(self, network_id: str) -> list[str]:
         return handlers.ancestry(network_id, self.uow())
 
     @query
-    def health_report(self, network_id: str) -> dict[str, Any]:
-        return handlers.health_report(network_id, self.uow()).model_dump(mode="json")
+    def health_report(self, caller: Json, network_id: str) -> Json:
+        return answer(handlers.health_report(Caller.of(caller), network_id, self.uow()))
 
     @query
-    def health(self) -> dict[str, Any]:
-        return handlers.health(self.uow()).model_dump(mode="json")
+    def health(self) -> Json:
+        return answer(handlers.health(self.uow()))
 
     # --- read models, fed by other services' events --------------------------------------------------------
     # Pure projections: the kit applies the events waiting in a queue in one transaction (one commit per

@@ -8,12 +8,14 @@ from typing import Any, TypeVar
 import eventlet
 from nameko.exceptions import UnknownService
 
+from services.common.caller import Caller
 from services.common.errors import NotFound, Unavailable
 from services.sessions.domain.read_models import KnownNetwork, MemberFacts
 from services.sessions.ports import facts_from_member, network_from_answer
 
 # nameko 2's RpcProxy waits for ever; a command that needs this answer should fail fast instead.
 DEFAULT_TIMEOUT = 5.0
+AS_THIS_SERVICE = Caller.internal("sessions").wire()
 T = TypeVar("T")
 
 
@@ -24,7 +26,7 @@ class RpcDirectory:
         self.timeout = timeout
 
     def member(self, member_id: str) -> MemberFacts | None:
-        return self._ask("members", lambda: self.members.get_member(member_id), facts_from_member)
+        return self._ask("members", lambda: self.members.get_member(AS_THIS_SERVICE, member_id), facts_from_member)
 
     def network(self, network_id: str) -> KnownNetwork | None:
         return self._ask("networks", lambda: self.networks.get_network(network_id), network_from_answer)

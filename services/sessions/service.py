@@ -9,6 +9,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 
+from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
     MembershipJoined,
@@ -19,6 +20,7 @@ from services.common.catalogue import (
 from services.common.domain_gauges import DomainGauges
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
+from services.common.schemas import answer
 from services.sessions import gauges, handlers
 from services.sessions.adapters import RpcDirectory
 from services.sessions.schemas.commands import (
@@ -36,6 +38,8 @@ from services.sessions.schemas.commands import (
 )
 from services.sessions.unit_of_work import SessionsUnitOfWork
 
+Json = dict[str, Any]
+
 
 class SessionsService:
     name = "sessions"
@@ -52,105 +56,103 @@ class SessionsService:
     # --- sessions ------------------------------------------------------------------------------------------
 
     @command
-    def schedule_session(self, request: dict[str, Any]) -> dict[str, Any]:
+    def schedule_session(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(ScheduleSession, request)
-        return handlers.schedule_session(cmd, self.uow(), self._directory()).model_dump(mode="json")
+        return answer(handlers.schedule_session(Caller.of(caller), cmd, self.uow(), self._directory()))
 
     @command
-    def reschedule_session(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def reschedule_session(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(RescheduleSession, request)
-        return handlers.reschedule_session(session_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.reschedule_session(Caller.of(caller), session_id, cmd, self.uow()))
 
     @command
-    def hold_session(self, session_id: str) -> dict[str, Any]:
-        return handlers.hold_session(session_id, self.uow()).model_dump(mode="json")
+    def hold_session(self, caller: Json, session_id: str) -> Json:
+        return answer(handlers.hold_session(Caller.of(caller), session_id, self.uow()))
 
     @command
-    def close_session(self, session_id: str) -> dict[str, Any]:
-        return handlers.close_session(session_id, self.uow()).model_dump(mode="json")
+    def close_session(self, caller: Json, session_id: str) -> Json:
+        return answer(handlers.close_session(Caller.of(caller), session_id, self.uow()))
 
     @command
-    def cancel_session(self, session_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    def cancel_session(self, caller: Json, session_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(CancelSession, request or {})
-        return handlers.cancel_session(session_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.cancel_session(Caller.of(caller), session_id, cmd, self.uow()))
 
     @query
-    def get_session(self, session_id: str) -> dict[str, Any]:
-        return handlers.get_session_view(session_id, self.uow()).model_dump(mode="json")
+    def get_session(self, caller: Json, session_id: str) -> Json:
+        return answer(handlers.get_session_view(Caller.of(caller), session_id, self.uow()))
 
     @query
-    def list_sessions(self, query: dict[str, Any]) -> dict[str, Any]:
-        return handlers.list_sessions(parse_request(ListSessions, query), self.uow()).model_dump(mode="json")
+    def list_sessions(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.list_sessions(Caller.of(caller), parse_request(ListSessions, query), self.uow()))
 
     # --- registrations and attendance ------------------------------------------------------------------------
 
     @command
-    def register_for_session(self, session_id: str, member_id: str,
-                             request: dict[str, Any] | None = None) -> dict[str, Any]:
+    def register_for_session(self, caller: Json, session_id: str, member_id: str | None,
+                             request: Json | None = None) -> Json:
+        """``member_id``: whom to register; None registers the caller."""
         cmd = parse_request(RegisterForSession, request or {})
-        result = handlers.register_for_session(session_id, member_id, cmd, self.uow(), self._directory())
-        return result.model_dump(mode="json")
+        return answer(handlers.register_for_session(Caller.of(caller), session_id, member_id, cmd, self.uow(),
+                                                    self._directory()))
 
     @command
-    def cancel_registration(self, session_id: str, member_id: str) -> dict[str, Any]:
-        return handlers.cancel_registration(session_id, member_id, self.uow()).model_dump(mode="json")
+    def cancel_registration(self, caller: Json, session_id: str, member_id: str) -> Json:
+        return answer(handlers.cancel_registration(Caller.of(caller), session_id, member_id, self.uow()))
 
     @query
-    def list_registrations(self, session_id: str) -> dict[str, Any]:
-        return handlers.list_registrations(session_id, self.uow()).model_dump(mode="json")
+    def list_registrations(self, caller: Json, session_id: str) -> Json:
+        return answer(handlers.list_registrations(Caller.of(caller), session_id, self.uow()))
 
     @command
-    def record_attendance(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def record_attendance(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(RecordAttendance, request)
-        return handlers.record_attendance(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+        return answer(handlers.record_attendance(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
 
     @query
-    def get_attendance(self, session_id: str) -> dict[str, Any]:
-        return handlers.get_attendance(session_id, self.uow()).model_dump(mode="json")
+    def get_attendance(self, caller: Json, session_id: str) -> Json:
+        return answer(handlers.get_attendance(Caller.of(caller), session_id, self.uow()))
 
     # --- outputs and reflections -----------------------------------------------------------------------------
 
     @command
-    def publish_output(self, session_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def publish_output(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(PublishOutput, request)
-        return handlers.publish_output(session_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+        return answer(handlers.publish_output(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
 
     @command
-    def retract_output(self, output_id: str, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    def retract_output(self, caller: Json, output_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(RetractOutput, request or {})
-        return handlers.retract_output(output_id, cmd, self.uow()).model_dump(mode="json")
+        return answer(handlers.retract_output(Caller.of(caller), output_id, cmd, self.uow()))
 
     @query
-    def output_network(self, output_id: str) -> str:
-        return handlers.output_network(output_id, self.uow())
+    def get_output(self, caller: Json, output_id: str) -> Json:
+        return answer(handlers.get_output(Caller.of(caller), output_id, self.uow()))
 
     @query
-    def get_output(self, output_id: str, viewer_network_ids: list[str] | None = None) -> dict[str, Any]:
-        return handlers.get_output(output_id, list(viewer_network_ids or ()), self.uow()).model_dump(mode="json")
-
-    @query
-    def list_outputs(self, query: dict[str, Any]) -> dict[str, Any]:
-        return handlers.list_outputs(parse_request(ListOutputs, query), self.uow()).model_dump(mode="json")
+    def list_outputs(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.list_outputs(Caller.of(caller), parse_request(ListOutputs, query), self.uow()))
 
     @command
-    def record_reflection(self, member_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    def record_reflection(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RecordReflection, request)
-        return handlers.record_reflection(member_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+        return answer(handlers.record_reflection(Caller.of(caller), cmd, self.uow(), self._directory()))
 
     @query
-    def learning_report(self, network_id: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
+    def learning_report(self, caller: Json, network_id: str, query: Json | None = None) -> Json:
         cmd = parse_request(LearningReportQuery, query or {})
-        return handlers.get_learning_report(network_id, cmd, self.uow(), self._directory()).model_dump(mode="json")
+        return answer(handlers.get_learning_report(Caller.of(caller), network_id, cmd, self.uow(),
+                                                   self._directory()))
 
     # --- privacy and operations ------------------------------------------------------------------------------
 
     @query
-    def export_member(self, member_id: str) -> dict[str, Any]:
-        return handlers.export_member(member_id, self.uow()).model_dump(mode="json")
+    def export_member(self, caller: Json, member_id: str) -> Json:
+        return answer(handlers.export_member(Caller.of(caller), member_id, self.uow()))
 
     @query
-    def health(self) -> dict[str, Any]:
-        return handlers.health(self.uow()).model_dump(mode="json")
+    def health(self) -> Json:
+        return answer(handlers.health(self.uow()))
 
     # --- read models ---------------------------------------------------------------------------------------
 

@@ -189,15 +189,15 @@ class PausingUnitOfWork(FederationUnitOfWork):
 
     def start(self, connection) -> None:
         super().start(connection)
-        change = self.outputs.change
+        save = self.outputs.save
 
-        def change_after_pause(output_id: str, **values) -> None:
+        def save_after_pause(output) -> None:
             if self.pause is not None:
                 pause, self.pause = self.pause, None
                 pause()
-            change(output_id, **values)
+            save(output)
 
-        self.outputs.change = change_after_pause
+        self.outputs.save = save_after_pause
 
 
 def test_an_erasure_and_an_attribution_change_handled_at_once_lose_neither(pg_url):
@@ -245,7 +245,7 @@ def test_an_erasure_and_an_attribution_change_handled_at_once_lose_neither(pg_ur
         others[0].wait()
 
         with uow:
-            copy = uow.outputs.get("o-1")["copy"]
+            copy = uow.outputs.get("o-1").copy
         assert copy["authors"][0] == {"shown_as": LIVED, "named": False}
         assert "Fatima" not in json.dumps(copy)
     finally:

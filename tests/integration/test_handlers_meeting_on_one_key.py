@@ -98,7 +98,7 @@ def test_a_publication_and_its_retraction_handled_at_once_both_succeed_and_the_t
         known = uow.outputs.get("o-1")
     with federation_engine.connect() as conn:
         held = {r.network_id: r.tombstoned_at for r in conn.execute(select(deliveries))}
-    assert known["retracted_at"] is not None and known["copy"] is None
+    assert known is not None and known.is_retracted and known.copy is None
     assert list(held) == ["region"] and held["region"] is not None  # received, then replaced by its tombstone
 
 

@@ -22,6 +22,7 @@ from services.common.metrics import (
 )
 from services.common.migrations import upgrade
 from services.common.vocabulary import NetworkKind, NetworkLevel, Perspective, SessionFormat
+from tests.support.callers import OPERATOR
 
 
 def value(gauge: Gauge, **labels: str) -> float:
@@ -51,12 +52,12 @@ def test_networks_count_active_networks_by_level_and_kind_with_zeros_and_without
 
     def create(name: str, level: str, kind: str) -> str:
         cmd = CreateNetwork(name=name, level=level, kind=kind, theme="Eenzaamheid onder ouderen")
-        return handlers.create_network(cmd, NetworksUnitOfWork(engine, producer="networks")).id
+        return handlers.create_network(OPERATOR, cmd, NetworksUnitOfWork(engine, producer="networks")).id
 
     create("BeterOud", "national", "community_of_practice")
     create("Leerkring Overvecht", "neighbourhood", "learning_circle")
     gone = create("Leerkring Zuilen", "neighbourhood", "learning_circle")
-    handlers.archive_network(gone, NetworksUnitOfWork(engine, producer="networks"))
+    handlers.archive_network(OPERATOR, gone, NetworksUnitOfWork(engine, producer="networks"))
 
     assert GaugeCollector(gauges.QUERY, engine, "networks").collect_once()
     assert value(NETWORKS_ACTIVE, level="national", kind="community_of_practice") == 1

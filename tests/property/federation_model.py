@@ -42,6 +42,7 @@ from services.federation.handlers import links
 from services.federation.schemas import AcceptLink, BlockSubject, RequestLink, SetLinkPolicy
 from services.sessions.domain.outputs import attribution
 from services.sessions.domain.read_models import Person
+from tests.support.callers import OPERATOR
 
 # --- profiles: bounded by default, longer on request ----------------------------------------------------------
 
@@ -249,32 +250,32 @@ def build(uow: Any, federation: Federation) -> None:
     for network_id in sorted(federation.archived):
         network_event(uow, snapshot(network_id, 2, federation.parents.get(network_id), "archived"))
     for network_id in sorted(federation.blocked):
-        links.block_network(network_id, BlockSubject(reason="property test"), uow)
+        links.block_network(OPERATOR, network_id, BlockSubject(reason="property test"), uow, NoLookup())
 
 
 def _shape_hierarchy_link(uow: Any, plan: LinkPlan) -> None:
-    [link] = [link for link in links.list_links(plan.target, "active", uow)
+    [link] = [link for link in links.list_links(OPERATOR, plan.target, "active", uow)
               if link.kind == "parent_child" and link.requester_network_id == plan.requester]
     for side, policy in ((plan.requester, plan.requester_policy), (plan.target, plan.target_policy)):
         if policy is not None:
-            links.set_link_policy(link.link_id, SetLinkPolicy(network_id=side, policy=policy.wire()), uow)
+            links.set_link_policy(OPERATOR, link.link_id, SetLinkPolicy(network_id=side, policy=policy.wire()), uow)
     if plan.status == "revoked":
-        links.revoke_link(link.link_id, uow)
+        links.revoke_link(OPERATOR, link.link_id, uow)
 
 
 def _make_peer_link(uow: Any, plan: LinkPlan) -> None:
     wire = plan.requester_policy.wire() if plan.requester_policy else None
-    link = links.request_link(RequestLink(requester_network_id=plan.requester, target_network_id=plan.target,
-                                          policy=wire), uow, NoLookup())
+    link = links.request_link(OPERATOR, RequestLink(requester_network_id=plan.requester,
+                                                    target_network_id=plan.target, policy=wire), uow, NoLookup()).link
     answer = plan.target_policy.wire() if plan.target_policy else None
     if plan.status == "requested" and answer is not None:
-        links.set_link_policy(link.link_id, SetLinkPolicy(network_id=plan.target, policy=answer), uow)
+        links.set_link_policy(OPERATOR, link.link_id, SetLinkPolicy(network_id=plan.target, policy=answer), uow)
     elif plan.status in ("active", "revoked"):
-        links.accept_link(link.link_id, AcceptLink(policy=answer), uow)
+        links.accept_link(OPERATOR, link.link_id, AcceptLink(policy=answer), uow)
         if plan.status == "revoked":
-            links.revoke_link(link.link_id, uow)
+            links.revoke_link(OPERATOR, link.link_id, uow)
     elif plan.status == "rejected":
-        links.reject_link(link.link_id, uow)
+        links.reject_link(OPERATOR, link.link_id, uow)
 
 
 # --- the oracle --------------------------------------------------------------------------------------------------

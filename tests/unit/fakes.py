@@ -53,9 +53,9 @@ class FakeMemberRepository(TrackingRepository):
         self._check_email(member)
         self.rows[member.id] = self._copy(member)
 
-    def search(self, query: SearchMembers) -> tuple[list[Member], str | None]:
+    def search(self, query: SearchMembers, within: list[str] | None = None) -> tuple[list[Member], str | None]:
         """Active members matching every given filter, ordered by (name, id), keyset-paged."""
-        found = [m for m in self.rows.values() if self._matches(m, query)]
+        found = [m for m in self.rows.values() if self._matches(m, query, within)]
         found.sort(key=lambda m: (m.name, m.id))
         if query.page_token:
             after = decode_page_token(query.page_token)
@@ -65,7 +65,7 @@ class FakeMemberRepository(TrackingRepository):
         return page, next_token
 
     @staticmethod
-    def _matches(member: Member, query: SearchMembers) -> bool:
+    def _matches(member: Member, query: SearchMembers, within: list[str] | None) -> bool:
         networks = set(member.memberships)
         return (
             not member.erased
@@ -73,7 +73,7 @@ class FakeMemberRepository(TrackingRepository):
             and (query.expertise is None or query.expertise in member.expertise)
             and (query.organisation is None or member.organisation == query.organisation)
             and (query.network_id is None or query.network_id in networks)
-            and (query.network_ids is None or bool(networks & set(query.network_ids)))
+            and (within is None or bool(networks & set(within)))
         )
 
     def _check_email(self, member: Member) -> None:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from services.common.caller import Caller, require
 from services.common.errors import (
     Conflict,
     IllegalTransition,
@@ -25,6 +26,8 @@ from services.common.errors import (
     ValidationFailed,
     violation,
 )
+from services.federation.domain import access as rules
+from tests.unit.gateway_fakes import applied
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC).isoformat()
 DEFAULT_POLICY = {"visibilities": ["linked", "federation", "public"], "themes": None}
@@ -94,7 +97,7 @@ class FakeFederation:
     """The federation RPC contract in memory. ``add_partner`` and ``share`` set the scene."""
 
     READS = frozenset({"authenticate_partner", "get_link", "list_links", "list_partners", "get_partner", "feed",
-                       "log_after", "deliveries", "output_origin"})
+                       "feed_scope", "log_after", "log_head", "delivery_log"})
 
     def __init__(self, networks=None):
         self.networks = networks  # a FakeNetworks, asked whether a network exists
@@ -109,11 +112,10 @@ class FakeFederation:
 
     def call(self, service, method, *args, timeout=None):
         assert service == "federation"
-        self.calls.append((method, *args))
         self.timeouts.append(timeout)
         if self.down:
             raise Unavailable("the federation service is not running")
-        return copy.deepcopy(getattr(self, method)(*copy.deepcopy(args)))
+        return applied(self, method, args, lambda: copy.deepcopy(getattr(self, method)(*copy.deepcopy(args))))
 
     def writes(self) -> list[str]:
         return [c[0] for c in self.calls if c[0] not in self.READS]
@@ -154,7 +156,8 @@ class FakeFederation:
             raise PermissionDenied("this partner is blocked")
         return self._partner_view(partner)
 
-    def register_partner(self, request):
+    def register_partner(self, caller, request):
+        rules.require_operator(Caller.of(caller))
         for network_id in request["network_ids"]:
             if self.networks is not None:
                 self.networks.get_network(network_id)
@@ -166,11 +169,13 @@ class FakeFederation:
         self.partners[partner_id]["name"] = request["name"]
         return {**self._partner_view(self.partners[partner_id]), "api_key": key}
 
-    def revoke_partner(self, partner_id):
+    def revoke_partner(self, caller, partner_id):
+        rules.require_operator(Caller.of(caller))
         self._get_partner(partner_id)["status"] = "revoked"
-        return self.get_partner(partner_id)
+        return self._partner_view(self._get_partner(partner_id))
 
-    def rotate_partner_key(self, partner_id):
+    def rotate_partner_key(self, caller, partner_id):
+        rules.require_operator(Caller.of(caller))
         partner = self._get_partner(partner_id)
         if partner["status"] == "blocked":
             raise PermissionDenied("a blocked partner gets no new key")
@@ -178,19 +183,23 @@ class FakeFederation:
         partner.update(key_hash=sha256(key), status="active")
         return {**self._partner_view(partner), "api_key": key}
 
-    def block_partner(self, partner_id, request=None):
+    def block_partner(self, caller, partner_id, request=None):
+        rules.require_operator(Caller.of(caller))
         self._get_partner(partner_id)["status"] = "blocked"
-        return self.get_partner(partner_id)
-
-    def list_partners(self):
-        return [self._partner_view(p) for p in sorted(self.partners.values(), key=lambda p: p["name"])]
-
-    def get_partner(self, partner_id):
         return self._partner_view(self._get_partner(partner_id))
 
-    def publish_partner_output(self, partner_id, request):
-        self._ensure_owner(partner_id, request["network_id"])
-        output_id = f"p-{partner_id}-{request['client_output_id']}"
+    def list_partners(self, caller):
+        rules.require_operator(Caller.of(caller))
+        return [self._partner_view(p) for p in sorted(self.partners.values(), key=lambda p: p["name"])]
+
+    def get_partner(self, caller, partner_id):
+        rules.require_operator(Caller.of(caller))
+        return self._partner_view(self._get_partner(partner_id))
+
+    def publish_partner_output(self, caller, request):
+        caller = Caller.of(caller)
+        self._ensure_owner(caller, request["network_id"], "network_id")
+        output_id = f"p-{caller.partner_id}-{request['client_output_id']}"
         if output_id not in self.origins:
             receivers = [] if request["visibility"] == "network" else [
                 link["target_network_id"] if link["requester_network_id"] == request["network_id"]
@@ -205,16 +214,17 @@ class FakeFederation:
         return {"output_id": output_id, "recipients": len(recipients),
                 "retracted": self.log.copies.get(output_id) is None}
 
-    def retract_partner_output(self, partner_id, output_id):
+    def retract_partner_output(self, caller, output_id):
         if output_id not in self.origins:
             raise NotFound(f"output {output_id} not found")
-        self._ensure_owner(partner_id, self.origins[output_id])
+        self._ensure_owner(Caller.of(caller), self.origins[output_id], "network_id")
         if self.log.copies.get(output_id) is not None:
             self.retract(output_id)
         return {"output_id": output_id, "retracted": True}
 
     # -- feeds --
-    def feed(self, query):
+    def feed(self, caller, query):
+        self._readable(Caller.of(caller), query["network_id"], "network_id")
         after = int(query["page_token"]) if query.get("page_token") else 0
         size = query.get("page_size", 50)
         shared = [r for r in self.log.rows if r["network_id"] == query["network_id"] and r["kind"] == "shared"
@@ -222,21 +232,48 @@ class FakeFederation:
         items = [{"position": r["position"], "network_id": r["network_id"], "delivered_at": r["at"],
                   "backfill": r["backfill"], "output": self.log._shown(r["output_id"])} for r in shared[:size]]
         more = len(shared) > size
+        if not items and not after and self.networks is not None:
+            self.networks.get_network(query["network_id"])  # an unknown network is a 404, not an empty feed
         return {"items": items, "next_page_token": str(items[-1]["position"]) if more else None}
 
-    def log_after(self, query):
-        return self.log.read(query.get("cursor", 0), query.get("network_ids"), query.get("limit", 500))
+    def feed_scope(self, caller, network_ids):
+        caller = Caller.of(caller)
+        if not network_ids and caller.kind == "partner":
+            return sorted(caller.partner_networks)
+        for index, network_id in enumerate(network_ids):
+            self._readable(caller, network_id, f"network_ids.{index}")
+        return sorted(set(network_ids))
 
-    def deliveries(self, output_id):
-        return [{"network_id": r["network_id"], "delivered_at": r["at"], "backfill": r["backfill"],
-                 "tombstoned_at": NOW if self.log.copies.get(output_id) is None else None}
-                for r in self.log.rows if r["output_id"] == output_id and r["kind"] == "shared"]
+    def log_after(self, caller, query):
+        network_ids = query.get("network_ids")
+        if network_ids is not None:
+            network_ids = self.feed_scope(caller, network_ids)
+        return self.log.read(query.get("cursor", 0), network_ids, query.get("limit", 500))
 
-    def output_origin(self, output_id):
-        return self.origins.get(output_id)
+    def log_head(self, caller, query):
+        scope = self.feed_scope(caller, query["network_ids"])
+        cursor = query.get("cursor", 0)
+        rows = [r for r in self.log.rows if r["network_id"] in scope]
+        return {"head_cursor": max((r["position"] for r in rows), default=0),
+                "pending": sum(1 for r in rows if r["position"] > cursor)}
+
+    def delivery_log(self, caller, output_id):
+        if output_id not in self.origins:
+            raise NotFound(f"output {output_id} not found")
+        origin = self.origins[output_id]
+        require(rules.can_read_deliveries(Caller.of(caller), origin), f"you do not coordinate network {origin}")
+        items = [{"network_id": r["network_id"], "delivered_at": r["at"], "backfill": r["backfill"],
+                  "tombstoned_at": NOW if self.log.copies.get(output_id) is None else None}
+                 for r in self.log.rows if r["output_id"] == output_id and r["kind"] == "shared"]
+        return {"output_id": output_id, "origin_network_id": origin, "items": items}
 
     # -- links --
-    def request_link(self, request):
+    def request_link(self, caller, request):
+        caller, requester = Caller.of(caller), request["requester_network_id"]
+        if caller.kind == "partner" and not rules.acts_for(caller, requester, self._owner(requester)) \
+                and self.networks is not None:
+            self.networks.get_network(requester)  # a partner is told an unknown network is unknown
+        rules.require_acts_for(caller, requester, self._owner(requester), "requester_network_id")
         for field in ("requester_network_id", "target_network_id"):
             network_id = request[field]
             if network_id in self.blocked:
@@ -247,50 +284,78 @@ class FakeFederation:
         for link in self.links.values():
             if {link["requester_network_id"], link["target_network_id"]} == pair \
                     and link["status"] in ("requested", "active"):
-                return link
+                return {"link": link, "created": False}
         link = self.add_link(request["requester_network_id"], request["target_network_id"])
         if request.get("policy"):
             link["requester_policy"] = self._policy(request["policy"])
-        return link
+        return {"link": link, "created": True}
 
-    def get_link(self, link_id):
+    def _link(self, link_id):
         if link_id not in self.links:
             raise NotFound(f"link {link_id} not found")
         return self.links[link_id]
 
-    def list_links(self, network_id, status=None):
+    def _sides(self, link):
+        return [(n, self._owner(n)) for n in (link["requester_network_id"], link["target_network_id"])]
+
+    def get_link(self, caller, link_id):
+        caller, link = Caller.of(caller), self._link(link_id)
+        require(rules.can_read_link(caller, self._sides(link)),
+                "this link does not involve any of your networks" if caller.kind == "partner"
+                else "you coordinate neither side of this link")
+        return link
+
+    def list_links(self, caller, network_id, status=None):
+        require(rules.can_list_links(Caller.of(caller), network_id), f"you do not coordinate network {network_id}")
+        return self._links_of(network_id, status)
+
+    def _links_of(self, network_id, status=None):
         return [link for link in self.links.values()
                 if network_id in (link["requester_network_id"], link["target_network_id"])
                 and (status is None or link["status"] == status)]
 
-    def accept_link(self, link_id, request=None):
+    def accept_link(self, caller, link_id, request=None):
+        require(rules.can_answer_link(Caller.of(caller), self._link(link_id)["target_network_id"]),
+                "only the asked network's coordinators accept")
         link = self._move(link_id, "accept", ("requested",), "active")
         if (request or {}).get("policy"):
             link["target_policy"] = self._policy(request["policy"])
         return link
 
-    def reject_link(self, link_id):
+    def reject_link(self, caller, link_id):
+        require(rules.can_answer_link(Caller.of(caller), self._link(link_id)["target_network_id"]),
+                "only the asked network's coordinators reject")
         return self._move(link_id, "reject", ("requested",), "rejected")
 
-    def revoke_link(self, link_id):
+    def revoke_link(self, caller, link_id):
+        require(rules.can_read_link(Caller.of(caller), self._sides(self._link(link_id))),
+                "you coordinate neither side of this link")
         return self._move(link_id, "revoke", ("requested", "active"), "revoked")
 
-    def set_link_policy(self, link_id, request):
-        link = self.get_link(link_id)
+    def set_link_policy(self, caller, link_id, request):
+        caller, link = Caller.of(caller), self._link(link_id)
+        require(rules.can_read_link(caller, self._sides(link)), "you coordinate neither side of this link")
+        if request["network_id"] not in (link["requester_network_id"], link["target_network_id"]):
+            raise ValidationFailed.single("network_id", "side_of_link", "the network is not a side of this link")
+        require(rules.can_set_link_policy(caller, request["network_id"]),
+                f"you do not coordinate network {request['network_id']}")
         side = "requester_policy" if request["network_id"] == link["requester_network_id"] else "target_policy"
         link[side] = self._policy(request["policy"])
         return link
 
-    def block_network(self, network_id, request=None):
+    def block_network(self, caller, network_id, request=None):
+        rules.require_operator(Caller.of(caller))
+        if self.networks is not None:
+            self.networks.get_network(network_id)  # a typo is a 404, not a block of nothing
         self.blocked.add(network_id)
-        ended = [link for link in self.list_links(network_id) if link["status"] in ("requested", "active")]
+        ended = [link for link in self._links_of(network_id) if link["status"] in ("requested", "active")]
         for link in ended:
             link["status"] = "blocked"
         return ended
 
     # -- helpers --
     def _move(self, link_id, verb, allowed, to):
-        link = self.get_link(link_id)
+        link = self._link(link_id)
         if link["status"] not in allowed:
             raise IllegalTransition(f"cannot {verb} a {link['status']} link",
                                     [violation("status", "illegal_transition", f"cannot {verb}")])
@@ -304,9 +369,24 @@ class FakeFederation:
                                           "a link cannot carry network-only outputs")
         return {"visibilities": policy["visibilities"], "themes": policy.get("themes")}
 
-    def _ensure_owner(self, partner_id, network_id):
-        if network_id not in self._get_partner(partner_id)["network_ids"]:
-            raise PermissionDenied(f"network {network_id} is not one of this partner's networks")
+    def _owner(self, network_id):
+        return next((p["partner_id"] for p in self.partners.values() if network_id in p["network_ids"]), None)
+
+    def _ensure_owner(self, caller, network_id, field):
+        owner = self._owner(network_id)
+        if owner != caller.partner_id and self.networks is not None:
+            self.networks.get_network(network_id)  # NOT_FOUND for a network that does not exist at all
+        rules.require_acts_for(caller, network_id, owner, field)
+
+    def _readable(self, caller, network_id, field):
+        owner = self._owner(network_id)
+        if rules.can_read_feed(caller, network_id, owner):
+            return
+        if caller.kind == "partner":
+            if self.networks is not None:
+                self.networks.get_network(network_id)
+            rules.require_acts_for(caller, network_id, owner, field)
+        raise PermissionDenied(f"you are not inside network {network_id}")
 
     def _get_partner(self, partner_id):
         if partner_id not in self.partners:

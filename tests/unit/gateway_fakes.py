@@ -1,9 +1,12 @@
 """Hand-written fakes of the services' RPC contracts, as the gateway's admin API sees them.
 
 Each fake holds just enough behaviour for the gateway's routes: the right shapes, and the typed errors
-(NotFound, ValidationFailed, Conflict) the real service raises, so the tests see the HTTP status the
-gateway maps them to. The rules themselves are tested against the services' domain code, not here.
-A gateway test builds the app with :class:`FakeServices` routing each call to its service's fake.
+(NotFound, ValidationFailed, Conflict, PermissionDenied) the real service raises, so the tests see the HTTP status
+the gateway maps them to. A call that depends on who asks takes the caller first, and the fake asks the service's
+own access rules (``services/<service>/domain/access.py``), as the service does where it loads the thing asked
+about. The rules themselves are tested against the services' domain code; here, that the gateway passes the
+caller it authenticated. A gateway test builds the app with :class:`FakeServices` routing each call to its
+service's fake.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
+from services.common.caller import Caller, require
 from services.common.errors import (
     Conflict,
     IllegalTransition,
@@ -21,11 +25,16 @@ from services.common.errors import (
     violation,
 )
 from services.common.logs import correlation_id
+from services.common.vocabulary import Visibility
 from services.gateway.admin.auth import token_hash
 from services.gateway.shared.readiness import ReadinessReport
+from services.members.domain import access as members_access
+from services.networks.domain import access as networks_access
+from services.sessions.domain import access as sessions_access
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC).isoformat()
 LEVELS = ("national", "regional", "local", "neighbourhood")
+NOT_STAFF = sessions_access.NOT_STAFF
 
 
 class FakeServices:
@@ -37,6 +46,22 @@ class FakeServices:
 
     def call(self, service, method, *args, timeout=None):
         return self.services[service].call(service, method, *args, timeout=timeout)
+
+
+CALLER_KINDS = frozenset({"operator", "member", "partner", "service"})
+
+
+def applied(fake, method, args, run):
+    """Run a call on a fake; record it in ``fake.calls`` (``(method, *args)``, the caller apart in ``fake.callers``)
+    only when the fake answered, so a refused call shows up as a change never made. ``fake.attempts`` counts
+    every call, refused ones too."""
+    fake.attempts = [*getattr(fake, "attempts", []), (method, *args)]
+    result = run()
+    if args and isinstance(args[0], dict) and args[0].get("kind") in CALLER_KINDS:
+        fake.callers = [*getattr(fake, "callers", []), args[0]]
+        args = args[1:]
+    fake.calls.append((method, *args))
+    return result
 
 
 class FakeMembers:
@@ -52,9 +77,8 @@ class FakeMembers:
 
     def call(self, service, method, *args, timeout=None):
         assert service == "members"
-        self.calls.append((method, *args))
         self.correlation_ids.append(correlation_id.get())
-        return getattr(self, method)(*args)
+        return applied(self, method, args, lambda: getattr(self, method)(*args))
 
     # -- the contract --
     def add(self, member_id, networks=(), role="participant"):
@@ -82,22 +106,35 @@ class FakeMembers:
             raise Unauthenticated("unknown token")
         return self.tokens[digest]
 
-    def get_member(self, member_id):
+    def _member(self, member_id):
         if member_id not in self.members:
             raise NotFound(f"no member {member_id}")
         return self.members[member_id]
 
-    def register_member(self, request):
+    def get_member(self, caller, member_id):
+        member = self._member(member_id)
+        require(members_access.can_view_member(Caller.of(caller), member_id, _networks_of(member)))
+        return member
+
+    def register_member(self, caller, request):
+        require(members_access.can_register_member(Caller.of(caller)), "registering members needs a coordinator")
         return self.add("new") | {"name": request["name"]}
 
-    def update_member(self, member_id, request):
-        return self.get_member(member_id) | request
+    def update_member(self, caller, member_id, request):
+        caller, member = Caller.of(caller), self._member(member_id)
+        require(members_access.can_edit_profile(caller, member_id, _networks_of(member)))
+        if members_access.touches_consent(request):
+            require(members_access.can_change_consent(caller, member_id), "only the member may change their consent")
+        return member | request
 
-    def search_members(self, query):
-        return {"items": list(self.members.values()), "next_page_token": None}
+    def search_members(self, caller, query):
+        within = members_access.search_scope(Caller.of(caller), query.get("network_id"))
+        found = [m for m in self.members.values() if within is None or set(_networks_of(m)) & set(within)]
+        return {"items": found, "next_page_token": None}
 
-    def join_network(self, member_id, network_id, request):
-        self.get_member(member_id)
+    def join_network(self, caller, member_id, network_id, request):
+        require(members_access.can_set_membership(Caller.of(caller), network_id), "you do not administer it")
+        self._member(member_id)
         if self.networks is not None:
             network = self.networks.networks.get(network_id)
             if network is None:
@@ -107,20 +144,32 @@ class FakeMembers:
                 raise Conflict(f"network {network_id} is archived", [violation("network_id", "active", "archived")])
         return {"network_id": network_id, "role": request["role"], "joined_at": NOW}
 
-    def leave_network(self, member_id, network_id):
+    def appoint_creator(self, caller, network_id):
+        caller = Caller.of(caller)
+        if not members_access.creator_becomes_coordinator(caller):
+            return None
+        self.appointed = [*getattr(self, "appointed", []), (caller.member_id, network_id)]
+        return {"network_id": network_id, "role": "coordinator", "joined_at": NOW}
+
+    def leave_network(self, caller, member_id, network_id):
+        require(members_access.can_remove_membership(Caller.of(caller), network_id, member_id), "not yours")
         return None
 
-    def export_member(self, member_id):
-        return {"exported_at": NOW, "member": self.get_member(member_id), "tokens": [], "events": []}
+    def export_member(self, caller, member_id):
+        require(members_access.owns_personal_data(Caller.of(caller), member_id), "only the member or the operator")
+        return {"exported_at": NOW, "member": self._member(member_id), "tokens": [], "events": []}
 
-    def erase_member(self, member_id):
+    def erase_member(self, caller, member_id):
+        require(members_access.owns_personal_data(Caller.of(caller), member_id), "only the member or the operator")
         return {"member_id": member_id, "erased_at": NOW}
 
-    def issue_token(self, member_id, request):
+    def issue_token(self, caller, member_id, request):
+        require(members_access.can_manage_tokens(Caller.of(caller)), "only the operator issues tokens")
         return {"token_id": "t1", "token": "plain", "member_id": member_id, "label": request["label"],
                 "created_at": NOW}
 
-    def revoke_token(self, token_id):
+    def revoke_token(self, caller, token_id):
+        require(members_access.can_manage_tokens(Caller.of(caller)), "only the operator revokes tokens")
         return None
 
 
@@ -133,8 +182,7 @@ class FakeNetworks:
 
     def call(self, service, method, *args, timeout=None):
         assert service == "networks"
-        self.calls.append((method, *args))
-        return copy.deepcopy(getattr(self, method)(*copy.deepcopy(args)))
+        return applied(self, method, args, lambda: copy.deepcopy(getattr(self, method)(*copy.deepcopy(args))))
 
     def add(self, network_id, level="local", parent_id=None, **fields):
         self.networks[network_id] = {
@@ -148,14 +196,22 @@ class FakeNetworks:
         return self.networks[network_id]
 
     # -- the contract --
-    def create_network(self, request):
+    def create_network(self, caller, request):
+        parent = request.get("parent_id")
+        require(networks_access.can_create_network(Caller.of(caller), parent), networks_access.not_coordinated(parent)
+                if parent else "only the operator creates top-level networks")
         self._check_parent(request.get("parent_id"), request["level"])
         fields = {k: v for k, v in request.items() if k not in ("level", "parent_id")}
         return self.add(request["name"].lower().replace(" ", "-"), request["level"], request.get("parent_id"),
                         **fields)
 
-    def update_network(self, network_id, request):
+    def update_network(self, caller, network_id, request):
+        caller = Caller.of(caller)
+        require(networks_access.can_update_network(caller, network_id), "you do not administer it")
         network = self.get_network(network_id)
+        parent = request.get("parent_id", network["parent_id"])
+        require(networks_access.can_move_network(caller, network["parent_id"], parent),
+                networks_access.not_coordinated(parent) if parent else "only the operator makes a network top-level")
         if network["status"] != "active":
             raise IllegalTransition("cannot update an archived network",
                            [violation("status", "illegal_transition", "archived")])
@@ -164,7 +220,8 @@ class FakeNetworks:
         network.update(request, revision=network["revision"] + 1)
         return network
 
-    def archive_network(self, network_id):
+    def archive_network(self, caller, network_id):
+        require(networks_access.can_archive_network(Caller.of(caller), network_id), "you do not administer it")
         network = self.get_network(network_id)
         if self._children(network_id, only_active=True):
             raise Conflict(f"network {network_id} still has active child networks",
@@ -196,7 +253,8 @@ class FakeNetworks:
             chain.append(parent)
         return chain
 
-    def health_report(self, network_id):
+    def health_report(self, caller, network_id):
+        require(networks_access.can_read_health_report(Caller.of(caller), network_id), "not its staff")
         network = self.get_network(network_id)
         steps = [{"step": n, "key": f"step_{n}", "title": f"Step {n}",
                   "status": "not_measurable" if n == 4 else "not_shown", "evidence": "none yet", "missing": None}
@@ -226,7 +284,6 @@ class FakeSessions:
     """
 
     READS = frozenset({"get_session", "list_sessions", "list_registrations", "get_attendance", "get_output",
-                       "output_network",
                        "list_outputs", "learning_report", "export_member"})
     MOVES = {"hold": ("planned", "held"), "close": ("held", "closed"), "cancel": ("planned", "cancelled"),
              "reschedule": ("planned", "planned")}
@@ -240,8 +297,7 @@ class FakeSessions:
 
     def call(self, service, method, *args, timeout=None):
         assert service == "sessions"
-        self.calls.append((method, *args))
-        return copy.deepcopy(getattr(self, method)(*copy.deepcopy(args)))
+        return applied(self, method, args, lambda: copy.deepcopy(getattr(self, method)(*copy.deepcopy(args))))
 
     def writes(self) -> list[str]:
         return [c[0] for c in self.calls if c[0] not in self.READS]
@@ -270,23 +326,39 @@ class FakeSessions:
         return self.outputs[output_id]
 
     # -- sessions --
-    def schedule_session(self, request):
+    def schedule_session(self, caller, request):
+        require(sessions_access.staffs(Caller.of(caller), request["network_id"]), NOT_STAFF)
         if request.get("statements") and request["format"] != "world_cafe":
             raise ValidationFailed.single("statements", "world_cafe_only", "only a world café has statements")
         return self.add_session(**request)
 
-    def get_session(self, session_id):
+    def _session(self, session_id):
         if session_id not in self.sessions:
             raise NotFound(f"session {session_id} not found")
         return self.sessions[session_id]
 
-    def list_sessions(self, query):
+    @staticmethod
+    def _shown(caller, session):
+        if sessions_access.sees_meeting_url(Caller.of(caller), session["network_id"]):
+            return session
+        return {**session, "meeting_url": None}
+
+    def get_session(self, caller, session_id):
+        return self._shown(caller, self._session(session_id))
+
+    def list_sessions(self, caller, query):
         found = [s for s in self.sessions.values() if s["network_id"] == query.get("network_id")
                  and query.get("status", s["status"]) == s["status"]]
-        return {"items": found[: query.get("page_size", 50)], "next_page_token": None}
+        return {"items": [self._shown(caller, s) for s in found[: query.get("page_size", 50)]],
+                "next_page_token": None}
 
-    def _move(self, session_id, action, **changes):
-        session = self.get_session(session_id)
+    def _staffed(self, caller, session_id):
+        session = self._session(session_id)
+        require(sessions_access.staffs(Caller.of(caller), session["network_id"]), NOT_STAFF)
+        return session
+
+    def _move(self, caller, session_id, action, **changes):
+        session = self._staffed(caller, session_id)
         before, after = self.MOVES[action]
         if session["status"] != before:
             message = f"cannot {action} a {session['status']} session"
@@ -294,21 +366,26 @@ class FakeSessions:
         session.update(status=after, revision=session["revision"] + 1, **changes)
         return session
 
-    def reschedule_session(self, session_id, request):
-        return self._move(session_id, "reschedule", starts_at=request["starts_at"], ends_at=request["ends_at"])
+    def reschedule_session(self, caller, session_id, request):
+        return self._move(caller, session_id, "reschedule", starts_at=request["starts_at"], ends_at=request["ends_at"])
 
-    def hold_session(self, session_id):
-        return self._move(session_id, "hold")
+    def hold_session(self, caller, session_id):
+        return self._move(caller, session_id, "hold")
 
-    def close_session(self, session_id):
-        return self._move(session_id, "close")
+    def close_session(self, caller, session_id):
+        return self._move(caller, session_id, "close")
 
-    def cancel_session(self, session_id, request=None):
-        return self._move(session_id, "cancel", cancel_reason=(request or {}).get("reason"))
+    def cancel_session(self, caller, session_id, request=None):
+        return self._move(caller, session_id, "cancel", cancel_reason=(request or {}).get("reason"))
 
     # -- registrations and attendance --
-    def register_for_session(self, session_id, member_id, request=None):
-        session = self.get_session(session_id)
+    def register_for_session(self, caller, session_id, member_id, request=None):
+        caller = Caller.of(caller)
+        member_id = member_id or caller.member_id
+        if member_id is None:
+            raise ValidationFailed.single("member_id", "required", "the operator names the member to register")
+        session = self._session(session_id)
+        require(sessions_access.can_register_for_session(caller, session["network_id"], member_id), "own only")
         taken = sum(1 for r in self.registrations[session_id] if r["status"] == "registered")
         seat = session["capacity"] is None or taken < session["capacity"]
         registration = {"session_id": session_id, "member_id": member_id,
@@ -318,73 +395,79 @@ class FakeSessions:
         self.registrations[session_id].append(registration)
         return registration
 
-    def cancel_registration(self, session_id, member_id):
-        self.get_session(session_id)
+    def cancel_registration(self, caller, session_id, member_id):
+        session = self._session(session_id)
+        require(sessions_access.can_cancel_registration(Caller.of(caller), session["network_id"], member_id),
+                "you cancel your own registrations only")
         for registration in self.registrations[session_id]:
             if registration["member_id"] == member_id:
                 registration.update(status="cancelled", cancelled_at=NOW)
                 return registration
         raise NotFound(f"member {member_id} is not registered for session {session_id}")
 
-    def list_registrations(self, session_id):
-        session = self.get_session(session_id)
+    def list_registrations(self, caller, session_id):
+        session = self._staffed(caller, session_id)
         return {"session_id": session_id, "capacity": session["capacity"], "items": self.registrations[session_id]}
 
-    def record_attendance(self, session_id, request):
-        self.get_session(session_id)["attendee_count"] = len(request["member_ids"])
-        return self.get_attendance(session_id) | {"member_ids": request["member_ids"],
-                                                  "attendee_count": len(request["member_ids"]), "revision": 1}
+    def record_attendance(self, caller, session_id, request):
+        self._staffed(caller, session_id)["attendee_count"] = len(request["member_ids"])
+        return self.get_attendance(caller, session_id) | {"member_ids": request["member_ids"],
+                                                          "attendee_count": len(request["member_ids"]), "revision": 1}
 
-    def get_attendance(self, session_id):
-        session = self.get_session(session_id)
+    def get_attendance(self, caller, session_id):
+        session = self._staffed(caller, session_id)
         return {"session_id": session_id, "revision": 0, "member_ids": [],
                 "attendee_count": session["attendee_count"] or 0, "perspective_counts": {}, "recorded_at": None}
 
     # -- outputs, reflections, reports --
-    def publish_output(self, session_id, request):
-        if self.get_session(session_id)["status"] not in ("held", "closed"):
+    def publish_output(self, caller, session_id, request):
+        if self._staffed(caller, session_id)["status"] not in ("held", "closed"):
             raise IllegalTransition("cannot publish an output of a planned session",
                                     [violation("status", "illegal_transition", "not held")])
         authors = [(a, a.title(), True) for a in request.pop("authors")]
         return self._view(self.add_output(session_id, authors=authors, **request), inside=True)
 
-    def retract_output(self, output_id, request=None):
+    def retract_output(self, caller, output_id, request=None):
         output = self._output(output_id)
+        require(sessions_access.staffs(Caller.of(caller), output["network_id"]), NOT_STAFF)
         output["retracted_at"] = output["retracted_at"] or NOW
         return self._view(output, inside=False)
 
-    def output_network(self, output_id):
-        return self._output(output_id)["network_id"]
-
-    def get_output(self, output_id, viewer_network_ids=None):
-        output = self._output(output_id)
-        inside = output["network_id"] in (viewer_network_ids or ())
-        if not inside and output["visibility"] != "public" and output["retracted_at"] is None:
+    def get_output(self, caller, output_id):
+        caller, output = Caller.of(caller), self._output(output_id)
+        if not sessions_access.may_read_output(caller, output["network_id"], Visibility(output["visibility"])):
             raise PermissionDenied(f"output {output_id} is not public")
-        return self._view(output, inside=inside)
+        return self._view(output, inside=sessions_access.reads_as_inside(caller, output["network_id"]))
 
-    def list_outputs(self, query):
-        viewers = query.get("viewer_network_ids") or ()
+    def list_outputs(self, caller, query):
+        caller = Caller.of(caller)
         found = [o for o in self.outputs.values()
                  if query.get("network_id", o["network_id"]) == o["network_id"]
-                 and query.get("session_id", o["session_id"]) == o["session_id"]]
-        return {"items": [self._view(o, inside=o["network_id"] in viewers) for o in found], "next_page_token": None}
+                 and query.get("session_id", o["session_id"]) == o["session_id"]
+                 and sessions_access.may_read_output(caller, o["network_id"], Visibility(o["visibility"]))]
+        return {"items": [self._view(o, inside=sessions_access.reads_as_inside(caller, o["network_id"]))
+                          for o in found], "next_page_token": None}
 
-    def record_reflection(self, member_id, request):
-        network_id = self.get_session(request["session_id"])["network_id"]
-        reflection = {"id": f"r{len(self.reflections) + 1}", "network_id": network_id, "member_id": member_id,
+    def record_reflection(self, caller, request):
+        caller = Caller.of(caller)
+        require(sessions_access.can_record_reflection(caller), "reflections are personal")
+        network_id = self._session(request["session_id"])["network_id"]
+        require(sessions_access.can_reflect_on(caller, network_id), "you reflect on your own networks' sessions")
+        reflection = {"id": f"r{len(self.reflections) + 1}", "network_id": network_id, "member_id": caller.member_id,
                       "recorded_at": NOW, **request}
         self.reflections.append(reflection)
         return reflection
 
-    def learning_report(self, network_id, query=None):
+    def learning_report(self, caller, network_id, query=None):
+        require(sessions_access.staffs(Caller.of(caller), network_id), NOT_STAFF)
         zero = {"sessions_by_format": {}, "perspective_mix": [], "perspective_totals": {}, "outputs_by_kind": {},
                 "reflections_by_kind": {}}
         return {"network_id": network_id, "period_from": (query or {}).get("period_from", NOW),
                 "period_to": (query or {}).get("period_to", NOW), "sessions_held": 0, "attendance_total": 0,
                 "attendance_average": 0.0, "distinct_attendees": 0, **zero}
 
-    def export_member(self, member_id):
+    def export_member(self, caller, member_id):
+        require(sessions_access.owns_personal_data(Caller.of(caller), member_id), "only the member or the operator")
         return {"member_id": member_id, "exported_at": NOW, "sessions": [], "authorship": [],
                 "reflections": [r for r in self.reflections if r["member_id"] == member_id]}
 
@@ -400,6 +483,10 @@ class FakeSessions:
         authors = [{"member_id": m, "shown_as": name if inside or consents else "a participant with lived experience",
                     "named": bool(inside or consents)} for m, name, consents in output["authors"]]
         return {k: v for k, v in output.items() if k != "retracted_at"} | {"authors": authors}
+
+
+def _networks_of(member):
+    return [m["network_id"] for m in member.get("memberships") or ()]
 
 
 class FakeReadiness:

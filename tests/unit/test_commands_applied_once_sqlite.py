@@ -22,6 +22,7 @@ from services.members.domain import Member
 from services.members.models import members, outbox, processed_commands
 from services.members.schemas import IssueToken, RegisterMember, UpdateMember
 from services.members.unit_of_work import MembersUnitOfWork
+from tests.support.callers import OPERATOR
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ class Calls:
     def register(self, uow: MembersUnitOfWork, cmd: RegisterMember) -> Callable[[], Any]:
         def apply() -> Any:
             self.count += 1
-            return handlers.register_member(cmd, uow).model_dump(mode="json")
+            return handlers.register_member(OPERATOR, cmd, uow).model_dump(mode="json")
         return apply
 
 
@@ -79,7 +80,8 @@ def test_a_repeated_request_is_answered_from_its_record_without_acting_again(eng
 def test_the_record_commits_with_the_effect_and_its_events_in_one_transaction(engine: Engine) -> None:
     woken: list[bool] = []
     uow = uow_of(engine, woken)
-    result = run_command(uow, request(), lambda: handlers.register_member(registration(), uow).model_dump(mode="json"))
+    result = run_command(uow, request(), lambda: handlers.register_member(OPERATOR, registration(),
+                                                                          uow).model_dump(mode="json"))
 
     with engine.connect() as conn:
         record = conn.execute(select(processed_commands)).one()
@@ -92,12 +94,12 @@ def test_the_record_commits_with_the_effect_and_its_events_in_one_transaction(en
 def test_a_request_id_reused_for_another_request_is_refused_naming_the_key(engine: Engine) -> None:
     uow = uow_of(engine)
     run_command(uow, request("req-1", "ans@example.org"),
-                lambda: handlers.register_member(registration(), uow).model_dump(mode="json"))
+                lambda: handlers.register_member(OPERATOR, registration(), uow).model_dump(mode="json"))
     other = uow_of(engine)
 
     with pytest.raises(Conflict) as refused:
         run_command(other, request("req-1", "bert@example.org"),
-                    lambda: handlers.register_member(registration("bert@example.org"), other))
+                    lambda: handlers.register_member(OPERATOR, registration("bert@example.org"), other))
 
     assert refused.value.violations[0]["field"] == "Idempotency-Key"
     assert refused.value.violations[0]["rule"] == "same_request_for_same_key"
@@ -108,7 +110,7 @@ def test_a_command_that_failed_before_committing_leaves_no_record_and_can_be_tri
     uow = uow_of(engine)
     with pytest.raises(NotFound):
         run_command(uow, request("req-2"),
-                    lambda: handlers.update_member("no-such-member", UpdateMember(name="Bert"), uow))
+                    lambda: handlers.update_member(OPERATOR, "no-such-member", UpdateMember(name="Bert"), uow))
     assert count(engine, processed_commands) == 0
 
     calls = Calls()
@@ -127,7 +129,7 @@ def test_a_block_left_without_commit_is_undone_while_an_earlier_committed_block_
     uow = uow_of(engine)
 
     def apply() -> str:
-        handlers.register_member(registration("first@example.org"), uow)  # commits its block
+        handlers.register_member(OPERATOR, registration("first@example.org"), uow)  # commits its block
         with uow:  # a second block that is left without committing
             uow.members.add(Member.register("left-out", now=datetime.now(UTC), name="Left", email="left@example.org",
                                             organisation=None, perspectives=[Perspective.RESIDENT], expertise=[],
@@ -146,8 +148,8 @@ def test_a_refusal_after_committed_work_is_recorded_and_replayed_with_its_type_a
     uow = uow_of(engine)
 
     def apply() -> None:
-        handlers.register_member(registration(), uow)
-        handlers.register_member(registration(), uow)  # the same address again: a Conflict after a commit
+        handlers.register_member(OPERATOR, registration(), uow)
+        handlers.register_member(OPERATOR, registration(), uow)  # the same address again: a Conflict after a commit
 
     with pytest.raises(Conflict) as first:
         run_command(uow, request("req-5"), apply)
@@ -163,7 +165,7 @@ def test_without_a_commit_from_the_handler_nothing_of_the_command_is_kept(engine
     uow = uow_of(engine)
 
     def apply() -> None:
-        handlers.register_member(registration(), uow)
+        handlers.register_member(OPERATOR, registration(), uow)
         raise RuntimeError("a bug after the handler committed")
 
     with pytest.raises(RuntimeError):
@@ -176,10 +178,10 @@ def test_without_a_commit_from_the_handler_nothing_of_the_command_is_kept(engine
 def test_a_secret_in_the_answer_is_never_kept_and_a_repeat_is_refused_naming_what_was_made(engine: Engine) -> None:
     uow = uow_of(engine)
     member = run_command(uow, request("req-7"),
-                         lambda: handlers.register_member(registration(), uow).model_dump(mode="json"))
+                         lambda: handlers.register_member(OPERATOR, registration(), uow).model_dump(mode="json"))
     issue = CommandRequest.of("req-8", "issue_token", (member["id"],), {}, shown_once=("token",))
     uow = uow_of(engine)
-    issued = run_command(uow, issue, lambda: handlers.issue_token(member["id"], IssueToken(label="app"), uow)
+    issued = run_command(uow, issue, lambda: handlers.issue_token(OPERATOR, member["id"], IssueToken(label="app"), uow)
                          .model_dump(mode="json"))
 
     with engine.connect() as conn:
@@ -196,13 +198,15 @@ def test_a_secret_in_the_answer_is_never_kept_and_a_repeat_is_refused_naming_wha
 def test_erasing_a_member_forgets_the_kept_answers_that_mention_them(engine: Engine) -> None:
     uow = uow_of(engine)
     ans = run_command(uow, request("req-9"),
-                      lambda: handlers.register_member(registration(), uow).model_dump(mode="json"))
+                      lambda: handlers.register_member(OPERATOR, registration(), uow).model_dump(mode="json"))
     uow = uow_of(engine)
-    run_command(uow, CommandRequest.of("req-10", "register_member", ("bert",), {}),
-                lambda: handlers.register_member(registration("bert@example.org", "Bert"), uow).model_dump(mode="json"))
+    run_command(uow, CommandRequest.of("req-10", "register_member", ("bert",),
+                                       {}),
+                lambda: handlers.register_member(OPERATOR, registration("bert@example.org", "Bert"),
+                                                 uow).model_dump(mode="json"))
     uow = uow_of(engine)
     run_command(uow, CommandRequest.of("req-11", "erase_member", (ans["id"],), {}),
-                lambda: handlers.erase_member(ans["id"], uow).model_dump(mode="json"))
+                lambda: handlers.erase_member(OPERATOR, ans["id"], uow).model_dump(mode="json"))
 
     with engine.connect() as conn:
         kept = {row.request_id: row.outcome for row in conn.execute(select(processed_commands))}

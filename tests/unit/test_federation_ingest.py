@@ -17,6 +17,7 @@ from services.federation.peers import handlers as peers
 from services.federation.peers import ingest
 from services.federation.peers.schemas import ConfigurePeer, IngestEntries, IngestResult
 from services.federation.schemas import BlockSubject, PartnerKey, RegisterPartner
+from tests.support.callers import OPERATOR
 from tests.unit.test_federation_world import T0, World, open_world
 
 PEER = "kring-a"
@@ -31,11 +32,11 @@ def register_instance(world: World, instance_id: str = PEER, networks: tuple[str
     remote = [{"id": n, "name": f"Netwerk {n} op {instance_id}", "theme": "eenzaamheid"} for n in networks]
     cmd = RegisterPartner(name=f"Kring {instance_id}", kind="instance", instance_id=instance_id,
                           remote_networks=remote)
-    return peers.register_instance(cmd, world.uow, world.lookup)
+    return peers.register_instance(OPERATOR, cmd, world.uow, world.lookup)
 
 
 def follow(world: World, instance_id: str = PEER) -> None:
-    peers.configure_peer(ConfigurePeer(instance_id=instance_id, name=f"Kring {instance_id}",
+    peers.configure_peer(OPERATOR, ConfigurePeer(instance_id=instance_id, name=f"Kring {instance_id}",
                                        address="kring-a.example.org:50051", api_key="kpk_from-the-peer"),
                          world.uow, world.lookup)
 
@@ -79,7 +80,7 @@ def ingest_entries(world: World, *entries: dict[str, Any], peer: str = PEER) -> 
 
 
 def stored_cursor(world: World, peer: str = PEER) -> int:
-    return peers.get_peer(peer, world.uow).cursor
+    return peers.get_peer(OPERATOR, peer, world.uow).cursor
 
 
 # --- sharing ---------------------------------------------------------------------------------------------------------
@@ -146,8 +147,8 @@ def test_an_output_that_reached_one_of_ours_through_a_chain_on_the_peer_arrives_
 
 
 def test_nothing_arrives_in_a_network_whose_link_with_the_peer_is_revoked_here(linked: World):
-    [link] = [i for i in links.list_links("y", "active", linked.uow) if i.kind == "peer"]
-    links.revoke_link(link.link_id, linked.uow)
+    [link] = [i for i in links.list_links(OPERATOR, "y", "active", linked.uow) if i.kind == "peer"]
+    links.revoke_link(OPERATOR, link.link_id, linked.uow)
     result = ingest_entries(linked, shared(1, "late"))  # the peer has not noticed yet
 
     assert result.applied == 1 and linked.feed("y") == [] and linked.feed("z") == []
@@ -244,7 +245,7 @@ def test_an_output_whose_origin_the_peer_does_not_host_is_refused_recorded_and_p
     assert "not one of kring-a's networks" in result.refused[0].reason
     assert (result.applied, result.cursor) == (1, 2)
     assert linked.live("y") == ["o-2"]
-    held = peers.get_peer(PEER, linked.uow)
+    held = peers.get_peer(OPERATOR, PEER, linked.uow)
     assert (held.refused_entries, [s.output_id for s in held.skipped]) == (1, ["forged"])
 
 
@@ -295,7 +296,7 @@ def test_text_with_a_nul_character_from_a_peer_is_refused_naming_the_rule_and_re
     assert result.refused[0].reason.startswith("invalid entry: output.")
     assert "NUL character" in result.refused[0].reason and "NUL character" in result.refused[1].reason
     assert result.refused[0].output_id == "o-\N{REPLACEMENT CHARACTER}1"  # what it said, as the database can keep
-    recorded = peers.get_peer(PEER, linked.uow).skipped
+    recorded = peers.get_peer(OPERATOR, PEER, linked.uow).skipped
     assert not any("\x00" in str(s.model_dump()) for s in recorded)
     assert linked.live("y") == ["o-3"] and result.cursor == 3
 
@@ -324,8 +325,8 @@ def test_entries_from_an_instance_without_a_partner_here_are_refused(world: Worl
 
 
 def test_nothing_from_a_blocked_instance_is_applied(linked: World):
-    partner = next(p for p in partners.list_partners(linked.uow) if p.instance_id == PEER)
-    partners.block_partner(partner.partner_id, BlockSubject(reason="misbehaves"), linked.uow)
+    partner = next(p for p in partners.list_partners(OPERATOR, linked.uow) if p.instance_id == PEER)
+    partners.block_partner(OPERATOR, partner.partner_id, BlockSubject(reason="misbehaves"), linked.uow)
 
     with pytest.raises(PermissionDenied, match="blocked"):
         ingest_entries(linked, shared(1, "o-1"))

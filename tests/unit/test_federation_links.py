@@ -17,6 +17,7 @@ from services.federation.domain.audience import DEFAULT_POLICY, Hop, Policy
 from services.federation.domain.links import Link, LinkKind, LinkStatus, policy_from, policy_to_wire
 from services.federation.handlers import links
 from services.federation.schemas import AcceptLink, BlockSubject, SetLinkPolicy
+from tests.support.callers import OPERATOR
 from tests.unit.test_federation_world import World, open_world, policy
 
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
@@ -162,7 +163,7 @@ def test_asking_again_while_a_link_is_open_returns_that_link_from_either_side(wo
     first = world.request("a", "b")
     assert world.request("a", "b").link_id == first.link_id
     assert world.request("b", "a").link_id == first.link_id
-    links.accept_link(first.link_id, AcceptLink(), world.uow)
+    links.accept_link(OPERATOR, first.link_id, AcceptLink(), world.uow)
     assert world.request("a", "b").link_id == first.link_id
     assert world.link_events() == ["link.requested", "link.accepted"]
 
@@ -170,7 +171,7 @@ def test_asking_again_while_a_link_is_open_returns_that_link_from_either_side(wo
 def test_after_a_rejection_a_new_request_makes_a_new_link(world: World) -> None:
     world.networks("a", "b")
     first = world.request("a", "b")
-    links.reject_link(first.link_id, world.uow)
+    links.reject_link(OPERATOR, first.link_id, world.uow)
     assert world.request("a", "b").link_id != first.link_id
 
 
@@ -187,10 +188,11 @@ def test_a_policy_with_network_visibility_is_refused_at_request_accept_and_chang
         world.request("a", "b", policy("network"))
     link = world.request("a", "b")
     with pytest.raises(ValidationFailed):
-        links.accept_link(link.link_id, AcceptLink(policy=policy("linked", "network")), world.uow)
+        links.accept_link(OPERATOR, link.link_id, AcceptLink(policy=policy("linked", "network")), world.uow)
     with pytest.raises(ValidationFailed):
-        links.set_link_policy(link.link_id, SetLinkPolicy(network_id="a", policy=policy("network")), world.uow)
-    assert links.get_link(link.link_id, world.uow).status == "requested"
+        links.set_link_policy(OPERATOR, link.link_id, SetLinkPolicy(network_id="a", policy=policy("network")),
+                              world.uow)
+    assert links.get_link(OPERATOR, link.link_id, world.uow).status == "requested"
 
 
 def test_an_unknown_network_cannot_be_linked_and_the_networks_service_is_asked_first(world: World) -> None:
@@ -215,21 +217,23 @@ def test_accept_reject_revoke_and_set_policy_through_the_handlers(world: World) 
     world.networks("a", "b", "c")
     active = world.link("a", "b", target_policy=policy("public"))
     assert (active.status, active.target_policy) == ("active", policy("public"))
-    changed = links.set_link_policy(active.link_id, SetLinkPolicy(network_id="a", policy=policy("federation")),
+    changed = links.set_link_policy(OPERATOR, active.link_id, SetLinkPolicy(network_id="a",
+                                                                            policy=policy("federation")),
                                     world.uow)
     assert changed.requester_policy == policy("federation") and changed.revision == 3
-    assert links.revoke_link(active.link_id, world.uow).status == "revoked"
-    rejected = links.reject_link(world.request("c", "a").link_id, world.uow)
+    assert links.revoke_link(OPERATOR, active.link_id, world.uow).status == "revoked"
+    rejected = links.reject_link(OPERATOR, world.request("c", "a").link_id, world.uow)
     assert rejected.status == "rejected"
     with pytest.raises(IllegalTransition):
-        links.accept_link(rejected.link_id, AcceptLink(), world.uow)
+        links.accept_link(OPERATOR, rejected.link_id, AcceptLink(), world.uow)
     assert world.link_events() == ["link.requested", "link.accepted", "link.policy_changed", "link.revoked",
                                    "link.requested", "link.rejected"]
 
 
 def test_an_unknown_link_is_not_found(world: World) -> None:
-    for call in (lambda: links.get_link("l-x", world.uow), lambda: links.revoke_link("l-x", world.uow),
-                 lambda: links.accept_link("l-x", AcceptLink(), world.uow)):
+    for call in (lambda: links.get_link(OPERATOR, "l-x", world.uow), lambda: links.revoke_link(OPERATOR, "l-x",
+                                                                                               world.uow),
+                 lambda: links.accept_link(OPERATOR, "l-x", AcceptLink(), world.uow)):
         with pytest.raises(NotFound):
             call()
 
@@ -238,22 +242,22 @@ def test_listing_a_networks_links_filters_by_status(world: World) -> None:
     world.networks("a", "b", "c")
     world.link("a", "b")
     world.request("c", "a")
-    assert [link.status for link in links.list_links("a", None, world.uow)] == ["active", "requested"]
-    assert [link.target_network_id for link in links.list_links("a", "requested", world.uow)] == ["a"]
+    assert [link.status for link in links.list_links(OPERATOR, "a", None, world.uow)] == ["active", "requested"]
+    assert [link.target_network_id for link in links.list_links(OPERATOR, "a", "requested", world.uow)] == ["a"]
 
 
 def test_blocking_a_network_ends_its_open_links_and_refuses_its_requests(world: World) -> None:
     world.networks("a", "b", "c", "d")
     world.link("a", "b")
     pending = world.request("c", "a")
-    rejected = links.reject_link(world.request("d", "a").link_id, world.uow)
-    ended = links.block_network("a", BlockSubject(reason="spam"), world.uow)
+    rejected = links.reject_link(OPERATOR, world.request("d", "a").link_id, world.uow)
+    ended = links.block_network(OPERATOR, "a", BlockSubject(reason="spam"), world.uow, world.lookup)
     assert sorted(link.status for link in ended) == ["blocked", "blocked"]
-    assert links.get_link(rejected.link_id, world.uow).status == "rejected"
+    assert links.get_link(OPERATOR, rejected.link_id, world.uow).status == "rejected"
     with pytest.raises(PermissionDenied):
         world.request("b", "a")
     with pytest.raises(PermissionDenied):
-        links.accept_link(pending.link_id, AcceptLink(), world.uow)  # already blocked: an illegal move anyway
+        links.accept_link(OPERATOR, pending.link_id, AcceptLink(), world.uow)  # already blocked: an illegal move anyway
     assert "link.blocked" in world.link_events()
 
 
@@ -264,13 +268,13 @@ def test_a_pending_link_with_a_network_blocked_since_cannot_be_accepted(world: W
         world.uow.blocks.add("network", "a", None, datetime.now(UTC))  # the block, without ending the link
         world.uow.commit()
     with pytest.raises(PermissionDenied):
-        links.accept_link(pending.link_id, AcceptLink(), world.uow)
+        links.accept_link(OPERATOR, pending.link_id, AcceptLink(), world.uow)
 
 
 def test_nothing_flows_over_a_revoked_link(world: World) -> None:
     world.networks("a", "b")
     link = world.link("a", "b")
-    links.revoke_link(link.link_id, world.uow)
+    links.revoke_link(OPERATOR, link.link_id, world.uow)
     world.publish("a", "federation")
     assert world.live("b") == []
 
@@ -279,7 +283,7 @@ def test_nothing_flows_over_a_revoked_link(world: World) -> None:
 
 
 def parent_links(world: World, child: str) -> list[tuple[str, str]]:
-    return [(link.requester_network_id, link.status) for link in links.list_links(child, None, world.uow)
+    return [(link.requester_network_id, link.status) for link in links.list_links(OPERATOR, child, None, world.uow)
             if link.kind == "parent_child" and link.target_network_id == child]
 
 
@@ -327,8 +331,8 @@ def test_a_revoked_hierarchy_link_stays_revoked_when_the_network_is_updated_with
     and makes a new active one (see the report for the fix)."""
     world.network("utrecht")
     world.network("wijk", parent="utrecht")
-    [link] = links.list_links("wijk", "active", world.uow)
-    links.revoke_link(link.link_id, world.uow)
+    [link] = links.list_links(OPERATOR, "wijk", "active", world.uow)
+    links.revoke_link(OPERATOR, link.link_id, world.uow)
     world.network("wijk", parent="utrecht", theme="armoede")
     assert parent_links(world, "wijk") == [("utrecht", "revoked")]
 
@@ -338,6 +342,6 @@ def test_a_blocked_networks_hierarchy_link_is_not_remade_by_its_next_update(worl
     link again. FAILS today, for the same reason as the revoked link above."""
     world.network("utrecht")
     world.network("wijk", parent="utrecht")
-    links.block_network("wijk", BlockSubject(), world.uow)
+    links.block_network(OPERATOR, "wijk", BlockSubject(), world.uow, world.lookup)
     world.network("wijk", parent="utrecht", theme="armoede")
     assert parent_links(world, "wijk") == [("utrecht", "blocked")]

@@ -17,6 +17,7 @@ from services.federation.handlers import links
 from services.federation.partners import handlers as partners
 from services.federation.partners.handlers import hash_key, partner_output_id
 from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, RegisterPartner
+from tests.support.callers import OPERATOR, partner
 from tests.unit.test_federation_world import World, open_world
 
 
@@ -35,7 +36,7 @@ def movisie(world: World) -> PartnerKey:
 
 
 def register(world: World, name: str, *network_ids: str) -> PartnerKey:
-    return partners.register_partner(RegisterPartner(name=name, network_ids=list(network_ids)), world.uow,
+    return partners.register_partner(OPERATOR, RegisterPartner(name=name, network_ids=list(network_ids)), world.uow,
                                      world.lookup)
 
 
@@ -46,9 +47,9 @@ def output(network_id: str = "mov-1", client_output_id: str = "c-1", **fields: A
 
 def test_the_key_is_shown_once_and_only_its_hash_is_stored(world: World, movisie: PartnerKey) -> None:
     assert movisie.api_key.startswith("kpk_") and len(movisie.api_key) > 40
-    shown_again = partners.get_partner(movisie.partner_id, world.uow)
+    shown_again = partners.get_partner(OPERATOR, movisie.partner_id, world.uow)
     assert "api_key" not in shown_again.model_dump()
-    assert all("api_key" not in p.model_dump() for p in partners.list_partners(world.uow))
+    assert all("api_key" not in p.model_dump() for p in partners.list_partners(OPERATOR, world.uow))
     with world.engine.connect() as conn:
         stored = json.dumps([list(map(str, r)) for r in conn.execute(text("SELECT * FROM partners"))])
     assert movisie.api_key not in stored and hash_key(movisie.api_key) in stored
@@ -75,13 +76,13 @@ def test_an_unknown_key_is_unauthenticated(world: World, movisie: PartnerKey) ->
 
 
 def test_a_revoked_key_is_unauthenticated(world: World, movisie: PartnerKey) -> None:
-    assert partners.revoke_partner(movisie.partner_id, world.uow).status == "revoked"
+    assert partners.revoke_partner(OPERATOR, movisie.partner_id, world.uow).status == "revoked"
     with pytest.raises(Unauthenticated):
         partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
 
 
 def test_rotation_issues_a_new_key_and_the_old_one_stops_working(world: World, movisie: PartnerKey) -> None:
-    rotated = partners.rotate_partner_key(movisie.partner_id, world.uow)
+    rotated = partners.rotate_partner_key(OPERATOR, movisie.partner_id, world.uow)
     assert rotated.api_key != movisie.api_key and rotated.status == "active"
     with pytest.raises(Unauthenticated):
         partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
@@ -89,51 +90,54 @@ def test_rotation_issues_a_new_key_and_the_old_one_stops_working(world: World, m
 
 
 def test_rotating_a_revoked_partners_key_lets_it_in_again_with_the_new_key(world: World, movisie: PartnerKey) -> None:
-    partners.revoke_partner(movisie.partner_id, world.uow)
-    rotated = partners.rotate_partner_key(movisie.partner_id, world.uow)
+    partners.revoke_partner(OPERATOR, movisie.partner_id, world.uow)
+    rotated = partners.rotate_partner_key(OPERATOR, movisie.partner_id, world.uow)
     assert partners.authenticate_partner(hash_key(rotated.api_key), world.uow).status == "active"
 
 
 def test_a_blocked_partner_is_refused_and_gets_no_new_key(world: World, movisie: PartnerKey) -> None:
-    assert partners.block_partner(movisie.partner_id, BlockSubject(reason="misbruik"), world.uow).status == "blocked"
+    assert partners.block_partner(OPERATOR, movisie.partner_id, BlockSubject(reason="misbruik"),
+                                  world.uow).status == "blocked"
     with pytest.raises(PermissionDenied):
         partners.authenticate_partner(hash_key(movisie.api_key), world.uow)
     with pytest.raises(PermissionDenied):
-        partners.rotate_partner_key(movisie.partner_id, world.uow)
+        partners.rotate_partner_key(OPERATOR, movisie.partner_id, world.uow)
 
 
 def test_a_blocked_partner_stays_blocked_when_it_is_revoked_and_then_rotated(world: World, movisie: PartnerKey) -> None:
     """Revoking a blocked partner must not open a way around the block (a rotation after a revocation would
     otherwise hand out a working key)."""
-    partners.block_partner(movisie.partner_id, BlockSubject(), world.uow)
-    partners.revoke_partner(movisie.partner_id, world.uow)
+    partners.block_partner(OPERATOR, movisie.partner_id, BlockSubject(), world.uow)
+    partners.revoke_partner(OPERATOR, movisie.partner_id, world.uow)
     with pytest.raises(PermissionDenied):
-        partners.rotate_partner_key(movisie.partner_id, world.uow)
+        partners.rotate_partner_key(OPERATOR, movisie.partner_id, world.uow)
 
 
 def test_blocking_a_partner_blocks_its_networks_ends_their_links_and_stops_deliveries(
         world: World, movisie: PartnerKey) -> None:
-    partners.block_partner(movisie.partner_id, BlockSubject(), world.uow)
-    assert {link.status for n in ("mov-1", "mov-2") for link in links.list_links(n, None, world.uow)} == {"blocked"}
+    partners.block_partner(OPERATOR, movisie.partner_id, BlockSubject(), world.uow)
+    assert {link.status for n in ("mov-1", "mov-2") for link in links.list_links(OPERATOR, n, None,
+                                                                                 world.uow)} == {"blocked"}
     shared = world.publish("hub", "federation")
     assert world.recipients(shared.output_id) == []
     with pytest.raises(PermissionDenied):
         world.request("mov-1", "other")
     with pytest.raises(PermissionDenied):
-        partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+        partners.publish_partner_output(partner(movisie.partner_id), output(), world.uow, world.lookup)
 
 
 def test_an_unknown_partner_is_not_found(world: World) -> None:
     for call in (partners.get_partner, partners.revoke_partner, partners.rotate_partner_key):
         with pytest.raises(NotFound):
-            call("p-x", world.uow)
+            call(OPERATOR, "p-x", world.uow)
 
 
 # --- partner outputs -------------------------------------------------------------------------------------------
 
 
 def test_a_partner_output_is_shared_like_any_other_with_its_authors_as_given(world: World, movisie: PartnerKey) -> None:
-    answer = partners.publish_partner_output(movisie.partner_id, output(authors=["Lotte (Movisie)"]), world.uow)
+    answer = partners.publish_partner_output(partner(movisie.partner_id), output(authors=["Lotte (Movisie)"]),
+                                             world.uow, world.lookup)
     assert answer == {"output_id": partner_output_id(movisie.partner_id, "c-1"), "recipients": 2, "retracted": False}
     assert sorted(world.recipients(answer["output_id"])) == ["hub", "mov-2"]
     [item] = world.feed("hub")
@@ -142,16 +146,17 @@ def test_a_partner_output_is_shared_like_any_other_with_its_authors_as_given(wor
 
 
 def test_publishing_again_with_the_same_client_output_id_shares_it_once(world: World, movisie: PartnerKey) -> None:
-    first = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
-    again = partners.publish_partner_output(movisie.partner_id, output(title="Changed title"), world.uow)
+    first = partners.publish_partner_output(partner(movisie.partner_id), output(), world.uow, world.lookup)
+    again = partners.publish_partner_output(partner(movisie.partner_id), output(title="Changed title"), world.uow,
+                                            world.lookup)
     assert again == first
     assert [i.output["title"] for i in world.feed("hub")] == ["Wat werkt bij eenzaamheid"]
 
 
 def test_a_client_output_id_used_for_another_of_its_networks_is_a_conflict(world: World, movisie: PartnerKey) -> None:
-    partners.publish_partner_output(movisie.partner_id, output("mov-1"), world.uow)
+    partners.publish_partner_output(partner(movisie.partner_id), output("mov-1"), world.uow, world.lookup)
     with pytest.raises(Conflict) as raised:
-        partners.publish_partner_output(movisie.partner_id, output("mov-2"), world.uow)
+        partners.publish_partner_output(partner(movisie.partner_id), output("mov-2"), world.uow, world.lookup)
     assert raised.value.violations[0]["field"] == "client_output_id"
 
 
@@ -159,9 +164,10 @@ def test_a_partner_cannot_publish_for_a_network_that_is_not_its_own(world: World
     pharos = register(world, "Pharos", "other")
     for network_id in ("other", "hub"):
         with pytest.raises(PermissionDenied) as raised:
-            partners.publish_partner_output(movisie.partner_id, output(network_id), world.uow)
+            partners.publish_partner_output(partner(movisie.partner_id), output(network_id), world.uow, world.lookup)
         assert raised.value.violations[0]["field"] == "network_id"
-    assert partners.publish_partner_output(pharos.partner_id, output("other"), world.uow)["recipients"] == 0
+    assert partners.publish_partner_output(partner(pharos.partner_id), output("other"), world.uow,
+                                           world.lookup)["recipients"] == 0
 
 
 def test_two_partners_with_the_same_client_output_id_publish_two_outputs(world: World, movisie: PartnerKey) -> None:
@@ -170,17 +176,18 @@ def test_two_partners_with_the_same_client_output_id_publish_two_outputs(world: 
 
 
 def test_a_partner_retracts_its_output_and_every_copy_becomes_a_tombstone(world: World, movisie: PartnerKey) -> None:
-    shared = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
-    assert partners.retract_partner_output(movisie.partner_id, shared["output_id"], world.uow)["retracted"]
+    shared = partners.publish_partner_output(partner(movisie.partner_id), output(), world.uow, world.lookup)
+    assert partners.retract_partner_output(partner(movisie.partner_id), shared["output_id"], world.uow,
+                                           world.lookup)["retracted"]
     assert world.tombstones("hub") == [shared["output_id"]] and world.live("hub") == []
-    again = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    again = partners.publish_partner_output(partner(movisie.partner_id), output(), world.uow, world.lookup)
     assert again["retracted"] is True and world.live("hub") == []
 
 
 def test_a_partner_cannot_retract_what_it_did_not_publish(world: World, movisie: PartnerKey) -> None:
     pharos = register(world, "Pharos", "other")
-    shared = partners.publish_partner_output(movisie.partner_id, output(), world.uow)
+    shared = partners.publish_partner_output(partner(movisie.partner_id), output(), world.uow, world.lookup)
     with pytest.raises(PermissionDenied):
-        partners.retract_partner_output(pharos.partner_id, shared["output_id"], world.uow)
+        partners.retract_partner_output(partner(pharos.partner_id), shared["output_id"], world.uow, world.lookup)
     with pytest.raises(NotFound):
-        partners.retract_partner_output(movisie.partner_id, "p-unknown", world.uow)
+        partners.retract_partner_output(partner(movisie.partner_id), "p-unknown", world.uow, world.lookup)

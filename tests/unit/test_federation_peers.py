@@ -26,6 +26,7 @@ from services.federation.peers.schemas import (
     RequestPeerLink,
 )
 from services.federation.schemas import RegisterPartner
+from tests.support.callers import OPERATOR
 from tests.unit.test_federation_ingest import follow, register_instance, shared
 from tests.unit.test_federation_world import World, open_world
 
@@ -85,9 +86,10 @@ def test_an_organisation_needs_networks_and_an_instance_needs_remote_networks_an
 
 
 def test_a_peer_is_configured_with_a_key_that_no_answer_shows(peered: World):
-    shown = peers.get_peer(PEER, peered.uow)
+    shown = peers.get_peer(OPERATOR, PEER, peered.uow)
     assert (shown.address, shown.cursor, shown.state.status) == ("kring-a.example.org:50051", 0, "configured")
-    assert "kpk_from-the-peer" not in json.dumps([p.model_dump(mode="json") for p in peers.list_peers(peered.uow)])
+    assert "kpk_from-the-peer" not in json.dumps([p.model_dump(mode="json") for p in peers.list_peers(OPERATOR,
+                                                                                                      peered.uow)])
     assert "kpk_from-the-peer" not in repr(peers.relay_peers(peered.uow))
     assert [p.api_key for p in peers.relay_peers(peered.uow)] == ["kpk_from-the-peer"]  # for the relay only
 
@@ -95,7 +97,8 @@ def test_a_peer_is_configured_with_a_key_that_no_answer_shows(peered: World):
 def test_reconfiguring_a_peer_keeps_its_cursor_and_tells_the_relay(peered: World):
     ingest.ingest_from_peer(PEER, IngestEntries(entries=[shared(12, "o-1")]), peered.uow)
     before = peers.relay_peers(peered.uow)[0].config_revision
-    peer, created = peers.configure_peer(ConfigurePeer(instance_id=PEER, name="Kring A", address="new.example:443",
+    peer, created = peers.configure_peer(OPERATOR, ConfigurePeer(instance_id=PEER, name="Kring A",
+                                                                 address="new.example:443",
                                                        api_key="kpk_rotated-key"), peered.uow, peered.lookup)
 
     assert (created, peer.cursor, peer.address) == (False, 12, "new.example:443")
@@ -104,10 +107,10 @@ def test_reconfiguring_a_peer_keeps_its_cursor_and_tells_the_relay(peered: World
 
 def test_only_this_instances_networks_can_be_followed_there(peered: World):
     with pytest.raises(Conflict):
-        peers.configure_peer(ConfigurePeer(instance_id=PEER, name="A", address="a:1", api_key="kpk_12345678",
+        peers.configure_peer(OPERATOR, ConfigurePeer(instance_id=PEER, name="A", address="a:1", api_key="kpk_12345678",
                                            local_network_ids=["x"]), peered.uow, peered.lookup)
     with pytest.raises(NotFound):
-        peers.configure_peer(ConfigurePeer(instance_id=PEER, name="A", address="a:1", api_key="kpk_12345678",
+        peers.configure_peer(OPERATOR, ConfigurePeer(instance_id=PEER, name="A", address="a:1", api_key="kpk_12345678",
                                            local_network_ids=["nowhere"]), peered.uow, peered.lookup)
 
 
@@ -115,7 +118,7 @@ def test_the_relays_report_is_the_peers_state(peered: World):
     report = ReportPeerState(status="refused", connected=False, consecutive_failures=3,
                              last_error="peer kring-a refused the stream: UNAUTHENTICATED: unknown or revoked key")
     assert peers.report_peer_state(PEER, report, peered.uow) is True
-    state = peers.get_peer(PEER, peered.uow).state
+    state = peers.get_peer(OPERATOR, PEER, peered.uow).state
     assert (state.status, state.consecutive_failures, state.updated_at is not None) == ("refused", 3, True)
     assert "UNAUTHENTICATED" in state.last_error
     assert peers.report_peer_state("kring-gone", report, peered.uow) is False
@@ -124,11 +127,11 @@ def test_the_relays_report_is_the_peers_state(peered: World):
 def test_removing_a_peer_stops_following_it_and_keeps_what_arrived(peered: World):
     peered.link("x", "y")
     ingest.ingest_from_peer(PEER, IngestEntries(entries=[shared(1, "o-1")]), peered.uow)
-    peers.remove_peer(PEER, peered.uow)
+    peers.remove_peer(OPERATOR, PEER, peered.uow)
 
-    assert peers.list_peers(peered.uow) == [] and peered.live("y") == ["o-1"]
+    assert peers.list_peers(OPERATOR, peered.uow) == [] and peered.live("y") == ["o-1"]
     with pytest.raises(NotFound):
-        peers.remove_peer(PEER, peered.uow)
+        peers.remove_peer(OPERATOR, PEER, peered.uow)
 
 
 def test_the_feed_head_counts_what_a_reader_at_a_cursor_has_still_to_read(peered: World):
@@ -148,7 +151,8 @@ def test_the_feed_head_counts_what_a_reader_at_a_cursor_has_still_to_read(peered
 
 
 def ask(world: World, requester: str = "y", target: str = "x", peer: str = PEER):
-    return peer_links.begin_peer_link(RequestPeerLink(requester_network_id=requester, target_network_id=target,
+    return peer_links.begin_peer_link(OPERATOR, RequestPeerLink(requester_network_id=requester,
+                                                                target_network_id=target,
                                                       peer=peer), world.uow, world.lookup)
 
 

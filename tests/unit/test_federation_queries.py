@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from services.common.errors import ValidationFailed
+from services.common.errors import NotFound, PermissionDenied, ValidationFailed
 from services.federation.handlers import queries
 from services.federation.schemas import FeedQuery, LogQuery
+from tests.support.callers import OPERATOR, THE_GATEWAY, member
 from tests.unit.test_federation_world import World, open_world
 
 
@@ -29,21 +30,21 @@ def pair(world: World) -> World:
 
 def test_a_feed_is_read_page_by_page_in_order_of_sharing(pair: World) -> None:
     ids = [pair.publish("a", "linked").output_id for _ in range(5)]
-    first = queries.feed_page(FeedQuery(network_id="b", page_size=2), pair.uow)
+    first = queries.feed_page(OPERATOR, FeedQuery(network_id="b", page_size=2), pair.uow, pair.lookup)
     assert [i.output["output_id"] for i in first.items] == ids[:2] and first.next_page_token
     assert [i.output["output_id"] for i in pair.feed("b", page_size=2)] == ids
-    last = queries.feed_page(FeedQuery(network_id="b", page_size=5), pair.uow)
+    last = queries.feed_page(OPERATOR, FeedQuery(network_id="b", page_size=5), pair.uow, pair.lookup)
     assert last.next_page_token is None
 
 
 def test_an_empty_feed_has_no_next_page(pair: World) -> None:
-    assert queries.feed_page(FeedQuery(network_id="b"), pair.uow).model_dump() == {"items": [],
+    assert queries.feed_page(OPERATOR, FeedQuery(network_id="b"), pair.uow, pair.lookup).model_dump() == {"items": [],
                                                                                    "next_page_token": None}
 
 
 def test_a_forged_page_token_is_refused(pair: World) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        queries.feed_page(FeedQuery(network_id="b", page_token="bm9wZQ=="), pair.uow)
+        queries.feed_page(OPERATOR, FeedQuery(network_id="b", page_token="bm9wZQ=="), pair.uow, pair.lookup)
     assert raised.value.violations[0]["field"] == "page_token"
 
 
@@ -60,14 +61,17 @@ def test_next_cursor_moves_past_entries_passed_over_so_nothing_is_read_twice(pai
     gone = pair.publish("a", "linked")
     kept = pair.publish("a", "linked")
     pair.retract(gone.output_id, "a")
-    page = queries.log_after(LogQuery(cursor=0, network_ids=["b"], limit=1), pair.uow)
+    page = queries.log_after(THE_GATEWAY, LogQuery(cursor=0, network_ids=["b"], limit=1), pair.uow, pair.lookup)
     assert page.entries == [] and page.next_cursor > 0  # the share of a retracted output: passed over
-    page = queries.log_after(LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow)
+    page = queries.log_after(THE_GATEWAY, LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow,
+                             pair.lookup)
     assert [(e.kind, e.output["output_id"]) for e in page.entries] == [("shared", kept.output_id)]
-    page = queries.log_after(LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow)
+    page = queries.log_after(THE_GATEWAY, LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow,
+                             pair.lookup)
     assert [(e.kind, e.output["output_id"], e.output["retracted"]) for e in page.entries] == [
         ("retracted", gone.output_id, True)]
-    end = queries.log_after(LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow)
+    end = queries.log_after(THE_GATEWAY, LogQuery(cursor=page.next_cursor, network_ids=["b"], limit=1), pair.uow,
+                            pair.lookup)
     assert (end.entries, end.next_cursor) == ([], page.next_cursor)
 
 
@@ -88,19 +92,26 @@ def test_a_reader_resuming_from_its_cursor_gets_exactly_what_came_after(pair: Wo
 
 def test_the_delivery_record_says_who_received_what_when_and_whether_it_is_tombstoned(pair: World) -> None:
     shared = pair.publish("a", "linked")
-    record = queries.deliveries(shared.output_id, pair.uow)
+    record = queries.delivery_log(OPERATOR, shared.output_id, pair.uow).items
     assert [(d.network_id, d.backfill, d.tombstoned_at) for d in record] == [("b", False, None), ("c", False, None)]
     pair.retract(shared.output_id, "a")
-    assert all(d.tombstoned_at for d in queries.deliveries(shared.output_id, pair.uow))
-    assert queries.deliveries("unknown", pair.uow) == []
+    assert all(d.tombstoned_at for d in queries.delivery_log(OPERATOR, shared.output_id, pair.uow).items)
+    with pytest.raises(NotFound):
+        queries.delivery_log(OPERATOR, "unknown", pair.uow)
 
 
 def test_the_origin_of_an_output_is_known_even_for_a_tombstone_that_came_first(pair: World) -> None:
     shared = pair.publish("a", "linked")
     pair.retract("early", "c")
-    assert queries.output_origin(shared.output_id, pair.uow) == "a"
-    assert queries.output_origin("early", pair.uow) == "c"
-    assert queries.output_origin("unknown", pair.uow) is None
+    assert queries.delivery_log(OPERATOR, shared.output_id, pair.uow).origin_network_id == "a"
+    assert queries.delivery_log(OPERATOR, "early", pair.uow).origin_network_id == "c"
+
+
+def test_the_delivery_log_is_for_the_coordinators_of_the_outputs_network(pair: World) -> None:
+    shared = pair.publish("a", "linked")
+    assert queries.delivery_log(member("ann", administers={"a"}), shared.output_id, pair.uow).items
+    with pytest.raises(PermissionDenied):
+        queries.delivery_log(member("bob", administers={"b"}), shared.output_id, pair.uow)
 
 
 def test_health_answers_with_the_database(pair: World) -> None:

@@ -20,6 +20,7 @@ from services.federation.handlers.sharing import BACKFILL_LIMIT
 from services.federation.schemas import AcceptLink, BlockSubject
 from services.sessions.domain.outputs import attribution
 from services.sessions.domain.read_models import Person, new_pseudonym
+from tests.support.callers import OPERATOR
 from tests.unit.test_federation_world import World, open_world, policy
 
 FATIMA = Attribution(member_id="m-fatima", shown_as="Fatima el Amrani", named=True)
@@ -66,7 +67,7 @@ def test_a_network_only_output_is_known_but_delivered_nowhere(star: World) -> No
 def test_a_public_output_also_reaches_the_public_feed_unless_its_origin_is_blocked(star: World) -> None:
     public = star.publish("hub", "public")
     assert star.live(PUBLIC_FEED) == [public.output_id]
-    links.block_network("far", BlockSubject(), star.uow)
+    links.block_network(OPERATOR, "far", BlockSubject(), star.uow, star.lookup)
     star.publish("far", "public")
     assert star.live(PUBLIC_FEED) == [public.output_id]
 
@@ -112,13 +113,13 @@ def test_the_audience_is_decided_when_the_output_is_shared(star: World) -> None:
     after = star.publish("hub", "federation")
     assert [(i.output["output_id"], i.backfill) for i in star.feed("late")] == [
         (before.output_id, True), (after.output_id, False)]
-    links.revoke_link(link.link_id, star.uow)
+    links.revoke_link(OPERATOR, link.link_id, star.uow)
     star.publish("hub", "federation")
     assert star.live("late") == [before.output_id, after.output_id]  # what arrived stays; nothing new flows
 
 
 def test_a_blocked_network_receives_nothing_new(star: World) -> None:
-    links.block_network("b", BlockSubject(), star.uow)
+    links.block_network(OPERATOR, "b", BlockSubject(), star.uow, star.lookup)
     shared = star.publish("hub", "federation")
     assert "b" not in star.recipients(shared.output_id)
 
@@ -132,7 +133,7 @@ def test_a_retraction_replaces_every_copy_with_a_tombstone(star: World) -> None:
     assert star.retract(shared.output_id, "hub")
     for network in ("b", "c", "far", PUBLIC_FEED):
         assert (star.live(network), star.tombstones(network)) == ([kept.output_id], [shared.output_id])
-    assert all(d.tombstoned_at is not None for d in queries.deliveries(shared.output_id, star.uow))
+    assert all(d.tombstoned_at is not None for d in queries.delivery_log(OPERATOR, shared.output_id, star.uow).items)
     [tombstone] = [i.output for i in star.feed("b") if i.output.get("retracted")]
     assert set(tombstone) == {"output_id", "origin_network_id", "retracted", "retracted_at"}
     assert "Fatima" not in json.dumps([i.output for i in star.feed("b")])
@@ -274,7 +275,7 @@ def test_backfill_never_delivers_an_output_twice(world: World) -> None:
     world.networks("a", "b")
     link = world.link("a", "b")
     shared = world.publish("a", "linked")
-    links.revoke_link(link.link_id, world.uow)
+    links.revoke_link(OPERATOR, link.link_id, world.uow)
     world.link("b", "a")  # linked again: the backfill finds it already delivered
     assert world.live("b") == [shared.output_id]
     assert len(world.log(["b"])) == 1
@@ -288,7 +289,7 @@ def test_backfill_skips_blocked_and_archived_networks(world: World) -> None:
         world.uow.read_models.apply_network("b", 99, {"name": "b", "theme": "t", "status": "archived",
                                                       "parent_id": None})
         world.uow.commit()
-    links.accept_link(first.link_id, AcceptLink(), world.uow)
+    links.accept_link(OPERATOR, first.link_id, AcceptLink(), world.uow)
     assert world.live("b") == []
 
 

@@ -39,6 +39,7 @@ from services.federation import models
 from services.federation.handlers import links, queries, sharing
 from services.federation.schemas import AcceptLink, FeedItem, FeedQuery, LinkOut, LogEntry, LogQuery, RequestLink
 from services.federation.unit_of_work import FederationUnitOfWork
+from tests.support.callers import OPERATOR, THE_GATEWAY
 
 T0 = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
 _TEMPLATE: list[Path] = []
@@ -140,13 +141,13 @@ class World:
 
     def request(self, requester: str, target: str, requester_policy: SharingPolicy | None = None) -> LinkOut:
         cmd = RequestLink(requester_network_id=requester, target_network_id=target, policy=requester_policy)
-        return links.request_link(cmd, self.uow, self.lookup)
+        return links.request_link(OPERATOR, cmd, self.uow, self.lookup).link
 
     def link(self, requester: str, target: str, requester_policy: SharingPolicy | None = None,
              target_policy: SharingPolicy | None = None) -> LinkOut:
         """A peer link, requested and accepted."""
         requested = self.request(requester, target, requester_policy)
-        return links.accept_link(requested.link_id, AcceptLink(policy=target_policy), self.uow)
+        return links.accept_link(OPERATOR, requested.link_id, AcceptLink(policy=target_policy), self.uow)
 
     # --- reading back -----------------------------------------------------------------------------------------
 
@@ -154,8 +155,8 @@ class World:
         items: list[FeedItem] = []
         token = None
         while True:
-            page = queries.feed_page(FeedQuery(network_id=network_id, page_size=page_size, page_token=token),
-                                     self.uow)
+            query = FeedQuery(network_id=network_id, page_size=page_size, page_token=token)
+            page = queries.feed_page(OPERATOR, query, self.uow, self.lookup)
             items.extend(page.items)
             token = page.next_page_token
             if token is None:
@@ -171,14 +172,15 @@ class World:
     def log(self, network_ids: list[str] | None = None, cursor: int = 0, limit: int = 500) -> list[LogEntry]:
         entries: list[LogEntry] = []
         while True:
-            page = queries.log_after(LogQuery(cursor=cursor, network_ids=network_ids, limit=limit), self.uow)
+            query = LogQuery(cursor=cursor, network_ids=network_ids, limit=limit)
+            page = queries.log_after(THE_GATEWAY, query, self.uow, self.lookup)
             entries.extend(page.entries)
             if page.next_cursor == cursor:
                 return entries
             cursor = page.next_cursor
 
     def recipients(self, output_id: str) -> list[str]:
-        return [d.network_id for d in queries.deliveries(output_id, self.uow)]
+        return [d.network_id for d in queries.delivery_log(OPERATOR, output_id, self.uow).items]
 
     def link_events(self) -> list[str]:
         with self.engine.connect() as conn:

@@ -61,8 +61,10 @@ def test_only_the_fields_sent_reach_the_service(client, members):
 def test_a_coordinators_search_is_restricted_to_their_networks(client, members):
     response = client.get("/v1/members?perspective=resident", headers=members.token_for("coord", ["wijk-noord"]))
     assert response.status_code == 200
-    assert members.calls[-1] == ("search_members", {"page_size": 50, "perspective": "resident",
-                                                    "network_ids": ["wijk-noord"]})
+    assert members.calls[-1] == ("search_members", {"page_size": 50, "perspective": "resident"})
+    assert members.callers[-1] == {"kind": "member", "member_id": "coord", "administers": ["wijk-noord"],
+                                   "member_of": ["wijk-noord"]}  # the members service limits the search to these
+    assert [m["id"] for m in response.json()["items"]] == ["ann"]
 
 
 def test_a_coordinator_may_not_search_another_network(client, members):

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
+from services.common.caller import Caller
 from services.common.errors import Unauthenticated, Unavailable
 from services.gateway.admin.auth import MAX_TOKEN_LENGTH, Authenticator, token_hash
-from services.gateway.admin.policy import Principal
 
 OPERATOR_TOKEN = "operator-secret"
 
@@ -48,14 +48,14 @@ def make(tokens=None, **kwargs):
 
 def test_the_operator_token_from_configuration_gives_the_operator_without_asking_members():
     auth, members, _ = make()
-    assert auth.authenticate(OPERATOR_TOKEN) == Principal.the_operator()
+    assert auth.authenticate(OPERATOR_TOKEN) == Caller.the_operator()
     assert members.asked == []
 
 
 def test_a_members_token_is_sent_to_the_members_service_only_as_its_sha256():
     auth, members, _ = make()
     principal = auth.authenticate("ann-token")
-    assert principal == Principal(member_id="ann", administers=frozenset({"wijk-noord"}))
+    assert principal == Caller.member("ann", administers={"wijk-noord"})
     assert members.asked == [hashlib.sha256(b"ann-token").hexdigest()] == [token_hash("ann-token")]
 
 

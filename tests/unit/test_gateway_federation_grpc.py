@@ -32,6 +32,7 @@ from services.gateway.partner.server import EdgeInterceptor
 from services.gateway.partner.servicer import FederationServicer
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
+from tests.support.callers import OPERATOR_WIRE as OPERATOR
 from tests.unit.federation_fakes import Aborted, FakeContext, FakeExperts, FakeFederation
 from tests.unit.gateway_fakes import FakeNetworks, FakeServices, FakeSessions
 
@@ -133,9 +134,9 @@ def test_every_other_method_without_a_key_is_unauthenticated_and_asks_no_service
 @pytest.mark.parametrize(("method", "request_"), PARTNER_METHODS)
 def test_a_revoked_key_is_unauthenticated_and_a_blocked_partner_permission_denied(servicer, federation, method,
                                                                                   request_):
-    federation.revoke_partner("alpha")
+    federation.revoke_partner(OPERATOR, "alpha")
     raises(Unauthenticated, call, servicer, method, request_, FakeContext(ALPHA))
-    federation.block_partner("beta")
+    federation.block_partner(OPERATOR, "beta")
     raises(PermissionDenied, call, servicer, method, request_, FakeContext(BETA))
 
 
@@ -237,8 +238,8 @@ def test_publishing_sends_the_validated_output_with_the_vocabularys_values(servi
     reply = servicer.PublishOutput(publish(resource_type=pb.RESOURCE_TYPE_LINK, url="https://example.org/x"),
                                    FakeContext(ALPHA))
     assert reply.output_id == "p-alpha-intake-2026-03"
-    method, partner_id, sent = federation.calls[-1]
-    assert (method, partner_id) == ("publish_partner_output", "alpha")
+    method, sent = federation.calls[-1]
+    assert (method, federation.callers[-1]["partner_id"]) == ("publish_partner_output", "alpha")
     assert (sent["kind"], sent["visibility"], sent["resource_type"], sent["licence"], sent["authors"]) == (
         "lesson", "federation", "link", "CC-BY-4.0", ["een ervaringsdeskundige"])
 
@@ -454,7 +455,7 @@ def test_a_key_revoked_mid_stream_ends_the_stream_unauthenticated(servicer, fede
     run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
     federation.share("o-1", "beteroud", ["wijk-noord"])
     run.wait_for(1)
-    federation.revoke_partner("alpha")
+    federation.revoke_partner(OPERATOR, "alpha")
     assert isinstance(run.end(), Unauthenticated)
 
 

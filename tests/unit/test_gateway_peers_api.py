@@ -12,14 +12,16 @@ import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common import metrics
+from services.common.caller import Caller
 from services.common.config import Settings
 from services.common.errors import NotFound, PermissionDenied, Unavailable
+from services.federation.domain import access as rules
 from services.federation.relay.peer_client import PeerRefused
 from services.gateway.admin.app import create_app
 from services.gateway.partner.feed_hub import FeedHub
 from services.gateway.partner.servicer import FederationServicer
 from tests.unit.federation_fakes import FakeContext, FakeFederation
-from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
+from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices, applied
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -39,26 +41,30 @@ class FakePeerFederation:
         self.calls: list[tuple] = []
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None) -> Any:
-        self.calls.append((method, *args))
-        return copy.deepcopy(getattr(self, method)(*copy.deepcopy(args)))
+        return applied(self, method, args, lambda: copy.deepcopy(getattr(self, method)(*copy.deepcopy(args))))
 
-    def configure_peer(self, request: dict[str, Any]) -> dict[str, Any]:
+    def configure_peer(self, caller: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        rules.require_operator(Caller.of(caller))
         created = request["instance_id"] not in self.peers
         self.peers[request["instance_id"]] = request
         return {"peer": self._view(request), "created": created}
 
-    def list_peers(self) -> list[dict[str, Any]]:
+    def list_peers(self, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        rules.require_operator(Caller.of(caller))
         return [self._view(p) for p in self.peers.values()]
 
-    def get_peer(self, instance_id: str) -> dict[str, Any]:
+    def get_peer(self, caller: dict[str, Any], instance_id: str) -> dict[str, Any]:
+        rules.require_operator(Caller.of(caller))
         if instance_id not in self.peers:
             raise NotFound(f"peer {instance_id} not found")
         return self._view(self.peers[instance_id])
 
-    def remove_peer(self, instance_id: str) -> None:
+    def remove_peer(self, caller: dict[str, Any], instance_id: str) -> None:
+        rules.require_operator(Caller.of(caller))
         self.peers.pop(instance_id)
 
-    def begin_peer_link(self, request: dict[str, Any]) -> dict[str, Any]:
+    def begin_peer_link(self, caller: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+        rules.require_acts_for(Caller.of(caller), request["requester_network_id"], None, "requester_network_id")
         link = self.links.setdefault("l1", {
             "link_id": "l1", "kind": "peer", "requester_network_id": request["requester_network_id"],
             "target_network_id": request["target_network_id"], "status": "requested",
@@ -203,8 +209,8 @@ class HeadFederation(FakeFederation):
         partner = super().authenticate_partner(key_hash)
         return {**partner, "instance_id": self.partners[partner["partner_id"]].get("instance_id")}
 
-    def log_head(self, query):
-        self.heads = query
+    def log_head(self, caller, query):
+        self.heads = {**query, "network_ids": self.feed_scope(caller, query["network_ids"])}
         return {"head_cursor": 17, "pending": 4}
 
 

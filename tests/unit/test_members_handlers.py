@@ -21,6 +21,7 @@ from services.members.schemas import (
     SearchMembers,
     UpdateMember,
 )
+from tests.support.callers import OPERATOR
 from tests.unit.fakes import FakeMembersUnitOfWork, FakeNetworkDirectory
 
 
@@ -31,17 +32,18 @@ def uow() -> FakeMembersUnitOfWork:
 
 def register(uow: FakeMembersUnitOfWork, **overrides: Any) -> MemberOut:
     request = {"name": "Anna de Vries", "email": "anna@example.org", "perspectives": ["resident"]} | overrides
-    return handlers.register_member(RegisterMember.model_validate(request), uow)
+    return handlers.register_member(OPERATOR, RegisterMember.model_validate(request), uow)
 
 
 def join(uow: FakeMembersUnitOfWork, member_id: str, network_id: str, role: str = "participant") -> None:
-    handlers.join_network(member_id, network_id, JoinNetwork(role=MembershipRole(role)), uow, FakeNetworkDirectory())
+    handlers.join_network(OPERATOR, member_id, network_id, JoinNetwork(role=MembershipRole(role)), uow,
+                          FakeNetworkDirectory())
 
 
 def test_registering_stores_the_email_lower_cased_and_records_member_registered(uow) -> None:
     member = register(uow, email="  Anna.de.Vries@Example.ORG ")
     assert member.email == "anna.de.vries@example.org"
-    assert handlers.get_member(member.id, uow).email == "anna.de.vries@example.org"
+    assert handlers.get_member(OPERATOR, member.id, uow).email == "anna.de.vries@example.org"
     assert uow.published_types() == ["member.registered"]
     assert uow.published[0].payload["member_id"] == member.id
     assert uow.published[0].correlation_id == "corr-1"
@@ -60,47 +62,47 @@ def test_updating_to_an_email_another_member_has_is_a_conflict_and_changes_nothi
     register(uow, email="anna@example.org")
     bram = register(uow, name="Bram", email="bram@example.org")
     with pytest.raises(Conflict) as raised:
-        handlers.update_member(bram.id, UpdateMember(email="Anna@Example.org"), uow)
+        handlers.update_member(OPERATOR, bram.id, UpdateMember(email="Anna@Example.org"), uow)
     assert raised.value.violations[0]["field"] == "email"
-    assert handlers.get_member(bram.id, uow).email == "bram@example.org"
+    assert handlers.get_member(OPERATOR, bram.id, uow).email == "bram@example.org"
 
 
 def test_updating_ones_own_email_to_itself_is_not_a_conflict(uow) -> None:
     anna = register(uow)
-    assert handlers.update_member(anna.id, UpdateMember(email="ANNA@example.org"), uow).revision == 1
+    assert handlers.update_member(OPERATOR, anna.id, UpdateMember(email="ANNA@example.org"), uow).revision == 1
 
 
 def test_an_update_that_changes_nothing_records_no_event(uow) -> None:
     anna = register(uow, organisation="Movisie")
     before = len(uow.published)
-    same = handlers.update_member(anna.id, UpdateMember(name="Anna de Vries", organisation="Movisie"), uow)
+    same = handlers.update_member(OPERATOR, anna.id, UpdateMember(name="Anna de Vries", organisation="Movisie"), uow)
     assert same.revision == anna.revision
     assert len(uow.published) == before
 
 
 def test_an_update_is_stored_and_records_member_updated_with_the_new_revision(uow) -> None:
     anna = register(uow, organisation="Movisie")
-    updated = handlers.update_member(anna.id, UpdateMember.model_validate({"organisation": None}), uow)
+    updated = handlers.update_member(OPERATOR, anna.id, UpdateMember.model_validate({"organisation": None}), uow)
     assert updated.organisation is None and updated.revision == 2
-    assert handlers.get_member(anna.id, uow).organisation is None
+    assert handlers.get_member(OPERATOR, anna.id, uow).organisation is None
     assert uow.published_types()[-1] == "member.updated"
     assert uow.published[-1].payload["revision"] == 2
 
 
 def test_updating_an_unknown_member_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.update_member("nobody", UpdateMember(name="X"), uow)
+        handlers.update_member(OPERATOR, "nobody", UpdateMember(name="X"), uow)
 
 
 def test_joining_and_leaving_a_network_show_in_the_member_and_in_events(uow) -> None:
     anna = register(uow)
     join(uow, anna.id, "utrecht-armoede", "facilitator")
-    held = handlers.get_member(anna.id, uow).memberships
+    held = handlers.get_member(OPERATOR, anna.id, uow).memberships
     assert [(m.network_id, m.role) for m in held] == [("utrecht-armoede", MembershipRole.FACILITATOR)]
 
-    handlers.leave_network(anna.id, "utrecht-armoede", uow)
+    handlers.leave_network(OPERATOR, anna.id, "utrecht-armoede", uow)
 
-    assert handlers.get_member(anna.id, uow).memberships == []
+    assert handlers.get_member(OPERATOR, anna.id, uow).memberships == []
     assert uow.published_types() == ["member.registered", "membership.joined", "membership.left"]
 
 
@@ -108,7 +110,7 @@ def test_leaving_a_network_one_is_not_in_is_not_found_and_commits_nothing(uow) -
     anna = register(uow)
     commits = uow.committed
     with pytest.raises(NotFound):
-        handlers.leave_network(anna.id, "elsewhere", uow)
+        handlers.leave_network(OPERATOR, anna.id, "elsewhere", uow)
     assert uow.committed == commits
 
 
@@ -116,9 +118,9 @@ def test_export_holds_the_profile_tokens_and_the_events_about_the_member_only(uo
     anna = register(uow)
     register(uow, name="Bram", email="bram@example.org")
     join(uow, anna.id, "utrecht-armoede")
-    handlers.issue_token(anna.id, IssueToken(label="laptop"), uow)
+    handlers.issue_token(OPERATOR, anna.id, IssueToken(label="laptop"), uow)
 
-    export = handlers.export_member(anna.id, uow)
+    export = handlers.export_member(OPERATOR, anna.id, uow)
 
     assert export.member.id == anna.id
     assert [t.label for t in export.tokens] == ["laptop"]
@@ -128,9 +130,9 @@ def test_export_holds_the_profile_tokens_and_the_events_about_the_member_only(uo
 def test_erasure_revokes_tokens_forgets_earlier_events_and_records_member_erased(uow) -> None:
     anna = register(uow)
     join(uow, anna.id, "utrecht-armoede")
-    token = handlers.issue_token(anna.id, IssueToken(), uow).token
+    token = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).token
 
-    receipt = handlers.erase_member(anna.id, uow)
+    receipt = handlers.erase_member(OPERATOR, anna.id, uow)
 
     assert receipt.member_id == anna.id
     assert [t.revoked_at for t in uow.tokens.for_member(anna.id)] == [receipt.erased_at]
@@ -139,15 +141,15 @@ def test_erasure_revokes_tokens_forgets_earlier_events_and_records_member_erased
     assert [e["type"] for e in uow.events_about(anna.id)] == ["member.erased"]
     assert not any("anna" in str(e.payload).lower() for e in uow.published)
     with pytest.raises(NotFound):
-        handlers.get_member(anna.id, uow)
+        handlers.get_member(OPERATOR, anna.id, uow)
 
 
 def test_erasing_twice_is_idempotent_and_returns_the_same_erased_at(uow) -> None:
     anna = register(uow)
-    first = handlers.erase_member(anna.id, uow)
+    first = handlers.erase_member(OPERATOR, anna.id, uow)
     commits, published = uow.committed, list(uow.published)
 
-    second = handlers.erase_member(anna.id, uow)
+    second = handlers.erase_member(OPERATOR, anna.id, uow)
 
     assert second == first
     assert uow.committed == commits
@@ -156,12 +158,12 @@ def test_erasing_twice_is_idempotent_and_returns_the_same_erased_at(uow) -> None
 
 def test_erasing_an_unknown_member_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.erase_member("nobody", uow)
+        handlers.erase_member(OPERATOR, "nobody", uow)
 
 
 def test_only_the_sha256_of_an_issued_token_is_stored(uow) -> None:
     anna = register(uow)
-    issued = handlers.issue_token(anna.id, IssueToken(label="cli"), uow)
+    issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(label="cli"), uow)
     (stored,) = uow.tokens.rows.values()
     assert issued.token.startswith(handlers.TOKEN_PREFIX)
     assert stored.token_hash == hashlib.sha256(issued.token.encode()).hexdigest()
@@ -174,7 +176,7 @@ def test_authenticating_with_a_token_hash_names_the_networks_administered_and_fa
     join(uow, anna.id, "wijk-noord", "coordinator")
     join(uow, anna.id, "utrecht-armoede", "facilitator")
     join(uow, anna.id, "beteroud", "participant")
-    token = handlers.issue_token(anna.id, IssueToken(), uow).token
+    token = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).token
 
     principal = handlers.authenticate(hashlib.sha256(token.encode()).hexdigest(), uow)
 
@@ -185,15 +187,15 @@ def test_authenticating_with_a_token_hash_names_the_networks_administered_and_fa
 
 def test_a_revoked_token_is_unauthenticated(uow) -> None:
     anna = register(uow)
-    issued = handlers.issue_token(anna.id, IssueToken(), uow)
-    handlers.revoke_token(issued.token_id, uow)
+    issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow)
+    handlers.revoke_token(OPERATOR, issued.token_id, uow)
     with pytest.raises(Unauthenticated):
         handlers.authenticate(handlers.hash_token(issued.token), uow)
 
 
 def test_an_erased_members_token_is_unauthenticated_even_if_not_revoked(uow) -> None:
     anna = register(uow)
-    token = handlers.issue_token(anna.id, IssueToken(), uow).token
+    token = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).token
     uow.members.rows[anna.id].erase(now=datetime.now(UTC))  # erased by some path that forgot the tokens
     with pytest.raises(Unauthenticated):
         handlers.authenticate(handlers.hash_token(token), uow)
@@ -206,21 +208,21 @@ def test_an_unknown_token_is_unauthenticated(uow) -> None:
 
 def test_revoking_an_unknown_token_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.revoke_token("no-such-token", uow)
+        handlers.revoke_token(OPERATOR, "no-such-token", uow)
 
 
 def test_issuing_a_token_for_an_erased_member_is_not_found(uow) -> None:
     anna = register(uow)
-    handlers.erase_member(anna.id, uow)
+    handlers.erase_member(OPERATOR, anna.id, uow)
     with pytest.raises(NotFound):
-        handlers.issue_token(anna.id, IssueToken(), uow)
+        handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow)
 
 
 def test_search_returns_matching_members_in_pages(uow) -> None:
     for name in ("Cor", "Anna", "Bram"):
         register(uow, name=name, email=f"{name.lower()}@example.org")
-    first = handlers.search_members(SearchMembers(page_size=2), uow)
-    rest = handlers.search_members(SearchMembers(page_size=2, page_token=first.next_page_token), uow)
+    first = handlers.search_members(OPERATOR, SearchMembers(page_size=2), uow)
+    rest = handlers.search_members(OPERATOR, SearchMembers(page_size=2, page_token=first.next_page_token), uow)
     assert [m.name for m in first.items + rest.items] == ["Anna", "Bram", "Cor"]
     assert rest.next_page_token is None
 
@@ -232,11 +234,11 @@ def test_health_pings_the_database(uow) -> None:
 
 def test_every_event_the_handlers_record_validates_against_the_catalogue(uow) -> None:
     anna = register(uow, expertise=["Armoede"], organisation="Movisie")
-    handlers.update_member(anna.id, UpdateMember(findable_by_expertise=True), uow)
+    handlers.update_member(OPERATOR, anna.id, UpdateMember(findable_by_expertise=True), uow)
     join(uow, anna.id, "utrecht-armoede", "coordinator")
-    handlers.leave_network(anna.id, "utrecht-armoede", uow)
+    handlers.leave_network(OPERATOR, anna.id, "utrecht-armoede", uow)
     bram = register(uow, name="Bram", email="bram@example.org")
-    handlers.erase_member(bram.id, uow)
+    handlers.erase_member(OPERATOR, bram.id, uow)
 
     for envelope in uow.published:
         parsed, payload = parse_event(envelope.to_wire())
@@ -249,12 +251,13 @@ def test_every_event_the_handlers_record_validates_against_the_catalogue(uow) ->
 def test_joining_an_unknown_network_is_not_found_and_changes_nothing(uow) -> None:
     member = register(uow)
     with pytest.raises(NotFound):
-        handlers.join_network(member.id, "nowhere", JoinNetwork(), uow, FakeNetworkDirectory(open_networks=set()))
-    assert handlers.get_member(member.id, uow).memberships == []
+        handlers.join_network(OPERATOR, member.id, "nowhere", JoinNetwork(), uow,
+                              FakeNetworkDirectory(open_networks=set()))
+    assert handlers.get_member(OPERATOR, member.id, uow).memberships == []
     assert uow.published_types() == ["member.registered"]
 
 
 def test_joining_an_archived_network_is_a_conflict(uow) -> None:
     member = register(uow)
     with pytest.raises(Conflict):
-        handlers.join_network(member.id, "old", JoinNetwork(), uow, FakeNetworkDirectory(archived={"old"}))
+        handlers.join_network(OPERATOR, member.id, "old", JoinNetwork(), uow, FakeNetworkDirectory(archived={"old"}))

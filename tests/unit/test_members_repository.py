@@ -19,6 +19,7 @@ from services.members import handlers
 from services.members.domain import Member
 from services.members.schemas import RegisterMember, SearchMembers
 from services.members.unit_of_work import MembersUnitOfWork
+from tests.support.callers import OPERATOR
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -50,9 +51,10 @@ def add(engine: Engine, name: str, *, member_id: str | None = None,
     return member
 
 
-def search(engine: Engine, **query: Any) -> tuple[list[str], str | None]:
+def search(engine: Engine, within: list[str] | None = None, **query: Any) -> tuple[list[str], str | None]:
+    """``within``: the networks a coordinator's search stays in (the members service's access rule sets it)."""
     with uow_on(engine) as uow:
-        found, token = uow.members.search(SearchMembers.model_validate(query))
+        found, token = uow.members.search(SearchMembers.model_validate(query), within)
     return [m.name for m in found], token
 
 
@@ -117,10 +119,10 @@ def test_saving_replaces_memberships_and_search_tags(federation: Engine) -> None
     ({"expertise": "Armoede"}, ["Anna", "Bram"]),
     ({"organisation": "Movisie"}, ["Anna", "Cor"]),
     ({"network_id": "beteroud"}, ["Bram", "Cor"]),
-    ({"network_ids": ["utrecht", "beteroud"]}, ["Anna", "Bram", "Cor"]),
-    ({"network_ids": []}, []),
+    ({"within": ["utrecht", "beteroud"]}, ["Anna", "Bram", "Cor"]),
+    ({"within": []}, []),
     ({"expertise": "schulden", "organisation": "Movisie"}, ["Cor"]),
-    ({"network_id": "utrecht", "network_ids": ["beteroud"]}, ["Bram"]),
+    ({"network_id": "utrecht", "within": ["beteroud"]}, ["Bram"]),
     ({"perspective": "education"}, []),
 ], ids=lambda value: str(value))
 def test_search_filters_by_perspective_expertise_organisation_and_network(
@@ -171,7 +173,7 @@ def test_an_invalid_page_token_is_a_validation_error_on_page_token(engine: Engin
 
 
 def test_erased_members_are_not_in_search_results(federation: Engine) -> None:
-    handlers.erase_member("id-anna", uow_on(federation))
+    handlers.erase_member(OPERATOR, "id-anna", uow_on(federation))
     assert search(federation) == (["Bram", "Cor"], None)
     assert search(federation, organisation="Movisie") == (["Cor"], None)
 
@@ -204,5 +206,5 @@ def test_a_registration_racing_another_for_the_same_email_is_a_conflict(engine: 
     add(engine, "Anna")
     cmd = RegisterMember(name="Anna Too", email="anna@example.org", perspectives=[Perspective.RESIDENT])
     with pytest.raises(Conflict) as raised:
-        handlers.register_member(cmd, RacingUnitOfWork(engine, producer="members"))
+        handlers.register_member(OPERATOR, cmd, RacingUnitOfWork(engine, producer="members"))
     assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("email", "unique")]

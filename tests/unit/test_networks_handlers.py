@@ -20,6 +20,7 @@ from services.networks import handlers
 from services.networks.models import outbox
 from services.networks.schemas import CreateNetwork, ListNetworks, NetworkNode, NetworkOut, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
+from tests.support.callers import OPERATOR
 
 
 @pytest.fixture
@@ -40,11 +41,11 @@ def create(uow: NetworksUnitOfWork, name: str, level: str, parent: NetworkOut | 
            **fields: Any) -> NetworkOut:
     request = {"name": name, "level": level, "kind": "community_of_practice", "theme": f"Het thema van {name}",
                "parent_id": parent.id if parent else None} | fields
-    return handlers.create_network(CreateNetwork.model_validate(request), uow)
+    return handlers.create_network(OPERATOR, CreateNetwork.model_validate(request), uow)
 
 
 def update(uow: NetworksUnitOfWork, network: NetworkOut, **changes: Any) -> NetworkOut:
-    return handlers.update_network(network.id, UpdateNetwork.model_validate(changes), uow)
+    return handlers.update_network(OPERATOR, network.id, UpdateNetwork.model_validate(changes), uow)
 
 
 def published(engine: Engine) -> list[tuple[Envelope, EventPayload]]:
@@ -101,7 +102,7 @@ def test_creating_under_a_parent_that_does_not_exist_stores_nothing(uow, engine)
 
 def test_creating_under_an_archived_parent_is_refused(uow) -> None:
     old = create(uow, "Oud landelijk netwerk", "national")
-    handlers.archive_network(old.id, uow)
+    handlers.archive_network(OPERATOR, old.id, uow)
     with pytest.raises(ValidationFailed) as raised:
         create(uow, "Werkplaats", "regional", old)
     assert rules(raised) == [("parent_id", "active")]
@@ -158,7 +159,7 @@ def test_a_network_cannot_drop_to_the_level_of_an_active_child(uow, chain) -> No
 
 
 def test_an_archived_child_does_not_hold_its_parent_level_in_place(uow, chain) -> None:
-    handlers.archive_network(chain["street"].id, uow)
+    handlers.archive_network(OPERATOR, chain["street"].id, uow)
     assert update(uow, chain["local"], level="neighbourhood").level == NetworkLevel.NEIGHBOURHOOD
 
 
@@ -170,11 +171,11 @@ def test_a_network_can_move_to_a_parent_further_up(uow, chain) -> None:
 
 def test_updating_an_unknown_network_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.update_network("no-such-network", UpdateNetwork(name="X"), uow)
+        handlers.update_network(OPERATOR, "no-such-network", UpdateNetwork(name="X"), uow)
 
 
 def test_updating_an_archived_network_is_an_illegal_transition(uow, chain) -> None:
-    handlers.archive_network(chain["street"].id, uow)
+    handlers.archive_network(OPERATOR, chain["street"].id, uow)
     with pytest.raises(IllegalTransition) as raised:
         update(uow, chain["street"], name="Overvecht-Noord")
     assert rules(raised) == [("status", "illegal_transition")]
@@ -186,7 +187,7 @@ def test_updating_an_archived_network_is_an_illegal_transition(uow, chain) -> No
 def test_archiving_a_network_with_active_children_is_a_conflict(uow, engine, chain) -> None:
     before = published_types(engine)
     with pytest.raises(Conflict) as raised:
-        handlers.archive_network(chain["local"].id, uow)
+        handlers.archive_network(OPERATOR, chain["local"].id, uow)
     assert rules(raised) == [("status", "no_active_children")]
     assert handlers.get_network(chain["local"].id, uow).status == NetworkStatus.ACTIVE
     assert published_types(engine) == before
@@ -194,20 +195,20 @@ def test_archiving_a_network_with_active_children_is_a_conflict(uow, engine, cha
 
 def test_archiving_bottom_up_archives_each_network_and_writes_network_archived(uow, engine, chain) -> None:
     for key in ("street", "local"):
-        archived = handlers.archive_network(chain[key].id, uow)
+        archived = handlers.archive_network(OPERATOR, chain[key].id, uow)
         assert (archived.status, archived.revision) == (NetworkStatus.ARCHIVED, 2)
     assert published_types(engine)[-2:] == ["network.archived", "network.archived"]
 
 
 def test_archiving_twice_is_an_illegal_transition(uow, chain) -> None:
-    handlers.archive_network(chain["street"].id, uow)
+    handlers.archive_network(OPERATOR, chain["street"].id, uow)
     with pytest.raises(IllegalTransition):
-        handlers.archive_network(chain["street"].id, uow)
+        handlers.archive_network(OPERATOR, chain["street"].id, uow)
 
 
 def test_archiving_an_unknown_network_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.archive_network("no-such-network", uow)
+        handlers.archive_network(OPERATOR, "no-such-network", uow)
 
 
 # --- get ---------------------------------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def directory(uow: NetworksUnitOfWork) -> dict[str, NetworkOut]:
                     theme="Eenzaamheid in de wijk", region="Utrecht")
     old = create(uow, "Schuldhulp", "local", utrecht, kind="learning_circle", theme="Schulden bij ouderen",
                  region="Utrecht")
-    handlers.archive_network(old.id, uow)
+    handlers.archive_network(OPERATOR, old.id, uow)
     return {n.name: n for n in (national, utrecht, zuid, lonely, street, old)}
 
 
@@ -385,7 +386,7 @@ def test_the_health_report_names_the_network_and_reads_the_nine_steps_from_the_r
                                  perspectives=[perspective], revision=2)
                 for member_id, perspective in (("f-1", Perspective.PRACTITIONER),
                                                ("f-2", Perspective.LIVED_EXPERIENCE))))
-    report = handlers.health_report(network.id, uow)
+    report = handlers.health_report(OPERATOR, network.id, uow)
     assert (report.network_id, report.network_name) == (network.id, "Eenzaamheid Utrecht")
     assert report.generated_at.tzinfo is not None
     assert [s.step for s in report.steps] == list(range(1, 10))
@@ -400,7 +401,7 @@ def test_the_health_report_names_the_network_and_reads_the_nine_steps_from_the_r
 
 def test_the_health_report_of_an_unknown_network_is_not_found(uow) -> None:
     with pytest.raises(NotFound):
-        handlers.health_report("no-such-network", uow)
+        handlers.health_report(OPERATOR, "no-such-network", uow)
 
 
 def test_the_service_health_check_pings_the_database(uow) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from services.common.errors import PermissionDenied, Unauthenticated, Unavailable
 from services.gateway.partner.auth import MAX_KEY_LENGTH, Partner, PartnerAuthenticator, bearer_key
+from tests.support.callers import OPERATOR_WIRE as OPERATOR
 from tests.unit.federation_fakes import FakeFederation
 
 
@@ -40,7 +41,8 @@ def auth(federation, clock):
 
 
 def asked(federation) -> list[str]:
-    return [c[1] for c in federation.calls if c[0] == "authenticate_partner"]
+    """Every question put to the federation service about a key, refused ones included."""
+    return [c[1] for c in federation.attempts if c[0] == "authenticate_partner"]
 
 
 def test_a_key_is_sent_only_as_its_sha256_and_gives_the_partner_and_its_networks(auth, federation):
@@ -108,7 +110,7 @@ def test_the_cache_is_bounded_and_forgets_the_least_recently_used_key(federation
 
 def test_forgetting_a_partner_makes_its_revoked_key_fail_at_once(auth, federation):
     auth.authenticate("kpk_movisie")
-    federation.revoke_partner("movisie")
+    federation.revoke_partner(OPERATOR, "movisie")
     assert auth.authenticate("kpk_movisie").partner_id == "movisie"  # still cached
     auth.forget_partner("movisie")
     with pytest.raises(Unauthenticated):

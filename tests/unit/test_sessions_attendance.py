@@ -12,6 +12,7 @@ from services.common.vocabulary import Perspective
 from services.sessions import handlers
 from services.sessions.domain.participation import Attendee, perspective_counts
 from services.sessions.domain.read_models import Person
+from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import PAST, World
 
 
@@ -46,14 +47,14 @@ def test_recording_again_replaces_the_list_and_raises_the_attendance_revision(wo
     again = world.attend(session.id, bram)
     assert (again.member_ids, again.attendee_count, again.revision) == ([bram], 1, 2)
     assert [p["revision"] for p in world.uow.payloads("attendance.recorded")] == [1, 2]
-    assert handlers.get_session_view(session.id, world.uow).attendee_count == 1
+    assert handlers.get_session_view(OPERATOR, session.id, world.uow).attendee_count == 1
 
 
 def test_a_registered_person_who_is_no_longer_a_member_still_counts_as_present(world: World) -> None:
     session = world.schedule(starts_at=PAST.isoformat(), ends_at=(PAST + timedelta(hours=2)).isoformat())
     anna = world.member()
     world.register(session.id, anna)
-    handlers.hold_session(session.id, world.uow)
+    handlers.hold_session(OPERATOR, session.id, world.uow)
     world.uow.read_models.memberships.clear()
     world.directory.members[anna].networks.clear()  # she left the network after the session
     assert world.attend(session.id, anna).attendee_count == 1
@@ -65,7 +66,7 @@ def test_someone_neither_registered_nor_a_member_cannot_be_recorded_as_present(w
     with pytest.raises(ValidationFailed) as raised:
         world.attend(session.id, anna, stranger)
     assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("member_ids.1", "network_member")]
-    assert handlers.get_attendance(session.id, world.uow).attendee_count == 0
+    assert handlers.get_attendance(OPERATOR, session.id, world.uow).attendee_count == 0
 
 
 def test_perspectives_are_copied_when_recorded_so_a_later_profile_change_does_not_rewrite_history(
@@ -75,7 +76,7 @@ def test_perspectives_are_copied_when_recorded_so_a_later_profile_change_does_no
     anna = world.member("Anna", perspectives=("resident",))
     world.attend(session.id, anna)
     world.uow.read_models.persons[anna] = Person(anna, 9, "Anna", (Perspective.RESEARCH,), False)
-    assert {k for k, v in handlers.get_attendance(session.id, world.uow).perspective_counts.items() if v} == {
+    assert {k for k, v in handlers.get_attendance(OPERATOR, session.id, world.uow).perspective_counts.items() if v} == {
         Perspective.RESIDENT}
 
 

@@ -21,6 +21,7 @@ from services.sessions.domain.outputs import FORMER_MEMBER, appears_differently_
 from services.sessions.domain.read_models import Person, is_pseudonym
 from services.sessions.schemas.commands import RetractOutput
 from services.sessions.unit_of_work import SessionsUnitOfWork
+from tests.support.callers import OPERATOR
 from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, World, envelope_of
 
@@ -125,7 +126,7 @@ def test_the_event_carries_every_author_as_they_appear_outside_and_never_a_non_c
 def test_a_retracted_output_is_not_told(world: World) -> None:
     fatima = world.member("Fatima", named=True)
     kept, withdrawn = publish(world, [fatima]), publish(world, [fatima])
-    handlers.retract_output(withdrawn, RetractOutput(reason="fout"), world.uow)
+    handlers.retract_output(OPERATOR, withdrawn, RetractOutput(reason="fout"), world.uow)
     update(world, fatima, 3, name="Fatima", named=False)
     assert [p["output_id"] for p in published(world)] == [kept]
 
@@ -155,7 +156,7 @@ def test_erasure_tells_every_copy_the_author_is_a_former_member_under_a_pseudony
 def test_erasure_does_not_tell_retracted_outputs_and_a_second_erasure_tells_nothing(world: World) -> None:
     fatima = world.member("Fatima", named=True)
     kept, withdrawn = publish(world, [fatima]), publish(world, [fatima])
-    handlers.retract_output(withdrawn, RetractOutput(), world.uow)
+    handlers.retract_output(OPERATOR, withdrawn, RetractOutput(), world.uow)
     event_id = uuid.uuid4()
     erase(world, fatima, event_id)
     erase(world, fatima, event_id)  # redelivered

@@ -22,7 +22,8 @@ class FakeProxy:
     def __init__(self, behaviour: Any) -> None:
         self.behaviour = behaviour
 
-    def get_member(self, member_id: str) -> dict[str, Any]:
+    def get_member(self, caller: dict[str, Any], member_id: str) -> dict[str, Any]:
+        assert caller == {"kind": "service", "service": "sessions"}  # the sessions service asks on its own behalf
         return self.behaviour()
 
     def get_network(self, network_id: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from services.sessions.domain.outputs import FORMER_MEMBER
 from services.sessions.domain.read_models import is_pseudonym
 from services.sessions.schemas.commands import LearningReportQuery
 from services.sessions.schemas.views import OutputOut
+from tests.support.callers import OPERATOR, reader
 from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, PAST, World, envelope_of
 
@@ -35,7 +36,7 @@ def involve(world: World, member_id: str) -> dict[str, str]:
     session = world.schedule(starts_at=PAST.isoformat(), ends_at=(PAST + timedelta(hours=2)).isoformat(),
                              contributions=[{"member_id": member_id, "topic": "Mijn verhaal"}])
     world.register(session.id, member_id)
-    handlers.hold_session(session.id, world.uow)
+    handlers.hold_session(OPERATOR, session.id, world.uow)
     world.attend(session.id, member_id)
     output = world.publish(session.id, [member_id], visibility="public")
     world.reflect(session.id, member_id, text="Ik durf nu hulp te vragen")
@@ -54,13 +55,13 @@ def test_erasure_leaves_no_trace_of_the_member_id_in_any_row(world: World) -> No
 def test_erasure_keeps_every_count(world: World) -> None:
     fatima, bram = world.member("Fatima"), world.member("Bram")
     ids = involve(world, fatima)
-    before = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
+    before = handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(), world.uow, world.directory)
     erase(world, fatima)
-    after = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
+    after = handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(), world.uow, world.directory)
     period = {"period_from", "period_to"}  # "the last twelve months" moved on a little between the calls
     assert after.model_dump(exclude=period) == before.model_dump(exclude=period)
     assert after.distinct_attendees == 1
-    session = handlers.get_session_view(ids["session"], world.uow)
+    session = handlers.get_session_view(OPERATOR, ids["session"], world.uow)
     assert (session.registered_count, session.attendee_count, len(session.contributions)) == (1, 1, 1)
     assert world.uow.read_models.membership(NETWORK, bram).active  # other members are untouched
 
@@ -83,7 +84,7 @@ def test_an_erased_author_appears_as_a_former_member_inside_and_outside_the_netw
     ids = involve(world, fatima)
     erase(world, fatima)
     for viewers in ([NETWORK], []):
-        view = handlers.get_output(ids["output"], viewers, world.uow)
+        view = handlers.get_output(reader(*viewers), ids["output"], world.uow)
         assert isinstance(view, OutputOut)
         assert (view.authors[0].shown_as, view.authors[0].named) == (FORMER_MEMBER, False)
 
@@ -111,7 +112,7 @@ def test_an_erased_member_can_no_longer_register(world: World) -> None:
 def test_the_export_lists_registrations_attendance_contributions_authorship_and_reflections(world: World) -> None:
     fatima = world.member("Fatima")
     ids = involve(world, fatima)
-    exported = handlers.export_member(fatima, world.uow)
+    exported = handlers.export_member(OPERATOR, fatima, world.uow)
     [involvement] = exported.sessions
     assert (involvement.session_id, involvement.attended, involvement.contributed_topics) == (
         ids["session"], True, ["Mijn verhaal"])
@@ -124,5 +125,5 @@ def test_after_erasure_the_export_holds_nothing_about_the_member(world: World) -
     fatima = world.member("Fatima")
     involve(world, fatima)
     erase(world, fatima)
-    exported = handlers.export_member(fatima, world.uow)
+    exported = handlers.export_member(OPERATOR, fatima, world.uow)
     assert (exported.sessions, exported.authorship, exported.reflections) == ([], [], [])

@@ -102,12 +102,12 @@ class FakeOutputRepository(TrackingRepository):
     def save(self, output: Output) -> None:
         self.rows[output.id] = _copy(output)
 
-    def page(self, query: ListOutputs) -> tuple[list[Output], str | None]:
+    def page(self, query: ListOutputs, inside: frozenset[str] | None) -> tuple[list[Output], str | None]:
         found = [o for o in self.rows.values()
                  if (query.network_id is None or o.network_id == query.network_id)
                  and (query.session_id is None or o.session_id == query.session_id)
                  and (query.kind is None or o.kind == query.kind)
-                 and (o.network_id in query.viewer_network_ids or o.visibility == Visibility.PUBLIC)]
+                 and (inside is None or o.network_id in inside or o.visibility == Visibility.PUBLIC)]
         return _page(found, lambda o: (o.published_at, o.id), query.page_size, query.page_token)
 
     def kinds_published_between(self, network_id: str, start: datetime, end: datetime) -> list[OutputKind]:

@@ -12,6 +12,7 @@ from services.sessions import handlers
 from services.sessions.domain.outputs import LICENCES
 from services.sessions.schemas.commands import CancelSession, ListOutputs, PublishOutput, RetractOutput
 from services.sessions.schemas.views import OutputOut, OutputTombstone
+from tests.support.callers import OPERATOR, reader
 from tests.unit.test_sessions_world import NETWORK, World
 
 
@@ -35,12 +36,12 @@ def test_outputs_are_published_only_for_held_or_closed_sessions(world: World) ->
     planned = world.schedule()
     with pytest.raises(IllegalTransition, match="cannot publish an output of a planned session"):
         world.publish(planned.id, [anna])
-    handlers.cancel_session(planned.id, CancelSession(), world.uow)
+    handlers.cancel_session(OPERATOR, planned.id, CancelSession(), world.uow)
     with pytest.raises(IllegalTransition, match="cancelled"):
         world.publish(planned.id, [anna])
     held = world.held()
     assert world.publish(held.id, [anna]).kind == "lesson"
-    handlers.close_session(held.id, world.uow)
+    handlers.close_session(OPERATOR, held.id, world.uow)
     assert world.publish(held.id, [anna]).kind == "lesson"
 
 
@@ -108,8 +109,8 @@ def test_output_published_carries_the_outside_view_of_each_author(world: World) 
 def test_reading_an_output_names_authors_inside_the_network_and_respects_consent_outside(world: World) -> None:
     fatima = world.member("Fatima", perspectives=("lived_experience",))
     output = world.publish(world.held().id, [fatima], visibility="public")
-    inside = handlers.get_output(output.id, [NETWORK], world.uow)
-    outside = handlers.get_output(output.id, ["some-other-network"], world.uow)
+    inside = handlers.get_output(reader(NETWORK), output.id, world.uow)
+    outside = handlers.get_output(reader("some-other-network"), output.id, world.uow)
     assert isinstance(inside, OutputOut) and isinstance(outside, OutputOut)
     assert (inside.authors[0].shown_as, inside.authors[0].member_id) == ("Fatima", fatima)
     assert (outside.authors[0].shown_as, outside.authors[0].member_id) == ("a participant with lived experience", None)
@@ -120,17 +121,17 @@ def test_outside_its_network_only_a_public_output_can_be_read_here(world: World)
     shared = {v: world.publish(session, [world.member()], visibility=v).id for v in ("network", "linked", "public")}
     for visibility in ("network", "linked"):
         with pytest.raises(PermissionDenied):
-            handlers.get_output(shared[visibility], ["some-other-network"], world.uow)
-    listed = handlers.list_outputs(ListOutputs(network_id=NETWORK, viewer_network_ids=["elsewhere"]), world.uow)
+            handlers.get_output(reader("some-other-network"), shared[visibility], world.uow)
+    listed = handlers.list_outputs(reader("elsewhere"), ListOutputs(network_id=NETWORK), world.uow)
     assert [o.id for o in listed.items] == [shared["public"]]
-    inside = handlers.list_outputs(ListOutputs(network_id=NETWORK, viewer_network_ids=[NETWORK]), world.uow)
+    inside = handlers.list_outputs(reader(NETWORK), ListOutputs(network_id=NETWORK), world.uow)
     assert len(inside.items) == 3
 
 
 def test_retracting_publishes_output_retracted_once_and_again_changes_nothing(world: World) -> None:
     output = world.publish(world.held().id, [world.member()])
-    first = handlers.retract_output(output.id, RetractOutput(reason="contains a name"), world.uow)
-    second = handlers.retract_output(output.id, RetractOutput(), world.uow)
+    first = handlers.retract_output(OPERATOR, output.id, RetractOutput(reason="contains a name"), world.uow)
+    second = handlers.retract_output(OPERATOR, output.id, RetractOutput(), world.uow)
     assert first == second
     assert world.uow.published_types().count("output.retracted") == 1
     assert world.uow.payloads("output.retracted")[0]["reason"] == "contains a name"
@@ -140,24 +141,24 @@ def test_a_retracted_output_is_listed_and_read_only_as_a_tombstone(world: World)
     session, anna = world.held(), world.member()
     kept = world.publish(session.id, [anna], title="Blijft")
     gone = world.publish(session.id, [anna], title="Weg")
-    handlers.retract_output(gone.id, RetractOutput(), world.uow)
-    items = handlers.list_outputs(ListOutputs(session_id=session.id, viewer_network_ids=[NETWORK]), world.uow).items
+    handlers.retract_output(OPERATOR, gone.id, RetractOutput(), world.uow)
+    items = handlers.list_outputs(reader(NETWORK), ListOutputs(session_id=session.id), world.uow).items
     assert [type(i) for i in items] == [OutputOut, OutputTombstone]
     assert items[0].id == kept.id
     assert set(items[1].model_dump()) == {"id", "retracted_at"}
-    assert isinstance(handlers.get_output(gone.id, [NETWORK], world.uow), OutputTombstone)
+    assert isinstance(handlers.get_output(reader(NETWORK), gone.id, world.uow), OutputTombstone)
 
 
 def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(world: World) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        handlers.list_outputs(ListOutputs(), world.uow)
+        handlers.list_outputs(OPERATOR, ListOutputs(), world.uow)
     assert rules(raised.value) == {("network_id", "network_or_session")}
     session, anna = world.held(), world.member()
     published = [world.publish(session.id, [anna], title=f"Les {i}").id for i in range(5)]
     seen, token = [], None
     while True:
-        query = ListOutputs(network_id=NETWORK, page_size=2, page_token=token, viewer_network_ids=[NETWORK])
-        page = handlers.list_outputs(query, world.uow)
+        query = ListOutputs(network_id=NETWORK, page_size=2, page_token=token)
+        page = handlers.list_outputs(reader(NETWORK), query, world.uow)
         seen += [i.id for i in page.items]
         if not (token := page.next_page_token):
             break
@@ -166,6 +167,6 @@ def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(worl
 
 def test_an_unknown_output_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        handlers.get_output("nope", [], world.uow)
+        handlers.get_output(reader(), "nope", world.uow)
     with pytest.raises(NotFound):
-        handlers.retract_output("nope", RetractOutput(), world.uow)
+        handlers.retract_output(OPERATOR, "nope", RetractOutput(), world.uow)

@@ -13,6 +13,7 @@ from services.common.topology import handler_queues
 from services.sessions import handlers
 from services.sessions.schemas.commands import CancelSession, ListSessions
 from services.sessions.service import SERVICE, SessionsService
+from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import FUTURE, World
 
 
@@ -32,7 +33,7 @@ def at(world: World, days: int, **overrides: str) -> str:
 def all_pages(world: World, **query: object) -> list[str]:
     seen, token = [], None
     while True:
-        page = handlers.list_sessions(ListSessions.model_validate(query | {"page_token": token}), world.uow)
+        page = handlers.list_sessions(OPERATOR, ListSessions.model_validate(query | {"page_token": token}), world.uow)
         seen += [s.id for s in page.items]
         if not (token := page.next_page_token):
             return seen
@@ -40,7 +41,7 @@ def all_pages(world: World, **query: object) -> list[str]:
 
 def test_an_unknown_session_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        handlers.get_session_view("nope", world.uow)
+        handlers.get_session_view(OPERATOR, "nope", world.uow)
 
 
 def test_sessions_are_listed_in_start_order_across_pages_without_gaps_or_repeats(world: World) -> None:
@@ -54,7 +55,7 @@ def test_sessions_are_listed_in_start_order_across_pages_without_gaps_or_repeats
 def test_sessions_are_filtered_by_network_status_and_window(world: World) -> None:
     early, late = at(world, 1), at(world, 10)
     at(world, 2, network_id="other-network")
-    handlers.cancel_session(late, CancelSession(), world.uow)
+    handlers.cancel_session(OPERATOR, late, CancelSession(), world.uow)
     assert all_pages(world, network_id="werkplaats-noord") == [early, late]
     assert all_pages(world, network_id="werkplaats-noord", status="cancelled") == [late]
     window = {"starts_from": (FUTURE + timedelta(days=1)).isoformat(),
@@ -65,7 +66,7 @@ def test_sessions_are_filtered_by_network_status_and_window(world: World) -> Non
 @pytest.mark.parametrize("token", ["garbage", "W10=", "WyJub3QtYS1kYXRlIiwgIngiXQ=="])
 def test_a_page_token_this_api_did_not_return_is_refused_on_page_token(world: World, token: str) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        handlers.list_sessions(ListSessions(page_token=token), world.uow)
+        handlers.list_sessions(OPERATOR, ListSessions(page_token=token), world.uow)
     assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("page_token", "valid_page_token")]
 
 

@@ -10,6 +10,7 @@ from services.common.vocabulary import MembershipRole
 from services.sessions import handlers
 from services.sessions.domain.read_models import MembershipRecord
 from services.sessions.schemas.commands import CancelSession
+from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import NETWORK, World
 
 
@@ -19,7 +20,7 @@ def world() -> World:
 
 
 def statuses(world: World, session_id: str) -> dict[str, tuple[str, int | None]]:
-    listed = handlers.list_registrations(session_id, world.uow).items
+    listed = handlers.list_registrations(OPERATOR, session_id, world.uow).items
     return {r.member_id: (r.status, r.waitlist_position) for r in listed}
 
 
@@ -37,7 +38,7 @@ def test_at_capacity_members_join_the_waitlist_in_order_of_arrival(world: World)
         world.register(session.id, member)
     assert statuses(world, session.id) == {anna: ("registered", None), bram: ("waitlisted", 1),
                                            cees: ("waitlisted", 2)}
-    counts = handlers.get_session_view(session.id, world.uow)
+    counts = handlers.get_session_view(OPERATOR, session.id, world.uow)
     assert (counts.registered_count, counts.waitlisted_count) == (1, 2)
 
 
@@ -46,7 +47,7 @@ def test_cancelling_a_seat_promotes_the_first_on_the_waitlist(world: World) -> N
     anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
     for member in (anna, bram, cees):
         world.register(session.id, member)
-    cancelled = handlers.cancel_registration(session.id, anna, world.uow)
+    cancelled = handlers.cancel_registration(OPERATOR, session.id, anna, world.uow)
     assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
     assert statuses(world, session.id) == {anna: ("cancelled", None), bram: ("registered", None),
                                            cees: ("waitlisted", 1)}
@@ -57,7 +58,7 @@ def test_cancelling_from_the_waitlist_frees_no_seat_and_promotes_nobody(world: W
     anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
     for member in (anna, bram, cees):
         world.register(session.id, member)
-    handlers.cancel_registration(session.id, bram, world.uow)
+    handlers.cancel_registration(OPERATOR, session.id, bram, world.uow)
     assert statuses(world, session.id)[cees] == ("waitlisted", 1)
     assert statuses(world, session.id)[anna] == ("registered", None)
 
@@ -67,7 +68,7 @@ def test_registering_again_after_cancelling_joins_the_back_of_the_queue(world: W
     anna, bram = world.member("Anna"), world.member("Bram")
     world.register(session.id, anna)
     world.register(session.id, bram)
-    handlers.cancel_registration(session.id, anna, world.uow)
+    handlers.cancel_registration(OPERATOR, session.id, anna, world.uow)
     assert world.register(session.id, anna).status == "waitlisted"
     assert statuses(world, session.id)[bram] == ("registered", None)
 
@@ -83,17 +84,17 @@ def test_registering_twice_returns_the_existing_registration_unchanged(world: Wo
     first = world.register(session.id, anna)
     world.directory.members.clear()  # a second registration does not even ask again
     assert world.register(session.id, anna, prepared=True) == first
-    assert len(handlers.list_registrations(session.id, world.uow).items) == 1
+    assert len(handlers.list_registrations(OPERATOR, session.id, world.uow).items) == 1
 
 
 def test_cancelling_twice_changes_nothing_and_cancelling_a_stranger_is_not_found(world: World) -> None:
     session = world.schedule()
     anna = world.member()
     world.register(session.id, anna)
-    first = handlers.cancel_registration(session.id, anna, world.uow)
-    assert handlers.cancel_registration(session.id, anna, world.uow) == first
+    first = handlers.cancel_registration(OPERATOR, session.id, anna, world.uow)
+    assert handlers.cancel_registration(OPERATOR, session.id, anna, world.uow) == first
     with pytest.raises(NotFound) as raised:
-        handlers.cancel_registration(session.id, world.member("Bram"), world.uow)
+        handlers.cancel_registration(OPERATOR, session.id, world.member("Bram"), world.uow)
     assert raised.value.violations[0]["rule"] == "registered"
 
 
@@ -104,9 +105,9 @@ def test_registration_and_cancelling_are_only_for_planned_sessions(world: World)
         world.register(held.id, anna)
     planned = world.schedule()
     world.register(planned.id, anna)
-    handlers.cancel_session(planned.id, CancelSession(), world.uow)
+    handlers.cancel_session(OPERATOR, planned.id, CancelSession(), world.uow)
     with pytest.raises(IllegalTransition, match="cannot cancel a registration for a cancelled session"):
-        handlers.cancel_registration(planned.id, anna, world.uow)
+        handlers.cancel_registration(OPERATOR, planned.id, anna, world.uow)
 
 
 def test_registering_locks_the_session_row_so_two_registrations_cannot_both_take_the_last_seat(world: World) -> None:
@@ -183,4 +184,4 @@ def test_when_the_members_service_does_not_answer_the_registration_fails_and_cha
     world.directory.unavailable = True
     with pytest.raises(Unavailable):
         world.register(session.id, anna)
-    assert handlers.list_registrations(session.id, world.uow).items == []
+    assert handlers.list_registrations(OPERATOR, session.id, world.uow).items == []

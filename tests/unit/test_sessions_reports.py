@@ -12,6 +12,7 @@ from services.sessions import handlers
 from services.sessions.domain.reports import DEFAULT_PERIOD, Period
 from services.sessions.schemas.commands import CancelSession, LearningReportQuery, RetractOutput
 from services.sessions.schemas.views import LearningReportOut
+from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import NETWORK, NOW, PAST, World
 
 
@@ -21,7 +22,7 @@ def world() -> World:
 
 
 def report(world: World, **query: datetime) -> LearningReportOut:
-    return handlers.get_learning_report(NETWORK, LearningReportQuery(**query), world.uow, world.directory)
+    return handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(**query), world.uow, world.directory)
 
 
 # --- reflections -----------------------------------------------------------------------------------------
@@ -42,7 +43,7 @@ def test_reflections_are_recorded_only_after_a_held_or_closed_session(world: Wor
     with pytest.raises(IllegalTransition, match="cannot record a reflection on a planned session"):
         world.reflect(world.schedule().id, anna)
     closed = world.held()
-    handlers.close_session(closed.id, world.uow)
+    handlers.close_session(OPERATOR, closed.id, world.uow)
     assert world.reflect(closed.id, anna).kind == "behaviour"
 
 
@@ -65,14 +66,14 @@ def populated(world: World) -> dict[str, str]:
     cafe = world.held(format="world_cafe", statements=["Wat is zorg?"])
     circle = world.held(format="intervision", starts_at=(PAST + timedelta(days=1)).isoformat(),
                         ends_at=(PAST + timedelta(days=1, hours=2)).isoformat())
-    handlers.cancel_session(world.schedule().id, CancelSession(), world.uow)
+    handlers.cancel_session(OPERATOR, world.schedule().id, CancelSession(), world.uow)
     world.schedule()
     world.attend(cafe.id, anna, bram)
     world.attend(circle.id, anna)
     world.publish(cafe.id, [anna], kind="conclusion")
     world.publish(cafe.id, [bram], kind="lesson")
     retracted = world.publish(circle.id, [bram], kind="lesson")
-    handlers.retract_output(retracted.id, RetractOutput(), world.uow)
+    handlers.retract_output(OPERATOR, retracted.id, RetractOutput(), world.uow)
     world.reflect(cafe.id, anna, kind="perspective")
     world.reflect(circle.id, bram, kind="perspective")
     world.reflect(circle.id, bram, kind="task_conception")
@@ -135,7 +136,7 @@ def test_a_period_that_ends_before_it_starts_is_refused(world: World) -> None:
 
 def test_the_report_of_an_unknown_network_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        handlers.get_learning_report("nowhere", LearningReportQuery(), world.uow, world.directory)
+        handlers.get_learning_report(OPERATOR, "nowhere", LearningReportQuery(), world.uow, world.directory)
 
 
 def test_an_empty_network_reports_zeros_not_errors(world: World) -> None:

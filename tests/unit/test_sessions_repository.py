@@ -18,6 +18,7 @@ from services.sessions.domain.read_models import Person
 from services.sessions.schemas.commands import LearningReportQuery, ListOutputs, ListSessions, RetractOutput
 from services.sessions.schemas.views import OutputTombstone
 from services.sessions.unit_of_work import SessionsUnitOfWork
+from tests.support.callers import OPERATOR, reader
 from tests.support.consumers import consume
 from tests.unit.test_sessions_world import NETWORK, PAST, World, envelope_of
 
@@ -47,11 +48,11 @@ def test_a_session_with_its_waitlist_and_history_comes_back_as_it_was_stored(wor
     anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
     for member in (anna, bram, cees):
         world.register(session.id, member, prepared=True)
-    handlers.cancel_registration(session.id, anna, world.uow)
-    loaded = handlers.get_session_view(session.id, world.uow)
+    handlers.cancel_registration(OPERATOR, session.id, anna, world.uow)
+    loaded = handlers.get_session_view(OPERATOR, session.id, world.uow)
     assert loaded.starts_at.tzinfo == UTC and loaded.starts_at.hour == 18
     assert (loaded.registered_count, loaded.waitlisted_count, loaded.contributions[0].topic) == (1, 1, "Casus")
-    listed = handlers.list_registrations(session.id, world.uow).items
+    listed = handlers.list_registrations(OPERATOR, session.id, world.uow).items
     assert [(r.member_id, r.status, r.waitlist_position) for r in listed] == [
         (anna, "cancelled", None), (bram, "registered", None), (cees, "waitlisted", 1)]
     assert listed[0].cancelled_at.tzinfo is not None
@@ -64,13 +65,13 @@ def test_the_whole_flow_writes_its_events_to_the_outbox_in_order(world: World, e
     world.attend(session.id, anna)
     output = world.publish(session.id, [anna], kind="resource", url="https://example.org/clip",
                            resource_type="knowledge_clip", themes=["Zorg"])
-    handlers.retract_output(output.id, RetractOutput(), world.uow)
+    handlers.retract_output(OPERATOR, output.id, RetractOutput(), world.uow)
     world.reflect(session.id, anna)
-    handlers.close_session(session.id, world.uow)
+    handlers.close_session(OPERATOR, session.id, world.uow)
     assert outbox_types(engine) == ["session.scheduled", "session.held", "attendance.recorded", "output.published",
                                     "output.retracted", "reflection.recorded", "session.closed"]
-    assert isinstance(handlers.get_output(output.id, [NETWORK], world.uow), OutputTombstone)
-    assert handlers.get_attendance(session.id, world.uow).perspective_counts["client"] == 1
+    assert isinstance(handlers.get_output(reader(NETWORK), output.id, world.uow), OutputTombstone)
+    assert handlers.get_attendance(OPERATOR, session.id, world.uow).perspective_counts["client"] == 1
 
 
 def test_sessions_and_outputs_page_by_keyset_on_sqlite(world: World) -> None:
@@ -79,13 +80,13 @@ def test_sessions_and_outputs_page_by_keyset_on_sqlite(world: World) -> None:
     anna = world.member()
     for session_id in sessions:
         world.publish(session_id, [anna])
-    first = handlers.list_sessions(ListSessions(network_id=NETWORK, page_size=2), world.uow)
-    second = handlers.list_sessions(ListSessions(network_id=NETWORK, page_size=2,
+    first = handlers.list_sessions(OPERATOR, ListSessions(network_id=NETWORK, page_size=2), world.uow)
+    second = handlers.list_sessions(OPERATOR, ListSessions(network_id=NETWORK, page_size=2,
                                                  page_token=first.next_page_token), world.uow)
     assert [s.id for s in first.items + second.items] == [sessions[1], sessions[2], sessions[0]]
     assert second.next_page_token is None
-    inside = ListOutputs(network_id=NETWORK, page_size=2, viewer_network_ids=[NETWORK])
-    outputs = handlers.list_outputs(inside, world.uow)
+    inside = ListOutputs(network_id=NETWORK, page_size=2)
+    outputs = handlers.list_outputs(reader(NETWORK), inside, world.uow)
     assert len(outputs.items) == 2 and outputs.next_page_token
 
 
@@ -104,14 +105,14 @@ def test_erasure_leaves_the_member_id_in_no_table_and_keeps_the_report(world: Wo
     session = world.schedule(starts_at=PAST.isoformat(), ends_at=(PAST + timedelta(hours=1)).isoformat(),
                              contributions=[{"member_id": fatima, "topic": "Mijn verhaal"}])
     world.register(session.id, fatima)
-    handlers.hold_session(session.id, world.uow)
+    handlers.hold_session(OPERATOR, session.id, world.uow)
     world.attend(session.id, fatima)
     world.publish(session.id, [fatima])
     world.reflect(session.id, fatima, text="Mijn eigen woorden")
-    before = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
+    before = handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(), world.uow, world.directory)
     payload = MemberErased(member_id=fatima, revision=9)
     consume(handlers.member_erased, envelope_of(payload), payload, world.uow, "sessions.on_member_erased")
-    after = handlers.get_learning_report(NETWORK, LearningReportQuery(), world.uow, world.directory)
+    after = handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(), world.uow, world.directory)
     assert (after.attendance_total, after.reflections_by_kind) == (before.attendance_total,
                                                                    before.reflections_by_kind)
     with engine.connect() as conn:
@@ -119,7 +120,7 @@ def test_erasure_leaves_the_member_id_in_no_table_and_keeps_the_report(world: Wo
                       models.contributions):
             assert fatima not in repr(conn.execute(select(table)).all())
         assert "Mijn eigen woorden" not in repr(conn.execute(select(models.reflections)).all())
-    exported = handlers.export_member(fatima, world.uow)
+    exported = handlers.export_member(OPERATOR, fatima, world.uow)
     assert (exported.sessions, exported.authorship, exported.reflections) == ([], [], [])
 
 

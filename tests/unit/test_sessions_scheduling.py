@@ -14,6 +14,7 @@ from services.common.vocabulary import NetworkStatus, UnpreparedPolicy
 from services.sessions import handlers
 from services.sessions.domain.read_models import KnownNetwork
 from services.sessions.schemas.commands import RescheduleSession, ScheduleSession
+from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import FUTURE, NETWORK, PAST, World
 
 
@@ -102,7 +103,7 @@ def test_unknown_fields_are_refused() -> None:
 
 def test_a_session_in_the_past_can_be_scheduled_to_record_what_happened_before_kring(world: World) -> None:
     session = world.schedule(starts_at=PAST.isoformat(), ends_at=(PAST + timedelta(hours=1)).isoformat())
-    assert handlers.hold_session(session.id, world.uow).status == "held"
+    assert handlers.hold_session(OPERATOR, session.id, world.uow).status == "held"
 
 
 def test_scheduling_records_session_scheduled_without_the_meeting_link(world: World) -> None:
@@ -142,8 +143,8 @@ def test_rescheduling_through_the_handler_keeps_the_history_and_publishes_the_ev
     session = world.schedule()
     later = FUTURE + timedelta(days=1)
     cmd = RescheduleSession(starts_at=later, ends_at=later + timedelta(hours=2), reason="speaker ill")
-    moved = handlers.reschedule_session(session.id, cmd, world.uow)
+    moved = handlers.reschedule_session(OPERATOR, session.id, cmd, world.uow)
     assert (moved.starts_at, moved.revision) == (later, 2)
     assert [(r.previous_starts_at, r.reason) for r in moved.reschedules] == [(FUTURE, "speaker ill")]
     assert world.uow.published_types() == ["session.scheduled", "session.rescheduled"]
-    assert handlers.get_session_view(session.id, world.uow).reschedules == moved.reschedules
+    assert handlers.get_session_view(OPERATOR, session.id, world.uow).reschedules == moved.reschedules

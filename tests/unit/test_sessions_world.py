@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.errors import Unavailable
 from services.common.events import Envelope, new_envelope
 from services.common.vocabulary import MembershipRole, NetworkStatus, Perspective, ReflectionKind, UnpreparedPolicy
@@ -20,6 +21,7 @@ from services.sessions.schemas.commands import (
     ScheduleSession,
 )
 from services.sessions.schemas.views import AttendanceOut, OutputOut, ReflectionOut, RegistrationOut, SessionOut
+from tests.support.callers import OPERATOR, member
 from tests.unit.test_sessions_fakes import FakeSessionsUnitOfWork
 
 
@@ -90,30 +92,36 @@ class World:
         request = {"network_id": NETWORK, "title": "Kenniscafé: eenzaamheid in de wijk", "format": "knowledge_cafe",
                    "mode": "in_person", "location": "Buurthuis De Kring", "starts_at": FUTURE.isoformat(),
                    "ends_at": (FUTURE + timedelta(hours=2)).isoformat()} | overrides
-        return handlers.schedule_session(ScheduleSession.model_validate(request), self.uow, self.directory)
+        return handlers.schedule_session(OPERATOR, ScheduleSession.model_validate(request), self.uow, self.directory)
 
     def held(self, **overrides: Any) -> SessionOut:
         """A session that took place a week ago and was marked held."""
         times = {"starts_at": PAST.isoformat(), "ends_at": (PAST + timedelta(hours=2)).isoformat()}
         session = self.schedule(**times | overrides)
-        return handlers.hold_session(session.id, self.uow)
+        return handlers.hold_session(OPERATOR, session.id, self.uow)
 
     def register(self, session_id: str, member_id: str, prepared: bool | None = None) -> RegistrationOut:
-        return handlers.register_for_session(session_id, member_id, RegisterForSession(prepared=prepared),
+        return handlers.register_for_session(OPERATOR, session_id, member_id, RegisterForSession(prepared=prepared),
                                              self.uow, self.directory)
 
     def attend(self, session_id: str, *member_ids: str) -> AttendanceOut:
-        return handlers.record_attendance(session_id, RecordAttendance(member_ids=list(member_ids)), self.uow,
+        return handlers.record_attendance(OPERATOR, session_id, RecordAttendance(member_ids=list(member_ids)), self.uow,
                                           self.directory)
 
     def publish(self, session_id: str, authors: list[str], **overrides: Any) -> OutputOut:
         request = {"kind": "lesson", "title": "Wat we leerden", "authors": authors} | overrides
-        return handlers.publish_output(session_id, PublishOutput.model_validate(request), self.uow, self.directory)
+        return handlers.publish_output(OPERATOR, session_id, PublishOutput.model_validate(request), self.uow,
+                                       self.directory)
 
     def reflect(self, session_id: str, member_id: str, kind: str = "behaviour",
                 text: str = "Ik vraag nu eerst door.") -> ReflectionOut:
         cmd = RecordReflection(session_id=session_id, kind=ReflectionKind(kind), text=text)
-        return handlers.record_reflection(member_id, cmd, self.uow, self.directory)
+        return handlers.record_reflection(self.caller(member_id), cmd, self.uow, self.directory)
+
+    def caller(self, member_id: str) -> Caller:
+        """The member as the gateway would send them: with the networks the members service knows them in."""
+        facts = self.directory.members.get(member_id)
+        return member(member_id, member_of=set(facts.networks) if facts else set())
 
 
 def envelope_of(payload: Any, event_id: uuid.UUID | None = None) -> Envelope:

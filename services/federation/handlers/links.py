@@ -7,23 +7,30 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.catalogue import NetworkSnapshot
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
+from services.federation.domain import access
 from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus, policy_from, policy_to_wire
 from services.federation.handlers.sharing import backfill
 from services.federation.ports import NetworkLookup
-from services.federation.schemas import AcceptLink, BlockSubject, LinkOut, RequestLink, SetLinkPolicy
+from services.federation.schemas import AcceptLink, BlockSubject, LinkOut, LinkRequested, RequestLink, SetLinkPolicy
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def request_link(cmd: RequestLink, uow: Any, lookup: NetworkLookup, *, across: bool = False) -> LinkOut:
+def request_link(caller: Caller, cmd: RequestLink, uow: Any, lookup: NetworkLookup, *,
+                 across: bool = False) -> LinkRequested:
     """Ask to link two networks; asking again while a link between them is open returns that link. A network
-    of this instance asks one of another instance's only ``across`` instances (handlers/peer_links.py), so that
-    the other instance is asked too."""
+    of this instance asks one of another instance's only ``across`` instances (peers/links.py), so that the
+    other instance is asked too."""
     with uow:
+        owner = uow.partners.owner_of(cmd.requester_network_id)
+        if caller.kind == "partner" and not access.acts_for(caller, cmd.requester_network_id, owner):
+            _ensure_exists(uow, lookup, "requester_network_id", cmd.requester_network_id)
+        access.require_acts_for(caller, cmd.requester_network_id, owner, "requester_network_id")
         for field, network_id in (("requester_network_id", cmd.requester_network_id),
                                   ("target_network_id", cmd.target_network_id)):
             _ensure_linkable(uow, lookup, field, network_id)
@@ -33,17 +40,18 @@ def request_link(cmd: RequestLink, uow: Any, lookup: NetworkLookup, *, across: b
                                           "a network of another instance: ask with peer set to its instance id")
         existing = uow.links.open_between(cmd.requester_network_id, cmd.target_network_id)
         if existing:
-            return link_view(existing)
+            return LinkRequested(link=link_view(existing), created=False)
         link = Link.request(str(uuid.uuid4()), LinkKind.PEER, cmd.requester_network_id, cmd.target_network_id,
                             now=now(), policy=policy_from(cmd.policy))
         uow.links.add(link)
         uow.commit()
-        return link_view(link)
+        return LinkRequested(link=link_view(link), created=True)
 
 
-def accept_link(link_id: str, cmd: AcceptLink, uow: Any) -> LinkOut:
+def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: Any) -> LinkOut:
     with uow:
         link = _get(uow, link_id)
+        require(access.can_answer_link(caller, link.target), "only the asked network's coordinators accept")
         if uow.blocks.networks() & {link.requester, link.target}:
             raise PermissionDenied("a blocked network cannot link", [violation("link_id", "not_blocked", "blocked")])
         link.accept(now=now(), policy=policy_from(cmd.policy) if cmd.policy else None)
@@ -53,32 +61,52 @@ def accept_link(link_id: str, cmd: AcceptLink, uow: Any) -> LinkOut:
         return link_view(link)
 
 
-def reject_link(link_id: str, uow: Any) -> LinkOut:
-    return _change(link_id, uow, lambda link: link.reject(now=now()))
+def reject_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
+    def reject(link: Link) -> None:
+        require(access.can_answer_link(caller, link.target), "only the asked network's coordinators reject")
+        link.reject(now=now())
+    return _change(link_id, uow, reject)
 
 
-def revoke_link(link_id: str, uow: Any) -> LinkOut:
-    return _change(link_id, uow, lambda link: link.revoke(now=now()))
+def revoke_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
+    def revoke(link: Link) -> None:
+        require(access.can_read_link(caller, _sides(uow, link)), "you coordinate neither side of this link")
+        link.revoke(now=now())
+    return _change(link_id, uow, revoke)
 
 
-def set_link_policy(link_id: str, cmd: SetLinkPolicy, uow: Any) -> LinkOut:
-    return _change(link_id, uow, lambda link: link.set_policy(cmd.network_id, policy_from(cmd.policy), now=now()))
+def set_link_policy(caller: Caller, link_id: str, cmd: SetLinkPolicy, uow: Any) -> LinkOut:
+    def set_policy(link: Link) -> None:
+        require(access.can_read_link(caller, _sides(uow, link)), "you coordinate neither side of this link")
+        if cmd.network_id not in (link.requester, link.target):
+            raise ValidationFailed.single("network_id", "side_of_link", "the network is not a side of this link")
+        require(access.can_set_link_policy(caller, cmd.network_id), f"you do not coordinate network {cmd.network_id}")
+        link.set_policy(cmd.network_id, policy_from(cmd.policy), now=now())
+    return _change(link_id, uow, set_policy)
 
 
-def get_link(link_id: str, uow: Any) -> LinkOut:
+def get_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
     with uow:
-        return link_view(_get(uow, link_id))
+        link = _get(uow, link_id)
+        require(access.can_read_link(caller, _sides(uow, link)),
+                "this link does not involve any of your networks" if caller.kind == "partner"
+                else "you coordinate neither side of this link")
+        return link_view(link)
 
 
-def list_links(network_id: str, status: str | None, uow: Any) -> list[LinkOut]:
+def list_links(caller: Caller, network_id: str, status: str | None, uow: Any) -> list[LinkOut]:
+    require(access.can_list_links(caller, network_id), f"you do not coordinate network {network_id}")
     with uow:
         statuses = [LinkStatus(status)] if status else None
         return [link_view(link) for link in uow.links.of_network(network_id, statuses)]
 
 
-def block_network(network_id: str, cmd: BlockSubject, uow: Any) -> list[LinkOut]:
+def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: Any,
+                  lookup: NetworkLookup) -> list[LinkOut]:
     """End every open link of the network, and keep it out of every audience from now on."""
+    access.require_operator(caller)
     with uow:
+        _ensure_exists(uow, lookup, "network_id", network_id)  # a typo is a 404, not a block of nothing
         uow.blocks.add("network", network_id, cmd.reason, now())
         ended = _block_links(uow, network_id)
         uow.commit()
@@ -129,6 +157,16 @@ def _change(link_id: str, uow: Any, change: Any) -> LinkOut:
         uow.links.save(link)
         uow.commit()
         return link_view(link)
+
+
+def _sides(uow: Any, link: Link) -> list[tuple[str, str | None]]:
+    """Each side of the link with the partner it is registered to, if any."""
+    return [(side, uow.partners.owner_of(side)) for side in (link.requester, link.target)]
+
+
+def _ensure_exists(uow: Any, lookup: NetworkLookup, field: str, network_id: str) -> None:
+    if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
+        raise NotFound(f"network {network_id} not found", [violation(field, "exists", "no such network")])
 
 
 def _get(uow: Any, link_id: str) -> Link:

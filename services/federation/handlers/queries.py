@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import Caller, require
+from services.common.errors import NotFound, PermissionDenied, violation
 from services.common.paging import decode_page_token, encode_page_token
-from services.federation.domain.copies import tombstone
+from services.federation.domain import access
+from services.federation.domain.copies import PUBLIC_FEED, tombstone
+from services.federation.ports import NetworkLookup
 from services.federation.schemas import (
+    DeliveryLog,
     DeliveryOut,
     FeedItem,
     FeedPage,
@@ -18,39 +23,77 @@ from services.federation.schemas import (
 )
 
 
-def feed_page(query: FeedQuery, uow: Any) -> FeedPage:
+def feed_page(caller: Caller, query: FeedQuery, uow: Any, lookup: NetworkLookup) -> FeedPage:
     """The network's feed in order of sharing; a retracted output appears as its tombstone."""
     after = int(decode_page_token(query.page_token, parts=1)[0]) if query.page_token else 0
     with uow:
+        _require_feed_reader(caller, query.network_id, uow, lookup, "network_id")
         rows = uow.feeds.page(query.network_id, after, query.page_size + 1)
+        if not rows and not query.page_token:
+            _ensure_exists(uow, lookup, query.network_id)  # an unknown network is a 404, not an empty feed
     items = [FeedItem(position=r["position"], network_id=r["network_id"], delivered_at=r["delivered_at"],
                       backfill=r["backfill"], output=_shown(r)) for r in rows[: query.page_size]]
     more = len(rows) > query.page_size
     return FeedPage(items=items, next_page_token=encode_page_token(str(items[-1].position)) if more else None)
 
 
-def log_after(query: LogQuery, uow: Any) -> LogPage:
-    """Entries after the cursor for the given networks (all of them, for the gateway's hub). A share whose
-    output was retracted since is passed over, its retraction entry follows; ``next_cursor`` moves past
-    everything read, so a caller never reads the same entries twice."""
+def feed_scope(caller: Caller, network_ids: list[str], uow: Any, lookup: NetworkLookup) -> list[str]:
+    """The networks a stream or a feed head of ``caller`` covers: those asked for, each one the caller may read;
+    none asked: all of a partner's own. The service that streams (the gateway) reads for every network and
+    passes on only these."""
     with uow:
-        rows = uow.feeds.log_after(query.cursor, query.network_ids, query.limit)
+        if not network_ids and caller.kind == "partner":
+            return sorted(caller.partner_networks)
+        for index, network_id in enumerate(network_ids):
+            _require_feed_reader(caller, network_id, uow, lookup, f"network_ids.{index}")
+        return sorted(set(network_ids))
+
+
+def log_after(caller: Caller, query: LogQuery, uow: Any, lookup: NetworkLookup) -> LogPage:
+    """Entries after the cursor for the given networks (all of them only for a service: the gateway's hub). A
+    share whose output was retracted since is passed over, its retraction entry follows; ``next_cursor`` moves
+    past everything read, so a caller never reads the same entries twice."""
+    if query.network_ids is None:
+        require(caller.kind == "service", "give the networks to read")
+        networks = None
+    else:
+        networks = feed_scope(caller, query.network_ids, uow, lookup)
+    with uow:
+        rows = uow.feeds.log_after(query.cursor, networks, query.limit)
     entries = [LogEntry(cursor=r["position"], network_id=r["network_id"], kind=r["kind"], backfill=r["backfill"],
                         at=r["at"], output=_shown(r))
                for r in rows if not (r["kind"] != "retracted" and r["copy"] is None)]
     return LogPage(entries=entries, next_cursor=rows[-1]["position"] if rows else query.cursor)
 
 
-def deliveries(output_id: str, uow: Any) -> list[DeliveryOut]:
-    with uow:
-        return [DeliveryOut(network_id=r["network_id"], delivered_at=r["delivered_at"], backfill=r["backfill"],
-                            tombstoned_at=r["tombstoned_at"]) for r in uow.feeds.deliveries_of(output_id)]
-
-
-def output_origin(output_id: str, uow: Any) -> str | None:
+def delivery_log(caller: Caller, output_id: str, uow: Any) -> DeliveryLog:
+    """Who received an output, and when its tombstone replaced it: for the coordinators of its network."""
     with uow:
         known = uow.outputs.get(output_id)
-        return known.origin_network_id if known else None
+        if known is None:
+            raise NotFound(f"output {output_id} not found")
+        require(access.can_read_deliveries(caller, known.origin_network_id),
+                f"you do not coordinate network {known.origin_network_id}")
+        items = [DeliveryOut(network_id=r["network_id"], delivered_at=r["delivered_at"], backfill=r["backfill"],
+                             tombstoned_at=r["tombstoned_at"]) for r in uow.feeds.deliveries_of(output_id)]
+        return DeliveryLog(output_id=output_id, origin_network_id=known.origin_network_id, items=items)
+
+
+def _require_feed_reader(caller: Caller, network_id: str, uow: Any, lookup: NetworkLookup, field: str) -> None:
+    owner = uow.partners.owner_of(network_id)
+    if access.can_read_feed(caller, network_id, owner):
+        return
+    if caller.kind == "partner":
+        _ensure_exists(uow, lookup, network_id)  # a partner is told an unknown network is unknown
+        access.require_acts_for(caller, network_id, owner, field)
+    raise PermissionDenied(f"you are not inside network {network_id}")
+
+
+def _ensure_exists(uow: Any, lookup: NetworkLookup, network_id: str) -> None:
+    if network_id == PUBLIC_FEED:
+        return
+    if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
+        raise NotFound(f"network {network_id} not found", [violation("network_id", "exists", "no such network")])
 
 
 def health(uow: Any) -> ServiceHealth:

@@ -9,8 +9,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.catalogue import Attribution
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
+from services.federation.domain import access
 from services.federation.domain.copies import PUBLIC_FEED, public_author
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.links import _block_links
@@ -31,7 +33,8 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def register_partner(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+def register_partner(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+    access.require_operator(caller)
     with uow:
         for network_id in cmd.network_ids:
             if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
@@ -56,8 +59,9 @@ def authenticate_partner(key_hash: str, uow: Any) -> PartnerOut:
         return _view(partner)
 
 
-def revoke_partner(partner_id: str, uow: Any) -> PartnerOut:
+def revoke_partner(caller: Caller, partner_id: str, uow: Any) -> PartnerOut:
     """Refuse the partner's key from now on. A blocked partner stays blocked: revoking never lifts a block."""
+    access.require_operator(caller)
     with uow:
         partner = _get(uow, partner_id)
         if partner["status"] != "blocked":
@@ -66,7 +70,8 @@ def revoke_partner(partner_id: str, uow: Any) -> PartnerOut:
         return _view(uow.partners.get(partner_id))
 
 
-def rotate_partner_key(partner_id: str, uow: Any) -> PartnerKey:
+def rotate_partner_key(caller: Caller, partner_id: str, uow: Any) -> PartnerKey:
+    access.require_operator(caller)
     with uow:
         partner = _get(uow, partner_id)
         if partner["status"] == "blocked" or uow.blocks.is_blocked("partner", partner_id):
@@ -77,8 +82,9 @@ def rotate_partner_key(partner_id: str, uow: Any) -> PartnerKey:
         return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
 
 
-def block_partner(partner_id: str, cmd: BlockSubject, uow: Any) -> PartnerOut:
+def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: Any) -> PartnerOut:
     """Refuse its key, end the links of its networks and keep them out of every audience."""
+    access.require_operator(caller)
     with uow:
         partner = _get(uow, partner_id)
         uow.partners.change(partner_id, now(), status="blocked")
@@ -90,20 +96,23 @@ def block_partner(partner_id: str, cmd: BlockSubject, uow: Any) -> PartnerOut:
         return _view(uow.partners.get(partner_id))
 
 
-def list_partners(uow: Any) -> list[PartnerOut]:
+def list_partners(caller: Caller, uow: Any) -> list[PartnerOut]:
+    access.require_operator(caller)
     with uow:
         return [_view(p) for p in uow.partners.all()]
 
 
-def get_partner(partner_id: str, uow: Any) -> PartnerOut:
+def get_partner(caller: Caller, partner_id: str, uow: Any) -> PartnerOut:
+    access.require_operator(caller)
     with uow:
         return _view(_get(uow, partner_id))
 
 
-def publish_partner_output(partner_id: str, cmd: PartnerOutput, uow: Any) -> dict[str, Any]:
+def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: Any, lookup: NetworkLookup) -> dict[str, Any]:
     """Share an output of one of the partner's networks; the same client output id shares it once."""
+    partner_id = _partner(caller)
     with uow:
-        _ensure_owner(uow, partner_id, cmd.network_id)
+        _ensure_owner(uow, caller, cmd.network_id, lookup)
         output_id = partner_output_id(partner_id, cmd.client_output_id)
         known = uow.outputs.get(output_id)
         if known is None:
@@ -128,12 +137,13 @@ def publish_partner_output(partner_id: str, cmd: PartnerOutput, uow: Any) -> dic
         return {"output_id": output_id, "recipients": len(networks_reached), "retracted": known.is_retracted}
 
 
-def retract_partner_output(partner_id: str, output_id: str, uow: Any) -> dict[str, Any]:
+def retract_partner_output(caller: Caller, output_id: str, uow: Any, lookup: NetworkLookup) -> dict[str, Any]:
+    partner_id = _partner(caller)
     with uow:
         known = uow.outputs.get(output_id)
         if known is None:
             raise NotFound(f"output {output_id} not found")
-        _ensure_owner(uow, partner_id, known.origin_network_id)
+        _ensure_owner(uow, caller, known.origin_network_id, lookup)
         retract(uow, SharedOutput.retracted(output_id, known.origin_network_id, now(), f"partner:{partner_id}"))
         uow.commit()
         return {"output_id": output_id, "retracted": True}
@@ -143,10 +153,18 @@ def partner_output_id(partner_id: str, client_output_id: str) -> str:
     return f"p-{uuid.uuid5(OUTPUT_NAMESPACE, f'{partner_id}/{client_output_id}')}"
 
 
-def _ensure_owner(uow: Any, partner_id: str, network_id: str) -> None:
-    if uow.partners.owner_of(network_id) != partner_id:
-        raise PermissionDenied(f"network {network_id} is not one of this partner's networks",
-                               [violation("network_id", "own_network", "not one of your networks")])
+def _partner(caller: Caller) -> str:
+    if caller.kind != "partner" or caller.partner_id is None:
+        raise PermissionDenied("only a partner publishes and retracts partner outputs")
+    return caller.partner_id
+
+
+def _ensure_owner(uow: Any, caller: Caller, network_id: str, lookup: NetworkLookup) -> None:
+    """The network is the partner's: NOT_FOUND if it does not exist at all, else PERMISSION_DENIED."""
+    owner = uow.partners.owner_of(network_id)
+    if owner != caller.partner_id and uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
+        raise NotFound(f"network {network_id} not found", [violation("network_id", "exists", "no such network")])
+    access.require_acts_for(caller, network_id, owner, "network_id")
     if uow.blocks.is_blocked("network", network_id):
         raise PermissionDenied(f"network {network_id} is blocked")
 

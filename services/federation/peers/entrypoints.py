@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.nameko_kit import command, parse_request, query
+from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
+from services.federation.handlers import queries
 from services.federation.peers import handlers as peers
 from services.federation.peers import ingest
 from services.federation.peers import links as peer_links
@@ -20,6 +23,8 @@ from services.federation.peers.schemas import (
     RequestPeerLink,
 )
 
+Json = dict[str, Any]
+
 
 class PeerEntrypoints:
     uow: Any
@@ -28,69 +33,72 @@ class PeerEntrypoints:
     # --- peers -------------------------------------------------------------------------------------------------
 
     @command
-    def configure_peer(self, request: dict[str, Any]) -> dict[str, Any]:
-        peer, created = peers.configure_peer(parse_request(ConfigurePeer, request), self.uow(),
+    def configure_peer(self, caller: Json, request: Json) -> Json:
+        peer, created = peers.configure_peer(Caller.of(caller), parse_request(ConfigurePeer, request), self.uow(),
                                              RpcNetworkLookup(self.networks_rpc))
-        return {"peer": peer.model_dump(mode="json"), "created": created}
+        return {"peer": answer(peer), "created": created}
 
     @query
-    def list_peers(self) -> list[dict[str, Any]]:
-        return [p.model_dump(mode="json") for p in peers.list_peers(self.uow())]
+    def list_peers(self, caller: Json) -> list[Json]:
+        return answer(peers.list_peers(Caller.of(caller), self.uow()))
 
     @query
-    def get_peer(self, instance_id: str) -> dict[str, Any]:
-        return peers.get_peer(instance_id, self.uow()).model_dump(mode="json")
+    def get_peer(self, caller: Json, instance_id: str) -> Json:
+        return answer(peers.get_peer(Caller.of(caller), instance_id, self.uow()))
 
     @command
-    def remove_peer(self, instance_id: str) -> None:
-        peers.remove_peer(instance_id, self.uow())
+    def remove_peer(self, caller: Json, instance_id: str) -> None:
+        peers.remove_peer(Caller.of(caller), instance_id, self.uow())
+
+    # --- for the relay (this instance's own process: no caller) ------------------------------------------------
 
     @query
-    def relay_peers(self) -> list[dict[str, Any]]:
-        """For the relay only: every peer with the key it presents there."""
-        return [p.model_dump(mode="json") for p in peers.relay_peers(self.uow())]
+    def relay_peers(self) -> list[Json]:
+        """Every peer with the key it presents there."""
+        return answer(peers.relay_peers(self.uow()))
 
     @command
-    def report_peer_state(self, instance_id: str, request: dict[str, Any]) -> bool:
+    def report_peer_state(self, instance_id: str, request: Json) -> bool:
         return peers.report_peer_state(instance_id, parse_request(ReportPeerState, request), self.uow())
 
     @command
-    def ingest_from_peer(self, instance_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        return ingest.ingest_from_peer(instance_id, parse_request(IngestEntries, request),
-                                       self.uow()).model_dump(mode="json")
+    def ingest_from_peer(self, instance_id: str, request: Json) -> Json:
+        return answer(ingest.ingest_from_peer(instance_id, parse_request(IngestEntries, request), self.uow()))
 
     @query
-    def log_head(self, query: dict[str, Any]) -> dict[str, Any]:
+    def open_peer_links(self, instance_id: str) -> list[Json]:
+        return answer(peer_links.open_peer_links(instance_id, self.uow()))
+
+    @command
+    def follow_peer_link(self, link_id: str, remote: Json) -> Json:
+        return answer(peer_links.follow_peer_link(link_id, parse_request(RemoteLink, remote), self.uow()))
+
+    # --- a partner's or another instance's feed head ---------------------------------------------------------
+
+    @query
+    def log_head(self, caller: Json, query: Json) -> Json:
         parsed = parse_request(LogHeadQuery, query)
-        return peers.log_head(parsed.network_ids, parsed.cursor, self.uow()).model_dump(mode="json")
+        lookup = RpcNetworkLookup(self.networks_rpc)
+        scope = queries.feed_scope(Caller.of(caller), parsed.network_ids, self.uow(), lookup)
+        return answer(peers.log_head(scope, parsed.cursor, self.uow()))
 
-    # --- links with a peer's networks ----------------------------------------------------------------------------
+    # --- links with a peer's networks, asked by the admin API (services/federation/relay/peer_links.py) --------
 
     @command
-    def begin_peer_link(self, request: dict[str, Any]) -> dict[str, Any]:
-        start = peer_links.begin_peer_link(parse_request(RequestPeerLink, request), self.uow(),
-                                           RpcNetworkLookup(self.networks_rpc))
-        return start.model_dump(mode="json")
+    def begin_peer_link(self, caller: Json, request: Json) -> Json:
+        return answer(peer_links.begin_peer_link(Caller.of(caller), parse_request(RequestPeerLink, request),
+                                                 self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
     @query
-    def peer_contact(self, instance_id: str) -> dict[str, Any]:
-        """For the gateway only: how to reach the peer (its address, and the key it issued to this instance)."""
-        return peers.peer_contact(instance_id, self.uow()).model_dump(mode="json")
+    def peer_contact(self, instance_id: str) -> Json:
+        """How to reach the peer (its address, and the key it issued to this instance)."""
+        return answer(peers.peer_contact(instance_id, self.uow()))
 
     @command
-    def attach_peer_link(self, link_id: str, instance_id: str, remote: dict[str, Any]) -> dict[str, Any]:
-        return peer_links.attach_peer_link(link_id, instance_id, parse_request(RemoteLink, remote),
-                                           self.uow()).model_dump(mode="json")
+    def attach_peer_link(self, link_id: str, instance_id: str, remote: Json) -> Json:
+        return answer(peer_links.attach_peer_link(link_id, instance_id, parse_request(RemoteLink, remote),
+                                                  self.uow()))
 
     @command
-    def abandon_peer_link(self, link_id: str) -> dict[str, Any]:
-        return peer_links.abandon_peer_link(link_id, self.uow()).model_dump(mode="json")
-
-    @query
-    def open_peer_links(self, instance_id: str) -> list[dict[str, Any]]:
-        return [link.model_dump(mode="json") for link in peer_links.open_peer_links(instance_id, self.uow())]
-
-    @command
-    def follow_peer_link(self, link_id: str, remote: dict[str, Any]) -> dict[str, Any]:
-        return peer_links.follow_peer_link(link_id, parse_request(RemoteLink, remote), self.uow()).model_dump(
-            mode="json")
+    def abandon_peer_link(self, link_id: str) -> Json:
+        return answer(peer_links.abandon_peer_link(link_id, self.uow()))

@@ -9,7 +9,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.errors import Conflict, NotFound, violation
+from services.federation.domain import access
 from services.federation.partners.handlers import KEY_PREFIX, _view, hash_key
 from services.federation.peers.schemas import (
     ConfigurePeer,
@@ -24,14 +26,16 @@ from services.federation.peers.schemas import (
 from services.federation.ports import NetworkLookup
 from services.federation.schemas import PartnerKey, RegisterPartner
 
+PEERS_ARE_THE_OPERATORS = "only the operator manages peer instances"
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def register_instance(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+def register_instance(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
     """Another Kring instance as a partner: its networks join this instance's directory of federation networks
     (marked with its instance id), owned by the partner, so its key may publish, stream and link for them."""
+    access.require_operator(caller)
     assert cmd.instance_id is not None
     with uow:
         if uow.partners.of_instance(cmd.instance_id) is not None:
@@ -57,8 +61,9 @@ def register_instance(cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> 
         return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
 
 
-def configure_peer(cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple[PeerOut, bool]:
+def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple[PeerOut, bool]:
     """Add a peer, or change how it is reached (its cursor stays). True when it is new."""
+    access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         for index, network_id in enumerate(cmd.local_network_ids or []):
             if uow.remote_networks.instance_of(network_id) is not None:
@@ -78,18 +83,21 @@ def configure_peer(cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple
         return peer_view(uow.peers.get(cmd.instance_id)), created
 
 
-def list_peers(uow: Any) -> list[PeerOut]:
+def list_peers(caller: Caller, uow: Any) -> list[PeerOut]:
+    access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         return [peer_view(p) for p in uow.peers.all()]
 
 
-def get_peer(instance_id: str, uow: Any) -> PeerOut:
+def get_peer(caller: Caller, instance_id: str, uow: Any) -> PeerOut:
+    access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         return peer_view(_get(uow, instance_id))
 
 
-def remove_peer(instance_id: str, uow: Any) -> None:
+def remove_peer(caller: Caller, instance_id: str, uow: Any) -> None:
     """Stop following the peer (the relay lets go at its next reload); links and what arrived stay."""
+    access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         if not uow.peers.remove(instance_id):
             raise NotFound(f"peer {instance_id} not found")

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.errors import NotFound, ValidationFailed, violation
+from services.federation.domain import access
 from services.federation.domain.crossing import follow_remote
 from services.federation.domain.links import OPEN, LinkStatus, policy_from
 from services.federation.handlers.links import link_view, request_link
@@ -26,10 +28,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def begin_peer_link(cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> PeerLinkStart:
+def begin_peer_link(caller: Caller, cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> PeerLinkStart:
     """Our copy of the link (an open one between the two networks if there is one).
     ``remote_link_id`` is None while the peer has not been asked; ``call_peer`` is False when the peer asked
     first (accept its request here instead)."""
+    access.require_acts_for(caller, cmd.requester_network_id, None, "requester_network_id")
     with uow:
         peer = uow.peers.get(cmd.peer)
         if peer is None:
@@ -41,9 +44,9 @@ def begin_peer_link(cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> Pe
                                           f"not one of {cmd.peer}'s networks registered here")
         if uow.remote_networks.instance_of(cmd.requester_network_id) is not None:
             raise ValidationFailed.single("requester_network_id", "local", "not a network of this instance")
-    link = request_link(RequestLink(requester_network_id=cmd.requester_network_id,
-                                    target_network_id=cmd.target_network_id, policy=cmd.policy), uow, lookup,
-                        across=True)
+    link = request_link(caller, RequestLink(requester_network_id=cmd.requester_network_id,
+                                            target_network_id=cmd.target_network_id, policy=cmd.policy),
+                        uow, lookup, across=True).link
     with uow:
         held = uow.peer_links.get(link.link_id)
     return PeerLinkStart(link=link, remote_link_id=held["remote_link_id"] if held else None,

@@ -15,11 +15,12 @@ from services.common.errors import KringError
 from services.common.rpc_client import RpcCaller
 
 
-def request_peer_link(body: Any, rpc: RpcCaller, connect: Callable[..., Any]) -> tuple[dict[str, Any], bool]:
+def request_peer_link(caller: dict[str, Any], body: Any, rpc: RpcCaller,
+                      connect: Callable[..., Any]) -> tuple[dict[str, Any], bool]:
     """Our copy of the link, then the peer's side (its ``RequestLink``, with the key it issued us), then the id
     the peer gave its copy attached to ours. When the peer refuses or cannot be reached, our new copy is revoked
     and the error answers the request (502 for a refusal, 503 when unreachable). True when the link is new."""
-    start = rpc.call("federation", "begin_peer_link", body.model_dump(mode="json", exclude_none=True))
+    start = rpc.call("federation", "begin_peer_link", caller, body.model_dump(mode="json", exclude_none=True))
     link = start["link"]
     if start["remote_link_id"] or not start["call_peer"]:
         return link, False  # asked already (or the peer asked first: accept its request instead)

@@ -14,9 +14,9 @@ import hmac
 import time
 from collections.abc import Callable
 
+from services.common.caller import Caller
 from services.common.errors import Unauthenticated
 from services.common.rpc_client import RpcCaller
-from services.gateway.admin.policy import Principal
 from services.gateway.shared.ttl_cache import MISSING, TtlCache
 
 # Longer is not a token we issued; refuse it before hashing or calling anything.
@@ -27,6 +27,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def caller_of_member(data: dict[str, object]) -> Caller:
+    """The members service's ``authenticate`` answer as a caller."""
+    return Caller.model_validate({"kind": "member", **data})
+
+
 class Authenticator:
     def __init__(self, operator_token: str | None, rpc: RpcCaller, *, ttl: float = 10.0,
                  max_entries: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
@@ -34,15 +39,15 @@ class Authenticator:
         self._operator_digest = hashlib.sha256(operator_token.encode()).digest() if operator_token else None
         self._rpc = rpc
         # token hash -> principal, or None for a token the members service rejected
-        self._cache: TtlCache[Principal | None] = TtlCache(ttl, max_entries, clock)
+        self._cache: TtlCache[Caller | None] = TtlCache(ttl, max_entries, clock)
 
-    def authenticate(self, token: str | None) -> Principal:
+    def authenticate(self, token: str | None) -> Caller:
         if not token:
             raise Unauthenticated("a bearer token is required")
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("invalid token")
         if self._is_operator(token):
-            return Principal.the_operator()
+            return Caller.the_operator()
         digest = token_hash(token)
         principal = self._cache.get(digest)
         if principal is MISSING:
@@ -68,9 +73,9 @@ class Authenticator:
             return False
         return hmac.compare_digest(hashlib.sha256(token.encode()).digest(), self._operator_digest)
 
-    def _ask_members(self, digest: str) -> Principal | None:
+    def _ask_members(self, digest: str) -> Caller | None:
         try:
-            return Principal.from_rpc(self._rpc.call("members", "authenticate", digest))
+            return caller_of_member(self._rpc.call("members", "authenticate", digest))
         except Unauthenticated:
             # Remember rejections too, so guessing tokens costs the members service little.
             return None

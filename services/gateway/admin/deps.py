@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.common.caller import Caller as Principal
 from services.common.rpc_client import RpcCaller
 from services.gateway.admin.auth import Authenticator
-from services.gateway.admin.policy import Principal
 from services.gateway.shared import idempotency, input_guard
 from services.gateway.shared.readiness import Readiness
 

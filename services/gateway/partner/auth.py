@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.common.caller import Caller
 from services.common.errors import KringError, PermissionDenied, Unauthenticated
 from services.gateway.shared.ttl_cache import MISSING, TtlCache
 
@@ -39,6 +40,11 @@ class Partner:
 
     def owns(self, network_id: str) -> bool:
         return network_id in self.network_ids
+
+    @property
+    def caller(self) -> Caller:
+        """The partner as the services see a caller."""
+        return Caller.partner(self.partner_id, self.network_ids)
 
 
 def key_hash(key: str) -> str:

@@ -21,8 +21,9 @@ import grpc
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
 from services.common import metrics
+from services.common.caller import Caller
 from services.common.config import Settings
-from services.common.errors import PermissionDenied, Unavailable, violation
+from services.common.errors import Unavailable
 from services.common.rpc_client import RpcCaller
 from services.gateway.partner import messages as messages
 from services.gateway.partner import requests as requests
@@ -40,13 +41,17 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Federation"].full_name
 STREAMS_PER_PARTNER = 4
 
 
-def log_reader(call: Any) -> LogReader:
-    """``log_after`` through ``call(service, method, *args)``."""
+# The feed hub reads the log of every network for all streams at once: on the gateway's own behalf.
+AS_THE_GATEWAY = Caller.internal("gateway").wire()
+
+
+def log_reader(call: Any, caller: dict[str, Any]) -> LogReader:
+    """``log_after`` as ``caller`` through ``call(service, method, *args)``."""
     def read(cursor: int, network_ids: list[str] | None, limit: int) -> dict[str, Any]:
         query: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if network_ids is not None:
             query["network_ids"] = network_ids
-        return call("federation", "log_after", query)
+        return call("federation", "log_after", caller, query)
     return read
 
 
@@ -57,7 +62,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self.rpc = rpc
         self.partners = partners if partners is not None else PartnerAuthenticator(rpc.call)
         self.hub = hub if hub is not None else FeedHub(
-            log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout)))
+            log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
         self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
 
     # --- open to anyone ----------------------------------------------------------------------------------------
@@ -79,9 +84,9 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         return messages.network(calls.call("networks", "get_network", requests.network_id(request.network_id)))
 
     def ListSessions(self, request: pb.ListSessionsRequest, context: grpc.ServicerContext) -> pb.ListSessionsResponse:
-        calls, _ = self._begin(context)
+        calls, partner = self._begin(context)
         query = requests.list_sessions(request)
-        page = calls.call("sessions", "list_sessions", query)
+        page = calls.call("sessions", "list_sessions", partner.caller.wire(), query)
         if not page["items"] and "page_token" not in query:
             calls.call("networks", "get_network", query["network_id"])  # an unknown network is NOT_FOUND
         return pb.ListSessionsResponse(sessions=[messages.session(s) for s in page["items"]],
@@ -105,23 +110,20 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             log.warning("instance %s (partner %s) tried to publish for network %s, which it does not host",
                         partner.instance_id, partner.partner_id, output["network_id"])
             metrics.FEDERATION_ORIGIN_REFUSALS.labels(peer=partner.instance_id).inc()
-        self._own(calls, partner, output["network_id"], "network_id")
-        result = calls.call("federation", "publish_partner_output", partner.partner_id, output)
+        result = calls.call("federation", "publish_partner_output", partner.caller.wire(), output)
         return pb.PublishOutputResponse(output_id=result["output_id"], recipients=result["recipients"],
                                         retracted=result["retracted"])
 
     def RetractOutput(self, request: pb.RetractOutputRequest,
                       context: grpc.ServicerContext) -> pb.RetractOutputResponse:
         calls, partner = self._begin(context)
-        result = calls.call("federation", "retract_partner_output", partner.partner_id,
+        result = calls.call("federation", "retract_partner_output", partner.caller.wire(),
                             requests.output_id(request.output_id))
         return pb.RetractOutputResponse(output_id=result["output_id"], retracted=result["retracted"])
 
     def ListOutputs(self, request: pb.ListOutputsRequest, context: grpc.ServicerContext) -> pb.ListOutputsResponse:
         calls, partner = self._begin(context)
-        query = requests.feed_query(request)
-        self._own(calls, partner, query["network_id"], "network_id")
-        page = calls.call("federation", "feed", query)
+        page = calls.call("federation", "feed", partner.caller.wire(), requests.feed_query(request))
         return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
                                       next_page_token=page.get("next_page_token") or "")
 
@@ -129,8 +131,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                       context: grpc.ServicerContext) -> Iterator[pb.FeedItem]:
         calls, partner = self._begin(context)
         network_ids, cursor = requests.stream_request(request)
-        for index, network_id in enumerate(network_ids):
-            self._own(calls, partner, network_id, f"network_ids.{index}")
+        # Which networks the stream covers is the federation service's answer; the hub passes on only these.
+        scope = calls.call("federation", "feed_scope", partner.caller.wire(), network_ids)
         key = bearer_key(context.invocation_metadata())
 
         def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
@@ -139,8 +141,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             except Unavailable:
                 pass  # the federation service is away: keep the stream; its reads will tell
 
-        follower = FeedFollower(self.hub, log_reader(calls.call), frozenset(network_ids or partner.network_ids),
-                                cursor, tick=still_allowed)
+        follower = FeedFollower(self.hub, log_reader(calls.call, partner.caller.wire()), frozenset(scope), cursor,
+                                tick=still_allowed)
         with self.streams.open(partner.partner_id, follower):
             if not context.add_callback(follower.cancel):  # the client is gone already
                 follower.cancel()
@@ -152,10 +154,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: grpc.ServicerContext) -> pb.FeedHead:
         calls, partner = self._begin(context)
         network_ids, cursor = requests.stream_request(request)  # the same two fields, the same rules
-        for index, network_id in enumerate(network_ids):
-            self._own(calls, partner, network_id, f"network_ids.{index}")
-        head = calls.call("federation", "log_head", {"network_ids": sorted(network_ids or partner.network_ids),
-                                                     "cursor": cursor})
+        head = calls.call("federation", "log_head", partner.caller.wire(),
+                          {"network_ids": network_ids, "cursor": cursor})
         return pb.FeedHead(cursor=str(head["head_cursor"]), pending=head["pending"])
 
     # --- links ---------------------------------------------------------------------------------------------------
@@ -163,16 +163,14 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     def RequestLink(self, request: pb.RequestLinkRequest, context: grpc.ServicerContext) -> pb.Link:
         calls, partner = self._begin(context)
         link_request = requests.link_request(request)
-        self._own(calls, partner, link_request["requester_network_id"], "requester_network_id")
         with idempotency.keyed(self._keyed(partner, "RequestLink", request.request_id, request), "request_id"):
-            return messages.link(calls.call("federation", "request_link", link_request))
+            answer = calls.call("federation", "request_link", partner.caller.wire(), link_request)
+        return messages.link(answer["link"])
 
     def GetLink(self, request: pb.GetLinkRequest, context: grpc.ServicerContext) -> pb.Link:
         calls, partner = self._begin(context)
-        link = calls.call("federation", "get_link", requests.link_id(request.link_id))
-        if partner.network_ids.isdisjoint({link["requester_network_id"], link["target_network_id"]}):
-            raise PermissionDenied("this link does not involve any of your networks")
-        return messages.link(link)
+        return messages.link(calls.call("federation", "get_link", partner.caller.wire(),
+                                        requests.link_id(request.link_id)))
 
     # --- helpers -------------------------------------------------------------------------------------------------
 
@@ -188,12 +186,3 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             return None
         return idempotency.keyed_request(f"partner:{partner.partner_id}", idempotency.check_key(key, "request_id"),
                                          method, request.SerializeToString(deterministic=True).hex())
-
-    @staticmethod
-    def _own(calls: CallScope, partner: Partner, network_id: str, field: str) -> None:
-        """The network must be one of the partner's: NOT_FOUND if it does not exist, else PERMISSION_DENIED."""
-        if partner.owns(network_id):
-            return
-        calls.call("networks", "get_network", network_id)
-        raise PermissionDenied(f"network {network_id} is not one of your networks",
-                               [violation(field, "own_network", "not one of your networks")])

@@ -11,11 +11,11 @@ from services.members.handlers.members import (
     search_members,
     update_member,
 )
-from services.members.handlers.memberships import join_network, leave_network
+from services.members.handlers.memberships import appoint_creator, join_network, leave_network
 from services.members.handlers.tokens import TOKEN_PREFIX, authenticate, hash_token, issue_token, revoke_token
 
 __all__ = [
-    "TOKEN_PREFIX", "authenticate", "erase_member", "export_member", "find_expertise", "get_member", "hash_token",
-    "health", "issue_token", "join_network", "leave_network", "member_view", "register_member", "revoke_token",
-    "search_members", "update_member",
+    "TOKEN_PREFIX", "appoint_creator", "authenticate", "erase_member", "export_member", "find_expertise",
+    "get_member", "hash_token", "health", "issue_token", "join_network", "leave_network", "member_view",
+    "register_member", "revoke_token", "search_members", "update_member",
 ]

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from services.common.caller import Caller, require
 from services.common.errors import NotFound
-from services.members.domain import Member, email_taken
+from services.members.domain import Member, access, email_taken
 from services.members.schemas import (
     ErasureReceipt,
     EventRecord,
@@ -33,7 +34,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def register_member(cmd: RegisterMember, uow: Any) -> MemberOut:
+def register_member(caller: Caller, cmd: RegisterMember, uow: Any) -> MemberOut:
+    require(access.can_register_member(caller), "registering members needs a coordinator's or the operator's token")
     with uow:
         if uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
@@ -44,9 +46,12 @@ def register_member(cmd: RegisterMember, uow: Any) -> MemberOut:
         return member_view(member)
 
 
-def update_member(member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
+def update_member(caller: Caller, member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
     with uow:
         member = active_member(uow, member_id)
+        require(access.can_edit_profile(caller, member_id, member.memberships))
+        if access.touches_consent(cmd.model_fields_set):
+            require(access.can_change_consent(caller, member_id), "only the member may change their consent")
         if cmd.email and cmd.email != member.email and uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
         member.update(cmd.changes(), now=now())
@@ -56,14 +61,17 @@ def update_member(member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
         return member_view(member)
 
 
-def get_member(member_id: str, uow: Any) -> MemberOut:
+def get_member(caller: Caller, member_id: str, uow: Any) -> MemberOut:
     with uow:
-        return member_view(active_member(uow, member_id))
+        member = active_member(uow, member_id)
+        require(access.can_view_member(caller, member_id, member.memberships))
+        return member_view(member)
 
 
-def search_members(query: SearchMembers, uow: Any) -> MemberPage:
+def search_members(caller: Caller, query: SearchMembers, uow: Any) -> MemberPage:
+    within = access.search_scope(caller, query.network_id)
     with uow:
-        found, next_token = uow.members.search(query)
+        found, next_token = uow.members.search(query, within)
         return MemberPage(items=[member_view(m) for m in found], next_page_token=next_token)
 
 
@@ -76,7 +84,8 @@ def find_expertise(query: FindExpertise, uow: Any) -> ExpertPage:
                           next_page_token=next_token)
 
 
-def export_member(member_id: str, uow: Any) -> MemberExport:
+def export_member(caller: Caller, member_id: str, uow: Any) -> MemberExport:
+    require(access.owns_personal_data(caller, member_id), "only the member or the operator may export")
     with uow:
         member = active_member(uow, member_id)
         events = [EventRecord(type=e["type"], occurred_at=e["occurred_at"]) for e in uow.events_about(member_id)]
@@ -84,8 +93,9 @@ def export_member(member_id: str, uow: Any) -> MemberExport:
                             events=events)
 
 
-def erase_member(member_id: str, uow: Any) -> ErasureReceipt:
+def erase_member(caller: Caller, member_id: str, uow: Any) -> ErasureReceipt:
     """Pseudonymise the member, revoke their tokens and drop earlier events that carry their data."""
+    require(access.owns_personal_data(caller, member_id), "only the member or the operator may erase")
     with uow:
         member = uow.members.get(member_id)
         if member is None:

@@ -7,14 +7,17 @@ import secrets
 import uuid
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.errors import NotFound, Unauthenticated
+from services.members.domain import access
 from services.members.handlers.members import active_member, now
 from services.members.schemas import IssueToken, Principal, TokenIssued
 
 TOKEN_PREFIX = "krm_"  # noqa: S105 - a visible prefix, not a secret
 
 
-def issue_token(member_id: str, cmd: IssueToken, uow: Any) -> TokenIssued:
+def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: Any) -> TokenIssued:
+    require(access.can_manage_tokens(caller), "only the operator issues tokens")
     with uow:
         active_member(uow, member_id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -23,7 +26,8 @@ def issue_token(member_id: str, cmd: IssueToken, uow: Any) -> TokenIssued:
         return TokenIssued(token=token, **info.model_dump())
 
 
-def revoke_token(token_id: str, uow: Any) -> None:
+def revoke_token(caller: Caller, token_id: str, uow: Any) -> None:
+    require(access.can_manage_tokens(caller), "only the operator revokes tokens")
     with uow:
         if not uow.tokens.exists(token_id):
             raise NotFound(f"token {token_id} not found")

@@ -1,6 +1,7 @@
 """The networks service's rules as plain Python: a network and its place in the hierarchy
 (:mod:`.network`), and the nine-step health report (:mod:`.health`)."""
 
+from services.networks.domain import access
 from services.networks.domain.network import Network, ancestors_of, check_parent, not_found
 
-__all__ = ["Network", "ancestors_of", "check_parent", "not_found"]
+__all__ = ["Network", "access", "ancestors_of", "check_parent", "not_found"]

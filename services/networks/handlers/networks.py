@@ -6,8 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.vocabulary import MembershipRole
-from services.networks.domain import Network, ancestors_of, not_found
+from services.networks.domain import Network, access, ancestors_of, not_found
 from services.networks.schemas import (
     CreateNetwork,
     ListNetworks,
@@ -24,7 +25,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_network(cmd: CreateNetwork, uow: Any) -> NetworkOut:
+def create_network(caller: Caller, cmd: CreateNetwork, uow: Any) -> NetworkOut:
+    require(access.can_create_network(caller, cmd.parent_id), access.not_coordinated(cmd.parent_id)
+            if cmd.parent_id else "only the operator creates top-level networks")
     with uow:
         parent = uow.networks.get(cmd.parent_id)
         network = Network.create(str(uuid.uuid4()), now=now(), parent=parent, **cmd.model_dump())
@@ -33,11 +36,14 @@ def create_network(cmd: CreateNetwork, uow: Any) -> NetworkOut:
         return network_view(network, uow)
 
 
-def update_network(network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
+def update_network(caller: Caller, network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
+    require(access.can_update_network(caller, network_id), access.not_coordinated(network_id))
     with uow:
         network = get_known(uow, network_id)
         changes = cmd.changes()
         parent_id = changes.get("parent_id", network.parent_id)
+        require(access.can_move_network(caller, network.parent_id, parent_id), access.not_coordinated(parent_id)
+                if parent_id else "only the operator makes a network top-level")
         network.update(changes, now=now(), parent=uow.networks.get(parent_id),
                        ancestors=ancestors_of(parent_id, uow.networks.parent_of),
                        child_levels=uow.networks.active_child_levels(network_id))
@@ -46,7 +52,8 @@ def update_network(network_id: str, cmd: UpdateNetwork, uow: Any) -> NetworkOut:
         return network_view(network, uow)
 
 
-def archive_network(network_id: str, uow: Any) -> NetworkOut:
+def archive_network(caller: Caller, network_id: str, uow: Any) -> NetworkOut:
+    require(access.can_archive_network(caller, network_id), access.not_coordinated(network_id))
     with uow:
         network = get_known(uow, network_id)
         network.archive(now=now(), active_children=len(uow.networks.active_child_levels(network_id)))

@@ -4,6 +4,7 @@
 - :mod:`.session`    the session aggregate: planning, registrations, waitlist, attendance
 - :mod:`.outputs`    outputs of a session and consent-aware attribution
 - :mod:`.reflections` a member's reflection after a session
-- :mod:`.readmodels` networks, people and memberships as this service knows them from events
+- :mod:`.read_models` networks, people and memberships as this service knows them from events
+- :mod:`.access`     who may do what with sessions, registrations, outputs and reflections
 - :mod:`.reports`    the learning report of a network
 """

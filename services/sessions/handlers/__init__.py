@@ -4,7 +4,6 @@ from services.sessions.handlers.events import member_changed, membership_joined,
 from services.sessions.handlers.outputs import (
     get_output,
     list_outputs,
-    output_network,
     publish_output,
     retract_output,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "membership_joined",
     "membership_left",
     "network_changed",
-    "output_network",
     "publish_output",
     "record_attendance",
     "record_reflection",

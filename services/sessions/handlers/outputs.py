@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
-from services.common.vocabulary import Visibility
+from services.sessions.domain import access
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.outputs import Output
 from services.sessions.handlers.common import ensure_network_members, get_session, now
@@ -16,9 +17,10 @@ from services.sessions.schemas.commands import ListOutputs, PublishOutput, Retra
 from services.sessions.schemas.views import OutputOut, OutputPage, OutputTombstone
 
 
-def publish_output(session_id: str, cmd: PublishOutput, uow: Any, directory: Directory) -> OutputOut:
+def publish_output(caller: Caller, session_id: str, cmd: PublishOutput, uow: Any, directory: Directory) -> OutputOut:
     with uow:
         session = get_session(uow, session_id)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
         session.ensure_allowed(Action.PUBLISH_OUTPUT)
         people = ensure_network_members(uow, directory, session.network_id,
                                         [(f"authors.{i}", a) for i, a in enumerate(cmd.authors)])
@@ -34,9 +36,10 @@ def publish_output(session_id: str, cmd: PublishOutput, uow: Any, directory: Dir
         return view
 
 
-def retract_output(output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombstone:
+def retract_output(caller: Caller, output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)
+        require(access.staffs(caller, output.network_id), access.NOT_STAFF)
         if output.retract(cmd.reason, now=now()):
             uow.outputs.save(output)
             uow.commit()
@@ -44,38 +47,25 @@ def retract_output(output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombst
         return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
 
 
-def output_network(output_id: str, uow: Any) -> str:
-    """The network an output belongs to, retracted or not: what the gateway needs to authorise a reader."""
-    with uow:
-        return _get_output(uow, output_id).network_id
-
-
-def get_output(output_id: str, viewer_network_ids: list[str], uow: Any) -> OutputOut | OutputTombstone:
+def get_output(caller: Caller, output_id: str, uow: Any) -> OutputOut | OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)
-        inside = output.network_id in viewer_network_ids
-        if not visible_here(output, inside):
+        if not access.may_read_output(caller, output.network_id, output.visibility):
             raise PermissionDenied(f"output {output_id} is not public; it reaches other networks through their feeds",
                                    [violation("output_id", "visible_to_reader", "shared only with other networks")])
         people = uow.read_models.people(output.author_ids)
-        return output_view(output, people, inside_network=inside)
+        return output_view(output, people, inside_network=access.reads_as_inside(caller, output.network_id))
 
 
-def list_outputs(query: ListOutputs, uow: Any) -> OutputPage:
+def list_outputs(caller: Caller, query: ListOutputs, uow: Any) -> OutputPage:
+    """Outside its network only public outputs are listed (the page is filtered where it is read)."""
     if query.network_id is None and query.session_id is None:
         raise ValidationFailed.single("network_id", "network_or_session", "give a network_id or a session_id")
     with uow:
-        found, next_token = uow.outputs.page(query)
+        found, next_token = uow.outputs.page(query, inside=None if caller.operator else caller.networks)
         people = uow.read_models.people({m for o in found for m in o.author_ids})
-        viewers = set(query.viewer_network_ids)
-        return OutputPage(items=[output_view(o, people, inside_network=o.network_id in viewers) for o in found],
-                          next_page_token=next_token)
-
-
-def visible_here(output: Output, inside_network: bool) -> bool:
-    """Inside its network every output shows; outside, only public ones (and tombstones of them). Outputs
-    shared with linked networks or the federation reach those networks through their feeds."""
-    return inside_network or output.visibility == Visibility.PUBLIC
+        return OutputPage(items=[output_view(o, people, inside_network=access.reads_as_inside(caller, o.network_id))
+                                 for o in found], next_page_token=next_token)
 
 
 def _get_output(uow: Any, output_id: str) -> Output:

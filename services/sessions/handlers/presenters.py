@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from services.common.caller import Caller
 from services.common.catalogue import Attribution
+from services.sessions.domain import access
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
 from services.sessions.domain.read_models import Person
@@ -19,11 +21,13 @@ from services.sessions.schemas.views import (
 )
 
 
-def session_view(session: Session) -> SessionOut:
+def session_view(session: Session, caller: Caller) -> SessionOut:
+    """The session as ``caller`` may see it: the meeting link only for the people inside its network."""
     statuses = [r.status for r in session.registrations.values()]
+    meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
-        mode=session.mode, location=session.location, meeting_url=session.meeting_url,
+        mode=session.mode, location=session.location, meeting_url=meeting_url,
         starts_at=session.starts_at, ends_at=session.ends_at, capacity=session.capacity, agenda=session.agenda,
         contributions=[ContributionOut.model_validate(c) for c in session.contributions],
         statements=session.statements, status=session.status, revision=session.revision,

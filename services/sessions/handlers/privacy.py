@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.catalogue import MemberErased
+from services.sessions.domain import access
 from services.sessions.domain.read_models import erased_updates, new_pseudonym
 from services.sessions.handlers.attribution import outputs_authored_by, reattribute
 from services.sessions.handlers.common import now
@@ -12,7 +14,8 @@ from services.sessions.handlers.presenters import registration_view
 from services.sessions.schemas.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
 
 
-def export_member(member_id: str, uow: Any) -> SessionsMemberExport:
+def export_member(caller: Caller, member_id: str, uow: Any) -> SessionsMemberExport:
+    require(access.owns_personal_data(caller, member_id), "only the member or the operator may export")
     with uow:
         sessions = [
             SessionInvolvement(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from services.common.caller import Caller, require
 from services.common.errors import PermissionDenied, ValidationFailed
+from services.sessions.domain import access
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
@@ -15,9 +17,13 @@ from services.sessions.schemas.commands import LearningReportQuery, RecordReflec
 from services.sessions.schemas.views import LearningReportOut, ReflectionOut
 
 
-def record_reflection(member_id: str, cmd: RecordReflection, uow: Any, directory: Directory) -> ReflectionOut:
+def record_reflection(caller: Caller, cmd: RecordReflection, uow: Any, directory: Directory) -> ReflectionOut:
+    require(access.can_record_reflection(caller), "reflections are personal: a member records their own")
+    member_id = caller.member_id
+    assert member_id is not None
     with uow:
         session = get_session(uow, cmd.session_id)
+        require(access.can_reflect_on(caller, session.network_id), "you reflect on sessions of your own networks only")
         session.ensure_allowed(Action.REFLECT)
         try:
             ensure_network_members(uow, directory, session.network_id, [("member_id", member_id)])
@@ -29,8 +35,9 @@ def record_reflection(member_id: str, cmd: RecordReflection, uow: Any, directory
         return ReflectionOut.model_validate(reflection)
 
 
-def get_learning_report(network_id: str, query: LearningReportQuery, uow: Any,
+def get_learning_report(caller: Caller, network_id: str, query: LearningReportQuery, uow: Any,
                         directory: Directory) -> LearningReportOut:
+    require(access.staffs(caller, network_id), access.NOT_STAFF)
     period = Period.of(query.period_from, query.period_to, now=now())
     with uow:
         known_network(uow, directory, network_id)

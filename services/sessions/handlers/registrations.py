@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.common.caller import Caller, require
+from services.common.errors import ValidationFailed
+from services.sessions.domain import access
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.participation import Attendee
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now, people_facts
@@ -13,10 +16,16 @@ from services.sessions.schemas.commands import RecordAttendance, RegisterForSess
 from services.sessions.schemas.views import AttendanceOut, RegistrationList, RegistrationOut
 
 
-def register_for_session(session_id: str, member_id: str, cmd: RegisterForSession, uow: Any,
+def register_for_session(caller: Caller, session_id: str, member_id: str | None, cmd: RegisterForSession, uow: Any,
                          directory: Directory) -> RegistrationOut:
+    """``member_id``: whom to register; None registers the caller."""
+    member_id = member_id or caller.member_id
+    if member_id is None:
+        raise ValidationFailed.single("member_id", "required", "the operator names the member to register")
     with uow:
         session = get_session(uow, session_id, for_update=True)
+        require(access.can_register_for_session(caller, session.network_id, member_id),
+                "you register yourself for sessions of your own networks only")
         session.ensure_allowed(Action.REGISTER)
         network = known_network(uow, directory, session.network_id)
         if member_id not in session.registered_ids():  # registering again needs no second check
@@ -28,9 +37,11 @@ def register_for_session(session_id: str, member_id: str, cmd: RegisterForSessio
         return registration_view(session, registration)
 
 
-def cancel_registration(session_id: str, member_id: str, uow: Any) -> RegistrationOut:
+def cancel_registration(caller: Caller, session_id: str, member_id: str, uow: Any) -> RegistrationOut:
     with uow:
         session = get_session(uow, session_id, for_update=True)
+        require(access.can_cancel_registration(caller, session.network_id, member_id),
+                "you cancel your own registrations only")
         registration, changed = session.cancel_registration(member_id, now=now())
         if changed:
             uow.sessions.save(session)
@@ -38,20 +49,22 @@ def cancel_registration(session_id: str, member_id: str, uow: Any) -> Registrati
         return registration_view(session, registration)
 
 
-def list_registrations(session_id: str, uow: Any) -> RegistrationList:
+def list_registrations(caller: Caller, session_id: str, uow: Any) -> RegistrationList:
     with uow:
         session = get_session(uow, session_id)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
         ordered = sorted(session.registrations.values(), key=lambda r: r.position)
         return RegistrationList(session_id=session.id, capacity=session.capacity,
                                 items=[registration_view(session, r) for r in ordered])
 
 
-def record_attendance(session_id: str, cmd: RecordAttendance, uow: Any,
+def record_attendance(caller: Caller, session_id: str, cmd: RecordAttendance, uow: Any,
                       directory: Directory) -> AttendanceOut:
     """Attendees must have registered or be members of the network. Their perspectives are copied now, so a
     later change of profile does not rewrite who was in the room."""
     with uow:
         session = get_session(uow, session_id, for_update=True)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
         session.ensure_allowed(Action.RECORD_ATTENDANCE)
         registered = session.registered_ids()
         unregistered = [(f"member_ids.{i}", m) for i, m in enumerate(cmd.member_ids) if m not in registered]
@@ -63,6 +76,8 @@ def record_attendance(session_id: str, cmd: RecordAttendance, uow: Any,
         return attendance_view(session)
 
 
-def get_attendance(session_id: str, uow: Any) -> AttendanceOut:
+def get_attendance(caller: Caller, session_id: str, uow: Any) -> AttendanceOut:
     with uow:
-        return attendance_view(get_session(uow, session_id))
+        session = get_session(uow, session_id)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
+        return attendance_view(session)

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from services.common.caller import Caller, require
+from services.sessions.domain import access
 from services.sessions.domain.planning import Contribution
 from services.sessions.domain.session import Session
 from services.sessions.handlers.common import get_session, known_network, now
@@ -15,7 +17,8 @@ from services.sessions.schemas.commands import CancelSession, ListSessions, Resc
 from services.sessions.schemas.views import ServiceHealth, SessionOut, SessionPage
 
 
-def schedule_session(cmd: ScheduleSession, uow: Any, directory: Directory) -> SessionOut:
+def schedule_session(caller: Caller, cmd: ScheduleSession, uow: Any, directory: Directory) -> SessionOut:
+    require(access.staffs(caller, cmd.network_id), access.NOT_STAFF)
     with uow:
         known_network(uow, directory, cmd.network_id, must_be_active=True)
         session = Session.schedule(
@@ -27,34 +30,34 @@ def schedule_session(cmd: ScheduleSession, uow: Any, directory: Directory) -> Se
         )
         uow.sessions.add(session)
         uow.commit()
-        return session_view(session)
+        return session_view(session, caller)
 
 
-def reschedule_session(session_id: str, cmd: RescheduleSession, uow: Any) -> SessionOut:
-    return _change(uow, session_id, lambda s: s.reschedule(cmd.starts_at, cmd.ends_at, cmd.reason, now=now()))
+def reschedule_session(caller: Caller, session_id: str, cmd: RescheduleSession, uow: Any) -> SessionOut:
+    return _change(caller, uow, session_id, lambda s: s.reschedule(cmd.starts_at, cmd.ends_at, cmd.reason, now=now()))
 
 
-def hold_session(session_id: str, uow: Any) -> SessionOut:
-    return _change(uow, session_id, lambda s: s.hold(now=now()))
+def hold_session(caller: Caller, session_id: str, uow: Any) -> SessionOut:
+    return _change(caller, uow, session_id, lambda s: s.hold(now=now()))
 
 
-def close_session(session_id: str, uow: Any) -> SessionOut:
-    return _change(uow, session_id, lambda s: s.close(now=now()))
+def close_session(caller: Caller, session_id: str, uow: Any) -> SessionOut:
+    return _change(caller, uow, session_id, lambda s: s.close(now=now()))
 
 
-def cancel_session(session_id: str, cmd: CancelSession, uow: Any) -> SessionOut:
-    return _change(uow, session_id, lambda s: s.cancel(cmd.reason, now=now()))
+def cancel_session(caller: Caller, session_id: str, cmd: CancelSession, uow: Any) -> SessionOut:
+    return _change(caller, uow, session_id, lambda s: s.cancel(cmd.reason, now=now()))
 
 
-def get_session_view(session_id: str, uow: Any) -> SessionOut:
+def get_session_view(caller: Caller, session_id: str, uow: Any) -> SessionOut:
     with uow:
-        return session_view(get_session(uow, session_id))
+        return session_view(get_session(uow, session_id), caller)
 
 
-def list_sessions(query: ListSessions, uow: Any) -> SessionPage:
+def list_sessions(caller: Caller, query: ListSessions, uow: Any) -> SessionPage:
     with uow:
         found, next_token = uow.sessions.page(query)
-        return SessionPage(items=[session_view(s) for s in found], next_page_token=next_token)
+        return SessionPage(items=[session_view(s, caller) for s in found], next_page_token=next_token)
 
 
 def health(uow: Any) -> ServiceHealth:
@@ -63,10 +66,11 @@ def health(uow: Any) -> ServiceHealth:
         return ServiceHealth(service="sessions", database="ok")
 
 
-def _change(uow: Any, session_id: str, change: Callable[[Session], object]) -> SessionOut:
+def _change(caller: Caller, uow: Any, session_id: str, change: Callable[[Session], object]) -> SessionOut:
     with uow:
         session = get_session(uow, session_id, for_update=True)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
         change(session)
         uow.sessions.save(session)
         uow.commit()
-        return session_view(session)
+        return session_view(session, caller)

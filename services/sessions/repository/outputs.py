@@ -38,8 +38,9 @@ class OutputRepository(TrackingRepository):
         """Only retraction changes a published output; the authors stay as published."""
         self.connection.execute(update(outputs).where(outputs.c.id == output.id).values(**self._row(output)))
 
-    def page(self, query: ListOutputs) -> tuple[list[Output], str | None]:
-        """Outputs of a network or a session ordered by (published_at, id), keyset-paged."""
+    def page(self, query: ListOutputs, inside: frozenset[str] | None) -> tuple[list[Output], str | None]:
+        """Outputs of a network or a session ordered by (published_at, id), keyset-paged; for a reader inside only
+        the networks ``inside`` (None: every network), the others' public outputs only."""
         conditions: list[Any] = []
         if query.network_id:
             conditions.append(outputs.c.network_id == query.network_id)
@@ -47,9 +48,8 @@ class OutputRepository(TrackingRepository):
             conditions.append(outputs.c.session_id == query.session_id)
         if query.kind:
             conditions.append(outputs.c.kind == query.kind.value)
-        if query.viewer_network_ids is not None:
-            # A reader outside the output's network sees only public outputs (see handlers.outputs.visible_here).
-            conditions.append(or_(outputs.c.network_id.in_(query.viewer_network_ids),
+        if inside is not None:  # the rule of services.sessions.domain.access.may_read_output, as a condition
+            conditions.append(or_(outputs.c.network_id.in_(sorted(inside)),
                                   outputs.c.visibility == Visibility.PUBLIC.value))
         if query.page_token:
             conditions.append(after_key(outputs.c.published_at, outputs.c.id, decode_page_token(query.page_token)))

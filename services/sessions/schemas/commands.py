@@ -126,9 +126,6 @@ class ListOutputs(Command):
     network_id: NetworkId | None = None
     session_id: SessionId | None = None
     kind: OutputKind | None = None
-    viewer_network_ids: Annotated[list[NetworkId], Field(max_length=500)] = Field(
-        [], description="the networks the reader belongs to: inside the output's network, authors are named"
-    )
     page_size: PageSize = 50
     page_token: PageToken | None = None
 

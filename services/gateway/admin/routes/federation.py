@@ -1,9 +1,9 @@
 """Federation in the admin API: links between networks, blocks, partners and their keys, a network's feed
 and an output's delivery log.
 
-Each route: check what :mod:`policy_federation` allows, call the federation service, return its answer.
-The federation service owns the rules (a link's life cycle, which visibilities a policy may carry, one
-partner per network) and answers 404, 409 or 422 itself.
+Each route passes the caller and the request to the federation service, which owns the rules (who may do what
+with links, partners and feeds: services/federation/domain/access.py; a link's life cycle, which visibilities a
+policy may carry, one partner per network) and answers 403, 404, 409 or 422 itself.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from services.common.errors import NotFound, ValidationFailed
 from services.common.schemas import Command, OutputId
 from services.federation.domain.links import LinkStatus
 from services.federation.relay.peer_links import request_peer_link
 from services.federation.schemas import (
     BlockSubject,
-    DeliveryOut,
+    DeliveryLog,
     FeedPage,
     InstanceId,
     LinkOut,
@@ -29,10 +28,8 @@ from services.federation.schemas import (
     RegisterPartner,
     SharingPolicyIn,
 )
-from services.gateway.admin import policy_federation as rules
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import require
 from services.gateway.admin.routes.peers import peer_connector
 
 router = APIRouter(prefix="/v1", tags=["federation"], responses=ERROR_RESPONSES)
@@ -46,7 +43,6 @@ NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
 LINK_NOT_FOUND = {404: documented_error("no such link")}
 TRANSITION = {409: documented_error("the link's status does not allow this (e.g. accepting a revoked link)")}
 PARTNER_NOT_FOUND = {404: documented_error("no such partner")}
-OPERATOR_ONLY = "only the operator manages partners and blocks"
 
 
 class LinkRequestIn(Command):
@@ -82,12 +78,6 @@ class PartnerList(BaseModel):
     items: list[PartnerOut]
 
 
-class DeliveryLog(BaseModel):
-    output_id: str
-    origin_network_id: str
-    items: list[DeliveryOut] = Field(description="every network that received the output, in order")
-
-
 class PartnerKeyCache(Protocol):
     def forget_partner(self, partner_id: str) -> None: ...
 
@@ -98,18 +88,6 @@ def partner_keys(request: Request) -> PartnerKeyCache | None:
 
 
 PartnerKeys = Annotated[PartnerKeyCache | None, Depends(partner_keys)]
-
-
-def fetch_link(rpc: Rpc, link_id: str) -> dict[str, Any]:
-    return rpc.call("federation", "get_link", link_id)
-
-
-def open_link_between(rpc: Rpc, a: str, b: str) -> str | None:
-    for link in rpc.call("federation", "list_links", a, None):
-        if {link["requester_network_id"], link["target_network_id"]} == {a, b} \
-                and link["status"] in (LinkStatus.REQUESTED, LinkStatus.ACTIVE):
-            return link["link_id"]
-    return None
 
 
 def dumped(model: BaseModel | None) -> dict[str, Any]:
@@ -130,33 +108,26 @@ def dumped(model: BaseModel | None) -> dict[str, Any]:
                         502: documented_error("the peer instance refused the request")})
 def request_link(body: LinkRequestIn, caller: Caller, rpc: Rpc, response: Response,
                  request: Request) -> dict[str, Any]:
-    require(rules.can_request_link(caller, body.requester_network_id),
-            f"you do not coordinate network {body.requester_network_id}")
     if body.peer is not None:
-        link, created = request_peer_link(body, rpc, peer_connector(request))
-        response.status_code = 201 if created else 200
-        return link
-    before = open_link_between(rpc, body.requester_network_id, body.target_network_id)
-    link = rpc.call("federation", "request_link", dumped(body))
-    if link["link_id"] == before:
-        response.status_code = 200
+        link, created = request_peer_link(caller.wire(), body, rpc, peer_connector(request))
+    else:
+        answer = rpc.call("federation", "request_link", caller.wire(), dumped(body))
+        link, created = answer["link"], answer["created"]
+    response.status_code = 201 if created else 200
     return link
 
 
 @router.get("/links/{link_id}", response_model=LinkOut, summary="Get a link",
             description="For the coordinators of either side.", responses=LINK_NOT_FOUND)
 def get_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    link = fetch_link(rpc, link_id)
-    require(rules.can_read_link(caller, link), "you coordinate neither side of this link")
-    return link
+    return rpc.call("federation", "get_link", caller.wire(), link_id)
 
 
 @router.get("/networks/{network_id}/links", response_model=LinkList, summary="A network's links",
             description="For the network's coordinators; oldest first, optionally only those with `status`.")
 def network_links(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
                   status: LinkStatus | None = None) -> dict[str, Any]:
-    require(rules.can_list_links(caller, network_id), f"you do not coordinate network {network_id}")
-    return {"items": rpc.call("federation", "list_links", network_id, status.value if status else None)}
+    return {"items": rpc.call("federation", "list_links", caller.wire(), network_id, status.value if status else None)}
 
 
 @router.post("/links/{link_id}/accept", response_model=LinkOut, summary="Accept a requested link",
@@ -165,35 +136,27 @@ def network_links(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
              responses={**LINK_NOT_FOUND, **TRANSITION})
 def accept_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc,
                 body: Annotated[AcceptIn | None, Body()] = None) -> dict[str, Any]:
-    require(rules.can_answer_link(caller, fetch_link(rpc, link_id)), "only the asked network's coordinators accept")
-    return rpc.call("federation", "accept_link", link_id, dumped(body))
+    return rpc.call("federation", "accept_link", caller.wire(), link_id, dumped(body))
 
 
 @router.post("/links/{link_id}/reject", response_model=LinkOut, summary="Reject a requested link",
              description="For the target network's coordinators.", responses={**LINK_NOT_FOUND, **TRANSITION})
 def reject_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_answer_link(caller, fetch_link(rpc, link_id)), "only the asked network's coordinators reject")
-    return rpc.call("federation", "reject_link", link_id)
+    return rpc.call("federation", "reject_link", caller.wire(), link_id)
 
 
 @router.post("/links/{link_id}/revoke", response_model=LinkOut, summary="End a link",
              description="For the coordinators of either side; nothing new flows over it afterwards.",
              responses={**LINK_NOT_FOUND, **TRANSITION})
 def revoke_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_revoke_link(caller, fetch_link(rpc, link_id)), "you coordinate neither side of this link")
-    return rpc.call("federation", "revoke_link", link_id)
+    return rpc.call("federation", "revoke_link", caller.wire(), link_id)
 
 
 @router.put("/links/{link_id}/policy", response_model=LinkOut, summary="Set what flows from one side",
             description="For the coordinators of `network_id`, which must be a side of the link. Applies to "
                         "outputs shared from now on.", responses={**LINK_NOT_FOUND, **TRANSITION})
 def set_link_policy(link_id: LinkIdPath, body: PolicyIn, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    link = fetch_link(rpc, link_id)
-    require(rules.can_read_link(caller, link), "you coordinate neither side of this link")
-    if body.network_id not in rules.sides(link):
-        raise ValidationFailed.single("network_id", "side_of_link", "the network is not a side of this link")
-    require(rules.can_set_link_policy(caller, body.network_id), f"you do not coordinate network {body.network_id}")
-    return rpc.call("federation", "set_link_policy", link_id, dumped(body))
+    return rpc.call("federation", "set_link_policy", caller.wire(), link_id, dumped(body))
 
 
 @router.post("/networks/{network_id}/block", response_model=NetworkBlocked, summary="Block a network",
@@ -201,10 +164,8 @@ def set_link_policy(link_id: LinkIdPath, body: PolicyIn, caller: Caller, rpc: Rp
                          "on and refuses its link requests.", responses={404: documented_error("no such network")})
 def block_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
                   body: Annotated[BlockSubject | None, Body()] = None) -> dict[str, Any]:
-    require(rules.can_block_network(caller), OPERATOR_ONLY)
-    rpc.call("networks", "get_network", network_id)  # 404 for a typo, rather than blocking nothing
-    return {"network_id": network_id, "ended_links": rpc.call("federation", "block_network", network_id,
-                                                              dumped(body))}
+    return {"network_id": network_id, "ended_links": rpc.call("federation", "block_network", caller.wire(),
+                                                              network_id, dumped(body))}
 
 
 # --- partners ----------------------------------------------------------------------------------------------------
@@ -215,29 +176,25 @@ def block_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
                          "is stored). A network belongs to one partner at most (409).",
              responses={404: documented_error("no such network"), 409: documented_error("network already taken")})
 def register_partner(body: RegisterPartner, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return rpc.call("federation", "register_partner", body.model_dump(mode="json"))
+    return rpc.call("federation", "register_partner", caller.wire(), body.model_dump(mode="json"))
 
 
 @router.get("/partners", response_model=PartnerList, summary="List partners", description="Operator only.")
 def list_partners(caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return {"items": rpc.call("federation", "list_partners")}
+    return {"items": rpc.call("federation", "list_partners", caller.wire())}
 
 
 @router.get("/partners/{partner_id}", response_model=PartnerOut, summary="Get a partner",
             description="Operator only.", responses=PARTNER_NOT_FOUND)
 def get_partner(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return rpc.call("federation", "get_partner", partner_id)
+    return rpc.call("federation", "get_partner", caller.wire(), partner_id)
 
 
 @router.post("/partners/{partner_id}/revoke", response_model=PartnerOut, summary="Revoke a partner's key",
              description="Operator only. Its calls are refused (UNAUTHENTICATED) at once on this gateway, within "
                          "10 seconds on others. `rotate-key` issues a new one.", responses=PARTNER_NOT_FOUND)
 def revoke_partner(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc, keys: PartnerKeys) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return forgetting(keys, partner_id, rpc.call("federation", "revoke_partner", partner_id))
+    return forgetting(keys, partner_id, rpc.call("federation", "revoke_partner", caller.wire(), partner_id))
 
 
 @router.post("/partners/{partner_id}/rotate-key", status_code=201, response_model=PartnerKey,
@@ -245,8 +202,7 @@ def revoke_partner(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc, keys: Pa
                                                     "shown this once. Refused (403) for a blocked partner.",
              responses=PARTNER_NOT_FOUND)
 def rotate_partner_key(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc, keys: PartnerKeys) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return forgetting(keys, partner_id, rpc.call("federation", "rotate_partner_key", partner_id))
+    return forgetting(keys, partner_id, rpc.call("federation", "rotate_partner_key", caller.wire(), partner_id))
 
 
 @router.post("/partners/{partner_id}/block", response_model=PartnerOut, summary="Block a partner",
@@ -254,8 +210,8 @@ def rotate_partner_key(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc, keys
                          "keeps them out of every audience.", responses=PARTNER_NOT_FOUND)
 def block_partner(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc, keys: PartnerKeys,
                   body: Annotated[BlockSubject | None, Body()] = None) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return forgetting(keys, partner_id, rpc.call("federation", "block_partner", partner_id, dumped(body)))
+    return forgetting(keys, partner_id, rpc.call("federation", "block_partner", caller.wire(), partner_id,
+                                                 dumped(body)))
 
 
 def forgetting(keys: PartnerKeyCache | None, partner_id: str, answer: dict[str, Any]) -> dict[str, Any]:
@@ -274,23 +230,14 @@ def forgetting(keys: PartnerKeyCache | None, partner_id: str, answer: dict[str, 
 def network_feed(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
                  page_size: Annotated[int, Query(ge=1, le=200)] = 50,
                  page_token: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
-    require(rules.can_read_feed(caller, network_id), f"you are not inside network {network_id}")
     query: dict[str, Any] = {"network_id": network_id, "page_size": page_size}
     if page_token:
         query["page_token"] = page_token
-    page = rpc.call("federation", "feed", query)
-    if not page["items"] and not page_token:
-        rpc.call("networks", "get_network", network_id)  # an unknown network is a 404, not an empty feed
-    return page
+    return rpc.call("federation", "feed", caller.wire(), query)
 
 
 @router.get("/outputs/{output_id}/deliveries", response_model=DeliveryLog, summary="Who received an output",
             description="For the operator and the coordinators of the network the output came from.",
             responses={404: documented_error("no such output")})
 def output_deliveries(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    origin = rpc.call("federation", "output_origin", output_id)
-    if origin is None:
-        raise NotFound(f"output {output_id} not found")
-    require(rules.can_read_deliveries(caller, origin), f"you do not coordinate network {origin}")
-    return {"output_id": output_id, "origin_network_id": origin,
-            "items": rpc.call("federation", "deliveries", output_id)}
+    return rpc.call("federation", "delivery_log", caller.wire(), output_id)

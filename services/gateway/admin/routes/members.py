@@ -1,7 +1,8 @@
 """``/v1/members``: register, search, read, update, export and erase members.
 
-Each route: check what the policy allows, call the members service, return its answer. Requests are
-validated here with the members service's own models (so OpenAPI shows them) and again by the service.
+Each route passes the caller and the request to the members service, which decides what the caller may do
+(services/members/domain/access.py), and returns its answer. Requests are validated here with the members
+service's own models (so OpenAPI shows them) and again by the service.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from services.common.vocabulary import Perspective
-from services.gateway.admin import policy
 from services.gateway.admin.deps import Auth, Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import require
 from services.members.schemas import (
     ErasureReceipt,
     ExpertiseTag,
@@ -36,19 +35,10 @@ MemberIdPath = Annotated[MemberId, Path(description="the member's id")]
 NOT_FOUND = {404: documented_error("no such member")}
 
 
-def member_networks(member: dict[str, Any]) -> list[str]:
-    return [m["network_id"] for m in member.get("memberships") or ()]
-
-
-def fetch_member(rpc: Rpc, member_id: str) -> dict[str, Any]:
-    return rpc.call("members", "get_member", member_id)
-
-
 @router.post("", status_code=201, response_model=MemberOut, summary="Register a member",
              responses={409: documented_error("email already registered")})
 def register_member(body: RegisterMember, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_register_member(caller), "registering members needs a coordinator's or the operator's token")
-    return rpc.call("members", "register_member", body.model_dump(mode="json", exclude_unset=True))
+    return rpc.call("members", "register_member", caller.wire(), body.model_dump(mode="json", exclude_unset=True))
 
 
 @router.get("", response_model=MemberPage, summary="Search members",
@@ -63,33 +53,25 @@ def search_members(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
-    scope = policy.search_scope(caller, network_id)
     query: dict[str, Any] = {"page_size": page_size}
     for key, value in (("perspective", perspective), ("expertise", expertise), ("organisation", organisation),
                        ("network_id", network_id), ("page_token", page_token)):
         if value is not None:
             query[key] = str(value.value if isinstance(value, Perspective) else value)
-    if scope is not None:
-        query["network_ids"] = scope
-    return rpc.call("members", "search_members", query)
+    return rpc.call("members", "search_members", caller.wire(), query)
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Get a member", responses=NOT_FOUND)
 def get_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    member = fetch_member(rpc, member_id)
-    require(policy.can_view_member(caller, member_id, member_networks(member)))
-    return member
+    return rpc.call("members", "get_member", caller.wire(), member_id)
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member's profile or consent",
               description="Only the fields sent change. Consent fields only by the member or the operator.",
               responses={**NOT_FOUND, 409: documented_error("email already registered")})
 def update_member(member_id: MemberIdPath, body: UpdateMember, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    if not (caller.operator or caller.is_self(member_id)):
-        require(policy.can_edit_profile(caller, member_id, member_networks(fetch_member(rpc, member_id))))
-    if policy.touches_consent(body.model_fields_set):
-        require(policy.can_change_consent(caller, member_id), "only the member may change their consent")
-    return rpc.call("members", "update_member", member_id, body.model_dump(mode="json", exclude_unset=True))
+    return rpc.call("members", "update_member", caller.wire(), member_id,
+                    body.model_dump(mode="json", exclude_unset=True))
 
 
 class MemberDataExport(BaseModel):
@@ -105,16 +87,14 @@ class MemberDataExport(BaseModel):
             description="One document with what the members service and the sessions service hold.",
             responses=NOT_FOUND)
 def export_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_export_member(caller, member_id), "only the member or the operator may export")
-    held_by_members = rpc.call("members", "export_member", member_id)  # first: an unknown member is a 404
-    return {"members": held_by_members, "sessions": rpc.call("sessions", "export_member", member_id)}
+    held_by_members = rpc.call("members", "export_member", caller.wire(), member_id)  # first: unknown is a 404
+    return {"members": held_by_members, "sessions": rpc.call("sessions", "export_member", caller.wire(), member_id)}
 
 
 @router.delete("/{member_id}", response_model=ErasureReceipt, summary="Erase a member",
                description="Personal data is removed or pseudonymised; other services follow the event.",
                responses=NOT_FOUND)
 def erase_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
-    require(policy.can_erase_member(caller, member_id), "only the member or the operator may erase")
-    receipt = rpc.call("members", "erase_member", member_id)
+    receipt = rpc.call("members", "erase_member", caller.wire(), member_id)
     auth.forget_all()  # the member's tokens died with them
     return receipt

@@ -1,9 +1,10 @@
 """``/v1/networks``: the network directory, the hierarchy, and each network's health report.
 
-Each route: check what the policy allows, call the networks service, return its answer. Bodies are
-validated here with the networks service's own models (so OpenAPI shows them) and again by the service,
-which owns the hierarchy rules (a child's level below its parent's, no cycles, no archiving a network
-with active children). Memberships (``/v1/networks/{network_id}/members``) are in :mod:`.memberships`.
+Each route passes the caller and the request to the networks service, which decides what the caller may do
+(services/networks/domain/access.py), and returns its answer. Bodies are validated here with the networks
+service's own models (so OpenAPI shows them) and again by the service, which owns the hierarchy rules (a
+child's level below its parent's, no cycles, no archiving a network with active children). Memberships
+(``/v1/networks/{network_id}/members``) are in :mod:`.memberships`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from services.common.vocabulary import MembershipRole, NetworkKind, NetworkLevel, NetworkStatus
-from services.gateway.admin import policy
+from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus
 from services.gateway.admin.deps import Auth, Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import require
 from services.networks.schemas import (
     CreateNetwork,
     HealthReport,
@@ -33,26 +32,15 @@ NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
 NOT_FOUND = {404: documented_error("no such network")}
 
 
-def not_administered(network_id: str) -> str:
-    return f"you do not administer network {network_id}"
-
-
-def fetch_network(rpc: Rpc, network_id: str) -> dict[str, Any]:
-    return rpc.call("networks", "get_network", network_id)
-
-
 @router.post("", status_code=201, response_model=NetworkOut, summary="Create a network",
              description="The operator creates any network; a coordinator creates child networks under a "
                          "network they administer, and becomes the new network's coordinator so they can staff "
                          "it. The child's level must be below its parent's.")
 def create_network(body: CreateNetwork, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
-    require(policy.can_create_network(caller, body.parent_id),
-            not_administered(body.parent_id) if body.parent_id else "only the operator creates top-level networks")
-    network = rpc.call("networks", "create_network", body.model_dump(mode="json", exclude_unset=True))
-    coordinator = policy.new_network_coordinator(caller)
-    if coordinator is not None:
-        rpc.call("members", "join_network", coordinator, network["id"], {"role": MembershipRole.COORDINATOR.value})
-        auth.forget_member(coordinator)  # their cached scope does not know the new network yet
+    network = rpc.call("networks", "create_network", caller.wire(), body.model_dump(mode="json", exclude_unset=True))
+    # The members service decides whether the caller becomes its coordinator (a member does; the operator not).
+    if rpc.call("members", "appoint_creator", caller.wire(), network["id"]) is not None and caller.member_id:
+        auth.forget_member(caller.member_id)  # their cached scope does not know the new network yet
         # The answer predates the membership: `coordinators` fills in once the networks service hears of it.
     return network
 
@@ -82,7 +70,7 @@ def list_networks(
 
 @router.get("/{network_id}", response_model=NetworkOut, summary="Get a network", responses=NOT_FOUND)
 def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return fetch_network(rpc, network_id)
+    return rpc.call("networks", "get_network", network_id)
 
 
 @router.patch("/{network_id}", response_model=NetworkOut, summary="Update a network",
@@ -91,22 +79,15 @@ def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str
                           "top-level (`parent_id: null`) is the operator's.",
               responses={**NOT_FOUND, 409: documented_error("the network is archived")})
 def update_network(network_id: NetworkIdPath, body: UpdateNetwork, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_update_network(caller, network_id), not_administered(network_id))
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    if "parent_id" in changes and not caller.operator:
-        current_parent = fetch_network(rpc, network_id)["parent_id"]
-        new_parent = changes["parent_id"]
-        require(policy.can_move_network(caller, current_parent, new_parent),
-                not_administered(new_parent) if new_parent else "only the operator makes a network top-level")
-    return rpc.call("networks", "update_network", network_id, changes)
+    return rpc.call("networks", "update_network", caller.wire(), network_id,
+                    body.model_dump(mode="json", exclude_unset=True))
 
 
 @router.post("/{network_id}/archive", response_model=NetworkOut, summary="Archive a network",
              description="Refused (409) while the network has active child networks, or is archived already.",
              responses={**NOT_FOUND, 409: documented_error("active child networks, or archived already")})
 def archive_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_archive_network(caller, network_id), not_administered(network_id))
-    return rpc.call("networks", "archive_network", network_id)
+    return rpc.call("networks", "archive_network", caller.wire(), network_id)
 
 
 @router.get("/{network_id}/tree", response_model=NetworkNode, summary="The hierarchy under a network",
@@ -122,6 +103,4 @@ def network_tree(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[st
                         "facilitators. Memberships reach the report asynchronously, within moments.",
             responses=NOT_FOUND)
 def health_report(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_read_health_report(caller, network_id),
-            "only the network's coordinators and facilitators read its health report")
-    return rpc.call("networks", "health_report", network_id)
+    return rpc.call("networks", "health_report", caller.wire(), network_id)

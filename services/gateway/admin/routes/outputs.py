@@ -1,9 +1,9 @@
 """What sessions produce: outputs, members' reflections, and a network's learning report.
 
-Readers pass the networks they are inside of (``viewer_network_ids``) so the sessions service attributes
-authors as consent allows: inside the output's network authors are named; outside it, an author who did not
-consent appears as their perspective ("a participant with lived experience"). The operator reads as if
-inside. An output kept within its network (visibility ``network``) is not shown outside it at all.
+Each route passes the caller to the sessions service, which decides what they see (services/sessions/domain/
+access.py): inside the output's network every output shows, authors named; outside it only public ones, an
+author who did not consent shown by their perspective ("a participant with lived experience"). The operator
+reads as if inside.
 """
 
 from __future__ import annotations
@@ -13,23 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import AwareDatetime
 
-from services.common.errors import PermissionDenied
 from services.common.schemas import OutputId
 from services.common.vocabulary import OutputKind
-from services.gateway.admin import policy
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import Principal, require
-from services.gateway.admin.routes.sessions import (
-    NOT_FOUND,
-    NOT_STAFF,
-    TRANSITION,
-    NetworkIdPath,
-    SessionIdPath,
-    fetch_session,
-    query_of,
-    require_session_scope,
-)
+from services.gateway.admin.routes.sessions import NOT_FOUND, TRANSITION, NetworkIdPath, SessionIdPath, query_of
 from services.sessions.schemas.commands import PublishOutput, RecordReflection, RetractOutput
 from services.sessions.schemas.views import LearningReportOut, OutputOut, OutputPage, OutputTombstone, ReflectionOut
 
@@ -40,28 +28,14 @@ PageSize = Annotated[int, Query(ge=1, le=200)]
 PageToken = Annotated[str | None, Query(max_length=500)]
 
 
-def is_tombstone(output: dict[str, Any]) -> bool:
-    return "network_id" not in output  # a retracted output shows only its id and when it was withdrawn
-
-
-def readable(caller: Principal, output: dict[str, Any]) -> bool:
-    return is_tombstone(output) or policy.can_read_output(caller, output["network_id"], output["visibility"])
-
-
-def list_outputs(caller: Principal, rpc: Rpc, query: dict[str, Any], network_id: str) -> dict[str, Any]:
-    query = {**query, "viewer_network_ids": policy.viewer_network_ids(caller, network_id)}
-    page = rpc.call("sessions", "list_outputs", query)
-    return {**page, "items": [o for o in page["items"] if readable(caller, o)]}
-
-
 @router.post("/sessions/{session_id}/outputs", status_code=201, response_model=OutputOut,
              summary="Publish an output of a held or closed session",
              description="For the network's coordinators and facilitators. Authors must be members of the "
                          "network; a resource needs a `url` and a `resource_type`.",
              responses={**NOT_FOUND, **TRANSITION})
 def publish_output(session_id: SessionIdPath, body: PublishOutput, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_publish_output)
-    return rpc.call("sessions", "publish_output", session_id, body.model_dump(mode="json", exclude_unset=True))
+    return rpc.call("sessions", "publish_output", caller.wire(), session_id,
+                    body.model_dump(mode="json", exclude_unset=True))
 
 
 @router.get("/sessions/{session_id}/outputs", response_model=OutputPage, summary="The outputs of a session",
@@ -69,10 +43,8 @@ def publish_output(session_id: SessionIdPath, body: PublishOutput, caller: Calle
                         "are left out for readers outside it.", responses=NOT_FOUND)
 def session_outputs(session_id: SessionIdPath, caller: Caller, rpc: Rpc, kind: OutputKind | None = None,
                     page_size: PageSize = 50, page_token: PageToken = None) -> dict[str, Any]:
-    # The operator reads as if inside the session's network, which takes a lookup to learn.
-    network_id = fetch_session(rpc, session_id)["network_id"] if caller.operator else None
     query = query_of(session_id=session_id, kind=kind, page_size=page_size, page_token=page_token)
-    return list_outputs(caller, rpc, query, network_id)
+    return rpc.call("sessions", "list_outputs", caller.wire(), query)
 
 
 @router.get("/networks/{network_id}/outputs", response_model=OutputPage, summary="The outputs of a network",
@@ -81,18 +53,14 @@ def session_outputs(session_id: SessionIdPath, caller: Caller, rpc: Rpc, kind: O
 def network_outputs(network_id: NetworkIdPath, caller: Caller, rpc: Rpc, kind: OutputKind | None = None,
                     page_size: PageSize = 50, page_token: PageToken = None) -> dict[str, Any]:
     query = query_of(network_id=network_id, kind=kind, page_size=page_size, page_token=page_token)
-    return list_outputs(caller, rpc, query, network_id)
+    return rpc.call("sessions", "list_outputs", caller.wire(), query)
 
 
 @router.get("/outputs/{output_id}", response_model=OutputOut | OutputTombstone, summary="Get an output",
             description="A retracted output is a tombstone. Authors appear as consent allows for you.",
             responses={404: documented_error("no such output")})
 def get_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    network_id = rpc.call("sessions", "output_network", output_id)
-    output = rpc.call("sessions", "get_output", output_id, policy.viewer_network_ids(caller, network_id))
-    if not readable(caller, output):
-        raise PermissionDenied(f"output {output_id} is shared within its network only")
-    return output
+    return rpc.call("sessions", "get_output", caller.wire(), output_id)
 
 
 @router.post("/outputs/{output_id}/retract", response_model=OutputTombstone, summary="Retract an output",
@@ -100,10 +68,8 @@ def get_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, A
                          "changes nothing.", responses={404: documented_error("no such output")})
 def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
                    body: Annotated[RetractOutput | None, Body()] = None) -> dict[str, Any]:
-    if not caller.operator:
-        require(policy.can_retract_output(caller, rpc.call("sessions", "output_network", output_id)), NOT_STAFF)
     request = body.model_dump(mode="json", exclude_unset=True) if body else {}
-    return rpc.call("sessions", "retract_output", output_id, request)
+    return rpc.call("sessions", "retract_output", caller.wire(), output_id, request)
 
 
 @router.post("/reflections", status_code=201, response_model=ReflectionOut, tags=["reflections"],
@@ -113,10 +79,7 @@ def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
                          "operator records none; on another network's session, 403.",
              responses={**NOT_FOUND, **TRANSITION})
 def record_reflection(body: RecordReflection, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_record_reflection(caller), "reflections are personal: a member records their own")
-    require_session_scope(caller, rpc, body.session_id, policy.can_reflect_on,
-                          "you reflect on sessions of your own networks only")
-    return rpc.call("sessions", "record_reflection", caller.member_id, body.model_dump(mode="json"))
+    return rpc.call("sessions", "record_reflection", caller.wire(), body.model_dump(mode="json"))
 
 
 @router.get("/networks/{network_id}/learning-report", response_model=LearningReportOut, tags=["reflections"],
@@ -132,5 +95,5 @@ def learning_report(
     period_from: Annotated[AwareDatetime | None, Query(description="start of the period (inclusive)")] = None,
     period_to: Annotated[AwareDatetime | None, Query(description="end of the period (exclusive)")] = None,
 ) -> dict[str, Any]:
-    require(policy.can_read_learning_report(caller, network_id), NOT_STAFF)
-    return rpc.call("sessions", "learning_report", network_id, query_of(period_from=period_from, period_to=period_to))
+    return rpc.call("sessions", "learning_report", caller.wire(), network_id,
+                    query_of(period_from=period_from, period_to=period_to))

@@ -16,16 +16,13 @@ from pydantic import BaseModel
 from services.federation.peers.schemas import ConfigurePeer, PeerOut
 from services.federation.relay.peer_client import PeerClient
 from services.federation.schemas import InstanceId
-from services.gateway.admin import policy_federation as rules
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import require
 
 router = APIRouter(prefix="/v1", tags=["peers"], responses=ERROR_RESPONSES)
 
 PeerIdPath = Annotated[InstanceId, Path(description="the peer's instance id")]
 PEER_NOT_FOUND = {404: documented_error("no such peer")}
-OPERATOR_ONLY = "only the operator manages peer instances"
 
 
 class PeerList(BaseModel):
@@ -49,8 +46,7 @@ def peer_connector(request: Request) -> Callable[..., Any]:
                         404: documented_error("no such network in local_network_ids"),
                         409: documented_error("a network in local_network_ids is hosted by another instance")})
 def configure_peer(body: ConfigurePeer, caller: Caller, rpc: Rpc, response: Response) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    answer = rpc.call("federation", "configure_peer", body.model_dump(mode="json"))
+    answer = rpc.call("federation", "configure_peer", caller.wire(), body.model_dump(mode="json"))
     if not answer["created"]:
         response.status_code = 200
     return answer["peer"]
@@ -63,15 +59,13 @@ def configure_peer(body: ConfigurePeer, caller: Caller, rpc: Rpc, response: Resp
                         "`last_success_at`, `consecutive_failures`, `last_error`; and the latest entries refused "
                         "by the origin check (`skipped`).")
 def list_peers(caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return {"items": rpc.call("federation", "list_peers")}
+    return {"items": rpc.call("federation", "list_peers", caller.wire())}
 
 
 @router.get("/peers/{instance_id}", response_model=PeerOut, summary="A peer instance", description="Operator only.",
             responses=PEER_NOT_FOUND)
 def get_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    return rpc.call("federation", "get_peer", instance_id)
+    return rpc.call("federation", "get_peer", caller.wire(), instance_id)
 
 
 @router.delete("/peers/{instance_id}", status_code=204, summary="Stop following a peer instance",
@@ -79,6 +73,5 @@ def get_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any
                            "arrived stays; links with the peer's networks stay as they are (revoke them, or block "
                            "the peer's partner, to end them).", responses=PEER_NOT_FOUND)
 def remove_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> Response:
-    require(rules.can_manage_partners(caller), OPERATOR_ONLY)
-    rpc.call("federation", "remove_peer", instance_id)
+    rpc.call("federation", "remove_peer", caller.wire(), instance_id)
     return Response(status_code=204)

@@ -1,28 +1,24 @@
 """Sessions of a network: scheduling, the life cycle, registrations and attendance.
 
-Each route: check what the policy allows, call the sessions service, return its answer. A session's network
-decides who may act on it, so routes on ``/v1/sessions/{session_id}`` look the session up first (the operator
-skips that). Bodies are validated here with the sessions service's own models (so OpenAPI shows them) and
-again by the service, which owns the rules: the life cycle (409 ``illegal_transition``, ``not_started``),
+Each route passes the caller and the request to the sessions service, which decides what the caller may do
+(services/sessions/domain/access.py) where it loads the session, and returns its answer. Bodies are validated
+here with the sessions service's own models (so OpenAPI shows them) and again by the service, which owns the
+rules: the life cycle (409 ``illegal_transition``, ``not_started``),
 capacity and the waitlist, the preparation policy (422 ``preparation_required``), world café statements.
 Outputs, reflections and the learning report are in :mod:`.outputs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import AwareDatetime, Field, create_model
 
-from services.common.errors import ValidationFailed
 from services.common.vocabulary import SessionStatus
-from services.gateway.admin import policy
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
-from services.gateway.admin.policy import Principal, require
 from services.sessions.schemas.commands import (
     CancelSession,
     Command,
@@ -43,7 +39,6 @@ MemberIdPath = Annotated[MemberId, Path(description="the member's id")]
 NOT_FOUND = {404: documented_error("no such session")}
 TRANSITION = {409: documented_error("not allowed in the session's status (rule `illegal_transition`), or the "
                                     "session has not started yet (rule `not_started`)")}
-NOT_STAFF = "only the network's coordinators and facilitators do this"
 
 # The schedule body is the service's command without network_id, which the path gives.
 SessionPlan = create_model(
@@ -58,26 +53,7 @@ class SessionRegistration(Command):
     prepared: bool | None = Field(None, description="has started applying the method (action learning)")
 
 
-# --- helpers shared with routes_outputs ---------------------------------------------------------------------
-
-
-def fetch_session(rpc: Rpc, session_id: str) -> dict[str, Any]:
-    return rpc.call("sessions", "get_session", session_id)
-
-
-def require_session_scope(caller: Principal, rpc: Rpc, session_id: str, allowed: Callable[[Principal, str], bool],
-                          message: str = NOT_STAFF) -> None:
-    """Look the session up to learn its network and check ``allowed(caller, network_id)``; the operator may
-    always, so needs no lookup."""
-    if not caller.operator:
-        require(allowed(caller, fetch_session(rpc, session_id)["network_id"]), message)
-
-
-def shown(caller: Principal, session: dict[str, Any]) -> dict[str, Any]:
-    """The session as this caller may see it: the meeting link only for people inside its network."""
-    if session.get("meeting_url") and not policy.sees_meeting_url(caller, session["network_id"]):
-        return {**session, "meeting_url": None}
-    return session
+# --- helpers shared with the outputs routes ------------------------------------------------------------------
 
 
 def query_of(**params: Any) -> dict[str, Any]:
@@ -103,9 +79,8 @@ def query_of(**params: Any) -> dict[str, Any]:
                          "`statements` (rule `world_cafe_only`). Times in the past record a session held before.",
              responses={404: documented_error("no such network"), 409: documented_error("the network is archived")})
 def schedule_session(network_id: NetworkIdPath, body: SessionPlan, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require(policy.can_schedule_session(caller, network_id), NOT_STAFF)
     request = {"network_id": network_id, **body.model_dump(mode="json", exclude_unset=True)}
-    return rpc.call("sessions", "schedule_session", request)
+    return rpc.call("sessions", "schedule_session", caller.wire(), request)
 
 
 @router.get("/networks/{network_id}/sessions", response_model=SessionPage, summary="List a network's sessions",
@@ -123,15 +98,14 @@ def list_sessions(
 ) -> dict[str, Any]:
     query = query_of(network_id=network_id, starts_from=starts_from, starts_before=starts_before, status=status,
                      page_size=page_size, page_token=page_token)
-    page = rpc.call("sessions", "list_sessions", query)
-    return {**page, "items": [shown(caller, s) for s in page["items"]]}
+    return rpc.call("sessions", "list_sessions", caller.wire(), query)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, summary="Get a session", responses=NOT_FOUND,
             description="Open to every authenticated caller. `meeting_url` is null unless you belong to the "
                         "session's network (or are the operator).")
 def get_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return shown(caller, fetch_session(rpc, session_id))
+    return rpc.call("sessions", "get_session", caller.wire(), session_id)
 
 
 # --- the life cycle: planned → held → closed, or cancelled ----------------------------------------------------
@@ -141,31 +115,28 @@ def get_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str
              description="The old times are kept in `reschedules`.", responses={**NOT_FOUND, **TRANSITION})
 def reschedule_session(session_id: SessionIdPath, body: RescheduleSession, caller: Caller,
                        rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_change_session)
-    return rpc.call("sessions", "reschedule_session", session_id, body.model_dump(mode="json", exclude_unset=True))
+    return rpc.call("sessions", "reschedule_session", caller.wire(), session_id,
+                    body.model_dump(mode="json", exclude_unset=True))
 
 
 @router.post("/sessions/{session_id}/hold", response_model=SessionOut, summary="Mark a session as held",
              description="Only once it has started.", responses={**NOT_FOUND, **TRANSITION})
 def hold_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_change_session)
-    return rpc.call("sessions", "hold_session", session_id)
+    return rpc.call("sessions", "hold_session", caller.wire(), session_id)
 
 
 @router.post("/sessions/{session_id}/close", response_model=SessionOut, summary="Close a held session",
              description="Outputs and reflections may still follow.", responses={**NOT_FOUND, **TRANSITION})
 def close_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_change_session)
-    return rpc.call("sessions", "close_session", session_id)
+    return rpc.call("sessions", "close_session", caller.wire(), session_id)
 
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionOut, summary="Cancel a planned session",
              responses={**NOT_FOUND, **TRANSITION})
 def cancel_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc,
                    body: Annotated[CancelSession | None, Body()] = None) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_change_session)
     request = body.model_dump(mode="json", exclude_unset=True) if body else {}
-    return rpc.call("sessions", "cancel_session", session_id, request)
+    return rpc.call("sessions", "cancel_session", caller.wire(), session_id, request)
 
 
 # --- registrations and attendance ------------------------------------------------------------------------------
@@ -180,14 +151,8 @@ def cancel_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc,
              responses={**NOT_FOUND, **TRANSITION})
 def register_for_session(session_id: SessionIdPath, body: SessionRegistration, caller: Caller,
                          rpc: Rpc) -> dict[str, Any]:
-    member_id = body.member_id or caller.member_id
-    if member_id is None:
-        raise ValidationFailed.single("member_id", "required", "the operator names the member to register")
-    require_session_scope(caller, rpc, session_id,
-                          lambda p, network_id: policy.can_register_for_session(p, network_id, member_id),
-                          "you register yourself for sessions of your own networks only")
     request = body.model_dump(mode="json", exclude_unset=True, exclude={"member_id"})
-    return rpc.call("sessions", "register_for_session", session_id, member_id, request)
+    return rpc.call("sessions", "register_for_session", caller.wire(), session_id, body.member_id, request)
 
 
 @router.delete("/sessions/{session_id}/registrations/{member_id}", response_model=RegistrationOut,
@@ -197,17 +162,13 @@ def register_for_session(session_id: SessionIdPath, body: SessionRegistration, c
                responses={404: documented_error("no such session or registration"), **TRANSITION})
 def cancel_registration(session_id: SessionIdPath, member_id: MemberIdPath, caller: Caller,
                         rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id,
-                          lambda p, network_id: policy.can_cancel_registration(p, network_id, member_id),
-                          "you cancel your own registrations only")
-    return rpc.call("sessions", "cancel_registration", session_id, member_id)
+    return rpc.call("sessions", "cancel_registration", caller.wire(), session_id, member_id)
 
 
 @router.get("/sessions/{session_id}/registrations", response_model=RegistrationList,
             summary="Who registered, and the waitlist in order", responses=NOT_FOUND)
 def list_registrations(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_list_registrations)
-    return rpc.call("sessions", "list_registrations", session_id)
+    return rpc.call("sessions", "list_registrations", caller.wire(), session_id)
 
 
 @router.put("/sessions/{session_id}/attendance", response_model=AttendanceOut, summary="Record who attended",
@@ -216,12 +177,10 @@ def list_registrations(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> d
             responses={**NOT_FOUND, **TRANSITION})
 def record_attendance(session_id: SessionIdPath, body: RecordAttendance, caller: Caller,
                       rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_record_attendance)
-    return rpc.call("sessions", "record_attendance", session_id, body.model_dump(mode="json"))
+    return rpc.call("sessions", "record_attendance", caller.wire(), session_id, body.model_dump(mode="json"))
 
 
 @router.get("/sessions/{session_id}/attendance", response_model=AttendanceOut, summary="Who attended",
             responses=NOT_FOUND)
 def get_attendance(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    require_session_scope(caller, rpc, session_id, policy.can_record_attendance)
-    return rpc.call("sessions", "get_attendance", session_id)
+    return rpc.call("sessions", "get_attendance", caller.wire(), session_id)

@@ -1,0 +1,72 @@
+"""Who may do what with members' records, tokens and memberships: plain functions of a :class:`Caller`.
+
+The operator may everything. A member reaches their own record; a coordinator also the records of the members
+of the networks they coordinate, and may register new members. Consent is the member's own decision: a
+coordinator may fix a typo in a name, not opt someone in. A member's data export and erasure are theirs (and
+the operator's). Tokens are issued and revoked by the operator. A network's coordinators set its memberships;
+anyone may leave a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.common.caller import Caller, require
+from services.members.schemas import CONSENT_FIELDS
+
+
+def can_register_member(caller: Caller) -> bool:
+    return caller.operator or caller.is_coordinator
+
+
+def search_scope(caller: Caller, network_id: str | None) -> list[str] | None:
+    """The networks a search must stay within: ``None`` means no restriction.
+
+    Raises PermissionDenied when the caller may not search at all, or names a network they do not coordinate.
+    """
+    if caller.operator:
+        return None
+    require(caller.is_coordinator, "searching members needs a coordinator's or the operator's token")
+    if network_id is not None:
+        require(network_id in caller.administers, f"you do not administer network {network_id}")
+        return [network_id]
+    return sorted(caller.administers)
+
+
+def can_view_member(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
+    return caller.operator or caller.is_self(member_id) or caller.coordinates_any(member_networks)
+
+
+def can_edit_profile(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
+    return can_view_member(caller, member_id, member_networks)
+
+
+def can_change_consent(caller: Caller, member_id: str) -> bool:
+    return caller.operator or caller.is_self(member_id)
+
+
+def touches_consent(changed_fields: Iterable[str]) -> bool:
+    return not CONSENT_FIELDS.isdisjoint(changed_fields)
+
+
+def can_set_membership(caller: Caller, network_id: str) -> bool:
+    return caller.coordinates(network_id)
+
+
+def can_remove_membership(caller: Caller, network_id: str, member_id: str) -> bool:
+    return caller.coordinates(network_id) or caller.is_self(member_id)
+
+
+def owns_personal_data(caller: Caller, member_id: str) -> bool:
+    """Export and erasure: the member themself, or the operator."""
+    return caller.operator or caller.is_self(member_id)
+
+
+def can_manage_tokens(caller: Caller) -> bool:
+    return caller.operator
+
+
+def creator_becomes_coordinator(caller: Caller) -> bool:
+    """A member who creates a network becomes its coordinator, so they can staff it; the operator is nobody in
+    particular, so nobody."""
+    return caller.is_member
