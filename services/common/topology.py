@@ -104,6 +104,9 @@ class Management:
             api = urlsplit(management_url)
             user = unquote(api.username) if api.username else unquote(amqp.username or "guest")
             password = unquote(api.password) if api.password is not None else unquote(amqp.password or "guest")
+            if not api.hostname:
+                raise ManagementError(f"KRING_RABBITMQ_MANAGEMENT_URL names no host: {management_url!r} (it "
+                                      "takes a URL, http://host:15672)")
             netloc = api.hostname + (f":{api.port}" if api.port else "")
             return cls(urlunsplit((api.scheme, netloc, api.path.rstrip("/"), "", "")), vhost, user, password)
         if (amqp.port or DEFAULT_AMQP_PORT) != DEFAULT_AMQP_PORT or amqp.scheme != "amqp":
