@@ -20,6 +20,9 @@ LOCK_PYTHON := 3.11
 LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version $(LOCK_PYTHON) --generate-hashes \
 	--custom-compile-command "make lock"
 
+# The type checker, strict; what it checks is pyproject.toml's [tool.mypy] `files` (growing to all of services/).
+MYPY := $(BIN)/mypy --cache-dir $(VENV)/.mypy_cache
+
 .PHONY: run run-federation test test-newest lint proto clean install bench lock
 
 install: $(STAMP)
@@ -51,6 +54,7 @@ run-federation: $(STAMP)
 # alerts, Kubernetes manifests, Dockerfile) needs promtool: scripts/ensure-promtool.sh installs it.
 test: $(STAMP)
 	@echo "== ruff" && $(BIN)/ruff check -q . && echo "lint clean"
+	@echo "== mypy" && $(MYPY)
 	@echo "== buf lint" && scripts/buf.sh lint && echo "proto lint clean"
 	@echo "== buf breaking" && scripts/buf.sh breaking && echo "no breaking change against the released proto"
 	@scripts/ensure-rabbitmq.sh
@@ -73,6 +77,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
+	@$(MYPY)
 	@scripts/buf.sh lint
 	@scripts/buf.sh breaking
 
@@ -87,5 +92,5 @@ lock: $(STAMP)
 	@echo "wrote requirements.lock and requirements-dev.lock"
 
 clean:
-	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info $(STAMP) .kring/tools
+	rm -rf .pytest_cache .ruff_cache .mypy_cache $(VENV)/.mypy_cache .hypothesis build *.egg-info $(STAMP) .kring/tools
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -27,7 +27,8 @@ def _redact_db(url: str) -> str:
 def _redact_amqp(uri: str) -> str:
     from kombu.utils.url import maybe_sanitize_url
 
-    return maybe_sanitize_url(uri)
+    sanitized: str = maybe_sanitize_url(uri)  # kombu's helper is not annotated; it answers a str for a str
+    return sanitized
 
 
 def migrate_services(settings: Settings, only: str | None, log: Log = say) -> int:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from services.chores import declare_topology, migrate_services, say
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Callable
 
 # --- commands --------------------------------------------------------------------------------------------
 
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko needs it; we know
     args = build_parser().parse_args(argv)
     follow_supervisor()
-    return args.func(args)
+    command: Callable[[argparse.Namespace], int] = args.func  # each subcommand's cmd_* (build_parser)
+    return command(args)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any, TypedDict
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -33,7 +34,14 @@ STOP_GRACE = 20.0  # each child supervisor takes up to 10 s to stop its own chil
 # The relays reload their peer list every 2 s here (10 s by default), so the link is live within seconds.
 DEMO_RELAY = {"KRING_RELAY_RELOAD_INTERVAL": "2"}
 
-INSTANCES = (
+class InstanceSpec(TypedDict):
+    part: str  # of the demo data (services.demo.plan.DEMO_PARTS)
+    id: str  # also its RabbitMQ virtual host and data directory
+    name: str
+    ports: tuple[int, int, int]  # admin API, gRPC, first metrics port
+
+
+INSTANCES: tuple[InstanceSpec, ...] = (
     {"part": "national", "id": "kring-nationaal", "name": "Kring Nationaal", "ports": (8080, 50051, 9100)},
     {"part": "regional", "id": "kring-twente", "name": "Kring Twente (regionaal)", "ports": (8081, 50052, 9110)},
 )
@@ -102,7 +110,7 @@ class Pair:
             self.group.stop_all(STOP_GRACE)
             self.say("stopped")
 
-    def _wait_ready(self, ready_files: dict[str, Path]) -> dict[str, dict] | None:
+    def _wait_ready(self, ready_files: dict[str, Path]) -> dict[str, dict[str, Any]] | None:
         deadline = time.monotonic() + READY_TIMEOUT + 60
         while not all(path.exists() for path in ready_files.values()):
             if self.stop_requested or self.group.exited() or time.monotonic() > deadline:
@@ -112,7 +120,7 @@ class Pair:
             time.sleep(0.5)
         return {name: json.loads(path.read_text()) for name, path in ready_files.items()}
 
-    def _link(self, infos: dict[str, dict]) -> None:
+    def _link(self, infos: dict[str, dict[str, Any]]) -> None:
         national, regional = (Instance(spec["id"], spec["name"], infos[spec["id"]]["http_url"],
                                        infos[spec["id"]]["grpc_address"], infos[spec["id"]]["operator_token"])
                               for spec in INSTANCES)

@@ -91,7 +91,7 @@ def load_demo(base_url: str, operator_token: str, data_dir: Path, part: str = "a
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     pump: threading.Thread
     argv: list[str] | None = None
     env: dict[str, str] | None = None
@@ -156,7 +156,7 @@ class ProcessGroup:
         partial.write_text(json.dumps(pids, indent=2) + "\n")
         partial.replace(self.pid_file)
 
-    def _pump(self, name: str, process: subprocess.Popen, log_file: TextIO) -> None:
+    def _pump(self, name: str, process: subprocess.Popen[bytes], log_file: TextIO) -> None:
         assert process.stdout is not None
         with log_file:
             for raw in process.stdout:

@@ -8,19 +8,25 @@ Proto enum values are the vocabulary's values with the enum's prefix, upper-case
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypeVar, cast
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+V = TypeVar("V", bound=int)  # a proto enum (``pb.OutputKind``), which the generated stubs declare an int class
 
 
 def enum_prefix(enum_type: EnumTypeWrapper) -> str:
     return enum_type.Name(0).removesuffix("UNSPECIFIED")
 
 
-def enum_number(enum_type: EnumTypeWrapper, value: str | None) -> int:
-    """``"lesson"`` → ``OUTPUT_KIND_LESSON``; None → UNSPECIFIED. A value the proto lacks is a bug (ValueError)."""
-    if value is None:
-        return 0
-    return _enum_number(enum_type, str(value))
+def enum_number(enum_type: type[V], value: str | None) -> V:
+    """``"lesson"`` → ``OUTPUT_KIND_LESSON``; None → UNSPECIFIED. A value the proto lacks is a bug (ValueError).
+
+    Typed as the enum, so that it can be given to a message's field of that enum."""
+    # The stubs declare the enum a class with EnumTypeWrapper for metaclass; at run time it is that wrapper.
+    number = 0 if value is None else _enum_number(cast(EnumTypeWrapper, enum_type), str(value))
+    # ... and a field of the enum's type is a plain int at run time: its members are ints.
+    return cast(V, number)
 
 
 @lru_cache(maxsize=1024)

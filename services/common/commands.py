@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import JSON, Column, MetaData, String, Table
 
@@ -37,6 +37,8 @@ from services.common import errors
 from services.common.db import UTCDateTime
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 REQUEST_ID_MAX = 100
 IDEMPOTENCY_RULE = "same_request_for_same_key"
@@ -131,7 +133,7 @@ def rebuild_error(recorded: dict[str, Any]) -> errors.KringError:
 class CommandUnitOfWork(Protocol):
     """What :func:`run_command` needs of a unit of work (:class:`services.common.uow.SqlUnitOfWork` has it)."""
 
-    def held(self) -> AbstractContextManager[Any]: ...
+    def held(self) -> AbstractContextManager[object]: ...
 
     def claim_command(self, request: CommandRequest) -> Recorded | None: ...
 
@@ -143,7 +145,7 @@ class CommandUnitOfWork(Protocol):
     def commit_held(self) -> None: ...
 
 
-def run_command(uow: CommandUnitOfWork, request: CommandRequest, apply: Callable[[], Any]) -> Any:
+def run_command(uow: CommandUnitOfWork, request: CommandRequest, apply: Callable[[], R]) -> R:
     """Apply a command once per request id, in one transaction of ``uow`` (opened with ``uow.held()``).
 
     ``apply`` runs the entrypoint; the handlers it calls use the same unit of work, whose ``commit`` now only
@@ -154,7 +156,8 @@ def run_command(uow: CommandUnitOfWork, request: CommandRequest, apply: Callable
         if earlier is not None:
             log.info("command %s (request %s) was applied before; answering from its record", request.command,
                      request.request_id)
-            return earlier.replay(request)
+            # What the first attempt answered, kept as JSON: an entrypoint answers JSON, so this is that answer.
+            return cast(R, earlier.replay(request))
         try:
             result = apply()
         except errors.KringError as exc:

@@ -10,6 +10,7 @@ import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,7 +109,7 @@ class Settings(BaseSettings):
     def metrics_port_for(self, process: str) -> int:
         return self.metrics_port + METRICS_PORT_OFFSETS[process]
 
-    def nameko_config(self, service: str) -> dict:
+    def nameko_config(self, service: str) -> dict[str, Any]:
         """The config dict a nameko container (or a standalone proxy) is started with."""
         return {
             "AMQP_URI": self.amqp_uri,

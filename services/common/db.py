@@ -7,18 +7,32 @@ database the URL names, so one PostgreSQL server can hold a whole instance witho
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Table, TypeDecorator, create_engine, event, insert, select, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Row,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp on every backend: stored in UTC, always loaded back aware.
 
     SQLite keeps no offset, so without this a value comes back naive and compares unequal to itself.
@@ -27,14 +41,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC timestamp column")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         # SQLite keeps no offset; PostgreSQL answers in the session's time zone. Either way: UTC.
@@ -97,7 +111,7 @@ def _serialise_sqlite_transactions(engine: Engine) -> None:
     lock = threading.RLock()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
+    def _begin(conn: Connection) -> None:
         lock.acquire()
         conn.info["kring_holds_lock"] = True
         conn.exec_driver_sql("BEGIN")
@@ -105,12 +119,12 @@ def _serialise_sqlite_transactions(engine: Engine) -> None:
     # Fired just before the driver commits or rolls back; nothing can yield in between.
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def _end(conn: Any) -> None:
+    def _end(conn: Connection) -> None:
         if conn.info.pop("kring_holds_lock", False):
             lock.release()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _serialise_sqlite_transactions
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -122,7 +136,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
-def _unicode_lower(value: object) -> object:
+SqlValue = str | bytes | int | float | None  # what SQLite hands a user-defined function
+
+
+def _unicode_lower(value: SqlValue) -> SqlValue:
     return value.lower() if isinstance(value, str) else value
 
 
@@ -149,7 +166,7 @@ def insert_if_absent(connection: Connection, table: Table, row: dict[str, Any]) 
     return True
 
 
-def insert_or_lock(connection: Connection, table: Table, row: dict[str, Any]) -> Any:
+def insert_or_lock(connection: Connection, table: Table, row: dict[str, Any]) -> Row[*tuple[Any, ...]] | None:
     """Insert ``row`` unless a row with its key exists; then None. Otherwise the existing row, locked until the
     transaction ends (PostgreSQL), for the caller to update.
 

@@ -85,7 +85,7 @@ class GaugeCollector:
         return True
 
 
-class DomainGauges(DependencyProvider):
+class DomainGauges(DependencyProvider):  # type: ignore[misc]  # nameko ships no types
     """Runs a service's :class:`GaugeQuery` at start and then every ``interval`` seconds.
 
     It reads through the engine of the service's :class:`~services.common.nameko_kit.ServiceDatabase`

@@ -33,11 +33,13 @@ class KringError(Exception):
 
     @property
     def message(self) -> str:
-        return self.args[0]
+        message: str = self.args[0]
+        return message
 
     @property
     def violations(self) -> list[dict[str, Any]]:
-        return self.args[1]
+        violations: list[dict[str, Any]] = self.args[1]
+        return violations
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -145,7 +147,8 @@ def violation(field: str, rule: str, message: str) -> dict[str, str]:
     return {"field": field, "rule": rule, "message": message}
 
 
-def violations_from_pydantic(exc: PydanticValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict]:
+def violations_from_pydantic(exc: PydanticValidationError,
+                             prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
     found = []
     for error in exc.errors(include_url=False):
         loc = [str(part) for part in (*prefix, *error["loc"])]

@@ -82,7 +82,8 @@ class JsonFormatter(_LibraryJsonFormatter):
                 log_data.pop(name, None)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        return redact(log_data)
+        redacted: dict[str, Any] = redact(log_data)  # a dict comes back a dict
+        return redacted
 
 
 def configure_logging(process_name: str, level: str = "INFO", fmt: str = "json") -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial, wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, cast, overload
 
 import amqp.exceptions
 import eventlet
@@ -42,7 +42,7 @@ from services.common.outbox import (
     event_exchange_name,
     purge_history,
 )
-from services.common.uow import Delivery, SqlUnitOfWork, apply_batch, apply_once
+from services.common.uow import Delivery, SqlUnitOfWork, UnitOfWork, apply_batch, apply_once
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,24 @@ DEAD_LETTER_QUEUE = "kring.dead-letter"
 REQUEUE_BACKOFF_INITIAL, REQUEUE_BACKOFF_MAX = 0.5, 8.0  # seconds before a failed event is retried
 
 M = TypeVar("M", bound=BaseModel)
+U = TypeVar("U", bound=SqlUnitOfWork)  # a service's unit of work
+R = TypeVar("R")  # what an entrypoint answers
+P = ParamSpec("P")  # an entrypoint's arguments after ``self``
+F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=EventPayload)  # the payload an event handler takes
+W = TypeVar("W", bound=UnitOfWork)  # the unit of work an event handler's effect takes
+
+
+class NamekoService(Protocol):
+    """A nameko service class: its ``name`` names its queues, its events' exchange and its consumers."""
+
+    name: str
+
+
+S = TypeVar("S", bound=NamekoService)
+
+# nameko ships no types: its extension classes are Any here, and so are their attributes (``self.container``,
+# a worker context); the classes below subclass them (``# type: ignore[misc]``: subclassing Any).
 
 
 def parse_request(model: type[M], data: Any) -> M:
@@ -65,14 +83,28 @@ def parse_request(model: type[M], data: Any) -> M:
 # --- database and outbox relay ---------------------------------------------------------------------------
 
 
-class ServiceDatabase(DependencyProvider):
+class ServiceDatabase(DependencyProvider, Generic[U]):  # type: ignore[misc]  # nameko ships no types
     """Gives each worker a unit-of-work factory and runs the outbox relay beside the workers.
 
     The relay wakes as soon as a unit of work commits events and otherwise polls once a second, so
     rows left by a crashed process are published after restart.
+
+    On a service class, ``uow = ServiceDatabase(MembersUnitOfWork)``; in an entrypoint ``self.uow`` is the
+    worker's :class:`UnitOfWorkFactory` (nameko sets it on the service instance), so ``self.uow()`` is a
+    ``MembersUnitOfWork``: the type checker sees the same through :meth:`__get__`.
     """
 
-    def __init__(self, uow_class: type[SqlUnitOfWork], *, poll_interval: float = 1.0) -> None:
+    if TYPE_CHECKING:  # what nameko does at run time, told to the type checker only
+
+        @overload
+        def __get__(self, instance: None, owner: type[object]) -> Self: ...
+
+        @overload
+        def __get__(self, instance: object, owner: type[object]) -> UnitOfWorkFactory[U]: ...
+
+        def __get__(self, instance: object | None, owner: type[object]) -> Self | UnitOfWorkFactory[U]: ...
+
+    def __init__(self, uow_class: type[U], *, poll_interval: float = 1.0) -> None:
         self.uow_class = uow_class
         self.poll_interval = poll_interval
 
@@ -132,39 +164,38 @@ class ServiceDatabase(DependencyProvider):
                      purged.published, purged.event_markers, purged.command_records)
         self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
 
-    def new_unit_of_work(self, correlation: str | None) -> SqlUnitOfWork:
+    def new_unit_of_work(self, correlation: str | None) -> U:
         return self.uow_class(self.engine, producer=self.service_name, correlation_id=correlation,
                               on_commit=self._wake.set)
 
-    def get_dependency(self, worker_ctx: Any) -> UnitOfWorkFactory:
+    def get_dependency(self, worker_ctx: Any) -> UnitOfWorkFactory[U]:
         # Taken out of the worker's context data here, before the worker runs: nameko passes that data on as
         # headers of every onward call, and a request id belongs to this call only.
         request = (worker_ctx.data.pop(REQUEST_ID_KEY, None), worker_ctx.data.pop(REQUEST_FINGERPRINT_KEY, None))
         return UnitOfWorkFactory(self, worker_ctx.data, *request)
 
 
-
-class UnitOfWorkFactory:
+class UnitOfWorkFactory(Generic[U]):
     """What a worker finds in its service's ``uow`` attribute: call it for a unit of work.
 
     During a command (:func:`command`) every call returns the one unit of work the command is applied in.
     """
 
-    def __init__(self, database: ServiceDatabase, context: dict[str, Any], request_id: str | None,
+    def __init__(self, database: ServiceDatabase[U], context: dict[str, Any], request_id: str | None,
                  fingerprint: str | None) -> None:
         self._database = database
         self._context = context  # the worker's context data: its correlation id is set once the worker starts
         self._request_id = request_id
         self._fingerprint = fingerprint
-        self._command_uow: SqlUnitOfWork | None = None
+        self._command_uow: U | None = None
 
-    def __call__(self) -> SqlUnitOfWork:
+    def __call__(self) -> U:
         if self._command_uow is not None:
             return self._command_uow
         return self._database.new_unit_of_work(self._context.get("correlation_id"))
 
-    def run_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Callable[[], Any],
-                    shown_once: tuple[str, ...] = ()) -> Any:
+    def run_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Callable[[], R],
+                    shown_once: tuple[str, ...] = ()) -> R:
         if not self._request_id:  # every RPC request has one (see KringRpc); a test calling the method directly may not
             return apply()
         request = CommandRequest.of(self._request_id, name, args, kwargs, self._fingerprint, shown_once)
@@ -178,7 +209,7 @@ class UnitOfWorkFactory:
 # --- observability ---------------------------------------------------------------------------------------
 
 
-class Observability(DependencyProvider):
+class Observability(DependencyProvider):  # type: ignore[misc]  # nameko ships no types
     """Carries the correlation id into logs and onward calls, and records RPC metrics."""
 
     def setup(self) -> None:
@@ -253,7 +284,7 @@ def declare_queues(amqp_uri: str, *queues: Queue) -> list[Queue]:
             try:
                 queue(channel).declare()
             except amqp.exceptions.PreconditionFailed:
-                queue.no_declare = True
+                queue.no_declare = True  # type: ignore[attr-defined]  # set from Queue.attrs at run time
                 kept.append(queue)
             finally:
                 with contextlib.suppress(Exception):
@@ -261,7 +292,7 @@ def declare_queues(amqp_uri: str, *queues: Queue) -> list[Queue]:
     return kept
 
 
-class KringQueueConsumer(QueueConsumer):
+class KringQueueConsumer(QueueConsumer):  # type: ignore[misc]  # nameko ships no types
     """nameko's queue consumer, except that a message that cannot be decoded (not JSON, a content type we
     do not accept) is dead-lettered by its handler instead of crashing the consumer loop, which would
     reconnect and receive the same message forever."""
@@ -269,7 +300,8 @@ class KringQueueConsumer(QueueConsumer):
     @property
     def prefetch_count(self) -> int:
         # One basic.qos for the channel: raised so that a batching handler has its next batch at hand.
-        return max([self.container.max_workers, *(getattr(p, "prefetch", 0) for p in self._providers)])
+        counts: list[int] = [self.container.max_workers, *(getattr(p, "prefetch", 0) for p in self._providers)]
+        return max(counts)
 
     def handle_message(self, provider: Any, body: Any, message: Any) -> None:
         if isinstance(provider, KringBatchEventHandler):
@@ -301,7 +333,7 @@ class KringQueueConsumer(QueueConsumer):
             log.warning("could not requeue a message on a lost connection (%s); the broker redelivers it", exc)
 
 
-class KringEventHandler(EventHandler):
+class KringEventHandler(EventHandler):  # type: ignore[misc]  # nameko ships no types
     """The entrypoint behind :func:`event_handler`: its method receives ``(envelope, payload)`` already validated.
 
     - A message that is not a valid event of a known type and version is dead-lettered at once with
@@ -481,11 +513,13 @@ class KringBatchEventHandler(KringEventHandler):
                 self.queue_consumer.requeue_message(item.message)
             self._pending = []
 
-    def run_batch(self, service: Any, effect: Callable[..., None], batch: list[_Pending]) -> list[Any]:
+    def run_batch(self, service: S, effect: Callable[[S, Envelope, E, W], None],
+                  batch: list[_Pending]) -> list[BaseException | None]:
         """Called in the worker by the decorated method: apply the batch, return each event's outcome."""
-        make_uow = getattr(service, self._uow_attr)
+        make_uow: Callable[[], W] = getattr(service, self._uow_attr)
         deliveries = [
-            Delivery(item.envelope.id, partial(effect, service, item.envelope, item.payload),
+            # The queue is bound to this handler's event type: its payloads are of the model the effect takes.
+            Delivery(item.envelope.id, partial(effect, service, item.envelope, cast(E, item.payload)),
                      item.envelope.correlation_id)
             for item in batch
         ]
@@ -508,18 +542,21 @@ class KringBatchEventHandler(KringEventHandler):
         return result, exc_info
 
 
-def batch_event_handler(source_service: str, event_type: str, *, batch_size: int = 100, concurrency: int = 2,
-                        **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+def batch_event_handler(
+    source_service: str, event_type: str, *, batch_size: int = 100, concurrency: int = 2, **kwargs: Any,
+) -> Callable[[Callable[[S, Envelope, E, W], None]],
+              Callable[[S, KringBatchEventHandler, list[_Pending]], list[BaseException | None]]]:
     """Decorate ``effect(self, envelope, payload, uow)`` as a batching event handler (see
     :class:`KringBatchEventHandler`). The effect acts only through ``uow``, never commits, and may run
     more than once (a failed batch is applied again event by event); it commits at most once."""
 
-    def decorate(effect: Callable[..., None]) -> Callable[..., Any]:
+    def decorate(effect: Callable[[S, Envelope, E, W], None],
+                 ) -> Callable[[S, KringBatchEventHandler, list[_Pending]], list[BaseException | None]]:
         entrypoint = KringBatchEventHandler(source_service, event_type, batch_size=batch_size,
                                             concurrency=concurrency, **kwargs)
 
         @wraps(effect)
-        def run(service: Any, handler: KringBatchEventHandler, batch: list[_Pending]) -> list[Any]:
+        def run(service: S, handler: KringBatchEventHandler, batch: list[_Pending]) -> list[BaseException | None]:
             return handler.run_batch(service, effect, batch)
 
         register_entrypoint(run, entrypoint)
@@ -528,8 +565,8 @@ def batch_event_handler(source_service: str, event_type: str, *, batch_size: int
     return decorate
 
 
-def event_handler(source_service: str, event_type: str,
-                  **kwargs: Any) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+def event_handler(source_service: str, event_type: str, **kwargs: Any,
+                  ) -> Callable[[Callable[[S, Envelope, E, W], None]], Callable[[S, Envelope, E], None]]:
     """Decorate ``effect(self, envelope, payload, uow)`` as an event handler that applies each event once.
 
     The kit records the event's id for this consumer (``<service>.<method>``: never rename the method, it names the
@@ -539,10 +576,10 @@ def event_handler(source_service: str, event_type: str,
     events in one transaction.
     """
 
-    def decorate(effect: Callable[..., None]) -> Callable[..., Any]:
+    def decorate(effect: Callable[[S, Envelope, E, W], None]) -> Callable[[S, Envelope, E], None]:
         @wraps(effect)
-        def run(service: Any, envelope: Envelope, payload: EventPayload) -> None:
-            make_uow = getattr(service, _database_attribute(type(service)))
+        def run(service: S, envelope: Envelope, payload: E) -> None:
+            make_uow: Callable[[], W] = getattr(service, _database_attribute(type(service)))
             apply_once(make_uow(), envelope.id, f"{type(service).name}.{effect.__name__}",
                        partial(effect, service, envelope, payload))
 
@@ -555,7 +592,7 @@ def event_handler(source_service: str, event_type: str,
 # --- RPC entrypoints --------------------------------------------------------------------------------------
 
 
-class KringRpcConsumer(RpcConsumer):
+class KringRpcConsumer(RpcConsumer):  # type: ignore[misc]  # nameko ships no types
     """nameko's RPC consumer, except that a reply that cannot be sent does not kill the service.
 
     nameko sends the reply after the worker has run; when the broker is restarting or has dropped the
@@ -567,7 +604,8 @@ class KringRpcConsumer(RpcConsumer):
 
     def handle_result(self, message: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
         try:
-            return super().handle_result(message, result, exc_info)
+            answer: tuple[Any, Any] = super().handle_result(message, result, exc_info)
+            return answer
         except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError) as exc:
             log.warning("could not reply to an RPC call, the broker connection is gone (%s); the caller "
                         "times out", exc)
@@ -576,26 +614,43 @@ class KringRpcConsumer(RpcConsumer):
             return result, exc_info
 
 
-class KringRpc(Rpc):
+class KringRpc(Rpc):  # type: ignore[misc]  # nameko ships no types
     rpc_consumer = KringRpcConsumer()
 
     def unpack_message_headers(self, message: Any) -> dict[str, Any]:
         """The caller's context, with a request id for every request: the caller's own (the gateway sends one
         derived from an ``Idempotency-Key``), or else the message's correlation id, which a redelivery keeps."""
-        data = super().unpack_message_headers(message)
+        data: dict[str, Any] = super().unpack_message_headers(message)
         if not data.get(REQUEST_ID_KEY):
             data[REQUEST_ID_KEY] = message.properties.get("correlation_id")
         return data
 
 
-rpc = KringRpc.decorator
+class EntrypointDecorator(Protocol):
+    """A nameko entrypoint decorator: it registers the method as an entrypoint and returns it unchanged."""
+
+    def __call__(self, method: F, /) -> F: ...
+
+
+#: nameko's ``rpc`` with the kit's consumer: ``@rpc`` or ``@rpc(expected_exceptions=...)``.
+rpc: Callable[..., Any] = KringRpc.decorator
 
 #: An RPC entrypoint that only reads: a typed error is the caller's answer, not the service's failure.
-query = rpc(expected_exceptions=KringError)
+query: EntrypointDecorator = rpc(expected_exceptions=KringError)
+
+_Method = Callable[Concatenate[S, P], R]  # an entrypoint: the service, then the call's arguments
 
 
-def command(method: Callable[..., Any] | None = None, *,
-            shown_once: tuple[str, ...] = ()) -> Callable[..., Any]:
+@overload
+def command(method: _Method[S, P, R], /) -> _Method[S, P, R]: ...
+
+
+@overload
+def command(*, shown_once: tuple[str, ...] = ()) -> Callable[[_Method[S, P, R]], _Method[S, P, R]]: ...
+
+
+def command(method: _Method[S, P, R] | None = None, *,
+            shown_once: tuple[str, ...] = ()) -> _Method[S, P, R] | Callable[[_Method[S, P, R]], _Method[S, P, R]]:
     """An RPC entrypoint that changes state, applied once per request id (:mod:`services.common.commands`).
 
     The request id arrives with the call; the entrypoint runs in one transaction with the record of the request,
@@ -604,10 +659,10 @@ def command(method: Callable[..., Any] | None = None, *,
     token). The service needs exactly one :class:`ServiceDatabase`. Use as ``@command`` or
     ``@command(shown_once=("token",))``.
     """
-    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(method: _Method[S, P, R]) -> _Method[S, P, R]:
         @wraps(method)
-        def run(service: Any, *args: Any, **kwargs: Any) -> Any:
-            factory = getattr(service, _database_attribute(type(service)))
+        def run(service: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            factory: UnitOfWorkFactory[SqlUnitOfWork] = getattr(service, _database_attribute(type(service)))
             return factory.run_command(method.__name__, args, kwargs, partial(method, service, *args, **kwargs),
                                        shown_once)
 

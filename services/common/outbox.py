@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import amqp
 import kombu
+import kombu.utils.json
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -110,7 +111,8 @@ class ConfirmingPublisher:
         self.close()
         self._connection = kombu.Connection(self._uri, heartbeat=0, connect_timeout=5)
         self._connection.ensure_connection(max_retries=1)
-        channel = self._connection.default_channel
+        # py-amqp's channel (the transport of an amqp:// URI), untyped: kombu's type for it lacks confirms
+        channel: Any = self._connection.default_channel
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
@@ -165,6 +167,7 @@ class ConfirmingPublisher:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"broker did not confirm {len(tags)} messages in time")
+                assert self._connection is not None  # opened with the channel
                 self._connection.drain_events(timeout=remaining)
             nacked = [t for t in tags if t in self._nacked]
             if nacked:

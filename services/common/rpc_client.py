@@ -53,6 +53,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     amqp.exceptions.ConnectionError,
     kombu.exceptions.OperationalError,
 )
+# What closing a proxy may raise: the connection is often what broke, and nameko raises a bare RuntimeError.
+CLOSING_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, RuntimeError)
 # The service answered, but says the gateway called it wrongly: a gateway bug, not the client's fault.
 CONTRACT_ERRORS: tuple[type[BaseException], ...] = (MethodNotFound, IncorrectSignature, MalformedRequest)
 
@@ -75,7 +77,7 @@ class Proxy(Protocol):
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
-class DeadlineReplyConsumer(PollingQueueConsumer):
+class DeadlineReplyConsumer(PollingQueueConsumer):  # type: ignore[misc]  # nameko ships no types
     """nameko's reply consumer, with the call's timeout as one deadline for the whole wait.
 
     nameko waits ``timeout`` per read and, when the connection breaks mid-wait (a broker restarting), reconnects
@@ -101,7 +103,7 @@ class DeadlineReplyConsumer(PollingQueueConsumer):
             self.provider._reply_events.pop(correlation_id).send_exception(exc)
 
 
-class DeadlineReplyListener(SingleThreadedReplyListener):
+class DeadlineReplyListener(SingleThreadedReplyListener):  # type: ignore[misc]  # nameko ships no types
     def __init__(self, timeout: float | None = None) -> None:
         super().__init__(timeout=timeout)
         self.queue_consumer = DeadlineReplyConsumer(timeout=timeout)
@@ -261,5 +263,5 @@ class RpcPool:
     def _close_quietly(proxy: Proxy) -> None:
         try:
             proxy.close()
-        except (*CONNECTION_ERRORS, RuntimeError) as exc:  # the connection is often what broke
+        except CLOSING_ERRORS as exc:
             log.debug("closing a broken RPC proxy: %s", exc)

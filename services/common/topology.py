@@ -34,6 +34,7 @@ from services.common.config import available_services
 from services.common.nameko_kit import (
     DEAD_LETTER_EXCHANGE,
     KringEventHandler,
+    NamekoService,
     dead_letter_queue,
     declare_queues,
     event_queue,
@@ -49,12 +50,13 @@ HOLDING_SUFFIX = ".upgrade"  # a queue's stand-in while it is declared anew (mig
 DEFAULT_AMQP_PORT, DEFAULT_MANAGEMENT_PORT = 5672, 15672
 
 
-def service_class(service: str) -> type:
+def service_class(service: str) -> type[NamekoService]:
     module = importlib.import_module(f"services.{service}.service")
-    return module.SERVICE
+    found: type[NamekoService] = module.SERVICE
+    return found
 
 
-def handler_queues(service_cls: type) -> Iterator[kombu.Queue]:
+def handler_queues(service_cls: type[NamekoService]) -> Iterator[kombu.Queue]:
     for method_name, method in inspect.getmembers(service_cls, inspect.isfunction):
         for extension in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(extension, KringEventHandler):
@@ -104,6 +106,9 @@ class Management:
             api = urlsplit(management_url)
             user = unquote(api.username) if api.username else unquote(amqp.username or "guest")
             password = unquote(api.password) if api.password is not None else unquote(amqp.password or "guest")
+            if not api.hostname:
+                raise ManagementError(f"KRING_RABBITMQ_MANAGEMENT_URL names no host: {management_url!r} (it "
+                                      "takes a URL, http://host:15672)")
             netloc = api.hostname + (f":{api.port}" if api.port else "")
             return cls(urlunsplit((api.scheme, netloc, api.path.rstrip("/"), "", "")), vhost, user, password)
         if (amqp.port or DEFAULT_AMQP_PORT) != DEFAULT_AMQP_PORT or amqp.scheme != "amqp":
@@ -139,10 +144,12 @@ class Management:
         self._call("PUT", self._path("policies", name), policy)
 
     def policies(self) -> list[dict[str, Any]]:
-        return self._call("GET", self._path("policies")) or []
+        found: list[dict[str, Any]] | None = self._call("GET", self._path("policies"))
+        return found or []
 
     def queue(self, name: str) -> dict[str, Any] | None:
-        return self._call("GET", self._path("queues", name))
+        found: dict[str, Any] | None = self._call("GET", self._path("queues", name))
+        return found
 
 
 # --- declaring -------------------------------------------------------------------------------------------------

@@ -1,5 +1,27 @@
 """Unit of work: one database transaction that carries the state change, its outbox rows and, for a
 consumer, the processed-event marker, so all of them commit together or not at all.
+
+How it is typed (issue 11): handlers never name a concrete unit of work. Each service declares, in its
+``ports.py``, a Protocol that extends :class:`UnitOfWork` with its repositories, each one a read-only property
+typed by a repository Protocol::
+
+    class MembersUoW(UnitOfWork, Protocol):
+        @property
+        def members(self) -> MemberRepo: ...
+        @property
+        def tokens(self) -> TokenRepo: ...
+
+    def register_member(cmd: RegisterMember, uow: MembersUoW) -> MemberOut:
+        with uow:
+            ...
+
+Both the service's :class:`SqlUnitOfWork` subclass (``members: MemberRepository``, built in ``start``) and the
+tests' in-memory fake (a subclass of :class:`AbstractUnitOfWork` with ``members: FakeMemberRepository``) satisfy
+it structurally: neither inherits from it. Properties, not plain attributes, because a Protocol's attribute must
+match exactly while a read-only property accepts any subtype (the SQL repository, or the fake). The entrypoint
+passes ``self.uow()`` (a :class:`~services.common.nameko_kit.ServiceDatabase` gives the concrete class), so the
+checker proves at that call that the SQL unit of work has every repository the handler uses; a test passing the
+fake proves the same of the fake.
 """
 
 from __future__ import annotations
@@ -10,9 +32,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, Self, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, Text, cast, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    NestedTransaction,
+    RootTransaction,
+    Table,
+    Text,
+    cast,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.common.commands import CommandRequest, Recorded
@@ -24,7 +58,12 @@ log = logging.getLogger(__name__)
 
 
 class HasEvents(Protocol):
+    """An aggregate: it records the events of its changes until a unit of work collects them."""
+
     events: list[EventPayload]
+
+
+A = TypeVar("A", bound=HasEvents | None)
 
 
 class TrackingRepository:
@@ -33,14 +72,64 @@ class TrackingRepository:
     def __init__(self) -> None:
         self.seen: list[HasEvents] = []
 
-    def _track(self, aggregate: Any) -> Any:
+    def _track(self, aggregate: A) -> A:
         if aggregate is not None and all(aggregate is not other for other in self.seen):
             self.seen.append(aggregate)
         return aggregate
 
 
+class UnitOfWork(Protocol):
+    """What a handler may use of any unit of work: a service's own Protocol extends this with its repositories
+    (see the module's docstring). :class:`AbstractUnitOfWork` and so :class:`SqlUnitOfWork` implement it."""
+
+    correlation_id: str | None
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def add_event(self, payload: EventPayload) -> None:
+        """Write ``payload`` with this transaction (an event no aggregate recorded)."""
+
+    def collect(self, aggregate: HasEvents) -> None:
+        """Take the events an aggregate recorded, to be written with this transaction."""
+
+    def forget_events_about(self, subject: str) -> None:
+        """Drop earlier outbox rows about ``subject`` (erasure: they carry the person's data)."""
+
+    def events_about(self, subject: str) -> list[dict[str, Any]]:
+        """Envelopes still held about ``subject``, oldest first (for a privacy export)."""
+        ...
+
+    def forget_answers_about(self, subject: str) -> None:
+        """Drop the kept answers of commands that mention ``subject``."""
+
+    def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
+        """Record that ``consumer`` handles ``event_id`` in this transaction; False if it already did."""
+        ...
+
+    def begin_consuming_many(self, event_ids: Sequence[uuid.UUID], consumer: str) -> set[uuid.UUID]:
+        """:meth:`begin_consuming` for several events at once; return those this transaction took."""
+        ...
+
+    def ping(self) -> None:
+        """Reach the store (a health check); raise if it cannot be reached."""
+
+    def flush(self) -> None:
+        """Write the events recorded so far without committing."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
 class AbstractUnitOfWork:
-    """What handlers see. Subclasses add repositories as attributes (``uow.members``)."""
+    """The base of every unit of work, the SQL one and the tests' fakes: it gathers the events to write.
+
+    Subclasses add repositories as attributes (``uow.members``), name in ``repositories`` those that track
+    aggregates, and implement the transaction (``commit``, ``rollback``, ``begin_consuming``, ``ping`` and, where
+    they keep an outbox, ``forget_events_about`` and ``events_about``).
+    """
 
     repositories: tuple[str, ...] = ()  # attribute names of the TrackingRepositories to collect events from
 
@@ -50,7 +139,7 @@ class AbstractUnitOfWork:
     def __init__(self) -> None:
         self._events: list[EventPayload] = []
 
-    def __enter__(self) -> AbstractUnitOfWork:
+    def __enter__(self) -> Self:
         self._events = []
         return self
 
@@ -67,7 +156,8 @@ class AbstractUnitOfWork:
 
     def collect_from_repositories(self) -> None:
         for name in self.repositories:
-            for aggregate in getattr(self, name).seen:
+            repository: TrackingRepository = getattr(self, name)
+            for aggregate in repository.seen:
                 self.collect(aggregate)
 
     def envelopes(self) -> list[tuple[Envelope, EventPayload]]:
@@ -96,6 +186,10 @@ class AbstractUnitOfWork:
     def begin_consuming_many(self, event_ids: Sequence[uuid.UUID], consumer: str) -> set[uuid.UUID]:
         """:meth:`begin_consuming` for several events at once; return those this transaction took."""
         return {event_id for event_id in dict.fromkeys(event_ids) if self.begin_consuming(event_id, consumer)}
+
+    def ping(self) -> None:
+        """Reach the store (a health check); raise if it cannot be reached."""
+        raise NotImplementedError
 
     def flush(self) -> None:
         """Write the events recorded so far in the open transaction without committing (a no-op where
@@ -132,13 +226,13 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self.correlation_id = correlation_id
         self._on_commit = on_commit
         self.connection: Connection | None = None
-        self._transaction: Any = None
+        self._transaction: RootTransaction | None = None
         self._wrote_events = False  # outbox rows flushed in the open transaction
         self._held = False
-        self._savepoint: Any = None  # the open ``with uow:`` block of a held unit of work
+        self._savepoint: NestedTransaction | None = None  # the open ``with uow:`` block of a held unit of work
         self._committed_work = False  # a block of a held unit of work committed
 
-    def __enter__(self) -> SqlUnitOfWork:
+    def __enter__(self) -> Self:
         super().__enter__()
         if self._held:
             assert self.connection is not None
@@ -173,7 +267,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
     # --- a command's one transaction ----------------------------------------------------------------------
 
     @contextmanager
-    def held(self) -> Iterator[SqlUnitOfWork]:
+    def held(self) -> Iterator[Self]:
         """Hold one transaction open for a whole command; :meth:`commit_held` commits it, leaving rolls back
         whatever was not committed."""
         super().__enter__()
@@ -323,8 +417,10 @@ class SqlUnitOfWork(AbstractUnitOfWork):
         self._wrote_events = False
 
 
-def apply_once(uow: AbstractUnitOfWork, event_id: uuid.UUID, consumer: str,
-               effect: Callable[[AbstractUnitOfWork], None]) -> bool:
+U = TypeVar("U", bound=UnitOfWork)
+
+
+def apply_once(uow: U, event_id: uuid.UUID, consumer: str, effect: Callable[[U], None]) -> bool:
     """Run ``effect`` and record the event as processed in one transaction; do nothing for a repeat.
 
     Returns whether the effect ran.
@@ -338,15 +434,15 @@ def apply_once(uow: AbstractUnitOfWork, event_id: uuid.UUID, consumer: str,
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Delivery(Generic[U]):
     """One consumed event of a batch: its id, the correlation id its own events carry on, and its effect."""
 
     event_id: uuid.UUID
-    effect: Callable[[AbstractUnitOfWork], None]
+    effect: Callable[[U], None]
     correlation_id: str | None = None
 
 
-def apply_batch(make_uow: Callable[[], AbstractUnitOfWork], deliveries: Sequence[Delivery],
+def apply_batch(make_uow: Callable[[], U], deliveries: Sequence[Delivery[U]],
                 consumer: str) -> list[BaseException | None]:
     """Apply several consumed events as :func:`apply_once` would one by one, but in one transaction.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from services.common.vocabulary import MembershipRole, NetworkKind, NetworkLevel, Perspective, UnpreparedPolicy
 
@@ -42,7 +43,7 @@ class DemoNetwork:
     def start_date(self, today: date) -> date:
         return today - timedelta(days=round(self.months_of_history * DAYS_PER_MONTH))
 
-    def creation(self, parent_id: str | None, today: date | None = None) -> dict:
+    def creation(self, parent_id: str | None, today: date | None = None) -> dict[str, Any]:
         body = {
             "name": self.name, "level": str(self.level), "kind": str(self.kind), "theme": self.theme,
             "urgency": self.urgency, "host_organisation": self.host_organisation, "region": self.region,
@@ -122,7 +123,7 @@ class DemoMember:
     findable_by_expertise: bool
     named_in_shared_outputs: bool
 
-    def registration(self) -> dict:
+    def registration(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "email": self.email,

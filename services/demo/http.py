@@ -62,7 +62,8 @@ def expect(response: httpx.Response, what: str, *statuses: int) -> Any:
     return response.json() if response.content else {}
 
 
-def all_pages(client: httpx.Client, path: str, query: dict[str, str], page_size: int = 100) -> Iterator[dict]:
+def all_pages(client: httpx.Client, path: str, query: dict[str, str],
+              page_size: int = 100) -> Iterator[dict[str, Any]]:
     params: dict[str, str | int] = {**query, "page_size": page_size}
     while True:
         page = expect(client.get(path, params=params), f"list {path}", 200)

@@ -71,7 +71,8 @@ def _id(networks: list[dict[str, Any]], key: str) -> str:
     name = demo_network(key).name
     for network in networks:
         if network["name"] == name:
-            return network["id"]
+            found: str = network["id"]
+            return found
     raise DemoDataError(f"network {name} is not there: load the demo data first")
 
 
@@ -103,7 +104,8 @@ def _open_link(client: httpx.Client, x: str, y: str) -> dict[str, Any] | None:
     for link in expect(client.get(f"/v1/networks/{x}/links"), "list links", 200)["items"]:
         if {link["requester_network_id"], link["target_network_id"]} == {x, y} \
                 and link["status"] in ("requested", "active"):
-            return link
+            found: dict[str, Any] = link
+            return found
     return None
 
 

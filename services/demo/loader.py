@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -90,7 +90,7 @@ def _in_parallel(work: Callable[[T], U], items: Iterable[T]) -> list[U]:
         return list(pool.map(work, items))  # re-raises the first failure
 
 
-def _load_networks(client: httpx.Client, result: DemoResult, paths: dict, today: date,
+def _load_networks(client: httpx.Client, result: DemoResult, paths: dict[str, Any], today: date,
                    only: frozenset[str] | None) -> None:
     if "post" not in paths.get("/v1/networks", {}):
         result.notes.append("this admin API cannot create networks (no POST /v1/networks), so no memberships")
@@ -179,7 +179,8 @@ def _ensure_member(client: httpx.Client, member: DemoMember) -> tuple[str, bool]
 def _find_member_id(client: httpx.Client, member: DemoMember) -> str:
     for item in all_pages(client, "/v1/members", {"organisation": member.organisation}):
         if str(item.get("email", "")).lower() == member.email.lower():
-            return item["id"]
+            found: str = item["id"]
+            return found
     raise DemoDataError(f"{member.email} is registered (409) but GET /v1/members does not list it")
 
 

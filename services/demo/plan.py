@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.common.vocabulary import (
@@ -154,7 +155,7 @@ class OutputSpec:
     resource_type: ResourceType | None = None
     retract: bool = False
 
-    def publication(self, member_ids: dict[str, str]) -> dict:
+    def publication(self, member_ids: dict[str, str]) -> dict[str, Any]:
         body = {"kind": str(self.kind), "title": self.title, "body": self.body,
                 "authors": [member_ids[a] for a in self.authors], "themes": list(self.themes),
                 "visibility": str(self.visibility), "licence": self.licence, "url": self.url,
@@ -184,7 +185,7 @@ class SessionSpec:
     attendees: tuple[str, ...] = ()
     outputs: tuple[OutputSpec, ...] = ()
 
-    def scheduling(self, member_ids: dict[str, str]) -> dict:
+    def scheduling(self, member_ids: dict[str, str]) -> dict[str, Any]:
         starts, ends = self.moved_from or (self.starts_at, self.ends_at)
         body = {"title": self.title, "format": str(self.format), "mode": str(self.mode), "location": self.location,
                 "meeting_url": self.meeting_url, "starts_at": starts.isoformat(), "ends_at": ends.isoformat(),
@@ -236,38 +237,41 @@ def _session(network: DemoNetwork, number: int, start: date, now: datetime, firs
     fate = SessionStatus.CLOSED if past else SessionStatus.PLANNED
     if past and number in practice.cancelled:
         fate = SessionStatus.CANCELLED
-    spec = {
-        "network": network.key, "number": number, "title": f"{FORMAT_NAMES[fmt]} {number}: {topic}",
-        "format": fmt, "mode": mode, "starts_at": starts, "ends_at": ends, "fate": fate,
-        "location": practice.place if mode != M.ONLINE else None,
-        "meeting_url": f"https://meet.example.org/{network.key}-{number}" if mode != M.IN_PERSON else None,
-        "agenda": f"Welkom en kennismaking; {topic.lower()}; in gesprek in kleine groepen; afspraken voor de praktijk",
-        "contributions": tuple(contributions),
-        "statements": tuple(rng.sample(STATEMENTS, 3)) if fmt == F.WORLD_CAFE else (),
-        "cancel_reason": CANCEL_REASONS[number % len(CANCEL_REASONS)] if fate == SessionStatus.CANCELLED else None,
-    }
+    spec = SessionSpec(
+        network=network.key, number=number, title=f"{FORMAT_NAMES[fmt]} {number}: {topic}",
+        format=fmt, mode=mode, starts_at=starts, ends_at=ends, fate=fate,
+        location=practice.place if mode != M.ONLINE else None,
+        meeting_url=f"https://meet.example.org/{network.key}-{number}" if mode != M.IN_PERSON else None,
+        agenda=f"Welkom en kennismaking; {topic.lower()}; in gesprek in kleine groepen; afspraken voor de praktijk",
+        contributions=tuple(contributions),
+        statements=tuple(rng.sample(STATEMENTS, 3)) if fmt == F.WORLD_CAFE else (),
+        cancel_reason=CANCEL_REASONS[number % len(CANCEL_REASONS)] if fate == SessionStatus.CANCELLED else None,
+    )
     if number == practice.rescheduled and past:
-        spec["moved_from"] = (starts - timedelta(weeks=1), ends - timedelta(weeks=1))
+        spec = replace(spec, moved_from=(starts - timedelta(weeks=1), ends - timedelta(weeks=1)))
     if fate == SessionStatus.CLOSED:
         present = [m for m in participants if rng.random() < 0.75]
-        spec["attendees"] = tuple(dict.fromkeys([*members[R.FACILITATOR], *rng.sample(staff, 1), *present]))
-        spec["outputs"] = _outputs(network, practice, number, topic, spec["attendees"], rng)
+        attendees = tuple(dict.fromkeys([*members[R.FACILITATOR], *rng.sample(staff, 1), *present]))
+        spec = replace(spec, attendees=attendees,
+                       outputs=_outputs(network, practice, number, topic, attendees, rng))
     if fate == SessionStatus.PLANNED:
-        spec.update(_registrations(network, practice, first_to_come, staff, participants, rng))
-    return SessionSpec(**spec)
+        capacity, registrations = _registrations(network, practice, first_to_come, staff, participants, rng)
+        spec = replace(spec, capacity=capacity, registrations=registrations)
+    return spec
 
 
 def _registrations(network: DemoNetwork, practice: Practice, first_to_come: bool, staff: list[str],
-                   participants: list[str], rng: random.Random) -> dict:
+                   participants: list[str], rng: random.Random,
+                   ) -> tuple[int | None, tuple[tuple[str, bool | None], ...]]:
+    """(the session's capacity, its registrations): (member key, prepared) in order of arrival."""
     people = [*participants, *staff[1:]]
     if first_to_come and practice.capacity:  # more register than fit: the last ones wait
-        return {"capacity": practice.capacity,
-                "registrations": tuple((m, None) for m in people[: practice.capacity + 2])}
+        return practice.capacity, tuple((m, None) for m in people[: practice.capacity + 2])
     chosen = rng.sample(people, min(len(people), rng.randint(3, 5)))
     if not network.requires_preparation:
-        return {"registrations": tuple((m, None) for m in chosen)}
+        return None, tuple((m, None) for m in chosen)
     # The network asks for preparation; one registration comes without it (and is flagged, per its policy).
-    return {"registrations": tuple((m, i > 0) for i, m in enumerate(chosen))}
+    return None, tuple((m, i > 0) for i, m in enumerate(chosen))
 
 
 def _outputs(network: DemoNetwork, practice: Practice, number: int, topic: str, attendees: tuple[str, ...],

@@ -154,6 +154,16 @@ def test_a_broker_on_another_port_needs_the_management_url_said():
         Management.for_broker("amqp://guest:guest@127.0.0.1:35672/")
 
 
+def test_a_management_url_without_a_host_is_refused_saying_so():
+    import pytest
+
+    from services.common.topology import Management, ManagementError
+
+    # "host:port" parses as a scheme and a path: it named no host, and used to fail adding None to a string
+    with pytest.raises(ManagementError, match="names no host"):
+        Management.for_broker("amqp://guest:guest@127.0.0.1/", "rabbit:15672")
+
+
 def test_kring_declare_without_a_management_api_fails_saying_what_to_do(monkeypatch):
     from services.chores import declare_topology
     from services.common.config import Settings

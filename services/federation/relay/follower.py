@@ -27,7 +27,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 
 class PeerStream(Protocol):
-    def __iter__(self) -> Any: ...
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
 
     def cancel(self) -> None: ...
 
@@ -112,8 +112,9 @@ class StreamReader:
 
     def __init__(self, stream: PeerStream, capacity: int) -> None:
         self.stream = stream
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=capacity)
-        self._held: Any = None  # an end or an error met while draining a batch: handed out next time
+        # entries (dicts), then _END or the exception that ended the stream
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=capacity)
+        self._held: object = None  # an end or an error met while draining a batch: handed out next time
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._read, name="relay-stream", daemon=True)
         self._thread.start()
@@ -127,7 +128,7 @@ class StreamReader:
         except Exception as exc:  # noqa: BLE001 - handed to the follower, which knows what each error means
             self._put(exc)
 
-    def _put(self, item: Any) -> bool:
+    def _put(self, item: object) -> bool:
         while not self._closing.is_set():
             try:
                 self._queue.put(item, timeout=0.2)
@@ -136,7 +137,7 @@ class StreamReader:
                 continue
         return False
 
-    def take(self, most: int, timeout: float) -> tuple[list[dict[str, Any]], Any]:
+    def take(self, most: int, timeout: float) -> tuple[list[dict[str, Any]], object]:
         """(entries, None), or ([], the end or the error) when the stream is over; ([], None) on a timeout."""
         if self._held is not None:
             held, self._held = self._held, None

@@ -16,6 +16,8 @@ from datetime import UTC
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.api.enums import enum_number, enum_text
 from services.api.kring.v1 import federation_pb2 as pb
@@ -84,7 +86,7 @@ class PeerClient:
         return f"PeerClient({self.instance_id!r} at {self.address!r})"
 
     def get_instance(self) -> dict[str, str]:
-        answer = self._unary("GetInstance", pb.GetInstanceRequest(), "GetInstance")
+        answer: pb.Instance = self._unary("GetInstance", pb.GetInstanceRequest(), "GetInstance")
         return {"id": answer.id, "name": answer.name, "version": answer.version, "api_version": answer.api_version}
 
     def stream(self, cursor: int, network_ids: list[str] | None) -> PeerStream:
@@ -94,7 +96,7 @@ class PeerClient:
     def feed_head(self, cursor: int, network_ids: list[str] | None) -> tuple[int, int]:
         """(the cursor of the last item of our feed there, how many items come after ``cursor``)."""
         request = pb.GetFeedHeadRequest(cursor=str(cursor) if cursor else "", network_ids=network_ids or [])
-        answer = self._unary("GetFeedHead", request, "GetFeedHead")
+        answer: pb.FeedHead = self._unary("GetFeedHead", request, "GetFeedHead")
         return int(answer.cursor or 0), int(answer.pending)
 
     def request_link(self, requester: str, target: str, policy: dict[str, Any] | None) -> dict[str, Any]:
@@ -111,7 +113,9 @@ class PeerClient:
     def close(self) -> None:
         self._channel.close()
 
-    def _unary(self, method: str, request: Any, what: str) -> Any:
+    def _unary(self, method: str, request: Message, what: str) -> Any:
+        """Call one unary method of the peer: its answer is the message the method returns (the generated stub
+        is not typed, so the caller names that message's type)."""
         try:
             return getattr(self._stub, method)(request, metadata=self._metadata, timeout=self.timeout)
         except grpc.RpcError as exc:
@@ -154,10 +158,10 @@ def link_of(link: pb.Link) -> dict[str, Any]:
                               "themes": list(policy.themes) or None} if link.HasField("target_policy") else None}
 
 
-def _time(message: Any, field: str) -> str | None:
+def _time(message: Message, field: str) -> str | None:
     if not message.HasField(field):
         return None
-    stamp = getattr(message, field)
+    stamp: Timestamp = getattr(message, field)
     try:
         return stamp.ToDatetime(tzinfo=UTC).isoformat()
     except ValueError:
