@@ -2,7 +2,7 @@
 
 Eventlet must patch the standard library before anything else imports socket or threading, so this
 module is imported only by the service entry point, never by the gateway or the relay (grpcio hangs
-under eventlet; see DESIGN.md).
+under eventlet; see docs/decisions/0001-nameko-under-eventlet-edges-outside-it.md).
 """
 
 from __future__ import annotations

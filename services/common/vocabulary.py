@@ -1,4 +1,7 @@
-"""Domain vocabulary shared by every service and by the event catalogue (see DESIGN.md's glossary)."""
+"""Domain vocabulary shared by every service and by the event catalogue.
+
+The words are explained in docs/architecture.md, "Vocabulary".
+"""
 
 from enum import StrEnum
 
@@ -36,7 +39,7 @@ class MembershipRole(StrEnum):
 
 
 class NetworkLevel(StrEnum):
-    """The hierarchy the seeds ask to connect: national → regional → local → neighbourhood."""
+    """The hierarchy Kring connects: national → regional → local → neighbourhood."""
 
     NATIONAL = "national"
     REGIONAL = "regional"
@@ -92,6 +95,16 @@ class SessionStatus(StrEnum):
     HELD = "held"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+
+
+class LinkStatus(StrEnum):
+    """Where a link between two networks stands: asked, in force, or ended (and how)."""
+
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    BLOCKED = "blocked"
 
 
 class OutputKind(StrEnum):

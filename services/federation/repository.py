@@ -28,9 +28,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from services.common.catalogue import Attribution
 from services.common.db import UTCDateTime, insert_if_absent, insert_or_lock
 from services.common.uow import TrackingRepository
-from services.common.vocabulary import Visibility
+from services.common.vocabulary import LinkStatus, Visibility
 from services.federation.domain.audience import Hop, Policy
-from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus
+from services.federation.domain.links import OPEN, Link, LinkKind
 from services.federation.domain.outputs import SharedOutput
 from services.federation.models import blocks, deliveries, feed_log, links, outputs
 

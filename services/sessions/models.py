@@ -60,7 +60,7 @@ contributions = Table(
     Column("topic", String(300), nullable=False),
 )
 
-# History of every reschedule, oldest first: the seeds treat rescheduling as an event worth keeping.
+# History of every reschedule, oldest first: a network looks back on how often its sessions moved.
 reschedules = Table(
     "session_reschedules",
     metadata,

@@ -12,9 +12,9 @@ import pytest
 
 from services.common.catalogue import SharingPolicy
 from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
-from services.common.vocabulary import Visibility
+from services.common.vocabulary import LinkStatus, Visibility
 from services.federation.domain.audience import DEFAULT_POLICY, Hop, Policy
-from services.federation.domain.links import Link, LinkKind, LinkStatus, policy_from, policy_to_wire
+from services.federation.domain.links import Link, LinkKind, policy_from, policy_to_wire
 from services.federation.handlers import links
 from services.federation.schemas import AcceptLink, BlockSubject, SetLinkPolicy
 from tests.support.callers import OPERATOR

@@ -103,7 +103,7 @@ def test_an_update_with_no_fields_is_rejected() -> None:
 @pytest.mark.parametrize("field", ["name", "email", "perspectives", "expertise", "findable_by_expertise",
                                    "named_in_shared_outputs"])
 def test_an_update_cannot_set_a_required_field_to_null(field: str) -> None:
-    """Validation errors name the field (DESIGN.md, Conventions): ``name: null`` is a fault of ``name``."""
+    """Validation errors name the field (docs/architecture.md, "Errors"): ``name: null`` is a fault of ``name``."""
     found = violations_of(UpdateMember, {field: None})
     assert [f for f, _ in found] == [field]
 

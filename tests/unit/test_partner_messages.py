@@ -9,6 +9,7 @@ from google.protobuf import timestamp_pb2
 from services.api.enums import enum_number, enum_text
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.vocabulary import (
+    LinkStatus,
     NetworkKind,
     NetworkLevel,
     NetworkStatus,
@@ -20,7 +21,7 @@ from services.common.vocabulary import (
     SessionStatus,
     Visibility,
 )
-from services.federation.domain.links import LinkKind, LinkStatus
+from services.federation.domain.links import LinkKind
 from services.gateway.partner.messages import timestamp
 
 FEED_ITEM_KINDS = ("shared", "retracted", "updated")  # services/federation/schemas.py LogEntry.kind

@@ -19,21 +19,13 @@ from services.common.catalogue import (
 )
 from services.common.errors import IllegalTransition, PermissionDenied, ValidationFailed, violation
 from services.common.events import EventPayload
-from services.common.vocabulary import Visibility
+from services.common.vocabulary import LinkStatus, Visibility
 from services.federation.domain.audience import DEFAULT_POLICY, Hop, Policy
 
 
 class LinkKind(StrEnum):
     PARENT_CHILD = "parent_child"  # the hierarchy, made with the network's parent
     PEER = "peer"  # thematic
-
-
-class LinkStatus(StrEnum):
-    REQUESTED = "requested"
-    ACTIVE = "active"
-    REJECTED = "rejected"
-    REVOKED = "revoked"
-    BLOCKED = "blocked"
 
 
 OPEN = (LinkStatus.REQUESTED, LinkStatus.ACTIVE)

@@ -10,8 +10,9 @@ from typing import Any
 from services.common.caller import Caller, require
 from services.common.catalogue import NetworkSnapshot
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
+from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
-from services.federation.domain.links import OPEN, Link, LinkKind, LinkStatus, policy_from, policy_to_wire
+from services.federation.domain.links import OPEN, Link, LinkKind, policy_from, policy_to_wire
 from services.federation.handlers.sharing import backfill
 from services.federation.ports import NetworkLookup
 from services.federation.schemas import AcceptLink, BlockSubject, LinkOut, LinkRequested, RequestLink, SetLinkPolicy

@@ -14,9 +14,10 @@ from typing import Any
 
 from services.common.caller import Caller
 from services.common.errors import NotFound, ValidationFailed, violation
+from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
 from services.federation.domain.crossing import follow_remote
-from services.federation.domain.links import OPEN, LinkStatus, policy_from
+from services.federation.domain.links import OPEN, policy_from
 from services.federation.handlers.links import link_view, request_link
 from services.federation.handlers.sharing import backfill
 from services.federation.peers.schemas import OpenPeerLink, PeerLinkStart, RemoteLink, RequestPeerLink

@@ -13,19 +13,22 @@ from typing import Any
 
 from services.common.errors import KringError
 from services.common.rpc_client import RpcCaller
+from services.federation.relay.peer_client import PeerClient
 
 
 def request_peer_link(caller: dict[str, Any], body: Any, rpc: RpcCaller,
-                      connect: Callable[..., Any]) -> tuple[dict[str, Any], bool]:
+                      connect: Callable[..., Any] | None = None) -> tuple[dict[str, Any], bool]:
     """Our copy of the link, then the peer's side (its ``RequestLink``, with the key it issued us), then the id
     the peer gave its copy attached to ours. When the peer refuses or cannot be reached, our new copy is revoked
-    and the error answers the request (502 for a refusal, 503 when unreachable). True when the link is new."""
+    and the error answers the request (502 for a refusal, 503 when unreachable). True when the link is new.
+    ``connect(instance_id, address, api_key)`` reaches the peer's partner API: the relay's client unless a test
+    passes a fake."""
     start = rpc.call("federation", "begin_peer_link", caller, body.model_dump(mode="json", exclude_none=True))
     link = start["link"]
     if start["remote_link_id"] or not start["call_peer"]:
         return link, False  # asked already (or the peer asked first: accept its request instead)
     contact = rpc.call("federation", "peer_contact", body.peer)
-    client = connect(body.peer, contact["address"], contact["api_key"])
+    client = (connect or PeerClient)(body.peer, contact["address"], contact["api_key"])
     try:
         remote = client.request_link(body.requester_network_id, body.target_network_id, link["requester_policy"])
     except KringError:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -23,20 +21,12 @@ from services.common.errors import InternalError
 from services.common.logs import correlation_id
 from services.gateway.admin.errors import error_content
 from services.gateway.shared import observability
+from services.gateway.shared.correlation import CORRELATION_HEADER, incoming_correlation_id
 from services.gateway.shared.rate_limit import TokenBuckets, TooManyCalls
 
 log = logging.getLogger(__name__)
 
-CORRELATION_HEADER = "x-correlation-id"
 MAX_BODY_BYTES = 1024 * 1024
-# Accept a caller's id only if it is short and plain: it ends up in every log line of every service.
-_VALID_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-def incoming_correlation_id(value: str | None) -> str:
-    if value and _VALID_CORRELATION_ID.match(value):
-        return value
-    return uuid.uuid4().hex
 
 
 class BodyTooLarge(StarletteHTTPException):

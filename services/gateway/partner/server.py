@@ -32,12 +32,12 @@ from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
 from services.common.rpc_client import RpcCaller
-from services.gateway.admin.middleware import CORRELATION_HEADER, incoming_correlation_id
 from services.gateway.partner.auth import PartnerAuthenticator, bearer_key
 from services.gateway.partner.errors import abort_with_error, grpc_code
 from services.gateway.partner.servicer import SERVICE_NAME, STREAMS_PER_PARTNER, FederationServicer
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import input_guard, observability
+from services.gateway.shared.correlation import CORRELATION_HEADER, incoming_correlation_id
 from services.gateway.shared.rate_limit import Limit, TokenBuckets
 
 log = logging.getLogger(__name__)

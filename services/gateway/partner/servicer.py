@@ -2,7 +2,7 @@
 
 Methods stay thin, like nameko entrypoints: authenticate the partner, read the request
 (:mod:`.requests`), check the partner's scope, call a service within the call's deadline
-(:mod:`..shared.deadlines`), build the reply (:mod:`.messages`). They raise typed errors
+(:mod:`.deadlines`), build the reply (:mod:`.messages`). They raise typed errors
 (:mod:`services.common.errors`); the interceptor in :mod:`services.gateway.partner.server` turns those into
 statuses and sets the correlation id.
 
@@ -28,10 +28,10 @@ from services.common.rpc_client import RpcCaller
 from services.gateway.partner import messages as messages
 from services.gateway.partner import requests as requests
 from services.gateway.partner.auth import Partner, PartnerAuthenticator, bearer_key
+from services.gateway.partner.deadlines import CallScope
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LogReader
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
-from services.gateway.shared.deadlines import CallScope
 from services.gateway.shared.version import API_VERSION, kring_version
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The network aggregate and the hierarchy rules. Plain Python, no I/O.
 
-The seeds ask to connect national, regional, local and neighbourhood networks: a network's parent sits
+Kring connects national, regional, local and neighbourhood networks: a network's parent sits
 at a higher level than the network itself, and the parent chain never loops back.
 """
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.common.schemas import Command, OutputId
-from services.federation.domain.links import LinkStatus
+from services.common.vocabulary import LinkStatus
 from services.federation.relay.peer_links import request_peer_link
 from services.federation.schemas import (
     BlockSubject,

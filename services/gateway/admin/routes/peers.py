@@ -14,7 +14,6 @@ from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from services.federation.peers.schemas import ConfigurePeer, PeerOut
-from services.federation.relay.peer_client import PeerClient
 from services.federation.schemas import InstanceId
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
@@ -29,9 +28,9 @@ class PeerList(BaseModel):
     items: list[PeerOut]
 
 
-def peer_connector(request: Request) -> Callable[..., Any]:
-    """How a peer's gRPC API is reached (tests put a fake on ``app.state.connect_peer``)."""
-    return getattr(request.app.state, "connect_peer", PeerClient)
+def peer_connector(request: Request) -> Callable[..., Any] | None:
+    """A fake for reaching a peer's gRPC API, when a test put one on ``app.state.connect_peer``."""
+    return getattr(request.app.state, "connect_peer", None)
 
 
 @router.post("/peers", status_code=201, response_model=PeerOut, summary="Follow a peer instance",
