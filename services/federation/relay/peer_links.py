@@ -15,9 +15,12 @@ from services.common.errors import KringError
 from services.common.rpc_client import RpcCaller
 from services.federation.relay.peer_client import PeerClient
 
+# (the peer's instance id, its address, the key it issued us) -> a client of its partner API
+PeerConnector = Callable[[str, str, str], PeerClient]
+
 
 def request_peer_link(caller: dict[str, Any], body: Any, rpc: RpcCaller,
-                      connect: Callable[..., Any] | None = None) -> tuple[dict[str, Any], bool]:
+                      connect: PeerConnector | None = None) -> tuple[dict[str, Any], bool]:
     """Our copy of the link, then the peer's side (its ``RequestLink``, with the key it issued us), then the id
     the peer gave its copy attached to ours. When the peer refuses or cannot be reached, our new copy is revoked
     and the error answers the request (502 for a refusal, 503 when unreachable). True when the link is new.

@@ -97,7 +97,7 @@ def _document_idempotency_key(app: FastAPI) -> None:
                     conflict["description"] = " ".join(filter(None, (conflict["description"], KEY_CONFLICT)))
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend its OpenAPI document
 
 
 KEY_CONFLICT = ("(`Idempotency-Key`) the key was used before for another request (`same_request_for_same_key`), "

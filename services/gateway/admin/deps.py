@@ -23,16 +23,20 @@ CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _bearer = HTTPBearer(auto_error=False, description="the operator token or a token issued to a member")
 
 
+# Starlette's app.state holds anything (its attributes are untyped): each getter names what create_app put there.
 def get_rpc(request: Request) -> RpcCaller:
-    return request.app.state.rpc
+    rpc: RpcCaller = request.app.state.rpc
+    return rpc
 
 
 def get_authenticator(request: Request) -> Authenticator:
-    return request.app.state.authenticator
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
 
 
 def get_readiness(request: Request) -> Readiness:
-    return request.app.state.readiness
+    readiness: Readiness = request.app.state.readiness
+    return readiness
 
 
 def current_principal(

@@ -47,12 +47,16 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# A route's documented responses, as FastAPI takes them: status code to OpenAPI response (model, description).
+Responses = dict[int | str, dict[str, Any]]
+
+
 def documented_error(description: str) -> dict[str, Any]:
     return {"model": ErrorResponse, "description": description}
 
 
 # Added to every /v1 route so the OpenAPI document shows the real error shape.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: Responses = {
     401: documented_error("missing or invalid bearer token"),
     403: documented_error("the token's scope does not cover this"),
     413: documented_error("the request body is larger than the gateway accepts (1 MiB)"),
@@ -117,7 +121,9 @@ async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 400:
         return kring_error_response(UNPARSABLE_BODY)
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    # Starlette types the detail as text, but FastAPI's HTTPException (a subclass, handled here too) takes any.
+    detail: object = exc.detail
+    message = detail if isinstance(detail, str) else code.replace("_", " ")
     return JSONResponse(error_content(code, message), status_code=exc.status_code, headers=exc.headers)
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +36,14 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"request body is larger than {limit} bytes")
 
 
+@dataclass
+class _Progress:
+    """What the response got to: the status it started with (500 until it starts)."""
+
+    status: int = 500
+    response_started: bool = False
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
                  token_requests: TokenBuckets | None = None, unlimited: Callable[[str], bool] | None = None) -> None:
@@ -54,12 +62,12 @@ class RequestContextMiddleware:
         cid = incoming_correlation_id(headers.get(CORRELATION_HEADER))
         token = correlation_id.set(cid)
         started = time.perf_counter()
-        state: dict[str, Any] = {"status": 500, "response_started": False}
+        progress = _Progress()
 
         async def send_with_context(message: Message) -> None:
             if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-                state["response_started"] = True
+                progress.status = message["status"]
+                progress.response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (CORRELATION_HEADER.encode(), cid.encode())]
             await send(message)
@@ -77,13 +85,13 @@ class RequestContextMiddleware:
                 await self.app(scope, self._limited(receive), send_with_context)
         except Exception:  # a bug: log it in full, tell the client only that it happened
             log.exception("unhandled error in %s %s", scope.get("method"), _route_label(scope))
-            if not state["response_started"]:
+            if not progress.response_started:
                 error = InternalError.safe()
                 await self._send_error(send_with_context, 500, error.code, error.message)
         finally:
             method = observability.http_method_label(scope.get("method", ""))
             route = _route_label(scope)
-            observability.HTTP_REQUESTS.labels(method=method, route=route, status=str(state["status"])).inc()
+            observability.HTTP_REQUESTS.labels(method=method, route=route, status=str(progress.status)).inc()
             observability.HTTP_DURATION.labels(method=method, route=route).observe(time.perf_counter() - started)
             correlation_id.reset(token)
 

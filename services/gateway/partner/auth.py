@@ -14,7 +14,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from services.common.caller import Caller
 from services.common.errors import KringError, PermissionDenied, Unauthenticated
@@ -51,7 +51,7 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def bearer_key(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
+def bearer_key(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
     """The key in ``authorization: Bearer <key>`` call metadata; None when there is none."""
     for name, value in metadata or ():
         if name.lower() != AUTHORIZATION:
@@ -64,8 +64,14 @@ def bearer_key(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     return None
 
 
+class TimedCall(Protocol):
+    """A service's JSON answer to ``method(*args)`` within ``timeout`` (None: the pool's): ``RpcCaller.call``."""
+
+    def __call__(self, service: str, method: str, /, *args: Any, timeout: float | None = None) -> Any: ...
+
+
 class PartnerAuthenticator:
-    def __init__(self, rpc_call: Callable[..., Any], *, ttl: float = 10.0, max_entries: int = 1024,
+    def __init__(self, rpc_call: TimedCall, *, ttl: float = 10.0, max_entries: int = 1024,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """``rpc_call(service, method, *args, timeout=...)``: the gateway's RPC pool's ``call``."""
         self._call = rpc_call

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -36,7 +37,7 @@ def grpc_code(exc: KringError) -> grpc.StatusCode:
     return grpc.StatusCode.__members__.get(exc.grpc_status, grpc.StatusCode.UNKNOWN)
 
 
-def _packed(message: object) -> any_pb2.Any:
+def _packed(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed
@@ -62,6 +63,6 @@ def rich_status(exc: KringError) -> status_pb2.Status:
 def abort_with_error(context: grpc.ServicerContext, exc: KringError) -> NoReturn:
     """End the call with the error's status code, message and details; raises, as ``context.abort`` does."""
     context.abort_with_status(rpc_status.to_status(rich_status(exc)))
-    # abort_with_status always raises; this line only satisfies the type checker.
+    # abort_with_status always raises (grpcio's does); should a context return, the call still ends here.
     raise AssertionError("unreachable")
 

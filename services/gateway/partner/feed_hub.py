@@ -251,7 +251,7 @@ class FeedFollower:
             read_from = self.position
             page = self.read(read_from, sorted(self.networks), self.page)
             for entry in page["entries"]:
-                if self.cancelled:
+                if self._cancelled.is_set():  # by another thread, since the loop's test
                     return
                 if entry["cursor"] > self.position:
                     self.position = entry["cursor"]
@@ -268,7 +268,7 @@ class FeedFollower:
             if subscription.overflowed:
                 return  # we fell behind: read the log again from our position
             for entry in entries:
-                if self.cancelled:
+                if self._cancelled.is_set():  # by another thread, since the loop's test
                     return
                 if entry["cursor"] > self.position:
                     self.position = entry["cursor"]

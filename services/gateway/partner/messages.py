@@ -68,7 +68,7 @@ def is_tombstone(shown: dict[str, Any]) -> bool:
     return bool(shown.get("retracted"))
 
 
-def feed_item(*, cursor: int, network_id: str, kind: str, backfill: bool, at: Any,
+def feed_item(*, cursor: int, network_id: str, kind: str, backfill: bool, at: str | datetime | None,
               shown: dict[str, Any]) -> pb.FeedItem:
     content = {"tombstone": tombstone(shown)} if is_tombstone(shown) else {"output": output(shown)}
     return pb.FeedItem(cursor=str(cursor), network_id=network_id, kind=enum_number(pb.FeedItemKind, kind),

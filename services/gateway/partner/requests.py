@@ -26,6 +26,7 @@ from services.networks.schemas import ListNetworks
 from services.sessions.schemas.commands import ListSessions
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 CURSOR = re.compile(r"^[0-9]{1,19}$")
 MAX_CURSOR = 2**63 - 1
@@ -50,7 +51,8 @@ class Check:
                                              f"{number} is not a {enum_type.DESCRIPTOR.name} value"))
             return None
 
-    def value(self, adapter: TypeAdapter[Any], value: Any, field: str) -> Any:
+    def value(self, adapter: TypeAdapter[T], value: object, field: str) -> T | None:
+        """``value`` validated, or None with its violations collected."""
         try:
             return adapter.validate_python(value)
         except ValidationError as exc:
@@ -76,9 +78,9 @@ class Check:
             raise ValidationFailed(f"invalid request: {summary}", self.violations)
 
 
-NETWORK_ID = TypeAdapter(NetworkId)
-OUTPUT_ID = TypeAdapter(OutputId)
-LINK_ID = TypeAdapter(LinkId)
+NETWORK_ID: TypeAdapter[str] = TypeAdapter(NetworkId)
+OUTPUT_ID: TypeAdapter[str] = TypeAdapter(OutputId)
+LINK_ID: TypeAdapter[str] = TypeAdapter(LinkId)
 
 
 def given(**fields: Any) -> dict[str, Any]:
@@ -92,6 +94,7 @@ def network_id(value: str, field: str = "network_id") -> str:
         check.violations.append(violation(field, "required", "give a network id"))
     found = check.value(NETWORK_ID, value, field) if value else None
     check.done()
+    assert found is not None  # done() raised for a missing or invalid id
     return found
 
 
@@ -99,6 +102,7 @@ def output_id(value: str) -> str:
     check = Check()
     found = check.value(OUTPUT_ID, value, "output_id")
     check.done()
+    assert found is not None  # done() raised for an invalid id
     return found
 
 
@@ -106,6 +110,7 @@ def link_id(value: str) -> str:
     check = Check()
     found = check.value(LINK_ID, value, "link_id")
     check.done()
+    assert found is not None  # done() raised for an invalid id
     return found
 
 
@@ -164,7 +169,8 @@ def cursor(text: str) -> int:
     return int(text)
 
 
-def stream_request(request: pb.StreamOutputsRequest) -> tuple[list[str], int]:
+def stream_request(request: pb.StreamOutputsRequest | pb.GetFeedHeadRequest) -> tuple[list[str], int]:
+    """Which networks a stream (or a feed head) covers, and the cursor it counts from."""
     check = Check()
     if len(request.network_ids) > 100:
         check.violations.append(violation("network_ids", "max_items", "at most 100 networks"))

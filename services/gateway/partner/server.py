@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -46,12 +46,21 @@ HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # The largest valid request (a partner output at its limits) is well under 100 KiB.
 MAX_MESSAGE_BYTES = 1024 * 1024
 
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+# A call's metadata as grpcio hands it over: text values, bytes only under keys ending in ``-bin``.
+Metadata = dict[str, str | bytes]
+# The handler of a method of any service on this server (the API's, health checking's, reflection's): its request
+# and reply are whichever messages that method takes. Quoted: only the stub's RpcMethodHandler is generic.
+AnyHandler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
 
 class EdgeInterceptor(grpc.ServerInterceptor):
     def __init__(self, partner_calls: TokenBuckets | None = None) -> None:
         self.partner_calls = partner_calls
 
-    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
+    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], AnyHandler | None],
+                          handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
         handler = continuation(handler_call_details)
         if handler is None:
             return handler
@@ -73,10 +82,10 @@ class EdgeInterceptor(grpc.ServerInterceptor):
             )
         return handler
 
-    def _admission(self, metadata: dict[str, Any]) -> Callable[[Any], None]:
+    def _admission(self, metadata: Metadata) -> Callable[[object], None]:
         """Before the API's own code runs: the key's call rate (RESOURCE_EXHAUSTED), then the request's text
         and times (INVALID_ARGUMENT, see :mod:`..shared.input_guard`). A call without a key is refused by the method."""
-        def admit(request: Any) -> None:
+        def admit(request: object) -> None:
             if self.partner_calls is not None:
                 try:
                     key = bearer_key(metadata.items())
@@ -88,7 +97,7 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         return admit
 
 
-def _admit_all(_request: Any) -> None:
+def _admit_all(_request: object) -> None:
     return None
 
 
@@ -99,13 +108,13 @@ class Undecodable:
     error: str
 
 
-def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+def _tolerant(deserialize: Callable[[bytes], Req] | None) -> Callable[[bytes], Req | Undecodable] | None:
     """grpcio answers INTERNAL ("Exception deserializing request!") when a request does not decode; this hands
-    the method an :class:`Undecodable` instead, which :func:`_refuse_undecodable` turns into INVALID_ARGUMENT."""
+    the method an :class:`Undecodable` instead, which :func:`_decoded` turns into INVALID_ARGUMENT."""
     if deserialize is None:
         return None
 
-    def deserialize_or_mark(data: bytes) -> Any:
+    def deserialize_or_mark(data: bytes) -> Req | Undecodable:
         try:
             return deserialize(data)
         except DecodeError as exc:
@@ -113,10 +122,12 @@ def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], A
     return deserialize_or_mark
 
 
-def _refuse_undecodable(request: Any) -> None:
+def _decoded(request: Req | Undecodable) -> Req:
+    """The request message, or INVALID_ARGUMENT for bytes that did not decode."""
     if isinstance(request, Undecodable):
         raise ValidationFailed.single("(request)", "decodable",
                                       f"the request is not a valid protobuf message of this method: {request.error}")
+    return request
 
 
 class _Outcome:
@@ -124,9 +135,10 @@ class _Outcome:
 
 
 @contextmanager
-def _edge(method: str, metadata: dict[str, Any], context: grpc.ServicerContext) -> Iterator[_Outcome]:
+def _edge(method: str, metadata: Metadata, context: grpc.ServicerContext) -> Iterator[_Outcome]:
     """Correlation id in, typed errors out as statuses with rich details, the outcome counted."""
-    cid = incoming_correlation_id(metadata.get(CORRELATION_HEADER))
+    given = metadata.get(CORRELATION_HEADER)
+    cid = incoming_correlation_id(given if isinstance(given, str) else None)  # not a -bin key: always text
     token = correlation_id.set(cid)
     outcome = _Outcome()
     try:
@@ -139,7 +151,9 @@ def _edge(method: str, metadata: dict[str, Any], context: grpc.ServicerContext) 
         outcome.code = grpc.StatusCode.CANCELLED
         raise
     except Exception as exc:
-        aborted = context.code()
+        # What the method's own context.abort set (None until then): grpcio's ServicerContext.code(), marked
+        # experimental.
+        aborted: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]  # not in typeshed's stub
         if aborted not in (None, grpc.StatusCode.OK):  # the method called context.abort itself
             outcome.code = aborted
             raise
@@ -160,32 +174,33 @@ def _edge(method: str, metadata: dict[str, Any], context: grpc.ServicerContext) 
 
 
 def _left(context: grpc.ServicerContext) -> grpc.StatusCode:
-    remaining = context.time_remaining()
+    # grpcio documents None for a call without a deadline; typeshed's stub says float.
+    remaining: float | None = context.time_remaining()
     return grpc.StatusCode.DEADLINE_EXCEEDED if remaining is not None and remaining <= 0 else grpc.StatusCode.CANCELLED
 
 
-def _unary(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any],
-           admit: Callable[[Any], None]) -> Callable[..., Any]:
-    def unary_unary(request: Any, context: grpc.ServicerContext) -> Any:
+def _unary(method: str, metadata: Metadata, behaviour: Callable[[Req, grpc.ServicerContext], Resp],
+           admit: Callable[[object], None]) -> Callable[[Req | Undecodable, grpc.ServicerContext], Resp]:
+    def unary_unary(request: Req | Undecodable, context: grpc.ServicerContext) -> Resp:
         started = time.perf_counter()
         try:
             with _edge(method, metadata, context):
-                _refuse_undecodable(request)
-                admit(request)
-                return behaviour(request, context)
+                decoded = _decoded(request)
+                admit(decoded)
+                return behaviour(decoded, context)
         finally:
             observability.GRPC_DURATION.labels(method=method).observe(time.perf_counter() - started)
     return unary_unary
 
 
-def _stream(method: str, metadata: dict[str, Any], behaviour: Callable[..., Any],
-            admit: Callable[[Any], None]) -> Callable[..., Any]:
+def _stream(method: str, metadata: Metadata, behaviour: Callable[[Req, grpc.ServicerContext], Iterator[Resp]],
+            admit: Callable[[object], None]) -> Callable[[Req | Undecodable, grpc.ServicerContext], Iterator[Resp]]:
     """A stream's duration is how long the partner stayed, not latency: it is counted, not timed."""
-    def unary_stream(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+    def unary_stream(request: Req | Undecodable, context: grpc.ServicerContext) -> Iterator[Resp]:
         with _edge(method, metadata, context) as outcome:
-            _refuse_undecodable(request)
-            admit(request)
-            yield from behaviour(request, context)
+            decoded = _decoded(request)
+            admit(decoded)
+            yield from behaviour(decoded, context)
             if not context.is_active():
                 outcome.code = grpc.StatusCode.CANCELLED
     return unary_stream

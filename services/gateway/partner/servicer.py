@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
+from google.protobuf.message import Message
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
@@ -45,13 +46,20 @@ STREAMS_PER_PARTNER = 4
 AS_THE_GATEWAY = Caller.internal("gateway").wire()
 
 
-def log_reader(call: Any, caller: dict[str, Any]) -> LogReader:
+class ServiceCall(Protocol):
+    """A service's JSON answer to ``method(*args)``: :meth:`CallScope.call`, or the pool's within a timeout."""
+
+    def __call__(self, service: str, method: str, /, *args: Any) -> Any: ...
+
+
+def log_reader(call: ServiceCall, caller: dict[str, Any]) -> LogReader:
     """``log_after`` as ``caller`` through ``call(service, method, *args)``."""
     def read(cursor: int, network_ids: list[str] | None, limit: int) -> dict[str, Any]:
         query: dict[str, Any] = {"cursor": cursor, "limit": limit}
         if network_ids is not None:
             query["network_ids"] = network_ids
-        return call("federation", "log_after", caller, query)
+        page: dict[str, Any] = call("federation", "log_after", caller, query)
+        return page
     return read
 
 
@@ -75,7 +83,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
     def ListNetworks(self, request: pb.ListNetworksRequest, context: grpc.ServicerContext) -> pb.ListNetworksResponse:
         calls, _ = self._begin(context)
-        page = calls.call("networks", "list_networks", requests.list_networks(request))
+        page: dict[str, Any] = calls.call("networks", "list_networks", requests.list_networks(request))
         return pb.ListNetworksResponse(networks=[messages.network(n) for n in page["items"]],
                                        next_page_token=page.get("next_page_token") or "")
 
@@ -86,7 +94,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     def ListSessions(self, request: pb.ListSessionsRequest, context: grpc.ServicerContext) -> pb.ListSessionsResponse:
         calls, partner = self._begin(context)
         query = requests.list_sessions(request)
-        page = calls.call("sessions", "list_sessions", partner.caller.wire(), query)
+        page: dict[str, Any] = calls.call("sessions", "list_sessions", partner.caller.wire(), query)
         if not page["items"] and "page_token" not in query:
             calls.call("networks", "get_network", query["network_id"])  # an unknown network is NOT_FOUND
         return pb.ListSessionsResponse(sessions=[messages.session(s) for s in page["items"]],
@@ -95,7 +103,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     def FindExpertise(self, request: pb.FindExpertiseRequest,
                       context: grpc.ServicerContext) -> pb.FindExpertiseResponse:
         calls, _ = self._begin(context)
-        page = calls.call("members", "find_expertise", requests.expertise_query(request))
+        page: dict[str, Any] = calls.call("members", "find_expertise", requests.expertise_query(request))
         return pb.FindExpertiseResponse(experts=[messages.expert(e) for e in page["items"]],
                                         next_page_token=page.get("next_page_token") or "")
 
@@ -110,20 +118,20 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             log.warning("instance %s (partner %s) tried to publish for network %s, which it does not host",
                         partner.instance_id, partner.partner_id, output["network_id"])
             metrics.FEDERATION_ORIGIN_REFUSALS.labels(peer=partner.instance_id).inc()
-        result = calls.call("federation", "publish_partner_output", partner.caller.wire(), output)
+        result: dict[str, Any] = calls.call("federation", "publish_partner_output", partner.caller.wire(), output)
         return pb.PublishOutputResponse(output_id=result["output_id"], recipients=result["recipients"],
                                         retracted=result["retracted"])
 
     def RetractOutput(self, request: pb.RetractOutputRequest,
                       context: grpc.ServicerContext) -> pb.RetractOutputResponse:
         calls, partner = self._begin(context)
-        result = calls.call("federation", "retract_partner_output", partner.caller.wire(),
-                            requests.output_id(request.output_id))
+        result: dict[str, Any] = calls.call("federation", "retract_partner_output", partner.caller.wire(),
+                                            requests.output_id(request.output_id))
         return pb.RetractOutputResponse(output_id=result["output_id"], retracted=result["retracted"])
 
     def ListOutputs(self, request: pb.ListOutputsRequest, context: grpc.ServicerContext) -> pb.ListOutputsResponse:
         calls, partner = self._begin(context)
-        page = calls.call("federation", "feed", partner.caller.wire(), requests.feed_query(request))
+        page: dict[str, Any] = calls.call("federation", "feed", partner.caller.wire(), requests.feed_query(request))
         return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
                                       next_page_token=page.get("next_page_token") or "")
 
@@ -132,7 +140,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         calls, partner = self._begin(context)
         network_ids, cursor = requests.stream_request(request)
         # Which networks the stream covers is the federation service's answer; the hub passes on only these.
-        scope = calls.call("federation", "feed_scope", partner.caller.wire(), network_ids)
+        scope: list[str] = calls.call("federation", "feed_scope", partner.caller.wire(), network_ids)
         key = bearer_key(context.invocation_metadata())
 
         def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
@@ -154,8 +162,8 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: grpc.ServicerContext) -> pb.FeedHead:
         calls, partner = self._begin(context)
         network_ids, cursor = requests.stream_request(request)  # the same two fields, the same rules
-        head = calls.call("federation", "log_head", partner.caller.wire(),
-                          {"network_ids": network_ids, "cursor": cursor})
+        head: dict[str, Any] = calls.call("federation", "log_head", partner.caller.wire(),
+                                          {"network_ids": network_ids, "cursor": cursor})
         return pb.FeedHead(cursor=str(head["head_cursor"]), pending=head["pending"])
 
     # --- links ---------------------------------------------------------------------------------------------------
@@ -164,7 +172,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         calls, partner = self._begin(context)
         link_request = requests.link_request(request)
         with idempotency.keyed(self._keyed(partner, "RequestLink", request.request_id, request), "request_id"):
-            answer = calls.call("federation", "request_link", partner.caller.wire(), link_request)
+            answer: dict[str, Any] = calls.call("federation", "request_link", partner.caller.wire(), link_request)
         return messages.link(answer["link"])
 
     def GetLink(self, request: pb.GetLinkRequest, context: grpc.ServicerContext) -> pb.Link:
@@ -180,7 +188,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         return calls, self.partners.authenticate(key, timeout=calls.budget())
 
     @staticmethod
-    def _keyed(partner: Partner, method: str, key: str, request: Any) -> idempotency.KeyedRequest | None:
+    def _keyed(partner: Partner, method: str, key: str, request: Message) -> idempotency.KeyedRequest | None:
         """The partner's request with its ``request_id``, if it gave one (see :mod:`..shared.idempotency`)."""
         if not key:
             return None

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.common.errors import ValidationFailed, violation
 
@@ -77,7 +78,7 @@ def message_violations(message: Message, prefix: str = "") -> list[dict[str, str
     for descriptor, value in message.ListFields():
         path = f"{prefix}{descriptor.name}"
         values: Iterator[tuple[str, Any]] = (
-            ((f"{path}.{i}", v) for i, v in enumerate(value)) if _is_repeated(descriptor) else iter([(path, value)])
+            ((f"{path}.{i}", v) for i, v in enumerate(value)) if descriptor.is_repeated else iter([(path, value)])
         )
         for field, item in values:
             if isinstance(item, str):
@@ -85,7 +86,8 @@ def message_violations(message: Message, prefix: str = "") -> list[dict[str, str
                     found.append(violation(field, NUL_RULE, NUL_MESSAGE))
             elif isinstance(item, Message):
                 if item.DESCRIPTOR.full_name == _TIMESTAMP:
-                    found += _timestamp_violations(item, field)
+                    # The descriptor's name is the check: the message is a Timestamp, whichever class holds it.
+                    found += _timestamp_violations(cast(Timestamp, item), field)
                 else:
                     found += message_violations(item, f"{field}.")
     return found
@@ -103,14 +105,7 @@ def raise_if(found: list[dict[str, str]]) -> None:
         raise ValidationFailed(f"invalid input: {summary}", found)
 
 
-def _is_repeated(descriptor: Any) -> bool:
-    is_repeated = getattr(descriptor, "is_repeated", None)  # protobuf >= 5.29; `label` is deprecated
-    if is_repeated is not None:
-        return bool(is_repeated)
-    return descriptor.label == descriptor.LABEL_REPEATED
-
-
-def _timestamp_violations(stamp: Any, field: str) -> list[dict[str, str]]:
+def _timestamp_violations(stamp: Timestamp, field: str) -> list[dict[str, str]]:
     if not (_MIN_SECONDS <= stamp.seconds <= _MAX_SECONDS and 0 <= stamp.nanos <= 999_999_999):
         return [violation(field, "valid_timestamp", "not a valid timestamp (seconds or nanos out of range)")]
     moment = stamp.ToDatetime(tzinfo=UTC)

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.common.config import Settings
 from services.common.errors import RateLimited
@@ -32,7 +33,7 @@ MAX_TRACKED = 10_000  # credentials remembered at once; the least recently seen 
 class TooManyCalls(RateLimited):
     """A credential spent its calls; ``retry_after`` is whole seconds until the next one is earned."""
 
-    def __init__(self, message: str, violations: list | None = None, retry_after: int = 1) -> None:
+    def __init__(self, message: str, violations: list[dict[str, Any]] | None = None, retry_after: int = 1) -> None:
         super().__init__(message, violations)
         self.retry_after = retry_after
 

@@ -7,10 +7,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from enum import Enum
+from typing import Final, Generic, Literal, TypeVar
 
 V = TypeVar("V")
-MISSING = object()  # a cached value may itself be None (a rejected token), so absence needs its own marker
+
+
+class Missing(Enum):
+    """A cached value may itself be None (a rejected token), so absence needs its own marker: the one member of
+    its own type, so that ``value is MISSING`` leaves the value's type for the rest."""
+
+    MISSING = "missing"
+
+
+MISSING: Final = Missing.MISSING
 
 
 class TtlCache(Generic[V]):
@@ -21,7 +31,7 @@ class TtlCache(Generic[V]):
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, tuple[float, V]] = OrderedDict()
 
-    def get(self, key: str) -> V | object:
+    def get(self, key: str) -> V | Literal[Missing.MISSING]:
         """The live value for ``key``, or MISSING."""
         now = self._clock()
         with self._lock:

@@ -33,7 +33,8 @@ def whoami(caller: Caller) -> WhoAmI:
 def issue_token(member_id: Annotated[str, Path(min_length=1, max_length=64)], body: IssueToken, caller: Caller,
                 rpc: Rpc, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"  # a plaintext secret must not sit in a proxy cache
-    return rpc.call("members", "issue_token", caller.wire(), member_id, body.model_dump(mode="json"))
+    answer: dict[str, Any] = rpc.call("members", "issue_token", caller.wire(), member_id, body.model_dump(mode="json"))
+    return answer
 
 
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response, summary="Revoke a token",

@@ -29,7 +29,7 @@ from services.federation.schemas import (
     SharingPolicyIn,
 )
 from services.gateway.admin.deps import Caller, Rpc
-from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 from services.gateway.admin.routes.peers import peer_connector
 
 router = APIRouter(prefix="/v1", tags=["federation"], responses=ERROR_RESPONSES)
@@ -40,9 +40,9 @@ PartnerIdPath = Annotated[Id100, Path(description="the partner's id")]
 OutputIdPath = Annotated[OutputId, Path(description="the output's id")]
 NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
 
-LINK_NOT_FOUND = {404: documented_error("no such link")}
-TRANSITION = {409: documented_error("the link's status does not allow this (e.g. accepting a revoked link)")}
-PARTNER_NOT_FOUND = {404: documented_error("no such partner")}
+LINK_NOT_FOUND: Responses = {404: documented_error("no such link")}
+TRANSITION: Responses = {409: documented_error("the link's status does not allow this (e.g. accepting a revoked link)")}
+PARTNER_NOT_FOUND: Responses = {404: documented_error("no such partner")}
 
 
 class LinkRequestIn(Command):
@@ -84,7 +84,8 @@ class PartnerKeyCache(Protocol):
 
 def partner_keys(request: Request) -> PartnerKeyCache | None:
     """The partner API's key cache, when this process serves it too (see services.gateway.main)."""
-    return getattr(request.app.state, "partner_keys", None)
+    keys: PartnerKeyCache | None = getattr(request.app.state, "partner_keys", None)
+    return keys
 
 
 PartnerKeys = Annotated[PartnerKeyCache | None, Depends(partner_keys)]
@@ -111,7 +112,7 @@ def request_link(body: LinkRequestIn, caller: Caller, rpc: Rpc, response: Respon
     if body.peer is not None:
         link, created = request_peer_link(caller.wire(), body, rpc, peer_connector(request))
     else:
-        answer = rpc.call("federation", "request_link", caller.wire(), dumped(body))
+        answer: dict[str, Any] = rpc.call("federation", "request_link", caller.wire(), dumped(body))
         link, created = answer["link"], answer["created"]
     response.status_code = 201 if created else 200
     return link
@@ -120,7 +121,8 @@ def request_link(body: LinkRequestIn, caller: Caller, rpc: Rpc, response: Respon
 @router.get("/links/{link_id}", response_model=LinkOut, summary="Get a link",
             description="For the coordinators of either side.", responses=LINK_NOT_FOUND)
 def get_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "get_link", caller.wire(), link_id)
+    answer: dict[str, Any] = rpc.call("federation", "get_link", caller.wire(), link_id)
+    return answer
 
 
 @router.get("/networks/{network_id}/links", response_model=LinkList, summary="A network's links",
@@ -136,27 +138,31 @@ def network_links(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
              responses={**LINK_NOT_FOUND, **TRANSITION})
 def accept_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc,
                 body: Annotated[AcceptIn | None, Body()] = None) -> dict[str, Any]:
-    return rpc.call("federation", "accept_link", caller.wire(), link_id, dumped(body))
+    answer: dict[str, Any] = rpc.call("federation", "accept_link", caller.wire(), link_id, dumped(body))
+    return answer
 
 
 @router.post("/links/{link_id}/reject", response_model=LinkOut, summary="Reject a requested link",
              description="For the target network's coordinators.", responses={**LINK_NOT_FOUND, **TRANSITION})
 def reject_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "reject_link", caller.wire(), link_id)
+    answer: dict[str, Any] = rpc.call("federation", "reject_link", caller.wire(), link_id)
+    return answer
 
 
 @router.post("/links/{link_id}/revoke", response_model=LinkOut, summary="End a link",
              description="For the coordinators of either side; nothing new flows over it afterwards.",
              responses={**LINK_NOT_FOUND, **TRANSITION})
 def revoke_link(link_id: LinkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "revoke_link", caller.wire(), link_id)
+    answer: dict[str, Any] = rpc.call("federation", "revoke_link", caller.wire(), link_id)
+    return answer
 
 
 @router.put("/links/{link_id}/policy", response_model=LinkOut, summary="Set what flows from one side",
             description="For the coordinators of `network_id`, which must be a side of the link. Applies to "
                         "outputs shared from now on.", responses={**LINK_NOT_FOUND, **TRANSITION})
 def set_link_policy(link_id: LinkIdPath, body: PolicyIn, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "set_link_policy", caller.wire(), link_id, dumped(body))
+    answer: dict[str, Any] = rpc.call("federation", "set_link_policy", caller.wire(), link_id, dumped(body))
+    return answer
 
 
 @router.post("/networks/{network_id}/block", response_model=NetworkBlocked, summary="Block a network",
@@ -176,7 +182,8 @@ def block_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
                          "is stored). A network belongs to one partner at most (409).",
              responses={404: documented_error("no such network"), 409: documented_error("network already taken")})
 def register_partner(body: RegisterPartner, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "register_partner", caller.wire(), body.model_dump(mode="json"))
+    answer: dict[str, Any] = rpc.call("federation", "register_partner", caller.wire(), body.model_dump(mode="json"))
+    return answer
 
 
 @router.get("/partners", response_model=PartnerList, summary="List partners", description="Operator only.")
@@ -187,7 +194,8 @@ def list_partners(caller: Caller, rpc: Rpc) -> dict[str, Any]:
 @router.get("/partners/{partner_id}", response_model=PartnerOut, summary="Get a partner",
             description="Operator only.", responses=PARTNER_NOT_FOUND)
 def get_partner(partner_id: PartnerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "get_partner", caller.wire(), partner_id)
+    answer: dict[str, Any] = rpc.call("federation", "get_partner", caller.wire(), partner_id)
+    return answer
 
 
 @router.post("/partners/{partner_id}/revoke", response_model=PartnerOut, summary="Revoke a partner's key",
@@ -233,11 +241,13 @@ def network_feed(network_id: NetworkIdPath, caller: Caller, rpc: Rpc,
     query: dict[str, Any] = {"network_id": network_id, "page_size": page_size}
     if page_token:
         query["page_token"] = page_token
-    return rpc.call("federation", "feed", caller.wire(), query)
+    answer: dict[str, Any] = rpc.call("federation", "feed", caller.wire(), query)
+    return answer
 
 
 @router.get("/outputs/{output_id}/deliveries", response_model=DeliveryLog, summary="Who received an output",
             description="For the operator and the coordinators of the network the output came from.",
             responses={404: documented_error("no such output")})
 def output_deliveries(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "delivery_log", caller.wire(), output_id)
+    answer: dict[str, Any] = rpc.call("federation", "delivery_log", caller.wire(), output_id)
+    return answer

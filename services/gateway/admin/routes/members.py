@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from services.common.vocabulary import Perspective
 from services.gateway.admin.deps import Auth, Caller, Rpc
-from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 from services.members.schemas import (
     ErasureReceipt,
     ExpertiseTag,
@@ -32,13 +32,15 @@ from services.sessions.schemas.views import SessionsMemberExport
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=ERROR_RESPONSES)
 
 MemberIdPath = Annotated[MemberId, Path(description="the member's id")]
-NOT_FOUND = {404: documented_error("no such member")}
+NOT_FOUND: Responses = {404: documented_error("no such member")}
 
 
 @router.post("", status_code=201, response_model=MemberOut, summary="Register a member",
              responses={409: documented_error("email already registered")})
 def register_member(body: RegisterMember, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("members", "register_member", caller.wire(), body.model_dump(mode="json", exclude_unset=True))
+    answer: dict[str, Any] = rpc.call("members", "register_member", caller.wire(),
+                                      body.model_dump(mode="json", exclude_unset=True))
+    return answer
 
 
 @router.get("", response_model=MemberPage, summary="Search members",
@@ -58,20 +60,23 @@ def search_members(
                        ("network_id", network_id), ("page_token", page_token)):
         if value is not None:
             query[key] = str(value.value if isinstance(value, Perspective) else value)
-    return rpc.call("members", "search_members", caller.wire(), query)
+    answer: dict[str, Any] = rpc.call("members", "search_members", caller.wire(), query)
+    return answer
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Get a member", responses=NOT_FOUND)
 def get_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("members", "get_member", caller.wire(), member_id)
+    answer: dict[str, Any] = rpc.call("members", "get_member", caller.wire(), member_id)
+    return answer
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member's profile or consent",
               description="Only the fields sent change. Consent fields only by the member or the operator.",
               responses={**NOT_FOUND, 409: documented_error("email already registered")})
 def update_member(member_id: MemberIdPath, body: UpdateMember, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("members", "update_member", caller.wire(), member_id,
-                    body.model_dump(mode="json", exclude_unset=True))
+    answer: dict[str, Any] = rpc.call("members", "update_member", caller.wire(), member_id,
+                                      body.model_dump(mode="json", exclude_unset=True))
+    return answer
 
 
 class MemberDataExport(BaseModel):
@@ -87,7 +92,8 @@ class MemberDataExport(BaseModel):
             description="One document with what the members service and the sessions service hold.",
             responses=NOT_FOUND)
 def export_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    held_by_members = rpc.call("members", "export_member", caller.wire(), member_id)  # first: unknown is a 404
+    # first: unknown is a 404
+    held_by_members: dict[str, Any] = rpc.call("members", "export_member", caller.wire(), member_id)
     return {"members": held_by_members, "sessions": rpc.call("sessions", "export_member", caller.wire(), member_id)}
 
 
@@ -95,6 +101,6 @@ def export_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc) -> dict[str
                description="Personal data is removed or pseudonymised; other services follow the event.",
                responses=NOT_FOUND)
 def erase_member(member_id: MemberIdPath, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
-    receipt = rpc.call("members", "erase_member", caller.wire(), member_id)
+    receipt: dict[str, Any] = rpc.call("members", "erase_member", caller.wire(), member_id)
     auth.forget_all()  # the member's tokens died with them
     return receipt

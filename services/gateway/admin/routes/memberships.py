@@ -27,7 +27,8 @@ MemberIdPath = Annotated[MemberId, Path(description="the member's id")]
                        409: documented_error("the network is archived")})
 def set_membership(network_id: NetworkIdPath, member_id: MemberIdPath, body: JoinNetwork, caller: Caller,
                    rpc: Rpc, auth: Auth) -> dict[str, Any]:
-    membership = rpc.call("members", "join_network", caller.wire(), member_id, network_id, body.model_dump(mode="json"))
+    membership: dict[str, Any] = rpc.call("members", "join_network", caller.wire(), member_id, network_id,
+                                          body.model_dump(mode="json"))
     auth.forget_all()  # a new coordinator's cached scope is stale now
     return membership
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 
 from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus
 from services.gateway.admin.deps import Auth, Caller, Rpc
-from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 from services.networks.schemas import (
     CreateNetwork,
     HealthReport,
@@ -29,7 +29,7 @@ from services.networks.schemas import (
 router = APIRouter(prefix="/v1/networks", tags=["networks"], responses=ERROR_RESPONSES)
 
 NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
-NOT_FOUND = {404: documented_error("no such network")}
+NOT_FOUND: Responses = {404: documented_error("no such network")}
 
 
 @router.post("", status_code=201, response_model=NetworkOut, summary="Create a network",
@@ -37,7 +37,8 @@ NOT_FOUND = {404: documented_error("no such network")}
                          "network they administer, and becomes the new network's coordinator so they can staff "
                          "it. The child's level must be below its parent's.")
 def create_network(body: CreateNetwork, caller: Caller, rpc: Rpc, auth: Auth) -> dict[str, Any]:
-    network = rpc.call("networks", "create_network", caller.wire(), body.model_dump(mode="json", exclude_unset=True))
+    network: dict[str, Any] = rpc.call("networks", "create_network", caller.wire(),
+                                       body.model_dump(mode="json", exclude_unset=True))
     # The members service decides whether the caller becomes its coordinator (a member does; the operator not).
     if rpc.call("members", "appoint_creator", caller.wire(), network["id"]) is not None and caller.member_id:
         auth.forget_member(caller.member_id)  # their cached scope does not know the new network yet
@@ -65,12 +66,14 @@ def list_networks(
                        ("region", region), ("page_token", page_token)):
         if value is not None:
             query[key] = str(value)  # StrEnum members are their values
-    return rpc.call("networks", "list_networks", query)
+    answer: dict[str, Any] = rpc.call("networks", "list_networks", query)
+    return answer
 
 
 @router.get("/{network_id}", response_model=NetworkOut, summary="Get a network", responses=NOT_FOUND)
 def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("networks", "get_network", network_id)
+    answer: dict[str, Any] = rpc.call("networks", "get_network", network_id)
+    return answer
 
 
 @router.patch("/{network_id}", response_model=NetworkOut, summary="Update a network",
@@ -79,21 +82,24 @@ def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str
                           "top-level (`parent_id: null`) is the operator's.",
               responses={**NOT_FOUND, 409: documented_error("the network is archived")})
 def update_network(network_id: NetworkIdPath, body: UpdateNetwork, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("networks", "update_network", caller.wire(), network_id,
-                    body.model_dump(mode="json", exclude_unset=True))
+    answer: dict[str, Any] = rpc.call("networks", "update_network", caller.wire(), network_id,
+                                      body.model_dump(mode="json", exclude_unset=True))
+    return answer
 
 
 @router.post("/{network_id}/archive", response_model=NetworkOut, summary="Archive a network",
              description="Refused (409) while the network has active child networks, or is archived already.",
              responses={**NOT_FOUND, 409: documented_error("active child networks, or archived already")})
 def archive_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("networks", "archive_network", caller.wire(), network_id)
+    answer: dict[str, Any] = rpc.call("networks", "archive_network", caller.wire(), network_id)
+    return answer
 
 
 @router.get("/{network_id}/tree", response_model=NetworkNode, summary="The hierarchy under a network",
             description="The network with its child networks nested, archived ones included.", responses=NOT_FOUND)
 def network_tree(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("networks", "network_tree", network_id)
+    answer: dict[str, Any] = rpc.call("networks", "network_tree", network_id)
+    return answer
 
 
 @router.get("/{network_id}/health", response_model=HealthReport,
@@ -103,4 +109,5 @@ def network_tree(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[st
                         "facilitators. Memberships reach the report asynchronously, within moments.",
             responses=NOT_FOUND)
 def health_report(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("networks", "health_report", caller.wire(), network_id)
+    answer: dict[str, Any] = rpc.call("networks", "health_report", caller.wire(), network_id)
+    return answer

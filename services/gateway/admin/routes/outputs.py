@@ -34,8 +34,9 @@ PageToken = Annotated[str | None, Query(max_length=500)]
                          "network; a resource needs a `url` and a `resource_type`.",
              responses={**NOT_FOUND, **TRANSITION})
 def publish_output(session_id: SessionIdPath, body: PublishOutput, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "publish_output", caller.wire(), session_id,
-                    body.model_dump(mode="json", exclude_unset=True))
+    answer: dict[str, Any] = rpc.call("sessions", "publish_output", caller.wire(), session_id,
+                                      body.model_dump(mode="json", exclude_unset=True))
+    return answer
 
 
 @router.get("/sessions/{session_id}/outputs", response_model=OutputPage, summary="The outputs of a session",
@@ -44,7 +45,8 @@ def publish_output(session_id: SessionIdPath, body: PublishOutput, caller: Calle
 def session_outputs(session_id: SessionIdPath, caller: Caller, rpc: Rpc, kind: OutputKind | None = None,
                     page_size: PageSize = 50, page_token: PageToken = None) -> dict[str, Any]:
     query = query_of(session_id=session_id, kind=kind, page_size=page_size, page_token=page_token)
-    return rpc.call("sessions", "list_outputs", caller.wire(), query)
+    answer: dict[str, Any] = rpc.call("sessions", "list_outputs", caller.wire(), query)
+    return answer
 
 
 @router.get("/networks/{network_id}/outputs", response_model=OutputPage, summary="The outputs of a network",
@@ -53,14 +55,16 @@ def session_outputs(session_id: SessionIdPath, caller: Caller, rpc: Rpc, kind: O
 def network_outputs(network_id: NetworkIdPath, caller: Caller, rpc: Rpc, kind: OutputKind | None = None,
                     page_size: PageSize = 50, page_token: PageToken = None) -> dict[str, Any]:
     query = query_of(network_id=network_id, kind=kind, page_size=page_size, page_token=page_token)
-    return rpc.call("sessions", "list_outputs", caller.wire(), query)
+    answer: dict[str, Any] = rpc.call("sessions", "list_outputs", caller.wire(), query)
+    return answer
 
 
 @router.get("/outputs/{output_id}", response_model=OutputOut | OutputTombstone, summary="Get an output",
             description="A retracted output is a tombstone. Authors appear as consent allows for you.",
             responses={404: documented_error("no such output")})
 def get_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "get_output", caller.wire(), output_id)
+    answer: dict[str, Any] = rpc.call("sessions", "get_output", caller.wire(), output_id)
+    return answer
 
 
 @router.post("/outputs/{output_id}/retract", response_model=OutputTombstone, summary="Retract an output",
@@ -69,7 +73,8 @@ def get_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc) -> dict[str, A
 def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
                    body: Annotated[RetractOutput | None, Body()] = None) -> dict[str, Any]:
     request = body.model_dump(mode="json", exclude_unset=True) if body else {}
-    return rpc.call("sessions", "retract_output", caller.wire(), output_id, request)
+    answer: dict[str, Any] = rpc.call("sessions", "retract_output", caller.wire(), output_id, request)
+    return answer
 
 
 @router.post("/reflections", status_code=201, response_model=ReflectionOut, tags=["reflections"],
@@ -79,7 +84,8 @@ def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
                          "operator records none; on another network's session, 403.",
              responses={**NOT_FOUND, **TRANSITION})
 def record_reflection(body: RecordReflection, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "record_reflection", caller.wire(), body.model_dump(mode="json"))
+    answer: dict[str, Any] = rpc.call("sessions", "record_reflection", caller.wire(), body.model_dump(mode="json"))
+    return answer
 
 
 @router.get("/networks/{network_id}/learning-report", response_model=LearningReportOut, tags=["reflections"],
@@ -95,5 +101,6 @@ def learning_report(
     period_from: Annotated[AwareDatetime | None, Query(description="start of the period (inclusive)")] = None,
     period_to: Annotated[AwareDatetime | None, Query(description="end of the period (exclusive)")] = None,
 ) -> dict[str, Any]:
-    return rpc.call("sessions", "learning_report", caller.wire(), network_id,
-                    query_of(period_from=period_from, period_to=period_to))
+    answer: dict[str, Any] = rpc.call("sessions", "learning_report", caller.wire(), network_id,
+                                      query_of(period_from=period_from, period_to=period_to))
+    return answer

@@ -7,30 +7,31 @@ database for the relay, which must present it; no answer ever shows it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel
 
 from services.federation.peers.schemas import ConfigurePeer, PeerOut
+from services.federation.relay.peer_links import PeerConnector
 from services.federation.schemas import InstanceId
 from services.gateway.admin.deps import Caller, Rpc
-from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 
 router = APIRouter(prefix="/v1", tags=["peers"], responses=ERROR_RESPONSES)
 
 PeerIdPath = Annotated[InstanceId, Path(description="the peer's instance id")]
-PEER_NOT_FOUND = {404: documented_error("no such peer")}
+PEER_NOT_FOUND: Responses = {404: documented_error("no such peer")}
 
 
 class PeerList(BaseModel):
     items: list[PeerOut]
 
 
-def peer_connector(request: Request) -> Callable[..., Any] | None:
+def peer_connector(request: Request) -> PeerConnector | None:
     """A fake for reaching a peer's gRPC API, when a test put one on ``app.state.connect_peer``."""
-    return getattr(request.app.state, "connect_peer", None)
+    connect: PeerConnector | None = getattr(request.app.state, "connect_peer", None)
+    return connect
 
 
 @router.post("/peers", status_code=201, response_model=PeerOut, summary="Follow a peer instance",
@@ -45,10 +46,11 @@ def peer_connector(request: Request) -> Callable[..., Any] | None:
                         404: documented_error("no such network in local_network_ids"),
                         409: documented_error("a network in local_network_ids is hosted by another instance")})
 def configure_peer(body: ConfigurePeer, caller: Caller, rpc: Rpc, response: Response) -> dict[str, Any]:
-    answer = rpc.call("federation", "configure_peer", caller.wire(), body.model_dump(mode="json"))
+    answer: dict[str, Any] = rpc.call("federation", "configure_peer", caller.wire(), body.model_dump(mode="json"))
     if not answer["created"]:
         response.status_code = 200
-    return answer["peer"]
+    peer: dict[str, Any] = answer["peer"]
+    return peer
 
 
 @router.get("/peers", response_model=PeerList, summary="The peer instances and the relay's view of each",
@@ -64,7 +66,8 @@ def list_peers(caller: Caller, rpc: Rpc) -> dict[str, Any]:
 @router.get("/peers/{instance_id}", response_model=PeerOut, summary="A peer instance", description="Operator only.",
             responses=PEER_NOT_FOUND)
 def get_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("federation", "get_peer", caller.wire(), instance_id)
+    answer: dict[str, Any] = rpc.call("federation", "get_peer", caller.wire(), instance_id)
+    return answer
 
 
 @router.delete("/peers/{instance_id}", status_code=204, summary="Stop following a peer instance",

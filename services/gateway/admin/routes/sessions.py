@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, Field, create_model
 
 from services.common.vocabulary import SessionStatus
 from services.gateway.admin.deps import Caller, Rpc
-from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
+from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 from services.sessions.schemas.commands import (
     CancelSession,
     Command,
@@ -36,15 +36,18 @@ router = APIRouter(prefix="/v1", tags=["sessions"], responses=ERROR_RESPONSES)
 NetworkIdPath = Annotated[NetworkId, Path(description="the network's id")]
 SessionIdPath = Annotated[SessionId, Path(description="the session's id")]
 MemberIdPath = Annotated[MemberId, Path(description="the member's id")]
-NOT_FOUND = {404: documented_error("no such session")}
-TRANSITION = {409: documented_error("not allowed in the session's status (rule `illegal_transition`), or the "
-                                    "session has not started yet (rule `not_started`)")}
+NOT_FOUND: Responses = {404: documented_error("no such session")}
+TRANSITION: Responses = {409: documented_error("not allowed in the session's status (rule `illegal_transition`), or "
+                                               "the session has not started yet (rule `not_started`)")}
 
-# The schedule body is the service's command without network_id, which the path gives.
+# The schedule body is the service's command without network_id, which the path gives. Each field is
+# (annotation, FieldInfo); typed Any because the checker matches a ** dict against create_model's own keyword
+# parameters (__config__, __module__, ...) as well as the fields.
+_PLAN_FIELDS: dict[str, Any] = {
+    name: (field.annotation, field) for name, field in ScheduleSession.model_fields.items() if name != "network_id"
+}
 SessionPlan = create_model(
-    "SessionPlan", __base__=Command, __doc__="A session to schedule; the network is in the path.",
-    **{name: (field.annotation, field) for name, field in ScheduleSession.model_fields.items()
-       if name != "network_id"},
+    "SessionPlan", __base__=Command, __doc__="A session to schedule; the network is in the path.", **_PLAN_FIELDS,
 )
 
 
@@ -80,7 +83,8 @@ def query_of(**params: Any) -> dict[str, Any]:
              responses={404: documented_error("no such network"), 409: documented_error("the network is archived")})
 def schedule_session(network_id: NetworkIdPath, body: SessionPlan, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     request = {"network_id": network_id, **body.model_dump(mode="json", exclude_unset=True)}
-    return rpc.call("sessions", "schedule_session", caller.wire(), request)
+    answer: dict[str, Any] = rpc.call("sessions", "schedule_session", caller.wire(), request)
+    return answer
 
 
 @router.get("/networks/{network_id}/sessions", response_model=SessionPage, summary="List a network's sessions",
@@ -98,14 +102,16 @@ def list_sessions(
 ) -> dict[str, Any]:
     query = query_of(network_id=network_id, starts_from=starts_from, starts_before=starts_before, status=status,
                      page_size=page_size, page_token=page_token)
-    return rpc.call("sessions", "list_sessions", caller.wire(), query)
+    answer: dict[str, Any] = rpc.call("sessions", "list_sessions", caller.wire(), query)
+    return answer
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, summary="Get a session", responses=NOT_FOUND,
             description="Open to every authenticated caller. `meeting_url` is null unless you belong to the "
                         "session's network (or are the operator).")
 def get_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "get_session", caller.wire(), session_id)
+    answer: dict[str, Any] = rpc.call("sessions", "get_session", caller.wire(), session_id)
+    return answer
 
 
 # --- the life cycle: planned → held → closed, or cancelled ----------------------------------------------------
@@ -115,20 +121,23 @@ def get_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str
              description="The old times are kept in `reschedules`.", responses={**NOT_FOUND, **TRANSITION})
 def reschedule_session(session_id: SessionIdPath, body: RescheduleSession, caller: Caller,
                        rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "reschedule_session", caller.wire(), session_id,
-                    body.model_dump(mode="json", exclude_unset=True))
+    answer: dict[str, Any] = rpc.call("sessions", "reschedule_session", caller.wire(), session_id,
+                                      body.model_dump(mode="json", exclude_unset=True))
+    return answer
 
 
 @router.post("/sessions/{session_id}/hold", response_model=SessionOut, summary="Mark a session as held",
              description="Only once it has started.", responses={**NOT_FOUND, **TRANSITION})
 def hold_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "hold_session", caller.wire(), session_id)
+    answer: dict[str, Any] = rpc.call("sessions", "hold_session", caller.wire(), session_id)
+    return answer
 
 
 @router.post("/sessions/{session_id}/close", response_model=SessionOut, summary="Close a held session",
              description="Outputs and reflections may still follow.", responses={**NOT_FOUND, **TRANSITION})
 def close_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "close_session", caller.wire(), session_id)
+    answer: dict[str, Any] = rpc.call("sessions", "close_session", caller.wire(), session_id)
+    return answer
 
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionOut, summary="Cancel a planned session",
@@ -136,7 +145,8 @@ def close_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[s
 def cancel_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc,
                    body: Annotated[CancelSession | None, Body()] = None) -> dict[str, Any]:
     request = body.model_dump(mode="json", exclude_unset=True) if body else {}
-    return rpc.call("sessions", "cancel_session", caller.wire(), session_id, request)
+    answer: dict[str, Any] = rpc.call("sessions", "cancel_session", caller.wire(), session_id, request)
+    return answer
 
 
 # --- registrations and attendance ------------------------------------------------------------------------------
@@ -152,7 +162,9 @@ def cancel_session(session_id: SessionIdPath, caller: Caller, rpc: Rpc,
 def register_for_session(session_id: SessionIdPath, body: SessionRegistration, caller: Caller,
                          rpc: Rpc) -> dict[str, Any]:
     request = body.model_dump(mode="json", exclude_unset=True, exclude={"member_id"})
-    return rpc.call("sessions", "register_for_session", caller.wire(), session_id, body.member_id, request)
+    answer: dict[str, Any] = rpc.call("sessions", "register_for_session", caller.wire(), session_id, body.member_id,
+                                      request)
+    return answer
 
 
 @router.delete("/sessions/{session_id}/registrations/{member_id}", response_model=RegistrationOut,
@@ -162,13 +174,15 @@ def register_for_session(session_id: SessionIdPath, body: SessionRegistration, c
                responses={404: documented_error("no such session or registration"), **TRANSITION})
 def cancel_registration(session_id: SessionIdPath, member_id: MemberIdPath, caller: Caller,
                         rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "cancel_registration", caller.wire(), session_id, member_id)
+    answer: dict[str, Any] = rpc.call("sessions", "cancel_registration", caller.wire(), session_id, member_id)
+    return answer
 
 
 @router.get("/sessions/{session_id}/registrations", response_model=RegistrationList,
             summary="Who registered, and the waitlist in order", responses=NOT_FOUND)
 def list_registrations(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "list_registrations", caller.wire(), session_id)
+    answer: dict[str, Any] = rpc.call("sessions", "list_registrations", caller.wire(), session_id)
+    return answer
 
 
 @router.put("/sessions/{session_id}/attendance", response_model=AttendanceOut, summary="Record who attended",
@@ -177,10 +191,13 @@ def list_registrations(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> d
             responses={**NOT_FOUND, **TRANSITION})
 def record_attendance(session_id: SessionIdPath, body: RecordAttendance, caller: Caller,
                       rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "record_attendance", caller.wire(), session_id, body.model_dump(mode="json"))
+    answer: dict[str, Any] = rpc.call("sessions", "record_attendance", caller.wire(), session_id,
+                                      body.model_dump(mode="json"))
+    return answer
 
 
 @router.get("/sessions/{session_id}/attendance", response_model=AttendanceOut, summary="Who attended",
             responses=NOT_FOUND)
 def get_attendance(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    return rpc.call("sessions", "get_attendance", caller.wire(), session_id)
+    answer: dict[str, Any] = rpc.call("sessions", "get_attendance", caller.wire(), session_id)
+    return answer
