@@ -21,7 +21,7 @@ T = TypeVar("T")
 
 class RpcDirectory:
     def __init__(self, members: Any, networks: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.members = members  # nameko ServiceProxy objects
+        self.members = members  # nameko ServiceProxy objects (nameko ships no types)
         self.networks = networks
         self.timeout = timeout
 
@@ -31,8 +31,9 @@ class RpcDirectory:
     def network(self, network_id: str) -> KnownNetwork | None:
         return self._ask("networks", lambda: self.networks.get_network(network_id), network_from_answer)
 
-    def _ask(self, service: str, call: Callable[[], Any], read: Callable[[Any], T]) -> T | None:
-        answer = None
+    def _ask(self, service: str, call: Callable[[], Any], read: Callable[[dict[str, Any]], T]) -> T | None:
+        """``call`` is an RPC through a proxy, its answer untyped JSON; ``read`` turns that into what we know."""
+        answer: dict[str, Any] | None = None
         try:
             with eventlet.Timeout(self.timeout, False):
                 answer = call()

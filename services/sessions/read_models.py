@@ -4,9 +4,8 @@ module only loads and stores whole records."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, RowMapping, Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -67,14 +66,14 @@ class SessionsReadModels:
         })
 
     @staticmethod
-    def _membership(row: Any) -> MembershipRecord:
+    def _membership(row: RowMapping) -> MembershipRecord:
         return MembershipRecord(row["network_id"], row["member_id"],
                                 MembershipRole(row["role"]) if row["role"] else None, row["revision"], row["active"])
 
-    def _first(self, table: Table, **key: str) -> Any:
+    def _first(self, table: Table, **key: str) -> RowMapping | None:
         return self.connection.execute(select(table).filter_by(**key)).mappings().first()
 
-    def _replace(self, table: Table, key: dict[str, str], values: dict[str, Any]) -> None:
+    def _replace(self, table: Table, key: dict[str, str], values: dict[str, object]) -> None:
         """Upsert, guarded by revision in the database: two consumers racing on one record (the domain chose
         each write from what it read) cannot let the older revision land last."""
         dialect_insert = postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert

@@ -1,3 +1,11 @@
+"""The sessions service's SQL unit of work: the kit's transaction and outbox, with this service's repositories.
+
+It satisfies :class:`services.sessions.ports.SessionsUoW`, the Protocol the handlers take, without inheriting
+from it: the checker proves so wherever the service passes ``self.uow()`` to a handler.
+"""
+
+from __future__ import annotations
+
 from sqlalchemy import Connection
 
 from services.common.uow import SqlUnitOfWork

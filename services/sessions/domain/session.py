@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from services.common.catalogue import (
     AttendanceRecorded,
@@ -18,7 +18,6 @@ from services.common.catalogue import (
     SessionHeld,
     SessionRescheduled,
     SessionScheduled,
-    SessionSnapshot,
 )
 from services.common.errors import IllegalTransition, NotFound, violation
 from services.common.events import EventPayload
@@ -32,6 +31,40 @@ from services.sessions.domain.participation import (
     perspective_counts,
 )
 from services.sessions.domain.planning import Contribution, check_plan, check_times
+
+
+class SessionPlan(TypedDict):
+    """What scheduling a session takes: the fields of :class:`Session` that its planners choose."""
+
+    network_id: str
+    title: str
+    format: SessionFormat
+    mode: SessionMode
+    location: str | None
+    meeting_url: str | None
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    agenda: str
+    contributions: list[Contribution]
+    statements: list[str]
+
+
+class Snapshot(TypedDict):
+    """The fields every session event carries (:class:`~services.common.catalogue.SessionSnapshot`)."""
+
+    session_id: str
+    network_id: str
+    revision: int
+    title: str
+    format: SessionFormat
+    mode: SessionMode
+    location: str | None
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    status: SessionStatus
+    contributor_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -74,7 +107,7 @@ class Session:
     # --- life cycle ----------------------------------------------------------------------------------
 
     @classmethod
-    def schedule(cls, session_id: str, *, now: datetime, **plan: Any) -> Session:
+    def schedule(cls, session_id: str, *, now: datetime, **plan: Unpack[SessionPlan]) -> Session:
         """Plan a session. Times in the past are allowed: networks record sessions held before Kring."""
         check_plan(format=plan["format"], mode=plan["mode"], location=plan.get("location"),
                    meeting_url=plan.get("meeting_url"), starts_at=plan["starts_at"], ends_at=plan["ends_at"],
@@ -92,8 +125,8 @@ class Session:
         previous = (self.starts_at, self.ends_at)
         self.reschedules.append(Reschedule(*previous, starts_at, ends_at, reason, now))
         self.starts_at, self.ends_at = starts_at, ends_at
-        self._transition(Action.RESCHEDULE, now, SessionRescheduled, previous_starts_at=previous[0],
-                         previous_ends_at=previous[1])
+        self.events.append(SessionRescheduled(**self._transition(Action.RESCHEDULE, now),
+                                              previous_starts_at=previous[0], previous_ends_at=previous[1]))
         return True
 
     def hold(self, *, now: datetime) -> None:
@@ -101,15 +134,15 @@ class Session:
         if now < self.starts_at:
             message = "a session cannot be marked held before it starts"
             raise IllegalTransition(message, [violation("starts_at", "not_started", message)])
-        self._transition(Action.HOLD, now, SessionHeld)
+        self.events.append(SessionHeld(**self._transition(Action.HOLD, now)))
 
     def close(self, *, now: datetime) -> None:
-        self._transition(Action.CLOSE, now, SessionClosed)
+        self.events.append(SessionClosed(**self._transition(Action.CLOSE, now)))
 
     def cancel(self, reason: str | None, *, now: datetime) -> None:
         next_status(self.status, Action.CANCEL)
         self.cancel_reason = reason
-        self._transition(Action.CANCEL, now, SessionCancelled, reason=reason)
+        self.events.append(SessionCancelled(**self._transition(Action.CANCEL, now), reason=reason))
 
     def ensure_allowed(self, action: Action) -> None:
         next_status(self.status, action)
@@ -194,13 +227,15 @@ class Session:
     def contributor_ids(self) -> list[str]:
         return list(dict.fromkeys(c.member_id for c in self.contributions))
 
-    def _transition(self, action: Action, now: datetime, event: type[SessionSnapshot], **extra: Any) -> None:
+    def _transition(self, action: Action, now: datetime) -> Snapshot:
+        """Move to where ``action`` leads and raise the revision; returns the snapshot the transition's event
+        carries (the caller records that event, with the fields of its own)."""
         self.status = next_status(self.status, action)
         self.revision += 1
         self.updated_at = now
-        self.events.append(event(**self._snapshot(), **extra))
+        return self._snapshot()
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self) -> Snapshot:
         return {
             "session_id": self.id, "network_id": self.network_id, "revision": self.revision, "title": self.title,
             "format": self.format, "mode": self.mode, "location": self.location, "starts_at": self.starts_at,

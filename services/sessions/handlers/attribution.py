@@ -6,16 +6,16 @@ which the federation service applies to every copy."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from services.sessions.handlers.common import now
+from services.sessions.ports import SessionsUoW
 
 
-def outputs_authored_by(uow: Any, member_id: str) -> list[str]:
+def outputs_authored_by(uow: SessionsUoW, member_id: str) -> list[str]:
     return [output.id for output in uow.outputs.by_author(member_id) if not output.retracted]
 
 
-def reattribute(uow: Any, output_ids: Iterable[str]) -> int:
+def reattribute(uow: SessionsUoW, output_ids: Iterable[str]) -> int:
     """Record ``output.attribution_changed`` for each output, in this transaction; returns how many."""
     told = 0
     for output_id in output_ids:

@@ -5,27 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from services.common.errors import Conflict, NotFound, violation
 from services.sessions.domain.planning import raise_if
 from services.sessions.domain.read_models import KnownNetwork, MemberFacts, Person, facts_updates
 from services.sessions.domain.session import Session
-from services.sessions.ports import Directory
+from services.sessions.ports import Directory, SessionsUoW
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_session(uow: Any, session_id: str, *, for_update: bool = False) -> Session:
+def get_session(uow: SessionsUoW, session_id: str, *, for_update: bool = False) -> Session:
     session = uow.sessions.get(session_id, for_update=for_update)
     if session is None:
         raise NotFound(f"session {session_id} not found")
     return session
 
 
-def known_network(uow: Any, directory: Directory, network_id: str, *,
+def known_network(uow: SessionsUoW, directory: Directory, network_id: str, *,
                   must_be_active: bool = False) -> KnownNetwork:
     """The network from the read model, or from the networks service if the read model has not seen it."""
     network = uow.read_models.network(network_id)
@@ -42,7 +41,7 @@ def known_network(uow: Any, directory: Directory, network_id: str, *,
     return network
 
 
-def refresh_member(uow: Any, directory: Directory, member_id: str) -> MemberFacts | None:
+def refresh_member(uow: SessionsUoW, directory: Directory, member_id: str) -> MemberFacts | None:
     """Ask the members service and fold the answer into the read models (only what is newer)."""
     facts = directory.member(member_id)
     if facts is None:
@@ -55,7 +54,7 @@ def refresh_member(uow: Any, directory: Directory, member_id: str) -> MemberFact
     return facts
 
 
-def ensure_network_members(uow: Any, directory: Directory, network_id: str,
+def ensure_network_members(uow: SessionsUoW, directory: Directory, network_id: str,
                            fields: Iterable[tuple[str, str]]) -> dict[str, Person]:
     """Each ``(field, member_id)`` must name a member of the network; returns what is known of them.
 
@@ -78,7 +77,7 @@ def ensure_network_members(uow: Any, directory: Directory, network_id: str,
     return people
 
 
-def people_facts(uow: Any, directory: Directory, member_ids: Iterable[str]) -> dict[str, Person]:
+def people_facts(uow: SessionsUoW, directory: Directory, member_ids: Iterable[str]) -> dict[str, Person]:
     """What is known of each member, asking the members service for anyone the read model has not seen."""
     member_ids = list(member_ids)
     people = uow.read_models.people(member_ids)

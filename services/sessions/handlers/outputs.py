@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
@@ -12,12 +11,13 @@ from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.outputs import Output
 from services.sessions.handlers.common import ensure_network_members, get_session, now
 from services.sessions.handlers.presenters import output_view
-from services.sessions.ports import Directory
+from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import ListOutputs, PublishOutput, RetractOutput
 from services.sessions.schemas.views import OutputOut, OutputPage, OutputTombstone
 
 
-def publish_output(caller: Caller, session_id: str, cmd: PublishOutput, uow: Any, directory: Directory) -> OutputOut:
+def publish_output(caller: Caller, session_id: str, cmd: PublishOutput, uow: SessionsUoW,
+                   directory: Directory) -> OutputOut:
     with uow:
         session = get_session(uow, session_id)
         require(access.staffs(caller, session.network_id), access.NOT_STAFF)
@@ -36,7 +36,7 @@ def publish_output(caller: Caller, session_id: str, cmd: PublishOutput, uow: Any
         return view
 
 
-def retract_output(caller: Caller, output_id: str, cmd: RetractOutput, uow: Any) -> OutputTombstone:
+def retract_output(caller: Caller, output_id: str, cmd: RetractOutput, uow: SessionsUoW) -> OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)
         require(access.staffs(caller, output.network_id), access.NOT_STAFF)
@@ -47,7 +47,7 @@ def retract_output(caller: Caller, output_id: str, cmd: RetractOutput, uow: Any)
         return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
 
 
-def get_output(caller: Caller, output_id: str, uow: Any) -> OutputOut | OutputTombstone:
+def get_output(caller: Caller, output_id: str, uow: SessionsUoW) -> OutputOut | OutputTombstone:
     with uow:
         output = _get_output(uow, output_id)
         if not access.may_read_output(caller, output.network_id, output.visibility):
@@ -57,7 +57,7 @@ def get_output(caller: Caller, output_id: str, uow: Any) -> OutputOut | OutputTo
         return output_view(output, people, inside_network=access.reads_as_inside(caller, output.network_id))
 
 
-def list_outputs(caller: Caller, query: ListOutputs, uow: Any) -> OutputPage:
+def list_outputs(caller: Caller, query: ListOutputs, uow: SessionsUoW) -> OutputPage:
     """Outside its network only public outputs are listed (the page is filtered where it is read)."""
     if query.network_id is None and query.session_id is None:
         raise ValidationFailed.single("network_id", "network_or_session", "give a network_id or a session_id")
@@ -68,7 +68,7 @@ def list_outputs(caller: Caller, query: ListOutputs, uow: Any) -> OutputPage:
                                  for o in found], next_page_token=next_token)
 
 
-def _get_output(uow: Any, output_id: str) -> Output:
+def _get_output(uow: SessionsUoW, output_id: str) -> Output:
     output = uow.outputs.get(output_id)
     if output is None:
         raise NotFound(f"output {output_id} not found")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.common.caller import Caller, require
 from services.common.catalogue import MemberErased
 from services.sessions.domain import access
@@ -11,10 +9,11 @@ from services.sessions.domain.read_models import erased_updates, new_pseudonym
 from services.sessions.handlers.attribution import outputs_authored_by, reattribute
 from services.sessions.handlers.common import now
 from services.sessions.handlers.presenters import registration_view
+from services.sessions.ports import SessionsUoW
 from services.sessions.schemas.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
 
 
-def export_member(caller: Caller, member_id: str, uow: Any) -> SessionsMemberExport:
+def export_member(caller: Caller, member_id: str, uow: SessionsUoW) -> SessionsMemberExport:
     require(access.owns_personal_data(caller, member_id), "only the member or the operator may export")
     with uow:
         sessions = [
@@ -37,7 +36,7 @@ def export_member(caller: Caller, member_id: str, uow: Any) -> SessionsMemberExp
                                     authorship=authorship, reflections=reflections)
 
 
-def member_erased(payload: MemberErased, uow: Any) -> None:
+def member_erased(payload: MemberErased, uow: SessionsUoW) -> None:
     """Pseudonymise the member everywhere: one fresh pseudonym per erasure, reflection texts deleted.
 
     Counts stay right because rows are re-pointed, not deleted. Running it again finds nothing left to

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from services.common.caller import Caller, require
 from services.common.errors import PermissionDenied, ValidationFailed
@@ -12,12 +11,12 @@ from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now
-from services.sessions.ports import Directory
+from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import LearningReportQuery, RecordReflection
 from services.sessions.schemas.views import LearningReportOut, ReflectionOut
 
 
-def record_reflection(caller: Caller, cmd: RecordReflection, uow: Any, directory: Directory) -> ReflectionOut:
+def record_reflection(caller: Caller, cmd: RecordReflection, uow: SessionsUoW, directory: Directory) -> ReflectionOut:
     require(access.can_record_reflection(caller), "reflections are personal: a member records their own")
     member_id = caller.member_id
     assert member_id is not None
@@ -35,7 +34,7 @@ def record_reflection(caller: Caller, cmd: RecordReflection, uow: Any, directory
         return ReflectionOut.model_validate(reflection)
 
 
-def get_learning_report(caller: Caller, network_id: str, query: LearningReportQuery, uow: Any,
+def get_learning_report(caller: Caller, network_id: str, query: LearningReportQuery, uow: SessionsUoW,
                         directory: Directory) -> LearningReportOut:
     require(access.staffs(caller, network_id), access.NOT_STAFF)
     period = Period.of(query.period_from, query.period_to, now=now())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.common.caller import Caller, require
 from services.common.errors import ValidationFailed
 from services.sessions.domain import access
@@ -11,13 +9,13 @@ from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.participation import Attendee
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now, people_facts
 from services.sessions.handlers.presenters import attendance_view, registration_view
-from services.sessions.ports import Directory
+from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import RecordAttendance, RegisterForSession
 from services.sessions.schemas.views import AttendanceOut, RegistrationList, RegistrationOut
 
 
-def register_for_session(caller: Caller, session_id: str, member_id: str | None, cmd: RegisterForSession, uow: Any,
-                         directory: Directory) -> RegistrationOut:
+def register_for_session(caller: Caller, session_id: str, member_id: str | None, cmd: RegisterForSession,
+                         uow: SessionsUoW, directory: Directory) -> RegistrationOut:
     """``member_id``: whom to register; None registers the caller."""
     member_id = member_id or caller.member_id
     if member_id is None:
@@ -37,7 +35,7 @@ def register_for_session(caller: Caller, session_id: str, member_id: str | None,
         return registration_view(session, registration)
 
 
-def cancel_registration(caller: Caller, session_id: str, member_id: str, uow: Any) -> RegistrationOut:
+def cancel_registration(caller: Caller, session_id: str, member_id: str, uow: SessionsUoW) -> RegistrationOut:
     with uow:
         session = get_session(uow, session_id, for_update=True)
         require(access.can_cancel_registration(caller, session.network_id, member_id),
@@ -49,7 +47,7 @@ def cancel_registration(caller: Caller, session_id: str, member_id: str, uow: An
         return registration_view(session, registration)
 
 
-def list_registrations(caller: Caller, session_id: str, uow: Any) -> RegistrationList:
+def list_registrations(caller: Caller, session_id: str, uow: SessionsUoW) -> RegistrationList:
     with uow:
         session = get_session(uow, session_id)
         require(access.staffs(caller, session.network_id), access.NOT_STAFF)
@@ -58,7 +56,7 @@ def list_registrations(caller: Caller, session_id: str, uow: Any) -> Registratio
                                 items=[registration_view(session, r) for r in ordered])
 
 
-def record_attendance(caller: Caller, session_id: str, cmd: RecordAttendance, uow: Any,
+def record_attendance(caller: Caller, session_id: str, cmd: RecordAttendance, uow: SessionsUoW,
                       directory: Directory) -> AttendanceOut:
     """Attendees must have registered or be members of the network. Their perspectives are copied now, so a
     later change of profile does not rewrite who was in the room."""
@@ -76,7 +74,7 @@ def record_attendance(caller: Caller, session_id: str, cmd: RecordAttendance, uo
         return attendance_view(session)
 
 
-def get_attendance(caller: Caller, session_id: str, uow: Any) -> AttendanceOut:
+def get_attendance(caller: Caller, session_id: str, uow: SessionsUoW) -> AttendanceOut:
     with uow:
         session = get_session(uow, session_id)
         require(access.staffs(caller, session.network_id), access.NOT_STAFF)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from services.common.caller import Caller, require
 from services.sessions.domain import access
@@ -12,12 +11,12 @@ from services.sessions.domain.planning import Contribution
 from services.sessions.domain.session import Session
 from services.sessions.handlers.common import get_session, known_network, now
 from services.sessions.handlers.presenters import session_view
-from services.sessions.ports import Directory
+from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import CancelSession, ListSessions, RescheduleSession, ScheduleSession
 from services.sessions.schemas.views import ServiceHealth, SessionOut, SessionPage
 
 
-def schedule_session(caller: Caller, cmd: ScheduleSession, uow: Any, directory: Directory) -> SessionOut:
+def schedule_session(caller: Caller, cmd: ScheduleSession, uow: SessionsUoW, directory: Directory) -> SessionOut:
     require(access.staffs(caller, cmd.network_id), access.NOT_STAFF)
     with uow:
         known_network(uow, directory, cmd.network_id, must_be_active=True)
@@ -33,40 +32,40 @@ def schedule_session(caller: Caller, cmd: ScheduleSession, uow: Any, directory: 
         return session_view(session, caller)
 
 
-def reschedule_session(caller: Caller, session_id: str, cmd: RescheduleSession, uow: Any) -> SessionOut:
+def reschedule_session(caller: Caller, session_id: str, cmd: RescheduleSession, uow: SessionsUoW) -> SessionOut:
     return _change(caller, uow, session_id, lambda s: s.reschedule(cmd.starts_at, cmd.ends_at, cmd.reason, now=now()))
 
 
-def hold_session(caller: Caller, session_id: str, uow: Any) -> SessionOut:
+def hold_session(caller: Caller, session_id: str, uow: SessionsUoW) -> SessionOut:
     return _change(caller, uow, session_id, lambda s: s.hold(now=now()))
 
 
-def close_session(caller: Caller, session_id: str, uow: Any) -> SessionOut:
+def close_session(caller: Caller, session_id: str, uow: SessionsUoW) -> SessionOut:
     return _change(caller, uow, session_id, lambda s: s.close(now=now()))
 
 
-def cancel_session(caller: Caller, session_id: str, cmd: CancelSession, uow: Any) -> SessionOut:
+def cancel_session(caller: Caller, session_id: str, cmd: CancelSession, uow: SessionsUoW) -> SessionOut:
     return _change(caller, uow, session_id, lambda s: s.cancel(cmd.reason, now=now()))
 
 
-def get_session_view(caller: Caller, session_id: str, uow: Any) -> SessionOut:
+def get_session_view(caller: Caller, session_id: str, uow: SessionsUoW) -> SessionOut:
     with uow:
         return session_view(get_session(uow, session_id), caller)
 
 
-def list_sessions(caller: Caller, query: ListSessions, uow: Any) -> SessionPage:
+def list_sessions(caller: Caller, query: ListSessions, uow: SessionsUoW) -> SessionPage:
     with uow:
         found, next_token = uow.sessions.page(query)
         return SessionPage(items=[session_view(s, caller) for s in found], next_page_token=next_token)
 
 
-def health(uow: Any) -> ServiceHealth:
+def health(uow: SessionsUoW) -> ServiceHealth:
     with uow:
         uow.ping()
         return ServiceHealth(service="sessions", database="ok")
 
 
-def _change(caller: Caller, uow: Any, session_id: str, change: Callable[[Session], object]) -> SessionOut:
+def _change(caller: Caller, uow: SessionsUoW, session_id: str, change: Callable[[Session], object]) -> SessionOut:
     with uow:
         session = get_session(uow, session_id, for_update=True)
         require(access.staffs(caller, session.network_id), access.NOT_STAFF)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, insert, or_, select, update
 
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import OutputKind, ReflectionKind, ResourceType, Visibility
@@ -41,7 +41,7 @@ class OutputRepository(TrackingRepository):
     def page(self, query: ListOutputs, inside: frozenset[str] | None) -> tuple[list[Output], str | None]:
         """Outputs of a network or a session ordered by (published_at, id), keyset-paged; for a reader inside only
         the networks ``inside`` (None: every network), the others' public outputs only."""
-        conditions: list[Any] = []
+        conditions: list[ColumnElement[bool]] = []
         if query.network_id:
             conditions.append(outputs.c.network_id == query.network_id)
         if query.session_id:
@@ -78,7 +78,7 @@ class OutputRepository(TrackingRepository):
         ).mappings().all()
         return self._load(rows)
 
-    def _load(self, rows: Any) -> list[Output]:
+    def _load(self, rows: Sequence[RowMapping]) -> list[Output]:
         ids = [row["id"] for row in rows]
         authors = grouped(self.connection.execute(
             select(output_authors).where(output_authors.c.output_id.in_(ids))
@@ -98,7 +98,7 @@ class OutputRepository(TrackingRepository):
         ]
 
     @staticmethod
-    def _row(output: Output) -> dict[str, Any]:
+    def _row(output: Output) -> dict[str, object]:
         return {
             "id": output.id, "session_id": output.session_id, "network_id": output.network_id,
             "kind": output.kind.value, "title": output.title, "body": output.body, "url": output.url,

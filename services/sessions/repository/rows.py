@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_
-
-T = TypeVar("T")
+from sqlalchemy import ColumnElement, RowMapping, and_, or_
 
 
 def utc(moment: datetime) -> datetime:
@@ -19,14 +17,16 @@ def utc_or_none(moment: datetime | None) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
-def after_key(time_column: Any, id_column: Any, after: tuple[datetime, str]) -> ColumnElement[bool]:
+def after_key(time_column: ColumnElement[datetime], id_column: ColumnElement[str],
+              after: tuple[datetime, str]) -> ColumnElement[bool]:
     """Rows strictly after the (time, id) key of the last item of the previous page."""
     moment, item_id = after
     return or_(time_column > moment, and_(time_column == moment, id_column > item_id))
 
 
-def grouped(rows: Any, key: str) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
+def grouped(rows: Iterable[RowMapping], key: str) -> dict[str, list[RowMapping]]:
+    """The rows by their value in column ``key``, each group in the order of ``rows``."""
+    found: dict[str, list[RowMapping]] = {}
     for row in rows:
         found.setdefault(row[key], []).append(row)
     return found

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, union, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, delete, insert, select, union, update
 
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import Perspective, SessionFormat, SessionMode, SessionStatus
@@ -46,7 +46,7 @@ class SessionRepository(TrackingRepository):
 
     def page(self, query: ListSessions) -> tuple[list[Session], str | None]:
         """Sessions matching every given filter, ordered by (starts_at, id), keyset-paged."""
-        conditions: list[Any] = []
+        conditions: list[ColumnElement[bool]] = []
         if query.network_id:
             conditions.append(sessions.c.network_id == query.network_id)
         if query.status:
@@ -83,7 +83,7 @@ class SessionRepository(TrackingRepository):
         ).mappings().all()
         return self._load(rows)
 
-    def _load(self, rows: Any) -> list[Session]:
+    def _load(self, rows: Sequence[RowMapping]) -> list[Session]:
         ids = [row["id"] for row in rows]
         children = {
             table.name: grouped(self.connection.execute(
@@ -98,7 +98,7 @@ class SessionRepository(TrackingRepository):
                 for row in rows]
 
     @staticmethod
-    def _session(row: Any, children: dict[str, list[Any]]) -> Session:
+    def _session(row: RowMapping, children: dict[str, list[RowMapping]]) -> Session:
         return Session(
             id=row["id"], network_id=row["network_id"], title=row["title"], format=SessionFormat(row["format"]),
             mode=SessionMode(row["mode"]), location=row["location"], meeting_url=row["meeting_url"],
@@ -124,7 +124,7 @@ class SessionRepository(TrackingRepository):
         )
 
     @staticmethod
-    def _row(session: Session) -> dict[str, Any]:
+    def _row(session: Session) -> dict[str, object]:
         return {
             "id": session.id, "network_id": session.network_id, "title": session.title,
             "format": session.format.value, "mode": session.mode.value, "location": session.location,

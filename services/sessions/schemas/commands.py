@@ -6,7 +6,7 @@ café, a resource needs a link) are domain rules in :mod:`services.sessions.doma
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
@@ -22,12 +22,14 @@ from services.common.vocabulary import (
 )
 from services.sessions.domain.outputs import DEFAULT_LICENCE, Licence
 
+T = TypeVar("T")
 
-def _text(max_length: int, min_length: int = 1) -> object:
+
+def _text(max_length: int, min_length: int = 1) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-def _unique(values: list) -> list:
+def _unique(values: list[T]) -> list[T]:
     return list(dict.fromkeys(values))
 
 
