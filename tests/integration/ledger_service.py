@@ -15,6 +15,7 @@ from services.common.logs import correlation_id
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler
 from services.common.outbox import messaging_tables
 from services.common.uow import SqlUnitOfWork
+from tests.support.callers import OPERATOR_WIRE
 
 metadata = MetaData()
 applied = Table(
@@ -65,7 +66,8 @@ class CallerService:
     def register_many(self, count: int, prefix: str) -> list[str]:
         def register(i: int) -> str:
             member: dict[str, Any] = self.members.register_member(
-                {"name": f"{prefix} {i}", "email": f"{prefix.lower()}{i}@example.org", "perspectives": ["resident"]}
+                OPERATOR_WIRE,
+                {"name": f"{prefix} {i}", "email": f"{prefix.lower()}{i}@example.org", "perspectives": ["resident"]},
             )
             return member["id"]
 
@@ -84,5 +86,6 @@ class IntakeService:
 
     @command
     def register_pair(self, prefix: str) -> list[str]:
-        return [self.members.register_member({"name": f"{prefix} {i}", "email": f"{prefix.lower()}{i}@example.org",
-                                              "perspectives": ["resident"]})["id"] for i in (1, 2)]
+        return [self.members.register_member(OPERATOR_WIRE, {"name": f"{prefix} {i}",
+                                                             "email": f"{prefix.lower()}{i}@example.org",
+                                                             "perspectives": ["resident"]})["id"] for i in (1, 2)]

@@ -16,6 +16,7 @@ from services.members import models
 from services.members.service import MembersService
 from tests.integration.helpers import count_rows, ledger_config
 from tests.integration.ledger_service import IntakeService
+from tests.support.callers import OPERATOR_WIRE
 
 RPC_EXCHANGE = "nameko-rpc"
 
@@ -71,9 +72,11 @@ def test_a_command_request_delivered_again_is_applied_once_and_answered_as_the_f
     container_factory(MembersService, members_config).start()
     client = RawRpcClient(members_config["AMQP_URI"])
     try:
-        client.send("members", "register_member", [registration("ans@example.org")], correlation_id="delivery-1")
+        client.send("members", "register_member", [OPERATOR_WIRE, registration("ans@example.org")],
+                    correlation_id="delivery-1")
         first = client.wait_for_replies(1)[0]
-        client.send("members", "register_member", [registration("ans@example.org")], correlation_id="delivery-1")
+        client.send("members", "register_member", [OPERATOR_WIRE, registration("ans@example.org")],
+                    correlation_id="delivery-1")
         again = client.wait_for_replies(2)[1]
     finally:
         client.close()
@@ -89,7 +92,7 @@ def test_two_copies_of_a_request_handled_at_once_apply_it_once(members_config, c
     client = RawRpcClient(members_config["AMQP_URI"])
     try:
         for _ in range(4):  # four workers take the four copies together; one applies, three wait and replay
-            client.send("members", "register_member", [registration("samen@example.org")],
+            client.send("members", "register_member", [OPERATOR_WIRE, registration("samen@example.org")],
                         correlation_id="at-once", headers={"nameko.request_id": "key-at-once"})
         replies = client.wait_for_replies(4)
     finally:
@@ -107,16 +110,16 @@ def test_the_callers_request_id_decides_what_is_a_repeat(members_config, contain
 
     container_factory(MembersService, members_config).start()
     with ClusterRpcProxy(members_config, timeout=10, context_data={"request_id": "client-key-1"}) as rpc:
-        a = rpc.members.register_member(registration("een@example.org"))
-        b = rpc.members.register_member(registration("een@example.org"))
+        a = rpc.members.register_member(OPERATOR_WIRE, registration("een@example.org"))
+        b = rpc.members.register_member(OPERATOR_WIRE, registration("een@example.org"))
         try:
-            rpc.members.register_member(registration("twee@example.org"))
+            rpc.members.register_member(OPERATOR_WIRE, registration("twee@example.org"))
             raise AssertionError("a key reused for another request was accepted")
         except Conflict as exc:
             assert exc.violations[0]["field"] == "Idempotency-Key"
     assert a == b
     with ClusterRpcProxy(members_config, timeout=10, context_data={"request_id": "client-key-2"}) as rpc:
-        c = rpc.members.register_member(registration("twee@example.org"))
+        c = rpc.members.register_member(OPERATOR_WIRE, registration("twee@example.org"))
     assert c["id"] != a["id"]
     assert count_rows(members_config["DATABASE_URL"], "members", models.members) == 2
 

@@ -28,6 +28,7 @@ from services.federation.handlers import links, sharing
 from services.federation.unit_of_work import FederationUnitOfWork
 from services.sessions.domain.outputs import FORMER_MEMBER
 from tests.integration.helpers import wait_for
+from tests.support.callers import OPERATOR_WIRE
 
 LIVED = "a participant with lived experience"
 
@@ -43,16 +44,17 @@ def send(amqp_uri: str, *envelopes: tuple[str, Envelope]) -> None:
 
 
 def linked_pair(rpc) -> tuple[dict, dict]:
-    region = rpc.networks.create_network({"name": "Werkplaats Utrecht", "level": "regional", "kind": "werkplaats",
-                                          "theme": "eenzaamheid"})
-    wijk = rpc.networks.create_network({"name": "Overvecht", "level": "neighbourhood", "kind": "learning_circle",
-                                        "theme": "eenzaamheid", "parent_id": region["id"]})
-    wait_for(lambda: rpc.federation.list_links(wijk["id"], "active"), what="the parent/child link")
+    region = rpc.networks.create_network(OPERATOR_WIRE, {"name": "Werkplaats Utrecht", "level": "regional",
+                                                         "kind": "werkplaats", "theme": "eenzaamheid"})
+    wijk = rpc.networks.create_network(OPERATOR_WIRE, {"name": "Overvecht", "level": "neighbourhood",
+                                                       "kind": "learning_circle", "theme": "eenzaamheid",
+                                                       "parent_id": region["id"]})
+    wait_for(lambda: rpc.federation.list_links(OPERATOR_WIRE, wijk["id"], "active"), what="the parent/child link")
     return region, wijk
 
 
 def copy_in(rpc, network: dict, output_id: str) -> dict | None:
-    for item in rpc.federation.feed({"network_id": network["id"]})["items"]:
+    for item in rpc.federation.feed(OPERATOR_WIRE, {"network_id": network["id"]})["items"]:
         if item["output"]["output_id"] == output_id:
             return item["output"]
     return None
@@ -66,35 +68,36 @@ def authors_in(rpc, network: dict, output_id: str) -> list[tuple[str, bool]] | N
 def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(all_services):
     rpc = all_services
     region, wijk = linked_pair(rpc)
-    fatima = rpc.members.register_member({"name": "Fatima el Amrani", "email": "fatima@example.org",
+    fatima = rpc.members.register_member(OPERATOR_WIRE, {"name": "Fatima el Amrani", "email": "fatima@example.org",
                                           "perspectives": ["lived_experience"], "named_in_shared_outputs": True})
-    rpc.members.join_network(fatima["id"], wijk["id"], {"role": "facilitator"})
+    rpc.members.join_network(OPERATOR_WIRE, fatima["id"], wijk["id"], {"role": "facilitator"})
     now = datetime.now(UTC)
-    session = rpc.sessions.schedule_session({
+    session = rpc.sessions.schedule_session(OPERATOR_WIRE, {
         "network_id": wijk["id"], "title": "Leersessie eenzaamheid", "format": "learning_session",
         "mode": "in_person", "location": "Buurthuis", "starts_at": (now - timedelta(hours=3)).isoformat(),
         "ends_at": (now - timedelta(hours=1)).isoformat()})
-    rpc.sessions.hold_session(session["id"])
-    output = rpc.sessions.publish_output(session["id"], {"kind": "lesson", "title": "Vraag door", "body": "...",
-                                                         "authors": [fatima["id"]], "visibility": "linked"})
+    rpc.sessions.hold_session(OPERATOR_WIRE, session["id"])
+    output = rpc.sessions.publish_output(OPERATOR_WIRE, session["id"], {"kind": "lesson", "title": "Vraag door",
+                                                                        "body": "...", "authors": [fatima["id"]],
+                                                                        "visibility": "linked"})
 
     assert wait_for(lambda: authors_in(rpc, region, output["id"]), what="the shared copy") == [
         ("Fatima el Amrani", True)]
 
-    rpc.members.update_member(fatima["id"], {"named_in_shared_outputs": False})
+    rpc.members.update_member(OPERATOR_WIRE, fatima["id"], {"named_in_shared_outputs": False})
     wait_for(lambda: authors_in(rpc, region, output["id"]) == [(LIVED, False)], what="the role in the copy")
 
-    rpc.members.erase_member(fatima["id"])
+    rpc.members.erase_member(OPERATOR_WIRE, fatima["id"])
     wait_for(lambda: authors_in(rpc, region, output["id"]) == [(FORMER_MEMBER, False)], what="a former member")
 
     # Both paths have run by now: the copy stays as it is, and nothing the stream carries names her or her id.
     wait_for(lambda: len(updates(rpc, region)) >= 3, what="the updates in the log")
     copy = copy_in(rpc, region, output["id"])
     assert copy["authors"] == [{"shown_as": FORMER_MEMBER, "named": False}]
-    log = rpc.federation.log_after({"cursor": 0, "network_ids": [region["id"]]})
+    log = rpc.federation.log_after(OPERATOR_WIRE, {"cursor": 0, "network_ids": [region["id"]]})
     shown = [e["output"]["authors"] for e in log["entries"] if e["output"]["output_id"] == output["id"]]
     assert shown[0] == [{"shown_as": FORMER_MEMBER, "named": False}]  # the log shows each copy as it is now
-    everything = json.dumps([log, rpc.federation.feed({"network_id": region["id"]})])
+    everything = json.dumps([log, rpc.federation.feed(OPERATOR_WIRE, {"network_id": region["id"]})])
     assert "Fatima" not in everything and fatima["id"] not in everything
 
 
@@ -149,7 +152,7 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
     # Every one of them again, under the same envelopes and under new ones: nothing changes. Sentinels behind
     # them on the same queues tell when they have been handled.
     settled = updates(rpc, region, ours)
-    before = rpc.federation.feed({"network_id": region["id"]})
+    before = rpc.federation.feed(OPERATOR_WIRE, {"network_id": region["id"]})
     sentinel = published("m-sentinel")
     send(all_services_config["AMQP_URI"], ("sessions", new_envelope(sentinel, producer="sessions")))
     wait_for(lambda: copy_in(rpc, region, sentinel.output_id), what="the sentinel output")
@@ -167,7 +170,7 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
          ("members", new_envelope(MemberErased(member_id="m-bram", revision=3), producer="members")))
     wait_for(lambda: authors_in(rpc, region, sentinel.output_id)[1] == (FORMER_MEMBER, False),
              what="the sentinel erasure")
-    after = rpc.federation.feed({"network_id": region["id"]})
+    after = rpc.federation.feed(OPERATOR_WIRE, {"network_id": region["id"]})
     assert [i["output"]["output_id"] for i in after["items"]][:2] == [i["output"]["output_id"]
                                                                        for i in before["items"]]
     # Only the sentinel erasure of the co-author added updates: one per output. The replays added none.
@@ -176,7 +179,7 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
 
 
 def updates(rpc, network: dict, output_ids: set[str] | None = None) -> list[dict]:
-    log = rpc.federation.log_after({"cursor": 0, "network_ids": [network["id"]]})
+    log = rpc.federation.log_after(OPERATOR_WIRE, {"cursor": 0, "network_ids": [network["id"]]})
     return [e for e in log["entries"]
             if e["kind"] == "updated" and (output_ids is None or e["output"]["output_id"] in output_ids)]
 

@@ -11,34 +11,39 @@ from services.common.catalogue import OutputPublished, OutputRetracted
 from services.federation.models import processed_events
 from tests.integration.helpers import all_processed, wait_for
 from tests.integration.test_networks_read_models import publish
+from tests.support.callers import OPERATOR_WIRE
 
 
 def network(rpc, name: str, level: str, parent: dict | None = None) -> dict:
-    return rpc.networks.create_network({"name": name, "level": level, "kind": "werkplaats", "theme": f"{name} theme",
-                                        "parent_id": parent["id"] if parent else None})
+    return rpc.networks.create_network(OPERATOR_WIRE, {"name": name, "level": level, "kind": "werkplaats",
+                                                       "theme": f"{name} theme",
+                                                       "parent_id": parent["id"] if parent else None})
 
 
 def feed_ids(rpc, network: dict) -> list[str]:
-    return [item["output"]["output_id"] for item in rpc.federation.feed({"network_id": network["id"]})["items"]
-            if not item["output"].get("retracted")]
+    items = rpc.federation.feed(OPERATOR_WIRE, {"network_id": network["id"]})["items"]
+    return [item["output"]["output_id"] for item in items if not item["output"].get("retracted")]
 
 
 def hierarchy_linked(rpc, *networks_: dict) -> bool:
-    return all(rpc.federation.list_links(n["id"], "active") for n in networks_)
+    return all(rpc.federation.list_links(OPERATOR_WIRE, n["id"], "active") for n in networks_)
 
 
 def publish_output(rpc, origin: dict, visibility: str, author_name: str = "Fatima", consent: bool = False) -> dict:
-    member = rpc.members.register_member({"name": author_name, "email": f"{uuid.uuid4().hex[:8]}@example.org",
-                                          "perspectives": ["lived_experience"], "named_in_shared_outputs": consent})
-    rpc.members.join_network(member["id"], origin["id"], {"role": "facilitator"})
+    member = rpc.members.register_member(OPERATOR_WIRE, {"name": author_name,
+                                                         "email": f"{uuid.uuid4().hex[:8]}@example.org",
+                                                         "perspectives": ["lived_experience"],
+                                                         "named_in_shared_outputs": consent})
+    rpc.members.join_network(OPERATOR_WIRE, member["id"], origin["id"], {"role": "facilitator"})
     now = datetime.now(UTC)
-    session = rpc.sessions.schedule_session({
+    session = rpc.sessions.schedule_session(OPERATOR_WIRE, {
         "network_id": origin["id"], "title": "Leersessie", "format": "learning_session", "mode": "in_person",
         "location": "Buurthuis", "starts_at": (now - timedelta(hours=3)).isoformat(),
         "ends_at": (now - timedelta(hours=1)).isoformat()})
-    rpc.sessions.hold_session(session["id"])
-    return rpc.sessions.publish_output(session["id"], {"kind": "lesson", "title": "Wat we leerden", "body": "...",
-                                                       "authors": [member["id"]], "visibility": visibility})
+    rpc.sessions.hold_session(OPERATOR_WIRE, session["id"])
+    return rpc.sessions.publish_output(OPERATOR_WIRE, session["id"], {"kind": "lesson", "title": "Wat we leerden",
+                                                                      "body": "...", "authors": [member["id"]],
+                                                                      "visibility": visibility})
 
 
 def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(all_services):
@@ -58,7 +63,7 @@ def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(all_se
     assert feed_ids(rpc, national) == [federation["id"]]
     assert feed_ids(rpc, twente) == [federation["id"]]
     assert private["id"] not in feed_ids(rpc, utrecht) + feed_ids(rpc, national) + feed_ids(rpc, twente)
-    shared_copy = rpc.federation.feed({"network_id": twente["id"]})["items"][0]["output"]
+    shared_copy = rpc.federation.feed(OPERATOR_WIRE, {"network_id": twente["id"]})["items"][0]["output"]
     assert shared_copy["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
     assert "member_id" not in str(shared_copy)
 
@@ -70,11 +75,12 @@ def test_a_retraction_replaces_every_copy_with_a_tombstone(all_services):
     wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
     output = publish_output(rpc, child, "federation")
     wait_for(lambda: feed_ids(rpc, parent) == [output["id"]], what="the shared output")
-    rpc.sessions.retract_output(output["id"], {"reason": "wrong data"})
+    rpc.sessions.retract_output(OPERATOR_WIRE, output["id"], {"reason": "wrong data"})
     wait_for(lambda: feed_ids(rpc, parent) == [], what="the tombstone")
-    item = rpc.federation.feed({"network_id": parent["id"]})["items"][0]
+    item = rpc.federation.feed(OPERATOR_WIRE, {"network_id": parent["id"]})["items"][0]
     assert item["output"]["retracted"] is True and "title" not in item["output"]
-    assert [d["tombstoned_at"] is not None for d in rpc.federation.deliveries(output["id"])] == [True]
+    deliveries = rpc.federation.delivery_log(OPERATOR_WIRE, output["id"])["items"]
+    assert [d["tombstoned_at"] is not None for d in deliveries] == [True]
 
 
 def test_redelivered_and_reordered_share_events_change_nothing(all_services, all_services_config):
@@ -95,7 +101,7 @@ def test_redelivered_and_reordered_share_events_change_nothing(all_services, all
     wait_for(lambda: all_processed(all_services_config["DATABASE_URL"], "federation", processed_events, event_ids),
              what="all five events applied")
     assert sorted(feed_ids(rpc, parent)) == sorted([twice, sentinel])
-    assert len(rpc.federation.deliveries(twice)) == 1
+    assert len(rpc.federation.delivery_log(OPERATOR_WIRE, twice)["items"]) == 1
 
 
 def test_many_deliveries_in_one_statement_keep_the_given_order_and_skip_networks_that_hold_the_output(pg_url):

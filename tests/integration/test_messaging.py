@@ -21,6 +21,7 @@ from services.members import models
 from services.members.service import MembersService
 from tests.integration.helpers import applied_rows, count_rows, dead_letters, ledger_config, wait_for
 from tests.integration.ledger_service import POISON_NAME, CallerService, LedgerService
+from tests.support.callers import OPERATOR_WIRE
 
 
 def registered_event(name: str = "Sanne Bakker") -> dict:
@@ -47,13 +48,14 @@ def test_an_event_committed_by_a_process_killed_before_publishing_is_published_a
     script = textwrap.dedent(f"""
         import os, signal
         from sqlalchemy import create_engine
+        from services.common.caller import Caller
         from services.common.db import create_service_engine
         from services.members import handlers
         from services.members.schemas import RegisterMember
         from services.members.unit_of_work import MembersUnitOfWork
         engine = create_service_engine({members_config["DATABASE_URL"]!r}, "members")
         cmd = RegisterMember(name="Killed Before Publish", email="killed@example.org", perspectives=["volunteer"])
-        handlers.register_member(cmd, MembersUnitOfWork(engine, producer="members"))
+        handlers.register_member(Caller.the_operator(), cmd, MembersUnitOfWork(engine, producer="members"))
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     result = subprocess.run([sys.executable, "-c", script], env=os.environ, capture_output=True, timeout=60)
@@ -138,25 +140,28 @@ def test_rpc_errors_keep_their_type_field_and_rule(members_config, container_fac
 
     container_factory(MembersService, members_config).start()
     with ClusterRpcProxy(members_config, timeout=10) as rpc:
-        member = rpc.members.register_member({"name": "Eva", "email": "eva@example.org", "perspectives": ["research"]})
+        member = rpc.members.register_member(OPERATOR_WIRE, {"name": "Eva", "email": "eva@example.org",
+                                                             "perspectives": ["research"]})
         try:
-            rpc.members.register_member({"name": "Eva 2", "email": "EVA@example.org", "perspectives": ["research"]})
+            rpc.members.register_member(OPERATOR_WIRE, {"name": "Eva 2", "email": "EVA@example.org",
+                                                        "perspectives": ["research"]})
             raise AssertionError("duplicate email was accepted")
         except Conflict as exc:
             assert exc.violations == [{"field": "email", "rule": "unique",
                                        "message": "this email address is already registered"}]
         try:
-            rpc.members.register_member({"name": "Eva", "email": "not-an-email", "perspectives": ["alien"]})
+            rpc.members.register_member(OPERATOR_WIRE, {"name": "Eva", "email": "not-an-email",
+                                                        "perspectives": ["alien"]})
             raise AssertionError("bad input was accepted")
         except ValidationFailed as exc:
             assert {(v["field"], v["rule"]) for v in exc.violations} == {("email", "value_error"),
                                                                          ("perspectives.0", "enum")}
         try:
-            rpc.members.get_member(str(uuid.uuid4()))
+            rpc.members.get_member(OPERATOR_WIRE, str(uuid.uuid4()))
             raise AssertionError("unknown member was found")
         except NotFound:
             pass
-        assert rpc.members.get_member(member["id"])["email"] == "eva@example.org"
+        assert rpc.members.get_member(OPERATOR_WIRE, member["id"])["email"] == "eva@example.org"
 
 
 def test_a_call_that_timed_out_waiting_for_its_service_is_not_applied_when_the_service_returns(
@@ -173,7 +178,7 @@ def test_a_call_that_timed_out_waiting_for_its_service_is_not_applied_when_the_s
     pool = RpcPool(lambda: NamekoProxy(members_config, 1.0), size=1, timeout=1.0)
     try:
         try:
-            pool.call("members", "register_member", {"name": "Te Laat", "email": "laat@example.org",
+            pool.call("members", "register_member", OPERATOR_WIRE, {"name": "Te Laat", "email": "laat@example.org",
                                                      "perspectives": ["research"]})
             raise AssertionError("a call to a stopped service was answered")
         except Unavailable:
@@ -182,7 +187,7 @@ def test_a_call_that_timed_out_waiting_for_its_service_is_not_applied_when_the_s
         container_factory(MembersService, members_config).start()
         # Requests are taken in order: once this later one is answered, the earlier one was taken too, if it
         # was still there.
-        pool.call("members", "register_member", {"name": "Op Tijd", "email": "optijd@example.org",
+        pool.call("members", "register_member", OPERATOR_WIRE, {"name": "Op Tijd", "email": "optijd@example.org",
                                                  "perspectives": ["research"]}, timeout=10.0)
         eventlet.sleep(0.5)
     finally:
@@ -207,6 +212,7 @@ def test_the_correlation_id_of_a_call_follows_it_into_its_events_and_their_handl
     container_factory(MembersService, members_config).start()
     container_factory(LedgerService, ledger_config(members_config)).start()
     with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "req-4711"}) as rpc:
-        rpc.members.register_member({"name": "Traced", "email": "traced@example.org", "perspectives": ["client"]})
+        rpc.members.register_member(OPERATOR_WIRE, {"name": "Traced", "email": "traced@example.org",
+                                                    "perspectives": ["client"]})
     rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the traced event")
     assert (rows[0].correlation_id, rows[0].handler_correlation_id) == ("req-4711", "req-4711")

@@ -18,6 +18,7 @@ from services.members.service import MembersService
 from services.networks.models import processed_events
 from services.networks.service import NetworksService
 from tests.integration.helpers import all_processed, wait_for
+from tests.support.callers import OPERATOR_WIRE
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def publish(amqp_uri: str, producer: str, *payloads) -> list[str]:
 
 
 def create(rpc, name: str, level: str, parent_id: str | None = None) -> dict:
-    return rpc.networks.create_network({"name": name, "level": level, "kind": "community_of_practice",
+    return rpc.networks.create_network(OPERATOR_WIRE, {"name": name, "level": level, "kind": "community_of_practice",
                                         "theme": f"{name} theme", "parent_id": parent_id})
 
 
@@ -51,7 +52,7 @@ def test_a_child_network_must_sit_below_its_parent(config, container_factory):
             create(rpc, "Another national", "national", regional["id"])
         assert refused.value.violations[0]["rule"] == "level_below_parent"
         with pytest.raises(ValidationFailed) as cycle:
-            rpc.networks.update_network(national["id"], {"parent_id": regional["id"]})
+            rpc.networks.update_network(OPERATOR_WIRE, national["id"], {"parent_id": regional["id"]})
         assert cycle.value.violations[0]["rule"] in {"no_cycle", "level_below_parent"}
         tree = rpc.networks.network_tree(national["id"])
         assert [child["name"] for child in tree["children"]] == ["Werkplaats Utrecht"]
@@ -63,12 +64,13 @@ def test_facilitators_follow_membership_events_from_the_members_service(config, 
     with ClusterRpcProxy(config, timeout=10) as rpc:
         network = create(rpc, "Buurtteam Overvecht", "neighbourhood")
         people = [
-            rpc.members.register_member({"name": n, "email": f"{n.lower()}@example.org", "perspectives": [p]})
+            rpc.members.register_member(OPERATOR_WIRE, {"name": n, "email": f"{n.lower()}@example.org",
+                                                        "perspectives": [p]})
             for n, p in (("Fatima", "practitioner"), ("Joost", "lived_experience"), ("Lotte", "resident"))
         ]
         for person, role in zip(people, ("facilitator", "facilitator", "participant"), strict=True):
-            rpc.members.join_network(person["id"], network["id"], {"role": role})
-        rpc.members.leave_network(people[2]["id"], network["id"])
+            rpc.members.join_network(OPERATOR_WIRE, person["id"], network["id"], {"role": role})
+        rpc.members.leave_network(OPERATOR_WIRE, people[2]["id"], network["id"])
 
         def facilitators_known():
             view = rpc.networks.get_network(network["id"])
@@ -76,7 +78,7 @@ def test_facilitators_follow_membership_events_from_the_members_service(config, 
 
         view = wait_for(facilitators_known, what="the membership read model")
         assert sorted(p["perspectives"][0] for p in view["facilitators"]) == ["lived_experience", "practitioner"]
-        step5 = rpc.networks.health_report(network["id"])["steps"][4]
+        step5 = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"][4]
         assert (step5["status"], step5["evidence"]) == ("shown", "2 facilitators: lived experience and practitioner")
 
 
@@ -119,7 +121,7 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
                     ends_at=now - timedelta(hours=22), capacity=None, status="held", contributor_ids=[]))
     with ClusterRpcProxy(config, timeout=10) as rpc:
         def counted():
-            steps = rpc.networks.health_report(network["id"])["steps"]
+            steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"]
             return steps[7]["evidence"].startswith("1 session ") and steps
         wait_for(lambda: all_processed(config["DATABASE_URL"], "networks", processed_events, event_ids),
                  what="all four events applied")

@@ -13,6 +13,7 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
+from services.common.caller import Caller
 from services.common.catalogue import NetworkUpdated
 from services.common.db import create_service_engine
 from services.common.errors import IllegalTransition
@@ -25,6 +26,7 @@ from services.networks.service import NetworksService
 from services.sessions import models
 from services.sessions.service import SessionsService
 from tests.integration.helpers import wait_for
+from tests.support.callers import OPERATOR_WIRE, reader
 
 PAST = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 
@@ -77,39 +79,41 @@ def envelope_in_members_outbox(config: dict[str, Any], event_type: str, member_i
 
 
 def new_network(rpc, **overrides: Any) -> dict[str, Any]:
-    return rpc.networks.create_network({"name": "Werkplaats Noord", "level": "regional", "kind": "werkplaats",
-                                        "theme": "Eenzaamheid onder ouderen"} | overrides)
+    return rpc.networks.create_network(OPERATOR_WIRE, {"name": "Werkplaats Noord", "level": "regional",
+                                                       "kind": "werkplaats", "theme": "Eenzaamheid onder ouderen"}
+                                       | overrides)
 
 
 def new_member(rpc, name: str, perspective: str, *, named: bool = False) -> dict[str, Any]:
-    return rpc.members.register_member({"name": name, "email": f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.org",
-                                        "perspectives": [perspective], "named_in_shared_outputs": named})
+    return rpc.members.register_member(OPERATOR_WIRE, {"name": name,
+                                                       "email": f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.org",
+                                                       "perspectives": [perspective], "named_in_shared_outputs": named})
 
 
 def held_session(rpc, network_id: str, **overrides: Any) -> dict[str, Any]:
-    session = rpc.sessions.schedule_session({
+    session = rpc.sessions.schedule_session(OPERATOR_WIRE, {
         "network_id": network_id, "title": "Kenniscafé", "format": "knowledge_cafe", "mode": "online",
         "meeting_url": "https://meet.example.org/kring", "starts_at": PAST.isoformat(),
         "ends_at": (PAST + timedelta(hours=2)).isoformat(),
     } | overrides)
-    return rpc.sessions.hold_session(session["id"])
+    return rpc.sessions.hold_session(OPERATOR_WIRE, session["id"])
 
 
 def test_the_read_models_follow_the_real_services_and_ignore_redelivered_and_older_events(sessions_config, rpc):
     network = new_network(rpc)
     wait_for(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
     anna = new_member(rpc, "Anna", "resident")
-    rpc.members.join_network(anna["id"], network["id"], {"role": "participant"})
+    rpc.members.join_network(OPERATOR_WIRE, anna["id"], network["id"], {"role": "participant"})
     wait_for(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and m.active,
              what="membership.joined in the read model")
-    rpc.members.leave_network(anna["id"], network["id"])
+    rpc.members.leave_network(OPERATOR_WIRE, anna["id"], network["id"])
     left = wait_for(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and not m.active
                     and m, what="membership.left in the read model")
 
     # The join again, as a redelivery (same id) and as an older event arriving late (new id), then a sentinel.
     joined = envelope_in_members_outbox(sessions_config, "membership.joined", anna["id"])
     sentinel = new_member(rpc, "Sentinel", "research")
-    rpc.members.join_network(sentinel["id"], network["id"], {"role": "participant"})
+    rpc.members.join_network(OPERATOR_WIRE, sentinel["id"], network["id"], {"role": "participant"})
     publish(sessions_config, "members.events", joined, {**joined, "id": str(uuid.uuid4())})
     sentinel_join = envelope_in_members_outbox(sessions_config, "membership.joined", sentinel["id"])
     publish(sessions_config, "members.events", {**sentinel_join, "id": str(uuid.uuid4())})
@@ -120,7 +124,8 @@ def test_the_read_models_follow_the_real_services_and_ignore_redelivered_and_old
     assert membership_row(sessions_config, network["id"], anna["id"]) == left  # still a tombstone
 
     # An older network snapshot arriving after a newer one changes nothing either.
-    rpc.networks.update_network(network["id"], {"requires_preparation": True, "unprepared_policy": "flag"})
+    rpc.networks.update_network(OPERATOR_WIRE, network["id"],
+                                {"requires_preparation": True, "unprepared_policy": "flag"})
     wait_for(lambda: rows(sessions_config, models.known_networks)[0].revision == 2, what="network.updated")
     current = rpc.networks.get_network(network["id"]) | {"network_id": network["id"]}
     stale = NetworkUpdated(**{field: current[field] for field in NetworkUpdated.model_fields}
@@ -135,7 +140,7 @@ def test_the_read_models_follow_the_real_services_and_ignore_redelivered_and_old
 def test_a_member_who_joined_a_moment_ago_registers_at_once_through_the_rpc_fallback(sessions_config, rpc):
     network = new_network(rpc)
     wait_for(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
-    session = rpc.sessions.schedule_session({
+    session = rpc.sessions.schedule_session(OPERATOR_WIRE, {
         "network_id": network["id"], "title": "Intervisie", "format": "intervision", "mode": "in_person",
         "location": "Buurthuis", "starts_at": (PAST + timedelta(days=30)).isoformat(),
         "ends_at": (PAST + timedelta(days=30, hours=2)).isoformat(), "capacity": 1,
@@ -146,9 +151,9 @@ def test_a_member_who_joined_a_moment_ago_registers_at_once_through_the_rpc_fall
         conn.default_channel.queue_unbind(queue=queue, exchange="members.events", routing_key="membership.joined")
     anna, bram = new_member(rpc, "Anna", "volunteer"), new_member(rpc, "Bram", "client")
     for member in (anna, bram):
-        rpc.members.join_network(member["id"], network["id"], {"role": "participant"})
-    assert rpc.sessions.register_for_session(session["id"], anna["id"], {})["status"] == "registered"
-    assert rpc.sessions.register_for_session(session["id"], bram["id"])["status"] == "waitlisted"
+        rpc.members.join_network(OPERATOR_WIRE, member["id"], network["id"], {"role": "participant"})
+    assert rpc.sessions.register_for_session(OPERATOR_WIRE, session["id"], anna["id"], {})["status"] == "registered"
+    assert rpc.sessions.register_for_session(OPERATOR_WIRE, session["id"], bram["id"])["status"] == "waitlisted"
     assert membership_row(sessions_config, network["id"], anna["id"]).active  # what the fallback learned
     processed = models.processed_events
     assert rows(sessions_config, processed, processed.c.consumer == "sessions.on_membership_joined") == []
@@ -159,7 +164,7 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
     fatima = new_member(rpc, "Fatima", "lived_experience", named=False)
     jan = new_member(rpc, "Jan", "practitioner", named=True)
     for member in (fatima, jan):
-        rpc.members.join_network(member["id"], network["id"], {"role": "participant"})
+        rpc.members.join_network(OPERATOR_WIRE, member["id"], network["id"], {"role": "participant"})
     with kombu.Connection(sessions_config["AMQP_URI"]) as conn:
         listener = kombu.Queue(f"test-outputs-{uuid.uuid4().hex[:6]}", routing_key="output.published",
                                exchange=kombu.Exchange("sessions.events", type="topic", durable=True),
@@ -167,9 +172,9 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
         listener.declare()
         session = wait_for(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
         with pytest.raises(IllegalTransition) as refused:
-            rpc.sessions.register_for_session(session["id"], jan["id"])
+            rpc.sessions.register_for_session(OPERATOR_WIRE, session["id"], jan["id"])
         assert refused.value.violations[0]["rule"] == "illegal_transition"
-        output = rpc.sessions.publish_output(session["id"], {"kind": "lesson", "title": "Vraag door",
+        output = rpc.sessions.publish_output(OPERATOR_WIRE, session["id"], {"kind": "lesson", "title": "Vraag door",
                                                               "authors": [fatima["id"], jan["id"]],
                                                               "visibility": "public"})
         message = wait_for(lambda: listener.get(no_ack=True), what="output.published on the bus")
@@ -178,8 +183,8 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
         {"member_id": fatima["id"], "shown_as": "a participant with lived experience", "named": False},
         {"member_id": jan["id"], "shown_as": "Jan", "named": True},
     ]
-    inside = rpc.sessions.get_output(output["id"], [network["id"]])
-    outside = rpc.sessions.get_output(output["id"])
+    inside = rpc.sessions.get_output(reader(network["id"]).wire(), output["id"])
+    outside = rpc.sessions.get_output(reader().wire(), output["id"])
     assert [a["shown_as"] for a in inside["authors"]] == ["Fatima", "Jan"]
     assert [a["shown_as"] for a in outside["authors"]] == ["a participant with lived experience", "Jan"]
     assert [a["member_id"] for a in outside["authors"]] == [None, None]
@@ -188,18 +193,18 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
 def test_erasure_in_the_members_service_pseudonymises_sessions_data_and_keeps_the_counts(sessions_config, rpc):
     network = new_network(rpc)
     fatima = new_member(rpc, "Fatima", "lived_experience")
-    rpc.members.join_network(fatima["id"], network["id"], {"role": "participant"})
+    rpc.members.join_network(OPERATOR_WIRE, fatima["id"], network["id"], {"role": "participant"})
     session = wait_for(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
-    rpc.sessions.record_attendance(session["id"], {"member_ids": [fatima["id"]]})
-    rpc.sessions.record_reflection(fatima["id"], {"session_id": session["id"], "kind": "self_image",
-                                                  "text": "Mijn eigen woorden"})
-    before = rpc.sessions.learning_report(network["id"])
-    rpc.members.erase_member(fatima["id"])
+    rpc.sessions.record_attendance(OPERATOR_WIRE, session["id"], {"member_ids": [fatima["id"]]})
+    rpc.sessions.record_reflection(Caller.member(fatima["id"], member_of=[network["id"]]).wire(),
+                                   {"session_id": session["id"], "kind": "self_image", "text": "Mijn eigen woorden"})
+    before = rpc.sessions.learning_report(OPERATOR_WIRE, network["id"])
+    rpc.members.erase_member(OPERATOR_WIRE, fatima["id"])
     wait_for(lambda: not rows(sessions_config, models.attendance, models.attendance.c.member_id == fatima["id"]),
              what="erasure to reach the sessions service")
-    after = rpc.sessions.learning_report(network["id"])
+    after = rpc.sessions.learning_report(OPERATOR_WIRE, network["id"])
     assert (after["attendance_total"], after["reflections_by_kind"]) == (1, before["reflections_by_kind"])
-    assert rpc.sessions.export_member(fatima["id"])["reflections"] == []
+    assert rpc.sessions.export_member(OPERATOR_WIRE, fatima["id"])["reflections"] == []
     assert [r.text for r in rows(sessions_config, models.reflections)] == [None]
 
 

@@ -75,12 +75,12 @@ def test_members_count_members_not_erased_once_per_perspective(database):
 
     def register(name: str, *perspectives: str) -> str:
         cmd = RegisterMember(name=name, email=f"{uuid.uuid4().hex[:8]}@example.org", perspectives=list(perspectives))
-        return handlers.register_member(cmd, MembersUnitOfWork(engine, producer="members")).id
+        return handlers.register_member(OPERATOR, cmd, MembersUnitOfWork(engine, producer="members")).id
 
     register("Anna", "practitioner", "lived_experience")
     register("Bram", "practitioner")
     erased = register("Cor", "resident")
-    handlers.erase_member(erased, MembersUnitOfWork(engine, producer="members"))
+    handlers.erase_member(OPERATOR, erased, MembersUnitOfWork(engine, producer="members"))
 
     assert GaugeCollector(gauges.QUERY, engine, "members").collect_once()
     assert value(MEMBERS_ACTIVE, perspective="practitioner") == 2
