@@ -11,11 +11,11 @@ class RpcNetworkDirectory:
     """Asks the networks service; a command needs the network as it is now, not as a read model last saw it."""
 
     def __init__(self, networks_rpc: Any) -> None:
-        self.networks_rpc = networks_rpc
+        self.networks_rpc = networks_rpc  # a nameko RPC proxy (untyped): its answers are JSON
 
     def ensure_open(self, network_id: str) -> None:
         try:
-            network = self.networks_rpc.get_network(network_id)
+            network: dict[str, Any] = self.networks_rpc.get_network(network_id)
         except NotFound as exc:
             raise NotFound(f"network {network_id} not found",
                            [violation("network_id", "exists", "no such network")]) from exc

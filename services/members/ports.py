@@ -1,8 +1,72 @@
-"""What the members service needs from other services (its adapters: :mod:`services.members.adapters`)."""
+"""What the members service's handlers depend on: its unit of work with its repositories, and what it needs from
+other services (its adapters: :mod:`services.members.adapters`).
+
+The SQL side (:class:`services.members.unit_of_work.MembersUnitOfWork` with
+:class:`services.members.repository.MemberRepository` and :class:`~services.members.repository.TokenRepository`)
+and the tests' in-memory fakes both satisfy these Protocols structurally (``services/common/uow.py`` says why the
+repositories are read-only properties). Each Protocol holds only what a handler uses.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
+
+from services.common.uow import UnitOfWork
+from services.members.domain import Member
+from services.members.schemas import SearchMembers, TokenInfo
+
+
+class MemberRepo(Protocol):
+    """Members, with their memberships: loading, saving and searching."""
+
+    def get(self, member_id: str) -> Member | None:
+        """The member, erased or not, or None; the unit of work collects the events of what it hands out."""
+        ...
+
+    def get_by_email(self, email: str) -> Member | None: ...
+
+    def add(self, member: Member) -> None: ...
+
+    def save(self, member: Member) -> None: ...
+
+    def search(self, query: SearchMembers, within: list[str] | None) -> tuple[list[Member], str | None]:
+        """Active members matching the query, a page of them and the next page's token; ``within``: only members
+        of these networks, None for no such limit."""
+        ...
+
+    def findable_by_expertise(self, tag: str, page_size: int,
+                              page_token: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found by expertise and have ``tag``; a page and the next token."""
+        ...
+
+
+class TokenRepo(Protocol):
+    """Members' API tokens, stored by their hash."""
+
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo: ...
+
+    def member_of_active_token(self, token_hash: str) -> str | None: ...
+
+    def for_member(self, member_id: str) -> list[TokenInfo]: ...
+
+    def revoke(self, token_id: str, now: datetime) -> bool:
+        """Revoke the token if it is active; whether it was."""
+        ...
+
+    def exists(self, token_id: str) -> bool: ...
+
+    def revoke_all(self, member_id: str, now: datetime) -> None: ...
+
+
+class MembersUoW(UnitOfWork, Protocol):
+    """The unit of work the members service's handlers take."""
+
+    @property
+    def members(self) -> MemberRepo: ...
+
+    @property
+    def tokens(self) -> TokenRepo: ...
 
 
 class NetworkDirectory(Protocol):

@@ -3,10 +3,10 @@ connection)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, RowMapping, and_, delete, exists, insert, or_, select, update
 
 from services.common.paging import decode_page_token, encode_page_token
 from services.common.uow import TrackingRepository
@@ -43,7 +43,7 @@ class MemberRepository(TrackingRepository):
     def search(self, query: SearchMembers, within: list[str] | None = None) -> tuple[list[Member], str | None]:
         """Active members matching every given filter, ordered by name, keyset-paged; ``within``: only members
         of these networks (a coordinator's search), None for no such limit."""
-        conditions: list[Any] = [members.c.erased_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [members.c.erased_at.is_(None)]
         if query.perspective:
             conditions.append(self._has_tag("perspective", query.perspective.value))
         if query.expertise:
@@ -68,8 +68,9 @@ class MemberRepository(TrackingRepository):
     def findable_by_expertise(self, tag: str, page_size: int,
                               page_token: str | None) -> tuple[list[Member], str | None]:
         """Active members who consented to be found by expertise and have ``tag``; by name, keyset-paged."""
-        conditions: list[Any] = [members.c.erased_at.is_(None), members.c.findable_by_expertise.is_(True),
-                                 self._has_tag("expertise", tag)]
+        conditions: list[ColumnElement[bool]] = [members.c.erased_at.is_(None),
+                                                 members.c.findable_by_expertise.is_(True),
+                                                 self._has_tag("expertise", tag)]
         if page_token:
             after_name, after_id = decode_page_token(page_token)
             conditions.append(or_(members.c.name > after_name,
@@ -80,11 +81,11 @@ class MemberRepository(TrackingRepository):
         page = self._load(rows[:page_size])
         return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
 
-    def _has_tag(self, kind: str, value: str) -> Any:
+    def _has_tag(self, kind: str, value: str) -> Exists:
         return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,
                                    member_tags.c.value == value))
 
-    def _load(self, rows: Any) -> list[Member]:
+    def _load(self, rows: Sequence[RowMapping]) -> list[Member]:
         ids = [row["id"] for row in rows]
         held: dict[str, dict[str, Membership]] = {member_id: {} for member_id in ids}
         for m in self.connection.execute(select(memberships).where(memberships.c.member_id.in_(ids))).mappings():
@@ -102,7 +103,7 @@ class MemberRepository(TrackingRepository):
             for row in rows
         ]
 
-    def _row(self, member: Member) -> dict[str, Any]:
+    def _row(self, member: Member) -> dict[str, object]:
         return {
             "id": member.id, "name": member.name, "email": member.email, "organisation": member.organisation,
             "perspectives": [p.value for p in member.perspectives], "expertise": member.expertise,
@@ -132,10 +133,11 @@ class TokenRepository:
         return TokenInfo(token_id=token_id, member_id=member_id, label=label, created_at=now)
 
     def member_of_active_token(self, token_hash: str) -> str | None:
-        return self.connection.execute(
+        member_id: str | None = self.connection.execute(
             select(access_tokens.c.member_id).where(access_tokens.c.token_hash == token_hash,
                                                     access_tokens.c.revoked_at.is_(None))
         ).scalar()
+        return member_id
 
     def for_member(self, member_id: str) -> list[TokenInfo]:
         rows = self.connection.execute(

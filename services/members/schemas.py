@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -26,11 +26,20 @@ ExpertiseTag = Annotated[
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
 PageToken = Annotated[str, StringConstraints(max_length=500), NoNul]
+
+T = TypeVar("T")
+
+
+def _lower(address: str) -> str:
+    return address.strip().lower()
+
+
 # Addresses differ only in case are the same person: store and compare them lower-cased.
-Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(lambda v: v.strip().lower())]
+Email = Annotated[EmailStr, StringConstraints(max_length=254), AfterValidator(_lower)]
 
 
-def _unique(values: list) -> list:
+def _unique(values: list[T]) -> list[T]:
+    """The values without repeats, in their first order."""
     return list(dict.fromkeys(values))
 
 

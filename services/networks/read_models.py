@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from services.common.catalogue import (
     MemberErased,
@@ -54,7 +54,7 @@ class ReadModels:
             **key, "role": event.role.value, "active": True, "revision": event.revision,
             "perspectives": perspectives, "perspectives_revision": perspectives_revision})
         if row is not None and row.revision < event.revision:
-            values: dict[str, Any] = {"role": event.role.value, "active": True, "revision": event.revision}
+            values: dict[str, object] = {"role": event.role.value, "active": True, "revision": event.revision}
             if row.perspectives_revision < perspectives_revision:
                 values.update(perspectives=perspectives, perspectives_revision=perspectives_revision)
             self.connection.execute(update(network_members).filter_by(**key).values(**values))
@@ -99,13 +99,14 @@ class ReadModels:
         return [MemberFacts(r.member_id, MembershipRole(r.role), tuple(Perspective(p) for p in r.perspectives))
                 for r in rows]
 
-    def _profile(self, member_id: str) -> Any:
+    def _profile(self, member_id: str) -> Row[*tuple[Any, ...]] | None:
+        """The newest perspectives the member's profile events carried, with their revision."""
         return self.connection.execute(
             select(member_profiles).where(member_profiles.c.member_id == member_id)
         ).first()
 
     def _erased_since(self, member_id: str, revision: int) -> bool:
-        erased_at = self.connection.execute(
+        erased_at: int | None = self.connection.execute(
             select(erased_members.c.revision).where(erased_members.c.member_id == member_id)
         ).scalar()
         return erased_at is not None and erased_at >= revision

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, insert, or_, select, update
 
 from services.common.paging import decode_page_token, encode_page_token
 from services.common.uow import TrackingRepository
@@ -37,7 +35,10 @@ class NetworkRepository(TrackingRepository):
         self.connection.execute(update(networks).where(networks.c.id == network.id).values(**to_row(network)))
 
     def parent_of(self, network_id: str) -> str | None:
-        return self.connection.execute(select(networks.c.parent_id).where(networks.c.id == network_id)).scalar()
+        parent_id: str | None = self.connection.execute(
+            select(networks.c.parent_id).where(networks.c.id == network_id)
+        ).scalar()
+        return parent_id
 
     def active_child_levels(self, network_id: str) -> list[NetworkLevel]:
         rows = self.connection.execute(
@@ -48,7 +49,7 @@ class NetworkRepository(TrackingRepository):
 
     def search(self, query: ListNetworks) -> tuple[list[Network], str | None]:
         c = networks.c
-        conditions: list[Any] = []
+        conditions: list[ColumnElement[bool]] = []
         for column, value in ((c.level, query.level), (c.kind, query.kind), (c.parent_id, query.parent_id),
                               (c.region, query.region), (c.status, query.status)):
             if value is not None:
@@ -82,15 +83,15 @@ class NetworkRepository(TrackingRepository):
         return found
 
 
-def to_network(row: Any) -> Network:
+def to_network(row: RowMapping) -> Network:
     values = {name: row[name] for name in COLUMNS}
     values.update(level=NetworkLevel(row["level"]), kind=NetworkKind(row["kind"]), status=NetworkStatus(row["status"]),
                   unprepared_policy=UnpreparedPolicy(row["unprepared_policy"]))
     return Network(**values)
 
 
-def to_row(network: Network) -> dict[str, Any]:
-    row = {name: getattr(network, name) for name in COLUMNS}
-    for enum_field in ("level", "kind", "status", "unprepared_policy"):
-        row[enum_field] = row[enum_field].value
+def to_row(network: Network) -> dict[str, object]:
+    row: dict[str, object] = {name: getattr(network, name) for name in COLUMNS}
+    row.update(level=network.level.value, kind=network.kind.value, status=network.status.value,
+               unprepared_policy=network.unprepared_policy.value)
     return row

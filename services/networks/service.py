@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
@@ -28,10 +30,17 @@ from services.common.nameko_kit import (
 )
 from services.common.schemas import answer
 from services.networks import gauges, handlers
+from services.networks.ports import NetworksUoW
 from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
 
 Json = dict[str, Any]
+
+
+def _json(result: BaseModel) -> Json:
+    """A handler's answer as the JSON object the entrypoint returns (``answer`` gives Any: it maps lists too)."""
+    found: Json = answer(result)
+    return found
 
 
 class NetworksService:
@@ -43,28 +52,28 @@ class NetworksService:
 
     @command
     def create_network(self, caller: Json, request: Json) -> Json:
-        return answer(handlers.create_network(Caller.of(caller), parse_request(CreateNetwork, request), self.uow()))
+        return _json(handlers.create_network(Caller.of(caller), parse_request(CreateNetwork, request), self.uow()))
 
     @command
     def update_network(self, caller: Json, network_id: str, request: Json) -> Json:
         cmd = parse_request(UpdateNetwork, request)
-        return answer(handlers.update_network(Caller.of(caller), network_id, cmd, self.uow()))
+        return _json(handlers.update_network(Caller.of(caller), network_id, cmd, self.uow()))
 
     @command
     def archive_network(self, caller: Json, network_id: str) -> Json:
-        return answer(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
+        return _json(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
 
     @query
     def get_network(self, network_id: str) -> Json:
-        return answer(handlers.get_network(network_id, self.uow()))
+        return _json(handlers.get_network(network_id, self.uow()))
 
     @query
     def list_networks(self, query: Json) -> Json:
-        return answer(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
+        return _json(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
 
     @query
     def network_tree(self, network_id: str) -> Json:
-        return answer(handlers.network_tree(network_id, self.uow()))
+        return _json(handlers.network_tree(network_id, self.uow()))
 
     @query
     def ancestry(self, network_id: str) -> list[str]:
@@ -72,11 +81,11 @@ class NetworksService:
 
     @query
     def health_report(self, caller: Json, network_id: str) -> Json:
-        return answer(handlers.health_report(Caller.of(caller), network_id, self.uow()))
+        return _json(handlers.health_report(Caller.of(caller), network_id, self.uow()))
 
     @query
     def health(self) -> Json:
-        return answer(handlers.health(self.uow()))
+        return _json(handlers.health(self.uow()))
 
     # --- read models, fed by other services' events --------------------------------------------------------
     # Pure projections: the kit applies the events waiting in a queue in one transaction (one commit per
@@ -85,54 +94,54 @@ class NetworksService:
     # from the members service
 
     @batch_event_handler("members", "membership.joined")
-    def on_membership_joined(self, envelope: Envelope, event: MembershipJoined, uow: NetworksUnitOfWork) -> None:
+    def on_membership_joined(self, envelope: Envelope, event: MembershipJoined, uow: NetworksUoW) -> None:
         uow.read_models.membership_joined(event)
 
     @batch_event_handler("members", "membership.left")
-    def on_membership_left(self, envelope: Envelope, event: MembershipLeft, uow: NetworksUnitOfWork) -> None:
+    def on_membership_left(self, envelope: Envelope, event: MembershipLeft, uow: NetworksUoW) -> None:
         uow.read_models.membership_left(event)
 
     @batch_event_handler("members", "member.updated")
-    def on_member_updated(self, envelope: Envelope, event: MemberUpdated, uow: NetworksUnitOfWork) -> None:
+    def on_member_updated(self, envelope: Envelope, event: MemberUpdated, uow: NetworksUoW) -> None:
         uow.read_models.member_updated(event)
 
     @batch_event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: NetworksUnitOfWork) -> None:
+    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: NetworksUoW) -> None:
         uow.read_models.member_erased(event)
         uow.forget_answers_about(event.member_id)
 
     # from the sessions service
 
     @batch_event_handler("sessions", "session.scheduled")
-    def on_session_scheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+    def on_session_scheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUoW) -> None:
         uow.read_models.session_changed(event)
 
     @batch_event_handler("sessions", "session.rescheduled")
-    def on_session_rescheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+    def on_session_rescheduled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUoW) -> None:
         uow.read_models.session_changed(event)
 
     @batch_event_handler("sessions", "session.held")
-    def on_session_held(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+    def on_session_held(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUoW) -> None:
         uow.read_models.session_changed(event)
 
     @batch_event_handler("sessions", "session.closed")
-    def on_session_closed(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+    def on_session_closed(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUoW) -> None:
         uow.read_models.session_changed(event)
 
     @batch_event_handler("sessions", "session.cancelled")
-    def on_session_cancelled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUnitOfWork) -> None:
+    def on_session_cancelled(self, envelope: Envelope, event: SessionSnapshot, uow: NetworksUoW) -> None:
         uow.read_models.session_changed(event)
 
     @batch_event_handler("sessions", "output.published")
-    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: NetworksUnitOfWork) -> None:
+    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: NetworksUoW) -> None:
         uow.read_models.output_published(event)
 
     @batch_event_handler("sessions", "output.retracted")
-    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: NetworksUnitOfWork) -> None:
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: NetworksUoW) -> None:
         uow.read_models.output_retracted(event)
 
     @batch_event_handler("sessions", "reflection.recorded")
-    def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded, uow: NetworksUnitOfWork) -> None:
+    def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded, uow: NetworksUoW) -> None:
         uow.read_models.reflection_recorded(event)
 
 

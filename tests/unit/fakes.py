@@ -64,6 +64,18 @@ class FakeMemberRepository(TrackingRepository):
         next_token = encode_page_token(page[-1].name, page[-1].id) if len(found) > query.page_size else None
         return page, next_token
 
+    def findable_by_expertise(self, tag: str, page_size: int,
+                              page_token: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found by expertise and have ``tag``; by (name, id), keyset-paged."""
+        found = sorted((m for m in self.rows.values()
+                        if not m.erased and m.findable_by_expertise and tag in m.expertise),
+                       key=lambda m: (m.name, m.id))
+        if page_token:
+            after = decode_page_token(page_token)
+            found = [m for m in found if (m.name, m.id) > after]
+        page = [self._copy(m) for m in found[:page_size]]
+        return page, encode_page_token(page[-1].name, page[-1].id) if len(found) > page_size else None
+
     @staticmethod
     def _matches(member: Member, query: SearchMembers, within: list[str] | None) -> bool:
         networks = set(member.memberships)

@@ -14,6 +14,7 @@ from services.common.events import parse_event, registered_events
 from services.common.vocabulary import MembershipRole
 from services.members import handlers
 from services.members.schemas import (
+    FindExpertise,
     IssueToken,
     JoinNetwork,
     MemberOut,
@@ -224,6 +225,20 @@ def test_search_returns_matching_members_in_pages(uow) -> None:
     first = handlers.search_members(OPERATOR, SearchMembers(page_size=2), uow)
     rest = handlers.search_members(OPERATOR, SearchMembers(page_size=2, page_token=first.next_page_token), uow)
     assert [m.name for m in first.items + rest.items] == ["Anna", "Bram", "Cor"]
+    assert rest.next_page_token is None
+
+
+def test_find_expertise_pages_by_name_through_active_members_who_consented_and_have_the_tag(uow) -> None:
+    for name in ("Cor", "Anna", "Bram"):
+        register(uow, name=name, email=f"{name.lower()}@example.org", expertise=["Wijkaanpak"],
+                 findable_by_expertise=True)
+    register(uow, name="Daan", email="daan@example.org", expertise=["wijkaanpak"])  # did not consent
+    register(uow, name="Eva", email="eva@example.org", expertise=["armoede"], findable_by_expertise=True)
+    erased = register(uow, name="Fem", email="fem@example.org", expertise=["wijkaanpak"], findable_by_expertise=True)
+    handlers.erase_member(OPERATOR, erased.id, uow)
+    first = handlers.find_expertise(FindExpertise(tag="wijkaanpak", page_size=2), uow)
+    rest = handlers.find_expertise(FindExpertise(tag="wijkaanpak", page_size=2, page_token=first.next_page_token), uow)
+    assert [e.name for e in first.items + rest.items] == ["Anna", "Bram", "Cor"]
     assert rest.next_page_token is None
 
 

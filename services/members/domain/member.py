@@ -6,9 +6,10 @@ events to the outbox in the same transaction as the new state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from services.common.catalogue import (
     MemberErased,
@@ -22,6 +23,20 @@ from services.common.events import EventPayload
 from services.common.vocabulary import MembershipRole, Perspective
 
 ERASED_NAME = "erased member"
+
+
+class MemberState(TypedDict):
+    """A member's whole state as their profile events carry it (:class:`~services.common.catalogue.MemberSnapshot`)."""
+
+    member_id: str
+    revision: int
+    name: str
+    email: str
+    organisation: str | None
+    perspectives: list[Perspective]
+    expertise: list[str]
+    findable_by_expertise: bool
+    named_in_shared_outputs: bool
 
 
 @dataclass
@@ -49,8 +64,12 @@ class Member:
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def register(cls, member_id: str, *, now: datetime, **profile: Any) -> Member:
-        member = cls(id=member_id, created_at=now, updated_at=now, **profile)
+    def register(cls, member_id: str, *, now: datetime, name: str, email: str, organisation: str | None,
+                 perspectives: list[Perspective], expertise: list[str], findable_by_expertise: bool,
+                 named_in_shared_outputs: bool) -> Member:
+        member = cls(id=member_id, name=name, email=email, organisation=organisation, perspectives=perspectives,
+                     expertise=expertise, findable_by_expertise=findable_by_expertise,
+                     named_in_shared_outputs=named_in_shared_outputs, created_at=now, updated_at=now)
         member.events.append(MemberRegistered(**member._snapshot()))
         return member
 
@@ -58,7 +77,9 @@ class Member:
     def erased(self) -> bool:
         return self.erased_at is not None
 
-    def update(self, changes: dict[str, Any], *, now: datetime) -> None:
+    def update(self, changes: Mapping[str, object], *, now: datetime) -> None:
+        """Set the profile fields ``changes`` names (a validated :class:`~services.members.schemas.UpdateMember`'s
+        changes); a value equal to the current one changes nothing."""
         self._ensure_active()
         changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if not changed:
@@ -121,7 +142,7 @@ class Member:
         self.revision += 1
         self.updated_at = now
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self) -> MemberState:
         return {
             "member_id": self.id,
             "revision": self.revision,

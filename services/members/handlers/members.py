@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from services.common.caller import Caller, require
 from services.common.errors import NotFound
 from services.members.domain import Member, access, email_taken
+from services.members.ports import MembersUoW
 from services.members.schemas import (
     ErasureReceipt,
     EventRecord,
@@ -34,19 +34,23 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def register_member(caller: Caller, cmd: RegisterMember, uow: Any) -> MemberOut:
+def register_member(caller: Caller, cmd: RegisterMember, uow: MembersUoW) -> MemberOut:
     require(access.can_register_member(caller), "registering members needs a coordinator's or the operator's token")
     with uow:
         if uow.members.get_by_email(cmd.email):
             raise email_taken(cmd.email)
-        member = Member.register(str(uuid.uuid4()), now=now(), **cmd.model_dump())
+        member = Member.register(
+            str(uuid.uuid4()), now=now(), name=cmd.name, email=cmd.email, organisation=cmd.organisation,
+            perspectives=cmd.perspectives, expertise=cmd.expertise, findable_by_expertise=cmd.findable_by_expertise,
+            named_in_shared_outputs=cmd.named_in_shared_outputs,
+        )
         with _unique_email(cmd.email):
             uow.members.add(member)
             uow.commit()
         return member_view(member)
 
 
-def update_member(caller: Caller, member_id: str, cmd: UpdateMember, uow: Any) -> MemberOut:
+def update_member(caller: Caller, member_id: str, cmd: UpdateMember, uow: MembersUoW) -> MemberOut:
     with uow:
         member = active_member(uow, member_id)
         require(access.can_edit_profile(caller, member_id, member.memberships))
@@ -61,21 +65,21 @@ def update_member(caller: Caller, member_id: str, cmd: UpdateMember, uow: Any) -
         return member_view(member)
 
 
-def get_member(caller: Caller, member_id: str, uow: Any) -> MemberOut:
+def get_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberOut:
     with uow:
         member = active_member(uow, member_id)
         require(access.can_view_member(caller, member_id, member.memberships))
         return member_view(member)
 
 
-def search_members(caller: Caller, query: SearchMembers, uow: Any) -> MemberPage:
+def search_members(caller: Caller, query: SearchMembers, uow: MembersUoW) -> MemberPage:
     within = access.search_scope(caller, query.network_id)
     with uow:
         found, next_token = uow.members.search(query, within)
         return MemberPage(items=[member_view(m) for m in found], next_page_token=next_token)
 
 
-def find_expertise(query: FindExpertise, uow: Any) -> ExpertPage:
+def find_expertise(query: FindExpertise, uow: MembersUoW) -> ExpertPage:
     """Active members who consented to be found, with the tag among their expertise; by name, paged."""
     with uow:
         found, next_token = uow.members.findable_by_expertise(query.tag, query.page_size, query.page_token)
@@ -84,7 +88,7 @@ def find_expertise(query: FindExpertise, uow: Any) -> ExpertPage:
                           next_page_token=next_token)
 
 
-def export_member(caller: Caller, member_id: str, uow: Any) -> MemberExport:
+def export_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberExport:
     require(access.owns_personal_data(caller, member_id), "only the member or the operator may export")
     with uow:
         member = active_member(uow, member_id)
@@ -93,7 +97,7 @@ def export_member(caller: Caller, member_id: str, uow: Any) -> MemberExport:
                             events=events)
 
 
-def erase_member(caller: Caller, member_id: str, uow: Any) -> ErasureReceipt:
+def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureReceipt:
     """Pseudonymise the member, revoke their tokens and drop earlier events that carry their data."""
     require(access.owns_personal_data(caller, member_id), "only the member or the operator may erase")
     with uow:
@@ -123,7 +127,7 @@ def member_view(member: Member) -> MemberOut:
     )
 
 
-def active_member(uow: Any, member_id: str) -> Member:
+def active_member(uow: MembersUoW, member_id: str) -> Member:
     member = uow.members.get(member_id)
     if member is None or member.erased:
         raise NotFound(f"member {member_id} not found")
@@ -139,7 +143,7 @@ def _unique_email(email: str) -> Iterator[None]:
         raise email_taken(email) from exc
 
 
-def health(uow: Any) -> ServiceHealth:
+def health(uow: MembersUoW) -> ServiceHealth:
     with uow:
         uow.ping()
         return ServiceHealth(service="members", database="ok")

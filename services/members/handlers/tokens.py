@@ -5,18 +5,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Any
 
 from services.common.caller import Caller, require
 from services.common.errors import NotFound, Unauthenticated
 from services.members.domain import access
 from services.members.handlers.members import active_member, now
+from services.members.ports import MembersUoW
 from services.members.schemas import IssueToken, Principal, TokenIssued
 
 TOKEN_PREFIX = "krm_"  # noqa: S105 - a visible prefix, not a secret
 
 
-def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: Any) -> TokenIssued:
+def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: MembersUoW) -> TokenIssued:
     require(access.can_manage_tokens(caller), "only the operator issues tokens")
     with uow:
         active_member(uow, member_id)
@@ -26,7 +26,7 @@ def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: Any) -> To
         return TokenIssued(token=token, **info.model_dump())
 
 
-def revoke_token(caller: Caller, token_id: str, uow: Any) -> None:
+def revoke_token(caller: Caller, token_id: str, uow: MembersUoW) -> None:
     require(access.can_manage_tokens(caller), "only the operator revokes tokens")
     with uow:
         if not uow.tokens.exists(token_id):
@@ -35,7 +35,7 @@ def revoke_token(caller: Caller, token_id: str, uow: Any) -> None:
         uow.commit()
 
 
-def authenticate(token_hash: str, uow: Any) -> Principal:
+def authenticate(token_hash: str, uow: MembersUoW) -> Principal:
     """Who holds the token with this hash, which networks they belong to, administer and facilitate."""
     with uow:
         member_id = uow.tokens.member_of_active_token(token_hash)

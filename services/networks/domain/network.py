@@ -9,12 +9,49 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TypedDict
 
 from services.common.catalogue import NetworkArchived, NetworkCreated, NetworkUpdated
 from services.common.errors import Conflict, IllegalTransition, NotFound, ValidationFailed, violation
 from services.common.events import EventPayload
 from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus, UnpreparedPolicy
+
+
+class NetworkState(TypedDict):
+    """A network's whole state as its events carry it (:class:`~services.common.catalogue.NetworkSnapshot`)."""
+
+    network_id: str
+    revision: int
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: str
+    urgency: str | None
+    host_organisation: str | None
+    parent_id: str | None
+    region: str | None
+    cadence_weeks: int | None
+    start_date: date | None
+    requires_preparation: bool
+    unprepared_policy: UnpreparedPolicy
+    status: NetworkStatus
+
+
+class NetworkChanges(TypedDict, total=False):
+    """What an update sets: the fields it names, and only those (an equal value changes nothing)."""
+
+    name: str
+    level: NetworkLevel
+    kind: NetworkKind
+    theme: str
+    urgency: str | None
+    host_organisation: str | None
+    parent_id: str | None
+    region: str | None
+    cadence_weeks: int | None
+    start_date: date | None
+    requires_preparation: bool
+    unprepared_policy: UnpreparedPolicy
 
 
 @dataclass
@@ -39,8 +76,14 @@ class Network:
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def create(cls, network_id: str, *, now: datetime, parent: Network | None, **profile: Any) -> Network:
-        network = cls(id=network_id, created_at=now, updated_at=now, **profile)
+    def create(cls, network_id: str, *, now: datetime, parent: Network | None, name: str, level: NetworkLevel,
+               kind: NetworkKind, theme: str, urgency: str | None, host_organisation: str | None,
+               parent_id: str | None, region: str | None, cadence_weeks: int | None, start_date: date | None,
+               requires_preparation: bool, unprepared_policy: UnpreparedPolicy) -> Network:
+        network = cls(id=network_id, name=name, level=level, kind=kind, theme=theme, urgency=urgency,
+                      host_organisation=host_organisation, parent_id=parent_id, region=region,
+                      cadence_weeks=cadence_weeks, start_date=start_date, requires_preparation=requires_preparation,
+                      unprepared_policy=unprepared_policy, created_at=now, updated_at=now)
         check_parent(network, parent, ancestors=[])
         network.events.append(NetworkCreated(**network.snapshot()))
         return network
@@ -49,7 +92,7 @@ class Network:
     def active(self) -> bool:
         return self.status == NetworkStatus.ACTIVE
 
-    def update(self, changes: dict[str, Any], *, now: datetime, parent: Network | None, ancestors: list[str],
+    def update(self, changes: NetworkChanges, *, now: datetime, parent: Network | None, ancestors: list[str],
                child_levels: list[NetworkLevel]) -> None:
         """Apply changes. ``parent`` is the (new) parent, ``ancestors`` its chain upwards, ``child_levels``
         the levels of this network's active children, which must stay below this network."""
@@ -57,7 +100,8 @@ class Network:
         changed = {name: value for name, value in changes.items() if getattr(self, name) != value}
         if not changed:
             return
-        proposed = replace(self, **changed)  # check the rules before touching this aggregate
+        # Check the rules before touching this aggregate (a field given its current value stays as it is).
+        proposed = replace(self, **changes)
         check_parent(proposed, parent, ancestors)
         if any(level.depth <= proposed.level.depth for level in child_levels):
             raise ValidationFailed.single(
@@ -80,7 +124,7 @@ class Network:
         self._touch(now)
         self.events.append(NetworkArchived(**self.snapshot()))
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> NetworkState:
         return {
             "network_id": self.id, "revision": self.revision, "name": self.name, "level": self.level,
             "kind": self.kind, "theme": self.theme, "urgency": self.urgency,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.common.caller import Caller, require
 from services.networks.domain import access
 from services.networks.domain.health import health_steps
 from services.networks.handlers.networks import get_known, now
+from services.networks.ports import NetworksUoW
 from services.networks.schemas import HealthReport
 
 
-def health_report(caller: Caller, network_id: str, uow: Any) -> HealthReport:
+def health_report(caller: Caller, network_id: str, uow: NetworksUoW) -> HealthReport:
     require(access.can_read_health_report(caller, network_id),
             "only the network's coordinators and facilitators read its health report")
     with uow:
