@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.common.catalogue import SharingPolicy
-from services.common.schemas import Command, NoNul
+from services.common.schemas import Command, NoNul, answer
 from services.common.vocabulary import NetworkKind, NetworkLevel, OutputKind, ResourceType, Visibility
 
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -18,6 +19,7 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$"), NoNul]
 Cursor = Annotated[int, Field(ge=0, description="the position after which to read; 0 for the beginning")]
 InstanceId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Json = dict[str, Any]  # an RPC argument before it is validated into a model, or an answer dumped from one
 
 
 class SharingPolicyIn(Command):
@@ -206,3 +208,25 @@ class DeliveryLog(BaseModel):
 class ServiceHealth(BaseModel):
     service: str
     database: str
+
+
+class PartnerOutputShared(TypedDict):
+    output_id: str
+    recipients: int  # the networks it reached (the public feed not counted)
+    retracted: bool
+
+
+class PartnerOutputRetracted(TypedDict):
+    output_id: str
+    retracted: bool
+
+
+def answer_one(result: BaseModel) -> Json:
+    """:func:`services.common.schemas.answer` of one model, typed: a model's JSON is an object."""
+    dumped: Json = answer(result)
+    return dumped
+
+
+def answer_each(results: Sequence[BaseModel]) -> list[Json]:
+    """:func:`services.common.schemas.answer` of a list of models, typed."""
+    return [answer_one(result) for result in results]

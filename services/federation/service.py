@@ -3,8 +3,6 @@ erasure and the networks read model from events."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from nameko.rpc import RpcProxy
 
 from services.common.caller import Caller
@@ -17,29 +15,32 @@ from services.common.catalogue import (
 )
 from services.common.events import Envelope
 from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
-from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import links, queries, sharing
 from services.federation.partners import handlers as partners
 from services.federation.peers import handlers as peers
 from services.federation.peers.entrypoints import PeerEntrypoints
+from services.federation.ports import FederationUoW
 from services.federation.schemas import (
     AcceptLink,
     BlockSubject,
     FeedQuery,
+    Json,
     LogQuery,
     PartnerKind,
     PartnerOutput,
+    PartnerOutputRetracted,
+    PartnerOutputShared,
     RegisterPartner,
     RequestLink,
     SetLinkPolicy,
+    answer_each,
+    answer_one,
 )
 from services.federation.unit_of_work import FederationUnitOfWork
 
-Json = dict[str, Any]
 
-
-class FederationService(PeerEntrypoints):  # between instances: services/federation/peer_entrypoints.py
+class FederationService(PeerEntrypoints):  # between instances: services/federation/peers/entrypoints.py
     name = "federation"
 
     uow = ServiceDatabase(FederationUnitOfWork)
@@ -54,38 +55,38 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @command
     def request_link(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RequestLink, request)
-        return answer(links.request_link(Caller.of(caller), cmd, self.uow(), self._lookup()))
+        return answer_one(links.request_link(Caller.of(caller), cmd, self.uow(), self._lookup()))
 
     @command
     def accept_link(self, caller: Json, link_id: str, request: Json | None = None) -> Json:
-        return answer(links.accept_link(Caller.of(caller), link_id, parse_request(AcceptLink, request or {}),
-                                        self.uow()))
+        return answer_one(links.accept_link(Caller.of(caller), link_id, parse_request(AcceptLink, request or {}),
+                                            self.uow()))
 
     @command
     def reject_link(self, caller: Json, link_id: str) -> Json:
-        return answer(links.reject_link(Caller.of(caller), link_id, self.uow()))
+        return answer_one(links.reject_link(Caller.of(caller), link_id, self.uow()))
 
     @command
     def revoke_link(self, caller: Json, link_id: str) -> Json:
-        return answer(links.revoke_link(Caller.of(caller), link_id, self.uow()))
+        return answer_one(links.revoke_link(Caller.of(caller), link_id, self.uow()))
 
     @command
     def set_link_policy(self, caller: Json, link_id: str, request: Json) -> Json:
         cmd = parse_request(SetLinkPolicy, request)
-        return answer(links.set_link_policy(Caller.of(caller), link_id, cmd, self.uow()))
+        return answer_one(links.set_link_policy(Caller.of(caller), link_id, cmd, self.uow()))
 
     @query
     def get_link(self, caller: Json, link_id: str) -> Json:
-        return answer(links.get_link(Caller.of(caller), link_id, self.uow()))
+        return answer_one(links.get_link(Caller.of(caller), link_id, self.uow()))
 
     @query
     def list_links(self, caller: Json, network_id: str, status: str | None = None) -> list[Json]:
-        return answer(links.list_links(Caller.of(caller), network_id, status, self.uow()))
+        return answer_each(links.list_links(Caller.of(caller), network_id, status, self.uow()))
 
     @command
     def block_network(self, caller: Json, network_id: str, request: Json | None = None) -> list[Json]:
         cmd = parse_request(BlockSubject, request or {})
-        return answer(links.block_network(Caller.of(caller), network_id, cmd, self.uow(), self._lookup()))
+        return answer_each(links.block_network(Caller.of(caller), network_id, cmd, self.uow(), self._lookup()))
 
     # --- partners --------------------------------------------------------------------------------------
 
@@ -93,48 +94,48 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     def register_partner(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RegisterPartner, request)
         register = peers.register_instance if cmd.kind == PartnerKind.INSTANCE else partners.register_partner
-        return answer(register(Caller.of(caller), cmd, self.uow(), self._lookup()))
+        return answer_one(register(Caller.of(caller), cmd, self.uow(), self._lookup()))
 
     @query
     def authenticate_partner(self, key_hash: str) -> Json:
-        return answer(partners.authenticate_partner(key_hash, self.uow()))
+        return answer_one(partners.authenticate_partner(key_hash, self.uow()))
 
     @command
     def revoke_partner(self, caller: Json, partner_id: str) -> Json:
-        return answer(partners.revoke_partner(Caller.of(caller), partner_id, self.uow()))
+        return answer_one(partners.revoke_partner(Caller.of(caller), partner_id, self.uow()))
 
     @command(shown_once=("api_key",))
     def rotate_partner_key(self, caller: Json, partner_id: str) -> Json:
-        return answer(partners.rotate_partner_key(Caller.of(caller), partner_id, self.uow()))
+        return answer_one(partners.rotate_partner_key(Caller.of(caller), partner_id, self.uow()))
 
     @command
     def block_partner(self, caller: Json, partner_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(BlockSubject, request or {})
-        return answer(partners.block_partner(Caller.of(caller), partner_id, cmd, self.uow()))
+        return answer_one(partners.block_partner(Caller.of(caller), partner_id, cmd, self.uow()))
 
     @query
     def list_partners(self, caller: Json) -> list[Json]:
-        return answer(partners.list_partners(Caller.of(caller), self.uow()))
+        return answer_each(partners.list_partners(Caller.of(caller), self.uow()))
 
     @query
     def get_partner(self, caller: Json, partner_id: str) -> Json:
-        return answer(partners.get_partner(Caller.of(caller), partner_id, self.uow()))
+        return answer_one(partners.get_partner(Caller.of(caller), partner_id, self.uow()))
 
     @command
-    def publish_partner_output(self, caller: Json, request: Json) -> Json:
+    def publish_partner_output(self, caller: Json, request: Json) -> PartnerOutputShared:
         cmd = parse_request(PartnerOutput, request)
         return partners.publish_partner_output(Caller.of(caller), cmd, self.uow(), self._lookup())
 
     @command
-    def retract_partner_output(self, caller: Json, output_id: str) -> Json:
+    def retract_partner_output(self, caller: Json, output_id: str) -> PartnerOutputRetracted:
         return partners.retract_partner_output(Caller.of(caller), output_id, self.uow(), self._lookup())
 
     # --- feeds -----------------------------------------------------------------------------------------
 
     @query
     def feed(self, caller: Json, query: Json) -> Json:
-        return answer(queries.feed_page(Caller.of(caller), parse_request(FeedQuery, query), self.uow(),
-                                        self._lookup()))
+        return answer_one(queries.feed_page(Caller.of(caller), parse_request(FeedQuery, query), self.uow(),
+                                            self._lookup()))
 
     @query
     def feed_scope(self, caller: Json, network_ids: list[str]) -> list[str]:
@@ -142,46 +143,46 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
 
     @query
     def log_after(self, caller: Json, query: Json) -> Json:
-        return answer(queries.log_after(Caller.of(caller), parse_request(LogQuery, query), self.uow(),
-                                        self._lookup()))
+        return answer_one(queries.log_after(Caller.of(caller), parse_request(LogQuery, query), self.uow(),
+                                            self._lookup()))
 
     @query
     def delivery_log(self, caller: Json, output_id: str) -> Json:
-        return answer(queries.delivery_log(Caller.of(caller), output_id, self.uow()))
+        return answer_one(queries.delivery_log(Caller.of(caller), output_id, self.uow()))
 
     @query
     def health(self) -> Json:
-        return answer(queries.health(self.uow()))
+        return answer_one(queries.health(self.uow()))
 
     # --- events ----------------------------------------------------------------------------------------
 
     @event_handler("networks", "network.created")
-    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.updated")
-    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.archived")
-    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("sessions", "output.published")
-    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUnitOfWork) -> None:
+    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUoW) -> None:
         sharing.on_output_published(event, uow)
 
     @event_handler("sessions", "output.retracted")
-    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUnitOfWork) -> None:
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUoW) -> None:
         sharing.on_output_retracted(event, uow)
 
     @event_handler("sessions", "output.attribution_changed")
     def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged,
-                                      uow: FederationUnitOfWork) -> None:
+                                      uow: FederationUoW) -> None:
         sharing.on_attribution_changed(event, uow)
 
     @event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUnitOfWork) -> None:
+    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUoW) -> None:
         sharing.on_member_erased(event, uow)
 
 

@@ -4,11 +4,10 @@ inherits them, so they are methods of the one ``federation`` service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from services.common.caller import Caller
-from services.common.nameko_kit import command, parse_request, query
-from services.common.schemas import answer
+from services.common.nameko_kit import ServiceDatabase, command, parse_request, query
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import queries
 from services.federation.peers import handlers as peers
@@ -22,13 +21,16 @@ from services.federation.peers.schemas import (
     ReportPeerState,
     RequestPeerLink,
 )
-
-Json = dict[str, Any]
+from services.federation.schemas import Json, answer_each, answer_one
+from services.federation.unit_of_work import FederationUnitOfWork
 
 
 class PeerEntrypoints:
-    uow: Any
-    networks_rpc: Any
+    """Methods of the federation service (which sets these three)."""
+
+    name: str
+    uow: ClassVar[ServiceDatabase[FederationUnitOfWork]]
+    networks_rpc: Any  # nameko's RpcProxy to the networks service: untyped
 
     # --- peers -------------------------------------------------------------------------------------------------
 
@@ -36,15 +38,15 @@ class PeerEntrypoints:
     def configure_peer(self, caller: Json, request: Json) -> Json:
         peer, created = peers.configure_peer(Caller.of(caller), parse_request(ConfigurePeer, request), self.uow(),
                                              RpcNetworkLookup(self.networks_rpc))
-        return {"peer": answer(peer), "created": created}
+        return {"peer": answer_one(peer), "created": created}
 
     @query
     def list_peers(self, caller: Json) -> list[Json]:
-        return answer(peers.list_peers(Caller.of(caller), self.uow()))
+        return answer_each(peers.list_peers(Caller.of(caller), self.uow()))
 
     @query
     def get_peer(self, caller: Json, instance_id: str) -> Json:
-        return answer(peers.get_peer(Caller.of(caller), instance_id, self.uow()))
+        return answer_one(peers.get_peer(Caller.of(caller), instance_id, self.uow()))
 
     @command
     def remove_peer(self, caller: Json, instance_id: str) -> None:
@@ -55,7 +57,7 @@ class PeerEntrypoints:
     @query
     def relay_peers(self) -> list[Json]:
         """Every peer with the key it presents there."""
-        return answer(peers.relay_peers(self.uow()))
+        return answer_each(peers.relay_peers(self.uow()))
 
     @command
     def report_peer_state(self, instance_id: str, request: Json) -> bool:
@@ -63,15 +65,15 @@ class PeerEntrypoints:
 
     @command
     def ingest_from_peer(self, instance_id: str, request: Json) -> Json:
-        return answer(ingest.ingest_from_peer(instance_id, parse_request(IngestEntries, request), self.uow()))
+        return answer_one(ingest.ingest_from_peer(instance_id, parse_request(IngestEntries, request), self.uow()))
 
     @query
     def open_peer_links(self, instance_id: str) -> list[Json]:
-        return answer(peer_links.open_peer_links(instance_id, self.uow()))
+        return answer_each(peer_links.open_peer_links(instance_id, self.uow()))
 
     @command
     def follow_peer_link(self, link_id: str, remote: Json) -> Json:
-        return answer(peer_links.follow_peer_link(link_id, parse_request(RemoteLink, remote), self.uow()))
+        return answer_one(peer_links.follow_peer_link(link_id, parse_request(RemoteLink, remote), self.uow()))
 
     # --- a partner's or another instance's feed head ---------------------------------------------------------
 
@@ -80,25 +82,25 @@ class PeerEntrypoints:
         parsed = parse_request(LogHeadQuery, query)
         lookup = RpcNetworkLookup(self.networks_rpc)
         scope = queries.feed_scope(Caller.of(caller), parsed.network_ids, self.uow(), lookup)
-        return answer(peers.log_head(scope, parsed.cursor, self.uow()))
+        return answer_one(peers.log_head(scope, parsed.cursor, self.uow()))
 
     # --- links with a peer's networks, asked by the admin API (services/federation/relay/peer_links.py) --------
 
     @command
     def begin_peer_link(self, caller: Json, request: Json) -> Json:
-        return answer(peer_links.begin_peer_link(Caller.of(caller), parse_request(RequestPeerLink, request),
-                                                 self.uow(), RpcNetworkLookup(self.networks_rpc)))
+        return answer_one(peer_links.begin_peer_link(Caller.of(caller), parse_request(RequestPeerLink, request),
+                                                     self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
     @query
     def peer_contact(self, instance_id: str) -> Json:
         """How to reach the peer (its address, and the key it issued to this instance)."""
-        return answer(peers.peer_contact(instance_id, self.uow()))
+        return answer_one(peers.peer_contact(instance_id, self.uow()))
 
     @command
     def attach_peer_link(self, link_id: str, instance_id: str, remote: Json) -> Json:
-        return answer(peer_links.attach_peer_link(link_id, instance_id, parse_request(RemoteLink, remote),
-                                                  self.uow()))
+        return answer_one(peer_links.attach_peer_link(link_id, instance_id, parse_request(RemoteLink, remote),
+                                                      self.uow()))
 
     @command
     def abandon_peer_link(self, link_id: str) -> Json:
-        return answer(peer_links.abandon_peer_link(link_id, self.uow()))
+        return answer_one(peer_links.abandon_peer_link(link_id, self.uow()))
