@@ -106,8 +106,8 @@ def health(uow: FederationUoW) -> ServiceHealth:
 
 
 def _shown(row: RowMapping) -> dict[str, Any]:
-    """A feed's or the log's row: the copy it shows, or the output's tombstone."""
-    copy: dict[str, Any] | None = row["copy"]
+    """What a row of a feed or the log shows, as JSON: the output's copy, or its tombstone."""
+    copy: dict[str, Any] | None = row["copy"]  # a Copy, as the JSON column holds it
     if copy is None:
-        return tombstone(row["output_id"], row["origin_network_id"], row["retracted_at"])
+        return dict(tombstone(row["output_id"], row["origin_network_id"], row["retracted_at"]))
     return copy

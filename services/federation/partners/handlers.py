@@ -12,7 +12,7 @@ from services.common.caller import Caller
 from services.common.catalogue import Attribution
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
 from services.federation.domain import access
-from services.federation.domain.copies import PUBLIC_FEED, public_author
+from services.federation.domain.copies import PUBLIC_FEED, Copy, public_author
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.links import _block_links
 from services.federation.handlers.sharing import retract, share
@@ -126,7 +126,7 @@ def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: FederationUo
         known = uow.outputs.get(output_id)
         if known is None:
             published_at = now()
-            copy = {
+            copy: Copy = {
                 "output_id": output_id, "origin_network_id": cmd.network_id, "session_id": cmd.session_ref,
                 "kind": cmd.kind.value, "title": cmd.title, "body": cmd.body, "url": cmd.url,
                 "resource_type": cmd.resource_type.value if cmd.resource_type else None, "themes": cmd.themes,

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -28,7 +28,7 @@ from services.common import metrics
 from services.common.errors import NotFound, PermissionDenied
 from services.common.vocabulary import Visibility
 from services.federation.domain.audience import Hop, Shareable
-from services.federation.domain.copies import PUBLIC_FEED
+from services.federation.domain.copies import PUBLIC_FEED, Copy, PublicAuthor
 from services.federation.domain.crossing import Verdict, arrival_audience, judge
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.sharing import retract
@@ -119,7 +119,7 @@ def _apply(uow: FederationUoW, instance_id: str, entry: PeerEntry, peer_networks
     if shown.visibility == Visibility.NETWORK:
         return "a network-only output never leaves its network"
     if entry.kind == "updated" and known is not None and known.is_shared:
-        if not known.show_authors([a.model_dump() for a in shown.authors]):
+        if not known.show_authors(_authors(shown)):
             return Verdict.DUPLICATE
         uow.outputs.save(known)
         uow.feeds.announce_change(shown.output_id, now())
@@ -170,15 +170,20 @@ def _changes_nothing(entry: PeerEntry, known: SharedOutput) -> bool:
     if entry.kind == "retracted":
         return known.is_retracted
     if entry.kind == "updated" and known.copy is not None and entry.output is not None:
-        return known.copy.get("authors") == [a.model_dump() for a in entry.output.authors]
+        return known.copy.get("authors") == _authors(entry.output)
     return True
 
 
-def _copy(output: PeerCopy) -> dict[str, Any]:
+def _copy(output: PeerCopy) -> Copy:
     """The same shape as a copy made here (:func:`services.federation.domain.copies.copy_of`)."""
-    data = output.model_dump(mode="json")
+    data = cast(Copy, output.model_dump(mode="json"))  # a PeerCopy's fields are a copy's, dumped as JSON
     data["published_at"] = (output.published_at or now()).isoformat()
     return data
+
+
+def _authors(output: PeerCopy) -> list[PublicAuthor]:
+    """The authors as the peer shows them (its copy's ``authors``)."""
+    return [PublicAuthor(shown_as=author.shown_as, named=author.named) for author in output.authors]
 
 
 def _position(raw: dict[str, Any]) -> int:
