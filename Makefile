@@ -20,7 +20,7 @@ LOCK_PYTHON := 3.11
 LOCK := $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version $(LOCK_PYTHON) --generate-hashes \
 	--custom-compile-command "make lock"
 
-# The type checker, strict; what it checks is pyproject.toml's [tool.mypy] `files` (growing to all of services/).
+# The type checker, strict, on all of services/ (pyproject.toml's [tool.mypy]).
 MYPY := $(BIN)/mypy --cache-dir $(VENV)/.mypy_cache
 
 .PHONY: run run-federation test test-newest lint proto clean install bench lock

@@ -13,8 +13,9 @@ The gateway's edge checks (``services/gateway/input_guard.py``) use the same lim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, overload
 
 from pydantic import (
     AfterValidator,
@@ -107,10 +108,17 @@ class PartialUpdate(Command):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-def answer(result: BaseModel | list[BaseModel] | None) -> Any:
-    """A handler's result as the JSON an RPC entrypoint returns (None stays None)."""
+@overload
+def answer(result: BaseModel) -> dict[str, Any]: ...
+@overload
+def answer(result: Sequence[BaseModel]) -> list[dict[str, Any]]: ...
+@overload
+def answer(result: None) -> None: ...
+def answer(result: BaseModel | Sequence[BaseModel] | None) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """A handler's result as the JSON an RPC entrypoint returns: a model an object, a list of models a list of
+    objects, None stays None."""
     if result is None:
         return None
-    if isinstance(result, list):
-        return [item.model_dump(mode="json") for item in result]
-    return result.model_dump(mode="json")
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return [item.model_dump(mode="json") for item in result]

@@ -16,6 +16,7 @@ class RpcNetworkLookup:
 
     def get(self, network_id: str) -> dict[str, Any] | None:
         try:
-            return self.networks_rpc.get_network(network_id)
+            found: dict[str, Any] = self.networks_rpc.get_network(network_id)  # its NetworkOut as JSON
         except NotFound:
             return None
+        return found

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from services.common.db import insert_or_lock
 from services.federation.models import networks
+from services.federation.ports import NetworkValues
 
 
 class FederationReadModels:
@@ -16,10 +17,10 @@ class FederationReadModels:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def network(self, network_id: str) -> Any:
+    def network(self, network_id: str) -> Row[*tuple[Any, ...]] | None:
         return self.connection.execute(select(networks).where(networks.c.id == network_id)).first()
 
-    def apply_network(self, network_id: str, revision: int, values: dict[str, Any]) -> bool:
+    def apply_network(self, network_id: str, revision: int, values: NetworkValues) -> bool:
         """Store a snapshot if it is newer than what is held; return whether it was applied. Two snapshots of a
         new network handled at once (created and updated, on two workers) meet on its key: the second waits."""
         held = insert_or_lock(self.connection, networks, {"id": network_id, "revision": revision, **values})

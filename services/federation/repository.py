@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Connection,
+    RootTransaction,
+    Row,
+    RowMapping,
     String,
     Text,
     and_,
@@ -24,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.dml import ReturningInsert
 
 from services.common.catalogue import Attribution
 from services.common.db import UTCDateTime, insert_if_absent, insert_or_lock
@@ -40,7 +44,7 @@ def policy_row(policy: Policy) -> dict[str, Any]:
             "themes": sorted(policy.themes) if policy.themes is not None else None}
 
 
-def policy_of(row: dict[str, Any]) -> Policy:
+def policy_of(row: Mapping[str, Any]) -> Policy:
     themes = row.get("themes")
     return Policy(frozenset(Visibility(v) for v in row["visibilities"]),
                   frozenset(themes) if themes is not None else None)
@@ -101,7 +105,7 @@ class LinkRepository(TrackingRepository):
         self.connection.execute(update(links).where(links.c.id == link.id).values(**_row(link)))
 
 
-def _link(row: Any) -> Link:
+def _link(row: RowMapping) -> Link:
     return Link(id=row["id"], kind=LinkKind(row["kind"]), requester=row["requester"], target=row["target"],
                 status=LinkStatus(row["status"]), requester_policy=policy_of(row["requester_policy"]),
                 target_policy=policy_of(row["target_policy"]), requested_at=row["requested_at"],
@@ -181,7 +185,7 @@ class Outputs:
         ))
 
 
-def _output(row: Any) -> SharedOutput:
+def _output(row: Row[*tuple[Any, ...]]) -> SharedOutput:
     return SharedOutput(
         output_id=row.output_id, origin_network_id=row.origin_network_id, source=row.source, copy=row.copy,
         author_ids=list(row.author_ids or []), visibility=Visibility(row.visibility) if row.visibility else None,
@@ -206,7 +210,7 @@ def _output_row(output: SharedOutput) -> dict[str, Any]:
 FEED_LOG_LOCK = 0x4B52494E47  # "KRING"
 
 
-def _deliver_to_all() -> Any:
+def _deliver_to_all() -> ReturningInsert[str]:
     """On PostgreSQL, delivering an output to many networks is one statement the server expands, so each
     network costs a row written, not parameters sent and parsed (and the log lock is held that much shorter):
     the networks come as an array; those not holding the output yet get a log entry, in the order given (the
@@ -236,7 +240,7 @@ DELIVER_TO_ALL = _deliver_to_all()
 class Feeds:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self._ordered_in: object = None  # the transaction that holds the log lock
+        self._ordered_in: RootTransaction | None = None  # the transaction that holds the log lock
 
     def deliver(self, network_id: str, output_id: str, now: datetime, *, backfill: bool = False) -> bool:
         """Put an output in a network's feed once; False if it was already there."""
@@ -288,12 +292,12 @@ class Feeds:
     def announce_change(self, output_id: str, now: datetime) -> None:
         self._log_many(self.recipients(output_id), output_id, "updated", now)
 
-    def deliveries_of(self, output_id: str) -> list[Any]:
+    def deliveries_of(self, output_id: str) -> Sequence[RowMapping]:
         return self.connection.execute(
             select(deliveries).where(deliveries.c.output_id == output_id).order_by(deliveries.c.position)
         ).mappings().all()
 
-    def page(self, network_id: str, after: int, size: int) -> list[Any]:
+    def page(self, network_id: str, after: int, size: int) -> Sequence[RowMapping]:
         return self.connection.execute(
             select(deliveries, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
             .join(outputs, outputs.c.output_id == deliveries.c.output_id)
@@ -301,7 +305,7 @@ class Feeds:
             .order_by(deliveries.c.position).limit(size)
         ).mappings().all()
 
-    def log_after(self, cursor: int, network_ids: list[str] | None, limit: int) -> list[Any]:
+    def log_after(self, cursor: int, network_ids: list[str] | None, limit: int) -> Sequence[RowMapping]:
         query = (select(feed_log, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
                  .join(outputs, outputs.c.output_id == feed_log.c.output_id)
                  .where(feed_log.c.position > cursor))

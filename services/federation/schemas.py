@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -18,6 +18,7 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min
 Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s]+$"), NoNul]
 Cursor = Annotated[int, Field(ge=0, description="the position after which to read; 0 for the beginning")]
 InstanceId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Json = dict[str, Any]  # an RPC argument before it is validated into a model, or an answer dumped from one
 
 
 class SharingPolicyIn(Command):
@@ -206,3 +207,16 @@ class DeliveryLog(BaseModel):
 class ServiceHealth(BaseModel):
     service: str
     database: str
+
+
+class PartnerOutputShared(TypedDict):
+    output_id: str
+    recipients: int  # the networks it reached (the public feed not counted)
+    retracted: bool
+
+
+class PartnerOutputRetracted(TypedDict):
+    output_id: str
+    retracted: bool
+
+

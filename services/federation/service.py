@@ -3,8 +3,6 @@ erasure and the networks read model from events."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from nameko.rpc import RpcProxy
 
 from services.common.caller import Caller
@@ -23,23 +21,25 @@ from services.federation.handlers import links, queries, sharing
 from services.federation.partners import handlers as partners
 from services.federation.peers import handlers as peers
 from services.federation.peers.entrypoints import PeerEntrypoints
+from services.federation.ports import FederationUoW
 from services.federation.schemas import (
     AcceptLink,
     BlockSubject,
     FeedQuery,
+    Json,
     LogQuery,
     PartnerKind,
     PartnerOutput,
+    PartnerOutputRetracted,
+    PartnerOutputShared,
     RegisterPartner,
     RequestLink,
     SetLinkPolicy,
 )
 from services.federation.unit_of_work import FederationUnitOfWork
 
-Json = dict[str, Any]
 
-
-class FederationService(PeerEntrypoints):  # between instances: services/federation/peer_entrypoints.py
+class FederationService(PeerEntrypoints):  # between instances: services/federation/peers/entrypoints.py
     name = "federation"
 
     uow = ServiceDatabase(FederationUnitOfWork)
@@ -59,7 +59,7 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @command
     def accept_link(self, caller: Json, link_id: str, request: Json | None = None) -> Json:
         return answer(links.accept_link(Caller.of(caller), link_id, parse_request(AcceptLink, request or {}),
-                                        self.uow()))
+                                            self.uow()))
 
     @command
     def reject_link(self, caller: Json, link_id: str) -> Json:
@@ -121,12 +121,12 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
         return answer(partners.get_partner(Caller.of(caller), partner_id, self.uow()))
 
     @command
-    def publish_partner_output(self, caller: Json, request: Json) -> Json:
+    def publish_partner_output(self, caller: Json, request: Json) -> PartnerOutputShared:
         cmd = parse_request(PartnerOutput, request)
         return partners.publish_partner_output(Caller.of(caller), cmd, self.uow(), self._lookup())
 
     @command
-    def retract_partner_output(self, caller: Json, output_id: str) -> Json:
+    def retract_partner_output(self, caller: Json, output_id: str) -> PartnerOutputRetracted:
         return partners.retract_partner_output(Caller.of(caller), output_id, self.uow(), self._lookup())
 
     # --- feeds -----------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @query
     def feed(self, caller: Json, query: Json) -> Json:
         return answer(queries.feed_page(Caller.of(caller), parse_request(FeedQuery, query), self.uow(),
-                                        self._lookup()))
+                                            self._lookup()))
 
     @query
     def feed_scope(self, caller: Json, network_ids: list[str]) -> list[str]:
@@ -143,7 +143,7 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @query
     def log_after(self, caller: Json, query: Json) -> Json:
         return answer(queries.log_after(Caller.of(caller), parse_request(LogQuery, query), self.uow(),
-                                        self._lookup()))
+                                            self._lookup()))
 
     @query
     def delivery_log(self, caller: Json, output_id: str) -> Json:
@@ -156,32 +156,32 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     # --- events ----------------------------------------------------------------------------------------
 
     @event_handler("networks", "network.created")
-    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.updated")
-    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("networks", "network.archived")
-    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUnitOfWork) -> None:
+    def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
     @event_handler("sessions", "output.published")
-    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUnitOfWork) -> None:
+    def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUoW) -> None:
         sharing.on_output_published(event, uow)
 
     @event_handler("sessions", "output.retracted")
-    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUnitOfWork) -> None:
+    def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUoW) -> None:
         sharing.on_output_retracted(event, uow)
 
     @event_handler("sessions", "output.attribution_changed")
     def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged,
-                                      uow: FederationUnitOfWork) -> None:
+                                      uow: FederationUoW) -> None:
         sharing.on_attribution_changed(event, uow)
 
     @event_handler("members", "member.erased")
-    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUnitOfWork) -> None:
+    def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUoW) -> None:
         sharing.on_member_erased(event, uow)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.rpc import RpcProxy
-from pydantic import BaseModel
 
 from services.common.caller import Caller
 from services.common.domain_gauges import DomainGauges
@@ -22,12 +21,6 @@ from services.members.unit_of_work import MembersUnitOfWork
 Json = dict[str, Any]
 
 
-def _json(result: BaseModel) -> Json:
-    """A handler's answer as the JSON object the entrypoint returns (``answer`` gives Any: it maps lists too)."""
-    found: Json = answer(result)
-    return found
-
-
 class MembersService:
     name = "members"
 
@@ -38,36 +31,36 @@ class MembersService:
 
     @command
     def register_member(self, caller: Json, request: Json) -> Json:
-        return _json(handlers.register_member(Caller.of(caller), parse_request(RegisterMember, request), self.uow()))
+        return answer(handlers.register_member(Caller.of(caller), parse_request(RegisterMember, request), self.uow()))
 
     @command
     def update_member(self, caller: Json, member_id: str, request: Json) -> Json:
         cmd = parse_request(UpdateMember, request)
-        return _json(handlers.update_member(Caller.of(caller), member_id, cmd, self.uow()))
+        return answer(handlers.update_member(Caller.of(caller), member_id, cmd, self.uow()))
 
     @query
     def get_member(self, caller: Json, member_id: str) -> Json:
-        return _json(handlers.get_member(Caller.of(caller), member_id, self.uow()))
+        return answer(handlers.get_member(Caller.of(caller), member_id, self.uow()))
 
     @query
     def search_members(self, caller: Json, query: Json) -> Json:
-        return _json(handlers.search_members(Caller.of(caller), parse_request(SearchMembers, query), self.uow()))
+        return answer(handlers.search_members(Caller.of(caller), parse_request(SearchMembers, query), self.uow()))
 
     @query
     def find_expertise(self, query: Json) -> Json:
-        return _json(handlers.find_expertise(parse_request(FindExpertise, query), self.uow()))
+        return answer(handlers.find_expertise(parse_request(FindExpertise, query), self.uow()))
 
     @command
     def join_network(self, caller: Json, member_id: str, network_id: str, request: Json) -> Json:
         cmd, directory = parse_request(JoinNetwork, request), RpcNetworkDirectory(self.networks)
-        return _json(handlers.join_network(Caller.of(caller), member_id, network_id, cmd, self.uow(), directory))
+        return answer(handlers.join_network(Caller.of(caller), member_id, network_id, cmd, self.uow(), directory))
 
     @command
     def appoint_creator(self, caller: Json, network_id: str) -> Json | None:
         """After the caller created ``network_id``: they become its coordinator (the members service's rule)."""
         directory = RpcNetworkDirectory(self.networks)
         membership = handlers.appoint_creator(Caller.of(caller), network_id, self.uow(), directory)
-        return None if membership is None else _json(membership)
+        return None if membership is None else answer(membership)
 
     @command
     def leave_network(self, caller: Json, member_id: str, network_id: str) -> None:
@@ -75,16 +68,16 @@ class MembersService:
 
     @query
     def export_member(self, caller: Json, member_id: str) -> Json:
-        return _json(handlers.export_member(Caller.of(caller), member_id, self.uow()))
+        return answer(handlers.export_member(Caller.of(caller), member_id, self.uow()))
 
     @command
     def erase_member(self, caller: Json, member_id: str) -> Json:
-        return _json(handlers.erase_member(Caller.of(caller), member_id, self.uow()))
+        return answer(handlers.erase_member(Caller.of(caller), member_id, self.uow()))
 
     @command(shown_once=("token",))
     def issue_token(self, caller: Json, member_id: str, request: Json) -> Json:
         cmd = parse_request(IssueToken, request)
-        return _json(handlers.issue_token(Caller.of(caller), member_id, cmd, self.uow()))
+        return answer(handlers.issue_token(Caller.of(caller), member_id, cmd, self.uow()))
 
     @command
     def revoke_token(self, caller: Json, token_id: str) -> None:
@@ -92,11 +85,11 @@ class MembersService:
 
     @query
     def authenticate(self, token_hash: str) -> Json:
-        return _json(handlers.authenticate(token_hash, self.uow()))
+        return answer(handlers.authenticate(token_hash, self.uow()))
 
     @query
     def health(self) -> Json:
-        return _json(handlers.health(self.uow()))
+        return answer(handlers.health(self.uow()))
 
 
 SERVICE = MembersService

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
@@ -37,12 +35,6 @@ from services.networks.unit_of_work import NetworksUnitOfWork
 Json = dict[str, Any]
 
 
-def _json(result: BaseModel) -> Json:
-    """A handler's answer as the JSON object the entrypoint returns (``answer`` gives Any: it maps lists too)."""
-    found: Json = answer(result)
-    return found
-
-
 class NetworksService:
     name = "networks"
 
@@ -52,28 +44,28 @@ class NetworksService:
 
     @command
     def create_network(self, caller: Json, request: Json) -> Json:
-        return _json(handlers.create_network(Caller.of(caller), parse_request(CreateNetwork, request), self.uow()))
+        return answer(handlers.create_network(Caller.of(caller), parse_request(CreateNetwork, request), self.uow()))
 
     @command
     def update_network(self, caller: Json, network_id: str, request: Json) -> Json:
         cmd = parse_request(UpdateNetwork, request)
-        return _json(handlers.update_network(Caller.of(caller), network_id, cmd, self.uow()))
+        return answer(handlers.update_network(Caller.of(caller), network_id, cmd, self.uow()))
 
     @command
     def archive_network(self, caller: Json, network_id: str) -> Json:
-        return _json(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
+        return answer(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
 
     @query
     def get_network(self, network_id: str) -> Json:
-        return _json(handlers.get_network(network_id, self.uow()))
+        return answer(handlers.get_network(network_id, self.uow()))
 
     @query
     def list_networks(self, query: Json) -> Json:
-        return _json(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
+        return answer(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
 
     @query
     def network_tree(self, network_id: str) -> Json:
-        return _json(handlers.network_tree(network_id, self.uow()))
+        return answer(handlers.network_tree(network_id, self.uow()))
 
     @query
     def ancestry(self, network_id: str) -> list[str]:
@@ -81,11 +73,11 @@ class NetworksService:
 
     @query
     def health_report(self, caller: Json, network_id: str) -> Json:
-        return _json(handlers.health_report(Caller.of(caller), network_id, self.uow()))
+        return answer(handlers.health_report(Caller.of(caller), network_id, self.uow()))
 
     @query
     def health(self) -> Json:
-        return _json(handlers.health(self.uow()))
+        return answer(handlers.health(self.uow()))
 
     # --- read models, fed by other services' events --------------------------------------------------------
     # Pure projections: the kit applies the events waiting in a queue in one transaction (one commit per

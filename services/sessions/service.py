@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.rpc import RpcProxy
-from pydantic import BaseModel
 
 from services.common.caller import Caller
 from services.common.catalogue import (
@@ -43,12 +42,6 @@ from services.sessions.unit_of_work import SessionsUnitOfWork
 Json = dict[str, Any]
 
 
-def _answer(result: BaseModel) -> Json:
-    """A handler's result as the JSON the entrypoint returns (every handler here answers one model)."""
-    found: Json = answer(result)  # the kit's answer() also takes None and lists, so it is typed Any
-    return found
-
-
 class SessionsService:
     name = "sessions"
 
@@ -66,33 +59,33 @@ class SessionsService:
     @command
     def schedule_session(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(ScheduleSession, request)
-        return _answer(handlers.schedule_session(Caller.of(caller), cmd, self.uow(), self._directory()))
+        return answer(handlers.schedule_session(Caller.of(caller), cmd, self.uow(), self._directory()))
 
     @command
     def reschedule_session(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(RescheduleSession, request)
-        return _answer(handlers.reschedule_session(Caller.of(caller), session_id, cmd, self.uow()))
+        return answer(handlers.reschedule_session(Caller.of(caller), session_id, cmd, self.uow()))
 
     @command
     def hold_session(self, caller: Json, session_id: str) -> Json:
-        return _answer(handlers.hold_session(Caller.of(caller), session_id, self.uow()))
+        return answer(handlers.hold_session(Caller.of(caller), session_id, self.uow()))
 
     @command
     def close_session(self, caller: Json, session_id: str) -> Json:
-        return _answer(handlers.close_session(Caller.of(caller), session_id, self.uow()))
+        return answer(handlers.close_session(Caller.of(caller), session_id, self.uow()))
 
     @command
     def cancel_session(self, caller: Json, session_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(CancelSession, request or {})
-        return _answer(handlers.cancel_session(Caller.of(caller), session_id, cmd, self.uow()))
+        return answer(handlers.cancel_session(Caller.of(caller), session_id, cmd, self.uow()))
 
     @query
     def get_session(self, caller: Json, session_id: str) -> Json:
-        return _answer(handlers.get_session_view(Caller.of(caller), session_id, self.uow()))
+        return answer(handlers.get_session_view(Caller.of(caller), session_id, self.uow()))
 
     @query
     def list_sessions(self, caller: Json, query: Json) -> Json:
-        return _answer(handlers.list_sessions(Caller.of(caller), parse_request(ListSessions, query), self.uow()))
+        return answer(handlers.list_sessions(Caller.of(caller), parse_request(ListSessions, query), self.uow()))
 
     # --- registrations and attendance ------------------------------------------------------------------------
 
@@ -101,66 +94,66 @@ class SessionsService:
                              request: Json | None = None) -> Json:
         """``member_id``: whom to register; None registers the caller."""
         cmd = parse_request(RegisterForSession, request or {})
-        return _answer(handlers.register_for_session(Caller.of(caller), session_id, member_id, cmd, self.uow(),
+        return answer(handlers.register_for_session(Caller.of(caller), session_id, member_id, cmd, self.uow(),
                                                      self._directory()))
 
     @command
     def cancel_registration(self, caller: Json, session_id: str, member_id: str) -> Json:
-        return _answer(handlers.cancel_registration(Caller.of(caller), session_id, member_id, self.uow()))
+        return answer(handlers.cancel_registration(Caller.of(caller), session_id, member_id, self.uow()))
 
     @query
     def list_registrations(self, caller: Json, session_id: str) -> Json:
-        return _answer(handlers.list_registrations(Caller.of(caller), session_id, self.uow()))
+        return answer(handlers.list_registrations(Caller.of(caller), session_id, self.uow()))
 
     @command
     def record_attendance(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(RecordAttendance, request)
-        return _answer(handlers.record_attendance(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
+        return answer(handlers.record_attendance(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
 
     @query
     def get_attendance(self, caller: Json, session_id: str) -> Json:
-        return _answer(handlers.get_attendance(Caller.of(caller), session_id, self.uow()))
+        return answer(handlers.get_attendance(Caller.of(caller), session_id, self.uow()))
 
     # --- outputs and reflections -----------------------------------------------------------------------------
 
     @command
     def publish_output(self, caller: Json, session_id: str, request: Json) -> Json:
         cmd = parse_request(PublishOutput, request)
-        return _answer(handlers.publish_output(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
+        return answer(handlers.publish_output(Caller.of(caller), session_id, cmd, self.uow(), self._directory()))
 
     @command
     def retract_output(self, caller: Json, output_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(RetractOutput, request or {})
-        return _answer(handlers.retract_output(Caller.of(caller), output_id, cmd, self.uow()))
+        return answer(handlers.retract_output(Caller.of(caller), output_id, cmd, self.uow()))
 
     @query
     def get_output(self, caller: Json, output_id: str) -> Json:
-        return _answer(handlers.get_output(Caller.of(caller), output_id, self.uow()))
+        return answer(handlers.get_output(Caller.of(caller), output_id, self.uow()))
 
     @query
     def list_outputs(self, caller: Json, query: Json) -> Json:
-        return _answer(handlers.list_outputs(Caller.of(caller), parse_request(ListOutputs, query), self.uow()))
+        return answer(handlers.list_outputs(Caller.of(caller), parse_request(ListOutputs, query), self.uow()))
 
     @command
     def record_reflection(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RecordReflection, request)
-        return _answer(handlers.record_reflection(Caller.of(caller), cmd, self.uow(), self._directory()))
+        return answer(handlers.record_reflection(Caller.of(caller), cmd, self.uow(), self._directory()))
 
     @query
     def learning_report(self, caller: Json, network_id: str, query: Json | None = None) -> Json:
         cmd = parse_request(LearningReportQuery, query or {})
-        return _answer(handlers.get_learning_report(Caller.of(caller), network_id, cmd, self.uow(),
+        return answer(handlers.get_learning_report(Caller.of(caller), network_id, cmd, self.uow(),
                                                     self._directory()))
 
     # --- privacy and operations ------------------------------------------------------------------------------
 
     @query
     def export_member(self, caller: Json, member_id: str) -> Json:
-        return _answer(handlers.export_member(Caller.of(caller), member_id, self.uow()))
+        return answer(handlers.export_member(Caller.of(caller), member_id, self.uow()))
 
     @query
     def health(self) -> Json:
-        return _answer(handlers.health(self.uow()))
+        return answer(handlers.health(self.uow()))
 
     # --- read models ---------------------------------------------------------------------------------------
 

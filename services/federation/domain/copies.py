@@ -7,7 +7,7 @@ with consent, otherwise a role). The ids stay beside the copy, internal, so that
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from services.common.catalogue import Attribution, OutputPublished
 
@@ -15,7 +15,39 @@ FORMER_MEMBER = "a former member"
 PUBLIC_FEED = "public"  # the feed of outputs shared with everyone
 
 
-def copy_of(event: OutputPublished) -> dict[str, Any]:
+class PublicAuthor(TypedDict):
+    shown_as: str
+    named: bool
+
+
+class Copy(TypedDict):
+    """What recipients see of an output (``kring.v1.Output``): JSON, stored and sent as it is."""
+
+    output_id: str
+    origin_network_id: str
+    session_id: str | None
+    kind: str  # OutputKind
+    title: str
+    body: str
+    url: str | None
+    resource_type: str | None  # ResourceType
+    themes: list[str]
+    visibility: str  # Visibility
+    licence: str
+    authors: list[PublicAuthor]
+    published_at: str  # ISO 8601
+
+
+class Tombstone(TypedDict):
+    """What replaces a retracted output's copy in the feeds and the log."""
+
+    output_id: str
+    origin_network_id: str
+    retracted: bool  # always True
+    retracted_at: str | None  # ISO 8601
+
+
+def copy_of(event: OutputPublished) -> Copy:
     return {
         "output_id": event.output_id,
         "origin_network_id": event.network_id,
@@ -33,23 +65,23 @@ def copy_of(event: OutputPublished) -> dict[str, Any]:
     }
 
 
-def public_author(author: Attribution) -> dict[str, Any]:
+def public_author(author: Attribution) -> PublicAuthor:
     return {"shown_as": author.shown_as, "named": author.named}
 
 
-def with_authors(copy: dict[str, Any], authors: list[Attribution]) -> dict[str, Any]:
+def with_authors(copy: Copy, authors: list[Attribution]) -> Copy:
     return {**copy, "authors": [public_author(a) for a in authors]}
 
 
-def without_author(copy: dict[str, Any], author_ids: list[str], erased: str) -> tuple[dict[str, Any], list[str]]:
+def without_author(copy: Copy, author_ids: list[str], erased: str) -> tuple[Copy, list[str]]:
     """The copy and author ids after ``erased`` is erased: their place shows "a former member"."""
-    authors = [
+    authors: list[PublicAuthor] = [
         {"shown_as": FORMER_MEMBER, "named": False} if member_id == erased else author
         for member_id, author in zip(author_ids, copy["authors"], strict=False)
     ]
     return {**copy, "authors": authors}, ["" if member_id == erased else member_id for member_id in author_ids]
 
 
-def tombstone(output_id: str, origin_network_id: str, retracted_at: datetime | None) -> dict[str, Any]:
+def tombstone(output_id: str, origin_network_id: str, retracted_at: datetime | None) -> Tombstone:
     return {"output_id": output_id, "origin_network_id": origin_network_id, "retracted": True,
             "retracted_at": retracted_at.isoformat() if retracted_at else None}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from services.common.catalogue import (
     LinkAccepted,
@@ -26,6 +26,19 @@ from services.federation.domain.audience import DEFAULT_POLICY, Hop, Policy
 class LinkKind(StrEnum):
     PARENT_CHILD = "parent_child"  # the hierarchy, made with the network's parent
     PEER = "peer"  # thematic
+
+
+class LinkFields(TypedDict):
+    """A link as its events carry it (:class:`services.common.catalogue.LinkSnapshot`)."""
+
+    link_id: str
+    revision: int
+    kind: str
+    requester_network_id: str
+    target_network_id: str
+    status: str
+    requester_policy: SharingPolicy
+    target_policy: SharingPolicy
 
 
 OPEN = (LinkStatus.REQUESTED, LinkStatus.ACTIVE)
@@ -121,7 +134,7 @@ class Link:
     def policy_from(self, side: str) -> Policy:
         return self.requester_policy if side == self.requester else self.target_policy
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> LinkFields:
         return {
             "link_id": self.id, "revision": self.revision, "kind": self.kind.value,
             "requester_network_id": self.requester, "target_network_id": self.target, "status": self.status.value,

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from services.common.catalogue import Attribution
 from services.common.vocabulary import Visibility
-from services.federation.domain.copies import FORMER_MEMBER, with_authors, without_author
+from services.federation.domain.copies import FORMER_MEMBER, Copy, PublicAuthor, with_authors, without_author
 
 
 @dataclass
@@ -29,7 +28,7 @@ class SharedOutput:
     output_id: str
     origin_network_id: str
     source: str  # "sessions", "partner:<id>" or "peer:<instance id>"
-    copy: dict[str, Any] | None = None  # None: retracted, or not published yet
+    copy: Copy | None = None  # None: retracted, or not published yet
     author_ids: list[str] = field(default_factory=list)
     visibility: Visibility | None = None
     published_at: datetime | None = None
@@ -40,7 +39,7 @@ class SharedOutput:
     # --- what may arrive first ---------------------------------------------------------------------------------
 
     @classmethod
-    def published(cls, output_id: str, origin: str, copy: dict[str, Any], author_ids: list[str],
+    def published(cls, output_id: str, origin: str, copy: Copy, author_ids: list[str],
                   visibility: Visibility, published_at: datetime, source: str) -> SharedOutput:
         return cls(output_id, origin, source, copy=copy, author_ids=author_ids, visibility=visibility,
                    published_at=published_at)
@@ -65,7 +64,7 @@ class SharedOutput:
     def is_shared(self) -> bool:
         return self.copy is not None
 
-    def publish(self, copy: dict[str, Any], visibility: Visibility, published_at: datetime, source: str) -> bool:
+    def publish(self, copy: Copy, visibility: Visibility, published_at: datetime, source: str) -> bool:
         """The publication of an output held so far only as a waiting attribution: the copy, with the authors
         that change gave. False for anything else (a duplicate, or retracted before it arrived)."""
         if self.pending_authors is None:
@@ -103,7 +102,7 @@ class SharedOutput:
         self.copy, self.author_ids = without_author(self.copy, self.author_ids, member_id)
         return True
 
-    def show_authors(self, authors: list[dict[str, Any]]) -> bool:
+    def show_authors(self, authors: list[PublicAuthor]) -> bool:
         """The authors as the output's own instance now shows them (an update from a peer); True when changed."""
         if self.copy is None or self.copy.get("authors") == authors:
             return False

@@ -4,8 +4,8 @@ follow each network's parent."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from services.common.caller import Caller, require
 from services.common.catalogue import NetworkSnapshot
@@ -14,7 +14,7 @@ from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
 from services.federation.domain.links import OPEN, Link, LinkKind, policy_from, policy_to_wire
 from services.federation.handlers.sharing import backfill
-from services.federation.ports import NetworkLookup
+from services.federation.ports import FederationUoW, NetworkLookup, NetworkValues
 from services.federation.schemas import AcceptLink, BlockSubject, LinkOut, LinkRequested, RequestLink, SetLinkPolicy
 
 
@@ -22,7 +22,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def request_link(caller: Caller, cmd: RequestLink, uow: Any, lookup: NetworkLookup, *,
+def request_link(caller: Caller, cmd: RequestLink, uow: FederationUoW, lookup: NetworkLookup, *,
                  across: bool = False) -> LinkRequested:
     """Ask to link two networks; asking again while a link between them is open returns that link. A network
     of this instance asks one of another instance's only ``across`` instances (peers/links.py), so that the
@@ -49,7 +49,7 @@ def request_link(caller: Caller, cmd: RequestLink, uow: Any, lookup: NetworkLook
         return LinkRequested(link=link_view(link), created=True)
 
 
-def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: Any) -> LinkOut:
+def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: FederationUoW) -> LinkOut:
     with uow:
         link = _get(uow, link_id)
         require(access.can_answer_link(caller, link.target), "only the asked network's coordinators accept")
@@ -62,21 +62,21 @@ def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: Any) -> Link
         return link_view(link)
 
 
-def reject_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
+def reject_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
     def reject(link: Link) -> None:
         require(access.can_answer_link(caller, link.target), "only the asked network's coordinators reject")
         link.reject(now=now())
     return _change(link_id, uow, reject)
 
 
-def revoke_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
+def revoke_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
     def revoke(link: Link) -> None:
         require(access.can_read_link(caller, _sides(uow, link)), "you coordinate neither side of this link")
         link.revoke(now=now())
     return _change(link_id, uow, revoke)
 
 
-def set_link_policy(caller: Caller, link_id: str, cmd: SetLinkPolicy, uow: Any) -> LinkOut:
+def set_link_policy(caller: Caller, link_id: str, cmd: SetLinkPolicy, uow: FederationUoW) -> LinkOut:
     def set_policy(link: Link) -> None:
         require(access.can_read_link(caller, _sides(uow, link)), "you coordinate neither side of this link")
         if cmd.network_id not in (link.requester, link.target):
@@ -86,7 +86,7 @@ def set_link_policy(caller: Caller, link_id: str, cmd: SetLinkPolicy, uow: Any) 
     return _change(link_id, uow, set_policy)
 
 
-def get_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
+def get_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
     with uow:
         link = _get(uow, link_id)
         require(access.can_read_link(caller, _sides(uow, link)),
@@ -95,14 +95,14 @@ def get_link(caller: Caller, link_id: str, uow: Any) -> LinkOut:
         return link_view(link)
 
 
-def list_links(caller: Caller, network_id: str, status: str | None, uow: Any) -> list[LinkOut]:
+def list_links(caller: Caller, network_id: str, status: str | None, uow: FederationUoW) -> list[LinkOut]:
     require(access.can_list_links(caller, network_id), f"you do not coordinate network {network_id}")
     with uow:
         statuses = [LinkStatus(status)] if status else None
         return [link_view(link) for link in uow.links.of_network(network_id, statuses)]
 
 
-def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: Any,
+def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: FederationUoW,
                   lookup: NetworkLookup) -> list[LinkOut]:
     """End every open link of the network, and keep it out of every audience from now on."""
     access.require_operator(caller)
@@ -114,7 +114,7 @@ def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: Any,
         return [link_view(link) for link in ended]
 
 
-def _block_links(uow: Any, network_id: str) -> list[Link]:
+def _block_links(uow: FederationUoW, network_id: str) -> list[Link]:
     ended = uow.links.of_network(network_id, list(OPEN))
     for link in ended:
         link.block(now=now())
@@ -122,9 +122,9 @@ def _block_links(uow: Any, network_id: str) -> list[Link]:
     return ended
 
 
-def on_network_changed(event: NetworkSnapshot, uow: Any) -> None:
+def on_network_changed(event: NetworkSnapshot, uow: FederationUoW) -> None:
     """Keep the read model, and the parent/child link, in step with the network's parent."""
-    values = {"name": event.name, "theme": event.theme, "status": event.status.value, "parent_id": event.parent_id}
+    values = NetworkValues(name=event.name, theme=event.theme, status=event.status.value, parent_id=event.parent_id)
     held = uow.read_models.network(event.network_id)
     if not uow.read_models.apply_network(event.network_id, event.revision, values):
         return  # an older snapshot than the one held
@@ -151,7 +151,7 @@ def link_view(link: Link) -> LinkOut:
                    updated_at=link.updated_at, revision=link.revision)
 
 
-def _change(link_id: str, uow: Any, change: Any) -> LinkOut:
+def _change(link_id: str, uow: FederationUoW, change: Callable[[Link], None]) -> LinkOut:
     with uow:
         link = _get(uow, link_id)
         change(link)
@@ -160,24 +160,24 @@ def _change(link_id: str, uow: Any, change: Any) -> LinkOut:
         return link_view(link)
 
 
-def _sides(uow: Any, link: Link) -> list[tuple[str, str | None]]:
+def _sides(uow: FederationUoW, link: Link) -> list[tuple[str, str | None]]:
     """Each side of the link with the partner it is registered to, if any."""
     return [(side, uow.partners.owner_of(side)) for side in (link.requester, link.target)]
 
 
-def _ensure_exists(uow: Any, lookup: NetworkLookup, field: str, network_id: str) -> None:
+def _ensure_exists(uow: FederationUoW, lookup: NetworkLookup, field: str, network_id: str) -> None:
     if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
         raise NotFound(f"network {network_id} not found", [violation(field, "exists", "no such network")])
 
 
-def _get(uow: Any, link_id: str) -> Link:
+def _get(uow: FederationUoW, link_id: str) -> Link:
     link = uow.links.get(link_id)
     if link is None:
         raise NotFound(f"link {link_id} not found")
     return link
 
 
-def _ensure_linkable(uow: Any, lookup: NetworkLookup, field: str, network_id: str) -> None:
+def _ensure_linkable(uow: FederationUoW, lookup: NetworkLookup, field: str, network_id: str) -> None:
     if uow.blocks.is_blocked("network", network_id):
         raise PermissionDenied(f"network {network_id} is blocked", [violation(field, "not_blocked", "blocked")])
     known = uow.read_models.network(network_id)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, violation
 from services.common.paging import decode_page_token, encode_page_token
 from services.federation.domain import access
 from services.federation.domain.copies import PUBLIC_FEED, tombstone
-from services.federation.ports import NetworkLookup
+from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import (
     DeliveryLog,
     DeliveryOut,
@@ -23,7 +25,7 @@ from services.federation.schemas import (
 )
 
 
-def feed_page(caller: Caller, query: FeedQuery, uow: Any, lookup: NetworkLookup) -> FeedPage:
+def feed_page(caller: Caller, query: FeedQuery, uow: FederationUoW, lookup: NetworkLookup) -> FeedPage:
     """The network's feed in order of sharing; a retracted output appears as its tombstone."""
     after = int(decode_page_token(query.page_token, parts=1)[0]) if query.page_token else 0
     with uow:
@@ -37,7 +39,7 @@ def feed_page(caller: Caller, query: FeedQuery, uow: Any, lookup: NetworkLookup)
     return FeedPage(items=items, next_page_token=encode_page_token(str(items[-1].position)) if more else None)
 
 
-def feed_scope(caller: Caller, network_ids: list[str], uow: Any, lookup: NetworkLookup) -> list[str]:
+def feed_scope(caller: Caller, network_ids: list[str], uow: FederationUoW, lookup: NetworkLookup) -> list[str]:
     """The networks a stream or a feed head of ``caller`` covers: those asked for, each one the caller may read;
     none asked: all of a partner's own. The service that streams (the gateway) reads for every network and
     passes on only these."""
@@ -49,7 +51,7 @@ def feed_scope(caller: Caller, network_ids: list[str], uow: Any, lookup: Network
         return sorted(set(network_ids))
 
 
-def log_after(caller: Caller, query: LogQuery, uow: Any, lookup: NetworkLookup) -> LogPage:
+def log_after(caller: Caller, query: LogQuery, uow: FederationUoW, lookup: NetworkLookup) -> LogPage:
     """Entries after the cursor for the given networks (all of them only for a service: the gateway's hub). A
     share whose output was retracted since is passed over, its retraction entry follows; ``next_cursor`` moves
     past everything read, so a caller never reads the same entries twice."""
@@ -66,7 +68,7 @@ def log_after(caller: Caller, query: LogQuery, uow: Any, lookup: NetworkLookup) 
     return LogPage(entries=entries, next_cursor=rows[-1]["position"] if rows else query.cursor)
 
 
-def delivery_log(caller: Caller, output_id: str, uow: Any) -> DeliveryLog:
+def delivery_log(caller: Caller, output_id: str, uow: FederationUoW) -> DeliveryLog:
     """Who received an output, and when its tombstone replaced it: for the coordinators of its network."""
     with uow:
         known = uow.outputs.get(output_id)
@@ -79,7 +81,8 @@ def delivery_log(caller: Caller, output_id: str, uow: Any) -> DeliveryLog:
         return DeliveryLog(output_id=output_id, origin_network_id=known.origin_network_id, items=items)
 
 
-def _require_feed_reader(caller: Caller, network_id: str, uow: Any, lookup: NetworkLookup, field: str) -> None:
+def _require_feed_reader(caller: Caller, network_id: str, uow: FederationUoW, lookup: NetworkLookup,
+                         field: str) -> None:
     owner = uow.partners.owner_of(network_id)
     if access.can_read_feed(caller, network_id, owner):
         return
@@ -89,20 +92,22 @@ def _require_feed_reader(caller: Caller, network_id: str, uow: Any, lookup: Netw
     raise PermissionDenied(f"you are not inside network {network_id}")
 
 
-def _ensure_exists(uow: Any, lookup: NetworkLookup, network_id: str) -> None:
+def _ensure_exists(uow: FederationUoW, lookup: NetworkLookup, network_id: str) -> None:
     if network_id == PUBLIC_FEED:
         return
     if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
         raise NotFound(f"network {network_id} not found", [violation("network_id", "exists", "no such network")])
 
 
-def health(uow: Any) -> ServiceHealth:
+def health(uow: FederationUoW) -> ServiceHealth:
     with uow:
         uow.ping()
         return ServiceHealth(service="federation", database="ok")
 
 
-def _shown(row: Any) -> dict[str, Any]:
-    if row["copy"] is None:
-        return tombstone(row["output_id"], row["origin_network_id"], row["retracted_at"])
-    return row["copy"]
+def _shown(row: RowMapping) -> dict[str, Any]:
+    """What a row of a feed or the log shows, as JSON: the output's copy, or its tombstone."""
+    copy: dict[str, Any] | None = row["copy"]  # a Copy, as the JSON column holds it
+    if copy is None:
+        return dict(tombstone(row["output_id"], row["origin_network_id"], row["retracted_at"]))
+    return copy

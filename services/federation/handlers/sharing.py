@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
 
 from services.common import metrics
 from services.common.catalogue import (
@@ -18,11 +17,12 @@ from services.federation.domain.audience import Shareable, audience
 from services.federation.domain.copies import PUBLIC_FEED, copy_of
 from services.federation.domain.links import Link
 from services.federation.domain.outputs import SharedOutput
+from services.federation.ports import FederationUoW
 
 BACKFILL_LIMIT = 50  # earlier outputs a newly linked network receives from the other side
 
 
-def share(uow: Any, output: SharedOutput) -> set[str] | None:
+def share(uow: FederationUoW, output: SharedOutput) -> set[str] | None:
     """Deliver a newly published output to its audience, once. None if it was already known (a duplicate, or
     retracted before it arrived: the tombstone wins). An attribution change that came first applies."""
     assert output.copy is not None and output.visibility is not None and output.published_at is not None
@@ -45,13 +45,13 @@ def share(uow: Any, output: SharedOutput) -> set[str] | None:
     return reached
 
 
-def on_output_published(event: OutputPublished, uow: Any) -> None:
+def on_output_published(event: OutputPublished, uow: FederationUoW) -> None:
     share(uow, SharedOutput.published(event.output_id, event.network_id, copy_of(event),
                                       [a.member_id for a in event.authors], event.visibility, event.published_at,
                                       "sessions"))
 
 
-def retract(uow: Any, retraction: SharedOutput) -> bool:
+def retract(uow: FederationUoW, retraction: SharedOutput) -> bool:
     """Replace every copy with a tombstone; a retraction that comes first keeps the output out for good."""
     assert retraction.retracted_at is not None
     held = uow.outputs.lock_or_add(retraction)
@@ -64,11 +64,11 @@ def retract(uow: Any, retraction: SharedOutput) -> bool:
     return True
 
 
-def on_output_retracted(event: OutputRetracted, uow: Any) -> None:
+def on_output_retracted(event: OutputRetracted, uow: FederationUoW) -> None:
     retract(uow, SharedOutput.retracted(event.output_id, event.network_id, event.retracted_at, "sessions"))
 
 
-def on_attribution_changed(event: OutputAttributionChanged, uow: Any) -> None:
+def on_attribution_changed(event: OutputAttributionChanged, uow: FederationUoW) -> None:
     """Every copy shows the authors as given from now on (see :class:`SharedOutput` for the orders)."""
     held = uow.outputs.lock_or_add(SharedOutput.awaiting(event.output_id, event.network_id, event.authors,
                                                          event.changed_at))
@@ -82,7 +82,7 @@ def on_attribution_changed(event: OutputAttributionChanged, uow: Any) -> None:
         uow.feeds.announce_change(held.output_id, datetime.now(UTC))
 
 
-def on_member_erased(event: MemberErased, uow: Any) -> None:
+def on_member_erased(event: MemberErased, uow: FederationUoW) -> None:
     """Every copy an erased member authored shows "a former member" in their place from now on."""
     now = datetime.now(UTC)
     uow.forget_answers_about(event.member_id)
@@ -92,7 +92,7 @@ def on_member_erased(event: MemberErased, uow: Any) -> None:
             uow.feeds.announce_change(output.output_id, now)
 
 
-def backfill(uow: Any, link: Link) -> int:
+def backfill(uow: FederationUoW, link: Link) -> int:
     """Give each side of a newly active link the other side's recent outputs that its policy admits."""
     now = datetime.now(UTC)
     shut = uow.blocks.networks() | uow.read_models.closed_networks()

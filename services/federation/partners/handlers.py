@@ -7,18 +7,26 @@ import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from services.common.caller import Caller
 from services.common.catalogue import Attribution
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
 from services.federation.domain import access
-from services.federation.domain.copies import PUBLIC_FEED, public_author
+from services.federation.domain.copies import PUBLIC_FEED, Copy, public_author
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.links import _block_links
 from services.federation.handlers.sharing import retract, share
-from services.federation.ports import NetworkLookup
-from services.federation.schemas import BlockSubject, PartnerKey, PartnerOut, PartnerOutput, RegisterPartner
+from services.federation.partners.ports import PartnerRow
+from services.federation.ports import FederationUoW, NetworkLookup
+from services.federation.schemas import (
+    BlockSubject,
+    PartnerKey,
+    PartnerOut,
+    PartnerOutput,
+    PartnerOutputRetracted,
+    PartnerOutputShared,
+    RegisterPartner,
+)
 
 KEY_PREFIX = "kpk_"
 # Partner output ids are derived from the partner and its own id, so publishing again changes nothing.
@@ -33,7 +41,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def register_partner(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+def register_partner(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, lookup: NetworkLookup) -> PartnerKey:
     access.require_operator(caller)
     with uow:
         for network_id in cmd.network_ids:
@@ -46,10 +54,10 @@ def register_partner(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: Net
         key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
         uow.partners.add(partner_id, cmd.name, hash_key(key), sorted(set(cmd.network_ids)), now())
         uow.commit()
-        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+        return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
 
-def authenticate_partner(key_hash: str, uow: Any) -> PartnerOut:
+def authenticate_partner(key_hash: str, uow: FederationUoW) -> PartnerOut:
     with uow:
         partner = uow.partners.by_key_hash(key_hash)
         if partner is None or partner["status"] == "revoked":
@@ -59,7 +67,7 @@ def authenticate_partner(key_hash: str, uow: Any) -> PartnerOut:
         return _view(partner)
 
 
-def revoke_partner(caller: Caller, partner_id: str, uow: Any) -> PartnerOut:
+def revoke_partner(caller: Caller, partner_id: str, uow: FederationUoW) -> PartnerOut:
     """Refuse the partner's key from now on. A blocked partner stays blocked: revoking never lifts a block."""
     access.require_operator(caller)
     with uow:
@@ -67,10 +75,10 @@ def revoke_partner(caller: Caller, partner_id: str, uow: Any) -> PartnerOut:
         if partner["status"] != "blocked":
             uow.partners.change(partner_id, now(), status="revoked")
         uow.commit()
-        return _view(uow.partners.get(partner_id))
+        return _view(_written(uow, partner_id))
 
 
-def rotate_partner_key(caller: Caller, partner_id: str, uow: Any) -> PartnerKey:
+def rotate_partner_key(caller: Caller, partner_id: str, uow: FederationUoW) -> PartnerKey:
     access.require_operator(caller)
     with uow:
         partner = _get(uow, partner_id)
@@ -79,10 +87,10 @@ def rotate_partner_key(caller: Caller, partner_id: str, uow: Any) -> PartnerKey:
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         uow.partners.change(partner_id, now(), key_hash=hash_key(key), status="active")
         uow.commit()
-        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+        return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
 
-def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: Any) -> PartnerOut:
+def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: FederationUoW) -> PartnerOut:
     """Refuse its key, end the links of its networks and keep them out of every audience."""
     access.require_operator(caller)
     with uow:
@@ -93,22 +101,23 @@ def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: Any) 
             uow.blocks.add("network", network_id, cmd.reason, now())
             _block_links(uow, network_id)
         uow.commit()
-        return _view(uow.partners.get(partner_id))
+        return _view(_written(uow, partner_id))
 
 
-def list_partners(caller: Caller, uow: Any) -> list[PartnerOut]:
+def list_partners(caller: Caller, uow: FederationUoW) -> list[PartnerOut]:
     access.require_operator(caller)
     with uow:
         return [_view(p) for p in uow.partners.all()]
 
 
-def get_partner(caller: Caller, partner_id: str, uow: Any) -> PartnerOut:
+def get_partner(caller: Caller, partner_id: str, uow: FederationUoW) -> PartnerOut:
     access.require_operator(caller)
     with uow:
         return _view(_get(uow, partner_id))
 
 
-def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: Any, lookup: NetworkLookup) -> dict[str, Any]:
+def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: FederationUoW,
+                           lookup: NetworkLookup) -> PartnerOutputShared:
     """Share an output of one of the partner's networks; the same client output id shares it once."""
     partner_id = _partner(caller)
     with uow:
@@ -117,7 +126,7 @@ def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: Any, lookup:
         known = uow.outputs.get(output_id)
         if known is None:
             published_at = now()
-            copy = {
+            copy: Copy = {
                 "output_id": output_id, "origin_network_id": cmd.network_id, "session_id": cmd.session_ref,
                 "kind": cmd.kind.value, "title": cmd.title, "body": cmd.body, "url": cmd.url,
                 "resource_type": cmd.resource_type.value if cmd.resource_type else None, "themes": cmd.themes,
@@ -137,7 +146,8 @@ def publish_partner_output(caller: Caller, cmd: PartnerOutput, uow: Any, lookup:
         return {"output_id": output_id, "recipients": len(networks_reached), "retracted": known.is_retracted}
 
 
-def retract_partner_output(caller: Caller, output_id: str, uow: Any, lookup: NetworkLookup) -> dict[str, Any]:
+def retract_partner_output(caller: Caller, output_id: str, uow: FederationUoW,
+                           lookup: NetworkLookup) -> PartnerOutputRetracted:
     partner_id = _partner(caller)
     with uow:
         known = uow.outputs.get(output_id)
@@ -159,7 +169,7 @@ def _partner(caller: Caller) -> str:
     return caller.partner_id
 
 
-def _ensure_owner(uow: Any, caller: Caller, network_id: str, lookup: NetworkLookup) -> None:
+def _ensure_owner(uow: FederationUoW, caller: Caller, network_id: str, lookup: NetworkLookup) -> None:
     """The network is the partner's: NOT_FOUND if it does not exist at all, else PERMISSION_DENIED."""
     owner = uow.partners.owner_of(network_id)
     if owner != caller.partner_id and uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
@@ -169,14 +179,21 @@ def _ensure_owner(uow: Any, caller: Caller, network_id: str, lookup: NetworkLook
         raise PermissionDenied(f"network {network_id} is blocked")
 
 
-def _get(uow: Any, partner_id: str) -> dict[str, Any]:
+def _get(uow: FederationUoW, partner_id: str) -> PartnerRow:
     partner = uow.partners.get(partner_id)
     if partner is None:
         raise NotFound(f"partner {partner_id} not found")
     return partner
 
 
-def _view(partner: dict[str, Any]) -> PartnerOut:
+def _written(uow: FederationUoW, partner_id: str) -> PartnerRow:
+    """A partner this handler has just added or changed, read back."""
+    partner = uow.partners.get(partner_id)
+    assert partner is not None, partner_id
+    return partner
+
+
+def _view(partner: PartnerRow) -> PartnerOut:
     return PartnerOut(partner_id=partner["id"], name=partner["name"], status=partner["status"],
                       network_ids=partner["network_ids"], created_at=partner["created_at"],
                       kind=partner.get("kind") or "organisation", instance_id=partner.get("instance_id"))

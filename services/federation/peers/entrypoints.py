@@ -4,10 +4,10 @@ inherits them, so they are methods of the one ``federation`` service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from services.common.caller import Caller
-from services.common.nameko_kit import command, parse_request, query
+from services.common.nameko_kit import ServiceDatabase, command, parse_request, query
 from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import queries
@@ -22,13 +22,16 @@ from services.federation.peers.schemas import (
     ReportPeerState,
     RequestPeerLink,
 )
-
-Json = dict[str, Any]
+from services.federation.schemas import Json
+from services.federation.unit_of_work import FederationUnitOfWork
 
 
 class PeerEntrypoints:
-    uow: Any
-    networks_rpc: Any
+    """Methods of the federation service (which sets these three)."""
+
+    name: str
+    uow: ClassVar[ServiceDatabase[FederationUnitOfWork]]
+    networks_rpc: Any  # nameko's RpcProxy to the networks service: untyped
 
     # --- peers -------------------------------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ class PeerEntrypoints:
     @command
     def begin_peer_link(self, caller: Json, request: Json) -> Json:
         return answer(peer_links.begin_peer_link(Caller.of(caller), parse_request(RequestPeerLink, request),
-                                                 self.uow(), RpcNetworkLookup(self.networks_rpc)))
+                                                     self.uow(), RpcNetworkLookup(self.networks_rpc)))
 
     @query
     def peer_contact(self, instance_id: str) -> Json:
@@ -97,7 +100,7 @@ class PeerEntrypoints:
     @command
     def attach_peer_link(self, link_id: str, instance_id: str, remote: Json) -> Json:
         return answer(peer_links.attach_peer_link(link_id, instance_id, parse_request(RemoteLink, remote),
-                                                  self.uow()))
+                                                      self.uow()))
 
     @command
     def abandon_peer_link(self, link_id: str) -> Json:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from services.common.caller import Caller
 from services.common.errors import Conflict, NotFound, violation
 from services.federation.domain import access
-from services.federation.partners.handlers import KEY_PREFIX, _view, hash_key
+from services.federation.partners.handlers import KEY_PREFIX, _view, _written, hash_key
+from services.federation.peers.ports import PeerConfig, PeerRow
 from services.federation.peers.schemas import (
     ConfigurePeer,
     FeedHead,
@@ -23,7 +23,7 @@ from services.federation.peers.schemas import (
     ReportPeerState,
     SkippedEntry,
 )
-from services.federation.ports import NetworkLookup
+from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import PartnerKey, RegisterPartner
 
 PEERS_ARE_THE_OPERATORS = "only the operator manages peer instances"
@@ -32,7 +32,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def register_instance(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: NetworkLookup) -> PartnerKey:
+def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, lookup: NetworkLookup) -> PartnerKey:
     """Another Kring instance as a partner: its networks join this instance's directory of federation networks
     (marked with its instance id), owned by the partner, so its key may publish, stream and link for them."""
     access.require_operator(caller)
@@ -58,10 +58,11 @@ def register_instance(caller: Caller, cmd: RegisterPartner, uow: Any, lookup: Ne
         for network in cmd.remote_networks:
             uow.remote_networks.put(cmd.instance_id, network.model_dump(mode="json"))
         uow.commit()
-        return PartnerKey(api_key=key, **_view(uow.partners.get(partner_id)).model_dump())
+        return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
 
-def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: Any, lookup: NetworkLookup) -> tuple[PeerOut, bool]:
+def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: FederationUoW,
+                   lookup: NetworkLookup) -> tuple[PeerOut, bool]:
     """Add a peer, or change how it is reached (its cursor stays). True when it is new."""
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
@@ -72,30 +73,32 @@ def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: Any, lookup: Network
             if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
                 raise NotFound(f"network {network_id} not found",
                                [violation(f"local_network_ids.{index}", "exists", "no such network")])
-        config = {"name": cmd.name, "address": cmd.address, "api_key": cmd.api_key,
-                  "network_ids": cmd.local_network_ids}
+        config = PeerConfig(name=cmd.name, address=cmd.address, api_key=cmd.api_key,
+                            network_ids=cmd.local_network_ids)
         created = uow.peers.get(cmd.instance_id) is None
         if created:
             uow.peers.add(cmd.instance_id, config, now())
         else:
             uow.peers.reconfigure(cmd.instance_id, config, now())
         uow.commit()
-        return peer_view(uow.peers.get(cmd.instance_id)), created
+        configured = uow.peers.get(cmd.instance_id)
+        assert configured is not None, cmd.instance_id  # added or changed just above
+        return peer_view(configured), created
 
 
-def list_peers(caller: Caller, uow: Any) -> list[PeerOut]:
+def list_peers(caller: Caller, uow: FederationUoW) -> list[PeerOut]:
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         return [peer_view(p) for p in uow.peers.all()]
 
 
-def get_peer(caller: Caller, instance_id: str, uow: Any) -> PeerOut:
+def get_peer(caller: Caller, instance_id: str, uow: FederationUoW) -> PeerOut:
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         return peer_view(_get(uow, instance_id))
 
 
-def remove_peer(caller: Caller, instance_id: str, uow: Any) -> None:
+def remove_peer(caller: Caller, instance_id: str, uow: FederationUoW) -> None:
     """Stop following the peer (the relay lets go at its next reload); links and what arrived stay."""
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
@@ -105,14 +108,14 @@ def remove_peer(caller: Caller, instance_id: str, uow: Any) -> None:
         uow.commit()
 
 
-def relay_peers(uow: Any) -> list[RelayPeer]:
+def relay_peers(uow: FederationUoW) -> list[RelayPeer]:
     with uow:
         return [RelayPeer(instance_id=p["instance_id"], name=p["name"], address=p["address"], api_key=p["api_key"],
                           local_network_ids=p["network_ids"], cursor=p["cursor"],
                           config_revision=p["config_revision"]) for p in uow.peers.all()]
 
 
-def peer_contact(instance_id: str, uow: Any) -> PeerContact:
+def peer_contact(instance_id: str, uow: FederationUoW) -> PeerContact:
     with uow:
         peer = uow.peers.get(instance_id)
         if peer is None:
@@ -120,7 +123,7 @@ def peer_contact(instance_id: str, uow: Any) -> PeerContact:
         return PeerContact(address=peer["address"], api_key=peer["api_key"])
 
 
-def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: Any) -> bool:
+def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: FederationUoW) -> bool:
     """The relay's view of a peer; False when the peer is no longer configured."""
     with uow:
         state = PeerState(**cmd.model_dump(), updated_at=now()).model_dump(mode="json")
@@ -129,7 +132,7 @@ def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: Any) -> bool:
         return reported
 
 
-def log_head(network_ids: list[str], cursor: int, uow: Any) -> FeedHead:
+def log_head(network_ids: list[str], cursor: int, uow: FederationUoW) -> FeedHead:
     with uow:
         if not network_ids:
             return FeedHead(head_cursor=0, pending=0)
@@ -137,7 +140,7 @@ def log_head(network_ids: list[str], cursor: int, uow: Any) -> FeedHead:
                         pending=uow.feed_heads.pending(network_ids, cursor))
 
 
-def peer_view(row: dict[str, Any]) -> PeerOut:
+def peer_view(row: PeerRow) -> PeerOut:
     return PeerOut(instance_id=row["instance_id"], name=row["name"], address=row["address"],
                    local_network_ids=row["network_ids"], cursor=row["cursor"], last_ingest_at=row["last_ingest_at"],
                    refused_entries=row["refused_entries"],
@@ -146,7 +149,7 @@ def peer_view(row: dict[str, Any]) -> PeerOut:
                    changed_at=row["changed_at"])
 
 
-def _get(uow: Any, instance_id: str) -> dict[str, Any]:
+def _get(uow: FederationUoW, instance_id: str) -> PeerRow:
     peer = uow.peers.get(instance_id)
     if peer is None:
         raise NotFound(f"peer {instance_id} not found")

@@ -20,19 +20,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
 from services.common import metrics
 from services.common.errors import NotFound, PermissionDenied
 from services.common.vocabulary import Visibility
-from services.federation.domain.audience import Shareable
-from services.federation.domain.copies import PUBLIC_FEED
+from services.federation.domain.audience import Hop, Shareable
+from services.federation.domain.copies import PUBLIC_FEED, Copy, PublicAuthor
 from services.federation.domain.crossing import Verdict, arrival_audience, judge
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.sharing import retract
+from services.federation.partners.ports import PartnerRow
 from services.federation.peers.schemas import IngestEntries, IngestResult, PeerCopy, PeerEntry, SkippedEntry
+from services.federation.ports import FederationUoW
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def ingest_from_peer(instance_id: str, cmd: IngestEntries, uow: Any) -> IngestResult:
+def ingest_from_peer(instance_id: str, cmd: IngestEntries, uow: FederationUoW) -> IngestResult:
     with uow:
         peer = uow.peers.get(instance_id)
         if peer is None:
@@ -82,7 +84,7 @@ def ingest_from_peer(instance_id: str, cmd: IngestEntries, uow: Any) -> IngestRe
     return IngestResult(cursor=cursor, applied=applied, duplicates=duplicates, refused=refused)
 
 
-def _partner_of(uow: Any, instance_id: str) -> dict[str, Any]:
+def _partner_of(uow: FederationUoW, instance_id: str) -> PartnerRow:
     """The peer's partner here: its networks are the origins the peer may speak for."""
     partner = uow.partners.of_instance(instance_id)
     if partner is None:
@@ -93,7 +95,7 @@ def _partner_of(uow: Any, instance_id: str) -> dict[str, Any]:
     return partner
 
 
-def _apply(uow: Any, instance_id: str, entry: PeerEntry, peer_networks: frozenset[str],
+def _apply(uow: FederationUoW, instance_id: str, entry: PeerEntry, peer_networks: frozenset[str],
            graph: Callable[[], _Graph]) -> str | None:
     """None when applied; Verdict.DUPLICATE when it changed nothing; otherwise why it was refused."""
     shown = entry.output if entry.kind != "retracted" else entry.tombstone
@@ -117,7 +119,7 @@ def _apply(uow: Any, instance_id: str, entry: PeerEntry, peer_networks: frozense
     if shown.visibility == Visibility.NETWORK:
         return "a network-only output never leaves its network"
     if entry.kind == "updated" and known is not None and known.is_shared:
-        if not known.show_authors([a.model_dump() for a in shown.authors]):
+        if not known.show_authors(_authors(shown)):
             return Verdict.DUPLICATE
         uow.outputs.save(known)
         uow.feeds.announce_change(shown.output_id, now())
@@ -137,18 +139,19 @@ def _apply(uow: Any, instance_id: str, entry: PeerEntry, peer_networks: frozense
 class _Graph:
     """What an arrival's audience depends on, read once per batch (a batch changes no link or block)."""
 
-    hops: list[Any]
+    hops: list[Hop]
     blocked: set[str]
     closed: set[str]
     remote: set[str]
 
     @classmethod
-    def read(cls, uow: Any) -> _Graph:
+    def read(cls, uow: FederationUoW) -> _Graph:
         return cls(uow.links.active_hops(), uow.blocks.networks(), uow.read_models.closed_networks(),
                    uow.remote_networks.ids())
 
 
-def _deliver(uow: Any, output: PeerCopy, entry_network: str, peer_networks: frozenset[str], graph: _Graph) -> int:
+def _deliver(uow: FederationUoW, output: PeerCopy, entry_network: str, peer_networks: frozenset[str],
+             graph: _Graph) -> int:
     """Deliver an arrival to its audience here (each network once, whichever of our feeds there it came by)."""
     shareable = Shareable(output.origin_network_id, output.visibility, tuple(output.themes))
     reached = arrival_audience(shareable, entry_network, peer_networks=peer_networks, hops=graph.hops,
@@ -167,15 +170,20 @@ def _changes_nothing(entry: PeerEntry, known: SharedOutput) -> bool:
     if entry.kind == "retracted":
         return known.is_retracted
     if entry.kind == "updated" and known.copy is not None and entry.output is not None:
-        return known.copy.get("authors") == [a.model_dump() for a in entry.output.authors]
+        return known.copy.get("authors") == _authors(entry.output)
     return True
 
 
-def _copy(output: PeerCopy) -> dict[str, Any]:
+def _copy(output: PeerCopy) -> Copy:
     """The same shape as a copy made here (:func:`services.federation.domain.copies.copy_of`)."""
-    data = output.model_dump(mode="json")
+    data = cast(Copy, output.model_dump(mode="json"))  # a PeerCopy's fields are a copy's, dumped as JSON
     data["published_at"] = (output.published_at or now()).isoformat()
     return data
+
+
+def _authors(output: PeerCopy) -> list[PublicAuthor]:
+    """The authors as the peer shows them (its copy's ``authors``)."""
+    return [PublicAuthor(shown_as=author.shown_as, named=author.named) for author in output.authors]
 
 
 def _position(raw: dict[str, Any]) -> int:

@@ -10,18 +10,17 @@ usual backfill, and the peer side's policy), rejected, revoked or blocked there 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from services.common.caller import Caller
 from services.common.errors import NotFound, ValidationFailed, violation
 from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
 from services.federation.domain.crossing import follow_remote
-from services.federation.domain.links import OPEN, policy_from
+from services.federation.domain.links import OPEN, Link, policy_from
 from services.federation.handlers.links import link_view, request_link
 from services.federation.handlers.sharing import backfill
 from services.federation.peers.schemas import OpenPeerLink, PeerLinkStart, RemoteLink, RequestPeerLink
-from services.federation.ports import NetworkLookup
+from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import LinkOut, RequestLink
 
 
@@ -29,7 +28,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def begin_peer_link(caller: Caller, cmd: RequestPeerLink, uow: Any, lookup: NetworkLookup) -> PeerLinkStart:
+def begin_peer_link(caller: Caller, cmd: RequestPeerLink, uow: FederationUoW, lookup: NetworkLookup) -> PeerLinkStart:
     """Our copy of the link (an open one between the two networks if there is one).
     ``remote_link_id`` is None while the peer has not been asked; ``call_peer`` is False when the peer asked
     first (accept its request here instead)."""
@@ -54,7 +53,7 @@ def begin_peer_link(caller: Caller, cmd: RequestPeerLink, uow: Any, lookup: Netw
                          call_peer=link.requester_network_id == cmd.requester_network_id)
 
 
-def attach_peer_link(link_id: str, instance_id: str, remote: RemoteLink, uow: Any) -> LinkOut:
+def attach_peer_link(link_id: str, instance_id: str, remote: RemoteLink, uow: FederationUoW) -> LinkOut:
     """Remember the peer's id for its copy, and follow its status at once (asking again may find it active)."""
     with uow:
         _get(uow, link_id)
@@ -63,7 +62,7 @@ def attach_peer_link(link_id: str, instance_id: str, remote: RemoteLink, uow: An
     return follow_peer_link(link_id, remote, uow)
 
 
-def abandon_peer_link(link_id: str, uow: Any) -> LinkOut:
+def abandon_peer_link(link_id: str, uow: FederationUoW) -> LinkOut:
     """The peer refused or could not be asked: revoke our requested copy, unless the peer holds its side."""
     with uow:
         link = _get(uow, link_id)
@@ -74,7 +73,7 @@ def abandon_peer_link(link_id: str, uow: Any) -> LinkOut:
         return link_view(link)
 
 
-def open_peer_links(instance_id: str, uow: Any) -> list[OpenPeerLink]:
+def open_peer_links(instance_id: str, uow: FederationUoW) -> list[OpenPeerLink]:
     with uow:
         found = []
         for row in uow.peer_links.of_instance(instance_id):
@@ -85,7 +84,7 @@ def open_peer_links(instance_id: str, uow: Any) -> list[OpenPeerLink]:
         return found
 
 
-def follow_peer_link(link_id: str, remote: RemoteLink, uow: Any) -> LinkOut:
+def follow_peer_link(link_id: str, remote: RemoteLink, uow: FederationUoW) -> LinkOut:
     """Make our copy follow the peer's: the peer's network is the target of a link asked from here."""
     with uow:
         link = _get(uow, link_id)
@@ -113,7 +112,7 @@ def follow_peer_link(link_id: str, remote: RemoteLink, uow: Any) -> LinkOut:
         return link_view(link)
 
 
-def _get(uow: Any, link_id: str) -> Any:
+def _get(uow: FederationUoW, link_id: str) -> Link:
     link = uow.links.get(link_id)
     if link is None:
         raise NotFound(f"link {link_id} not found")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from services.federation.models import feed_log, networks, peer_links, peers
+from services.federation.peers.ports import PeerConfig, PeerLinkRow, PeerRow
 
 SKIPPED_KEPT = 20  # refused entries a peer's state shows (the log has every one)
 
@@ -17,19 +18,19 @@ class Peers:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def get(self, instance_id: str) -> dict[str, Any] | None:
+    def get(self, instance_id: str) -> PeerRow | None:
         row = self.connection.execute(select(peers).where(peers.c.instance_id == instance_id)).mappings().first()
-        return dict(row) if row else None
+        return _peer(row) if row else None
 
-    def all(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.connection.execute(select(peers).order_by(peers.c.instance_id)).mappings()]
+    def all(self) -> list[PeerRow]:
+        return [_peer(r) for r in self.connection.execute(select(peers).order_by(peers.c.instance_id)).mappings()]
 
-    def add(self, instance_id: str, config: dict[str, Any], now: datetime) -> None:
+    def add(self, instance_id: str, config: PeerConfig, now: datetime) -> None:
         self.connection.execute(insert(peers).values(
             instance_id=instance_id, config_revision=1, cursor=0, state={}, skipped=[], refused_entries=0,
             created_at=now, changed_at=now, **config))
 
-    def reconfigure(self, instance_id: str, config: dict[str, Any], now: datetime) -> None:
+    def reconfigure(self, instance_id: str, config: PeerConfig, now: datetime) -> None:
         self.connection.execute(update(peers).where(peers.c.instance_id == instance_id).values(
             config_revision=peers.c.config_revision + 1, changed_at=now, **config))
 
@@ -40,9 +41,10 @@ class Peers:
         """Store the cursor with the batch it ends (the same transaction as the batch's effects)."""
         values: dict[str, Any] = {"cursor": cursor, "last_ingest_at": now}
         if refused:
-            held = self.get(instance_id) or {"skipped": [], "refused_entries": 0}
-            values["skipped"] = [*(held["skipped"] or []), *refused][-SKIPPED_KEPT:]
-            values["refused_entries"] = (held["refused_entries"] or 0) + len(refused)
+            held = self.get(instance_id)
+            skipped, refused_entries = (held["skipped"], held["refused_entries"]) if held else ([], 0)
+            values["skipped"] = [*(skipped or []), *refused][-SKIPPED_KEPT:]
+            values["refused_entries"] = (refused_entries or 0) + len(refused)
         self.connection.execute(update(peers).where(peers.c.instance_id == instance_id).values(**values))
 
     def report(self, instance_id: str, state: dict[str, Any]) -> bool:
@@ -50,13 +52,20 @@ class Peers:
             update(peers).where(peers.c.instance_id == instance_id).values(state=state)).rowcount > 0
 
 
+def _peer(row: RowMapping) -> PeerRow:
+    return PeerRow(instance_id=row["instance_id"], name=row["name"], address=row["address"], api_key=row["api_key"],
+                   network_ids=row["network_ids"], config_revision=row["config_revision"], cursor=row["cursor"],
+                   state=row["state"], skipped=row["skipped"], refused_entries=row["refused_entries"],
+                   last_ingest_at=row["last_ingest_at"], created_at=row["created_at"], changed_at=row["changed_at"])
+
+
 class PeerLinks:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def get(self, link_id: str) -> dict[str, Any] | None:
+    def get(self, link_id: str) -> PeerLinkRow | None:
         row = self.connection.execute(select(peer_links).where(peer_links.c.link_id == link_id)).mappings().first()
-        return dict(row) if row else None
+        return _peer_link(row) if row else None
 
     def attach(self, link_id: str, instance_id: str, remote_link_id: str, remote_status: str, now: datetime) -> None:
         if self.get(link_id) is None:
@@ -70,13 +79,18 @@ class PeerLinks:
         self.connection.execute(update(peer_links).where(peer_links.c.link_id == link_id)
                                 .values(remote_status=remote_status, checked_at=now))
 
-    def of_instance(self, instance_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.connection.execute(
+    def of_instance(self, instance_id: str) -> list[PeerLinkRow]:
+        return [_peer_link(r) for r in self.connection.execute(
             select(peer_links).where(peer_links.c.instance_id == instance_id).order_by(peer_links.c.link_id))
             .mappings()]
 
     def forget_instance(self, instance_id: str) -> None:
         self.connection.execute(delete(peer_links).where(peer_links.c.instance_id == instance_id))
+
+
+def _peer_link(row: RowMapping) -> PeerLinkRow:
+    return PeerLinkRow(link_id=row["link_id"], instance_id=row["instance_id"], remote_link_id=row["remote_link_id"],
+                       remote_status=row["remote_status"], checked_at=row["checked_at"])
 
 
 class RemoteNetworks:
@@ -93,9 +107,12 @@ class RemoteNetworks:
 
     def instance_of(self, network_id: str) -> str | None:
         """The instance hosting a network the read model knows: None for our own (or an unknown) network."""
-        return self.connection.execute(select(networks.c.instance_id).where(networks.c.id == network_id)).scalar()
+        instance: str | None = self.connection.execute(
+            select(networks.c.instance_id).where(networks.c.id == network_id)).scalar()
+        return instance
 
     def put(self, instance_id: str, network: dict[str, Any]) -> None:
+        """``network``: a :class:`~services.federation.schemas.RemoteNetwork` as JSON."""
         values = {"name": network["name"], "theme": network.get("theme") or "", "level": network.get("level"),
                   "kind": network.get("kind"), "instance_id": instance_id, "status": "active", "parent_id": None}
         held = self.connection.execute(select(networks.c.id).where(networks.c.id == network["id"])).first()
