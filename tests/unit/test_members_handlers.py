@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.common.catalogue import MemberEvent
-from services.common.errors import Conflict, NotFound, Unauthenticated
+from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from services.common.events import parse_event, registered_events
 from services.common.vocabulary import MembershipRole
 from services.members import handlers
@@ -22,7 +22,7 @@ from services.members.schemas import (
     SearchMembers,
     UpdateMember,
 )
-from tests.support.callers import OPERATOR
+from tests.support.callers import OPERATOR, member
 from tests.unit.fakes import FakeMembersUnitOfWork, FakeNetworkDirectory
 
 
@@ -276,3 +276,37 @@ def test_joining_an_archived_network_is_a_conflict(uow) -> None:
     member = register(uow)
     with pytest.raises(Conflict):
         handlers.join_network(OPERATOR, member.id, "old", JoinNetwork(), uow, FakeNetworkDirectory(archived={"old"}))
+
+
+# --- who may: each handler checks the caller where it loads the member --------------------------------------------
+
+
+def test_a_coordinator_sees_the_members_of_their_network_and_no_one_else(uow) -> None:
+    inside, outside = register(uow, email="in@example.org"), register(uow, email="out@example.org")
+    join(uow, inside.id, "n-wijk")
+    join(uow, outside.id, "n-elders")
+    coordinator = member("c-1", administers={"n-wijk"})
+    assert handlers.get_member(coordinator, inside.id, uow).id == inside.id
+    with pytest.raises(PermissionDenied):
+        handlers.get_member(coordinator, outside.id, uow)
+
+
+def test_a_refused_consent_change_changes_nothing_and_records_nothing(uow) -> None:
+    anna = register(uow, named_in_shared_outputs=True)
+    join(uow, anna.id, "n-wijk")
+    before = uow.published_types()
+    coordinator = member("c-1", administers={"n-wijk"})  # may edit her profile, not her consent
+    with pytest.raises(PermissionDenied):
+        handlers.update_member(coordinator, anna.id, UpdateMember(named_in_shared_outputs=False), uow)
+    assert handlers.get_member(OPERATOR, anna.id, uow).named_in_shared_outputs is True
+    assert uow.published_types() == before
+
+
+def test_a_facilitator_may_not_add_people_to_their_own_network(uow) -> None:
+    anna = register(uow)
+    facilitator = member("f-1", facilitates={"n-wijk"}, member_of={"n-wijk"})
+    with pytest.raises(PermissionDenied):
+        handlers.join_network(facilitator, anna.id, "n-wijk", JoinNetwork(role=MembershipRole.PARTICIPANT), uow,
+                              FakeNetworkDirectory())
+    assert handlers.get_member(OPERATOR, anna.id, uow).memberships == []
+    assert uow.published_types() == ["member.registered"]

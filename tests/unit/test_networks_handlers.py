@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from services.common.catalogue import MembershipJoined
 from services.common.db import create_service_engine
-from services.common.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
+from services.common.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.common.events import Envelope, EventPayload, parse_event
 from services.common.migrations import upgrade
 from services.common.vocabulary import MembershipRole, NetworkLevel, NetworkStatus, Perspective
@@ -20,7 +20,7 @@ from services.networks import handlers
 from services.networks.models import outbox
 from services.networks.schemas import CreateNetwork, ListNetworks, NetworkNode, NetworkOut, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
-from tests.support.callers import OPERATOR
+from tests.support.callers import OPERATOR, member
 
 
 @pytest.fixture
@@ -406,3 +406,30 @@ def test_the_health_report_of_an_unknown_network_is_not_found(uow) -> None:
 
 def test_the_service_health_check_pings_the_database(uow) -> None:
     assert handlers.health(uow).model_dump() == {"service": "networks", "database": "ok"}
+
+
+# --- who may: each handler checks the caller where it loads the network --------------------------------------------
+
+
+def test_a_coordinator_may_change_their_own_network_and_not_the_one_above(uow, engine, chain) -> None:
+    coordinator = member("c-1", administers={chain["regional"].id})
+    changed = handlers.update_network(coordinator, chain["regional"].id, UpdateNetwork(theme="Samen oud worden"), uow)
+    assert changed.theme == "Samen oud worden"
+    before = published_types(engine)
+    with pytest.raises(PermissionDenied):
+        handlers.update_network(coordinator, chain["national"].id, UpdateNetwork(theme="Iets anders"), uow)
+    assert handlers.get_network(chain["national"].id, uow).theme == "Het thema van BeterOud"
+    assert published_types(engine) == before
+
+
+def test_a_coordinator_creates_below_their_network_and_nowhere_else(uow, engine, chain) -> None:
+    coordinator = member("c-1", administers={chain["local"].id})
+    below = CreateNetwork.model_validate({"name": "Kanaleneiland", "level": "neighbourhood",
+                                          "kind": "learning_circle", "theme": "Eenzaamheid",
+                                          "parent_id": chain["local"].id})
+    assert handlers.create_network(coordinator, below, uow).parent_id == chain["local"].id
+    before = published_types(engine)
+    elsewhere = below.model_copy(update={"name": "Elders", "parent_id": chain["regional"].id, "level": "local"})
+    with pytest.raises(PermissionDenied):
+        handlers.create_network(coordinator, elsewhere, uow)
+    assert published_types(engine) == before
