@@ -10,7 +10,7 @@ import importlib.util
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="root log level")
     log_format: str = Field("json", description="json (one object per line) or text")
+    tracing: Literal["auto", "on", "off"] = Field(
+        "auto", description="OpenTelemetry tracing: auto (on when OTEL_EXPORTER_OTLP_ENDPOINT or "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set), on (also to the default http://localhost:4318), off (never; "
+        "OTEL_SDK_DISABLED=true too). Spans go over OTLP/HTTP, configured by the standard OTEL_* variables",
+    )
     event_delivery_limit: int = Field(
         5, description="deliveries of an event before a failing handler's message is dead-lettered"
     )

@@ -31,6 +31,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from services.common import tracing
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp on every backend: stored in UTC, always loaded back aware.
@@ -64,6 +66,13 @@ def schema_for(url: str, service: str) -> str | None:
 
 
 def create_service_engine(url: str, service: str, *, pool_size: int = 10) -> Engine:
+    """A service's engine; with tracing on, its statements are spans (services/common/tracing.py)."""
+    engine = _create_engine(url, service, pool_size=pool_size)
+    tracing.instrument_engine(engine)
+    return engine
+
+
+def _create_engine(url: str, service: str, *, pool_size: int) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -70,6 +70,22 @@ def create_processed_commands() -> None:
     op.create_index("ix_processed_commands_recorded_at", "processed_commands", ["recorded_at"])
 
 
+def add_outbox_trace_context() -> None:
+    """Migration step shared by every service: the outbox keeps each event's trace context (tracing.py). Frozen."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("trace_context", sa.JSON(), nullable=True))
+
+
+def drop_outbox_trace_context() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("trace_context")
+
+
 def drop_processed_commands() -> None:
     from alembic import op
 

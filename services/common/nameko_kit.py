@@ -27,7 +27,7 @@ from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
 from pydantic import BaseModel, ValidationError
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY, CommandRequest, run_command
 from services.common.db import create_service_engine
 from services.common.errors import KringError, from_pydantic
@@ -210,7 +210,8 @@ class UnitOfWorkFactory(Generic[U]):
 
 
 class Observability(DependencyProvider):  # type: ignore[misc]  # nameko ships no types
-    """Carries the correlation id into logs and onward calls, and records RPC metrics."""
+    """Carries the correlation id into logs and onward calls, records RPC metrics, and gives each RPC and event
+    worker its span, child of the caller's or producer's trace context (services/common/tracing.py)."""
 
     def setup(self) -> None:
         metrics.start_rpc_methods(self.container.service_name,
@@ -221,9 +222,32 @@ class Observability(DependencyProvider):  # type: ignore[misc]  # nameko ships n
         worker_ctx.data["correlation_id"] = cid  # onward RPC calls and events carry it as a header
         correlation_id.set(cid)
         worker_ctx.data["_kring_started"] = time.perf_counter()
+        if tracing.enabled():
+            self._start_span(worker_ctx)
+
+    def _start_span(self, worker_ctx: Any) -> None:
+        entrypoint, service = worker_ctx.entrypoint, self.container.service_name
+        if isinstance(entrypoint, Rpc):
+            traced = tracing.start_worker_span(service, worker_ctx.data, rpc_method=entrypoint.method_name)
+        elif isinstance(entrypoint, EventHandler):  # KringBatchEventHandler too
+            traced = tracing.start_worker_span(service, worker_ctx.data,
+                                               event=(entrypoint.source_service, entrypoint.event_type))
+        else:
+            return
+        # Not in worker_ctx.data: nameko sends that as headers of every onward call.
+        worker_ctx.kring_span = traced
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        traced: tracing.WorkerSpan | None = getattr(worker_ctx, "kring_span", None)
+        if traced is not None:
+            worker_ctx.kring_span = None
+            traced.end()
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         entrypoint = worker_ctx.entrypoint
+        traced: tracing.WorkerSpan | None = getattr(worker_ctx, "kring_span", None)
+        if traced is not None and exc_info is not None:
+            traced.fail(exc_info[1], expected=isinstance(exc_info[1], KringError))
         if not isinstance(entrypoint, Rpc):
             return
         service, method = self.container.service_name, entrypoint.method_name

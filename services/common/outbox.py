@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.commands import command_table
 from services.common.db import UTCDateTime
 
@@ -62,6 +62,8 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("envelope", JSON, nullable=False),
         Column("created_at", UTCDateTime(), nullable=False),
         Column("published_at", UTCDateTime(), nullable=True),
+        # the W3C trace context of the event's creation (services/common/tracing.py); NULL when tracing is off
+        Column("trace_context", JSON, nullable=True),
         Index("ix_outbox_unpublished", "position", postgresql_where=text("published_at IS NULL")),
     )
     processed = Table(
@@ -207,7 +209,7 @@ class OutboxRelay:
         o = self.outbox.c
         with self.engine.begin() as conn:
             rows = conn.execute(
-                select(o.position, o.event_type, o.envelope)
+                select(o.position, o.event_id, o.event_type, o.envelope, o.trace_context)
                 .where(o.published_at.is_(None))
                 .order_by(o.position)
                 .limit(self.batch_size)
@@ -220,7 +222,8 @@ class OutboxRelay:
                     exchange=event_exchange_name(self.producer),
                     routing_key=row.event_type,
                     body=row.envelope,
-                    headers={"nameko.correlation_id": row.envelope.get("correlation_id", "")},
+                    headers={"nameko.correlation_id": row.envelope.get("correlation_id", ""),
+                             **tracing.event_headers(row.trace_context)},
                 )
                 for row in rows
             )
@@ -231,6 +234,7 @@ class OutboxRelay:
             )
         for row in rows:
             metrics.EVENTS_PUBLISHED.labels(service=self.producer, event_type=row.event_type).inc()
+            tracing.event_sent(self.producer, row.event_type, row.event_id, row.trace_context)
         return len(rows)
 
     def publish_all_pending(self) -> int:

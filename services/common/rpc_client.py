@@ -29,7 +29,7 @@ from nameko.exceptions import (
 )
 from nameko.standalone.rpc import ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY
 from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unavailable
@@ -126,6 +126,7 @@ class NamekoProxy:
         request_id, fingerprint = request or (None, None)
         _set_or_drop(data, REQUEST_ID_KEY, request_id)
         _set_or_drop(data, REQUEST_FINGERPRINT_KEY, fingerprint)
+        tracing.inject_into(data)  # the call's span (RpcPool.call) as the service's parent; nothing when off
         # The reply consumer reads its timeout and deadline on every wait, so a per-call timeout is two assignments.
         consumer = self._standalone._reply_listener.queue_consumer
         consumer.timeout, consumer.deadline = timeout, time.monotonic() + timeout
@@ -186,7 +187,10 @@ class RpcPool:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            return self._call(service, method, args, timeout)
+            if not tracing.enabled():
+                return self._call(service, method, args, timeout)
+            with tracing.rpc_client_span(service, method):
+                return self._call(service, method, args, timeout)
         except KringError as exc:
             outcome = exc.code
             raise

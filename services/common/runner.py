@@ -28,6 +28,7 @@ from services.common.config import get_settings  # noqa: E402
 from services.common.logs import configure_logging  # noqa: E402
 from services.common.metrics import serve_metrics  # noqa: E402
 from services.common.topology import service_class  # noqa: E402
+from services.common.tracing import configure_tracing, shutdown_tracing  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 def run_service(service: str) -> None:
     settings = get_settings()
     configure_logging(service, settings.log_level, settings.log_format)
+    configure_tracing(service, settings.tracing, instance_id=settings.instance_id)
     serve_metrics(settings.metrics_port_for(service), settings.bind_host)
     runner = ServiceRunner(settings.nameko_config(service))
     runner.add_service(service_class(service))
@@ -48,3 +50,4 @@ def run_service(service: str) -> None:
     runner.start()
     log.info("%s started; metrics on :%s", service, settings.metrics_port_for(service))
     runner.wait()
+    shutdown_tracing()

@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.common import tracing
 from services.common.commands import CommandRequest, Recorded
 from services.common.db import insert_if_absent
 from services.common.errors import Unavailable
@@ -399,6 +400,7 @@ class SqlUnitOfWork(AbstractUnitOfWork):
                         "subject": payload.subject(),
                         "envelope": e.to_wire(),
                         "created_at": now,
+                        "trace_context": _trace_context_of(self.producer, e),
                     }
                     for e, payload in envelopes
                 ],
@@ -415,6 +417,14 @@ class SqlUnitOfWork(AbstractUnitOfWork):
             self._transaction.rollback()
         self._events = []
         self._wrote_events = False
+
+
+def _trace_context_of(producer: str, envelope: Envelope) -> dict[str, str] | None:
+    """The trace context an event carries to its consumers: its own ``create`` span's (None: tracing off)."""
+    if not tracing.enabled():
+        return None
+    with tracing.event_created(producer, envelope.type, str(envelope.id)):
+        return tracing.event_trace_context()
 
 
 U = TypeVar("U", bound=UnitOfWork)

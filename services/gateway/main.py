@@ -23,6 +23,7 @@ from services.common.config import Settings, available_services, get_settings
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
 from services.common.rpc_client import RpcPool
+from services.common.tracing import configure_tracing, shutdown_tracing
 from services.gateway.admin.app import create_app
 from services.gateway.partner.server import GrpcEdge, build_grpc_server
 from services.gateway.shared import idempotency
@@ -73,6 +74,7 @@ def _stop_grpc_on(stop: StopRequest, edge: GrpcEdge) -> threading.Thread:
 def run_gateway(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure_logging("gateway", settings.log_level, settings.log_format)
+    configure_tracing("gateway", settings.tracing, instance_id=settings.instance_id)
     services = available_services()
     refuse_if_monkey_patched()
     if not settings.operator_token:
@@ -118,4 +120,5 @@ def run_gateway(settings: Settings | None = None) -> None:
         stop.requested = True
         stopper.join(GRACE_SECONDS + 2.0)
         pool.close()
+        shutdown_tracing()
         log.info("gateway stopped")

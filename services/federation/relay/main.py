@@ -20,6 +20,7 @@ from services.common.config import Settings, get_settings
 from services.common.errors import KringError
 from services.common.logs import configure_logging
 from services.common.metrics import serve_metrics
+from services.common.tracing import configure_tracing, shutdown_tracing
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.follower import FollowerSettings, Local, Peer, PeerFollower, forget_metrics
 from services.federation.relay.local import LocalFederation
@@ -104,6 +105,7 @@ def run_relay(settings: Settings | None = None) -> None:
 
     settings = settings or get_settings()
     configure_logging("relay", settings.log_level, settings.log_format)
+    configure_tracing("relay", settings.tracing, instance_id=settings.instance_id)
     refuse_if_monkey_patched()
     try:
         serve_metrics(settings.metrics_port_for("relay"), settings.bind_host)
@@ -138,4 +140,5 @@ def run_relay(settings: Settings | None = None) -> None:
     finally:
         relay.stop()
         pool.close()
+        shutdown_tracing()
         log.info("relay stopped")

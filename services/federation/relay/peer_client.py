@@ -22,6 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from services.api.enums import enum_number, enum_text
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
+from services.common import tracing
 from services.common.errors import KringError, Unavailable
 
 TRANSIENT = frozenset({
@@ -79,7 +80,8 @@ class PeerClient:
         self.address = address
         self.timeout = timeout
         self._metadata = (("authorization", f"Bearer {api_key}"),)
-        self._channel = channel_factory(address)
+        # With tracing on, each call to the peer is a span and carries its traceparent to the peer's gateway.
+        self._channel = grpc.intercept_channel(channel_factory(address), *tracing.grpc_client_interceptors())
         self._stub = federation_pb2_grpc.FederationStub(self._channel)
 
     def __repr__(self) -> str:  # never the key

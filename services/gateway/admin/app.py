@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.common import tracing
 from services.common.config import Settings
 from services.common.rpc_client import RpcCaller
 from services.gateway.admin.auth import Authenticator
@@ -76,6 +77,7 @@ def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = 
     for module in ROUTERS:
         app.include_router(module.router)
     _document_idempotency_key(app)
+    tracing.instrument_fastapi(app)  # a span per request, continuing its traceparent; nothing when off
     return app
 
 

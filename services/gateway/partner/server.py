@@ -28,6 +28,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.api.kring.v1 import federation_pb2, federation_pb2_grpc
+from services.common import tracing
 from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
@@ -245,7 +246,8 @@ def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limi
     workers, max_streams = settings.grpc_workers, settings.grpc_max_streams
     server = grpc.server(
         ThreadPoolExecutor(max_workers=workers + max_streams, thread_name_prefix="grpc"),
-        interceptors=[EdgeInterceptor(partner_calls)],
+        # With tracing on, the span interceptor comes first: the edge's own work is inside the call's span.
+        interceptors=[*tracing.grpc_server_interceptors(), EdgeInterceptor(partner_calls)],
         # Beyond this many calls in flight, refuse with RESOURCE_EXHAUSTED instead of queueing without bound.
         maximum_concurrent_rpcs=workers * 4 + max_streams,
         options=[
