@@ -14,7 +14,14 @@ from services.common.catalogue import (
     OutputRetracted,
 )
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
+from services.common.nameko_kit import (
+    Observability,
+    ServiceDatabase,
+    batch_event_handler,
+    command,
+    parse_request,
+    query,
+)
 from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import links, queries, sharing
@@ -155,32 +162,32 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
 
     # --- events ----------------------------------------------------------------------------------------
 
-    @event_handler("networks", "network.created")
+    @batch_event_handler("networks", "network.created")
     def on_network_created(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
-    @event_handler("networks", "network.updated")
+    @batch_event_handler("networks", "network.updated")
     def on_network_updated(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
-    @event_handler("networks", "network.archived")
+    @batch_event_handler("networks", "network.archived")
     def on_network_archived(self, envelope: Envelope, event: NetworkSnapshot, uow: FederationUoW) -> None:
         links.on_network_changed(event, uow)
 
-    @event_handler("sessions", "output.published")
+    @batch_event_handler("sessions", "output.published")
     def on_output_published(self, envelope: Envelope, event: OutputPublished, uow: FederationUoW) -> None:
         sharing.on_output_published(event, uow)
 
-    @event_handler("sessions", "output.retracted")
+    @batch_event_handler("sessions", "output.retracted")
     def on_output_retracted(self, envelope: Envelope, event: OutputRetracted, uow: FederationUoW) -> None:
         sharing.on_output_retracted(event, uow)
 
-    @event_handler("sessions", "output.attribution_changed")
+    @batch_event_handler("sessions", "output.attribution_changed")
     def on_output_attribution_changed(self, envelope: Envelope, event: OutputAttributionChanged,
                                       uow: FederationUoW) -> None:
         sharing.on_attribution_changed(event, uow)
 
-    @event_handler("members", "member.erased")
+    @batch_event_handler("members", "member.erased")
     def on_member_erased(self, envelope: Envelope, event: MemberErased, uow: FederationUoW) -> None:
         sharing.on_member_erased(event, uow)
 

@@ -19,7 +19,14 @@ from services.common.catalogue import (
 )
 from services.common.domain_gauges import DomainGauges
 from services.common.events import Envelope
-from services.common.nameko_kit import Observability, ServiceDatabase, command, event_handler, parse_request, query
+from services.common.nameko_kit import (
+    Observability,
+    ServiceDatabase,
+    batch_event_handler,
+    command,
+    parse_request,
+    query,
+)
 from services.common.schemas import answer
 from services.sessions import gauges, handlers
 from services.sessions.adapters import RpcDirectory
@@ -157,35 +164,35 @@ class SessionsService:
 
     # --- read models ---------------------------------------------------------------------------------------
 
-    @event_handler("networks", "network.created")
+    @batch_event_handler("networks", "network.created")
     def on_network_created(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUoW) -> None:
         handlers.network_changed(payload, uow)
 
-    @event_handler("networks", "network.updated")
+    @batch_event_handler("networks", "network.updated")
     def on_network_updated(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUoW) -> None:
         handlers.network_changed(payload, uow)
 
-    @event_handler("networks", "network.archived")
+    @batch_event_handler("networks", "network.archived")
     def on_network_archived(self, envelope: Envelope, payload: NetworkSnapshot, uow: SessionsUoW) -> None:
         handlers.network_changed(payload, uow)
 
-    @event_handler("members", "member.registered")
+    @batch_event_handler("members", "member.registered")
     def on_member_registered(self, envelope: Envelope, payload: MemberSnapshot, uow: SessionsUoW) -> None:
         handlers.member_changed(payload, uow)
 
-    @event_handler("members", "member.updated")
+    @batch_event_handler("members", "member.updated")
     def on_member_updated(self, envelope: Envelope, payload: MemberSnapshot, uow: SessionsUoW) -> None:
         handlers.member_changed(payload, uow)
 
-    @event_handler("members", "member.erased")
+    @batch_event_handler("members", "member.erased")
     def on_member_erased(self, envelope: Envelope, payload: MemberErased, uow: SessionsUoW) -> None:
         handlers.member_erased(payload, uow)
 
-    @event_handler("members", "membership.joined")
+    @batch_event_handler("members", "membership.joined")
     def on_membership_joined(self, envelope: Envelope, payload: MembershipJoined, uow: SessionsUoW) -> None:
         handlers.membership_joined(payload, uow)
 
-    @event_handler("members", "membership.left")
+    @batch_event_handler("members", "membership.left")
     def on_membership_left(self, envelope: Envelope, payload: MembershipLeft, uow: SessionsUoW) -> None:
         handlers.membership_left(payload, uow)
 
