@@ -14,7 +14,7 @@ from typing import Protocol
 
 from services.common.uow import UnitOfWork
 from services.members.domain import Member
-from services.members.schemas import SearchMembers, TokenInfo
+from services.members.schemas import FindExperts, SearchMembers, TokenInfo
 
 
 class MemberRepo(Protocol):
@@ -38,6 +38,12 @@ class MemberRepo(Protocol):
     def findable_by_expertise(self, tag: str, page_size: int,
                               page_token: str | None) -> tuple[list[Member], str | None]:
         """Active members who consented to be found by expertise and have ``tag``; a page and the next token."""
+        ...
+
+    def findable_experts(self, query: FindExperts, within: list[str] | None,
+                         exclude: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found by expertise, with ``query.tag`` if given, members of one of
+        ``within`` (None: of any network or none), other than ``exclude``; a page and the next token."""
         ...
 
 

@@ -13,7 +13,7 @@ from services.common.uow import TrackingRepository
 from services.common.vocabulary import MembershipRole, Perspective
 from services.members.domain import Member, Membership
 from services.members.models import access_tokens, member_tags, members, memberships
-from services.members.schemas import SearchMembers, TokenInfo
+from services.members.schemas import FindExperts, SearchMembers, TokenInfo
 
 
 class MemberRepository(TrackingRepository):
@@ -80,6 +80,29 @@ class MemberRepository(TrackingRepository):
         ).mappings().all()
         page = self._load(rows[:page_size])
         return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
+
+    def findable_experts(self, query: FindExperts, within: list[str] | None,
+                         exclude: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found, with the tag if given, in one of ``within`` (None: no such
+        limit), other than ``exclude``; by name, keyset-paged."""
+        conditions: list[ColumnElement[bool]] = [members.c.erased_at.is_(None),
+                                                 members.c.findable_by_expertise.is_(True)]
+        if query.tag:
+            conditions.append(self._has_tag("expertise", query.tag))
+        if within is not None:
+            conditions.append(exists().where(and_(memberships.c.member_id == members.c.id,
+                                                  memberships.c.network_id.in_(within))))
+        if exclude is not None:
+            conditions.append(members.c.id != exclude)
+        if query.page_token:
+            after_name, after_id = decode_page_token(query.page_token)
+            conditions.append(or_(members.c.name > after_name,
+                                  and_(members.c.name == after_name, members.c.id > after_id)))
+        rows = self.connection.execute(
+            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(query.page_size + 1)
+        ).mappings().all()
+        page = self._load(rows[: query.page_size])
+        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
 
     def _has_tag(self, kind: str, value: str) -> Exists:
         return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,

@@ -100,6 +100,16 @@ class FindExpertise(Command):
     page_token: PageToken | None = None
 
 
+class FindExperts(Command):
+    """Who knows what within the networks the caller belongs to: only members who consented
+    (``findable_by_expertise``). Without a tag, every findable member of those networks."""
+
+    tag: ExpertiseTag | None = None
+    network_id: NetworkId | None = None
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: PageToken | None = None
+
+
 class IssueToken(Command):
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul] = "admin"
 
@@ -141,6 +151,23 @@ class ExpertOut(BaseModel):
 
 class ExpertPage(BaseModel):
     items: list[ExpertOut]
+    next_page_token: str | None = None
+
+
+class NetworkExpertOut(BaseModel):
+    """A findable member as the people of their networks see them: enough to ask them a question through Kring,
+    never an email address."""
+
+    member_id: str
+    name: str
+    organisation: str | None
+    expertise: list[str]
+    perspectives: list[Perspective]
+    network_ids: list[str] = Field(description="the networks of the search this expert belongs to")
+
+
+class NetworkExpertPage(BaseModel):
+    items: list[NetworkExpertOut]
     next_page_token: str | None = None
 
 

@@ -15,7 +15,15 @@ from services.common.nameko_kit import Observability, ServiceDatabase, command, 
 from services.common.schemas import answer
 from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
-from services.members.schemas import FindExpertise, IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
+from services.members.schemas import (
+    FindExpertise,
+    FindExperts,
+    IssueToken,
+    JoinNetwork,
+    RegisterMember,
+    SearchMembers,
+    UpdateMember,
+)
 from services.members.unit_of_work import MembersUnitOfWork
 
 Json = dict[str, Any]
@@ -49,6 +57,10 @@ class MembersService:
     @query
     def find_expertise(self, query: Json) -> Json:
         return answer(handlers.find_expertise(parse_request(FindExpertise, query), self.uow()))
+
+    @query
+    def find_experts(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.find_experts(Caller.of(caller), parse_request(FindExperts, query), self.uow()))
 
     @command
     def join_network(self, caller: Json, member_id: str, network_id: str, request: Json) -> Json:

@@ -41,6 +41,8 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /v1/members/{member_id}/export":                        OPERATOR,
     "POST /v1/members/{member_id}/tokens":                       OPERATOR,
     "DELETE /v1/tokens/{token_id}":                              OPERATOR,
+    # expertise: who knows what, within the networks one is in (only those who consented are found)
+    "GET /v1/expertise":                                         INSIDE,  # naming n
     # networks: the directory is open to every token; a network is administered by its coordinators
     "POST /v1/networks":                                         STAFF,  # a child of n
     "GET /v1/networks":                                          SIGNED_IN,
@@ -140,6 +142,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /v1/members/{member_id}/export": lambda w: (f"/v1/members/{w.x}/export", None),
         "POST /v1/members/{member_id}/tokens": lambda w: (f"/v1/members/{w.x}/tokens", {"label": "matrix"}),
         "DELETE /v1/tokens/{token_id}": lambda w: (f"/v1/tokens/{w.token_for(w.x)['token_id']}", None),
+        "GET /v1/expertise": lambda w: (f"/v1/expertise?network_id={w.n}", None),
         "POST /v1/networks": lambda w: ("/v1/networks", {"name": f"Buurt {tag()}", "level": "local",
                                                          "kind": "learning_circle", "theme": "eenzaamheid",
                                                          "parent_id": w.n}),

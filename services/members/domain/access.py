@@ -33,6 +33,21 @@ def search_scope(caller: Caller, network_id: str | None) -> list[str] | None:
     return sorted(caller.administers)
 
 
+def expertise_scope(caller: Caller, network_id: str | None) -> list[str] | None:
+    """The networks an expertise search stays within (``None``: no restriction, the operator's).
+
+    A member finds the experts of the networks they belong to, in any role; naming a network they are not in is
+    refused, as is a partner (partners search across the federation over gRPC) or no member at all.
+    """
+    if caller.operator:
+        return None if network_id is None else [network_id]
+    require(caller.is_member, "finding experts needs a member's token")
+    if network_id is not None:
+        require(caller.inside(network_id), f"you are not in network {network_id}")
+        return [network_id]
+    return sorted(caller.networks)
+
+
 def can_view_member(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
     return caller.operator or caller.is_self(member_id) or caller.coordinates_any(member_networks)
 

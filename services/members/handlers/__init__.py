@@ -4,6 +4,7 @@ from services.members.handlers.members import (
     erase_member,
     export_member,
     find_expertise,
+    find_experts,
     get_member,
     health,
     member_view,
@@ -16,6 +17,6 @@ from services.members.handlers.tokens import TOKEN_PREFIX, authenticate, hash_to
 
 __all__ = [
     "TOKEN_PREFIX", "appoint_creator", "authenticate", "erase_member", "export_member", "find_expertise",
-    "get_member", "hash_token", "health", "issue_token", "join_network", "leave_network", "member_view",
-    "register_member", "revoke_token", "search_members", "update_member",
+    "find_experts", "get_member", "hash_token", "health", "issue_token", "join_network", "leave_network",
+    "member_view", "register_member", "revoke_token", "search_members", "update_member",
 ]

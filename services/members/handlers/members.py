@@ -19,10 +19,13 @@ from services.members.schemas import (
     ExpertOut,
     ExpertPage,
     FindExpertise,
+    FindExperts,
     MemberExport,
     MemberOut,
     MemberPage,
     MembershipOut,
+    NetworkExpertOut,
+    NetworkExpertPage,
     RegisterMember,
     SearchMembers,
     ServiceHealth,
@@ -86,6 +89,21 @@ def find_expertise(query: FindExpertise, uow: MembersUoW) -> ExpertPage:
         return ExpertPage(items=[ExpertOut(name=m.name, organisation=m.organisation, expertise=m.expertise,
                                            perspectives=m.perspectives) for m in found],
                           next_page_token=next_token)
+
+
+def find_experts(caller: Caller, query: FindExperts, uow: MembersUoW) -> NetworkExpertPage:
+    """Who knows what within the caller's networks: members who consented to be found, never an email address;
+    the caller themself is not among them."""
+    within = access.expertise_scope(caller, query.network_id)
+    with uow:
+        found, next_token = uow.members.findable_experts(query, within, caller.member_id)
+        return NetworkExpertPage(items=[expert_view(m, within) for m in found], next_page_token=next_token)
+
+
+def expert_view(member: Member, within: list[str] | None) -> NetworkExpertOut:
+    shared = sorted(n for n in member.memberships if within is None or n in within)
+    return NetworkExpertOut(member_id=member.id, name=member.name, organisation=member.organisation,
+                            expertise=member.expertise, perspectives=member.perspectives, network_ids=shared)
 
 
 def export_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberExport:
