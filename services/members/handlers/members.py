@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.caller import Caller, require
 from services.common.errors import NotFound
 from services.members.domain import Member, access, email_taken
+from services.members.handlers.question_views import question_view
 from services.members.ports import MembersUoW
 from services.members.schemas import (
     ErasureReceipt,
@@ -111,8 +112,9 @@ def export_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberExpo
     with uow:
         member = active_member(uow, member_id)
         events = [EventRecord(type=e["type"], occurred_at=e["occurred_at"]) for e in uow.events_about(member_id)]
+        questions = [question_view(q, member_id, uow) for q in uow.questions.of_member(member_id)]
         return MemberExport(exported_at=now(), member=member_view(member), tokens=uow.tokens.for_member(member_id),
-                            events=events)
+                            events=events, questions=questions)
 
 
 def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureReceipt:
@@ -127,6 +129,7 @@ def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureRece
             member.erase(now=moment)
             uow.members.save(member)
             uow.tokens.revoke_all(member_id, moment)
+            uow.questions.forget_member(member_id)  # between two people: both sides' copy goes (decision 0010)
             uow.forget_events_about(member_id)
             uow.forget_answers_about(member_id)
             uow.commit()
