@@ -87,6 +87,35 @@ class MembershipLeft(MemberEvent):
     revision: int = Field(ge=1)
 
 
+# --- questions to experts (members service) -------------------------------------------------------------
+# A question is between two people: its events say that something happened in a network, never who asked whom or
+# what (docs/decisions/0010-asking-an-expert.md).
+
+
+class ExpertQuestionEvent(EventPayload):
+    question_id: str
+    network_id: str
+    tag: str | None
+    revision: int = Field(ge=1)
+
+
+@event("expert_question.asked")
+class ExpertQuestionAsked(ExpertQuestionEvent):
+    """A member asked a findable expert of a network they share a question through Kring."""
+
+
+@event("expert_question.answered")
+class ExpertQuestionAnswered(ExpertQuestionEvent):
+    """The expert answered; ``contact_shared``: whether they shared contact details with the asker."""
+
+    contact_shared: bool
+
+
+@event("expert_question.declined")
+class ExpertQuestionDeclined(ExpertQuestionEvent):
+    """The expert declined to answer."""
+
+
 # --- networks ------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """The members service's tables (its own database or PostgreSQL schema)."""
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
@@ -54,6 +54,29 @@ access_tokens = Table(
     Column("label", String(100), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+# Questions members ask experts through Kring: between the two of them only (decision 0010).
+expert_questions = Table(
+    "expert_questions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("network_id", String(100), nullable=False),
+    Column("asker_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("expert_id", String(36), ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("tag", String(60), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("asker_named", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("answer", Text, nullable=True),
+    Column("shared_email", Boolean, nullable=False),
+    Column("contact_note", String(500), nullable=True),
+    Column("decline_reason", String(500), nullable=True),
+    Column("revision", Integer, nullable=False),
+    Index("ix_expert_questions_asker", "asker_id", "asked_at", "id"),
+    Index("ix_expert_questions_expert", "expert_id", "asked_at", "id"),
 )
 
 outbox, processed_events, processed_commands = messaging_tables(metadata)

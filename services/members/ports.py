@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Protocol
 
 from services.common.uow import UnitOfWork
-from services.members.domain import Member
-from services.members.schemas import SearchMembers, TokenInfo
+from services.members.domain import ExpertQuestion, Member
+from services.members.schemas import FindExperts, ListQuestions, SearchMembers, TokenInfo
 
 
 class MemberRepo(Protocol):
@@ -40,6 +40,12 @@ class MemberRepo(Protocol):
         """Active members who consented to be found by expertise and have ``tag``; a page and the next token."""
         ...
 
+    def findable_experts(self, query: FindExperts, within: list[str] | None,
+                         exclude: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found by expertise, with ``query.tag`` if given, members of one of
+        ``within`` (None: of any network or none), other than ``exclude``; a page and the next token."""
+        ...
+
 
 class TokenRepo(Protocol):
     """Members' API tokens, stored by their hash."""
@@ -59,6 +65,25 @@ class TokenRepo(Protocol):
     def revoke_all(self, member_id: str, now: datetime) -> None: ...
 
 
+class QuestionRepo(Protocol):
+    """Questions members ask experts: loading, saving, a member's page, and erasure."""
+
+    def get(self, question_id: str) -> ExpertQuestion | None: ...
+
+    def add(self, question: ExpertQuestion) -> None: ...
+
+    def save(self, question: ExpertQuestion) -> None: ...
+
+    def page(self, member_id: str, query: ListQuestions) -> tuple[list[ExpertQuestion], str | None]:
+        """The questions ``member_id`` asked or received (``query.role``), newest first; the next page's token."""
+        ...
+
+    def of_member(self, member_id: str) -> list[ExpertQuestion]: ...
+
+    def forget_member(self, member_id: str) -> None:
+        """Delete every question the member asked or received."""
+
+
 class MembersUoW(UnitOfWork, Protocol):
     """The unit of work the members service's handlers take."""
 
@@ -67,6 +92,9 @@ class MembersUoW(UnitOfWork, Protocol):
 
     @property
     def tokens(self) -> TokenRepo: ...
+
+    @property
+    def questions(self) -> QuestionRepo: ...
 
 
 class NetworkDirectory(Protocol):

@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, Connection, Exists, RowMapping, and_, dele
 from services.common.paging import decode_page_token, encode_page_token
 from services.common.uow import TrackingRepository
 from services.common.vocabulary import MembershipRole, Perspective
-from services.members.domain import Member, Membership
-from services.members.models import access_tokens, member_tags, members, memberships
-from services.members.schemas import SearchMembers, TokenInfo
+from services.members.domain import ExpertQuestion, Member, Membership
+from services.members.models import access_tokens, expert_questions, member_tags, members, memberships
+from services.members.schemas import FindExperts, ListQuestions, QuestionStatus, SearchMembers, TokenInfo
 
 
 class MemberRepository(TrackingRepository):
@@ -80,6 +80,29 @@ class MemberRepository(TrackingRepository):
         ).mappings().all()
         page = self._load(rows[:page_size])
         return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
+
+    def findable_experts(self, query: FindExperts, within: list[str] | None,
+                         exclude: str | None) -> tuple[list[Member], str | None]:
+        """Active members who consented to be found, with the tag if given, in one of ``within`` (None: no such
+        limit), other than ``exclude``; by name, keyset-paged."""
+        conditions: list[ColumnElement[bool]] = [members.c.erased_at.is_(None),
+                                                 members.c.findable_by_expertise.is_(True)]
+        if query.tag:
+            conditions.append(self._has_tag("expertise", query.tag))
+        if within is not None:
+            conditions.append(exists().where(and_(memberships.c.member_id == members.c.id,
+                                                  memberships.c.network_id.in_(within))))
+        if exclude is not None:
+            conditions.append(members.c.id != exclude)
+        if query.page_token:
+            after_name, after_id = decode_page_token(query.page_token)
+            conditions.append(or_(members.c.name > after_name,
+                                  and_(members.c.name == after_name, members.c.id > after_id)))
+        rows = self.connection.execute(
+            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(query.page_size + 1)
+        ).mappings().all()
+        page = self._load(rows[: query.page_size])
+        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
 
     def _has_tag(self, kind: str, value: str) -> Exists:
         return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,
@@ -163,3 +186,77 @@ class TokenRepository:
             .values(revoked_at=now)
         )
 
+
+
+class QuestionRepository(TrackingRepository):
+    """Questions to experts; a page of one member's, asked or received, newest first."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+
+    def get(self, question_id: str) -> ExpertQuestion | None:
+        row = self.connection.execute(select(expert_questions).where(expert_questions.c.id == question_id)) \
+            .mappings().first()
+        return self._track(self._load(row)) if row else None
+
+    def add(self, question: ExpertQuestion) -> None:
+        self.connection.execute(insert(expert_questions).values(**self._row(question)))
+        self._track(question)
+
+    def save(self, question: ExpertQuestion) -> None:
+        self.connection.execute(update(expert_questions).where(expert_questions.c.id == question.id)
+                                .values(**self._row(question)))
+
+    def page(self, member_id: str, query: ListQuestions) -> tuple[list[ExpertQuestion], str | None]:
+        party = expert_questions.c.asker_id if query.role == "asked" else expert_questions.c.expert_id
+        conditions: list[ColumnElement[bool]] = [party == member_id]
+        if query.status is not None:
+            conditions.append(expert_questions.c.status == query.status.value)
+        if query.page_token:
+            before_at, before_id = decode_page_token(query.page_token)
+            at = datetime.fromisoformat(before_at)
+            conditions.append(or_(expert_questions.c.asked_at < at,
+                                  and_(expert_questions.c.asked_at == at, expert_questions.c.id < before_id)))
+        rows = self.connection.execute(
+            select(expert_questions).where(*conditions)
+            .order_by(expert_questions.c.asked_at.desc(), expert_questions.c.id.desc()).limit(query.page_size + 1)
+        ).mappings().all()
+        page = [self._load(row) for row in rows[: query.page_size]]
+        more = len(rows) > query.page_size
+        return page, encode_page_token(page[-1].asked_at.isoformat(), page[-1].id) if more else None
+
+    def of_member(self, member_id: str) -> list[ExpertQuestion]:
+        """Every question the member asked or received, oldest first (a privacy export)."""
+        rows = self.connection.execute(
+            select(expert_questions)
+            .where(or_(expert_questions.c.asker_id == member_id, expert_questions.c.expert_id == member_id))
+            .order_by(expert_questions.c.asked_at, expert_questions.c.id)
+        ).mappings().all()
+        return [self._load(row) for row in rows]
+
+    def forget_member(self, member_id: str) -> None:
+        """Erasure: the questions a member asked or received go, for both sides."""
+        self.connection.execute(delete(expert_questions).where(
+            or_(expert_questions.c.asker_id == member_id, expert_questions.c.expert_id == member_id)))
+
+    @staticmethod
+    def _load(row: RowMapping) -> ExpertQuestion:
+        return ExpertQuestion(
+            id=row["id"], network_id=row["network_id"], asker_id=row["asker_id"], expert_id=row["expert_id"],
+            tag=row["tag"], text=row["text"], asker_named=row["asker_named"], status=QuestionStatus(row["status"]),
+            asked_at=row["asked_at"], closed_at=row["closed_at"], answer=row["answer"],
+            shared_email=row["shared_email"], contact_note=row["contact_note"],
+            decline_reason=row["decline_reason"], revision=row["revision"],
+        )
+
+    @staticmethod
+    def _row(question: ExpertQuestion) -> dict[str, object]:
+        return {
+            "id": question.id, "network_id": question.network_id, "asker_id": question.asker_id,
+            "expert_id": question.expert_id, "tag": question.tag, "text": question.text,
+            "asker_named": question.asker_named, "status": question.status.value, "asked_at": question.asked_at,
+            "closed_at": question.closed_at, "answer": question.answer, "shared_email": question.shared_email,
+            "contact_note": question.contact_note, "decline_reason": question.decline_reason,
+            "revision": question.revision,
+        }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, TypeVar
+from enum import StrEnum
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -100,6 +101,58 @@ class FindExpertise(Command):
     page_token: PageToken | None = None
 
 
+class FindExperts(Command):
+    """Who knows what within the networks the caller belongs to: only members who consented
+    (``findable_by_expertise``). Without a tag, every findable member of those networks."""
+
+    tag: ExpertiseTag | None = None
+    network_id: NetworkId | None = None
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: PageToken | None = None
+
+
+# --- questions to experts -----------------------------------------------------------------------------------
+
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul]
+
+
+class QuestionStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    DECLINED = "declined"
+
+
+class AskQuestion(Command):
+    """Ask a findable expert of a network you belong to a question through Kring. Neither side's contact details
+    are shown; the expert sees your name only if ``share_name``."""
+
+    expert_id: MemberId = Field(description="an expert's member_id from GET /v1/expertise")
+    network_id: NetworkId = Field(description="a network you and the expert both belong to")
+    question: QuestionText
+    tag: ExpertiseTag | None = Field(None, description="the expertise asked about: one of the expert's tags")
+    share_name: bool = Field(False, description="show the expert your name (otherwise: your perspectives only)")
+
+
+class AnswerQuestion(Command):
+    """The expert's answer; with ``share_email`` and/or ``contact_note`` they share how to reach them."""
+
+    answer: QuestionText
+    share_email: bool = Field(False, description="show the asker your email address")
+    contact_note: ShortText | None = Field(None, description="other contact details you choose to share")
+
+
+class DeclineQuestion(Command):
+    reason: ShortText | None = Field(None, description="shown to the asker")
+
+
+class ListQuestions(Command):
+    role: Literal["asked", "received"] = Field(description="the questions you asked, or those you received")
+    status: QuestionStatus | None = None
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: PageToken | None = None
+
+
 class IssueToken(Command):
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul] = "admin"
 
@@ -144,6 +197,68 @@ class ExpertPage(BaseModel):
     next_page_token: str | None = None
 
 
+class NetworkExpertOut(BaseModel):
+    """A findable member as the people of their networks see them: enough to ask them a question through Kring,
+    never an email address."""
+
+    member_id: str
+    name: str
+    organisation: str | None
+    expertise: list[str]
+    perspectives: list[Perspective]
+    network_ids: list[str] = Field(description="the networks of the search this expert belongs to")
+
+
+class NetworkExpertPage(BaseModel):
+    items: list[NetworkExpertOut]
+    next_page_token: str | None = None
+
+
+class ExpertShown(BaseModel):
+    """The expert as the asker sees them: they consented to be found; their contact only as they shared it."""
+
+    member_id: str
+    name: str
+    organisation: str | None
+
+
+class AskerShown(BaseModel):
+    """The asker as the expert sees them: a name only if the asker chose to share it, never an id or address."""
+
+    name: str | None
+    perspectives: list[Perspective]
+
+
+class SharedContact(BaseModel):
+    email: str | None = None
+    note: str | None = None
+
+
+class QuestionOut(BaseModel):
+    """A question as one of its two parties sees it (``role``: asked, or received)."""
+
+    id: str
+    role: Literal["asked", "received"]
+    network_id: str
+    tag: str | None
+    question: str
+    status: QuestionStatus
+    asked_at: datetime
+    closed_at: datetime | None
+    answer: str | None
+    decline_reason: str | None
+    expert: ExpertShown | None = Field(None, description="for the asker")
+    asker: AskerShown | None = Field(None, description="for the expert")
+    expert_contact: SharedContact | None = Field(
+        None, description="what the expert chose to share with their answer (the asker's and the expert's view)")
+    revision: int
+
+
+class QuestionPage(BaseModel):
+    items: list[QuestionOut]
+    next_page_token: str | None = None
+
+
 class TokenInfo(BaseModel):
     token_id: str
     member_id: str
@@ -168,6 +283,7 @@ class MemberExport(BaseModel):
     member: MemberOut
     tokens: list[TokenInfo]
     events: list[EventRecord]
+    questions: list[QuestionOut] = Field([], description="the questions the member asked experts or received")
 
 
 class ErasureReceipt(BaseModel):

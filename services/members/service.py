@@ -15,7 +15,19 @@ from services.common.nameko_kit import Observability, ServiceDatabase, command, 
 from services.common.schemas import answer
 from services.members import gauges, handlers
 from services.members.adapters import RpcNetworkDirectory
-from services.members.schemas import FindExpertise, IssueToken, JoinNetwork, RegisterMember, SearchMembers, UpdateMember
+from services.members.schemas import (
+    AnswerQuestion,
+    AskQuestion,
+    DeclineQuestion,
+    FindExpertise,
+    FindExperts,
+    IssueToken,
+    JoinNetwork,
+    ListQuestions,
+    RegisterMember,
+    SearchMembers,
+    UpdateMember,
+)
 from services.members.unit_of_work import MembersUnitOfWork
 
 Json = dict[str, Any]
@@ -49,6 +61,32 @@ class MembersService:
     @query
     def find_expertise(self, query: Json) -> Json:
         return answer(handlers.find_expertise(parse_request(FindExpertise, query), self.uow()))
+
+    @query
+    def find_experts(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.find_experts(Caller.of(caller), parse_request(FindExperts, query), self.uow()))
+
+    @command
+    def ask_question(self, caller: Json, request: Json) -> Json:
+        return answer(handlers.ask_question(Caller.of(caller), parse_request(AskQuestion, request), self.uow()))
+
+    @command
+    def answer_question(self, caller: Json, question_id: str, request: Json) -> Json:
+        cmd = parse_request(AnswerQuestion, request)
+        return answer(handlers.answer_question(Caller.of(caller), question_id, cmd, self.uow()))
+
+    @command
+    def decline_question(self, caller: Json, question_id: str, request: Json) -> Json:
+        cmd = parse_request(DeclineQuestion, request)
+        return answer(handlers.decline_question(Caller.of(caller), question_id, cmd, self.uow()))
+
+    @query
+    def get_question(self, caller: Json, question_id: str) -> Json:
+        return answer(handlers.get_question(Caller.of(caller), question_id, self.uow()))
+
+    @query
+    def list_questions(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.list_questions(Caller.of(caller), parse_request(ListQuestions, query), self.uow()))
 
     @command
     def join_network(self, caller: Json, member_id: str, network_id: str, request: Json) -> Json:

@@ -41,6 +41,14 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /v1/members/{member_id}/export":                        OPERATOR,
     "POST /v1/members/{member_id}/tokens":                       OPERATOR,
     "DELETE /v1/tokens/{token_id}":                              OPERATOR,
+    # expertise: who knows what, within the networks one is in (only those who consented are found)
+    "GET /v1/expertise":                                         INSIDE,  # naming n
+    # questions to experts: between the asker (the member) and the expert (the coordinator) only; not the operator's
+    "POST /v1/questions":                                        "member coordinator",  # in n, to n's expert
+    "GET /v1/questions":                                         "member other-facilitator coordinator",  # own
+    "GET /v1/questions/{question_id}":                           "member coordinator",
+    "POST /v1/questions/{question_id}/answer":                   "coordinator",
+    "POST /v1/questions/{question_id}/decline":                  "coordinator",
     # networks: the directory is open to every token; a network is administered by its coordinators
     "POST /v1/networks":                                         STAFF,  # a child of n
     "GET /v1/networks":                                          SIGNED_IN,
@@ -140,6 +148,14 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /v1/members/{member_id}/export": lambda w: (f"/v1/members/{w.x}/export", None),
         "POST /v1/members/{member_id}/tokens": lambda w: (f"/v1/members/{w.x}/tokens", {"label": "matrix"}),
         "DELETE /v1/tokens/{token_id}": lambda w: (f"/v1/tokens/{w.token_for(w.x)['token_id']}", None),
+        "GET /v1/expertise": lambda w: (f"/v1/expertise?network_id={w.n}", None),
+        "POST /v1/questions": lambda w: ("/v1/questions", {"expert_id": w.x, "network_id": w.n,
+                                                           "question": "Wie weet hier meer van?"}),
+        "GET /v1/questions": lambda w: ("/v1/questions?role=asked", None),
+        "GET /v1/questions/{question_id}": lambda w: (f"/v1/questions/{w.question()}", None),
+        "POST /v1/questions/{question_id}/answer":
+            lambda w: (f"/v1/questions/{w.question()}/answer", {"answer": "Zo.", "share_email": True}),
+        "POST /v1/questions/{question_id}/decline": lambda w: (f"/v1/questions/{w.question()}/decline", {}),
         "POST /v1/networks": lambda w: ("/v1/networks", {"name": f"Buurt {tag()}", "level": "local",
                                                          "kind": "learning_circle", "theme": "eenzaamheid",
                                                          "parent_id": w.n}),

@@ -173,6 +173,14 @@ class World:
             "kind": "lesson", "title": f"Les {tag()}", "authors": [self.member_id], "visibility": visibility,
             "themes": ["veiligheid"]})), "the author's membership reaching the sessions service")["id"]
 
+    def question(self) -> str:
+        """A question the member of n asked n's coordinator, who consented to be found by expertise."""
+        ok(self.operator.patch(f"/v1/members/{self.coordinator_id}", json={
+            "expertise": ["eenzaamheid"], "findable_by_expertise": True}))
+        with self.http("member") as client:
+            return ok(client.post("/v1/questions", json={"expert_id": self.coordinator_id, "network_id": self.n,
+                                                         "question": "Hoe begin je?"}), 201)["id"]
+
     def requested_link(self) -> str:
         """A link asked by a fresh network to n: n's coordinators answer it."""
         return ok(self.operator.post("/v1/links", json={"requester_network_id": self.network(),

@@ -146,10 +146,37 @@ class FakeTokenRepository:
                 stored.revoked_at = now
 
 
+class FakeQuestionRepository(TrackingRepository):
+    """Questions to experts in memory (the handlers' own tests use the SQL repository on SQLite)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, Any] = {}
+
+    def get(self, question_id: str) -> Any:
+        stored = self.rows.get(question_id)
+        return self._track(copy.deepcopy(stored)) if stored else None
+
+    def add(self, question: Any) -> None:
+        self.save(question)
+        self._track(question)
+
+    def save(self, question: Any) -> None:
+        stored = copy.deepcopy(question)
+        stored.events = []
+        self.rows[question.id] = stored
+
+    def of_member(self, member_id: str) -> list[Any]:
+        return [q for q in self.rows.values() if member_id in (q.asker_id, q.expert_id)]
+
+    def forget_member(self, member_id: str) -> None:
+        self.rows = {k: q for k, q in self.rows.items() if member_id not in (q.asker_id, q.expert_id)}
+
+
 class FakeMembersUnitOfWork(AbstractUnitOfWork):
     """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
 
-    repositories = ("members",)
+    repositories = ("members", "questions")
     producer = "members"
 
     def __init__(self, correlation_id: str | None = None) -> None:
@@ -157,6 +184,7 @@ class FakeMembersUnitOfWork(AbstractUnitOfWork):
         self.correlation_id = correlation_id
         self.members = FakeMemberRepository()
         self.tokens = FakeTokenRepository()
+        self.questions = FakeQuestionRepository()
         self.published: list[Envelope] = []
         self.subjects: dict[uuid.UUID, str | None] = {}  # envelope id -> whom it is about (outbox.subject)
         self.processed: set[tuple[str, str]] = set()
@@ -166,6 +194,7 @@ class FakeMembersUnitOfWork(AbstractUnitOfWork):
 
     def __enter__(self) -> FakeMembersUnitOfWork:
         super().__enter__()
+        self.questions.seen = []
         self.members.seen = []  # a fresh transaction hands out fresh aggregates
         self._last_commit = self._state()
         return self
@@ -204,12 +233,13 @@ class FakeMembersUnitOfWork(AbstractUnitOfWork):
 
     def _state(self) -> dict[str, Any]:
         return copy.deepcopy({"members": self.members.rows, "tokens": self.tokens.rows,
-                              "published": self.published, "subjects": self.subjects,
+                              "questions": self.questions.rows, "published": self.published, "subjects": self.subjects,
                               "processed": self.processed})
 
     def _restore(self, state: dict[str, Any]) -> None:
         state = copy.deepcopy(state)
         self.members.rows, self.tokens.rows = state["members"], state["tokens"]
+        self.questions.rows = state["questions"]
         self.published, self.subjects, self.processed = state["published"], state["subjects"], state["processed"]
 
 

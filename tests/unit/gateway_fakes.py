@@ -116,6 +116,16 @@ class FakeMembers:
         require(members_access.can_view_member(Caller.of(caller), member_id, _networks_of(member)))
         return member
 
+    def find_experts(self, caller, query):
+        within = members_access.expertise_scope(Caller.of(caller), query.get("network_id"))
+        found = [m for m in self.members.values() if m["findable_by_expertise"]
+                 and (within is None or set(_networks_of(m)) & set(within))
+                 and ("tag" not in query or query["tag"] in m["expertise"])]
+        return {"items": [{"member_id": m["id"], "name": m["name"], "organisation": m["organisation"],
+                           "expertise": m["expertise"], "perspectives": m["perspectives"],
+                           "network_ids": sorted(set(_networks_of(m)) & set(within or _networks_of(m)))}
+                          for m in found], "next_page_token": None}
+
     def register_member(self, caller, request):
         require(members_access.can_register_member(Caller.of(caller)), "registering members needs a coordinator")
         return self.add("new") | {"name": request["name"]}

@@ -5,6 +5,10 @@ of the networks they coordinate, and may register new members. Consent is the me
 coordinator may fix a typo in a name, not opt someone in. A member's data export and erasure are theirs (and
 the operator's). Tokens are issued and revoked by the operator. A network's coordinators set its memberships;
 anyone may leave a network.
+
+A question to an expert is between its two parties: a member asks in a network they belong to, only the asker
+and the expert see it, only the expert answers or declines it. The operator keeps Kring running and reads no
+one's questions, not even their metadata (docs/decisions/0010-asking-an-expert.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,21 @@ def search_scope(caller: Caller, network_id: str | None) -> list[str] | None:
         require(network_id in caller.administers, f"you do not administer network {network_id}")
         return [network_id]
     return sorted(caller.administers)
+
+
+def expertise_scope(caller: Caller, network_id: str | None) -> list[str] | None:
+    """The networks an expertise search stays within (``None``: no restriction, the operator's).
+
+    A member finds the experts of the networks they belong to, in any role; naming a network they are not in is
+    refused, as is a partner (partners search across the federation over gRPC) or no member at all.
+    """
+    if caller.operator:
+        return None if network_id is None else [network_id]
+    require(caller.is_member, "finding experts needs a member's token")
+    if network_id is not None:
+        require(caller.inside(network_id), f"you are not in network {network_id}")
+        return [network_id]
+    return sorted(caller.networks)
 
 
 def can_view_member(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
@@ -70,3 +89,27 @@ def creator_becomes_coordinator(caller: Caller) -> bool:
     """A member who creates a network becomes its coordinator, so they can staff it; the operator is nobody in
     particular, so nobody."""
     return caller.is_member
+
+
+def require_asking_in(caller: Caller, network_id: str) -> str:
+    """The asker's member id: a member, asking in a network they belong to."""
+    require(caller.is_member and caller.member_id is not None, "asking an expert needs a member's token")
+    require(network_id in caller.networks, f"you are not in network {network_id}")
+    assert caller.member_id is not None
+    return caller.member_id
+
+
+def require_own_questions(caller: Caller) -> str:
+    """Whose questions a list shows: the caller's own; only a member has any."""
+    require(caller.is_member and caller.member_id is not None, "questions to experts are a member's own")
+    assert caller.member_id is not None
+    return caller.member_id
+
+
+def can_see_question(caller: Caller, asker_id: str, expert_id: str) -> bool:
+    return caller.is_self(asker_id) or caller.is_self(expert_id)
+
+
+def can_close_question(caller: Caller, expert_id: str) -> bool:
+    """Answering or declining: the expert asked, no one else."""
+    return caller.is_self(expert_id)

@@ -4,6 +4,7 @@ from services.members.handlers.members import (
     erase_member,
     export_member,
     find_expertise,
+    find_experts,
     get_member,
     health,
     member_view,
@@ -12,10 +13,18 @@ from services.members.handlers.members import (
     update_member,
 )
 from services.members.handlers.memberships import appoint_creator, join_network, leave_network
+from services.members.handlers.questions import (
+    answer_question,
+    ask_question,
+    decline_question,
+    get_question,
+    list_questions,
+)
 from services.members.handlers.tokens import TOKEN_PREFIX, authenticate, hash_token, issue_token, revoke_token
 
 __all__ = [
-    "TOKEN_PREFIX", "appoint_creator", "authenticate", "erase_member", "export_member", "find_expertise",
-    "get_member", "hash_token", "health", "issue_token", "join_network", "leave_network", "member_view",
-    "register_member", "revoke_token", "search_members", "update_member",
+    "TOKEN_PREFIX", "answer_question", "appoint_creator", "ask_question", "authenticate", "decline_question",
+    "erase_member", "export_member", "find_expertise", "find_experts", "get_member", "get_question", "hash_token",
+    "health", "issue_token", "join_network", "leave_network", "list_questions", "member_view", "register_member",
+    "revoke_token", "search_members", "update_member",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.caller import Caller, require
 from services.common.errors import NotFound
 from services.members.domain import Member, access, email_taken
+from services.members.handlers.question_views import question_view
 from services.members.ports import MembersUoW
 from services.members.schemas import (
     ErasureReceipt,
@@ -19,10 +20,13 @@ from services.members.schemas import (
     ExpertOut,
     ExpertPage,
     FindExpertise,
+    FindExperts,
     MemberExport,
     MemberOut,
     MemberPage,
     MembershipOut,
+    NetworkExpertOut,
+    NetworkExpertPage,
     RegisterMember,
     SearchMembers,
     ServiceHealth,
@@ -88,13 +92,29 @@ def find_expertise(query: FindExpertise, uow: MembersUoW) -> ExpertPage:
                           next_page_token=next_token)
 
 
+def find_experts(caller: Caller, query: FindExperts, uow: MembersUoW) -> NetworkExpertPage:
+    """Who knows what within the caller's networks: members who consented to be found, never an email address;
+    the caller themself is not among them."""
+    within = access.expertise_scope(caller, query.network_id)
+    with uow:
+        found, next_token = uow.members.findable_experts(query, within, caller.member_id)
+        return NetworkExpertPage(items=[expert_view(m, within) for m in found], next_page_token=next_token)
+
+
+def expert_view(member: Member, within: list[str] | None) -> NetworkExpertOut:
+    shared = sorted(n for n in member.memberships if within is None or n in within)
+    return NetworkExpertOut(member_id=member.id, name=member.name, organisation=member.organisation,
+                            expertise=member.expertise, perspectives=member.perspectives, network_ids=shared)
+
+
 def export_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberExport:
     require(access.owns_personal_data(caller, member_id), "only the member or the operator may export")
     with uow:
         member = active_member(uow, member_id)
         events = [EventRecord(type=e["type"], occurred_at=e["occurred_at"]) for e in uow.events_about(member_id)]
+        questions = [question_view(q, member_id, uow) for q in uow.questions.of_member(member_id)]
         return MemberExport(exported_at=now(), member=member_view(member), tokens=uow.tokens.for_member(member_id),
-                            events=events)
+                            events=events, questions=questions)
 
 
 def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureReceipt:
@@ -109,6 +129,7 @@ def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureRece
             member.erase(now=moment)
             uow.members.save(member)
             uow.tokens.revoke_all(member_id, moment)
+            uow.questions.forget_member(member_id)  # between two people: both sides' copy goes (decision 0010)
             uow.forget_events_about(member_id)
             uow.forget_answers_about(member_id)
             uow.commit()
