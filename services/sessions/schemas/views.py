@@ -23,8 +23,14 @@ class View(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class ContributionOut(View):
-    member_id: str
+class ContributionOut(BaseModel):
+    """A contribution as one reader may see its contributor, by the rule for authors of outputs: inside the
+    session's network the member id and name; outside it no id, and the name only with the contributor's
+    consent (``named_in_shared_outputs``), else their perspective ("a participant with lived experience")."""
+
+    member_id: str | None
+    shown_as: str
+    named: bool
     topic: str
 
 
