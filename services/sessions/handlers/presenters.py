@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from services.common.caller import Caller
 from services.common.catalogue import Attribution
@@ -92,4 +93,18 @@ def output_view(output: Output, people: dict[str, Person], *, inside_network: bo
         authors=[author_view(attribution(people.get(m) or Person.unknown(m), inside_network), inside_network)
                  for m in output.author_ids],
         published_at=output.published_at,
+    )
+
+
+def copy_view(copy: dict[str, Any]) -> OutputOut | OutputTombstone:
+    """A copy as a feed holds it (the federation service's JSON): authors as they may be shown outside the
+    output's network, never with a member id; a retracted one as its tombstone."""
+    if copy.get("retracted"):
+        return OutputTombstone(id=copy["output_id"], retracted_at=copy["retracted_at"])
+    return OutputOut(
+        id=copy["output_id"], session_id=copy.get("session_id"), network_id=copy["origin_network_id"],
+        kind=copy["kind"], title=copy["title"], body=copy["body"], url=copy.get("url"),
+        resource_type=copy.get("resource_type"), themes=copy["themes"], visibility=copy["visibility"],
+        licence=copy["licence"], published_at=copy["published_at"],
+        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"]) for a in copy["authors"]],
     )

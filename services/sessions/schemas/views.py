@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.vocabulary import (
     OutputKind,
@@ -110,7 +110,8 @@ class AuthorOut(BaseModel):
 
 class OutputOut(BaseModel):
     id: str
-    session_id: str
+    session_id: str | None = Field(description="the session it came from; for a copy of a partner's output, the "
+                                               "partner's session_ref, if it gave one")
     network_id: str
     kind: OutputKind
     title: str
