@@ -204,6 +204,13 @@ class DeliveryLog(BaseModel):
     items: list[DeliveryOut] = Field(description="every network that received the output, in order")
 
 
+class HeldCopy(BaseModel):
+    """An output as a feed the reader may read holds it: the copy, or its tombstone; ``output`` None when no such
+    feed holds it."""
+
+    output: dict[str, Any] | None = None
+
+
 class ServiceHealth(BaseModel):
     service: str
     database: str

@@ -157,6 +157,10 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
         return answer(queries.delivery_log(Caller.of(caller), output_id, self.uow()))
 
     @query
+    def held_copy(self, caller: Json, output_id: str) -> Json:
+        return answer(queries.held_copy(Caller.of(caller), output_id, self.uow()))
+
+    @query
     def health(self) -> Json:
         return answer(queries.health(self.uow()))
 

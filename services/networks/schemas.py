@@ -77,7 +77,11 @@ class ListNetworks(Command):
 
 
 class Person(BaseModel):
-    member_id: str
+    """A coordinator or facilitator as the directory shows them. ``member_id`` only to readers inside the network
+    (and the operator): outside it staff are listed by role and perspectives, never by a stable id
+    (docs/decisions/0012-who-is-named-outside-a-network.md)."""
+
+    member_id: str | None
     role: MembershipRole
     perspectives: list[Perspective]
 

@@ -55,13 +55,15 @@ class NetworksService:
     def archive_network(self, caller: Json, network_id: str) -> Json:
         return answer(handlers.archive_network(Caller.of(caller), network_id, self.uow()))
 
+    # The directory is open to every caller, so the caller comes last and may be left out: a call without one is
+    # answered as to a reader outside every network (the partner edge's directory, which lists no staff).
     @query
-    def get_network(self, network_id: str) -> Json:
-        return answer(handlers.get_network(network_id, self.uow()))
+    def get_network(self, network_id: str, caller: Json | None = None) -> Json:
+        return answer(handlers.get_network(_reader(caller), network_id, self.uow()))
 
     @query
-    def list_networks(self, query: Json) -> Json:
-        return answer(handlers.list_networks(parse_request(ListNetworks, query), self.uow()))
+    def list_networks(self, query: Json, caller: Json | None = None) -> Json:
+        return answer(handlers.list_networks(_reader(caller), parse_request(ListNetworks, query), self.uow()))
 
     @query
     def network_tree(self, network_id: str) -> Json:
@@ -138,3 +140,7 @@ class NetworksService:
 
 
 SERVICE = NetworksService
+
+
+def _reader(caller: Json | None) -> Caller | None:
+    return None if caller is None else Caller.of(caller)

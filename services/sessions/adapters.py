@@ -44,3 +44,23 @@ class RpcDirectory:
         if answer is None:
             raise Unavailable(f"the {service} service did not answer in time; try again")
         return read(answer)
+
+
+class RpcFeeds:
+    """:class:`services.sessions.ports.Feeds` over nameko RPC, asking for the reader (the caller travels)."""
+
+    def __init__(self, federation: Any, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.federation = federation
+        self.timeout = timeout
+
+    def held_copy(self, caller: Caller, output_id: str) -> dict[str, Any] | None:
+        answer: dict[str, Any] | None = None
+        try:
+            with eventlet.Timeout(self.timeout, False):
+                answer = self.federation.held_copy(caller.wire(), output_id)
+        except UnknownService as exc:
+            raise Unavailable("the federation service is not running; try again later") from exc
+        if answer is None:
+            raise Unavailable("the federation service did not answer in time; try again")
+        copy: dict[str, Any] | None = answer["output"]
+        return copy

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.common.caller import Caller
 from services.common.uow import UnitOfWork
 from services.common.vocabulary import (
     MembershipRole,
@@ -152,6 +153,13 @@ class Directory(Protocol):
 
     def network(self, network_id: str) -> KnownNetwork | None:
         """The network now, or None if there is no such network."""
+
+
+class Feeds(Protocol):
+    """The federation service's feeds, where copies of outputs reach other networks."""
+
+    def held_copy(self, caller: Caller, output_id: str) -> dict[str, Any] | None:
+        """The output as a feed ``caller`` may read holds it (a copy, or a tombstone), or None."""
 
 
 def facts_from_member(data: dict[str, Any]) -> MemberFacts:

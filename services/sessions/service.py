@@ -29,7 +29,7 @@ from services.common.nameko_kit import (
 )
 from services.common.schemas import answer
 from services.sessions import gauges, handlers
-from services.sessions.adapters import RpcDirectory
+from services.sessions.adapters import RpcDirectory, RpcFeeds
 from services.sessions.ports import SessionsUoW
 from services.sessions.schemas.commands import (
     CancelSession,
@@ -57,6 +57,7 @@ class SessionsService:
     domain_gauges = DomainGauges(gauges.QUERY)
     members = RpcProxy("members")
     networks = RpcProxy("networks")
+    federation = RpcProxy("federation")
 
     def _directory(self) -> RpcDirectory:
         return RpcDirectory(self.members, self.networks)
@@ -135,7 +136,7 @@ class SessionsService:
 
     @query
     def get_output(self, caller: Json, output_id: str) -> Json:
-        return answer(handlers.get_output(Caller.of(caller), output_id, self.uow()))
+        return answer(handlers.get_output(Caller.of(caller), output_id, self.uow(), RpcFeeds(self.federation)))
 
     @query
     def list_outputs(self, caller: Json, query: Json) -> Json:

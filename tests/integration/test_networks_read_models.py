@@ -97,7 +97,7 @@ def test_reordered_and_redelivered_membership_events_change_nothing(config, cont
     publish(config["AMQP_URI"], "members", joined, joined)
     publish(config["AMQP_URI"], "members", sentinel)
     with ClusterRpcProxy(config, timeout=10) as rpc:
-        view = wait_for(lambda: (v := rpc.networks.get_network(network["id"]))["coordinators"] and v,
+        view = wait_for(lambda: (v := rpc.networks.get_network(network["id"], OPERATOR_WIRE))["coordinators"] and v,
                         what="the sentinel membership")
     assert view["member_count"] == 1
     assert [p["member_id"] for p in view["coordinators"]] == [other_id]

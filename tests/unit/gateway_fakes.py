@@ -60,6 +60,9 @@ def applied(fake, method, args, run):
     if args and isinstance(args[0], dict) and args[0].get("kind") in CALLER_KINDS:
         fake.callers = [*getattr(fake, "callers", []), args[0]]
         args = args[1:]
+    elif len(args) > 1 and isinstance(args[-1], dict) and args[-1].get("kind") in CALLER_KINDS:
+        fake.callers = [*getattr(fake, "callers", []), args[-1]]  # the directory's reads: the caller comes last
+        args = args[:-1]
     fake.calls.append((method, *args))
     return result
 
@@ -239,12 +242,12 @@ class FakeNetworks:
         network["status"] = "archived"
         return network
 
-    def get_network(self, network_id):
+    def get_network(self, network_id, caller=None):
         if network_id not in self.networks:
             raise NotFound(f"network {network_id} not found")
         return self.networks[network_id]
 
-    def list_networks(self, query):
+    def list_networks(self, query, caller=None):
         found = [n for n in self.networks.values()
                  if all(n[key] == query[key] for key in ("level", "kind", "parent_id", "region", "status")
                         if key in query)

@@ -116,3 +116,18 @@ def test_the_delivery_log_is_for_the_coordinators_of_the_outputs_network(pair: W
 
 def test_health_answers_with_the_database(pair: World) -> None:
     assert queries.health(pair.uow).model_dump() == {"service": "federation", "database": "ok"}
+
+
+def test_a_reader_of_a_feed_holding_the_output_gets_its_copy_and_nobody_else_does(pair: World) -> None:
+    """The copy as the feed shows it (never a member id), then its tombstone; not for readers of other feeds."""
+    shared = pair.publish("a", "linked")
+    in_b = member("m-b", member_of=["b"])
+    held = queries.held_copy(in_b, shared.output_id, pair.uow).output
+    assert held is not None and held == pair.feed("b")[0].output
+    assert (held["output_id"], held["origin_network_id"], held["visibility"]) == (shared.output_id, "a", "linked")
+    for stranger in (member("m-x", member_of=["x"]), member("m-b", administers=["elsewhere"])):
+        assert queries.held_copy(stranger, shared.output_id, pair.uow).output is None
+    assert queries.held_copy(in_b, "no-such-output", pair.uow).output is None
+    pair.retract(shared.output_id, "a")
+    gone = queries.held_copy(in_b, shared.output_id, pair.uow).output
+    assert gone is not None and gone["retracted"] is True and "title" not in gone

@@ -313,3 +313,11 @@ def test_nobody_else_reads_a_networks_health_report(client, networks, request, w
 
 def test_the_health_report_of_an_unknown_network_is_404(client):
     assert client.get("/v1/networks/nowhere/health", headers=OPERATOR).status_code == 404
+
+
+def test_the_directory_reads_pass_the_caller_so_the_service_decides_whose_staff_ids_show(client, networks,
+                                                                                          coordinator):
+    client.get("/v1/networks", headers=coordinator)
+    client.get("/v1/networks/werkplaats-utrecht", headers=coordinator)
+    assert [c["administers"] for c in networks.callers[-2:]] == [["werkplaats-utrecht"]] * 2
+    assert [call[0] for call in networks.calls[-2:]] == ["list_networks", "get_network"]

@@ -20,7 +20,7 @@ from services.networks import handlers
 from services.networks.models import outbox
 from services.networks.schemas import CreateNetwork, ListNetworks, NetworkNode, NetworkOut, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
-from tests.support.callers import OPERATOR, member
+from tests.support.callers import OPERATOR, member, partner
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def chain(uow: NetworksUnitOfWork) -> dict[str, NetworkOut]:
 def test_creating_a_network_stores_it_and_writes_network_created_to_the_outbox(uow, engine) -> None:
     created = create(uow, "BeterOud", "national", urgency="Vergrijzing", cadence_weeks=6, region=None)
     assert (created.revision, created.status, created.member_count) == (1, NetworkStatus.ACTIVE, 0)
-    assert handlers.get_network(created.id, uow) == created
+    assert handlers.get_network(OPERATOR, created.id, uow) == created
     ((envelope, payload),) = published(engine)
     assert (envelope.type, envelope.producer, envelope.correlation_id) == ("network.created", "networks", "corr-1")
     assert (payload.network_id, payload.revision, payload.urgency, payload.cadence_weeks) == (
@@ -96,7 +96,7 @@ def test_creating_under_a_parent_that_does_not_exist_stores_nothing(uow, engine)
     with pytest.raises(ValidationFailed) as raised:
         create(uow, "Overvecht", "neighbourhood", parent_id="no-such-network")
     assert rules(raised) == [("parent_id", "exists")]
-    assert handlers.list_networks(ListNetworks(), uow).items == []
+    assert handlers.list_networks(OPERATOR, ListNetworks(), uow).items == []
     assert published(engine) == []
 
 
@@ -124,7 +124,7 @@ def test_an_update_is_stored_and_writes_network_updated_with_the_new_revision(uo
     assert (changed.name, changed.urgency, changed.cadence_weeks, changed.revision) == (
         "Eenzaamheid Utrecht", None, 2, 2)
     assert changed.updated_at > network.updated_at and changed.created_at == network.created_at
-    assert handlers.get_network(network.id, uow) == changed
+    assert handlers.get_network(OPERATOR, network.id, uow) == changed
     assert published_types(engine) == ["network.created", "network.updated"]
     assert published(engine)[-1][1].revision == 2
 
@@ -141,14 +141,14 @@ def test_a_network_cannot_move_under_itself_or_its_descendants(uow, chain, new_p
     with pytest.raises(ValidationFailed) as raised:
         update(uow, chain["regional"], parent_id=chain[new_parent].id)
     assert rules(raised) == [("parent_id", "no_cycle")]
-    assert handlers.get_network(chain["regional"].id, uow).parent_id == chain["national"].id
+    assert handlers.get_network(OPERATOR, chain["regional"].id, uow).parent_id == chain["national"].id
 
 
 def test_a_rejected_update_stores_nothing_and_writes_no_event(uow, engine, chain) -> None:
     before = published_types(engine)
     with pytest.raises(ValidationFailed):
         update(uow, chain["regional"], name="Hernoemd", level="local")
-    assert handlers.get_network(chain["regional"].id, uow) == chain["regional"]
+    assert handlers.get_network(OPERATOR, chain["regional"].id, uow) == chain["regional"]
     assert published_types(engine) == before
 
 
@@ -189,7 +189,7 @@ def test_archiving_a_network_with_active_children_is_a_conflict(uow, engine, cha
     with pytest.raises(Conflict) as raised:
         handlers.archive_network(OPERATOR, chain["local"].id, uow)
     assert rules(raised) == [("status", "no_active_children")]
-    assert handlers.get_network(chain["local"].id, uow).status == NetworkStatus.ACTIVE
+    assert handlers.get_network(OPERATOR, chain["local"].id, uow).status == NetworkStatus.ACTIVE
     assert published_types(engine) == before
 
 
@@ -216,7 +216,7 @@ def test_archiving_an_unknown_network_is_not_found(uow) -> None:
 
 def test_getting_an_unknown_network_is_not_found(uow) -> None:
     with pytest.raises(NotFound) as raised:
-        handlers.get_network("no-such-network", uow)
+        handlers.get_network(OPERATOR, "no-such-network", uow)
     assert "no-such-network" in raised.value.message
 
 
@@ -231,11 +231,35 @@ def test_a_network_view_lists_coordinators_and_facilitators_from_the_membership_
          joined("m-1", MembershipRole.FACILITATOR, Perspective.PRACTITIONER),
          joined("m-3", MembershipRole.COORDINATOR, Perspective.MUNICIPALITY_POLICY),
          joined("m-4", MembershipRole.PARTICIPANT, Perspective.RESIDENT))
-    view = handlers.get_network(network.id, uow)
+    view = handlers.get_network(OPERATOR, network.id, uow)
     assert [(p.member_id, p.perspectives) for p in view.facilitators] == [
         ("m-1", [Perspective.PRACTITIONER]), ("m-2", [Perspective.LIVED_EXPERIENCE])]
     assert [p.member_id for p in view.coordinators] == ["m-3"]
     assert view.member_count == 4
+
+
+def test_staff_are_listed_by_member_id_only_inside_the_network_and_by_role_and_perspective_outside(uow) -> None:
+    """Decision 0012: nobody consented to be identifiable by an id outside their network by taking on a role."""
+    network = create(uow, "Eenzaamheid", "local")
+    feed(uow, MembershipJoined(member_id="m-9", network_id=network.id, role=MembershipRole.COORDINATOR,
+                               perspectives=[Perspective.PRACTITIONER], revision=2),
+         MembershipJoined(member_id="m-8", network_id=network.id, role=MembershipRole.FACILITATOR,
+                          perspectives=[Perspective.LIVED_EXPERIENCE], revision=2))
+    staff = [("m-9", MembershipRole.COORDINATOR, [Perspective.PRACTITIONER]),
+             ("m-8", MembershipRole.FACILITATOR, [Perspective.LIVED_EXPERIENCE])]
+
+    def shown(view: NetworkOut) -> list[tuple[str | None, MembershipRole, list[Perspective]]]:
+        return [(p.member_id, p.role, p.perspectives) for p in view.coordinators + view.facilitators]
+
+    for inside in (OPERATOR, member("m-1", member_of=[network.id]), member("m-8", facilitates=[network.id])):
+        assert shown(handlers.get_network(inside, network.id, uow)) == staff
+    for outside in (None, member("m-1", member_of=["elsewhere"], administers=["elsewhere"]),
+                    partner("p-1", network.id)):
+        views = [handlers.get_network(outside, network.id, uow),
+                 *handlers.list_networks(outside, ListNetworks(), uow).items]
+        for view in views:
+            assert shown(view) == [(None, role, perspectives) for _, role, perspectives in staff]
+            assert "m-9" not in view.model_dump_json() and "m-8" not in view.model_dump_json()
 
 
 # --- list ------------------------------------------------------------------------------------------------------------
@@ -258,7 +282,7 @@ def directory(uow: NetworksUnitOfWork) -> dict[str, NetworkOut]:
 
 
 def names(uow: NetworksUnitOfWork, **query: Any) -> list[str]:
-    return [n.name for n in handlers.list_networks(ListNetworks.model_validate(query), uow).items]
+    return [n.name for n in handlers.list_networks(OPERATOR, ListNetworks.model_validate(query), uow).items]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -313,7 +337,7 @@ def test_paging_returns_every_network_once_in_name_order_even_with_equal_names(u
     token: str | None = None
     pages = 0
     while True:
-        page = handlers.list_networks(ListNetworks(page_size=2, page_token=token), uow)
+        page = handlers.list_networks(OPERATOR, ListNetworks(page_size=2, page_token=token), uow)
         seen.extend(page.items)
         pages += 1
         token = page.next_page_token
@@ -327,12 +351,12 @@ def test_paging_returns_every_network_once_in_name_order_even_with_equal_names(u
 def test_a_full_last_page_has_no_next_token(uow) -> None:
     for name in ("A", "B"):
         create(uow, name, "local")
-    assert handlers.list_networks(ListNetworks(page_size=2), uow).next_page_token is None
+    assert handlers.list_networks(OPERATOR, ListNetworks(page_size=2), uow).next_page_token is None
 
 
 def test_a_page_token_the_api_did_not_hand_out_is_refused_on_page_token(uow) -> None:
     with pytest.raises(ValidationFailed) as raised:
-        handlers.list_networks(ListNetworks(page_token="not-a-token"), uow)
+        handlers.list_networks(OPERATOR, ListNetworks(page_token="not-a-token"), uow)
     assert rules(raised) == [("page_token", "valid_page_token")]
 
 
@@ -418,7 +442,7 @@ def test_a_coordinator_may_change_their_own_network_and_not_the_one_above(uow, e
     before = published_types(engine)
     with pytest.raises(PermissionDenied):
         handlers.update_network(coordinator, chain["national"].id, UpdateNetwork(theme="Iets anders"), uow)
-    assert handlers.get_network(chain["national"].id, uow).theme == "Het thema van BeterOud"
+    assert handlers.get_network(OPERATOR, chain["national"].id, uow).theme == "Het thema van BeterOud"
     assert published_types(engine) == before
 
 

@@ -84,7 +84,7 @@ def test_an_erased_author_appears_as_a_former_member_inside_and_outside_the_netw
     ids = involve(world, fatima)
     erase(world, fatima)
     for viewers in ([NETWORK], []):
-        view = handlers.get_output(reader(*viewers), ids["output"], world.uow)
+        view = handlers.get_output(reader(*viewers), ids["output"], world.uow, world.feeds)
         assert isinstance(view, OutputOut)
         assert (view.authors[0].shown_as, view.authors[0].named) == (FORMER_MEMBER, False)
 

@@ -13,7 +13,7 @@ from services.sessions.domain.outputs import LICENCES
 from services.sessions.schemas.commands import CancelSession, ListOutputs, PublishOutput, RetractOutput
 from services.sessions.schemas.views import OutputOut, OutputTombstone
 from tests.support.callers import OPERATOR, reader
-from tests.unit.test_sessions_world import NETWORK, World
+from tests.unit.test_sessions_world import NETWORK, NOW, World
 
 
 @pytest.fixture
@@ -109,11 +109,46 @@ def test_output_published_carries_the_outside_view_of_each_author(world: World) 
 def test_reading_an_output_names_authors_inside_the_network_and_respects_consent_outside(world: World) -> None:
     fatima = world.member("Fatima", perspectives=("lived_experience",))
     output = world.publish(world.held().id, [fatima], visibility="public")
-    inside = handlers.get_output(reader(NETWORK), output.id, world.uow)
-    outside = handlers.get_output(reader("some-other-network"), output.id, world.uow)
+    inside = handlers.get_output(reader(NETWORK), output.id, world.uow, world.feeds)
+    outside = handlers.get_output(reader("some-other-network"), output.id, world.uow, world.feeds)
     assert isinstance(inside, OutputOut) and isinstance(outside, OutputOut)
     assert (inside.authors[0].shown_as, inside.authors[0].member_id) == ("Fatima", fatima)
     assert (outside.authors[0].shown_as, outside.authors[0].member_id) == ("a participant with lived experience", None)
+
+
+def test_a_reader_whose_feed_holds_a_copy_opens_the_output_as_the_copy_shows_it(world: World) -> None:
+    """From a feed item, GET /v1/outputs/{id} answers the network whose feed holds the copy: the copy, never a
+    member id; a reader of no feed holding it is still refused, and an unknown id is still not found."""
+    fatima = world.member("Fatima", perspectives=("lived_experience",), named=False)
+    output = world.publish(world.held().id, [fatima], visibility="linked", themes=["eenzaamheid"])
+    copy = {"output_id": output.id, "origin_network_id": NETWORK, "session_id": output.session_id,
+            "kind": "lesson", "title": output.title, "body": "", "url": None, "resource_type": None,
+            "themes": ["eenzaamheid"], "visibility": "linked", "licence": "CC-BY-4.0",
+            "authors": [{"shown_as": "a participant with lived experience", "named": False}],
+            "published_at": output.published_at.isoformat()}
+    world.feeds.held[output.id] = ({"linked-network"}, copy)
+    opened = handlers.get_output(reader("linked-network"), output.id, world.uow, world.feeds)
+    assert isinstance(opened, OutputOut)
+    assert (opened.id, opened.network_id, opened.visibility, opened.title) == (output.id, NETWORK, "linked",
+                                                                            output.title)
+    assert [a.model_dump() for a in opened.authors] == [
+        {"member_id": None, "shown_as": "a participant with lived experience", "named": False}]
+    with pytest.raises(PermissionDenied):
+        handlers.get_output(reader("some-other-network"), output.id, world.uow, world.feeds)
+    inside = handlers.get_output(reader(NETWORK), output.id, world.uow, world.feeds)
+    assert isinstance(inside, OutputOut) and inside.authors[0].member_id == fatima
+    assert world.feeds.asked == [output.id, output.id]  # the feeds are asked only when the original is not theirs
+    partners = {**copy, "output_id": "p-1", "origin_network_id": "partner-network", "session_id": None}
+    world.feeds.held["p-1"] = ({"linked-network"}, partners)
+    from_partner = handlers.get_output(reader("linked-network"), "p-1", world.uow, world.feeds)
+    assert isinstance(from_partner, OutputOut) and (from_partner.network_id, from_partner.session_id) == (
+        "partner-network", None)
+    with pytest.raises(NotFound):
+        handlers.get_output(reader("some-other-network"), "p-1", world.uow, world.feeds)
+    world.feeds.held[output.id] = ({"linked-network"}, {"output_id": output.id, "origin_network_id": NETWORK,
+                                                         "retracted": True, "retracted_at": NOW.isoformat()})
+    assert isinstance(handlers.get_output(reader("linked-network"), output.id, world.uow, world.feeds),
+                      OutputTombstone)
 
 
 def test_outside_its_network_only_a_public_output_can_be_read_here(world: World) -> None:
@@ -121,7 +156,7 @@ def test_outside_its_network_only_a_public_output_can_be_read_here(world: World)
     shared = {v: world.publish(session, [world.member()], visibility=v).id for v in ("network", "linked", "public")}
     for visibility in ("network", "linked"):
         with pytest.raises(PermissionDenied):
-            handlers.get_output(reader("some-other-network"), shared[visibility], world.uow)
+            handlers.get_output(reader("some-other-network"), shared[visibility], world.uow, world.feeds)
     listed = handlers.list_outputs(reader("elsewhere"), ListOutputs(network_id=NETWORK), world.uow)
     assert [o.id for o in listed.items] == [shared["public"]]
     inside = handlers.list_outputs(reader(NETWORK), ListOutputs(network_id=NETWORK), world.uow)
@@ -146,7 +181,7 @@ def test_a_retracted_output_is_listed_and_read_only_as_a_tombstone(world: World)
     assert [type(i) for i in items] == [OutputOut, OutputTombstone]
     assert items[0].id == kept.id
     assert set(items[1].model_dump()) == {"id", "retracted_at"}
-    assert isinstance(handlers.get_output(reader(NETWORK), gone.id, world.uow), OutputTombstone)
+    assert isinstance(handlers.get_output(reader(NETWORK), gone.id, world.uow, world.feeds), OutputTombstone)
 
 
 def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(world: World) -> None:
@@ -167,6 +202,6 @@ def test_listing_outputs_needs_a_network_or_a_session_and_pages_through_all(worl
 
 def test_an_unknown_output_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        handlers.get_output(reader(), "nope", world.uow)
+        handlers.get_output(reader(), "nope", world.uow, world.feeds)
     with pytest.raises(NotFound):
         handlers.retract_output(OPERATOR, "nope", RetractOutput(), world.uow)

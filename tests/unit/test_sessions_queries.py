@@ -13,8 +13,8 @@ from services.common.topology import handler_queues
 from services.sessions import handlers
 from services.sessions.schemas.commands import CancelSession, ListSessions
 from services.sessions.service import SERVICE, SessionsService
-from tests.support.callers import OPERATOR
-from tests.unit.test_sessions_world import FUTURE, World
+from tests.support.callers import OPERATOR, reader
+from tests.unit.test_sessions_world import FUTURE, NETWORK, World
 
 
 @pytest.fixture
@@ -98,3 +98,24 @@ def test_event_handler_queue_names_are_stable() -> None:
         "evt-members-membership.joined--sessions.on_membership_joined",
         "evt-members-membership.left--sessions.on_membership_left",
     ])
+
+
+def test_contributors_are_identifiable_only_inside_the_session_network_or_with_consent() -> None:
+    """Outside the session's network a contributor appears as authors of outputs do: no member id, the name
+    only with consent to be named, else their perspective; inside it, id and name."""
+    world = World()
+    fatima = world.member("Fatima", perspectives=("lived_experience",), named=False)
+    jan = world.member("Jan", perspectives=("practitioner",), named=True)
+    session = world.schedule(contributions=[{"member_id": fatima, "topic": "Mijn verhaal"},
+                                            {"member_id": jan, "topic": "Casus"}])
+    inside = handlers.get_session_view(reader(NETWORK), session.id, world.uow).contributions
+    assert [(c.member_id, c.shown_as, c.named, c.topic) for c in inside] == [
+        (fatima, "Fatima", True, "Mijn verhaal"), (jan, "Jan", True, "Casus")]
+    for view in (handlers.get_session_view(reader("elsewhere"), session.id, world.uow),
+                 handlers.list_sessions(reader("elsewhere"), ListSessions(network_id=NETWORK), world.uow).items[0]):
+        outside = view.model_dump(mode="json")["contributions"]
+        assert outside == [
+            {"member_id": None, "shown_as": "a participant with lived experience", "named": False,
+             "topic": "Mijn verhaal"},
+            {"member_id": None, "shown_as": "Jan", "named": True, "topic": "Casus"}]
+        assert fatima not in str(view.model_dump(mode="json"))

@@ -70,7 +70,7 @@ def test_the_whole_flow_writes_its_events_to_the_outbox_in_order(world: World, e
     handlers.close_session(OPERATOR, session.id, world.uow)
     assert outbox_types(engine) == ["session.scheduled", "session.held", "attendance.recorded", "output.published",
                                     "output.retracted", "reflection.recorded", "session.closed"]
-    assert isinstance(handlers.get_output(reader(NETWORK), output.id, world.uow), OutputTombstone)
+    assert isinstance(handlers.get_output(reader(NETWORK), output.id, world.uow, world.feeds), OutputTombstone)
     assert handlers.get_attendance(OPERATOR, session.id, world.uow).perspective_counts["client"] == 1
 
 

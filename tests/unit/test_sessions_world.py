@@ -48,6 +48,20 @@ class FakeDirectory:
             raise Unavailable("the directory did not answer in time")
 
 
+class FakeFeeds:
+    """The federation service's feeds as the sessions handlers see them: output id -> (the networks whose feeds
+    hold it, the copy or tombstone they hold); a reader inside one of those networks gets it."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[set[str], dict[str, Any]]] = {}
+        self.asked: list[str] = []
+
+    def held_copy(self, caller: Caller, output_id: str) -> dict[str, Any] | None:
+        self.asked.append(output_id)
+        networks, copy = self.held.get(output_id, (set(), {}))
+        return copy if any(caller.inside(n) for n in networks) else None
+
+
 NOW = datetime.now(UTC)
 PAST = (NOW - timedelta(days=7)).replace(microsecond=0)  # a session that has happened
 FUTURE = (NOW + timedelta(days=7)).replace(microsecond=0)  # a session still to come
@@ -60,6 +74,7 @@ class World:
     def __init__(self, uow: Any = None) -> None:
         self.uow = uow or FakeSessionsUnitOfWork()  # or a real SessionsUnitOfWork: the helpers use the contract
         self.directory = FakeDirectory()
+        self.feeds = FakeFeeds()
         self.network()
 
     def network(self, network_id: str = NETWORK, *, revision: int = 1, status: str = "active",

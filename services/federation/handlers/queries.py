@@ -18,6 +18,7 @@ from services.federation.schemas import (
     FeedItem,
     FeedPage,
     FeedQuery,
+    HeldCopy,
     LogEntry,
     LogPage,
     LogQuery,
@@ -79,6 +80,23 @@ def delivery_log(caller: Caller, output_id: str, uow: FederationUoW) -> Delivery
         items = [DeliveryOut(network_id=r["network_id"], delivered_at=r["delivered_at"], backfill=r["backfill"],
                              tombstoned_at=r["tombstoned_at"]) for r in uow.feeds.deliveries_of(output_id)]
         return DeliveryLog(output_id=output_id, origin_network_id=known.origin_network_id, items=items)
+
+
+def held_copy(caller: Caller, output_id: str, uow: FederationUoW) -> HeldCopy:
+    """The output as it is in a feed ``caller`` may read (the people inside a network that received it, the
+    partner owning such a network, the operator): its copy, or its tombstone once retracted. So a reader who sees
+    a feed item can open its output (the sessions service asks here when the original is not for this reader)."""
+    with uow:
+        known = uow.outputs.get(output_id)
+        if known is None:
+            return HeldCopy()
+        for row in uow.feeds.deliveries_of(output_id):
+            network_id = row["network_id"]
+            if access.can_read_feed(caller, network_id, uow.partners.owner_of(network_id)):
+                if known.copy is None:
+                    return HeldCopy(output=dict(tombstone(output_id, known.origin_network_id, known.retracted_at)))
+                return HeldCopy(output=dict(known.copy))
+        return HeldCopy()
 
 
 def _require_feed_reader(caller: Caller, network_id: str, uow: FederationUoW, lookup: NetworkLookup,

@@ -39,7 +39,7 @@ def create_network(caller: Caller, cmd: CreateNetwork, uow: NetworksUoW) -> Netw
         )
         uow.networks.add(network)
         uow.commit()
-        return network_view(network, uow)
+        return network_view(network, uow, caller)
 
 
 def update_network(caller: Caller, network_id: str, cmd: UpdateNetwork, uow: NetworksUoW) -> NetworkOut:
@@ -57,7 +57,7 @@ def update_network(caller: Caller, network_id: str, cmd: UpdateNetwork, uow: Net
                        child_levels=uow.networks.active_child_levels(network_id))
         uow.networks.save(network)
         uow.commit()
-        return network_view(network, uow)
+        return network_view(network, uow, caller)
 
 
 def archive_network(caller: Caller, network_id: str, uow: NetworksUoW) -> NetworkOut:
@@ -67,18 +67,19 @@ def archive_network(caller: Caller, network_id: str, uow: NetworksUoW) -> Networ
         network.archive(now=now(), active_children=len(uow.networks.active_child_levels(network_id)))
         uow.networks.save(network)
         uow.commit()
-        return network_view(network, uow)
+        return network_view(network, uow, caller)
 
 
-def get_network(network_id: str, uow: NetworksUoW) -> NetworkOut:
+def get_network(caller: Caller | None, network_id: str, uow: NetworksUoW) -> NetworkOut:
+    """``caller`` None: a reader outside every network."""
     with uow:
-        return network_view(get_known(uow, network_id), uow)
+        return network_view(get_known(uow, network_id), uow, caller)
 
 
-def list_networks(query: ListNetworks, uow: NetworksUoW) -> NetworkPage:
+def list_networks(caller: Caller | None, query: ListNetworks, uow: NetworksUoW) -> NetworkPage:
     with uow:
         found, next_token = uow.networks.search(query)
-        return NetworkPage(items=[network_view(n, uow) for n in found], next_page_token=next_token)
+        return NetworkPage(items=[network_view(n, uow, caller) for n in found], next_page_token=next_token)
 
 
 def network_tree(network_id: str, uow: NetworksUoW) -> NetworkNode:
@@ -106,11 +107,13 @@ def health(uow: NetworksUoW) -> ServiceHealth:
         return ServiceHealth(service="networks", database="ok")
 
 
-def network_view(network: Network, uow: NetworksUoW) -> NetworkOut:
+def network_view(network: Network, uow: NetworksUoW, caller: Caller | None) -> NetworkOut:
+    """The network as ``caller`` may see it: its staff by member id inside it, by role and perspectives outside."""
     people = uow.read_models.members_of(network.id)
+    ids = access.sees_staff_ids(caller, network.id)
 
     def with_role(role: MembershipRole) -> list[Person]:
-        return [Person(member_id=p.member_id, role=p.role, perspectives=list(p.perspectives))
+        return [Person(member_id=p.member_id if ids else None, role=p.role, perspectives=list(p.perspectives))
                 for p in sorted(people, key=lambda p: p.member_id) if p.role == role]
 
     return NetworkOut(

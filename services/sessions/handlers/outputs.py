@@ -10,8 +10,8 @@ from services.sessions.domain import access
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.outputs import Output
 from services.sessions.handlers.common import ensure_network_members, get_session, now
-from services.sessions.handlers.presenters import output_view
-from services.sessions.ports import Directory, SessionsUoW
+from services.sessions.handlers.presenters import copy_view, output_view
+from services.sessions.ports import Directory, Feeds, SessionsUoW
 from services.sessions.schemas.commands import ListOutputs, PublishOutput, RetractOutput
 from services.sessions.schemas.views import OutputOut, OutputPage, OutputTombstone
 
@@ -47,14 +47,22 @@ def retract_output(caller: Caller, output_id: str, cmd: RetractOutput, uow: Sess
         return OutputTombstone(id=output.id, retracted_at=output.retracted_at)
 
 
-def get_output(caller: Caller, output_id: str, uow: SessionsUoW) -> OutputOut | OutputTombstone:
+def get_output(caller: Caller, output_id: str, uow: SessionsUoW, feeds: Feeds) -> OutputOut | OutputTombstone:
+    """The output, for a reader inside its network or of a public one; otherwise as the copy a feed the reader may
+    read holds (a linked or federation output delivered to their network, or a partner's or another instance's
+    output there): who sees the feed item opens its output."""
     with uow:
-        output = _get_output(uow, output_id)
-        if not access.may_read_output(caller, output.network_id, output.visibility):
-            raise PermissionDenied(f"output {output_id} is not public; it reaches other networks through their feeds",
-                                   [violation("output_id", "visible_to_reader", "shared only with other networks")])
-        people = uow.read_models.people(output.author_ids)
-        return output_view(output, people, inside_network=access.reads_as_inside(caller, output.network_id))
+        output = uow.outputs.get(output_id)
+        if output is not None and access.may_read_output(caller, output.network_id, output.visibility):
+            people = uow.read_models.people(output.author_ids)
+            return output_view(output, people, inside_network=access.reads_as_inside(caller, output.network_id))
+    held = feeds.held_copy(caller, output_id)
+    if held is not None:
+        return copy_view(held)
+    if output is None:
+        raise NotFound(f"output {output_id} not found")
+    raise PermissionDenied(f"output {output_id} is not public, and no feed you read holds it",
+                           [violation("output_id", "visible_to_reader", "shared only with other networks")])
 
 
 def list_outputs(caller: Caller, query: ListOutputs, uow: SessionsUoW) -> OutputPage:

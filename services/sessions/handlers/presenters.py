@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from services.common.caller import Caller
 from services.common.catalogue import Attribution
 from services.sessions.domain import access
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
+from services.sessions.domain.planning import Contribution
 from services.sessions.domain.read_models import Person
 from services.sessions.domain.session import Session
 from services.sessions.schemas.views import (
@@ -21,15 +25,17 @@ from services.sessions.schemas.views import (
 )
 
 
-def session_view(session: Session, caller: Caller) -> SessionOut:
-    """The session as ``caller`` may see it: the meeting link only for the people inside its network."""
+def session_view(session: Session, caller: Caller, people: dict[str, Person]) -> SessionOut:
+    """The session as ``caller`` may see it: the meeting link only for the people inside its network, and
+    its contributors as authors of outputs appear (``people``: the contributors this service knows)."""
     statuses = [r.status for r in session.registrations.values()]
     meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
+    inside = access.reads_as_inside(caller, session.network_id)
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
         mode=session.mode, location=session.location, meeting_url=meeting_url,
         starts_at=session.starts_at, ends_at=session.ends_at, capacity=session.capacity, agenda=session.agenda,
-        contributions=[ContributionOut.model_validate(c) for c in session.contributions],
+        contributions=[contribution_view(c, people, inside_network=inside) for c in session.contributions],
         statements=session.statements, status=session.status, revision=session.revision,
         cancel_reason=session.cancel_reason,
         reschedules=[RescheduleOut.model_validate(r) for r in session.reschedules],
@@ -38,6 +44,19 @@ def session_view(session: Session, caller: Caller) -> SessionOut:
         attendee_count=len(session.attendance) if session.attendance_revision else None,
         created_at=session.created_at, updated_at=session.updated_at,
     )
+
+
+def contribution_view(contribution: Contribution, people: dict[str, Person], *,
+                      inside_network: bool) -> ContributionOut:
+    author = author_view(attribution(people.get(contribution.member_id) or Person.unknown(contribution.member_id),
+                                     inside_network), inside_network)
+    return ContributionOut(member_id=author.member_id, shown_as=author.shown_as, named=author.named,
+                           topic=contribution.topic)
+
+
+def contributors(sessions: Iterable[Session]) -> set[str]:
+    """The member ids a page of sessions needs to present its contributions."""
+    return {c.member_id for s in sessions for c in s.contributions}
 
 
 def registration_view(session: Session, registration: Registration) -> RegistrationOut:
@@ -74,4 +93,18 @@ def output_view(output: Output, people: dict[str, Person], *, inside_network: bo
         authors=[author_view(attribution(people.get(m) or Person.unknown(m), inside_network), inside_network)
                  for m in output.author_ids],
         published_at=output.published_at,
+    )
+
+
+def copy_view(copy: dict[str, Any]) -> OutputOut | OutputTombstone:
+    """A copy as a feed holds it (the federation service's JSON): authors as they may be shown outside the
+    output's network, never with a member id; a retracted one as its tombstone."""
+    if copy.get("retracted"):
+        return OutputTombstone(id=copy["output_id"], retracted_at=copy["retracted_at"])
+    return OutputOut(
+        id=copy["output_id"], session_id=copy.get("session_id"), network_id=copy["origin_network_id"],
+        kind=copy["kind"], title=copy["title"], body=copy["body"], url=copy.get("url"),
+        resource_type=copy.get("resource_type"), themes=copy["themes"], visibility=copy["visibility"],
+        licence=copy["licence"], published_at=copy["published_at"],
+        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"]) for a in copy["authors"]],
     )

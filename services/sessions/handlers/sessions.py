@@ -10,7 +10,7 @@ from services.sessions.domain import access
 from services.sessions.domain.planning import Contribution
 from services.sessions.domain.session import Session
 from services.sessions.handlers.common import get_session, known_network, now
-from services.sessions.handlers.presenters import session_view
+from services.sessions.handlers.presenters import contributors, session_view
 from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import CancelSession, ListSessions, RescheduleSession, ScheduleSession
 from services.sessions.schemas.views import ServiceHealth, SessionOut, SessionPage
@@ -29,7 +29,7 @@ def schedule_session(caller: Caller, cmd: ScheduleSession, uow: SessionsUoW, dir
         )
         uow.sessions.add(session)
         uow.commit()
-        return session_view(session, caller)
+        return _view(uow, session, caller)
 
 
 def reschedule_session(caller: Caller, session_id: str, cmd: RescheduleSession, uow: SessionsUoW) -> SessionOut:
@@ -50,13 +50,14 @@ def cancel_session(caller: Caller, session_id: str, cmd: CancelSession, uow: Ses
 
 def get_session_view(caller: Caller, session_id: str, uow: SessionsUoW) -> SessionOut:
     with uow:
-        return session_view(get_session(uow, session_id), caller)
+        return _view(uow, get_session(uow, session_id), caller)
 
 
 def list_sessions(caller: Caller, query: ListSessions, uow: SessionsUoW) -> SessionPage:
     with uow:
         found, next_token = uow.sessions.page(query)
-        return SessionPage(items=[session_view(s, caller) for s in found], next_page_token=next_token)
+        people = uow.read_models.people(contributors(found))
+        return SessionPage(items=[session_view(s, caller, people) for s in found], next_page_token=next_token)
 
 
 def health(uow: SessionsUoW) -> ServiceHealth:
@@ -72,4 +73,8 @@ def _change(caller: Caller, uow: SessionsUoW, session_id: str, change: Callable[
         change(session)
         uow.sessions.save(session)
         uow.commit()
-        return session_view(session, caller)
+        return _view(uow, session, caller)
+
+
+def _view(uow: SessionsUoW, session: Session, caller: Caller) -> SessionOut:
+    return session_view(session, caller, uow.read_models.people(contributors([session])))

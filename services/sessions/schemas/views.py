@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.vocabulary import (
     OutputKind,
@@ -23,8 +23,14 @@ class View(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class ContributionOut(View):
-    member_id: str
+class ContributionOut(BaseModel):
+    """A contribution as one reader may see its contributor, by the rule for authors of outputs: inside the
+    session's network the member id and name; outside it no id, and the name only with the contributor's
+    consent (``named_in_shared_outputs``), else their perspective ("a participant with lived experience")."""
+
+    member_id: str | None
+    shown_as: str
+    named: bool
     topic: str
 
 
@@ -104,7 +110,8 @@ class AuthorOut(BaseModel):
 
 class OutputOut(BaseModel):
     id: str
-    session_id: str
+    session_id: str | None = Field(description="the session it came from; for a copy of a partner's output, the "
+                                               "partner's session_ref, if it gave one")
     network_id: str
     kind: OutputKind
     title: str

@@ -66,13 +66,13 @@ def list_networks(
                        ("region", region), ("page_token", page_token)):
         if value is not None:
             query[key] = str(value)  # StrEnum members are their values
-    answer: dict[str, Any] = rpc.call("networks", "list_networks", query)
+    answer: dict[str, Any] = rpc.call("networks", "list_networks", query, caller.wire())
     return answer
 
 
 @router.get("/{network_id}", response_model=NetworkOut, summary="Get a network", responses=NOT_FOUND)
 def get_network(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    answer: dict[str, Any] = rpc.call("networks", "get_network", network_id)
+    answer: dict[str, Any] = rpc.call("networks", "get_network", network_id, caller.wire())
     return answer
 
 
