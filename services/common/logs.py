@@ -41,6 +41,10 @@ def add_context_field(name: str, read: Callable[[], Any]) -> None:
     CONTEXT_FIELDS[name] = read
 
 
+def remove_context_field(name: str) -> None:
+    CONTEXT_FIELDS.pop(name, None)
+
+
 def redact(value: Any) -> Any:
     """Mask the password of every URL in a string (recursively in lists and dicts); other values as they are."""
     if isinstance(value, str):

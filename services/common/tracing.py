@@ -34,9 +34,10 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from services.common.logs import add_context_field
+from services.common.logs import add_context_field, remove_context_field
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
     from sqlalchemy import Engine
 
@@ -49,8 +50,9 @@ CARRIER_KEYS = (TRACEPARENT, TRACESTATE)
 HEADER_PREFIX = "nameko."
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
-_tracer = trace.get_tracer("kring")  # follows the provider configure_tracing sets (a no-op one until then)
 _enabled = False
+_provider: TracerProvider | None = None  # the SDK's provider while tracing is on
+_tracer: trace.Tracer = trace.NoOpTracer()
 
 
 def enabled() -> bool:
@@ -79,7 +81,7 @@ def configure_tracing(process: str, mode: str = "auto", *, instance_id: str | No
     ``OTEL_TRACES_SAMPLER`` (parent-based, always on, by default), the resource ``OTEL_RESOURCE_ATTRIBUTES``.
     Called once per process, before any instrumented object (app, server, engine) is made.
     """
-    global _enabled
+    global _enabled, _provider, _tracer
     if exporter is None and not wanted(mode):
         return False
     from opentelemetry.sdk.resources import Resource
@@ -96,7 +98,8 @@ def configure_tracing(process: str, mode: str = "auto", *, instance_id: str | No
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
+        trace.set_tracer_provider(provider)  # for any library's own spans; once per process
+    _provider, _tracer = provider, provider.get_tracer("kring")
     add_context_field("trace_id", current_trace_id)
     add_context_field("span_id", current_span_id)
     _enabled = True
@@ -105,10 +108,13 @@ def configure_tracing(process: str, mode: str = "auto", *, instance_id: str | No
 
 
 def shutdown_tracing() -> None:
-    """Export what is still buffered (a process stopping)."""
-    provider = trace.get_tracer_provider()
-    if _enabled and hasattr(provider, "shutdown"):
-        provider.shutdown()
+    """Export what is still buffered and turn tracing off (a process stopping; a test done)."""
+    global _enabled, _provider, _tracer
+    if _provider is not None:
+        _provider.shutdown()
+    _enabled, _provider, _tracer = False, None, trace.NoOpTracer()
+    remove_context_field("trace_id")
+    remove_context_field("span_id")
 
 
 def current_trace_id() -> str | None:
@@ -249,35 +255,40 @@ def event_sent(producer: str, event_type: str, event_id: str, stored: Mapping[st
 
 def instrument_engine(engine: Engine) -> None:
     """Spans for the statements of a service's database engine (SQLAlchemy instrumentation)."""
-    if not _enabled:
+    if _provider is None:
         return
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    # The instrumentation's per-engine tracer: its instrumentor is a once-per-process switch (a second engine,
+    # another service's in the same process, would not be traced) and patches create_engine globally.
+    from opentelemetry.instrumentation.sqlalchemy import engine as sqlalchemy_tracing
+    from opentelemetry.metrics import get_meter
 
-    SQLAlchemyInstrumentor().instrument(engine=engine, enable_commenter=False)
+    usage = get_meter("kring.sqlalchemy").create_up_down_counter("db.client.connections.usage", unit="connections")
+    sqlalchemy_tracing.EngineTracer(_provider.get_tracer(sqlalchemy_tracing.__name__), engine,  # type: ignore[no-untyped-call]
+                                    usage)
 
 
 def instrument_fastapi(app: Any) -> None:
     """Spans for the admin API's requests, continuing an incoming ``traceparent`` (FastAPI instrumentation)."""
-    if not _enabled:
+    if _provider is None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", tracer_provider=_provider)
 
 
 def grpc_server_interceptors() -> list[Any]:
     """The partner API's span interceptor (grpcio instrumentation), or none when tracing is off."""
-    if not _enabled:
+    if _provider is None:
         return []
     from opentelemetry.instrumentation.grpc import server_interceptor
 
-    return [server_interceptor()]  # type: ignore[no-untyped-call]  # the instrumentation is untyped
+    return [server_interceptor(tracer_provider=_provider)]  # type: ignore[no-untyped-call]  # the instrumentation is untyped
 
 
 def grpc_client_interceptors() -> list[Any]:
     """Spans and an outgoing ``traceparent`` for the relay's calls to a peer, or none when tracing is off."""
-    if not _enabled:
+    if _provider is None:
         return []
     from opentelemetry.instrumentation.grpc import client_interceptor
 
-    return [client_interceptor()]  # type: ignore[no-untyped-call]  # the instrumentation is untyped
+    return [client_interceptor(tracer_provider=_provider)]  # type: ignore[no-untyped-call]  # the instrumentation is untyped

@@ -70,7 +70,9 @@ class Stack:
         return f"http://127.0.0.1:{self.metrics_port + METRICS_PORT_OFFSETS[process]}/metrics"
 
 
-def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e") -> Stack:
+def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e",
+                extra_env: dict[str, str] | None = None) -> Stack:
+    """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP)."""
     # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
     http, grpc_port, metrics, *_ = free_ports(2 + 6)
     env = {
@@ -87,6 +89,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
     }
     if database_url:
         env["KRING_DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     ready = tmp / "ready"
     log = open(tmp / "stack.log", "wb")  # closed with the process
     process = subprocess.Popen(
