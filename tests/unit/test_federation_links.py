@@ -139,6 +139,30 @@ def test_a_policy_cannot_carry_network_only_outputs() -> None:
     assert raised.value.violations[0]["field"] == "policy.visibilities"
 
 
+def test_a_theme_filter_without_visibilities_is_refused_on_policy_visibilities() -> None:
+    """It would let nothing through; a policy that lets nothing flow is no visibilities and no themes."""
+    with pytest.raises(ValidationFailed) as raised:
+        policy_from(SharingPolicy(visibilities=[], themes=["zorg"]))
+    assert [(v["field"], v["rule"]) for v in raised.value.violations] == [
+        ("policy.visibilities", "required_with_themes")]
+    assert policy_from(SharingPolicy(visibilities=[])) == Policy(frozenset(), None)
+    assert policy_from(SharingPolicy(visibilities=[], themes=None)).admits(V.PUBLIC, ["zorg"]) is False
+
+
+def test_a_theme_filter_without_visibilities_is_refused_at_request_accept_and_change(world: World) -> None:
+    world.networks("a", "b")
+    themed_nothing = SharingPolicy(visibilities=[], themes=["zorg"])
+    with pytest.raises(ValidationFailed):
+        world.request("a", "b", themed_nothing)
+    link = world.request("a", "b")
+    with pytest.raises(ValidationFailed):
+        links.accept_link(OPERATOR, link.link_id, AcceptLink(policy=themed_nothing), world.uow)
+    with pytest.raises(ValidationFailed):
+        links.set_link_policy(OPERATOR, link.link_id, SetLinkPolicy(network_id="a", policy=themed_nothing),
+                              world.uow)
+    assert links.get_link(OPERATOR, link.link_id, world.uow).status == "requested"
+
+
 def test_a_theme_filter_is_trimmed_and_lower_cased_and_survives_the_wire() -> None:
     read = policy_from(SharingPolicy(visibilities=[V.PUBLIC, V.LINKED], themes=[" Wonen", "ZORG"]))
     assert read == Policy(frozenset({V.LINKED, V.PUBLIC}), frozenset({"wonen", "zorg"}))
