@@ -290,3 +290,33 @@ def test_the_gateway_answered_none_of_these_internal_or_unknown(hostile, baselin
     """Counted by the gateway itself: a call it ended INTERNAL after the client gave up shows here too."""
     assert hostile.grpc("partner").call("GetNetwork", pb.GetNetworkRequest(network_id=hostile.n)).id == hostile.n
     assert edge.broken_since(baseline, hostile.stack) == {}
+
+
+def details_of(call: Callable[[], Any]) -> tuple[grpc.StatusCode, set[str]]:
+    """The status of a call that must fail, and the names of the rich error details it carries."""
+    try:
+        call()
+    except grpc.RpcError as exc:
+        status = rpc_status.from_call(exc)
+        return exc.code(), {d.TypeName() for d in status.details} if status else set()
+    pytest.fail("the call succeeded", pytrace=False)
+
+
+def test_only_the_documented_refusals_of_the_grpc_library_come_without_error_info(hostile, baseline):
+    """README "Partner API", "Refusals without details": what the gRPC library refuses before Kring's code runs (a
+    message over 1 MiB, metadata over 16 KiB, a method this version does not have) carries a status and a
+    message only; every refusal of Kring's own carries ErrorInfo and RequestInfo."""
+    partner = hostile.grpc("partner")
+    unknown_method = partner.channel.unary_unary("/kring.v1.Federation/NoSuchMethod")
+    assert details_of(lambda: partner.call("PublishOutput", output(hostile, body="x" * (MAX_MESSAGE_BYTES + 1)))) \
+        == (EXHAUSTED, set())
+    assert details_of(lambda: hostile.grpc("anonymous").stub.ListNetworks(
+        pb.ListNetworksRequest(), metadata=(("authorization", "Bearer " + "k" * 65_536),), timeout=10)) \
+        == (EXHAUSTED, set())
+    assert details_of(lambda: unknown_method(b"", metadata=partner.metadata, timeout=10)) \
+        == (grpc.StatusCode.UNIMPLEMENTED, set())
+    ours = {"google.rpc.ErrorInfo", "google.rpc.RequestInfo"}
+    code, found = details_of(lambda: partner.call("GetNetwork", pb.GetNetworkRequest(network_id="no-such-network")))
+    assert code == NOT_FOUND and ours <= found
+    code, found = details_of(lambda: partner.call("PublishOutput", output(hostile, title="t" * 301)))
+    assert code == INVALID and ours | {"google.rpc.BadRequest"} <= found

@@ -367,6 +367,9 @@ class FakeFederation:
         if "network" in policy["visibilities"]:
             raise ValidationFailed.single("policy.visibilities", "shareable_only",
                                           "a link cannot carry network-only outputs")
+        if policy.get("themes") and not policy["visibilities"]:
+            raise ValidationFailed.single("policy.visibilities", "required_with_themes",
+                                          "a theme filter needs the visibilities it filters")
         return {"visibilities": policy["visibilities"], "themes": policy.get("themes")}
 
     def _owner(self, network_id):

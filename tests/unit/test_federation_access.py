@@ -35,8 +35,10 @@ def test_the_coordinators_or_partners_of_either_side_read_and_revoke_a_link(call
 
 
 @pytest.mark.parametrize(("caller", "allowed"), [
-    (OPERATOR, True), (BETEROUD_COORDINATOR, True), (NOORD_COORDINATOR, False), (OTHER_COORDINATOR, False)])
-def test_only_the_asked_networks_coordinator_accepts_or_rejects(caller, allowed):
+    (OPERATOR, True), (BETEROUD_COORDINATOR, True), (NOORD_COORDINATOR, False), (OTHER_COORDINATOR, False),
+    (NOORD_PARTNER, False), (OUTSIDER, False)])
+def test_only_the_asked_networks_coordinators_or_the_operator_accept_or_reject(caller, allowed):
+    """README and FEDERATION.md say the same: the target's coordinators, or the operator; never a partner."""
     assert rules.can_answer_link(caller, "beteroud") is allowed
 
 

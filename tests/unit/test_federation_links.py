@@ -4,6 +4,7 @@ Domain rules first, then the handlers on a migrated SQLite database."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from services.common.catalogue import SharingPolicy
+from services.common.commands import IDEMPOTENCY_RULE
 from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.common.vocabulary import LinkStatus, Visibility
 from services.federation.domain.audience import DEFAULT_POLICY, Hop, Policy
@@ -137,6 +139,30 @@ def test_a_policy_cannot_carry_network_only_outputs() -> None:
     with pytest.raises(ValidationFailed) as raised:
         policy_from(SharingPolicy(visibilities=[V.LINKED, V.NETWORK]))
     assert raised.value.violations[0]["field"] == "policy.visibilities"
+
+
+def test_a_theme_filter_without_visibilities_is_refused_on_policy_visibilities() -> None:
+    """It would let nothing through; a policy that lets nothing flow is no visibilities and no themes."""
+    with pytest.raises(ValidationFailed) as raised:
+        policy_from(SharingPolicy(visibilities=[], themes=["zorg"]))
+    assert [(v["field"], v["rule"]) for v in raised.value.violations] == [
+        ("policy.visibilities", "required_with_themes")]
+    assert policy_from(SharingPolicy(visibilities=[])) == Policy(frozenset(), None)
+    assert policy_from(SharingPolicy(visibilities=[], themes=None)).admits(V.PUBLIC, ["zorg"]) is False
+
+
+def test_a_theme_filter_without_visibilities_is_refused_at_request_accept_and_change(world: World) -> None:
+    world.networks("a", "b")
+    themed_nothing = SharingPolicy(visibilities=[], themes=["zorg"])
+    with pytest.raises(ValidationFailed):
+        world.request("a", "b", themed_nothing)
+    link = world.request("a", "b")
+    with pytest.raises(ValidationFailed):
+        links.accept_link(OPERATOR, link.link_id, AcceptLink(policy=themed_nothing), world.uow)
+    with pytest.raises(ValidationFailed):
+        links.set_link_policy(OPERATOR, link.link_id, SetLinkPolicy(network_id="a", policy=themed_nothing),
+                              world.uow)
+    assert links.get_link(OPERATOR, link.link_id, world.uow).status == "requested"
 
 
 def test_a_theme_filter_is_trimmed_and_lower_cased_and_survives_the_wire() -> None:
@@ -345,3 +371,18 @@ def test_a_blocked_networks_hierarchy_link_is_not_remade_by_its_next_update(worl
     links.block_network(OPERATOR, "wijk", BlockSubject(), world.uow, world.lookup)
     world.network("wijk", parent="utrecht", theme="armoede")
     assert parent_links(world, "wijk") == [("utrecht", "blocked")]
+
+
+LINK_CODE = ("services/federation/handlers/links.py", "services/federation/domain/links.py",
+             "services/federation/domain/access.py", "services/federation/peers/links.py")
+
+
+def test_federation_md_lists_every_rule_the_link_code_raises() -> None:
+    """FEDERATION.md "Link rules" names each rule a link request, answer or policy change can break."""
+    root = Path(__file__).parents[2]
+    raised = {rule for path in LINK_CODE
+              for rule in re.findall(r'(?:violation|single)\(\s*[\w."]+,\s*"([a-z_]+)"', (root / path).read_text())}
+    section = (root / "FEDERATION.md").read_text().split("**Link rules.**", 1)[1].split("\n\n**", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE))
+    assert raised | {IDEMPOTENCY_RULE} == documented
+    assert {"not_self", "required_with_themes", "peer_required"} <= documented

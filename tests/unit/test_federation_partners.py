@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
-from services.federation.handlers import links
+from services.federation.handlers import links, queries
 from services.federation.partners import handlers as partners
 from services.federation.partners.handlers import hash_key, partner_output_id
 from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, RegisterPartner
@@ -143,6 +143,23 @@ def test_a_partner_output_is_shared_like_any_other_with_its_authors_as_given(wor
     [item] = world.feed("hub")
     assert (item.output["origin_network_id"], item.output["authors"]) == (
         "mov-1", [{"shown_as": "Lotte (Movisie)", "named": True}])
+
+
+def test_recipients_counts_the_networks_reached_and_not_the_public_feed_which_the_delivery_log_lists(
+        world: World, movisie: PartnerKey) -> None:
+    """PublishOutput's ``recipients``: networks only; the public feed is a feed, not a network, and shows in the
+    delivery log as the row ``public`` (proto, README and FEDERATION.md say so)."""
+    answer = partners.publish_partner_output(partner(movisie.partner_id), output(visibility="public"), world.uow,
+                                             world.lookup)
+    assert answer["recipients"] == 2
+    logged = [d.network_id for d in queries.delivery_log(OPERATOR, answer["output_id"], world.uow).items]
+    assert sorted(logged) == ["hub", "mov-2", "public"]
+
+
+def test_themes_are_trimmed_and_lower_cased_in_the_shared_copy(world: World, movisie: PartnerKey) -> None:
+    partners.publish_partner_output(partner(movisie.partner_id), output(themes=[" Eenzaamheid ", "MANTELZORG"]),
+                                    world.uow, world.lookup)
+    assert world.feed("hub")[0].output["themes"] == ["eenzaamheid", "mantelzorg"]
 
 
 def test_publishing_again_with_the_same_client_output_id_shares_it_once(world: World, movisie: PartnerKey) -> None:

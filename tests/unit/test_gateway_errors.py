@@ -1,6 +1,9 @@
 """Typed errors at the edges: HTTP status and error body, gRPC status code and rich details."""
 
+import importlib
+import re
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import grpc
@@ -284,3 +287,37 @@ def test_the_interceptor_sets_and_echoes_the_callers_correlation_id():
     assert seen == ["cid-7"]
     assert context.initial_metadata == (("x-correlation-id", "cid-7"),)
     assert correlation_id.get() is None  # reset after the call: worker threads are reused
+
+
+def documented_reasons() -> dict[str, str]:
+    """FEDERATION.md "Error reasons": reason -> status code, from its table."""
+    text = (Path(__file__).parents[2] / "FEDERATION.md").read_text()
+    section = text.split("#### Error reasons", 1)[1].split("\n#", 1)[0]
+    return dict(re.findall(r"^\| `([A-Z_]+)` \| `([A-Z_]+)` \|", section, re.MULTILINE))
+
+
+def every_subclass(cls: type[KringError]) -> set[type[KringError]]:
+    return {cls} | {sub for child in cls.__subclasses__() for sub in every_subclass(child)}
+
+
+# Errors that never reach a partner: the relay's and the admin API's view of a peer's refusal, and a malformed
+# event on the bus. The abstract base is raised by nobody.
+NOT_AT_THE_PARTNER_EDGE = {"PEER_REFUSED", "UNPROCESSABLE_EVENT", "ERROR"}
+
+
+def test_the_documented_error_reasons_are_exactly_those_the_partner_api_can_answer():
+    for module in ("services.gateway.partner.server", "services.federation.relay.peer_client",
+                   "services.common.events", "services.gateway.shared.rate_limit"):
+        importlib.import_module(module)  # every module that declares an error type
+    produced = {error.code.upper(): error.grpc_status for error in every_subclass(KringError)
+                if error.code.upper() not in NOT_AT_THE_PARTNER_EDGE}
+    assert documented_reasons() == produced
+    assert set(documented_reasons()) >= {"VALIDATION_FAILED", "CONFLICT", "RATE_LIMITED"}
+
+
+def test_every_declared_error_type_is_known_to_this_check():
+    """A new error type anywhere in services/ must be listed in FEDERATION.md or named above as not reaching a
+    partner: found by its ``code =`` line, so a module the check does not import cannot hide one."""
+    declared = {match.upper() for path in (Path(__file__).parents[2] / "services").rglob("*.py")
+                for match in re.findall(r'^    code = "([a-z_]+)"$', path.read_text(), re.MULTILINE)}
+    assert declared == set(documented_reasons()) | NOT_AT_THE_PARTNER_EDGE

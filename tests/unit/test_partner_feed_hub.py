@@ -13,6 +13,7 @@ import time
 import pytest
 
 from services.common.errors import Unavailable
+from services.gateway.partner.auth import PartnerAuthenticator
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, Subscription
 from tests.unit.federation_fakes import FakeLog
 
@@ -285,3 +286,14 @@ def test_a_tick_that_raises_ends_the_stream_with_that_error():
     with pytest.raises(PermissionError):
         next(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=revoked)))
     assert hub.subscribers == 0
+
+
+
+def test_a_stream_rechecks_its_key_every_second_and_the_key_cache_keeps_answers_ten_seconds_as_documented():
+    """FEDERATION.md "Authentication" and README: a revoked key ends an open stream within about a second on the
+    replica that took the revocation (the follower's wait between ticks, each re-checking the key) and within
+    about 11 seconds elsewhere (plus the key cache's time to live). The numbers the documents state are these."""
+    log = FakeLog()
+    follower = FeedFollower(started_hub(log), log.read, MINE, 0)
+    assert follower.wait == 1.0
+    assert PartnerAuthenticator(lambda *a, **k: None)._cache.ttl == 10.0

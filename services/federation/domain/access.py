@@ -2,8 +2,9 @@
 :class:`Caller` and what the service holds.
 
 A link is a matter between two networks: the requesting network's coordinator (or the partner the network is
-registered to) asks, the target network's coordinator accepts or rejects, either side's coordinator reads it and
-revokes it, and each side's coordinator sets the policy for what flows *from* their side. A partner acts for its
+registered to) asks, the target network's coordinator accepts or rejects, either side's coordinator (or partner)
+reads it and revokes it, and each side's coordinator sets the policy for what flows *from* their side. The
+operator may do each of these too (``Caller.coordinates``); a partner never accepts or rejects. A partner acts for its
 own networks only: for a network that does not exist it is told so (not found), for another's that it is not
 its own (permission denied). Blocking a network, and everything about partners and peer instances, is the
 operator's. A network's feed is for the people inside it and for the partner it is registered to; an output's
@@ -38,7 +39,7 @@ def can_read_link(caller: Caller, sides: Iterable[tuple[str, str | None]]) -> bo
 
 
 def can_answer_link(caller: Caller, target_network_id: str) -> bool:
-    """Accept or reject: the side that was asked."""
+    """Accept or reject: the coordinators of the side that was asked, or the operator; never a partner."""
     return caller.coordinates(target_network_id)
 
 

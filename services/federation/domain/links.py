@@ -52,6 +52,10 @@ def policy_from(wire: SharingPolicy | None) -> Policy:
     if Visibility.NETWORK in wire.visibilities:
         raise ValidationFailed.single("policy.visibilities", "shareable_only",
                                       "a link cannot carry network-only outputs")
+    if wire.themes and not wire.visibilities:  # a filter on nothing: it would let nothing through
+        raise ValidationFailed.single("policy.visibilities", "required_with_themes",
+                                      "a theme filter needs the visibilities it filters; to let nothing flow, "
+                                      "send no visibilities and no themes")
     themes = frozenset(t.strip().lower() for t in wire.themes) if wire.themes is not None else None
     return Policy(frozenset(wire.visibilities), themes)
 

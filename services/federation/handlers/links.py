@@ -52,7 +52,8 @@ def request_link(caller: Caller, cmd: RequestLink, uow: FederationUoW, lookup: N
 def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: FederationUoW) -> LinkOut:
     with uow:
         link = _get(uow, link_id)
-        require(access.can_answer_link(caller, link.target), "only the asked network's coordinators accept")
+        require(access.can_answer_link(caller, link.target),
+                "only the asked network's coordinators (or the operator) accept")
         if uow.blocks.networks() & {link.requester, link.target}:
             raise PermissionDenied("a blocked network cannot link", [violation("link_id", "not_blocked", "blocked")])
         link.accept(now=now(), policy=policy_from(cmd.policy) if cmd.policy else None)
@@ -64,7 +65,8 @@ def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: FederationUo
 
 def reject_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
     def reject(link: Link) -> None:
-        require(access.can_answer_link(caller, link.target), "only the asked network's coordinators reject")
+        require(access.can_answer_link(caller, link.target),
+                "only the asked network's coordinators (or the operator) reject")
         link.reject(now=now())
     return _change(link_id, uow, reject)
 
