@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 from services.common.events import EventPayload, event
 from services.common.schemas import NoNul
 from services.common.vocabulary import (
+    LoopStatus,
+    Mandate,
     MembershipRole,
     NetworkKind,
     NetworkLevel,
@@ -267,6 +269,63 @@ class OutputAttributionChanged(EventPayload):
     network_id: str
     authors: list[Attribution]
     changed_at: datetime
+
+
+# --- the action-learning loop (sessions) ------------------------------------------------------------------
+
+
+class LearningLoopSnapshot(EventPayload):
+    """A learning question's place in the action-learning loop, without its words and without its owner: the
+    question, the experiment and what happened stay in the sessions service, with the owner and their network's
+    staff. ``owner_role`` is the owner's role in the network when they opened it (participant or staff), so a
+    report can tell participants' questions from staff's; ``urgency_stated``: the owner said why it is urgent to
+    them. ``revision`` orders snapshots of one loop."""
+
+    loop_id: str
+    network_id: str
+    revision: int = Field(ge=1)
+    status: LoopStatus
+    owner_role: MembershipRole
+    urgency_stated: bool
+    opened_at: datetime
+    brought_to_session_id: str | None
+    experiment_session_id: str | None
+    experiment_at: datetime | None = Field(description="when the session the experiment came out of started")
+    mandate: Mandate | None
+    follow_up_session_id: str | None
+    followed_up_at: datetime | None = Field(description="when the session of the follow-up started")
+    closed_at: datetime | None
+    output_id: str | None = Field(description="the output the closed loop produced, if any")
+
+
+@event("learning_question.opened")
+class LearningQuestionOpened(LearningLoopSnapshot):
+    pass
+
+
+@event("learning_question.brought")
+class LearningQuestionBrought(LearningLoopSnapshot):
+    pass
+
+
+@event("experiment.started")
+class ExperimentStarted(LearningLoopSnapshot):
+    pass
+
+
+@event("experiment.mandate_changed")
+class ExperimentMandateChanged(LearningLoopSnapshot):
+    pass
+
+
+@event("experiment.reported")
+class ExperimentFollowedUp(LearningLoopSnapshot):
+    """The owner reported what happened at a later session: the experiment is followed up."""
+
+
+@event("learning_loop.closed")
+class LearningLoopClosed(LearningLoopSnapshot):
+    pass
 
 
 # --- federation ----------------------------------------------------------------------------------------

@@ -136,3 +136,21 @@ class ReflectionKind(StrEnum):
     BEHAVIOUR = "behaviour"
     PERSPECTIVE = "perspective"
     TASK_CONCEPTION = "task_conception"
+
+
+class LoopStatus(StrEnum):
+    """Where a learning question is in the action-learning loop (see docs/decisions/0009-the-learning-loop.md)."""
+
+    OPEN = "open"  # the question is recorded, not yet brought to a session
+    BROUGHT = "brought"  # brought to a session, where the group works on it
+    EXPERIMENTING = "experimenting"  # an experiment in practice came out of a session
+    FOLLOWED_UP = "followed_up"  # the participant reported what happened at a later session
+    CLOSED = "closed"  # the loop is round; it may name the output it produced
+
+
+class Mandate(StrEnum):
+    """Whether the participant has their organisation's mandate for an experiment in practice."""
+
+    YES = "yes"
+    ASKED = "asked"  # asked for, not yet given
+    NO = "no"

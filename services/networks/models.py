@@ -94,3 +94,24 @@ reflection_facts = Table(
 )
 
 outbox, processed_events, processed_commands = messaging_tables(metadata)
+
+
+# The action-learning loops of the network's members, without their words or owners (the sessions service's
+# learning-loop events): what steps 2, 4 and 6 of the health report count. ``revision`` orders a loop's snapshots.
+loop_facts = Table(
+    "loop_facts",
+    metadata,
+    Column("loop_id", String(36), primary_key=True),
+    Column("network_id", String(100), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("owner_role", String(20), nullable=False),
+    Column("urgency_stated", Boolean, nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("brought_to_session_id", String(36), nullable=True),
+    Column("experiment_at", UTCDateTime(), nullable=True),
+    Column("mandate", String(10), nullable=True),
+    Column("followed_up_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("output_id", String(36), nullable=True),
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.common.catalogue import (
+    LearningLoopSnapshot,
     MemberErased,
     MembershipJoined,
     MembershipLeft,
@@ -24,7 +25,7 @@ from services.common.catalogue import (
 from services.common.uow import UnitOfWork
 from services.common.vocabulary import NetworkLevel
 from services.networks.domain import Network
-from services.networks.domain.health import MemberFacts, OutputFacts, SessionFacts
+from services.networks.domain.health import LoopFacts, MemberFacts, OutputFacts, SessionFacts
 from services.networks.schemas import ListNetworks
 
 
@@ -85,6 +86,10 @@ class ReadModelRepo(Protocol):
     def reflection_recorded(self, event: ReflectionRecorded) -> None: ...
 
     def reflection_count(self, network_id: str) -> int: ...
+
+    def loop_changed(self, event: LearningLoopSnapshot) -> None: ...
+
+    def loops_of(self, network_id: str) -> list[LoopFacts]: ...
 
 
 class NetworksUoW(UnitOfWork, Protocol):

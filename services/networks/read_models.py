@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, func, select, update
 
 from services.common.catalogue import (
+    LearningLoopSnapshot,
     MemberErased,
     MembershipJoined,
     MembershipLeft,
@@ -22,10 +23,18 @@ from services.common.catalogue import (
     SessionSnapshot,
 )
 from services.common.db import insert_if_absent, insert_or_lock
-from services.common.vocabulary import MembershipRole, OutputKind, Perspective, SessionStatus, Visibility
-from services.networks.domain.health import MemberFacts, OutputFacts, SessionFacts
+from services.common.vocabulary import (
+    Mandate,
+    MembershipRole,
+    OutputKind,
+    Perspective,
+    SessionStatus,
+    Visibility,
+)
+from services.networks.domain.health import LoopFacts, MemberFacts, OutputFacts, SessionFacts
 from services.networks.models import (
     erased_members,
+    loop_facts,
     member_profiles,
     network_members,
     output_facts,
@@ -125,7 +134,7 @@ class ReadModels:
         rows = self.connection.execute(
             select(session_facts).where(session_facts.c.network_id == network_id, session_facts.c.status.in_(HELD))
         )
-        return [SessionFacts(r.starts_at, tuple(r.contributor_ids)) for r in rows]
+        return [SessionFacts(r.starts_at, tuple(r.contributor_ids), r.session_id) for r in rows]
 
     def output_published(self, event: OutputPublished) -> None:
         # Known already: a duplicate, or retracted before it arrived (the tombstone wins).
@@ -154,3 +163,23 @@ class ReadModels:
         return self.connection.execute(
             select(func.count()).select_from(reflection_facts).where(reflection_facts.c.network_id == network_id)
         ).scalar_one()
+
+    # --- the members' action-learning loops (no words, no owners) ------------------------------------------
+
+    def loop_changed(self, event: LearningLoopSnapshot) -> None:
+        values = {"network_id": event.network_id, "revision": event.revision, "status": event.status.value,
+                  "owner_role": event.owner_role.value, "urgency_stated": event.urgency_stated,
+                  "opened_at": event.opened_at, "brought_to_session_id": event.brought_to_session_id,
+                  "experiment_at": event.experiment_at, "mandate": event.mandate.value if event.mandate else None,
+                  "followed_up_at": event.followed_up_at, "closed_at": event.closed_at, "output_id": event.output_id}
+        current = insert_or_lock(self.connection, loop_facts, {"loop_id": event.loop_id, **values})
+        if current is not None and current.revision < event.revision:
+            self.connection.execute(update(loop_facts).where(loop_facts.c.loop_id == event.loop_id).values(**values))
+
+    def loops_of(self, network_id: str) -> list[LoopFacts]:
+        rows = self.connection.execute(select(loop_facts).where(loop_facts.c.network_id == network_id))
+        return [LoopFacts(MembershipRole(r.owner_role), r.urgency_stated, r.opened_at, r.brought_to_session_id,
+                          r.experiment_at, Mandate(r.mandate) if r.mandate else None, r.followed_up_at, r.closed_at,
+                          r.output_id)
+                for r in rows]
+

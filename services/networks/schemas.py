@@ -130,6 +130,8 @@ class HealthStep(BaseModel):
     status: str = Field(description="shown, not_shown, or not_measurable (the data cannot show this step)")
     evidence: str
     missing: str | None = None
+    little_data: bool = Field(False, description="the step is judged from little data: read it with care")
+    little_data_note: str | None = Field(None, description="what the judgement rests on, when it is little")
 
 
 class HealthReport(BaseModel):

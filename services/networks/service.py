@@ -7,6 +7,7 @@ from typing import Any
 
 from services.common.caller import Caller
 from services.common.catalogue import (
+    LearningLoopSnapshot,
     MemberErased,
     MembershipJoined,
     MembershipLeft,
@@ -137,6 +138,30 @@ class NetworksService:
     @batch_event_handler("sessions", "reflection.recorded")
     def on_reflection_recorded(self, envelope: Envelope, event: ReflectionRecorded, uow: NetworksUoW) -> None:
         uow.read_models.reflection_recorded(event)
+
+    @batch_event_handler("sessions", "learning_question.opened")
+    def on_learning_question_opened(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
+
+    @batch_event_handler("sessions", "learning_question.brought")
+    def on_learning_question_brought(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
+
+    @batch_event_handler("sessions", "experiment.started")
+    def on_experiment_started(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
+
+    @batch_event_handler("sessions", "experiment.mandate_changed")
+    def on_experiment_mandate_changed(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
+
+    @batch_event_handler("sessions", "experiment.reported")
+    def on_experiment_followed_up(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
+
+    @batch_event_handler("sessions", "learning_loop.closed")
+    def on_learning_loop_closed(self, envelope: Envelope, event: LearningLoopSnapshot, uow: NetworksUoW) -> None:
+        uow.read_models.loop_changed(event)
 
 
 SERVICE = NetworksService

@@ -1,6 +1,7 @@
 """The sessions service's tables (its own database or PostgreSQL schema).
 
-Three groups: the sessions with their registrations, attendance, outputs and reflections; the read models
+Three groups: the sessions with their registrations, attendance, outputs and reflections (and the members'
+learning loops); the read models
 of networks, people and memberships fed by other services' events (``known_*``); and the kit's outbox and
 processed-event tables. Member ids are String(64) because erasure replaces them with longer pseudonyms.
 """
@@ -138,6 +139,36 @@ reflections = Table(
     Column("text", Text, nullable=True),  # NULL once the member is erased; the kind still counts
     Column("recorded_at", UTCDateTime(), nullable=False),
     Index("ix_reflections_network_recorded", "network_id", "recorded_at"),
+)
+
+# The action-learning loop: a member's learning question, its experiment and follow-up. Sessions are referenced
+# by id (no foreign key: a loop outlives nothing but is never deleted with a session, which is never deleted).
+learning_loops = Table(
+    "learning_loops",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("network_id", String(100), nullable=False),
+    Column("owner_id", String(MEMBER_ID), nullable=False, index=True),
+    Column("owner_role", String(20), nullable=False),
+    Column("question", Text, nullable=True),  # the owner's words: NULL once they are erased, as below
+    Column("urgency", Text, nullable=True),
+    Column("shared_with_network", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("brought_to_session_id", String(36), nullable=True),
+    Column("experiment", Text, nullable=True),
+    Column("experiment_session_id", String(36), nullable=True),
+    Column("experiment_at", UTCDateTime(), nullable=True),
+    Column("mandate", String(10), nullable=True),
+    Column("follow_up", Text, nullable=True),
+    Column("follow_up_session_id", String(36), nullable=True),
+    Column("followed_up_at", UTCDateTime(), nullable=True),
+    Column("lesson", Text, nullable=True),
+    Column("output_id", String(36), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_learning_loops_network_opened", "network_id", "opened_at", "id"),
 )
 
 # --- read models fed by events of the networks and members services ------------------------------------

@@ -29,11 +29,12 @@ from services.common.vocabulary import (
     ReflectionKind,
     UnpreparedPolicy,
 )
+from services.sessions.domain.loops import LearningLoop
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.read_models import KnownNetwork, MemberFacts, MembershipRecord, Person
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.session import Session
-from services.sessions.schemas.commands import ListOutputs, ListSessions
+from services.sessions.schemas.commands import ListLearningQuestions, ListOutputs, ListSessions
 
 # --- the unit of work ------------------------------------------------------------------------------------
 
@@ -95,6 +96,28 @@ class ReflectionRepo(Protocol):
     def by_member(self, member_id: str) -> list[Reflection]: ...
 
 
+class LoopRepo(Protocol):
+    """Members' learning loops (:class:`~services.sessions.repository.LearningLoopRepository`)."""
+
+    def get(self, loop_id: str, *, for_update: bool = False) -> LearningLoop | None: ...
+
+    def add(self, loop: LearningLoop) -> None: ...
+
+    def save(self, loop: LearningLoop) -> None: ...
+
+    def page(self, query: ListLearningQuestions, visible_to: str | None, shared: bool) -> tuple[list[LearningLoop],
+                                                                                                 str | None]:
+        """One page of the network's loops; ``visible_to``: only that owner's (and with ``shared`` the ones shared
+        with the network); None: all."""
+        ...
+
+    def touching(self, network_id: str, start: datetime, end: datetime) -> list[LearningLoop]:
+        """The network's loops opened, experimented on, followed up or closed in [start, end)."""
+        ...
+
+    def by_owner(self, member_id: str) -> list[LearningLoop]: ...
+
+
 class ReadModels(Protocol):
     """Networks, people and memberships as this service knows them
     (:class:`~services.sessions.read_models.SessionsReadModels`); every write keeps the higher revision."""
@@ -136,6 +159,9 @@ class SessionsUoW(UnitOfWork, Protocol):
 
     @property
     def reflections(self) -> ReflectionRepo: ...
+
+    @property
+    def loops(self) -> LoopRepo: ...
 
     @property
     def read_models(self) -> ReadModels: ...

@@ -32,10 +32,16 @@ from services.sessions import gauges, handlers
 from services.sessions.adapters import RpcDirectory, RpcFeeds
 from services.sessions.ports import SessionsUoW
 from services.sessions.schemas.commands import (
+    BringQuestion,
     CancelSession,
+    ChangeMandate,
+    CloseLoop,
+    FollowUpExperiment,
     LearningReportQuery,
+    ListLearningQuestions,
     ListOutputs,
     ListSessions,
+    OpenLearningQuestion,
     PublishOutput,
     RecordAttendance,
     RecordReflection,
@@ -43,6 +49,7 @@ from services.sessions.schemas.commands import (
     RescheduleSession,
     RetractOutput,
     ScheduleSession,
+    StartExperiment,
 )
 from services.sessions.unit_of_work import SessionsUnitOfWork
 
@@ -152,6 +159,47 @@ class SessionsService:
         cmd = parse_request(LearningReportQuery, query or {})
         return answer(handlers.get_learning_report(Caller.of(caller), network_id, cmd, self.uow(),
                                                     self._directory()))
+
+    # --- the action-learning loop ------------------------------------------------------------------------------
+
+    @command
+    def open_learning_question(self, caller: Json, request: Json) -> Json:
+        cmd = parse_request(OpenLearningQuestion, request)
+        return answer(handlers.open_question(Caller.of(caller), cmd, self.uow(), self._directory()))
+
+    @command
+    def bring_learning_question(self, caller: Json, loop_id: str, request: Json) -> Json:
+        cmd = parse_request(BringQuestion, request)
+        return answer(handlers.bring_question(Caller.of(caller), loop_id, cmd, self.uow()))
+
+    @command
+    def start_experiment(self, caller: Json, loop_id: str, request: Json) -> Json:
+        cmd = parse_request(StartExperiment, request)
+        return answer(handlers.start_experiment(Caller.of(caller), loop_id, cmd, self.uow()))
+
+    @command
+    def change_mandate(self, caller: Json, loop_id: str, request: Json) -> Json:
+        cmd = parse_request(ChangeMandate, request)
+        return answer(handlers.change_mandate(Caller.of(caller), loop_id, cmd, self.uow()))
+
+    @command
+    def follow_up_experiment(self, caller: Json, loop_id: str, request: Json) -> Json:
+        cmd = parse_request(FollowUpExperiment, request)
+        return answer(handlers.follow_up_experiment(Caller.of(caller), loop_id, cmd, self.uow()))
+
+    @command
+    def close_learning_loop(self, caller: Json, loop_id: str, request: Json | None = None) -> Json:
+        cmd = parse_request(CloseLoop, request or {})
+        return answer(handlers.close_loop(Caller.of(caller), loop_id, cmd, self.uow()))
+
+    @query
+    def get_learning_question(self, caller: Json, loop_id: str) -> Json:
+        return answer(handlers.get_loop(Caller.of(caller), loop_id, self.uow()))
+
+    @query
+    def list_learning_questions(self, caller: Json, query: Json) -> Json:
+        cmd = parse_request(ListLearningQuestions, query)
+        return answer(handlers.list_loops(Caller.of(caller), cmd, self.uow()))
 
     # --- privacy and operations ------------------------------------------------------------------------------
 

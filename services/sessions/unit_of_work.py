@@ -11,18 +11,25 @@ from sqlalchemy import Connection
 from services.common.uow import SqlUnitOfWork
 from services.sessions import models
 from services.sessions.read_models import SessionsReadModels
-from services.sessions.repository import OutputRepository, PrivacyRepository, ReflectionRepository, SessionRepository
+from services.sessions.repository import (
+    LearningLoopRepository,
+    OutputRepository,
+    PrivacyRepository,
+    ReflectionRepository,
+    SessionRepository,
+)
 
 
 class SessionsUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
     commands = models.processed_commands
-    repositories = ("sessions", "outputs", "reflections")  # the aggregates whose events are collected
+    repositories = ("sessions", "outputs", "reflections", "loops")  # the aggregates whose events are collected
 
     sessions: SessionRepository
     outputs: OutputRepository
     reflections: ReflectionRepository
+    loops: LearningLoopRepository
     read_models: SessionsReadModels
     privacy: PrivacyRepository
 
@@ -30,5 +37,6 @@ class SessionsUnitOfWork(SqlUnitOfWork):
         self.sessions = SessionRepository(connection)
         self.outputs = OutputRepository(connection)
         self.reflections = ReflectionRepository(connection)
+        self.loops = LearningLoopRepository(connection)
         self.read_models = SessionsReadModels(connection)
         self.privacy = PrivacyRepository(connection)

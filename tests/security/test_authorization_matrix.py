@@ -81,6 +81,15 @@ HTTP_ACCESS: dict[str, str] = {
     # personal: the people of n, not the operator; on n's session from outside n, 403 as for registrations
     "POST /v1/reflections":                                      "member coordinator",
     "GET /v1/networks/{network_id}/learning-report":             STAFF,
+    # learning questions: the owner's and their network's; another member of n sees x's question only if shared
+    "POST /v1/learning-questions":                               "member coordinator",  # in n, your own
+    "GET /v1/networks/{network_id}/learning-questions":          INSIDE,  # filtered to what you may see
+    "GET /v1/learning-questions/{loop_id}":                      STAFF,  # x's, not shared
+    "POST /v1/learning-questions/{loop_id}/bring":               STAFF,
+    "POST /v1/learning-questions/{loop_id}/experiment":          STAFF,
+    "PUT /v1/learning-questions/{loop_id}/mandate":              STAFF,
+    "POST /v1/learning-questions/{loop_id}/follow-up":           STAFF,
+    "POST /v1/learning-questions/{loop_id}/close":               STAFF,
     # federation: links are between coordinators; partners and blocks are the operator's
     "POST /v1/links":                                            STAFF,
     "GET /v1/links/{link_id}":                                   STAFF,
@@ -198,6 +207,21 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "POST /v1/reflections": lambda w: ("/v1/reflections", {"session_id": w.held_session, "kind": "perspective",
                                                                "text": "Ik kijk nu anders naar buren."}),
         "GET /v1/networks/{network_id}/learning-report": lambda w: (f"/v1/networks/{w.n}/learning-report", None),
+        "POST /v1/learning-questions": lambda w: ("/v1/learning-questions", {"network_id": w.n, "question": "Hoe?"}),
+        "GET /v1/networks/{network_id}/learning-questions": lambda w: (f"/v1/networks/{w.n}/learning-questions", None),
+        "GET /v1/learning-questions/{loop_id}": lambda w: (f"/v1/learning-questions/{w.loop()}", None),
+        "POST /v1/learning-questions/{loop_id}/bring":
+            lambda w: (f"/v1/learning-questions/{w.loop()}/bring", {"session_id": w.planned_session}),
+        "POST /v1/learning-questions/{loop_id}/experiment": lambda w: (
+            f"/v1/learning-questions/{w.loop('brought')}/experiment",
+            {"session_id": w.held_session, "experiment": "Doorvragen", "mandate": "yes"}),
+        "PUT /v1/learning-questions/{loop_id}/mandate":
+            lambda w: (f"/v1/learning-questions/{w.loop('experimenting')}/mandate", {"mandate": "yes"}),
+        "POST /v1/learning-questions/{loop_id}/follow-up": lambda w: (
+            f"/v1/learning-questions/{w.loop('experimenting')}/follow-up",
+            {"session_id": w.session(held=True), "what_happened": "Het werkte"}),
+        "POST /v1/learning-questions/{loop_id}/close":
+            lambda w: (f"/v1/learning-questions/{w.loop('followed_up')}/close", {"lesson": "Doorvragen helpt"}),
         "POST /v1/links": lambda w: ("/v1/links", {"requester_network_id": w.n, "target_network_id": w.o}),
         "GET /v1/links/{link_id}": lambda w: (f"/v1/links/{w.link}", None),
         "GET /v1/networks/{network_id}/links": lambda w: (f"/v1/networks/{w.n}/links", None),

@@ -46,7 +46,7 @@ def fuzz_ids(world: World) -> dict[str, str]:
                                                      "target_network_id": network}), 201)["link_id"]
     return {"network_id": network, "member_id": member, "session_id": session, "output_id": output,
             "link_id": link, "partner_id": world.partner()["partner_id"],
-            "token_id": world.token_for(member)["token_id"], "instance_id": world.new_peer()}
+            "token_id": world.token_for(member)["token_id"], "instance_id": world.new_peer(), "loop_id": world.loop()}
 
 
 @pytest.fixture(scope="module")

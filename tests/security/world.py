@@ -111,6 +111,7 @@ class World:
     tag: str
     other_link: str = ""  # asked by the partner of o, not involving n (made by the hostile-input tests)
     other_output: str = ""  # published by the partner of o (made by the hostile-input tests)
+    x_token: str = ""  # x's own token: x owns the learning questions the others ask about
     clients: dict[str, PartnerClient] = field(default_factory=dict)
 
     def http(self, role: str) -> httpx.Client:
@@ -197,6 +198,23 @@ class World:
 
     def new_peer(self) -> str:
         return ok(self.operator.post("/v1/peers", json=self.peer_configuration()), 201)["instance_id"]
+
+    def loop(self, status: str = "open") -> str:
+        """A fresh learning question of x in n, not shared, moved by the operator to ``status``."""
+        if not self.x_token:
+            self.x_token = self.token_for(self.x)["token"]
+        owner = httpx.Client(base_url=self.stack.http, headers={"Authorization": f"Bearer {self.x_token}"},
+                             timeout=30)
+        with owner:
+            loop_id = ok(owner.post("/v1/learning-questions", json={
+                "network_id": self.n, "question": f"Hoe vraag ik door? {tag()}"}), 201)["id"]
+        steps = [("bring", {"session_id": self.held_session}),
+                 ("experiment", {"session_id": self.held_session, "experiment": "Doorvragen", "mandate": "asked"}),
+                 ("follow-up", {"session_id": self.session(held=True), "what_happened": "Het werkte"})]
+        wanted = {"open": 0, "brought": 1, "experimenting": 2, "followed_up": 3}[status]
+        for path, body in steps[:wanted]:
+            ok(self.operator.post(f"/v1/learning-questions/{loop_id}/{path}", json=body))
+        return loop_id
 
     def partner_published_output(self) -> str:
         return self.grpc("partner").call("PublishOutput", pb.PublishOutputRequest(

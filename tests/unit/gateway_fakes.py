@@ -297,7 +297,8 @@ class FakeSessions:
     """
 
     READS = frozenset({"get_session", "list_sessions", "list_registrations", "get_attendance", "get_output",
-                       "list_outputs", "learning_report", "export_member"})
+                       "list_outputs", "learning_report", "export_member", "get_learning_question",
+                       "list_learning_questions"})
     MOVES = {"hold": ("planned", "held"), "close": ("held", "closed"), "cancel": ("planned", "cancelled"),
              "reschedule": ("planned", "planned")}
 
@@ -306,6 +307,7 @@ class FakeSessions:
         self.registrations: dict[str, list[dict]] = {}
         self.outputs: dict[str, dict] = {}
         self.reflections: list[dict] = []
+        self.loops: dict[str, dict] = {}
         self.calls: list[tuple] = []
 
     def call(self, service, method, *args, timeout=None):
@@ -474,10 +476,77 @@ class FakeSessions:
     def learning_report(self, caller, network_id, query=None):
         require(sessions_access.staffs(Caller.of(caller), network_id), NOT_STAFF)
         zero = {"sessions_by_format": {}, "perspective_mix": [], "perspective_totals": {}, "outputs_by_kind": {},
-                "reflections_by_kind": {}}
+                "reflections_by_kind": {},
+                "loops": {"opened": 0, "closed": 0, "closed_with_output": 0, "experiments": 0,
+                          "experiments_by_mandate": {}, "followed_up": 0}}
         return {"network_id": network_id, "period_from": (query or {}).get("period_from", NOW),
                 "period_to": (query or {}).get("period_to", NOW), "sessions_held": 0, "attendance_total": 0,
                 "attendance_average": 0.0, "distinct_attendees": 0, **zero}
+
+    # -- the action-learning loop: the access rules are the service's own; the steps a plain sequence --
+    LOOP_STEPS = {"bring_learning_question": ("open", "brought"), "start_experiment": ("brought", "experimenting"),
+                  "change_mandate": ("experimenting", "experimenting"),
+                  "follow_up_experiment": ("experimenting", "followed_up"),
+                  "close_learning_loop": ("followed_up", "closed")}
+
+    def open_learning_question(self, caller, request):
+        caller = Caller.of(caller)
+        require(sessions_access.can_open_question(caller, request["network_id"]), "your own networks only")
+        loop_id = f"l{len(self.loops) + 1}"
+        self.loops[loop_id] = {
+            "id": loop_id, "owner_id": caller.member_id, "owner_role": "participant", "urgency": None,
+            "shared_with_network": False, "status": "open", "opened_at": NOW, "brought_to_session_id": None,
+            "experiment": None, "experiment_session_id": None, "mandate": None, "follow_up": None,
+            "follow_up_session_id": None, "lesson": None, "output_id": None, "closed_at": None, "revision": 1,
+            **request}
+        return self.loops[loop_id]
+
+    def get_learning_question(self, caller, loop_id):
+        loop = self._loop(loop_id)
+        require(sessions_access.sees_loop(Caller.of(caller), loop["network_id"], loop["owner_id"],
+                                          loop["shared_with_network"]), "not yours")
+        return loop
+
+    def list_learning_questions(self, caller, query):
+        caller = Caller.of(caller)
+        require(caller.inside(query["network_id"]), "within the network")
+        return {"items": [lo for lo in self.loops.values() if lo["network_id"] == query["network_id"]
+                          and sessions_access.sees_loop(caller, lo["network_id"], lo["owner_id"],
+                                                        lo["shared_with_network"])],
+                "next_page_token": None}
+
+    def _step(self, method, caller, loop_id, request):
+        loop = self._loop(loop_id)
+        require(sessions_access.works_on_loop(Caller.of(caller), loop["network_id"], loop["owner_id"]), "not yours")
+        before, after = self.LOOP_STEPS[method]
+        if loop["status"] != before:
+            raise IllegalTransition(f"cannot {method} a loop that is {loop['status']}",
+                                    [violation("status", "illegal_transition", "not now")])
+        if "session_id" in request and request["session_id"] not in self.sessions:
+            raise ValidationFailed.single("session_id", "known_session", "no such session")
+        loop.update(status=after, revision=loop["revision"] + 1)
+        loop.update({k: v for k, v in request.items() if k in loop})
+        return loop
+
+    def bring_learning_question(self, caller, loop_id, request):
+        return self._step("bring_learning_question", caller, loop_id, request)
+
+    def start_experiment(self, caller, loop_id, request):
+        return self._step("start_experiment", caller, loop_id, request)
+
+    def change_mandate(self, caller, loop_id, request):
+        return self._step("change_mandate", caller, loop_id, request)
+
+    def follow_up_experiment(self, caller, loop_id, request):
+        return self._step("follow_up_experiment", caller, loop_id, request)
+
+    def close_learning_loop(self, caller, loop_id, request):
+        return self._step("close_learning_loop", caller, loop_id, request)
+
+    def _loop(self, loop_id):
+        if loop_id not in self.loops:
+            raise NotFound(f"learning question {loop_id} not found")
+        return self.loops[loop_id]
 
     def export_member(self, caller, member_id):
         require(sessions_access.owns_personal_data(Caller.of(caller), member_id), "only the member or the operator")

@@ -126,7 +126,8 @@ def test_a_catalogue_payload_is_checked_like_any_other() -> None:
 
 
 EVENT_NAME = re.compile(r"^[a-z]+(_[a-z]+)*\.[a-z]+(_[a-z]+)*$")
-IRREGULAR_PAST = {"left", "held", "sent", "made", "met", "begun", "run", "shared", "set", "built", "withdrawn"}
+IRREGULAR_PAST = {"left", "held", "sent", "made", "met", "begun", "run", "shared", "set", "built", "withdrawn",
+                  "brought"}
 
 
 @pytest.mark.parametrize("key", sorted(registered_events()), ids=lambda key: f"{key[0]} v{key[1]}")

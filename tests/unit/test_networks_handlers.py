@@ -419,7 +419,7 @@ def test_the_health_report_names_the_network_and_reads_the_nine_steps_from_the_r
     assert (steps["two_facilitators"].status, steps["two_facilitators"].evidence) == (
         "shown", "2 facilitators: lived experience and practitioner")
     assert steps["sustained_rhythm"].status == "not_shown"
-    assert steps["mandate_to_experiment"].status == "not_measurable"
+    assert (steps["mandate_to_experiment"].status, steps["mandate_to_experiment"].little_data) == ("not_shown", True)
     assert report.model_dump(mode="json")["steps"][0]["step"] == 1  # crosses RPC as plain JSON
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.common.vocabulary import (
+    Mandate,
     MembershipRole,
     NetworkKind,
     NetworkLevel,
@@ -23,6 +24,7 @@ from services.networks.domain.health import (
     NOT_MEASURABLE,
     NOT_SHOWN,
     SHOWN,
+    LoopFacts,
     MemberFacts,
     OutputFacts,
     SessionFacts,
@@ -161,15 +163,49 @@ def test_step_3_with_no_members_is_not_shown() -> None:
 # --- 4: mandate ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", ["empty", "rich"])
-def test_step_4_the_mandate_is_never_guessed_it_is_not_measurable(data: str) -> None:
-    facts: dict[str, Any] = {} if data == "empty" else {
-        "members": members_with({P.PRACTITIONER: 5, P.MUNICIPALITY_POLICY: 5, P.RESIDENT: 5}),
-        "held": sessions_with_gaps([42] * 20), "published": outputs(public=9), "reflections": 30,
-    }
-    mandate = step("mandate_to_experiment", **facts)
-    assert (mandate.step, mandate.status, mandate.missing) == (4, NOT_MEASURABLE, None)
-    assert "no record" in mandate.evidence
+def loops(*specs: tuple[str | None, bool], days_ago: int = 30, role: MembershipRole = PARTICIPANT) -> list[LoopFacts]:
+    """One loop per (mandate, followed up): an experiment ``days_ago`` before NOW."""
+    at = NOW - timedelta(days=days_ago)
+    return [LoopFacts(role, False, at - timedelta(days=7), "s-1", at, Mandate(m) if m else None,
+                      at + timedelta(days=42) if followed else None) for m, followed in specs]
+
+
+NOW = T0 + timedelta(days=600)
+
+
+def mandate_step(found: list[LoopFacts]) -> HealthStep:
+    [step4] = [s for s in health_steps(network(), [], [], [], 0, found, NOW) if s.step == 4]
+    return step4
+
+
+def test_step_4_is_measurable_shown_when_most_experiments_had_a_mandate_and_one_was_followed_up() -> None:
+    shown = mandate_step(loops(("yes", True), ("yes", False), ("asked", False)))
+    assert (shown.status, shown.missing, shown.little_data) == (SHOWN, None, False)
+    assert shown.evidence == ("in the last 12 months: 3 experiments in practice, 2 with a mandate (1 asked for), "
+                              "1 of those followed up at a later session")
+
+
+def test_step_4_without_experiments_is_not_shown_and_says_it_is_judged_from_little_data() -> None:
+    empty = mandate_step([])
+    assert (empty.status, empty.little_data) == (NOT_SHOWN, True)
+    assert "experiment in practice" in (empty.missing or "")
+    assert empty.little_data_note == "only 0 experiments recorded in the period"
+
+
+def test_step_4_mandates_for_fewer_than_half_of_the_experiments_are_not_enough() -> None:
+    few = mandate_step(loops(("yes", True), ("no", False), ("asked", False), ("no", False)))
+    assert (few.status, few.missing) == (NOT_SHOWN, "mandates for at least half of the experiments")
+
+
+def test_step_4_a_mandate_without_any_follow_up_is_not_enough() -> None:
+    unreported = mandate_step(loops(("yes", False), ("yes", False), ("yes", False)))
+    assert (unreported.status, unreported.little_data) == (NOT_SHOWN, False)
+    assert unreported.missing == "a follow-up at a later session of an experiment with a mandate"
+
+
+def test_step_4_counts_only_experiments_of_the_last_twelve_months() -> None:
+    old = mandate_step(loops(("yes", True), days_ago=400) + loops(("no", False)))
+    assert old.status == NOT_SHOWN and old.evidence.startswith("in the last 12 months: 1 experiment in practice, 0")
 
 
 # --- 5: two facilitators -------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ import pytest
 from sqlalchemy import Engine
 
 from services.common.catalogue import (
+    ExperimentFollowedUp,
+    ExperimentStarted,
+    LearningLoopSnapshot,
+    LearningQuestionOpened,
     MemberErased,
     MembershipJoined,
     MembershipLeft,
@@ -86,6 +90,8 @@ def apply(models: ReadModels, *events: EventPayload) -> None:
                 models.output_retracted(event)
             case ReflectionRecorded():
                 models.reflection_recorded(event)
+            case LearningLoopSnapshot():
+                models.loop_changed(event)
             case _:
                 raise AssertionError(f"no projection for {event!r}")
 
@@ -272,7 +278,7 @@ def test_held_sessions_count_held_and_closed_only(models: ReadModels) -> None:
           session(2, SessionStatus.CANCELLED, "cancelled"),
           session(2, SessionStatus.HELD, "elsewhere", network_id=OTHER))
     held = sorted(models.held_sessions(NET), key=lambda s: s.starts_at)
-    assert held == [SessionFacts(T0 + week, ("m-1", "m-2")), SessionFacts(T0 + 2 * week, ())]
+    assert held == [SessionFacts(T0 + week, ("m-1", "m-2"), "held"), SessionFacts(T0 + 2 * week, (), "closed")]
     assert held[0].starts_at.tzinfo is not None  # comparable with the aware times the report uses
 
 
@@ -280,7 +286,7 @@ def test_a_newer_session_snapshot_replaces_the_older(models: ReadModels) -> None
     later = T0 + timedelta(days=7)
     apply(models, session(1, SessionStatus.PLANNED), rescheduled(2, later),
           session(3, SessionStatus.HELD, starts_at=later, contributors=("m-1",)))
-    assert models.held_sessions(NET) == [SessionFacts(later, ("m-1",))]
+    assert models.held_sessions(NET) == [SessionFacts(later, ("m-1",), "s-1")]
 
 
 @pytest.mark.parametrize("stale", [session(1, SessionStatus.PLANNED), session(2, SessionStatus.HELD),
@@ -290,7 +296,7 @@ def test_an_older_or_equal_session_snapshot_arriving_late_is_ignored(models: Rea
     apply(models, session(2, SessionStatus.HELD, contributors=("m-1",)), session(3, SessionStatus.CLOSED,
                                                                                   contributors=("m-1",)))
     apply(models, stale)
-    assert models.held_sessions(NET) == [SessionFacts(T0, ("m-1",))]
+    assert models.held_sessions(NET) == [SessionFacts(T0, ("m-1",), "s-1")]
 
 
 def test_a_cancellation_newer_than_the_holding_takes_the_session_out(models: ReadModels) -> None:
@@ -362,3 +368,34 @@ def test_a_redelivered_envelope_is_applied_once_and_a_failed_one_leaves_no_trace
                       lambda u: u.read_models.membership_joined(joined(3, member_id="m-2")))
     with uow:
         assert sorted(members(uow.read_models)) == ["m-1", "m-2"]
+
+
+# --- the members' learning loops: no words, no owner; the newest snapshot wins ----------------------------------
+
+
+def loop_event(kind: type[LearningLoopSnapshot], revision: int, **changes: Any) -> LearningLoopSnapshot:
+    at = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)
+    values: dict[str, Any] = {
+        "loop_id": "l-1", "network_id": NET, "revision": revision, "status": "open", "owner_role": "participant",
+        "urgency_stated": True, "opened_at": at, "brought_to_session_id": None, "experiment_session_id": None,
+        "experiment_at": None, "mandate": None, "follow_up_session_id": None, "followed_up_at": None,
+        "closed_at": None, "output_id": None}
+    return kind(**values | changes)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_loop_is_followed_to_its_newest_step_whatever_order_its_events_arrive_in(models: ReadModels,
+                                                                                  order: tuple[int, ...]) -> None:
+    at = datetime(2026, 3, 1, 19, 0, tzinfo=UTC)
+    events = [loop_event(LearningQuestionOpened, 1),
+              loop_event(ExperimentStarted, 3, status="experimenting", brought_to_session_id="s-1",
+                         experiment_session_id="s-1", experiment_at=at, mandate="yes"),
+              loop_event(ExperimentFollowedUp, 4, status="followed_up", brought_to_session_id="s-1",
+                         experiment_session_id="s-1", experiment_at=at, mandate="yes", follow_up_session_id="s-2",
+                         followed_up_at=at + timedelta(days=42))]
+    apply(models, *(events[i] for i in order))
+    apply(models, events[0])  # redelivered: changes nothing
+    [loop] = models.loops_of(NET)
+    assert (loop.mandate, loop.followed_up_at, loop.brought_to_session_id) == ("yes", at + timedelta(days=42), "s-1")
+    assert loop.owner_role == MembershipRole.PARTICIPANT and loop.urgency_stated
+    assert models.loops_of("other-network") == []

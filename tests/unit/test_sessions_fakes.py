@@ -23,12 +23,13 @@ from services.common.vocabulary import (
     SessionStatus,
     Visibility,
 )
+from services.sessions.domain.loops import LearningLoop
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.read_models import KnownNetwork, MembershipRecord, Person
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.session import Session
 from services.sessions.repository.paging import decode_page_token, encode_page_token
-from services.sessions.schemas.commands import ListOutputs, ListSessions
+from services.sessions.schemas.commands import ListLearningQuestions, ListOutputs, ListSessions
 
 
 def _copy(aggregate: Any) -> Any:
@@ -138,6 +139,45 @@ class FakeReflectionRepository(TrackingRepository):
                 if r.member_id == member_id]
 
 
+class FakeLearningLoopRepository(TrackingRepository):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, LearningLoop] = {}
+        self.locked: list[str] = []
+
+    def get(self, loop_id: str, *, for_update: bool = False) -> LearningLoop | None:
+        if for_update:
+            self.locked.append(loop_id)
+        stored = self.rows.get(loop_id)
+        return self._track(_copy(stored)) if stored else None
+
+    def add(self, loop: LearningLoop) -> None:
+        assert loop.id not in self.rows
+        self.rows[loop.id] = _copy(loop)
+        self._track(loop)
+
+    def save(self, loop: LearningLoop) -> None:
+        self.rows[loop.id] = _copy(loop)
+
+    def page(self, query: ListLearningQuestions, visible_to: str | None,
+             shared: bool) -> tuple[list[LearningLoop], str | None]:
+        found = [lo for lo in self.rows.values()
+                 if lo.network_id == query.network_id
+                 and (visible_to is None or lo.owner_id == visible_to or (shared and lo.shared_with_network))
+                 and (query.status is None or lo.status == query.status)]
+        return _page(found, lambda lo: (lo.opened_at, lo.id), query.page_size, query.page_token)
+
+    def touching(self, network_id: str, start: datetime, end: datetime) -> list[LearningLoop]:
+        return [_copy(lo) for lo in sorted(self.rows.values(), key=lambda lo: (lo.opened_at, lo.id))
+                if lo.network_id == network_id
+                and any(m is not None and start <= m < end
+                        for m in (lo.opened_at, lo.experiment_at, lo.followed_up_at, lo.closed_at))]
+
+    def by_owner(self, member_id: str) -> list[LearningLoop]:
+        return [_copy(lo) for lo in sorted(self.rows.values(), key=lambda lo: (lo.opened_at, lo.id))
+                if lo.owner_id == member_id]
+
+
 class FakeSessionsReadModels:
     """Writes are guarded by revision, as the SQL upsert is (``stored.revision <= new.revision``)."""
 
@@ -195,12 +235,16 @@ class FakePrivacyRepository:
         for reflection in self.uow.reflections.rows.values():
             if reflection.member_id == member_id:
                 reflection.member_id, reflection.text = pseudonym, None
+        for loop in self.uow.loops.rows.values():
+            if loop.owner_id == member_id:
+                loop.owner_id = pseudonym
+                loop.question = loop.urgency = loop.experiment = loop.follow_up = loop.lesson = None
 
 
 class FakeSessionsUnitOfWork(AbstractUnitOfWork):
     """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
 
-    repositories = ("sessions", "outputs", "reflections")
+    repositories = ("sessions", "outputs", "reflections", "loops")
     producer = "sessions"
 
     def __init__(self) -> None:
@@ -208,6 +252,7 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
         self.sessions = FakeSessionRepository()
         self.outputs = FakeOutputRepository(self.sessions)
         self.reflections = FakeReflectionRepository(self.sessions)
+        self.loops = FakeLearningLoopRepository()
         self.read_models = FakeSessionsReadModels()
         self.privacy = FakePrivacyRepository(self)
         self.published: list[Envelope] = []
@@ -252,6 +297,7 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
     def _state(self) -> dict[str, Any]:
         return copy.deepcopy({
             "sessions": self.sessions.rows, "outputs": self.outputs.rows, "reflections": self.reflections.rows,
+            "loops": self.loops.rows,
             "networks": self.read_models.networks, "persons": self.read_models.persons,
             "memberships": self.read_models.memberships,
             "published": self.published, "processed": self.processed,
@@ -261,6 +307,7 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
         state = copy.deepcopy(state)
         self.sessions.rows, self.outputs.rows, self.reflections.rows = (state["sessions"], state["outputs"],
                                                                          state["reflections"])
+        self.loops.rows = state["loops"]
         models = self.read_models
         models.networks, models.persons, models.memberships = state["networks"], state["persons"], state["memberships"]
         self.published, self.processed = state["published"], state["processed"]

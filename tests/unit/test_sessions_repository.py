@@ -132,3 +132,39 @@ def test_a_processed_event_is_remembered_in_the_same_transaction(world: World) -
         uow.commit()
     with world.uow as uow:
         assert not uow.begin_consuming(envelope.id, "sessions.on_member_erased")
+
+
+def test_a_learning_loop_goes_round_in_sql_with_its_events_in_the_outbox_and_is_counted_listed_and_erased(
+    world: World, engine: Engine,
+) -> None:
+    from services.common.vocabulary import LoopStatus
+    from services.sessions.schemas.commands import CloseLoop, ListLearningQuestions
+    from tests.unit.test_sessions_loops import STAFF, full_loop, open_question
+
+    anna, bram = world.member("Anna"), world.member("Bram")
+    loop, sessions = full_loop(world, anna)
+    output = world.publish(sessions["later"], [anna])
+    closed = handlers.close_loop(STAFF, loop.id, CloseLoop(lesson="Het werkt", output_id=output.id), world.uow)
+    assert (closed.status, closed.output_id, closed.mandate) == ("closed", output.id, "yes")
+    open_question(world, bram, shared_with_network=True)
+    private = open_question(world, bram)
+    loaded = handlers.get_loop(world.caller(anna), loop.id, world.uow)
+    assert loaded.closed_at is not None and loaded.closed_at.tzinfo == UTC and loaded.opened_at.tzinfo == UTC
+    assert [t for t in outbox_types(engine) if t.startswith(("learning", "experiment"))] == [
+        "learning_question.opened", "learning_question.brought", "experiment.started", "experiment.reported",
+        "learning_loop.closed", "learning_question.opened", "learning_question.opened"]
+    seen = handlers.list_loops(world.caller(anna), ListLearningQuestions(network_id=NETWORK), world.uow).items
+    assert private.id not in {lo.id for lo in seen} and len(seen) == 2
+    page = handlers.list_loops(STAFF, ListLearningQuestions(network_id=NETWORK, page_size=2), world.uow)
+    rest = handlers.list_loops(STAFF, ListLearningQuestions(network_id=NETWORK, page_size=2,
+                                                            page_token=page.next_page_token), world.uow)
+    assert len(page.items) + len(rest.items) == 3 and rest.next_page_token is None
+    only_closed = handlers.list_loops(STAFF, ListLearningQuestions(network_id=NETWORK, status=LoopStatus.CLOSED),
+                                      world.uow)
+    assert [lo.id for lo in only_closed.items] == [loop.id]
+    report = handlers.get_learning_report(OPERATOR, NETWORK, LearningReportQuery(), world.uow, world.directory)
+    assert (report.loops.opened, report.loops.closed, report.loops.closed_with_output) == (3, 1, 1)
+    payload = MemberErased(member_id=anna, revision=9)
+    consume(handlers.member_erased, envelope_of(payload), payload, world.uow, "sessions.on_member_erased")
+    erased = handlers.get_loop(OPERATOR, loop.id, world.uow)
+    assert (erased.owner_id != anna, erased.question, erased.experiment, erased.lesson) == (True, None, None, None)

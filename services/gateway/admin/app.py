@@ -23,6 +23,7 @@ from services.gateway.admin.routes import (
     expertise,
     federation,
     health,
+    loops,
     members,
     memberships,
     networks,
@@ -45,7 +46,9 @@ A member's token reaches their own record; a coordinator's also the members of t
 Who may do what: the operator may do everything. A network's coordinators administer it (its members,
 settings, child networks, links); its coordinators and facilitators run its sessions (schedule, hold, close,
 cancel, registrations, attendance, outputs) and read its health and learning reports. Members register
-themselves for sessions of the networks they belong to and record their own reflections. The network
+themselves for sessions of the networks they belong to and record their own reflections and learning questions
+(seen by them and their network's coordinators and facilitators, and by the network's other members only if
+they share them). The network
 directory, sessions and shared outputs are readable by every authenticated caller; meeting links, and outputs
 kept within a network, only by the people inside it. Outside a network, an author who did not consent to be
 named appears as their perspective ("a participant with lived experience").
@@ -60,7 +63,8 @@ a 503 or a lost connection: you get the first answer, and the request is never a
 """
 
 # Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
-ROUTERS = (health, access, members, expertise, questions, networks, memberships, sessions, outputs, federation, peers)
+ROUTERS = (health, access, members, expertise, questions, networks, memberships, sessions, outputs, loops, federation,
+           peers)
 
 
 def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),

@@ -11,9 +11,9 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from services.common.vocabulary import MembershipRole, OutputKind, Perspective, Visibility
+from services.common.vocabulary import Mandate, MembershipRole, OutputKind, Perspective, Visibility
 from services.networks.domain.network import Network
 from services.networks.schemas import HealthStep
 
@@ -23,6 +23,9 @@ MIN_MONTHS = 18
 MAX_MEDIAN_GAP_WEEKS = 6.5  # "every six weeks", with the slack real calendars need
 PARTICIPANT_SHARE = 1 / 3
 DAYS_PER_MONTH = 30.44
+WINDOW = timedelta(days=365)  # steps judged per period: the twelve months up to the report
+MANDATE_SHARE = 1 / 2  # at least half of the experiments with the organisation's mandate
+FEW_EXPERIMENTS = 3  # fewer than this: step 4 is judged from little data
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,22 @@ class MemberFacts:
 class SessionFacts:
     starts_at: datetime
     contributor_ids: tuple[str, ...]
+    session_id: str = ""
+
+
+@dataclass(frozen=True)
+class LoopFacts:
+    """A member's action-learning loop, as the sessions service's events describe it: no words, no owner."""
+
+    owner_role: MembershipRole
+    urgency_stated: bool
+    opened_at: datetime
+    brought_to_session_id: str | None = None
+    experiment_at: datetime | None = None
+    mandate: Mandate | None = None
+    followed_up_at: datetime | None = None
+    closed_at: datetime | None = None
+    output_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,10 +64,13 @@ class OutputFacts:
 
 
 def health_steps(network: Network, members: list[MemberFacts], held: list[SessionFacts],
-                 outputs: list[OutputFacts], reflections: int) -> list[HealthStep]:
-    """``held``: sessions held or closed; ``outputs``: published and not retracted."""
+                 outputs: list[OutputFacts], reflections: int, loops: list[LoopFacts] | None = None,
+                 now: datetime | None = None) -> list[HealthStep]:
+    """``held``: sessions held or closed; ``outputs``: published and not retracted; ``loops``: the members'
+    learning loops; ``now``: the end of the period steps 4 judges (the twelve months before it)."""
+    loops = loops or []
     return [
-        _theme(network), _urgency(network), _perspectives(members), _mandate(), _facilitators(members),
+        _theme(network), _urgency(network), _perspectives(members), _mandate(loops, now), _facilitators(members),
         _group_responsibility(members, held), _act_and_reflect(outputs, reflections), _rhythm(held),
         _results(outputs),
     ]
@@ -62,8 +84,10 @@ def _human(perspective: Perspective) -> str:
     return perspective.value.replace("_", " ")
 
 
-def _step(n: int, key: str, title: str, status: str, evidence: str, missing: str | None = None) -> HealthStep:
-    return HealthStep(step=n, key=key, title=title, status=status, evidence=evidence, missing=missing)
+def _step(n: int, key: str, title: str, status: str, evidence: str, missing: str | None = None,
+          little_data: str | None = None) -> HealthStep:
+    return HealthStep(step=n, key=key, title=title, status=status, evidence=evidence, missing=missing,
+                      little_data=little_data is not None, little_data_note=little_data)
 
 
 def _theme(network: Network) -> HealthStep:
@@ -90,9 +114,27 @@ def _perspectives(members: list[MemberFacts]) -> HealthStep:
                  f"at least {MIN_PERSPECTIVES} perspectives; consider {', '.join(absent)}")
 
 
-def _mandate() -> HealthStep:
-    return _step(4, "mandate_to_experiment", "Mandate to experiment in practice", NOT_MEASURABLE,
-                 "Kring holds no record of the mandates participants have from their organisations")
+def _mandate(loops: list[LoopFacts], now: datetime | None) -> HealthStep:
+    """Experiments that came out of sessions in the period: how many had the organisation's mandate, and how many
+    of those were followed up at a later session. Shown when at least half had the mandate and at least one
+    mandated experiment was followed up."""
+    title = "Mandate to experiment in practice"
+    end = now or max((lo.experiment_at for lo in loops if lo.experiment_at), default=None)
+    experiments = [lo for lo in loops if lo.experiment_at and end and end - WINDOW <= lo.experiment_at <= end]
+    mandated = [lo for lo in experiments if lo.mandate == Mandate.YES]
+    followed = sum(1 for lo in mandated if lo.followed_up_at)
+    asked = sum(1 for lo in experiments if lo.mandate == Mandate.ASKED)
+    evidence = (f"in the last 12 months: {_n(len(experiments), 'experiment')} in practice, {len(mandated)} with a "
+                f"mandate ({asked} asked for), {followed} of those followed up at a later session")
+    little = (f"only {_n(len(experiments), 'experiment')} recorded in the period"
+              if len(experiments) < FEW_EXPERIMENTS else None)
+    if mandated and followed and len(mandated) >= len(experiments) * MANDATE_SHARE:
+        return _step(4, "mandate_to_experiment", title, SHOWN, evidence, little_data=little)
+    missing = ("participants leaving sessions with an experiment in practice, their mandate recorded"
+               if not experiments else
+               "mandates for at least half of the experiments" if len(mandated) < len(experiments) * MANDATE_SHARE
+               else "a follow-up at a later session of an experiment with a mandate")
+    return _step(4, "mandate_to_experiment", title, NOT_SHOWN, evidence, missing, little_data=little)
 
 
 def _facilitators(members: list[MemberFacts]) -> HealthStep:

@@ -17,5 +17,6 @@ def health_report(caller: Caller, network_id: str, uow: NetworksUoW) -> HealthRe
         network = get_known(uow, network_id)
         models = uow.read_models
         steps = health_steps(network, models.members_of(network_id), models.held_sessions(network_id),
-                             models.live_outputs(network_id), models.reflection_count(network_id))
+                             models.live_outputs(network_id), models.reflection_count(network_id),
+                             models.loops_of(network_id), now())
         return HealthReport(network_id=network.id, network_name=network.name, generated_at=now(), steps=steps)

@@ -8,7 +8,9 @@ cancels their own registration, and records their own reflections on those netwo
 personal, so not even the operator records one. The session directory is open to every caller, but a meeting
 link only reaches the people inside the network. Inside its network every output shows, authors named; outside
 it only public ones, an author who did not consent shown by their role (outputs shared with linked networks or
-the federation reach those networks through their feeds).
+the federation reach those networks through their feeds). A learning question and its experiment are their
+owner's and their network's: the owner and the network's staff see and move them, the network's other members
+see them only if the owner shared them, and nobody outside the network sees them at all.
 """
 
 from __future__ import annotations
@@ -58,3 +60,23 @@ def can_reflect_on(caller: Caller, network_id: str) -> bool:
 def owns_personal_data(caller: Caller, member_id: str) -> bool:
     """A member's data export: the member themself, or the operator."""
     return caller.operator or caller.is_self(member_id)
+
+
+# --- the action-learning loop: a person's questions and experiments are theirs and their network's -------------
+
+LOOP_NOT_YOURS = "a learning question is seen by its owner and their network's coordinators and facilitators"
+
+
+def can_open_question(caller: Caller, network_id: str) -> bool:
+    """A learning question is the member's own: they open it, in a network they belong to (any role)."""
+    return caller.is_member and network_id in caller.networks
+
+
+def works_on_loop(caller: Caller, network_id: str, owner_id: str) -> bool:
+    """The owner, and the network's staff (who record what the group did with it); the operator as staff."""
+    return caller.is_self(owner_id) or caller.staffs(network_id)
+
+
+def sees_loop(caller: Caller, network_id: str, owner_id: str, shared_with_network: bool) -> bool:
+    """Those who work on it; the network's other members only if the owner shared it with them. Nobody outside."""
+    return works_on_loop(caller, network_id, owner_id) or (shared_with_network and caller.inside(network_id))

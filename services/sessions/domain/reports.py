@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from services.common.errors import ValidationFailed
 from services.common.schemas import TIME_MESSAGE, TIME_RULE
-from services.common.vocabulary import OutputKind, Perspective, ReflectionKind, SessionFormat
+from services.common.vocabulary import LoopStatus, Mandate, OutputKind, Perspective, ReflectionKind, SessionFormat
+from services.sessions.domain.loops import LearningLoop
 from services.sessions.domain.participation import perspective_counts
 from services.sessions.domain.session import Session
 
@@ -61,6 +62,33 @@ class SessionMix:
 
 
 @dataclass(frozen=True)
+class LoopCounts:
+    """The action-learning loop over a period: questions opened and loops closed in it, experiments that came
+    out of its sessions (by mandate), and follow-ups reported at its sessions."""
+
+    opened: int
+    closed: int
+    closed_with_output: int
+    experiments: int
+    experiments_by_mandate: dict[Mandate, int]
+    followed_up: int
+
+
+def loop_counts(period: Period, loops: Iterable[LearningLoop]) -> LoopCounts:
+    loops = list(loops)
+    closed = [lo for lo in loops if lo.status == LoopStatus.CLOSED and lo.closed_at and lo.closed_at in period]
+    experiments = [lo for lo in loops if lo.experiment_at and lo.experiment_at in period]
+    return LoopCounts(
+        opened=sum(1 for lo in loops if lo.opened_at in period),
+        closed=len(closed),
+        closed_with_output=sum(1 for lo in closed if lo.output_id),
+        experiments=len(experiments),
+        experiments_by_mandate=_count(Mandate, (lo.mandate for lo in experiments if lo.mandate)),
+        followed_up=sum(1 for lo in loops if lo.followed_up_at and lo.followed_up_at in period),
+    )
+
+
+@dataclass(frozen=True)
 class LearningReport:
     network_id: str
     period_from: datetime
@@ -74,12 +102,14 @@ class LearningReport:
     perspective_totals: dict[Perspective, int]
     outputs_by_kind: dict[OutputKind, int]
     reflections_by_kind: dict[ReflectionKind, int]
+    loops: LoopCounts
 
 
 def learning_report(network_id: str, period: Period, held: Iterable[Session], output_kinds: Iterable[OutputKind],
-                    reflection_kinds: Iterable[ReflectionKind]) -> LearningReport:
+                    reflection_kinds: Iterable[ReflectionKind], loops: Iterable[LearningLoop] = ()) -> LearningReport:
     """``held``: the network's held or closed sessions starting in the period; ``output_kinds``: its outputs
-    published (and not retracted) in the period; ``reflection_kinds``: its reflections recorded in it."""
+    published (and not retracted) in the period; ``reflection_kinds``: its reflections recorded in it;
+    ``loops``: its learning loops (those not touching the period count nowhere)."""
     sessions = sorted(held, key=lambda s: (s.starts_at, s.id))
     mix = [
         SessionMix(s.id, s.title, s.format, s.starts_at, len(s.attendance),
@@ -102,6 +132,7 @@ def learning_report(network_id: str, period: Period, held: Iterable[Session], ou
         perspective_totals=totals,
         outputs_by_kind=_count(OutputKind, output_kinds),
         reflections_by_kind=_count(ReflectionKind, reflection_kinds),
+        loops=loop_counts(period, loops),
     )
 
 

@@ -1,6 +1,16 @@
 """Command, query and event handlers: load through the unit of work, apply the domain, commit."""
 
 from services.sessions.handlers.events import member_changed, membership_joined, membership_left, network_changed
+from services.sessions.handlers.loops import (
+    bring_question,
+    change_mandate,
+    close_loop,
+    follow_up_experiment,
+    get_loop,
+    list_loops,
+    open_question,
+    start_experiment,
+)
 from services.sessions.handlers.outputs import (
     get_output,
     list_outputs,
@@ -28,16 +38,22 @@ from services.sessions.handlers.sessions import (
 )
 
 __all__ = [
+    "bring_question",
     "cancel_registration",
     "cancel_session",
+    "change_mandate",
+    "close_loop",
     "close_session",
     "export_member",
+    "follow_up_experiment",
     "get_attendance",
     "get_learning_report",
+    "get_loop",
     "get_output",
     "get_session_view",
     "health",
     "hold_session",
+    "list_loops",
     "list_outputs",
     "list_registrations",
     "list_sessions",
@@ -46,6 +62,7 @@ __all__ = [
     "membership_joined",
     "membership_left",
     "network_changed",
+    "open_question",
     "publish_output",
     "record_attendance",
     "record_reflection",
@@ -53,4 +70,5 @@ __all__ = [
     "reschedule_session",
     "retract_output",
     "schedule_session",
+    "start_experiment",
 ]

@@ -10,7 +10,13 @@ from services.sessions.handlers.attribution import outputs_authored_by, reattrib
 from services.sessions.handlers.common import now
 from services.sessions.handlers.presenters import registration_view
 from services.sessions.ports import SessionsUoW
-from services.sessions.schemas.views import AuthorshipOut, ReflectionOut, SessionInvolvement, SessionsMemberExport
+from services.sessions.schemas.views import (
+    AuthorshipOut,
+    LearningLoopOut,
+    ReflectionOut,
+    SessionInvolvement,
+    SessionsMemberExport,
+)
 
 
 def export_member(caller: Caller, member_id: str, uow: SessionsUoW) -> SessionsMemberExport:
@@ -32,8 +38,9 @@ def export_member(caller: Caller, member_id: str, uow: SessionsUoW) -> SessionsM
             for o in uow.outputs.by_author(member_id)
         ]
         reflections = [ReflectionOut.model_validate(r) for r in uow.reflections.by_member(member_id)]
+        loops = [LearningLoopOut.model_validate(lo) for lo in uow.loops.by_owner(member_id)]
         return SessionsMemberExport(member_id=member_id, exported_at=now(), sessions=sessions,
-                                    authorship=authorship, reflections=reflections)
+                                    authorship=authorship, reflections=reflections, learning_loops=loops)
 
 
 def member_erased(payload: MemberErased, uow: SessionsUoW) -> None:

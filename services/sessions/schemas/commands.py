@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, Stri
 
 from services.common.schemas import NoNul, UtcDatetime
 from services.common.vocabulary import (
+    LoopStatus,
+    Mandate,
     OutputKind,
     ReflectionKind,
     ResourceType,
@@ -135,3 +137,51 @@ class ListOutputs(Command):
 class LearningReportQuery(Command):
     period_from: UtcDatetime | None = Field(None, description="start of the period (inclusive)")
     period_to: UtcDatetime | None = Field(None, description="end of the period (exclusive); default now")
+
+
+# --- the action-learning loop -------------------------------------------------------------------------------
+
+OutputIdRef = Annotated[str, StringConstraints(min_length=1, max_length=36), NoNul]
+
+
+class OpenLearningQuestion(Command):
+    network_id: NetworkId
+    question: Annotated[str, _text(2000), NoNul] = Field(description="the question, from applying the approach "
+                                                                     "in your own work")
+    urgency: Annotated[str, _text(2000), NoNul] | None = Field(None, description="why it is urgent to you now")
+    shared_with_network: bool = Field(False, description="the network's other members may read it too; its "
+                                                         "coordinators and facilitators always may")
+
+
+class BringQuestion(Command):
+    session_id: SessionId = Field(description="a planned or held session of the question's network")
+
+
+class StartExperiment(Command):
+    session_id: SessionId = Field(description="the held session the experiment came out of")
+    experiment: Annotated[str, _text(2000), NoNul] = Field(description="what you will try in practice")
+    mandate: Mandate = Field(description="whether your organisation gave you the mandate: yes, asked or no")
+
+
+class ChangeMandate(Command):
+    mandate: Mandate
+
+
+class FollowUpExperiment(Command):
+    session_id: SessionId = Field(description="the later held session where you reported back")
+    what_happened: Annotated[str, _text(5000), NoNul]
+
+
+class CloseLoop(Command):
+    lesson: Annotated[str, _text(5000), NoNul] | None = Field(None, description="what was learnt")
+    output_id: OutputIdRef | None = Field(None, description="the output the loop produced: a live output of the "
+                                                            "question's network")
+
+
+class ListLearningQuestions(Command):
+    """Of one network, oldest first: those the caller may see (their own, shared ones, all for staff)."""
+
+    network_id: NetworkId
+    status: LoopStatus | None = None
+    page_size: PageSize = 50
+    page_token: PageToken | None = None

@@ -7,6 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.vocabulary import (
+    LoopStatus,
+    Mandate,
+    MembershipRole,
     OutputKind,
     Perspective,
     ReflectionKind,
@@ -156,6 +159,17 @@ class SessionMixOut(View):
     perspective_counts: dict[Perspective, int]
 
 
+class LoopCountsOut(View):
+    """The action-learning loop over the period, counted: "maak de leercyclus rond"."""
+
+    opened: int
+    closed: int
+    closed_with_output: int
+    experiments: int
+    experiments_by_mandate: dict[Mandate, int]
+    followed_up: int
+
+
 class LearningReportOut(View):
     """Counts only: no person is named and no member id appears."""
 
@@ -171,6 +185,36 @@ class LearningReportOut(View):
     perspective_totals: dict[Perspective, int]
     outputs_by_kind: dict[OutputKind, int]
     reflections_by_kind: dict[ReflectionKind, int]
+    loops: LoopCountsOut
+
+
+class LearningLoopOut(View):
+    """A learning question and its loop, as its owner and their network's staff see it."""
+
+    id: str
+    network_id: str
+    owner_id: str
+    owner_role: MembershipRole
+    question: str | None
+    urgency: str | None
+    shared_with_network: bool
+    status: LoopStatus
+    opened_at: datetime
+    brought_to_session_id: str | None
+    experiment: str | None
+    experiment_session_id: str | None
+    mandate: Mandate | None
+    follow_up: str | None
+    follow_up_session_id: str | None
+    lesson: str | None
+    output_id: str | None
+    closed_at: datetime | None
+    revision: int
+
+
+class LearningLoopPage(BaseModel):
+    items: list[LearningLoopOut]
+    next_page_token: str | None = None
 
 
 class SessionInvolvement(BaseModel):
@@ -203,6 +247,7 @@ class SessionsMemberExport(BaseModel):
     sessions: list[SessionInvolvement]
     authorship: list[AuthorshipOut]
     reflections: list[ReflectionOut]
+    learning_loops: list[LearningLoopOut] = []
 
 
 class ServiceHealth(BaseModel):
