@@ -19,6 +19,7 @@ from services.sessions.handlers.registrations import (
 from services.sessions.handlers.sessions import (
     cancel_session,
     close_session,
+    conclude_statement,
     get_session_view,
     health,
     hold_session,
@@ -31,6 +32,7 @@ __all__ = [
     "cancel_registration",
     "cancel_session",
     "close_session",
+    "conclude_statement",
     "export_member",
     "get_attendance",
     "get_learning_report",

@@ -12,6 +12,7 @@ from services.sessions.domain.session import Session
 from services.sessions.schemas.views import (
     AttendanceOut,
     AuthorOut,
+    ConclusionOut,
     ContributionOut,
     OutputOut,
     OutputTombstone,
@@ -22,15 +23,17 @@ from services.sessions.schemas.views import (
 
 
 def session_view(session: Session, caller: Caller) -> SessionOut:
-    """The session as ``caller`` may see it: the meeting link only for the people inside its network."""
+    """The session as ``caller`` may see it: the meeting link and the tables' conclusions only for the people
+    inside its network."""
     statuses = [r.status for r in session.registrations.values()]
     meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
+    conclusions = conclusion_views(session) if access.sees_conclusions(caller, session.network_id) else []
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
         mode=session.mode, location=session.location, meeting_url=meeting_url,
         starts_at=session.starts_at, ends_at=session.ends_at, capacity=session.capacity, agenda=session.agenda,
         contributions=[ContributionOut.model_validate(c) for c in session.contributions],
-        statements=session.statements, status=session.status, revision=session.revision,
+        statements=session.statements, conclusions=conclusions, status=session.status, revision=session.revision,
         cancel_reason=session.cancel_reason,
         reschedules=[RescheduleOut.model_validate(r) for r in session.reschedules],
         registered_count=statuses.count(RegistrationStatus.REGISTERED),
@@ -38,6 +41,12 @@ def session_view(session: Session, caller: Caller) -> SessionOut:
         attendee_count=len(session.attendance) if session.attendance_revision else None,
         created_at=session.created_at, updated_at=session.updated_at,
     )
+
+
+def conclusion_views(session: Session) -> list[ConclusionOut]:
+    return [ConclusionOut(session_id=session.id, statement=number, statement_text=session.statements[number - 1],
+                          conclusion=c.text, concluded_at=c.concluded_at)
+            for number, c in sorted(session.conclusions.items())]
 
 
 def registration_view(session: Session, registration: Registration) -> RegistrationOut:
@@ -73,5 +82,5 @@ def output_view(output: Output, people: dict[str, Person], *, inside_network: bo
         themes=output.themes, visibility=output.visibility, licence=output.licence,
         authors=[author_view(attribution(people.get(m) or Person.unknown(m), inside_network), inside_network)
                  for m in output.author_ids],
-        published_at=output.published_at,
+        published_at=output.published_at, statement=output.statement,
     )
