@@ -202,6 +202,17 @@ class SessionCancelled(SessionSnapshot):
     reason: str | None
 
 
+@event("statement.concluded")
+class StatementConcluded(EventPayload):
+    """A café's table recorded (or revised) what it concluded on one of the session's statements. The conclusion
+    itself stays in the network; it travels as an output that references the statement."""
+
+    session_id: str
+    network_id: str
+    statement: int = Field(ge=1, description="the statement's number in the session's list, from 1")
+    concluded_at: datetime
+
+
 @event("attendance.recorded")
 class AttendanceRecorded(EventPayload):
     """Counts only: who attended stays in the sessions service."""

@@ -41,6 +41,8 @@ sessions = Table(
     Column("capacity", Integer, nullable=True),
     Column("agenda", Text, nullable=False),
     Column("statements", JSON, nullable=False),
+    # statement number (from 1, as text) -> {"text", "concluded_at"}: what a café's tables concluded
+    Column("statement_conclusions", JSON, nullable=True),
     Column("status", String(20), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("attendance_revision", Integer, nullable=False),
@@ -116,6 +118,7 @@ outputs = Table(
     Column("published_at", UTCDateTime(), nullable=False),
     Column("retracted_at", UTCDateTime(), nullable=True),
     Column("retraction_reason", String(500), nullable=True),
+    Column("statement", Integer, nullable=True),  # the number of the session's statement it came from
     Index("ix_outputs_network_published", "network_id", "published_at", "id"),
     Index("ix_outputs_session_published", "session_id", "published_at", "id"),
 )

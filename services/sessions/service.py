@@ -36,6 +36,7 @@ from services.sessions.schemas.commands import (
     CancelSession,
     ChangeMandate,
     CloseLoop,
+    ConcludeStatement,
     FollowUpExperiment,
     LearningReportQuery,
     ListLearningQuestions,
@@ -93,6 +94,11 @@ class SessionsService:
     def cancel_session(self, caller: Json, session_id: str, request: Json | None = None) -> Json:
         cmd = parse_request(CancelSession, request or {})
         return answer(handlers.cancel_session(Caller.of(caller), session_id, cmd, self.uow()))
+
+    @command
+    def conclude_statement(self, caller: Json, session_id: str, number: int, request: Json) -> Json:
+        cmd = parse_request(ConcludeStatement, request)
+        return answer(handlers.conclude_statement(Caller.of(caller), session_id, number, cmd, self.uow()))
 
     @query
     def get_session(self, caller: Json, session_id: str) -> Json:

@@ -72,6 +72,7 @@ HTTP_ACCESS: dict[str, str] = {
     "DELETE /v1/sessions/{session_id}/registrations/{member_id}": STAFF,
     "PUT /v1/sessions/{session_id}/attendance":                  STAFF,
     "GET /v1/sessions/{session_id}/attendance":                  STAFF,
+    "PUT /v1/sessions/{session_id}/statements/{number}/conclusion": STAFF,  # a café's table concluded
     # outputs and reflections: an output kept within n is for the people inside n
     "POST /v1/sessions/{session_id}/outputs":                    STAFF,
     "GET /v1/sessions/{session_id}/outputs":                     SIGNED_IN,  # filtered to what you may read
@@ -197,6 +198,8 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "PUT /v1/sessions/{session_id}/attendance":
             lambda w: (f"/v1/sessions/{w.held_session}/attendance", {"member_ids": [w.member_id]}),
         "GET /v1/sessions/{session_id}/attendance": lambda w: (f"/v1/sessions/{w.held_session}/attendance", None),
+        "PUT /v1/sessions/{session_id}/statements/{number}/conclusion":
+            lambda w: (f"/v1/sessions/{w.cafe()}/statements/2/conclusion", {"conclusion": "Buren zien meer."}),
         "POST /v1/sessions/{session_id}/outputs": lambda w: (
             f"/v1/sessions/{w.held_session}/outputs",
             {"kind": "conclusion", "title": "Samen", "authors": [w.member_id], "visibility": "network"}),

@@ -168,6 +168,16 @@ class World:
             ok(self.operator.post(f"/v1/sessions/{session_id}/hold"))
         return session_id
 
+    def cafe(self) -> str:
+        """A knowledge café of n, held, with two statements."""
+        starts = datetime.now(UTC) - timedelta(hours=3)
+        session_id = ok(self.operator.post(f"/v1/networks/{self.n}/sessions", json={
+            "title": f"Kenniscafé {tag()}", "format": "knowledge_cafe", "mode": "in_person", "location": "Bieb",
+            "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "statements": ["Eenzaamheid is een taboe", "De wijk zorgt voor elkaar"]}), 201)["id"]
+        ok(self.operator.post(f"/v1/sessions/{session_id}/hold"))
+        return session_id
+
     def new_output(self, visibility: str = "network") -> str:
         # The sessions service learns that the author is a member from an event: retry until it has.
         return eventually(lambda: _created(self.operator.post(f"/v1/sessions/{self.held_session}/outputs", json={

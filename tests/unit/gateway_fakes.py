@@ -343,8 +343,9 @@ class FakeSessions:
     # -- sessions --
     def schedule_session(self, caller, request):
         require(sessions_access.staffs(Caller.of(caller), request["network_id"]), NOT_STAFF)
-        if request.get("statements") and request["format"] != "world_cafe":
-            raise ValidationFailed.single("statements", "world_cafe_only", "only a world café has statements")
+        if request.get("statements") and request["format"] not in ("world_cafe", "knowledge_cafe"):
+            raise ValidationFailed.single("statements", "cafe_only", "only a world café or a knowledge café has "
+                                                                     "statements")
         return self.add_session(**request)
 
     def _session(self, session_id):

@@ -122,8 +122,8 @@ def test_a_bad_session_plan_is_422_before_the_service_is_asked(client, sessions,
 
 def test_the_services_rules_come_back_as_422_naming_field_and_rule(client):
     response = client.post("/v1/networks/overvecht/sessions", headers=OPERATOR,
-                           json={**PLAN, "statements": ["Eenzaamheid is een taboe"]})
-    assert error(response) == (422, "validation_failed", {("statements", "world_cafe_only")})
+                           json={**PLAN, "format": "webinar", "statements": ["Eenzaamheid is een taboe"]})
+    assert error(response) == (422, "validation_failed", {("statements", "cafe_only")})
 
 
 # --- reading sessions ------------------------------------------------------------------------------------------
@@ -502,6 +502,7 @@ ROUTES = {
     "/v1/sessions/{session_id}/registrations": {"get": "RegistrationList", "post": "RegistrationOut"},
     "/v1/sessions/{session_id}/registrations/{member_id}": {"delete": "RegistrationOut"},
     "/v1/sessions/{session_id}/attendance": {"get": "AttendanceOut", "put": "AttendanceOut"},
+    "/v1/sessions/{session_id}/statements/{number}/conclusion": {"put": "ConclusionOut"},
     "/v1/sessions/{session_id}/outputs": {"get": "OutputPage", "post": "OutputOut"},
     "/v1/networks/{network_id}/outputs": {"get": "OutputPage"},
     "/v1/outputs/{output_id}": {"get": None},

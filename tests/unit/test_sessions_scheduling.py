@@ -63,10 +63,12 @@ def test_a_meeting_link_must_be_an_http_or_https_url(url: str) -> None:
     assert {field for field, _ in invalid_request(meeting_url=url)} == {"meeting_url"}
 
 
-def test_only_a_world_cafe_has_statements(world: World) -> None:
-    assert refused(world, statements=["Wie zorgt er voor wie?"]) == {("statements", "world_cafe_only")}
-    cafe = world.schedule(format="world_cafe", statements=["Wie zorgt er voor wie?", "Wat is eenzaamheid?"])
-    assert cafe.statements == ["Wie zorgt er voor wie?", "Wat is eenzaamheid?"]
+@pytest.mark.parametrize("format", ["learning_session", "webinar", "intervision"])
+def test_only_a_world_cafe_or_a_knowledge_cafe_has_statements(world: World, format: str) -> None:
+    assert refused(world, format=format, statements=["Wie zorgt er voor wie?"]) == {("statements", "cafe_only")}
+    for cafe_format in ("world_cafe", "knowledge_cafe"):
+        cafe = world.schedule(format=cafe_format, statements=["Wie zorgt er voor wie?", "Wat is eenzaamheid?"])
+        assert cafe.statements == ["Wie zorgt er voor wie?", "Wat is eenzaamheid?"]
 
 
 def test_a_session_ends_after_it_starts(world: World) -> None:

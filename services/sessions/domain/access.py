@@ -29,6 +29,11 @@ def sees_meeting_url(caller: Caller, network_id: str) -> bool:
     return caller.inside(network_id)
 
 
+def sees_conclusions(caller: Caller, network_id: str) -> bool:
+    """A café's conclusions stay with the people inside the network; they travel as outputs."""
+    return caller.inside(network_id)
+
+
 def can_register_for_session(caller: Caller, network_id: str, member_id: str) -> bool:
     """Members register themselves for sessions of their networks; the network's staff register anyone."""
     return caller.staffs(network_id) or (caller.is_self(member_id) and network_id in caller.member_of)

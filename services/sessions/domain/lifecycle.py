@@ -29,6 +29,7 @@ class Action(StrEnum):
     RECORD_ATTENDANCE = "record attendance for"
     PUBLISH_OUTPUT = "publish an output of"
     REFLECT = "record a reflection on"
+    CONCLUDE_STATEMENT = "record a statement's conclusion for"
 
 
 TRANSITIONS: Mapping[Action, Mapping[SessionStatus, SessionStatus]] = {
@@ -41,6 +42,7 @@ TRANSITIONS: Mapping[Action, Mapping[SessionStatus, SessionStatus]] = {
     Action.RECORD_ATTENDANCE: {HELD: HELD},
     Action.PUBLISH_OUTPUT: {HELD: HELD, CLOSED: CLOSED},
     Action.REFLECT: {HELD: HELD, CLOSED: CLOSED},
+    Action.CONCLUDE_STATEMENT: {HELD: HELD, CLOSED: CLOSED},
 }
 
 

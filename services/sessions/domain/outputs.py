@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Literal, get_args
 
 from services.common.catalogue import Attribution, OutputAttributionChanged, OutputPublished, OutputRetracted
-from services.common.errors import violation
+from services.common.errors import ValidationFailed, violation
 from services.common.events import EventPayload
 from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, ResourceType, Visibility
 from services.sessions.domain.lifecycle import Action, next_status
@@ -73,18 +73,24 @@ class Output:
     published_at: datetime
     retracted_at: datetime | None = None
     retraction_reason: str | None = None
+    statement: int | None = None  # the number of the session's statement it came from (a café's harvest)
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def publish(cls, output_id: str, session: Session, authors: list[Person], *, now: datetime, kind: OutputKind,
                 title: str, body: str, url: str | None, resource_type: ResourceType | None, themes: list[str],
-                visibility: Visibility, licence: str) -> Output:
-        """Publish an output of a held or closed session. The caller checked the authors are members."""
+                visibility: Visibility, licence: str, statement: int | None = None) -> Output:
+        """Publish an output of a held or closed session. The caller checked the authors are members.
+        ``statement``: the number of the session's statement the output came from (a café's harvest)."""
         next_status(session.status, Action.PUBLISH_OUTPUT)
         check_content(kind, url, resource_type)
+        if statement is not None and not session.has_statement(statement):
+            raise ValidationFailed.single("statement", "statement_exists",
+                                          f"the session has {len(session.statements)} statement(s)")
         output = cls(id=output_id, session_id=session.id, network_id=session.network_id, kind=kind, title=title,
                      body=body, url=url, resource_type=resource_type, themes=themes, visibility=visibility,
-                     licence=licence, author_ids=[p.member_id for p in authors], published_at=now)
+                     licence=licence, author_ids=[p.member_id for p in authors], published_at=now,
+                     statement=statement)
         # The event may travel beyond the network, so it carries the outside view of each author.
         output.events.append(OutputPublished(
             output_id=output.id, session_id=output.session_id, network_id=output.network_id, kind=kind, title=title,

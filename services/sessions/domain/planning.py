@@ -15,6 +15,8 @@ MAX_DURATION = timedelta(hours=24)
 
 NEEDS_LOCATION = frozenset({SessionMode.IN_PERSON, SessionMode.HYBRID})
 NEEDS_MEETING_URL = frozenset({SessionMode.ONLINE, SessionMode.HYBRID})
+# The formats whose tables discuss statements ("stellingen"), each table concluding on them.
+STATEMENT_FORMATS = frozenset({SessionFormat.WORLD_CAFE, SessionFormat.KNOWLEDGE_CAFE})
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def check_plan(*, format: SessionFormat, mode: SessionMode, location: str | None
         found.append(violation("location", "required_for_mode", f"a {mode.value} session needs a location"))
     if mode in NEEDS_MEETING_URL and not meeting_url:
         found.append(violation("meeting_url", "required_for_mode", f"a {mode.value} session needs a meeting link"))
-    if statements and format != SessionFormat.WORLD_CAFE:
-        found.append(violation("statements", "world_cafe_only", "only a world café has statements"))
+    if statements and format not in STATEMENT_FORMATS:
+        found.append(violation("statements", "cafe_only", "only a world café or a knowledge café has statements"))
     raise_if(found)
 
 

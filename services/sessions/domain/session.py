@@ -18,6 +18,7 @@ from services.common.catalogue import (
     SessionHeld,
     SessionRescheduled,
     SessionScheduled,
+    StatementConcluded,
 )
 from services.common.errors import IllegalTransition, NotFound, violation
 from services.common.events import EventPayload
@@ -78,6 +79,14 @@ class Reschedule:
 
 
 @dataclass
+class Conclusion:
+    """What a café's table concluded on one statement; recorded while or after the session is held."""
+
+    text: str
+    concluded_at: datetime
+
+
+@dataclass
 class Session:
     id: str
     network_id: str
@@ -102,6 +111,7 @@ class Session:
     attendance: list[Attendee] = field(default_factory=list)
     attendance_revision: int = 0
     attendance_recorded_at: datetime | None = None
+    conclusions: dict[int, Conclusion] = field(default_factory=dict)  # statement number (from 1) -> conclusion
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     # --- life cycle ----------------------------------------------------------------------------------
@@ -221,6 +231,31 @@ class Session:
             session_id=self.id, network_id=self.network_id, revision=self.attendance_revision,
             attendee_count=len(attendees), perspective_counts=perspective_counts(a.perspectives for a in attendees),
         ))
+
+    # --- statements ------------------------------------------------------------------------------------
+
+    def conclude_statement(self, number: int, text: str, *, now: datetime) -> Conclusion:
+        """Record what the table concluded on statement ``number`` (from 1), or revise it; the same text again
+        changes nothing."""
+        next_status(self.status, Action.CONCLUDE_STATEMENT)
+        self.ensure_statement(number)
+        current = self.conclusions.get(number)
+        if current is not None and current.text == text:
+            return current
+        conclusion = self.conclusions[number] = Conclusion(text, now)
+        self.updated_at = now
+        self.events.append(StatementConcluded(session_id=self.id, network_id=self.network_id, statement=number,
+                                              concluded_at=now))
+        return conclusion
+
+    def has_statement(self, number: int) -> bool:
+        return 1 <= number <= len(self.statements)
+
+    def ensure_statement(self, number: int) -> None:
+        if not self.has_statement(number):
+            raise NotFound(f"session {self.id} has no statement {number}",
+                           [violation("statement", "statement_exists",
+                                      f"the session has {len(self.statements)} statement(s)")])
 
     # --- internals -------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from services.sessions.handlers.registrations import (
 from services.sessions.handlers.sessions import (
     cancel_session,
     close_session,
+    conclude_statement,
     get_session_view,
     health,
     hold_session,
@@ -44,6 +45,7 @@ __all__ = [
     "change_mandate",
     "close_loop",
     "close_session",
+    "conclude_statement",
     "export_member",
     "follow_up_experiment",
     "get_attendance",

@@ -27,7 +27,7 @@ def publish_output(caller: Caller, session_id: str, cmd: PublishOutput, uow: Ses
         output = Output.publish(
             str(uuid.uuid4()), session, [people[a] for a in cmd.authors], now=now(), kind=cmd.kind,
             title=cmd.title, body=cmd.body, url=str(cmd.url) if cmd.url else None, resource_type=cmd.resource_type,
-            themes=list(cmd.themes), visibility=cmd.visibility, licence=cmd.licence,
+            themes=list(cmd.themes), visibility=cmd.visibility, licence=cmd.licence, statement=cmd.statement,
         )
         uow.outputs.add(output)
         uow.commit()

@@ -16,6 +16,7 @@ from services.sessions.domain.session import Session
 from services.sessions.schemas.views import (
     AttendanceOut,
     AuthorOut,
+    ConclusionOut,
     ContributionOut,
     OutputOut,
     OutputTombstone,
@@ -26,17 +27,19 @@ from services.sessions.schemas.views import (
 
 
 def session_view(session: Session, caller: Caller, people: dict[str, Person]) -> SessionOut:
-    """The session as ``caller`` may see it: the meeting link only for the people inside its network, and
-    its contributors as authors of outputs appear (``people``: the contributors this service knows)."""
+    """The session as ``caller`` may see it: the meeting link and the tables' conclusions only for the people
+    inside its network, and its contributors as authors of outputs appear (``people``: the contributors this
+    service knows)."""
     statuses = [r.status for r in session.registrations.values()]
     meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
+    conclusions = conclusion_views(session) if access.sees_conclusions(caller, session.network_id) else []
     inside = access.reads_as_inside(caller, session.network_id)
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
         mode=session.mode, location=session.location, meeting_url=meeting_url,
         starts_at=session.starts_at, ends_at=session.ends_at, capacity=session.capacity, agenda=session.agenda,
         contributions=[contribution_view(c, people, inside_network=inside) for c in session.contributions],
-        statements=session.statements, status=session.status, revision=session.revision,
+        statements=session.statements, conclusions=conclusions, status=session.status, revision=session.revision,
         cancel_reason=session.cancel_reason,
         reschedules=[RescheduleOut.model_validate(r) for r in session.reschedules],
         registered_count=statuses.count(RegistrationStatus.REGISTERED),
@@ -57,6 +60,12 @@ def contribution_view(contribution: Contribution, people: dict[str, Person], *,
 def contributors(sessions: Iterable[Session]) -> set[str]:
     """The member ids a page of sessions needs to present its contributions."""
     return {c.member_id for s in sessions for c in s.contributions}
+
+
+def conclusion_views(session: Session) -> list[ConclusionOut]:
+    return [ConclusionOut(session_id=session.id, statement=number, statement_text=session.statements[number - 1],
+                          conclusion=c.text, concluded_at=c.concluded_at)
+            for number, c in sorted(session.conclusions.items())]
 
 
 def registration_view(session: Session, registration: Registration) -> RegistrationOut:
@@ -92,7 +101,7 @@ def output_view(output: Output, people: dict[str, Person], *, inside_network: bo
         themes=output.themes, visibility=output.visibility, licence=output.licence,
         authors=[author_view(attribution(people.get(m) or Person.unknown(m), inside_network), inside_network)
                  for m in output.author_ids],
-        published_at=output.published_at,
+        published_at=output.published_at, statement=output.statement,
     )
 
 

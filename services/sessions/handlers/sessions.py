@@ -12,8 +12,14 @@ from services.sessions.domain.session import Session
 from services.sessions.handlers.common import get_session, known_network, now
 from services.sessions.handlers.presenters import contributors, session_view
 from services.sessions.ports import Directory, SessionsUoW
-from services.sessions.schemas.commands import CancelSession, ListSessions, RescheduleSession, ScheduleSession
-from services.sessions.schemas.views import ServiceHealth, SessionOut, SessionPage
+from services.sessions.schemas.commands import (
+    CancelSession,
+    ConcludeStatement,
+    ListSessions,
+    RescheduleSession,
+    ScheduleSession,
+)
+from services.sessions.schemas.views import ConclusionOut, ServiceHealth, SessionOut, SessionPage
 
 
 def schedule_session(caller: Caller, cmd: ScheduleSession, uow: SessionsUoW, directory: Directory) -> SessionOut:
@@ -78,3 +84,17 @@ def _change(caller: Caller, uow: SessionsUoW, session_id: str, change: Callable[
 
 def _view(uow: SessionsUoW, session: Session, caller: Caller) -> SessionOut:
     return session_view(session, caller, uow.read_models.people(contributors([session])))
+
+
+def conclude_statement(caller: Caller, session_id: str, number: int, cmd: ConcludeStatement,
+                       uow: SessionsUoW) -> ConclusionOut:
+    """A café's table concluded on statement ``number``: its coordinators or facilitators record it, while or
+    after the session is held."""
+    with uow:
+        session = get_session(uow, session_id)
+        require(access.staffs(caller, session.network_id), access.NOT_STAFF)
+        conclusion = session.conclude_statement(number, cmd.conclusion, now=now())
+        uow.sessions.save(session)
+        uow.commit()
+        return ConclusionOut(session_id=session.id, statement=number, statement_text=session.statements[number - 1],
+                             conclusion=conclusion.text, concluded_at=conclusion.concluded_at)

@@ -92,7 +92,7 @@ class OutputRepository(TrackingRepository):
                 themes=list(row["themes"]), visibility=Visibility(row["visibility"]), licence=row["licence"],
                 author_ids=[a["member_id"] for a in authors.get(row["id"], [])],
                 published_at=utc(row["published_at"]), retracted_at=utc_or_none(row["retracted_at"]),
-                retraction_reason=row["retraction_reason"],
+                retraction_reason=row["retraction_reason"], statement=row["statement"],
             )
             for row in rows
         ]
@@ -105,6 +105,7 @@ class OutputRepository(TrackingRepository):
             "resource_type": output.resource_type.value if output.resource_type else None, "themes": output.themes,
             "visibility": output.visibility.value, "licence": output.licence, "published_at": output.published_at,
             "retracted_at": output.retracted_at, "retraction_reason": output.retraction_reason,
+            "statement": output.statement,
         }
 
 

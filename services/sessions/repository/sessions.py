@@ -11,7 +11,7 @@ from services.common.uow import TrackingRepository
 from services.common.vocabulary import Perspective, SessionFormat, SessionMode, SessionStatus
 from services.sessions.domain.participation import Attendee, Registration, RegistrationStatus
 from services.sessions.domain.planning import Contribution
-from services.sessions.domain.session import Reschedule, Session
+from services.sessions.domain.session import Conclusion, Reschedule, Session
 from services.sessions.models import attendance, contributions, registrations, reschedules, sessions
 from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
@@ -107,6 +107,8 @@ class SessionRepository(TrackingRepository):
             revision=row["revision"], cancel_reason=row["cancel_reason"], created_at=utc(row["created_at"]),
             updated_at=utc(row["updated_at"]), attendance_revision=row["attendance_revision"],
             attendance_recorded_at=utc_or_none(row["attendance_recorded_at"]),
+            conclusions={int(number): Conclusion(c["text"], utc(datetime.fromisoformat(c["concluded_at"])))
+                         for number, c in (row["statement_conclusions"] or {}).items()},
             contributions=[Contribution(c["member_id"], c["topic"]) for c in children["session_contributions"]],
             reschedules=[
                 Reschedule(utc(r["previous_starts_at"]), utc(r["previous_ends_at"]), utc(r["starts_at"]),
@@ -133,6 +135,8 @@ class SessionRepository(TrackingRepository):
             "status": session.status.value, "revision": session.revision,
             "attendance_revision": session.attendance_revision,
             "attendance_recorded_at": session.attendance_recorded_at, "cancel_reason": session.cancel_reason,
+            "statement_conclusions": {str(number): {"text": c.text, "concluded_at": c.concluded_at.isoformat()}
+                                      for number, c in session.conclusions.items()},
             "created_at": session.created_at, "updated_at": session.updated_at,
         }
 

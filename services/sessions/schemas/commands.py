@@ -103,6 +103,14 @@ class PublishOutput(Command):
     themes: Annotated[list[Theme], Field(max_length=20), AfterValidator(_unique)] = []
     visibility: Visibility = Visibility.NETWORK
     licence: Licence = DEFAULT_LICENCE
+    statement: int | None = Field(None, ge=1, le=50, description="the number (from 1) of the session's statement "
+                                                                 "this output came from: a café's harvest")
+
+
+class ConcludeStatement(Command):
+    """What the table concluded on one statement of a world café or knowledge café."""
+
+    conclusion: Annotated[str, _text(5000), NoNul]
 
 
 class RetractOutput(Command):

@@ -46,6 +46,16 @@ class RescheduleOut(View):
     rescheduled_at: datetime
 
 
+class ConclusionOut(BaseModel):
+    """What a café's table concluded on one statement (shown to the people inside the network)."""
+
+    session_id: str
+    statement: int
+    statement_text: str
+    conclusion: str
+    concluded_at: datetime
+
+
 class SessionOut(View):
     id: str
     network_id: str
@@ -60,6 +70,7 @@ class SessionOut(View):
     agenda: str
     contributions: list[ContributionOut]
     statements: list[str]
+    conclusions: list[ConclusionOut] = []  # per statement, for the people inside the network; the operator too
     status: SessionStatus
     revision: int
     cancel_reason: str | None
@@ -126,6 +137,7 @@ class OutputOut(BaseModel):
     licence: str
     authors: list[AuthorOut]
     published_at: datetime
+    statement: int | None = None  # the session's statement it came from, by number (from 1)
 
 
 class OutputTombstone(BaseModel):

@@ -4,7 +4,8 @@ Each route passes the caller and the request to the sessions service, which deci
 (services/sessions/domain/access.py) where it loads the session, and returns its answer. Bodies are validated
 here with the sessions service's own models (so OpenAPI shows them) and again by the service, which owns the
 rules: the life cycle (409 ``illegal_transition``, ``not_started``),
-capacity and the waitlist, the preparation policy (422 ``preparation_required``), world café statements.
+capacity and the waitlist, the preparation policy (422 ``preparation_required``), café statements and what the
+tables concluded on them.
 Outputs, reflections and the learning report are in :mod:`.outputs`.
 """
 
@@ -22,6 +23,7 @@ from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented
 from services.sessions.schemas.commands import (
     CancelSession,
     Command,
+    ConcludeStatement,
     MemberId,
     NetworkId,
     RecordAttendance,
@@ -29,7 +31,14 @@ from services.sessions.schemas.commands import (
     ScheduleSession,
     SessionId,
 )
-from services.sessions.schemas.views import AttendanceOut, RegistrationList, RegistrationOut, SessionOut, SessionPage
+from services.sessions.schemas.views import (
+    AttendanceOut,
+    ConclusionOut,
+    RegistrationList,
+    RegistrationOut,
+    SessionOut,
+    SessionPage,
+)
 
 router = APIRouter(prefix="/v1", tags=["sessions"], responses=ERROR_RESPONSES)
 
@@ -78,8 +87,9 @@ def query_of(**params: Any) -> dict[str, Any]:
 @router.post("/networks/{network_id}/sessions", status_code=201, response_model=SessionOut,
              summary="Schedule a session",
              description="For the network's coordinators and facilitators. Online and hybrid sessions need a "
-                         "`meeting_url`, in-person and hybrid ones a `location`; only a world café has "
-                         "`statements` (rule `world_cafe_only`). Times in the past record a session held before.",
+                         "`meeting_url`, in-person and hybrid ones a `location`; only a world café or a "
+                         "knowledge café has `statements` (rule `cafe_only`). Times in the past record a session "
+                         "held before.",
              responses={404: documented_error("no such network"), 409: documented_error("the network is archived")})
 def schedule_session(network_id: NetworkIdPath, body: SessionPlan, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     request = {"network_id": network_id, **body.model_dump(mode="json", exclude_unset=True)}
@@ -200,4 +210,23 @@ def record_attendance(session_id: SessionIdPath, body: RecordAttendance, caller:
             responses=NOT_FOUND)
 def get_attendance(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     answer: dict[str, Any] = rpc.call("sessions", "get_attendance", caller.wire(), session_id)
+    return answer
+
+
+# --- a café's statements: what each table concluded ------------------------------------------------------------
+
+
+@router.put("/sessions/{session_id}/statements/{number}/conclusion", response_model=ConclusionOut,
+            summary="Record what the table concluded on a statement",
+            description="For the network's coordinators and facilitators, while or after the session is held; "
+                        "sending it again revises it. The conclusion is shown with the session to the people "
+                        "inside the network; to share it further, publish an output with `statement` set to the "
+                        "statement's number.",
+            responses={404: documented_error("no such session, or no such statement (rule `statement_exists`)"),
+                       **TRANSITION})
+def conclude_statement(session_id: SessionIdPath,
+                       number: Annotated[int, Path(ge=1, le=50, description="the statement's number, from 1")],
+                       body: ConcludeStatement, caller: Caller, rpc: Rpc) -> dict[str, Any]:
+    answer: dict[str, Any] = rpc.call("sessions", "conclude_statement", caller.wire(), session_id, number,
+                                      body.model_dump(mode="json"))
     return answer
