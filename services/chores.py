@@ -54,6 +54,38 @@ def migrate_services(settings: Settings, only: str | None, log: Log = say) -> in
     return 0
 
 
+def reencrypt_peer_keys(settings: Settings, log: Log = say) -> int:
+    """Encrypt every stored peer API key under the first key of KRING_FEDERATION_KEYS (after a rotation, or to
+    seal keys stored before encryption); an exit status."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.common.db import create_service_engine
+    from services.common.errors import KringError
+    from services.common.keys_at_rest import configured_keys
+    from services.federation.unit_of_work import FederationUnitOfWork
+
+    keys = configured_keys()
+    if not keys.configured:
+        log("KRING_FEDERATION_KEYS is not set: nothing to encrypt with")
+        return 2
+    url = settings.database_url_for("federation")
+    engine = create_service_engine(url, "federation", pool_size=1)
+    try:
+        with FederationUnitOfWork(engine, producer="federation") as uow:
+            rewritten = uow.peers.reencrypt()
+            uow.commit()
+    except KringError as exc:
+        log(f"re-encrypting the peer keys failed: {exc.message}")
+        return 1
+    except SQLAlchemyError as exc:
+        log(f"re-encrypting the peer keys on {_redact_db(url)} failed: {exc}")
+        return 1
+    finally:
+        engine.dispose()
+    log(f"re-encrypted {rewritten} peer key(s) under the first key ({_redact_db(url)})")
+    return 0
+
+
 def declare_topology(settings: Settings, log: Log = say, *, list_queues: bool = True, apply_policies: bool = True,
                      migrate_queues: bool = False) -> int:
     """Set the queue policies (or check them), declare the dead-letter queue and every handler queue, and

@@ -52,6 +52,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return migrate_services(get_settings(), args.service)
 
 
+def cmd_federation_keys(args: argparse.Namespace) -> int:
+    if args.action == "new":
+        from services.common.keys_at_rest import KeysAtRest
+
+        print(KeysAtRest.new_key())
+        return 0
+    from services.chores import reencrypt_peer_keys
+    from services.common.config import get_settings
+
+    return reencrypt_peer_keys(get_settings())
+
+
 def cmd_declare(args: argparse.Namespace) -> int:
     from services.common.config import get_settings
 
@@ -113,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade every service's database (or one) to the latest")
     migrate.add_argument("--service", choices=SERVICES, help="only this service")
     migrate.set_defaults(func=cmd_migrate)
+
+    keys = commands.add_parser("federation-keys", help="keys the peer API keys are encrypted with at rest")
+    keys.add_argument("action", choices=("new", "reencrypt"),
+                      help="new: print a new key (put it first in KRING_FEDERATION_KEYS to rotate); reencrypt: "
+                      "encrypt every stored peer key under the first key (after a rotation, or after a migration "
+                      "that ran without the setting)")
+    keys.set_defaults(func=cmd_federation_keys)
 
     declare = commands.add_parser("declare", help="set the queue policies and declare every event queue on RabbitMQ")
     declare.add_argument("--policies", choices=("apply", "check"), default="apply",

@@ -32,6 +32,7 @@ from services.demo.catalogue import DEMO_PARTS
 # File names in the data directory (the tokens themselves are generated, never in the code).
 OPERATOR_TOKEN_FILE = "operator-token"  # noqa: S105
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105
+FEDERATION_KEY_FILE = "federation-key"  # the key peer API keys are encrypted with at rest, made on first run
 PIDS_FILE = "pids.json"
 READY_TIMEOUT = 90.0
 STOP_GRACE = 10.0
@@ -56,6 +57,22 @@ def read_secret(path: Path) -> str | None:
         return path.read_text().strip() or None
     except FileNotFoundError:
         return None
+
+
+def resolve_federation_keys(data_dir: Path, configured: str | None) -> str:
+    """KRING_FEDERATION_KEYS as configured, else a key saved in the data directory by an earlier run (or made
+    now): a local stack encrypts its peer keys like a deployed one."""
+    if configured:
+        return configured
+    from services.common.keys_at_rest import KeysAtRest
+
+    path = data_dir / FEDERATION_KEY_FILE
+    saved = read_secret(path)
+    if saved:
+        return saved
+    key = KeysAtRest.new_key()
+    write_secret(path, key)
+    return key
 
 
 def resolve_operator_token(data_dir: Path, configured: str | None) -> tuple[str, str]:
@@ -273,13 +290,15 @@ class Supervisor:
             self.log("stopped")
 
     def _prepare_environment(self) -> Settings:
-        """Fix the data directory and the operator token in the environment the children inherit."""
+        """Fix the data directory, the operator token and the federation keys in the environment children inherit."""
         settings = Settings()
         data_dir = settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         token, self.token_source = resolve_operator_token(data_dir, settings.operator_token)
         os.environ["KRING_DATA_DIR"] = str(data_dir)
         os.environ["KRING_OPERATOR_TOKEN"] = token
+        configured_keys = settings.federation_keys.get_secret_value() if settings.federation_keys else None
+        os.environ["KRING_FEDERATION_KEYS"] = resolve_federation_keys(data_dir, configured_keys)
         os.environ.setdefault("KRING_LOG_FORMAT", "text")  # readable on a terminal; set json to get JSON lines
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
         get_settings.cache_clear()

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICES = ("members", "networks", "sessions", "federation")
@@ -102,6 +102,62 @@ class Settings(BaseSettings):
     )
     admin_burst: float = Field(200.0, ge=0, allow_inf_nan=False,
                                description="admin API requests one token may make at once")
+    # Keys at rest (services/common/keys_at_rest.py).
+    federation_keys: SecretStr | None = Field(
+        None, description="comma-separated Fernet keys for the peer API keys stored in the federation database: "
+        "the first encrypts, every one decrypts (`kring federation-keys new` makes one; rotation in README, "
+        "Operations). `make run` keeps a generated one in the data directory",
+    )
+    # TLS between organisations (services/gateway/shared/tls.py, services/federation/relay/peer_client.py).
+    grpc_tls_cert_file: Path | None = Field(
+        None, description="PEM certificate chain the partner gRPC API serves TLS with (with "
+        "KRING_GRPC_TLS_KEY_FILE); read again when the files change (cert-manager renewals). Unset: plaintext",
+    )
+    grpc_tls_key_file: Path | None = Field(None, description="PEM private key of KRING_GRPC_TLS_CERT_FILE")
+    grpc_tls_client_ca_file: Path | None = Field(
+        None, description="PEM CA bundle that client certificates presented to the gRPC API must chain to",
+    )
+    grpc_tls_require_client_cert: bool = Field(
+        False, description="mutual TLS: refuse a gRPC client without a certificate from "
+        "KRING_GRPC_TLS_CLIENT_CA_FILE (every partner then needs one)",
+    )
+    peer_tls_cert_file: Path | None = Field(
+        None, description="PEM client certificate this instance presents to peers whose connection settings "
+        "ask for one (with KRING_PEER_TLS_KEY_FILE); read at every connection",
+    )
+    peer_tls_key_file: Path | None = Field(None, description="PEM private key of KRING_PEER_TLS_CERT_FILE")
+    http_tls_cert_file: Path | None = Field(
+        None, description="PEM certificate chain the admin API serves HTTPS with (with KRING_HTTP_TLS_KEY_FILE); "
+        "read at start. Unset: plain HTTP (terminate TLS in front)",
+    )
+    http_tls_key_file: Path | None = Field(None, description="PEM private key of KRING_HTTP_TLS_CERT_FILE")
+    http_tls_client_ca_file: Path | None = Field(
+        None, description="when set, the admin API requires client certificates chaining to this PEM CA bundle",
+    )
+
+    @field_validator("federation_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        from services.common.keys_at_rest import parse_keys
+
+        if value is not None:
+            parse_keys(value.get_secret_value())  # ValueError naming the key's position, never the key
+        return value
+
+    @model_validator(mode="after")
+    def _certificate_with_key(self) -> Settings:
+        for prefix in ("grpc_tls", "peer_tls", "http_tls"):
+            cert, key = getattr(self, f"{prefix}_cert_file"), getattr(self, f"{prefix}_key_file")
+            if (cert is None) != (key is None):
+                raise ValueError(f"KRING_{prefix.upper()}_CERT_FILE and KRING_{prefix.upper()}_KEY_FILE are set "
+                                 "together or not at all")
+        if self.grpc_tls_require_client_cert and (self.grpc_tls_client_ca_file is None
+                                                  or self.grpc_tls_cert_file is None):
+            raise ValueError("KRING_GRPC_TLS_REQUIRE_CLIENT_CERT needs KRING_GRPC_TLS_CERT_FILE, "
+                             "KRING_GRPC_TLS_KEY_FILE and KRING_GRPC_TLS_CLIENT_CA_FILE")
+        if self.http_tls_client_ca_file is not None and self.http_tls_cert_file is None:
+            raise ValueError("KRING_HTTP_TLS_CLIENT_CA_FILE needs KRING_HTTP_TLS_CERT_FILE and KRING_HTTP_TLS_KEY_FILE")
+        return self
 
     def database_url_for(self, service: str) -> str:
         override = os.environ.get(f"KRING_{service.upper()}_DATABASE_URL")

@@ -2,7 +2,7 @@
 (with the append-only log that partner streams read), partners, a read model of networks, and the peer
 instances this instance follows (issue 5)."""
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
@@ -115,16 +115,17 @@ partner_networks = Table(
     Column("network_id", String(100), primary_key=True, index=True),
 )
 
-# Peer instances this instance follows: where to reach each one, the key it issued to us (stored as given:
-# the relay must present it; the API never shows it), the cursor in its feed up to which everything is
-# applied here, and the relay's view of it.
+# Peer instances this instance follows: where to reach each one, the key it issued to us (encrypted with
+# KRING_FEDERATION_KEYS, services/common/keys_at_rest.py: the relay must present it; the API never shows
+# it), the cursor in its feed up to which everything is applied here, and the relay's view of it.
 peers = Table(
     "peers",
     metadata,
     Column("instance_id", String(100), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("address", String(300), nullable=False),
-    Column("api_key", String(512), nullable=False),
+    Column("api_key", Text, nullable=False),  # "fernet:" + the Fernet token
+    Column("transport", JSON, nullable=True),  # how it is reached (PeerTransport); NULL: plaintext, as before
     Column("network_ids", JSON, nullable=True),  # our networks to follow there; NULL: every one the key owns
     Column("config_revision", Integer, nullable=False),
     Column("cursor", PositionType, nullable=False),

@@ -1,5 +1,6 @@
 from sqlalchemy import Connection
 
+from services.common.keys_at_rest import KeysAtRest, configured_keys
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
 from services.federation.partners.repository import Partners
@@ -24,6 +25,8 @@ class FederationUnitOfWork(SqlUnitOfWork):
     peer_links: PeerLinks
     remote_networks: RemoteNetworks
     feed_heads: FeedHeads
+    # The keys peer API keys are encrypted with at rest: KRING_FEDERATION_KEYS unless set here (tests).
+    peer_keys: KeysAtRest | None = None
 
     def start(self, connection: Connection) -> None:
         self.links = LinkRepository(connection)
@@ -32,7 +35,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.outputs = Outputs(connection)
         self.feeds = Feeds(connection)
         self.partners = Partners(connection)
-        self.peers = Peers(connection)
+        self.peers = Peers(connection, self.peer_keys or configured_keys())
         self.peer_links = PeerLinks(connection)
         self.remote_networks = RemoteNetworks(connection)
         self.feed_heads = FeedHeads(connection)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import signal
+import ssl
 import sys
 import threading
 import time
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -59,6 +61,25 @@ def refuse_if_monkey_patched() -> None:
         raise RuntimeError("the gateway runs grpcio and must not run under eventlet.monkey_patch()")
 
 
+def http_tls(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS settings for the admin API: HTTPS with the configured certificate (read at start: restart
+    the gateway after a renewal, or terminate TLS in front), client certificates required when a client CA is
+    set; nothing when no certificate is configured (plain HTTP behind a terminating ingress)."""
+    if settings.http_tls_cert_file is None:
+        return {}
+    tls: dict[str, Any] = {"ssl_certfile": str(settings.http_tls_cert_file),
+                           "ssl_keyfile": str(settings.http_tls_key_file)}
+    if settings.http_tls_client_ca_file is not None:
+        tls |= {"ssl_ca_certs": str(settings.http_tls_client_ca_file), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return tls
+
+
+def _grpc_transport(settings: Settings) -> str:
+    if settings.grpc_tls_cert_file is None:
+        return "plaintext"
+    return "mutual TLS" if settings.grpc_tls_require_client_cert else "TLS"
+
+
 def _stop_grpc_on(stop: StopRequest, edge: GrpcEdge) -> threading.Thread:
     def wait_and_stop() -> None:
         while not stop.requested:
@@ -90,7 +111,7 @@ def run_gateway(settings: Settings | None = None) -> None:
     try:
         serve_metrics(settings.metrics_port_for("gateway"), settings.bind_host)
         edge = build_grpc_server(settings, pool, partner_limit=partner_limit)
-    except (OSError, RuntimeError) as exc:  # a port in use: say which, without a traceback
+    except (OSError, RuntimeError, ValueError) as exc:  # a port in use, TLS files unusable: say which
         log.error("cannot start the gateway: %s (metrics port %s, gRPC port %s)", exc,
                   settings.metrics_port_for("gateway"), settings.grpc_port)
         raise SystemExit(1) from None
@@ -102,7 +123,8 @@ def run_gateway(settings: Settings | None = None) -> None:
         app = create_app(settings, pool, services=services, token_limit=admin_limit)
         app.state.partner_keys = edge.partners  # revoking a partner in the admin API forgets its cached key
         config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
-                                access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off")
+                                access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off",
+                                **http_tls(settings))
         server = _Uvicorn(config, on_exit=stop)
 
         def request_stop(_sig: int, _frame: FrameType | None) -> None:
@@ -112,8 +134,9 @@ def run_gateway(settings: Settings | None = None) -> None:
         # Before uvicorn installs its own handlers (and after it restores these), a signal just asks to stop.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, request_stop)
-        log.info("gRPC serving on %s:%s, metrics on :%s; starting the admin API on http://%s:%s/docs "
-                 "(services: %s)", settings.bind_host, edge.port, settings.metrics_port_for("gateway"),
+        log.info("gRPC serving on %s:%s (%s), metrics on :%s; starting the admin API on %s://%s:%s/docs "
+                 "(services: %s)", settings.bind_host, edge.port, _grpc_transport(settings),
+                 settings.metrics_port_for("gateway"), "https" if settings.http_tls_cert_file else "http",
                  settings.bind_host, settings.http_port, ", ".join(services) or "none")
         server.run()
     finally:

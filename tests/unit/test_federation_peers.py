@@ -238,9 +238,11 @@ def test_a_request_the_peer_refused_is_revoked_here_and_one_it_holds_is_not(peer
     assert peer_links.abandon_peer_link(held.link.link_id, peered.uow).status == "requested"
 
 
-def test_the_key_of_a_peer_is_stored_as_given_and_only_in_the_peers_table(peered: World):
+def test_the_key_of_a_peer_is_stored_encrypted_and_in_no_table_in_the_clear(peered: World):
     with peered.engine.connect() as conn:
         tables = [r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))]
         holding = [t for t in tables if "kpk_from-the-peer" in json.dumps(
             [list(map(str, row)) for row in conn.execute(text(f'SELECT * FROM "{t}"'))])]
-    assert holding == ["peers"]
+        stored = conn.execute(text("SELECT api_key FROM peers")).scalar_one()
+    assert holding == []
+    assert peered.uow.peer_keys is not None and peered.uow.peer_keys.open(stored) == "kpk_from-the-peer"

@@ -25,6 +25,7 @@ from services.common.catalogue import (
     SharingPolicy,
 )
 from services.common.db import create_service_engine
+from services.common.keys_at_rest import KeysAtRest
 from services.common.migrations import upgrade
 from services.common.uow import apply_once
 from services.common.vocabulary import (
@@ -42,6 +43,7 @@ from services.federation.unit_of_work import FederationUnitOfWork
 from tests.support.callers import OPERATOR, THE_GATEWAY
 
 T0 = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
+WORLD_KEYS = KeysAtRest([KeysAtRest.new_key()])
 _TEMPLATE: list[Path] = []
 
 
@@ -78,6 +80,7 @@ class World:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.uow = FederationUnitOfWork(engine, producer="federation")
+        self.uow.peer_keys = WORLD_KEYS  # the keys peer API keys are encrypted with (KRING_FEDERATION_KEYS)
         self.lookup = FakeLookup()
         self.revisions: dict[str, int] = {}
         self.clock = T0

@@ -76,7 +76,7 @@ class FakePeerFederation:
 
     def peer_contact(self, instance_id: str) -> dict[str, Any]:
         peer = self.peers[instance_id]
-        return {"address": peer["address"], "api_key": peer["api_key"]}
+        return {"address": peer["address"], "api_key": peer["api_key"], "transport": peer["transport"]}
 
     def attach_peer_link(self, link_id: str, instance_id: str, remote: dict[str, Any]) -> dict[str, Any]:
         self.links[link_id]["remote"] = remote["link_id"]
@@ -89,7 +89,8 @@ class FakePeerFederation:
     @staticmethod
     def _view(peer: dict[str, Any]) -> dict[str, Any]:
         return {"instance_id": peer["instance_id"], "name": peer["name"], "address": peer["address"],
-                "local_network_ids": peer.get("local_network_ids"), "cursor": 0, "last_ingest_at": None,
+                "transport": peer["transport"], "local_network_ids": peer.get("local_network_ids"), "cursor": 0,
+                "last_ingest_at": None,
                 "refused_entries": 0, "skipped": [], "state": {"status": "configured"}, "created_at": NOW,
                 "changed_at": NOW}
 
@@ -99,8 +100,8 @@ class FakePeerClient:
 
     made: list[FakePeerClient] = []
 
-    def __init__(self, instance_id: str, address: str, api_key: str) -> None:
-        self.instance_id, self.address, self.api_key = instance_id, address, api_key
+    def __init__(self, instance_id: str, address: str, api_key: str, transport: dict[str, Any]) -> None:
+        self.instance_id, self.address, self.api_key, self.transport = instance_id, address, api_key, transport
         self.asked: list[tuple] = []
         self.closed = False
         FakePeerClient.made.append(self)
@@ -165,6 +166,27 @@ def test_peers_are_the_operators_alone(client, members, federation, method, path
     assert federation.calls == []
 
 
+def test_a_peer_is_reached_over_tls_unless_its_transport_says_plaintext(client):
+    shown = configure(client).json()
+    assert shown["transport"] == {"mode": "tls", "ca_bundle": None, "server_name": None,
+                                  "client_certificate": False}
+    plain = configure(client, transport={"mode": "plaintext"}).json()
+    assert plain["transport"]["mode"] == "plaintext"
+
+
+@pytest.mark.parametrize(("transport", "field"), [
+    ({"mode": "tls", "ca_bundle": "not a certificate"}, "transport.ca_bundle"),
+    ({"mode": "plaintext", "client_certificate": True}, "transport"),
+    ({"mode": "tls", "server_name": "not a name!"}, "transport.server_name"),
+    ({"mode": "ssl"}, "transport.mode"),
+])
+def test_a_peer_transport_that_cannot_work_is_refused_naming_the_field(client, federation, transport, field):
+    response = configure(client, transport=transport)
+    assert response.status_code == 422, response.text
+    assert [v["field"] for v in response.json()["error"]["violations"]] == [field]
+    assert federation.peers == {}
+
+
 def test_a_peer_needs_an_address_with_a_port_and_an_instance_id(client):
     response = configure(client, address="no-port", instance_id="not valid!")
     assert response.status_code == 422
@@ -179,6 +201,7 @@ def test_a_link_with_a_peers_network_asks_the_peer_with_its_key_and_attaches_the
     [peer] = FakePeerClient.made
     assert (peer.instance_id, peer.address, peer.api_key, peer.closed) == (
         "kring-b", "kring-b.example.org:50051", KEY, True)
+    assert peer.transport == {"mode": "tls", "ca_bundle": None, "server_name": None, "client_certificate": False}
     assert peer.asked == [("y", "x", {"visibilities": ["federation"], "themes": None})]
     assert federation.links["l1"]["remote"] == "theirs"
 

@@ -19,6 +19,7 @@ from services.federation.peers.schemas import (
     PeerContact,
     PeerOut,
     PeerState,
+    PeerTransport,
     RelayPeer,
     ReportPeerState,
     SkippedEntry,
@@ -74,7 +75,7 @@ def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: FederationUoW,
                 raise NotFound(f"network {network_id} not found",
                                [violation(f"local_network_ids.{index}", "exists", "no such network")])
         config = PeerConfig(name=cmd.name, address=cmd.address, api_key=cmd.api_key,
-                            network_ids=cmd.local_network_ids)
+                            transport=cmd.transport.model_dump(mode="json"), network_ids=cmd.local_network_ids)
         created = uow.peers.get(cmd.instance_id) is None
         if created:
             uow.peers.add(cmd.instance_id, config, now())
@@ -111,6 +112,7 @@ def remove_peer(caller: Caller, instance_id: str, uow: FederationUoW) -> None:
 def relay_peers(uow: FederationUoW) -> list[RelayPeer]:
     with uow:
         return [RelayPeer(instance_id=p["instance_id"], name=p["name"], address=p["address"], api_key=p["api_key"],
+                          transport=PeerTransport.model_validate(p["transport"]),
                           local_network_ids=p["network_ids"], cursor=p["cursor"],
                           config_revision=p["config_revision"]) for p in uow.peers.all()]
 
@@ -120,7 +122,8 @@ def peer_contact(instance_id: str, uow: FederationUoW) -> PeerContact:
         peer = uow.peers.get(instance_id)
         if peer is None:
             raise NotFound(f"peer {instance_id} is not configured here")
-        return PeerContact(address=peer["address"], api_key=peer["api_key"])
+        return PeerContact(address=peer["address"], api_key=peer["api_key"],
+                           transport=PeerTransport.model_validate(peer["transport"]))
 
 
 def report_peer_state(instance_id: str, cmd: ReportPeerState, uow: FederationUoW) -> bool:
@@ -142,6 +145,7 @@ def log_head(network_ids: list[str], cursor: int, uow: FederationUoW) -> FeedHea
 
 def peer_view(row: PeerRow) -> PeerOut:
     return PeerOut(instance_id=row["instance_id"], name=row["name"], address=row["address"],
+                   transport=PeerTransport.model_validate(row["transport"]),
                    local_network_ids=row["network_ids"], cursor=row["cursor"], last_ingest_at=row["last_ingest_at"],
                    refused_entries=row["refused_entries"],
                    skipped=[SkippedEntry.model_validate(s) for s in row["skipped"] or []],

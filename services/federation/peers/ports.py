@@ -12,6 +12,7 @@ class PeerConfig(TypedDict):
     name: str
     address: str
     api_key: str  # the key the peer issued to this instance
+    transport: dict[str, Any]  # how the peer is reached (a PeerTransport as JSON)
     network_ids: list[str] | None  # our networks to follow there; None: every one the key owns
 
 
@@ -50,6 +51,10 @@ class PeerRepo(Protocol):
 
     def remove(self, instance_id: str) -> bool:
         """Whether there was such a peer."""
+        ...
+
+    def reencrypt(self) -> int:
+        """Every stored key encrypted under the first key (a plaintext one too): how many were rewritten."""
         ...
 
     def advance(self, instance_id: str, cursor: int, now: datetime, refused: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
+from services.common.keys_at_rest import KeysAtRest
 from services.federation.models import feed_log, networks, peer_links, peers
 from services.federation.peers.ports import PeerConfig, PeerLinkRow, PeerRow
 
@@ -15,24 +16,52 @@ SKIPPED_KEPT = 20  # refused entries a peer's state shows (the log has every one
 
 
 class Peers:
-    def __init__(self, connection: Connection) -> None:
+    """The key a peer issued to this instance is stored encrypted (:mod:`services.common.keys_at_rest`) and
+    read back in the clear, for the relay and the gateway's link requests only."""
+
+    def __init__(self, connection: Connection, keys: KeysAtRest) -> None:
         self.connection = connection
+        self.keys = keys
 
     def get(self, instance_id: str) -> PeerRow | None:
         row = self.connection.execute(select(peers).where(peers.c.instance_id == instance_id)).mappings().first()
-        return _peer(row) if row else None
+        return self._peer(row) if row else None
 
     def all(self) -> list[PeerRow]:
-        return [_peer(r) for r in self.connection.execute(select(peers).order_by(peers.c.instance_id)).mappings()]
+        return [self._peer(r) for r in
+                self.connection.execute(select(peers).order_by(peers.c.instance_id)).mappings()]
 
     def add(self, instance_id: str, config: PeerConfig, now: datetime) -> None:
         self.connection.execute(insert(peers).values(
             instance_id=instance_id, config_revision=1, cursor=0, state={}, skipped=[], refused_entries=0,
-            created_at=now, changed_at=now, **config))
+            created_at=now, changed_at=now, **self._stored(config)))
 
     def reconfigure(self, instance_id: str, config: PeerConfig, now: datetime) -> None:
         self.connection.execute(update(peers).where(peers.c.instance_id == instance_id).values(
-            config_revision=peers.c.config_revision + 1, changed_at=now, **config))
+            config_revision=peers.c.config_revision + 1, changed_at=now, **self._stored(config)))
+
+    def reencrypt(self) -> int:
+        """Every stored key encrypted under the first key (a plaintext one too): how many were rewritten."""
+        rewritten = 0
+        for instance_id, stored in self.connection.execute(select(peers.c.instance_id, peers.c.api_key)).all():
+            sealed = self.keys.reseal(stored)
+            if sealed is not None:
+                self.connection.execute(update(peers).where(peers.c.instance_id == instance_id)
+                                        .values(api_key=sealed))
+                rewritten += 1
+        return rewritten
+
+    def _stored(self, config: PeerConfig) -> dict[str, Any]:
+        return {**config, "api_key": self.keys.seal(config["api_key"])}
+
+    def _peer(self, row: RowMapping) -> PeerRow:
+        return PeerRow(instance_id=row["instance_id"], name=row["name"], address=row["address"],
+                       api_key=self.keys.open(row["api_key"]),
+                       transport=row["transport"] or {"mode": "plaintext"}, network_ids=row["network_ids"],
+                       config_revision=row["config_revision"], cursor=row["cursor"], state=row["state"],
+                       skipped=row["skipped"], refused_entries=row["refused_entries"],
+                       last_ingest_at=row["last_ingest_at"], created_at=row["created_at"],
+                       changed_at=row["changed_at"])
 
     def remove(self, instance_id: str) -> bool:
         return self.connection.execute(delete(peers).where(peers.c.instance_id == instance_id)).rowcount > 0
@@ -50,13 +79,6 @@ class Peers:
     def report(self, instance_id: str, state: dict[str, Any]) -> bool:
         return self.connection.execute(
             update(peers).where(peers.c.instance_id == instance_id).values(state=state)).rowcount > 0
-
-
-def _peer(row: RowMapping) -> PeerRow:
-    return PeerRow(instance_id=row["instance_id"], name=row["name"], address=row["address"], api_key=row["api_key"],
-                   network_ids=row["network_ids"], config_revision=row["config_revision"], cursor=row["cursor"],
-                   state=row["state"], skipped=row["skipped"], refused_entries=row["refused_entries"],
-                   last_ingest_at=row["last_ingest_at"], created_at=row["created_at"], changed_at=row["changed_at"])
 
 
 class PeerLinks:

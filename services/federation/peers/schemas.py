@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from services.common.catalogue import SharingPolicy
 from services.common.schemas import Command, NoNul, OutputId, Timestamp
@@ -19,6 +19,48 @@ Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, 
                                            pattern=r"^[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$")]
 
 
+# PEM text: one CA certificate or a bundle of them
+Pem = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=65536), NoNul]
+ServerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=253,
+                                              pattern=r"^[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?$")]
+
+
+class PeerTransport(Command):
+    """How the peer's gRPC API is reached: TLS by default; plaintext only between instances on one machine or
+    one private network (local development)."""
+
+    mode: Literal["tls", "plaintext"] = Field(
+        "tls", description="tls (default): the peer's certificate is checked against `ca_bundle`, else the "
+        "system's trust store; plaintext: no encryption, for local development only")
+    ca_bundle: Pem | None = Field(
+        None, description="PEM CA certificate(s) the peer's server certificate must chain to (a private CA); "
+                          "none: the system's trust store")
+    server_name: ServerName | None = Field(
+        None, description="the DNS name the peer's certificate must carry, when it is not the host of `address`")
+    client_certificate: bool = Field(
+        False, description="present this instance's client certificate (KRING_PEER_TLS_CERT_FILE and "
+                           "KRING_PEER_TLS_KEY_FILE) to a peer that requires mutual TLS")
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _certificates(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from cryptography import x509
+
+        try:
+            x509.load_pem_x509_certificates(value.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError("not PEM certificates (-----BEGIN CERTIFICATE----- ...)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _plaintext_is_plain(self) -> PeerTransport:
+        if self.mode == "plaintext" and (self.ca_bundle or self.server_name or self.client_certificate):
+            raise ValueError("ca_bundle, server_name and client_certificate apply to mode tls only")
+        return self
+
+
 class ConfigurePeer(Command):
     instance_id: InstanceId = Field(description="the peer's instance id (its GetInstance answers it)")
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
@@ -28,6 +70,8 @@ class ConfigurePeer(Command):
                     "instance); stored for the relay, never shown again")
     local_network_ids: Annotated[list[NetworkId], Field(max_length=100)] | None = Field(
         None, description="follow only these of our networks there; none: every network the key owns there")
+    transport: PeerTransport = Field(default_factory=PeerTransport,
+                                     description="how the peer is reached: TLS (the default) or plaintext")
 
 
 class PeerState(BaseModel):
@@ -59,6 +103,7 @@ class PeerOut(BaseModel):
     instance_id: str
     name: str
     address: str
+    transport: PeerTransport
     local_network_ids: list[str] | None
     cursor: int = Field(description="everything in the peer's feed up to here is applied on this instance")
     last_ingest_at: datetime | None
@@ -76,6 +121,7 @@ class RelayPeer(BaseModel):
     name: str
     address: str
     api_key: str
+    transport: PeerTransport
     local_network_ids: list[str] | None
     cursor: int
     config_revision: int
@@ -178,6 +224,7 @@ class PeerContact(BaseModel):
 
     address: str
     api_key: str
+    transport: PeerTransport
 
     def __repr__(self) -> str:  # never print the key
         return f"PeerContact(address={self.address!r})"

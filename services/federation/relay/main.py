@@ -25,6 +25,7 @@ from services.federation.relay.backoff import Backoff
 from services.federation.relay.follower import FollowerSettings, Local, Peer, PeerFollower, forget_metrics
 from services.federation.relay.local import LocalFederation
 from services.federation.relay.peer_client import PeerClient
+from services.federation.relay.transport import ClientIdentity
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,11 @@ def run_relay(settings: Settings | None = None) -> None:
     pool = RpcPool(lambda: NamekoProxy(config, settings.rpc_timeout), 4, settings.rpc_timeout)
     local = LocalFederation(pool, settings.rpc_timeout)
 
+    identity = ClientIdentity.from_settings(settings)
+
     def connect(peer: dict[str, Any]) -> Peer:
-        return PeerClient(peer["instance_id"], peer["address"], peer["api_key"], timeout=settings.rpc_timeout)
+        return PeerClient(peer["instance_id"], peer["address"], peer["api_key"], timeout=settings.rpc_timeout,
+                          transport=peer.get("transport"), identity=identity)
 
     relay = Relay(local, local.peers, connect, follower_settings(settings))
     stop = StopRequest()

@@ -5,7 +5,9 @@ into the JSON shapes the federation service takes (:mod:`services.federation.pee
 gRPC errors become typed errors: the peer being away (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
 INTERNAL, ...) is :class:`~services.common.errors.Unavailable`, worth retrying; the peer saying no
 (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT, NOT_FOUND, ...) is :class:`PeerRefused`, which asking
-again the same way will not change. Never import this under eventlet: grpcio hangs there.
+again the same way will not change. A TLS handshake that fails is a refusal too, saying why
+(:func:`services.federation.relay.transport.diagnose`): a certificate expired, from a CA not trusted, for another
+name, or none where the peer requires one. Never import this under eventlet: grpcio hangs there.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
 from services.common import tracing
 from services.common.errors import KringError, Unavailable
+from services.federation.relay.transport import (
+    ClientIdentity,
+    Transport,
+    TransportNotUsable,
+    diagnose,
+    open_channel,
+)
 
 TRANSIENT = frozenset({
     grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -74,14 +83,25 @@ class PeerStream:
 
 
 class PeerClient:
+    """``transport``: the peer's connection settings as stored (None: plaintext); ``identity``: this instance's
+    client certificate, for a peer whose settings ask for it."""
+
     def __init__(self, instance_id: str, address: str, api_key: str, *, timeout: float = 10.0,
-                 channel_factory: Callable[[str], grpc.Channel] = grpc.insecure_channel) -> None:
+                 transport: dict[str, Any] | None = None, identity: ClientIdentity | None = None,
+                 channel_factory: Callable[[str], grpc.Channel] | None = None) -> None:
         self.instance_id = instance_id
         self.address = address
         self.timeout = timeout
+        self.transport = Transport.of(transport)
+        self.identity = identity
         self._metadata = (("authorization", f"Bearer {api_key}"),)
+        try:
+            channel = channel_factory(address) if channel_factory is not None else \
+                open_channel(address, self.transport, identity)
+        except TransportNotUsable as exc:
+            raise PeerRefused(f"peer {instance_id}: {exc}") from None
         # With tracing on, each call to the peer is a span and carries its traceparent to the peer's gateway.
-        self._channel = grpc.intercept_channel(channel_factory(address), *tracing.grpc_client_interceptors())
+        self._channel = grpc.intercept_channel(channel, *tracing.grpc_client_interceptors())
         self._stub = federation_pb2_grpc.FederationStub(self._channel)
 
     def __repr__(self) -> str:  # never the key
@@ -121,7 +141,12 @@ class PeerClient:
         try:
             return getattr(self._stub, method)(request, metadata=self._metadata, timeout=self.timeout)
         except grpc.RpcError as exc:
-            raise peer_error(self.instance_id, what, exc) from None
+            error = peer_error(self.instance_id, what, exc)
+            if isinstance(error, Unavailable) and exc.code() == grpc.StatusCode.UNAVAILABLE:
+                why = diagnose(self.address, self.transport, self.identity, self.timeout)
+                if why is not None:
+                    raise PeerRefused(f"peer {self.instance_id}: {what}: {why}") from None
+            raise error from None
 
 
 # --- the peer's messages as the federation service takes them ------------------------------------------------------

@@ -40,6 +40,7 @@ from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import input_guard, observability
 from services.gateway.shared.correlation import CORRELATION_HEADER, incoming_correlation_id
 from services.gateway.shared.rate_limit import Limit, TokenBuckets
+from services.gateway.shared.tls import CertificateFiles, grpc_server_credentials
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ class GrpcEdge:
     health: health.HealthServicer
     port: int
     federation: FederationServicer
+    tls: CertificateFiles | None = None  # None: plaintext
 
     def start(self) -> None:
         self.server.start()
@@ -266,7 +268,9 @@ def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limi
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{settings.bind_host}:{settings.grpc_port}"
-    port = server.add_insecure_port(address)
+    tls = grpc_server_credentials(settings)  # TLS (mutual when configured) from files, or plaintext
+    port = server.add_secure_port(address, tls[0]) if tls is not None else server.add_insecure_port(address)
     if port == 0:  # older grpcio reports a failed bind this way instead of raising
         raise RuntimeError(f"cannot listen for gRPC on {address}")
-    return GrpcEdge(server=server, health=health_servicer, port=port, federation=federation)
+    return GrpcEdge(server=server, health=health_servicer, port=port, federation=federation,
+                    tls=tls[1] if tls is not None else None)
