@@ -32,9 +32,13 @@ import httpx
 import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
-from tests.e2e.test_partner_e2e import Partner, fresh_tag, ok, refused, wait_for
+from tests.e2e.test_partner_e2e import refused
+from tests.support.http import ok
 from tests.support.infra import postgres_database, rabbit_vhost
+from tests.support.naming import fresh_tag
+from tests.support.partner_client import PartnerClient
 from tests.support.stack import Stack, start_stack, stop_stack
+from tests.support.waiting import eventually
 
 ARRIVAL = 30.0  # seconds for an output to cross: A's event chain, A's stream, B's relay, B's federation service
 RELAY_TUNING = {"KRING_RELAY_RELOAD_INTERVAL": "1", "KRING_RELAY_BACKOFF_INITIAL": "0.2",
@@ -73,7 +77,7 @@ def feed(client: httpx.Client, network_id: str) -> list[dict]:
     items, token = [], None
     while True:
         page = ok(client.get(f"/v1/networks/{network_id}/feed",
-                             params={"page_size": 200, **({"page_token": token} if token else {})}))
+                             params={"page_size": 200, **({"page_token": token} if token else {})}), 200)
         items += page["items"]
         token = page.get("next_page_token")
         if not token:
@@ -85,7 +89,7 @@ def live(client: httpx.Client, network_id: str) -> list[str]:
 
 
 def peer_state(client: httpx.Client, instance_id: str) -> dict:
-    return ok(client.get(f"/v1/peers/{instance_id}"))
+    return ok(client.get(f"/v1/peers/{instance_id}"), 200)
 
 
 def publish(world: Instances, title: str, visibility: str = "federation") -> str:
@@ -142,13 +146,13 @@ def world(stacks) -> Iterator[Instances]:
         author = ok(op_a.post("/v1/members", json={
             "name": "Henk Ervaring", "perspectives": ["lived_experience"],
             "email": f"henk.{tag}@example.org"}), 201)["id"]
-        ok(op_a.put(f"/v1/networks/{x}/members/{author}", json={"role": "participant"}))
+        ok(op_a.put(f"/v1/networks/{x}/members/{author}", json={"role": "participant"}), 200)
         now = datetime.now(UTC)
         session = ok(op_a.post(f"/v1/networks/{x}/sessions", json={
             "title": "Leersessie over de grens", "format": "learning_session", "mode": "in_person",
             "location": "Utrecht", "starts_at": (now - timedelta(hours=3)).isoformat(),
             "ends_at": (now - timedelta(hours=2)).isoformat()}), 201)["id"]
-        ok(op_a.post(f"/v1/sessions/{session}/hold"))
+        ok(op_a.post(f"/v1/sessions/{session}/hold"), 200)
 
         link_a = ok(op_a.post("/v1/links", json={"requester_network_id": x, "target_network_id": y,
                                                  "peer": "kring-twente",
@@ -158,20 +162,22 @@ def world(stacks) -> Iterator[Instances]:
 
 def test_a_network_on_a_links_with_a_network_on_b_and_both_relays_follow(world: Instances):
     assert world.link_a["status"] == "requested"
-    [asked] = ok(world.op_b.get(f"/v1/networks/{world.y}/links", params={"status": "requested"}))["items"]
+    [asked] = ok(world.op_b.get(f"/v1/networks/{world.y}/links", params={"status": "requested"}), 200)["items"]
     assert (asked["requester_network_id"], asked["target_network_id"]) == (world.x, world.y)
     assert asked["requester_policy"]["visibilities"] == ["linked", "federation"]
 
     accepted = ok(world.op_b.post(f"/v1/links/{asked['link_id']}/accept",
-                                  json={"policy": {"visibilities": ["federation"]}}))
+                                  json={"policy": {"visibilities": ["federation"]}}), 200)
     assert accepted["status"] == "active"
-    seen = wait_for(lambda: ok(world.op_a.get(f"/v1/links/{world.link_a['link_id']}")),
-                    lambda link: link["status"] == "active", "A sees B's acceptance", ARRIVAL)
+    seen = eventually(lambda: ok(world.op_a.get(f"/v1/links/{world.link_a['link_id']}"), 200),
+                      "A sees B's acceptance", ARRIVAL,
+                      accept=lambda link: link["status"] == "active")
     assert seen["target_policy"]["visibilities"] == ["federation"]  # B's side's policy, as B set it
 
     for client, peer in ((world.op_a, "kring-twente"), (world.op_b, "kring-nationaal")):
-        state = wait_for(lambda c=client, p=peer: peer_state(c, p)["state"],
-                         lambda s: s["status"] == "following" and s["connected"], f"following {peer}", ARRIVAL)
+        state = eventually(lambda c=client, p=peer: peer_state(c, p)["state"],
+                           f"following {peer}", ARRIVAL,
+                           accept=lambda s: s["status"] == "following" and s["connected"])
         assert state["remote_instance"] == peer and state["consecutive_failures"] == 0
         assert "api_key" not in json.dumps(peer_state(client, peer))
 
@@ -179,33 +185,36 @@ def test_a_network_on_a_links_with_a_network_on_b_and_both_relays_follow(world: 
 def test_an_output_published_on_a_appears_in_the_linked_feed_on_b_and_travels_on_through_b(world: Instances):
     started = time.monotonic()
     output_id = publish(world, "Vraag eerst wat iemand zelf wil")
-    wait_for(lambda: live(world.op_b, world.y), lambda ids: output_id in ids, "the output on B", ARRIVAL)
+    eventually(lambda: live(world.op_b, world.y), "the output on B", ARRIVAL, accept=lambda ids: output_id in ids)
     crossed = time.monotonic() - started
     print(f"\ncross-instance delivery (publish on A → Y's feed on B): {crossed:.2f} s")
 
     [item] = [i for i in feed(world.op_b, world.y) if i["output"]["output_id"] == output_id]
     assert item["output"]["origin_network_id"] == world.x
     assert item["output"]["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
-    wait_for(lambda: live(world.op_b, world.z), lambda ids: output_id in ids, "on through B's hierarchy", ARRIVAL)
-    deliveries = ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"))
+    eventually(lambda: live(world.op_b, world.z),
+               "on through B's hierarchy", ARRIVAL,
+               accept=lambda ids: output_id in ids)
+    deliveries = ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"), 200)
     assert (deliveries["origin_network_id"], sorted(d["network_id"] for d in deliveries["items"])) == (
         world.x, sorted([world.y, world.z]))
 
 
 def test_a_retraction_on_a_removes_the_copies_on_b(world: Instances):
     output_id = publish(world, "Een les die we terugnemen")
-    wait_for(lambda: live(world.op_b, world.y), lambda ids: output_id in ids, "the output on B", ARRIVAL)
+    eventually(lambda: live(world.op_b, world.y), "the output on B", ARRIVAL, accept=lambda ids: output_id in ids)
 
-    ok(world.op_a.post(f"/v1/outputs/{output_id}/retract", json={"reason": "dubbel"}))
+    ok(world.op_a.post(f"/v1/outputs/{output_id}/retract", json={"reason": "dubbel"}), 200)
 
     for network_id in (world.y, world.z):
-        shown = wait_for(lambda n=network_id: {i["output"]["output_id"]: i["output"] for i in feed(world.op_b, n)},
-                         lambda items: items.get(output_id, {}).get("retracted"), "the tombstone on B", ARRIVAL)
+        shown = eventually(lambda n=network_id: {i["output"]["output_id"]: i["output"] for i in feed(world.op_b, n)},
+                           "the tombstone on B", ARRIVAL,
+                           accept=lambda items: items.get(output_id, {}).get("retracted"))
         assert set(shown[output_id]) == {"output_id", "origin_network_id", "retracted", "retracted_at"}
 
 
 def test_b_cannot_publish_as_a_network_it_does_not_host(world: Instances):
-    as_a = Partner(world.b.grpc, world.key_ab)  # A's key on B: it speaks for X only
+    as_a = PartnerClient(world.b.grpc, world.key_ab)  # A's key on B: it speaks for X only
     try:
         code, _ = refused(lambda: as_a.PublishOutput(pb.PublishOutputRequest(
             network_id=world.y, client_output_id="forged", kind=pb.OUTPUT_KIND_LESSON, title="Niet van A",
@@ -218,31 +227,37 @@ def test_b_cannot_publish_as_a_network_it_does_not_host(world: Instances):
 def test_b_relay_killed_mid_stream_and_restarted_misses_nothing_and_doubles_nothing(world: Instances):
     before = pid_of(world.b, "relay")
     first = [publish(world, f"Reeks 1, les {n}") for n in range(30)]
-    wait_for(lambda: live(world.op_b, world.y), lambda ids: bool(set(first) & set(ids)), "the first ones", ARRIVAL)
+    eventually(lambda: live(world.op_b, world.y),
+               "the first ones", ARRIVAL,
+               accept=lambda ids: bool(set(first) & set(ids)))
     os.kill(before, signal.SIGKILL)  # while the batch streams in
     arrived_before_the_kill = len(set(first) & set(live(world.op_b, world.y)))
     second = [publish(world, f"Reeks 2, les {n}") for n in range(20)]
 
-    wait_for(lambda: pid_of(world.b, "relay"), lambda pid: pid != before, "B's supervisor restarts the relay", 30)
+    eventually(lambda: pid_of(world.b, "relay"),
+               "B's supervisor restarts the relay", 30,
+               accept=lambda pid: pid != before)
     everything = first + second
-    wait_for(lambda: live(world.op_b, world.y), lambda ids: set(everything) <= set(ids), "every output on B",
-             ARRIVAL * 2)
+    eventually(lambda: live(world.op_b, world.y),
+               "every output on B", ARRIVAL * 2,
+               accept=lambda ids: set(everything) <= set(ids))
     print(f"\n{arrived_before_the_kill} of 30 had arrived on B when its relay was killed")
 
     counts = Counter(i["output"]["output_id"] for i in feed(world.op_b, world.y))
     assert {output_id: counts[output_id] for output_id in everything} == dict.fromkeys(everything, 1)
     for output_id in (first[0], first[-1], second[-1]):
-        recipients = [d["network_id"] for d in ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"))["items"]]
+        recipients = [d["network_id"] for d in ok(world.op_b.get(f"/v1/outputs/{output_id}/deliveries"), 200)["items"]]
         assert sorted(recipients) == sorted([world.y, world.z])
     state = peer_state(world.op_b, "kring-nationaal")
     assert state["refused_entries"] == 0
 
 
 def test_a_key_revoked_on_a_stops_b_relay_with_a_clear_error_in_b_peer_state(world: Instances):
-    ok(world.op_a.post(f"/v1/partners/{world.partner_of_b_on_a}/revoke"))
+    ok(world.op_a.post(f"/v1/partners/{world.partner_of_b_on_a}/revoke"), 200)
 
-    state = wait_for(lambda: peer_state(world.op_b, "kring-nationaal")["state"],
-                     lambda s: s["status"] == "refused", "B's relay refused", ARRIVAL)
+    state = eventually(lambda: peer_state(world.op_b, "kring-nationaal")["state"],
+                       "B's relay refused", ARRIVAL,
+                       accept=lambda s: s["status"] == "refused")
     assert state["connected"] is False
     assert "UNAUTHENTICATED" in state["last_error"] and "revoked" in state["last_error"]
     assert "kring-nationaal" in state["last_error"]

@@ -8,19 +8,15 @@ the directory by it.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-POLL_TIMEOUT = 20.0  # the networks service follows membership events; on a healthy stack this takes moments
-
-
-def fresh_tag() -> str:
-    return uuid.uuid4().hex[:8]
+from tests.support.http import error
+from tests.support.naming import fresh_tag
+from tests.support.waiting import eventually
 
 
 def create_network(client: httpx.Client, name: str, level: str, parent_id: str | None = None, *,
@@ -51,24 +47,6 @@ def token_for(client: httpx.Client, member_id: str) -> str:
     response = client.post(f"/v1/members/{member_id}/tokens", json={"label": "e2e"})
     assert response.status_code == 201, response.text
     return response.json()["token"]
-
-
-def error(response: httpx.Response) -> tuple[int, str, set[tuple[str, str]]]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], {(v["field"], v["rule"]) for v in body["violations"]}
-
-
-def wait_for(probe: Callable[[], Any], accept: Callable[[Any], bool], what: str,
-             timeout: float = POLL_TIMEOUT) -> Any:
-    """Poll ``probe`` until ``accept`` holds for its answer; fail with the last answer after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if accept(answer):
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:g} s; last answer: {answer!r}")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -194,8 +172,9 @@ def test_the_health_report_has_nine_steps_and_follows_the_facilitators_added(sta
     set_role(operator, network["id"], practitioner["id"], "facilitator")
     set_role(operator, network["id"], lived["id"], "facilitator")
 
-    step5 = wait_for(lambda: operator.get(health).json()["steps"][4],
-                     lambda step: step["status"] == "shown", "step 5 shows the two facilitators")
+    step5 = eventually(lambda: operator.get(health).json()["steps"][4],
+                       "step 5 shows the two facilitators",
+                       accept=lambda step: step["status"] == "shown")
     assert step5["key"] == "two_facilitators"
     assert step5["evidence"] == "2 facilitators: lived experience and practitioner"
     listed = operator.get(f"/v1/networks/{network['id']}").json()
@@ -251,6 +230,7 @@ def test_memberships_need_an_existing_network(operator):
     assert set_role(operator, network["id"], member["id"], "participant")["role"] == "participant"
     assert [m["network_id"] for m in operator.get(f"/v1/members/{member['id']}").json()["memberships"]] == [
         network["id"]]
-    wait_for(lambda: operator.get(f"/v1/networks/{network['id']}").json()["member_count"],
-             lambda count: count == 1, "the network counts its new member")
+    eventually(lambda: operator.get(f"/v1/networks/{network['id']}").json()["member_count"],
+               "the network counts its new member",
+               accept=lambda count: count == 1)
     assert operator.delete(f"/v1/networks/{network['id']}/members/{member['id']}").status_code == 204

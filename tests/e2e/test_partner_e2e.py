@@ -14,7 +14,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,43 +27,12 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from services.api.kring.v1 import federation_pb2 as pb
-from services.api.kring.v1 import federation_pb2_grpc
+from tests.support.http import ok
+from tests.support.naming import fresh_tag
+from tests.support.partner_client import PartnerClient
+from tests.support.waiting import eventually
 
-TIMEOUT = 10.0  # seconds for a unary call
 ARRIVAL = 20.0  # seconds for an output to travel the event chain and reach a feed or stream
-
-
-def fresh_tag() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-class Partner:
-    """A partner's client: the generated stub, with its key as `authorization: Bearer <key>` metadata."""
-
-    def __init__(self, target: str, key: str | None):
-        self.channel = grpc.insecure_channel(target)
-        self.stub = federation_pb2_grpc.FederationStub(self.channel)
-        self.key = key
-
-    @property
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.key}"),) if self.key else ()
-
-    def __getattr__(self, method: str) -> Callable[..., Any]:
-        rpc = getattr(self.stub, method)
-        return lambda request, **kw: rpc(request, metadata=self.metadata, timeout=kw.pop("timeout", TIMEOUT), **kw)
-
-    def stream(self, cursor: str = "", network_ids: tuple[str, ...] = ()) -> Stream:
-        return Stream(self.stub.StreamOutputs(pb.StreamOutputsRequest(cursor=cursor, network_ids=network_ids),
-                                              metadata=self.metadata))
-
-    def close(self) -> None:
-        self.channel.close()
 
 
 class Stream:
@@ -110,6 +78,12 @@ class Stream:
         self.thread.join(5)
 
 
+def open_stream(partner: PartnerClient, cursor: str = "", network_ids: tuple[str, ...] = ()) -> Stream:
+    """The partner's StreamOutputs from ``cursor``, read on its own thread."""
+    return Stream(partner.stub.StreamOutputs(pb.StreamOutputsRequest(cursor=cursor, network_ids=network_ids),
+                                             metadata=partner.metadata))
+
+
 def described(items) -> list[tuple[str, str, str]]:
     return [(i.cursor, pb.FeedItemKind.Name(i.kind), i.output.output_id or i.tombstone.output_id)
             if isinstance(i, pb.FeedItem) else repr(i) for i in items]
@@ -143,12 +117,12 @@ def register_partner(operator: httpx.Client, name: str, network_id: str) -> dict
 def coordinator_of(operator: httpx.Client, stack, network_id: str) -> httpx.Client:
     member = ok(operator.post("/v1/members", json={"name": "Karin Kwartiermaker", "perspectives": ["practitioner"],
                                                    "email": f"karin.{fresh_tag()}@example.org"}), 201)
-    ok(operator.put(f"/v1/networks/{network_id}/members/{member['id']}", json={"role": "coordinator"}))
+    ok(operator.put(f"/v1/networks/{network_id}/members/{member['id']}", json={"role": "coordinator"}), 200)
     token = ok(operator.post(f"/v1/members/{member['id']}/tokens", json={"label": "e2e"}), 201)["token"]
     return stack.client(token)
 
 
-def publish(partner: Partner, network_id: str, client_output_id: str, visibility=pb.VISIBILITY_LINKED,
+def publish(partner: PartnerClient, network_id: str, client_output_id: str, visibility=pb.VISIBILITY_LINKED,
             **fields) -> pb.PublishOutputResponse:
     return partner.PublishOutput(pb.PublishOutputRequest(**{
         "network_id": network_id, "client_output_id": client_output_id, "kind": pb.OUTPUT_KIND_LESSON,
@@ -156,23 +130,12 @@ def publish(partner: Partner, network_id: str, client_output_id: str, visibility
         "visibility": visibility, "authors": ["een ervaringsdeskundige"], **fields}))
 
 
-def wait_for(probe: Callable[[], Any], accept: Callable[[Any], bool], what: str, timeout: float = ARRIVAL) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if accept(answer):
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:g} s; last answer: {answer!r}")
-        time.sleep(0.1)
-
-
 @dataclass
 class World:
     tag: str
     operator: httpx.Client
-    alpha: Partner  # partner of network `a`
-    beta: Partner  # partner of network `b`, linked with `a`
+    alpha: PartnerClient  # partner of network `a`
+    beta: PartnerClient  # partner of network `b`, linked with `a`
     a: str
     b: str
     c: str  # the operator's network, with a coordinator of its own
@@ -188,10 +151,10 @@ def world(stack) -> Iterator[World]:
         a = create_network(operator, f"Werkplaats Noord {tag}", theme)
         b = create_network(operator, f"Werkplaats Zuid {tag}", theme)
         c = create_network(operator, f"BeterOud {tag}", theme, level="national")
-        alpha = Partner(stack.grpc, register_partner(operator, "Werkplaats Noord", a)["api_key"])
-        beta = Partner(stack.grpc, register_partner(operator, "Werkplaats Zuid", b)["api_key"])
+        alpha = PartnerClient(stack.grpc, register_partner(operator, "Werkplaats Noord", a)["api_key"])
+        beta = PartnerClient(stack.grpc, register_partner(operator, "Werkplaats Zuid", b)["api_key"])
         link = beta.RequestLink(pb.RequestLinkRequest(requester_network_id=b, target_network_id=a))
-        ok(operator.post(f"/v1/links/{link.link_id}/accept"))  # `a` has no coordinator: the operator answers
+        ok(operator.post(f"/v1/links/{link.link_id}/accept"), 200)  # `a` has no coordinator: the operator answers
         with coordinator_of(operator, stack, c) as c_coordinator:
             yield World(tag, operator, alpha, beta, a, b, c, c_coordinator, stack.grpc)
         alpha.close()
@@ -202,7 +165,7 @@ def world(stack) -> Iterator[World]:
 
 
 def test_a_partner_reads_the_instance_without_a_key_and_the_directory_with_one(world):
-    anonymous = Partner(world.target, None)
+    anonymous = PartnerClient(world.target, None)
     assert anonymous.GetInstance(pb.GetInstanceRequest()).api_version == "kring.v1"
     assert refused(lambda: anonymous.ListNetworks(pb.ListNetworksRequest()))[0] == grpc.StatusCode.UNAUTHENTICATED
     anonymous.close()
@@ -249,19 +212,19 @@ def test_a_partner_requests_a_link_the_other_coordinator_accepts_and_its_output_
 
     published = publish(world.alpha, world.a, f"verslag-{world.tag}", visibility=pb.VISIBILITY_FEDERATION)
     assert publish(world.alpha, world.a, f"verslag-{world.tag}").output_id == published.output_id  # idempotent
-    feed = wait_for(lambda: ok(world.c_coordinator.get(f"/v1/networks/{world.c}/feed"))["items"],
-                    lambda items: published.output_id in [i["output"]["output_id"] for i in items],
-                    "the partner's output in the linked network's feed")
+    feed = eventually(lambda: ok(world.c_coordinator.get(f"/v1/networks/{world.c}/feed"), 200)["items"],
+                      "the partner's output in the linked network's feed",
+                      accept=lambda items: published.output_id in [i["output"]["output_id"] for i in items])
     shared = next(i["output"] for i in feed if i["output"]["output_id"] == published.output_id)
     assert (shared["origin_network_id"], shared["authors"]) == (
         world.a, [{"shown_as": "een ervaringsdeskundige", "named": True}])
-    deliveries = ok(world.operator.get(f"/v1/outputs/{published.output_id}/deliveries"))
+    deliveries = ok(world.operator.get(f"/v1/outputs/{published.output_id}/deliveries"), 200)
     assert {d["network_id"] for d in deliveries["items"]} >= {world.c, world.b}
 
 
 def test_a_partner_streams_its_feed_and_a_reconnect_with_its_cursor_gets_exactly_what_it_missed(world):
     first = publish(world.beta, world.b, f"een-{world.tag}")
-    stream = world.alpha.stream()
+    stream = open_stream(world.alpha)
     received = stream.take_until(lambda i: i.output.output_id == first.output_id)
     cursor = received[-1].cursor
     assert (received[-1].kind, received[-1].network_id, received[-1].output.origin_network_id) == (
@@ -272,7 +235,7 @@ def test_a_partner_streams_its_feed_and_a_reconnect_with_its_cursor_gets_exactly
     third = publish(world.beta, world.b, f"drie-{world.tag}")
     world.beta.RetractOutput(pb.RetractOutputRequest(output_id=first.output_id))
 
-    resumed = world.alpha.stream(cursor=cursor)
+    resumed = open_stream(world.alpha, cursor=cursor)
     missed = resumed.take(3)
     assert [(pb.FeedItemKind.Name(i.kind), i.output.output_id or i.tombstone.output_id) for i in missed] == [
         ("FEED_ITEM_KIND_SHARED", second.output_id), ("FEED_ITEM_KIND_SHARED", third.output_id),
@@ -289,16 +252,16 @@ def test_a_partner_streams_its_feed_and_a_reconnect_with_its_cursor_gets_exactly
 def test_an_output_from_a_session_of_a_linked_network_names_only_consenting_authors(world):
     link = world.alpha.RequestLink(pb.RequestLinkRequest(requester_network_id=world.a, target_network_id=world.c))
     if link.status == pb.LINK_STATUS_REQUESTED:  # not accepted by an earlier test
-        ok(world.c_coordinator.post(f"/v1/links/{link.link_id}/accept"))
+        ok(world.c_coordinator.post(f"/v1/links/{link.link_id}/accept"), 200)
     member = ok(world.operator.post("/v1/members", json={
         "name": "Henk Ervaring", "email": f"henk.{world.tag}@example.org", "perspectives": ["lived_experience"],
         "named_in_shared_outputs": False}), 201)
-    ok(world.operator.put(f"/v1/networks/{world.c}/members/{member['id']}", json={"role": "participant"}))
+    ok(world.operator.put(f"/v1/networks/{world.c}/members/{member['id']}", json={"role": "participant"}), 200)
     now = datetime.now(UTC)
     session = ok(world.operator.post(f"/v1/networks/{world.c}/sessions", json={
         "title": "Leersessie", "format": "learning_session", "mode": "in_person", "location": "Buurthuis",
         "starts_at": (now - timedelta(hours=3)).isoformat(), "ends_at": (now - timedelta(hours=1)).isoformat()}), 201)
-    ok(world.operator.post(f"/v1/sessions/{session['id']}/hold"))
+    ok(world.operator.post(f"/v1/sessions/{session['id']}/hold"), 200)
     output = ok(world.operator.post(f"/v1/sessions/{session['id']}/outputs", json={
         "kind": "lesson", "title": "Vraag eerst wat iemand zelf wil", "authors": [member["id"]],
         "visibility": "linked"}), 201)
@@ -306,8 +269,9 @@ def test_an_output_from_a_session_of_a_linked_network_names_only_consenting_auth
     def alphas_feed() -> list[pb.FeedItem]:
         return list(world.alpha.ListOutputs(pb.ListOutputsRequest(network_id=world.a, page_size=200)).items)
 
-    items = wait_for(alphas_feed, lambda items: output["id"] in [i.output.output_id for i in items],
-                     "the session's output in the partner's feed")
+    items = eventually(alphas_feed,
+                       "the session's output in the partner's feed",
+                       accept=lambda items: output["id"] in [i.output.output_id for i in items])
     shared = next(i.output for i in items if i.output.output_id == output["id"])
     assert [(a.shown_as, a.named) for a in shared.authors] == [("a participant with lived experience", False)]
     assert "Henk" not in str(shared)
@@ -319,15 +283,15 @@ def test_an_output_from_a_session_of_a_linked_network_names_only_consenting_auth
 def test_a_revoked_key_is_unauthenticated_at_once_and_a_rotated_key_replaces_it(world, stack):
     network = create_network(world.operator, f"Gemeente {world.tag}", f"partner e2e {world.tag}")
     registered = register_partner(world.operator, "Gemeente", network)
-    gamma = Partner(stack.grpc, registered["api_key"])
+    gamma = PartnerClient(stack.grpc, registered["api_key"])
     assert gamma.ListNetworks(pb.ListNetworksRequest(theme=world.tag)).networks
-    ok(world.operator.post(f"/v1/partners/{registered['partner_id']}/revoke"))
+    ok(world.operator.post(f"/v1/partners/{registered['partner_id']}/revoke"), 200)
     assert refused(lambda: gamma.ListNetworks(pb.ListNetworksRequest()))[0] == grpc.StatusCode.UNAUTHENTICATED
     rotated = ok(world.operator.post(f"/v1/partners/{registered['partner_id']}/rotate-key"), 201)
     assert refused(lambda: gamma.ListNetworks(pb.ListNetworksRequest()))[0] == grpc.StatusCode.UNAUTHENTICATED
     gamma.key = rotated["api_key"]
     assert gamma.ListNetworks(pb.ListNetworksRequest(theme=world.tag)).networks
-    ok(world.operator.post(f"/v1/partners/{registered['partner_id']}/block", json={"reason": "e2e"}))
+    ok(world.operator.post(f"/v1/partners/{registered['partner_id']}/block", json={"reason": "e2e"}), 200)
     assert refused(lambda: gamma.ListNetworks(pb.ListNetworksRequest()))[0] == grpc.StatusCode.PERMISSION_DENIED
     gamma.close()
 

@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.e2e.test_networks_e2e import create_network, error, fresh_tag, register, set_role, token_for, wait_for
+from tests.e2e.test_networks_e2e import create_network, register, set_role, token_for
+from tests.support.http import error, ok
+from tests.support.naming import fresh_tag
+from tests.support.waiting import eventually
 
 LIVED = "a participant with lived experience"
 
@@ -27,11 +30,6 @@ def at(hours: float) -> str:
 def plan(title: str, starts_in_hours: float, **extra) -> dict:
     return {"title": title, "format": "knowledge_cafe", "mode": "in_person", "location": "Buurthuis De Boog",
             "starts_at": at(starts_in_hours), "ends_at": at(starts_in_hours + 2), **extra}
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 @dataclass
@@ -69,7 +67,7 @@ def network(stack, operator):
     for key, (name, perspectives, named, role) in PEOPLE.items():
         member = register(operator, name, perspectives)
         if named:
-            ok(operator.patch(f"/v1/members/{member['id']}", json={"named_in_shared_outputs": True}))
+            ok(operator.patch(f"/v1/members/{member['id']}", json={"named_in_shared_outputs": True}), 200)
         set_role(operator, local["id"], member["id"], role)
         clients[key], ids[key], names[key] = stack.client(token_for(operator, member["id"])), member["id"], name
     outsider = register(operator, "Otto Buitenstaander", ["resident"])
@@ -104,15 +102,15 @@ def test_scheduling_checks_its_rules_and_the_directory_hides_meeting_links_from_
     assert error(online_without_link) == (422, "validation_failed", {("meeting_url", "required_for_mode")})
     assert network.henk.post(sessions, json=plan("Eigen sessie", 24)).status_code == 403
 
-    assert ok(network.henk.get(f"/v1/sessions/{cafe['id']}"))["meeting_url"] == "https://meet.example.org/wereldcafe"
-    assert ok(network.outsider.get(f"/v1/sessions/{cafe['id']}"))["meeting_url"] is None
-    listed = ok(network.outsider.get(sessions, params={"starts_from": at(24), "status": "planned"}))["items"]
+    assert ok(network.henk.get(f"/v1/sessions/{cafe['id']}"), 200)["meeting_url"] == "https://meet.example.org/wereldcafe"
+    assert ok(network.outsider.get(f"/v1/sessions/{cafe['id']}"), 200)["meeting_url"] is None
+    listed = ok(network.outsider.get(sessions, params={"starts_from": at(24), "status": "planned"}), 200)["items"]
     assert [(s["id"], s["meeting_url"]) for s in listed] == [(cafe["id"], None)]
 
     too_early = network.facilitator.post(f"/v1/sessions/{cafe['id']}/hold")
     assert error(too_early) == (409, "illegal_transition", {("starts_at", "not_started")})
     later = {"starts_at": at(24 * 8), "ends_at": at(24 * 8 + 2), "reason": "zaal bezet"}
-    moved = ok(network.coordinator.post(f"/v1/sessions/{cafe['id']}/reschedule", json=later))
+    moved = ok(network.coordinator.post(f"/v1/sessions/{cafe['id']}/reschedule", json=later), 200)
     assert [r["reason"] for r in moved["reschedules"]] == ["zaal bezet"]
     assert network.outsider.post(f"/v1/sessions/{cafe['id']}/cancel").status_code == 403
 
@@ -130,8 +128,8 @@ def test_registration_fills_the_seats_then_the_waitlist_and_a_cancellation_promo
     assert network.lotte.post(registrations, json={"member_id": network.ids["ruud"]}).status_code == 403
 
     assert network.lotte.delete(f"{registrations}/{network.ids['henk']}").status_code == 403
-    assert ok(network.henk.delete(f"{registrations}/{network.ids['henk']}"))["status"] == "cancelled"
-    listed = {r["member_id"]: r["status"] for r in ok(network.coordinator.get(registrations))["items"]}
+    assert ok(network.henk.delete(f"{registrations}/{network.ids['henk']}"), 200)["status"] == "cancelled"
+    listed = {r["member_id"]: r["status"] for r in ok(network.coordinator.get(registrations), 200)["items"]}
     assert listed == {network.ids["henk"]: "cancelled", network.ids["anouk"]: "registered",
                       network.ids["ruud"]: "registered"}
     assert network.henk.get(registrations).status_code == 403
@@ -157,9 +155,9 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
         "Leersessie: wat werkt tegen eenzaamheid", -3, contributions=[
             {"member_id": network.ids["henk"], "topic": "Mijn verhaal"}])), 201)
     path = f"/v1/sessions/{session['id']}"
-    assert ok(network.facilitator.post(f"{path}/hold"))["status"] == "held"
+    assert ok(network.facilitator.post(f"{path}/hold"), 200)["status"] == "held"
     present = [network.ids[k] for k in ("facilitator", "henk", "anouk", "ruud")]
-    attendance = ok(network.facilitator.put(f"{path}/attendance", json={"member_ids": present}))
+    attendance = ok(network.facilitator.put(f"{path}/attendance", json={"member_ids": present}), 200)
     assert (attendance["attendee_count"], attendance["perspective_counts"]["lived_experience"]) == (4, 1)
     assert network.henk.put(f"{path}/attendance", json={"member_ids": present}).status_code == 403
 
@@ -177,24 +175,24 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.henk.post(f"{path}/outputs", json={"kind": "lesson", "title": "x", "authors": authors}).status_code \
         == 403
 
-    outside_view = ok(network.outsider.get(f"/v1/outputs/{lesson['id']}"))["authors"]
-    inside = [a["shown_as"] for a in ok(network.ruud.get(f"/v1/outputs/{lesson['id']}"))["authors"]]
+    outside_view = ok(network.outsider.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]
+    inside = [a["shown_as"] for a in ok(network.ruud.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]]
     assert [a["shown_as"] for a in outside_view] == [LIVED, network.names["anouk"]]
     assert [a["member_id"] for a in outside_view] == [None, None]  # ids would link a person's outputs
     assert inside == [network.names["henk"], network.names["anouk"]]
     assert network.outsider.get(f"/v1/outputs/{inside_only['id']}").status_code == 403
     # Outside the network only public outputs show here; the linked one travels through linked networks' feeds.
-    outside_list = ok(network.outsider.get(f"/v1/networks/{network.id}/outputs"))["items"]
+    outside_list = ok(network.outsider.get(f"/v1/networks/{network.id}/outputs"), 200)["items"]
     assert inside_only["id"] not in [o["id"] for o in outside_list] and len(outside_list) == 2
-    assert len(ok(network.henk.get(f"{path}/outputs"))["items"]) == 4
+    assert len(ok(network.henk.get(f"{path}/outputs"), 200)["items"]) == 4
 
-    retracted = ok(network.facilitator.post(f"/v1/outputs/{inside_only['id']}/retract", json={"reason": "dubbel"}))
+    retracted = ok(network.facilitator.post(f"/v1/outputs/{inside_only['id']}/retract", json={"reason": "dubbel"}), 200)
     assert set(retracted) == {"id", "retracted_at"}
-    assert ok(network.henk.get(f"/v1/outputs/{inside_only['id']}")) == retracted
+    assert ok(network.henk.get(f"/v1/outputs/{inside_only['id']}"), 200) == retracted
 
     illegal = network.facilitator.post(f"{path}/cancel")
     assert error(illegal) == (409, "illegal_transition", {("status", "illegal_transition")})
-    assert ok(network.facilitator.post(f"{path}/close"))["status"] == "closed"
+    assert ok(network.facilitator.post(f"{path}/close"), 200)["status"] == "closed"
     later = {"starts_at": at(24), "ends_at": at(26)}
     assert error(network.facilitator.post(f"{path}/reschedule", json=later)) == (
         409, "illegal_transition", {("status", "illegal_transition")})
@@ -206,7 +204,7 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     # Not a member there: refused as a registration is, with the same error.
     assert error(network.outsider.post("/v1/reflections", json=reflection)) == (403, "permission_denied", set())
 
-    report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"))
+    report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"), 200)
     assert (report["sessions_held"], report["attendance_total"], report["distinct_attendees"]) == (1, 4, 4)
     assert report["outputs_by_kind"] == {"conclusion": 0, "learning_question": 1, "lesson": 1, "resource": 1}
     assert report["reflections_by_kind"] == {"self_image": 0, "behaviour": 0, "perspective": 1,
@@ -216,14 +214,15 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.henk.get(f"/v1/networks/{network.id}/learning-report").status_code == 403
 
     health = f"/v1/networks/{network.id}/health"
-    steps = wait_for(lambda: ok(network.coordinator.get(health))["steps"],
-                     lambda s: s[6]["status"] == "shown" and s[8]["status"] == "shown" and s[5]["status"] == "shown",
-                     "the health report follows the session's events")
+    steps = eventually(lambda: ok(network.coordinator.get(health), 200)["steps"],
+                       "the health report follows the session's events",
+                       accept=lambda s: s[6]["status"] == "shown" and s[8]["status"] == "shown"
+                       and s[5]["status"] == "shown")
     assert steps[6]["evidence"] == "2 reflections and 1 learning question recorded"
     assert steps[8]["evidence"] == "3 outputs shared beyond the network, 3 published in all"
     assert steps[7]["status"] == "not_shown"  # one session is not 18 months of them
 
-    exported = ok(network.henk.get(f"/v1/members/{network.ids['henk']}/export"))
+    exported = ok(network.henk.get(f"/v1/members/{network.ids['henk']}/export"), 200)
     assert exported["members"]["member"]["name"] == network.names["henk"]
     involvement = exported["sessions"]["sessions"]
     assert [(s["session_id"], s["attended"], s["contributed_topics"]) for s in involvement] == [
@@ -241,7 +240,7 @@ def test_a_coordinator_who_creates_a_child_network_coordinates_it_and_staffs_its
         child = ok(as_karin.post("/v1/networks", json={"name": f"Leerkring {tag}", "level": "local",
                                                        "kind": "learning_circle", "theme": "mantelzorg",
                                                        "parent_id": regional["id"]}), 201)
-        assert child["id"] in ok(as_karin.get("/v1/whoami"))["administers"]
+        assert child["id"] in ok(as_karin.get("/v1/whoami"), 200)["administers"]
         ok(as_karin.post(f"/v1/networks/{child['id']}/sessions", json=plan("Eerste bijeenkomst", 24 * 14)), 201)
-    roles = {m["network_id"]: m["role"] for m in ok(operator.get(f"/v1/members/{karin['id']}"))["memberships"]}
+    roles = {m["network_id"]: m["role"] for m in ok(operator.get(f"/v1/members/{karin['id']}"), 200)["memberships"]}
     assert roles == {regional["id"]: "coordinator", child["id"]: "coordinator"}

@@ -21,9 +21,9 @@ import grpc
 import httpx
 
 from services.api.kring.v1 import federation_pb2 as pb
-from services.api.kring.v1 import federation_pb2_grpc
 from tests.faults.harness import OPERATOR_TOKEN, RPC_TIMEOUT
 from tests.faults.world import THEMES, World
+from tests.support.partner_client import PartnerClient
 
 CLIENT_TIMEOUT = 60.0
 SLACK = 3.0  # on top of the gateway's RPC timeout per service call: the gateway's own work, a loaded machine
@@ -172,9 +172,8 @@ class Load:
 
     def _partner_stream(self) -> None:
         rng = random.Random(self.seed + 1)
-        channel = grpc.insecure_channel(self.world.harness.grpc)
-        stub = federation_pb2_grpc.FederationStub(channel)
-        metadata = (("authorization", f"Bearer {self.world.partner_key}"),)
+        partner = PartnerClient(self.world.harness.grpc, self.world.partner_key)
+        stub, metadata = partner.stub, partner.metadata
         unconfirmed: list[Planned] = []
         pending: list[tuple[float, Planned]] = []
         n = 0
@@ -209,4 +208,4 @@ class Load:
                     self.rpc(stub.GetFeedHead, pb.GetFeedHeadRequest(), "gRPC GetFeedHead", metadata)
                 self._stop.wait(self.interval * 2)
         finally:
-            channel.close()
+            partner.close()

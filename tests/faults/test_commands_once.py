@@ -25,7 +25,9 @@ from tests.faults import commands as ledger
 from tests.faults.commands import Command, CommandLoad, CommandWorld
 from tests.faults.harness import OPERATOR_TOKEN, Harness, kind_of, replica_names
 from tests.faults.infra import PrivatePostgres, PrivateRabbit
-from tests.faults.world import eventually, in_parallel, ok
+from tests.faults.world import SETTLE, in_parallel
+from tests.support.http import ok
+from tests.support.waiting import eventually
 
 DOWN = 0.5  # seconds a killed process stays down
 EVERY = 1.5  # seconds between two kills
@@ -118,14 +120,14 @@ def _world(harness: Harness, engine: sqlalchemy.Engine) -> CommandWorld:
             "parent_id": root}), 201)["id"], list(range(LINKABLE)))
         eventually(lambda: api.post(f"/v1/sessions/{session}/outputs", json={
             "kind": "lesson", "title": "Eerste les", "authors": [author], "visibility": "network"}).status_code == 201,
-            "the author's membership reaching the sessions service")
+            "the author's membership reaching the sessions service", SETTLE, interval=0.2)
 
     def linked() -> bool:
         with engine.connect() as conn:
             return conn.execute(sqlalchemy.text(
                 "SELECT count(*) FROM federation.links WHERE status = 'active'")).scalar_one() == LINKABLE
 
-    eventually(linked, "the federation service linking every new network with its parent")
+    eventually(linked, "the federation service linking every new network with its parent", SETTLE, interval=0.2)
     return CommandWorld(root, session, author, linkable)
 
 

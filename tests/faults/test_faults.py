@@ -30,7 +30,9 @@ from tests.faults import bus, ledger
 from tests.faults.harness import Harness
 from tests.faults.infra import PrivatePostgres, PrivateRabbit
 from tests.faults.load import Load
-from tests.faults.world import World, build_world, eventually, ok
+from tests.faults.world import World, build_world
+from tests.support.http import ok
+from tests.support.waiting import eventually
 
 DOWN = 2.0  # seconds a killed process stays down while the load goes on
 QUIET_TIMEOUT = 90.0
@@ -109,7 +111,8 @@ def _faults(run: Run, harness: Harness, rabbit: PrivateRabbit, postgres: Private
     time.sleep(DOWN)
     harness.start("relay")
     harness.wait_ready("relay")
-    after = eventually(lambda: (r := _relay_report(run.world)) != before and r, "the restarted relay reporting", 30)
+    after = eventually(lambda: (r := _relay_report(run.world)) != before and r, "the restarted relay reporting", 30,
+                       interval=0.2)
     run.relay_reports = [before, after]
 
     _step(run, "kill -9 federation, poison")
@@ -126,7 +129,7 @@ def _faults(run: Run, harness: Harness, rabbit: PrivateRabbit, postgres: Private
     for name in ("sessions", "federation"):
         # The management API lists a connection once the broker has emitted its statistics (every 5 s).
         run.dropped[name] = eventually(lambda n=name: bus.drop_connections(rabbit, harness.pid(n)),
-                                       f"the {name} service's AMQP connections to drop", 20)
+                                       f"the {name} service's AMQP connections to drop", 20, interval=0.2)
     time.sleep(1)
     harness.wait_ready()
 

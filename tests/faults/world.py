@@ -13,7 +13,6 @@ compute them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,15 +20,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy
 
 from tests.faults.harness import OPERATOR_TOKEN, Harness
+from tests.support.http import ok
+from tests.support.waiting import eventually
 
 SHAREABLE = frozenset({"linked", "federation", "public"})
 LEVELS = ("national", "regional", "local", "neighbourhood")
 FAN_OUT = {"national": 4, "regional": 5, "local": 3}  # children per network of that level
 TREES = 3
+SETTLE = 60.0  # seconds for the federation to catch up with what the operator set up (255 networks)
 THEMES = ("zorg", "wonen", "armoede")
 
 
@@ -86,24 +87,6 @@ class World:
             found += [(link.requester, link.target, link.requester_policy),
                       (link.target, link.requester, link.target_policy)]
         return [(a, b, p) for a, b, p in found if not {a, b} & self.blocked]
-
-
-def ok(response: httpx.Response, *status: int) -> Any:
-    expected = status or (200, 201)
-    assert response.status_code in expected, \
-        f"{response.request.method} {response.request.url}: {response.status_code} {response.text[:500]}"
-    return response.json() if response.content else None
-
-
-def eventually(probe: Callable[[], Any], what: str, timeout: float = 60.0, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:g} s", pytrace=False)
-        time.sleep(interval)
 
 
 def in_parallel(work: Callable[[Any], Any], items: list[Any], threads: int = 8) -> list[Any]:
@@ -193,7 +176,7 @@ def _publishers(world: World, api: httpx.Client) -> None:
         body = {"kind": "lesson", "title": f"Eerste les {session}", "authors": [world.author],
                 "visibility": "network", "themes": ["zorg"]}
         eventually(lambda: api.post(f"/v1/sessions/{session}/outputs", json=body).status_code == 201,
-                   "the author's membership reaching the sessions service")
+                   "the author's membership reaching the sessions service", SETTLE, interval=0.2)
 
     in_parallel(first_output, list(world.sessions.values()))
 
@@ -220,4 +203,4 @@ def _wait_for_links(world: World) -> None:
                 "SELECT count(*) FROM federation.links WHERE status = 'active'")).scalar_one()
         return count == wanted
 
-    eventually(active, f"{wanted} active links in the federation service")
+    eventually(active, f"{wanted} active links in the federation service", SETTLE, interval=0.2)

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-import eventlet
 import kombu
 from sqlalchemy import func, select
 
@@ -13,18 +10,6 @@ from services.common.nameko_kit import DEAD_LETTER_QUEUE
 from tests.integration import ledger_service
 
 T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
-    """Poll until ``condition()`` is truthy; a bounded wait, failing with what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        eventlet.sleep(0.1)
 
 
 def ledger_config(base: dict[str, Any], max_workers: int = 10, service: str = "ledger") -> dict[str, Any]:

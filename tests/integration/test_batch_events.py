@@ -14,9 +14,10 @@ from services.common.catalogue import MemberRegistered
 from services.common.errors import Conflict
 from services.common.events import Envelope
 from services.common.nameko_kit import ServiceDatabase, batch_event_handler
-from tests.integration.helpers import applied_rows, dead_letters, ledger_config, wait_for
+from tests.integration.helpers import applied_rows, dead_letters, ledger_config
 from tests.integration.ledger_service import POISON_NAME, LedgerUnitOfWork, applied
 from tests.integration.test_messaging import publish_raw, registered_event
+from tests.support.waiting import eventually
 
 RULE_BREAKER = "Breaks A Rule"
 
@@ -68,7 +69,7 @@ def test_a_burst_is_applied_in_batches_and_each_event_once_even_when_sent_twice(
     start_with_waiting_events(ledger_config(members_config), container_factory, *events[:10], *twice, *events[10:])
 
     db = members_config["DATABASE_URL"]
-    rows = wait_for(lambda: (rows := applied_rows(db)) and len(rows) >= 60 and rows, what="all 60 events")
+    rows = eventually(lambda: (rows := applied_rows(db)) and len(rows) >= 60 and rows, what="all 60 events")
     assert sorted(r.event_id for r in rows) == sorted(e["id"] for e in events)
     assert max(batch_sizes) > 1 and sum(batch_sizes) == 63
     assert all(r.correlation_id == e["correlation_id"] for r, e in zip(
@@ -84,13 +85,13 @@ def test_in_a_batch_a_failing_event_is_dead_lettered_after_the_delivery_limit_an
                               *healthy[3:])
 
     db = members_config["DATABASE_URL"]
-    rows = wait_for(lambda: (rows := applied_rows(db)) and len(rows) >= 6 and rows, what="the healthy events")
+    rows = eventually(lambda: (rows := applied_rows(db)) and len(rows) >= 6 and rows, what="the healthy events")
     assert sorted(r.name for r in rows) == sorted(e["payload"]["name"] for e in healthy)
     assert max(batch_sizes) > 1
 
     parked: list[kombu.Message] = []
-    wait_for(lambda: parked.extend(dead_letters(members_config["AMQP_URI"])) or len(parked) >= 2,
-             what="the poison pill and the rule breaker", timeout=30)
+    eventually(lambda: parked.extend(dead_letters(members_config["AMQP_URI"])) or len(parked) >= 2,
+               what="the poison pill and the rule breaker", timeout=30)
     by_name = {m.payload["payload"]["name"]: m for m in parked}
     assert set(by_name) == {POISON_NAME, RULE_BREAKER}
     assert by_name[POISON_NAME].headers["x-death"][0]["reason"] == "delivery_limit"
@@ -112,8 +113,8 @@ def test_an_undecodable_message_never_enters_a_batch_and_is_dead_lettered_with_i
     publish_raw(config["AMQP_URI"], {"type": "member.registered", "hello": 1}, registered_event("After"))
     container_factory(BatchLedgerService, config).start()
 
-    rows = wait_for(lambda: applied_rows(config["DATABASE_URL"]), what="the valid event")
+    rows = eventually(lambda: applied_rows(config["DATABASE_URL"]), what="the valid event")
     assert [r.name for r in rows] == ["After"]
-    parked = wait_for(lambda: (p := dead_letters(config["AMQP_URI"])) and len(p) == 2 and p, what="dead letters")
+    parked = eventually(lambda: (p := dead_letters(config["AMQP_URI"])) and len(p) == 2 and p, what="dead letters")
     reasons = sorted(m.headers["x-kring-reason"] for m in parked)
     assert reasons[0].startswith("not an event envelope") and reasons[1].startswith("undecodable message")

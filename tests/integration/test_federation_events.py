@@ -27,8 +27,8 @@ from services.common.uow import apply_once
 from services.federation.handlers import links, sharing
 from services.federation.unit_of_work import FederationUnitOfWork
 from services.sessions.domain.outputs import FORMER_MEMBER
-from tests.integration.helpers import wait_for
 from tests.support.callers import OPERATOR_WIRE
+from tests.support.waiting import eventually
 
 LIVED = "a participant with lived experience"
 
@@ -50,7 +50,7 @@ def linked_pair(rpc) -> tuple[dict, dict]:
     wijk = rpc.networks.create_network(OPERATOR_WIRE, {"name": "Overvecht", "level": "neighbourhood",
                                                        "kind": "learning_circle",
                                                        "theme": "eenzaamheid", "parent_id": region["id"]})
-    wait_for(lambda: rpc.federation.list_links(OPERATOR_WIRE, wijk["id"], "active"), what="the parent/child link")
+    eventually(lambda: rpc.federation.list_links(OPERATOR_WIRE, wijk["id"], "active"), what="the parent/child link")
     return region, wijk
 
 
@@ -84,17 +84,17 @@ def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(all_s
                                                                         "authors": [fatima["id"]],
                                                                         "visibility": "linked"})
 
-    assert wait_for(lambda: authors_in(rpc, region, output["id"]), what="the shared copy") == [
+    assert eventually(lambda: authors_in(rpc, region, output["id"]), what="the shared copy") == [
         ("Fatima el Amrani", True)]
 
     rpc.members.update_member(OPERATOR_WIRE, fatima["id"], {"named_in_shared_outputs": False})
-    wait_for(lambda: authors_in(rpc, region, output["id"]) == [(LIVED, False)], what="the role in the copy")
+    eventually(lambda: authors_in(rpc, region, output["id"]) == [(LIVED, False)], what="the role in the copy")
 
     rpc.members.erase_member(OPERATOR_WIRE, fatima["id"])
-    wait_for(lambda: authors_in(rpc, region, output["id"]) == [(FORMER_MEMBER, False)], what="a former member")
+    eventually(lambda: authors_in(rpc, region, output["id"]) == [(FORMER_MEMBER, False)], what="a former member")
 
     # Both paths have run by now: the copy stays as it is, and nothing the stream carries names her or her id.
-    wait_for(lambda: len(updates(rpc, region)) >= 3, what="the updates in the log")
+    eventually(lambda: len(updates(rpc, region)) >= 3, what="the updates in the log")
     copy = copy_in(rpc, region, output["id"])
     assert copy["authors"] == [{"shown_as": FORMER_MEMBER, "named": False}]
     log = rpc.federation.log_after(OPERATOR_WIRE, {"cursor": 0, "network_ids": [region["id"]]})
@@ -130,25 +130,25 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
     erasure_first, change_first = published(jan), published(piet)
     send(all_services_config["AMQP_URI"], *[("sessions", new_envelope(o, producer="sessions"))
                                for o in (erasure_first, change_first)])
-    wait_for(lambda: all(copy_in(rpc, region, o.output_id) for o in (erasure_first, change_first)),
-             what="both copies")
+    eventually(lambda: all(copy_in(rpc, region, o.output_id) for o in (erasure_first, change_first)),
+               what="both copies")
 
     erased_jan = new_envelope(MemberErased(member_id=jan, revision=3), producer="members")
     send(all_services_config["AMQP_URI"], ("members", erased_jan))
-    wait_for(lambda: authors_in(rpc, region, erasure_first.output_id)[0] == (FORMER_MEMBER, False),
-             what="the erasure of the first author")
+    eventually(lambda: authors_in(rpc, region, erasure_first.output_id)[0] == (FORMER_MEMBER, False),
+               what="the erasure of the first author")
     changed_first = after_erasure(erasure_first)
     send(all_services_config["AMQP_URI"], ("sessions", changed_first))
 
     changed_second = after_erasure(change_first)
     send(all_services_config["AMQP_URI"], ("sessions", changed_second))
-    wait_for(lambda: authors_in(rpc, region, change_first.output_id)[0] == (FORMER_MEMBER, False),
-             what="the attribution change of the second")
+    eventually(lambda: authors_in(rpc, region, change_first.output_id)[0] == (FORMER_MEMBER, False),
+               what="the attribution change of the second")
     erased_piet = new_envelope(MemberErased(member_id=piet, revision=3), producer="members")
     send(all_services_config["AMQP_URI"], ("members", erased_piet))
 
     ours = {erasure_first.output_id, change_first.output_id}
-    wait_for(lambda: len(updates(rpc, region, ours)) >= 3, what="the updates in the log")
+    eventually(lambda: len(updates(rpc, region, ours)) >= 3, what="the updates in the log")
     for output in (erasure_first, change_first):
         assert authors_in(rpc, region, output.output_id) == [(FORMER_MEMBER, False), ("a practitioner", False)]
 
@@ -158,7 +158,7 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
     before = rpc.federation.feed(OPERATOR_WIRE, {"network_id": region["id"]})
     sentinel = published("m-sentinel")
     send(all_services_config["AMQP_URI"], ("sessions", new_envelope(sentinel, producer="sessions")))
-    wait_for(lambda: copy_in(rpc, region, sentinel.output_id), what="the sentinel output")
+    eventually(lambda: copy_in(rpc, region, sentinel.output_id), what="the sentinel output")
     # One queue at a time, so that the sentinels do not race each other on the same copy.
     send(all_services_config["AMQP_URI"], ("sessions", changed_first), ("sessions", changed_second),
          ("sessions", new_envelope(OutputAttributionChanged(
@@ -166,13 +166,13 @@ def test_erasure_and_the_attribution_change_agree_whichever_arrives_first_and_ho
              authors=[Attribution(member_id="m-sentinel", shown_as="a volunteer", named=False),
                       Attribution(member_id="m-bram", shown_as="a practitioner", named=False)]),
              producer="sessions")))
-    wait_for(lambda: authors_in(rpc, region, sentinel.output_id)[0] == ("a volunteer", False),
-             what="the sentinel attribution change")
+    eventually(lambda: authors_in(rpc, region, sentinel.output_id)[0] == ("a volunteer", False),
+               what="the sentinel attribution change")
     send(all_services_config["AMQP_URI"], ("members", erased_jan), ("members", erased_piet),
          ("members", new_envelope(MemberErased(member_id=jan, revision=3), producer="members")),
          ("members", new_envelope(MemberErased(member_id="m-bram", revision=3), producer="members")))
-    wait_for(lambda: authors_in(rpc, region, sentinel.output_id)[1] == (FORMER_MEMBER, False),
-             what="the sentinel erasure")
+    eventually(lambda: authors_in(rpc, region, sentinel.output_id)[1] == (FORMER_MEMBER, False),
+               what="the sentinel erasure")
     after = rpc.federation.feed(OPERATOR_WIRE, {"network_id": region["id"]})
     assert [i["output"]["output_id"] for i in after["items"]][:2] == [i["output"]["output_id"]
                                                                        for i in before["items"]]

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from services.common.catalogue import OutputPublished, OutputRetracted
 from services.federation.models import processed_events
-from tests.integration.helpers import all_processed, wait_for
+from tests.integration.helpers import all_processed
 from tests.integration.test_networks_read_models import publish
 from tests.support.callers import OPERATOR_WIRE
+from tests.support.waiting import eventually
 
 
 def network(rpc, name: str, level: str, parent: dict | None = None) -> dict:
@@ -54,12 +55,12 @@ def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(all_se
     utrecht = network(rpc, "Werkplaats Utrecht", "regional", national)
     twente = network(rpc, "Werkplaats Twente", "regional", national)
     overvecht = network(rpc, "Overvecht", "neighbourhood", utrecht)
-    wait_for(lambda: hierarchy_linked(rpc, utrecht, twente, overvecht), what="parent/child links")
+    eventually(lambda: hierarchy_linked(rpc, utrecht, twente, overvecht), what="parent/child links")
 
     linked = publish_output(rpc, overvecht, "linked")
     federation = publish_output(rpc, overvecht, "federation", author_name="Joost")
     private = publish_output(rpc, overvecht, "network")
-    wait_for(lambda: federation["id"] in feed_ids(rpc, twente), what="the federation output in Twente")
+    eventually(lambda: federation["id"] in feed_ids(rpc, twente), what="the federation output in Twente")
 
     assert feed_ids(rpc, utrecht) == [linked["id"], federation["id"]]
     assert feed_ids(rpc, national) == [federation["id"]]
@@ -74,11 +75,11 @@ def test_a_retraction_replaces_every_copy_with_a_tombstone(all_services):
     rpc = all_services
     parent = network(rpc, "Regio", "regional")
     child = network(rpc, "Wijk", "neighbourhood", parent)
-    wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
+    eventually(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
     output = publish_output(rpc, child, "federation")
-    wait_for(lambda: feed_ids(rpc, parent) == [output["id"]], what="the shared output")
+    eventually(lambda: feed_ids(rpc, parent) == [output["id"]], what="the shared output")
     rpc.sessions.retract_output(OPERATOR_WIRE, output["id"], {"reason": "wrong data"})
-    wait_for(lambda: feed_ids(rpc, parent) == [], what="the tombstone")
+    eventually(lambda: feed_ids(rpc, parent) == [], what="the tombstone")
     item = rpc.federation.feed(OPERATOR_WIRE, {"network_id": parent["id"]})["items"][0]
     assert item["output"]["retracted"] is True and "title" not in item["output"]
     assert [d["tombstoned_at"] is not None for d in rpc.federation.delivery_log(OPERATOR_WIRE,
@@ -89,7 +90,7 @@ def test_redelivered_and_reordered_share_events_change_nothing(all_services, all
     rpc = all_services
     parent = network(rpc, "Landelijk", "national")
     child = network(rpc, "Regionaal", "regional", parent)
-    wait_for(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
+    eventually(lambda: hierarchy_linked(rpc, child), what="the parent/child link")
     now = datetime.now(UTC)
     fields = dict(session_id=str(uuid.uuid4()), network_id=child["id"], kind="conclusion", title="t", body="b",
                   url=None, resource_type=None, themes=[], visibility="federation", licence="CC-BY-4.0", authors=[],
@@ -100,8 +101,8 @@ def test_redelivered_and_reordered_share_events_change_nothing(all_services, all
         OutputPublished(output_id=twice, **fields),
         OutputRetracted(output_id=early_retracted, network_id=child["id"], retracted_at=now, reason=None),
         OutputPublished(output_id=early_retracted, **fields), OutputPublished(output_id=sentinel, **fields))
-    wait_for(lambda: all_processed(all_services_config["DATABASE_URL"], "federation", processed_events, event_ids),
-             what="all five events applied")
+    eventually(lambda: all_processed(all_services_config["DATABASE_URL"], "federation", processed_events, event_ids),
+               what="all five events applied")
     assert sorted(feed_ids(rpc, parent)) == sorted([twice, sentinel])
     assert len(rpc.federation.delivery_log(OPERATOR_WIRE, twice)["items"]) == 1
 

@@ -19,9 +19,10 @@ from services.common.events import new_envelope
 from services.common.outbox import ConfirmingPublisher, OutgoingMessage
 from services.members import models
 from services.members.service import MembersService
-from tests.integration.helpers import applied_rows, count_rows, dead_letters, ledger_config, wait_for
+from tests.integration.helpers import applied_rows, count_rows, dead_letters, ledger_config
 from tests.integration.ledger_service import POISON_NAME, CallerService, LedgerService
 from tests.support.callers import OPERATOR_WIRE
+from tests.support.waiting import eventually
 
 
 def registered_event(name: str = "Sanne Bakker") -> dict:
@@ -67,7 +68,7 @@ def test_an_event_committed_by_a_process_killed_before_publishing_is_published_a
     ledger.start()
     container_factory(MembersService, members_config).start()  # its relay finds the row on start
 
-    rows = wait_for(lambda: applied_rows(db), what="the ledger to receive member.registered")
+    rows = eventually(lambda: applied_rows(db), what="the ledger to receive member.registered")
     assert [row.name for row in rows] == ["Killed Before Publish"]
     assert count_rows(db, "members", models.outbox, models.outbox.c.published_at.is_(None)) == 0
 
@@ -79,7 +80,7 @@ def test_a_redelivered_or_duplicated_event_changes_nothing(members_config, conta
     publish_raw(members_config["AMQP_URI"], duplicate, duplicate, duplicate, sentinel)
 
     db = members_config["DATABASE_URL"]
-    wait_for(lambda: any(r.name == "Sentinel" for r in applied_rows(db)), what="the sentinel event")
+    eventually(lambda: any(r.name == "Sentinel" for r in applied_rows(db)), what="the sentinel event")
     assert sorted(r.name for r in applied_rows(db)) == ["Sentinel", "Twice Sent"]
 
 
@@ -90,7 +91,7 @@ def test_an_event_published_while_its_consumer_is_down_waits_in_its_queue(member
     publish_raw(members_config["AMQP_URI"], registered_event("Sent While Down"))
 
     container_factory(LedgerService, ledger_config(members_config)).start()
-    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the queued event")
+    rows = eventually(lambda: applied_rows(members_config["DATABASE_URL"]), what="the queued event")
     assert [r.name for r in rows] == ["Sent While Down"]
 
 
@@ -104,9 +105,9 @@ def test_an_undecodable_message_is_dead_lettered_with_its_reason_and_the_next_on
                          content_type="application/json", content_encoding="utf-8")
     publish_raw(members_config["AMQP_URI"], {"type": "member.registered", "hello": 1}, registered_event("After"))
 
-    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the valid event")
+    rows = eventually(lambda: applied_rows(members_config["DATABASE_URL"]), what="the valid event")
     assert [r.name for r in rows] == ["After"]
-    parked = wait_for(lambda: dead_letters(members_config["AMQP_URI"]), what="dead letters")
+    parked = eventually(lambda: dead_letters(members_config["AMQP_URI"]), what="dead letters")
     reasons = sorted(m.headers["x-kring-reason"] for m in parked)
     assert len(reasons) == 2
     assert reasons[0].startswith("not an event envelope") and reasons[1].startswith("undecodable message")
@@ -117,7 +118,7 @@ def test_an_event_of_unknown_version_is_dead_lettered(members_config, container_
     container_factory(LedgerService, ledger_config(members_config)).start()
     future = {**registered_event("From The Future"), "version": 99}
     publish_raw(members_config["AMQP_URI"], future)
-    parked = wait_for(lambda: dead_letters(members_config["AMQP_URI"]), what="dead letters")
+    parked = eventually(lambda: dead_letters(members_config["AMQP_URI"]), what="dead letters")
     assert parked[0].headers["x-kring-reason"] == "unknown event member.registered v99"
 
 
@@ -125,9 +126,9 @@ def test_a_handler_that_always_fails_is_dead_lettered_after_the_delivery_limit(m
     container_factory(LedgerService, ledger_config(members_config)).start()
     publish_raw(members_config["AMQP_URI"], registered_event(POISON_NAME), registered_event("Healthy"))
 
-    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the healthy event")
+    rows = eventually(lambda: applied_rows(members_config["DATABASE_URL"]), what="the healthy event")
     assert [r.name for r in rows] == ["Healthy"]
-    parked = wait_for(lambda: dead_letters(members_config["AMQP_URI"]), what="the poison pill", timeout=30)
+    parked = eventually(lambda: dead_letters(members_config["AMQP_URI"]), what="the poison pill", timeout=30)
     assert len(parked) == 1
     assert parked[0].payload["payload"]["name"] == POISON_NAME
     deaths = parked[0].headers["x-death"]
@@ -202,8 +203,8 @@ def test_concurrent_rpc_calls_and_event_dispatch_all_complete(members_config, co
     with ClusterRpcProxy(members_config, timeout=60) as rpc:
         ids = rpc.caller.register_many(40, "Parallel")
     assert len(set(ids)) == 40
-    rows = wait_for(lambda: len(applied_rows(members_config["DATABASE_URL"])) == 40 and
-                    applied_rows(members_config["DATABASE_URL"]), what="40 events applied")
+    rows = eventually(lambda: len(applied_rows(members_config["DATABASE_URL"])) == 40 and
+                      applied_rows(members_config["DATABASE_URL"]), what="40 events applied")
     assert {r.member_id for r in rows} == set(ids)
 
 
@@ -214,5 +215,5 @@ def test_the_correlation_id_of_a_call_follows_it_into_its_events_and_their_handl
     with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "req-4711"}) as rpc:
         rpc.members.register_member(OPERATOR_WIRE, {"name": "Traced", "email": "traced@example.org",
                                                     "perspectives": ["client"]})
-    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the traced event")
+    rows = eventually(lambda: applied_rows(members_config["DATABASE_URL"]), what="the traced event")
     assert (rows[0].correlation_id, rows[0].handler_correlation_id) == ("req-4711", "req-4711")

@@ -17,8 +17,9 @@ from services.common.outbox import ConfirmingPublisher, OutgoingMessage
 from services.members.service import MembersService
 from services.networks.models import processed_events
 from services.networks.service import NetworksService
-from tests.integration.helpers import all_processed, wait_for
+from tests.integration.helpers import all_processed
 from tests.support.callers import OPERATOR_WIRE
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_facilitators_follow_membership_events_from_the_members_service(config, 
             view = rpc.networks.get_network(network["id"])
             return len(view["facilitators"]) == 2 and view["member_count"] == 2 and view
 
-        view = wait_for(facilitators_known, what="the membership read model")
+        view = eventually(facilitators_known, what="the membership read model")
         assert sorted(p["perspectives"][0] for p in view["facilitators"]) == ["lived_experience", "practitioner"]
         step5 = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"][4]
         assert (step5["status"], step5["evidence"]) == ("shown", "2 facilitators: lived experience and practitioner")
@@ -97,8 +98,8 @@ def test_reordered_and_redelivered_membership_events_change_nothing(config, cont
     publish(config["AMQP_URI"], "members", joined, joined)
     publish(config["AMQP_URI"], "members", sentinel)
     with ClusterRpcProxy(config, timeout=10) as rpc:
-        view = wait_for(lambda: (v := rpc.networks.get_network(network["id"], OPERATOR_WIRE))["coordinators"] and v,
-                        what="the sentinel membership")
+        view = eventually(lambda: (v := rpc.networks.get_network(network["id"], OPERATOR_WIRE))["coordinators"] and v,
+                          what="the sentinel membership")
     assert view["member_count"] == 1
     assert [p["member_id"] for p in view["coordinators"]] == [other_id]
 
@@ -123,7 +124,7 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
         def counted():
             steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"]
             return steps[7]["evidence"].startswith("1 session ") and steps
-        wait_for(lambda: all_processed(config["DATABASE_URL"], "networks", processed_events, event_ids),
-                 what="all four events applied")
-        steps = wait_for(counted, what="the session read model")
+        eventually(lambda: all_processed(config["DATABASE_URL"], "networks", processed_events, event_ids),
+                   what="all four events applied")
+        steps = eventually(counted, what="the session read model")
     assert steps[8]["evidence"] == "1 output shared beyond the network, 1 published in all"

@@ -18,10 +18,11 @@ from services.common.topology import (
     declare_all,
     migrate_queue,
 )
-from tests.integration.helpers import applied_rows, dead_letters, ledger_config, wait_for
+from tests.integration.helpers import applied_rows, dead_letters, ledger_config
 from tests.integration.ledger_service import LedgerService
 from tests.integration.test_messaging import publish_raw, registered_event
 from tests.support.infra import RABBIT_MANAGEMENT, queue_info, rabbit_vhost
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -61,12 +62,12 @@ def deliveries_until_dead_lettered(uri: str, queue: kombu.Queue) -> int:
     with kombu.Connection(uri) as connection:
         bound = kombu.Queue(queue.name, no_declare=True)(connection.default_channel)
         while delivered < 20:
-            message = wait_for(bound.get, timeout=5, what=f"delivery {delivered + 1}")
+            message = eventually(bound.get, timeout=5, what=f"delivery {delivered + 1}")
             delivered += 1
             message.requeue()
-            where = wait_for(lambda: ("queue" if depth(uri, queue.name)[0] else None)
-                             or ("dead-letter queue" if depth(uri, "kring.dead-letter")[0] else None),
-                             what="the message back in its queue or dead-lettered")
+            where = eventually(lambda: ("queue" if depth(uri, queue.name)[0] else None)
+                               or ("dead-letter queue" if depth(uri, "kring.dead-letter")[0] else None),
+                               what="the message back in its queue or dead-lettered")
             if where == "dead-letter queue":
                 break
     return delivered
@@ -111,7 +112,7 @@ def test_a_queue_of_kring_0_1_0_keeps_working_under_the_new_code(members_config,
     declare(uri, legacy(ledger))
     publish_raw(uri, registered_event("Waiting Since 0.1.0"))
     container_factory(LedgerService, ledger_config(members_config)).start()  # declares its queue: not refused
-    rows = wait_for(lambda: applied_rows(members_config["DATABASE_URL"]), what="the waiting event")
+    rows = eventually(lambda: applied_rows(members_config["DATABASE_URL"]), what="the waiting event")
     assert [r.name for r in rows] == ["Waiting Since 0.1.0"]
     assert queue_info(uri, ledger.name)["arguments"]["x-delivery-limit"] == 5  # untouched until migrated
 
@@ -135,7 +136,7 @@ def test_declare_reports_old_queues_and_migrating_keeps_their_messages_and_puts_
     with kombu.Connection(uri) as connection:  # still bound: a new event reaches it
         connection.Producer().publish({"new": True}, exchange=old.exchange, routing_key=old.routing_key,
                                       serializer="json")
-    wait_for(lambda: depth(uri, old.name)[0] == 4, what="the new event in the migrated queue")
+    eventually(lambda: depth(uri, old.name)[0] == 4, what="the new event in the migrated queue")
     with kombu.Connection(uri) as connection:
         bound = kombu.Queue(old.name, no_declare=True)(connection.default_channel)
         message = bound.get(no_ack=False)

@@ -25,8 +25,8 @@ from services.members.service import MembersService
 from services.networks.service import NetworksService
 from services.sessions import models
 from services.sessions.service import SessionsService
-from tests.integration.helpers import wait_for
 from tests.support.callers import OPERATOR_WIRE, reader
+from tests.support.waiting import eventually
 
 PAST = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 
@@ -101,14 +101,14 @@ def held_session(rpc, network_id: str, **overrides: Any) -> dict[str, Any]:
 
 def test_the_read_models_follow_the_real_services_and_ignore_redelivered_and_older_events(sessions_config, rpc):
     network = new_network(rpc)
-    wait_for(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
+    eventually(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
     anna = new_member(rpc, "Anna", "resident")
     rpc.members.join_network(OPERATOR_WIRE, anna["id"], network["id"], {"role": "participant"})
-    wait_for(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and m.active,
-             what="membership.joined in the read model")
+    eventually(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and m.active,
+               what="membership.joined in the read model")
     rpc.members.leave_network(OPERATOR_WIRE, anna["id"], network["id"])
-    left = wait_for(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and not m.active
-                    and m, what="membership.left in the read model")
+    left = eventually(lambda: (m := membership_row(sessions_config, network["id"], anna["id"])) and not m.active
+                      and m, what="membership.left in the read model")
 
     # The join again, as a redelivery (same id) and as an older event arriving late (new id), then a sentinel.
     joined = envelope_in_members_outbox(sessions_config, "membership.joined", anna["id"])
@@ -118,28 +118,29 @@ def test_the_read_models_follow_the_real_services_and_ignore_redelivered_and_old
     sentinel_join = envelope_in_members_outbox(sessions_config, "membership.joined", sentinel["id"])
     publish(sessions_config, "members.events", {**sentinel_join, "id": str(uuid.uuid4())})
     processed = models.processed_events
-    wait_for(lambda: len(rows(sessions_config, processed,
-                              processed.c.consumer == "sessions.on_membership_joined")) >= 4,
-             what="the late join and the sentinel to be handled")
+    eventually(lambda: len(rows(sessions_config, processed,
+                                processed.c.consumer == "sessions.on_membership_joined")) >= 4,
+               what="the late join and the sentinel to be handled")
     assert membership_row(sessions_config, network["id"], anna["id"]) == left  # still a tombstone
 
     # An older network snapshot arriving after a newer one changes nothing either.
     rpc.networks.update_network(OPERATOR_WIRE, network["id"], {"requires_preparation": True,
                                                                "unprepared_policy": "flag"})
-    wait_for(lambda: rows(sessions_config, models.known_networks)[0].revision == 2, what="network.updated")
+    eventually(lambda: rows(sessions_config, models.known_networks)[0].revision == 2, what="network.updated")
     current = rpc.networks.get_network(network["id"]) | {"network_id": network["id"]}
     stale = NetworkUpdated(**{field: current[field] for field in NetworkUpdated.model_fields}
                            | {"revision": 1, "requires_preparation": False})
     publish(sessions_config, "networks.events", new_envelope(stale, producer="networks").to_wire())
-    wait_for(lambda: len(rows(sessions_config, processed, processed.c.consumer == "sessions.on_network_updated")) == 2,
-             what="the stale snapshot to be handled")
+    eventually(lambda: len(rows(sessions_config, processed,
+                                processed.c.consumer == "sessions.on_network_updated")) == 2,
+               what="the stale snapshot to be handled")
     [known] = rows(sessions_config, models.known_networks)
     assert (known.revision, known.requires_preparation, known.unprepared_policy) == (2, True, "flag")
 
 
 def test_a_member_who_joined_a_moment_ago_registers_at_once_through_the_rpc_fallback(sessions_config, rpc):
     network = new_network(rpc)
-    wait_for(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
+    eventually(lambda: rows(sessions_config, models.known_networks), what="network.created in the read model")
     session = rpc.sessions.schedule_session(OPERATOR_WIRE, {
         "network_id": network["id"], "title": "Intervisie", "format": "intervision", "mode": "in_person",
         "location": "Buurthuis", "starts_at": (PAST + timedelta(days=30)).isoformat(),
@@ -170,14 +171,14 @@ def test_output_published_carries_consent_aware_attribution(sessions_config, rpc
                                exchange=kombu.Exchange("sessions.events", type="topic", durable=True),
                                exclusive=True)(conn.default_channel)
         listener.declare()
-        session = wait_for(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
+        session = eventually(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
         with pytest.raises(IllegalTransition) as refused:
             rpc.sessions.register_for_session(OPERATOR_WIRE, session["id"], jan["id"])
         assert refused.value.violations[0]["rule"] == "illegal_transition"
         output = rpc.sessions.publish_output(OPERATOR_WIRE, session["id"], {"kind": "lesson", "title": "Vraag door",
                                                                              "authors": [fatima["id"], jan["id"]],
                                                                              "visibility": "public"})
-        message = wait_for(lambda: listener.get(no_ack=True), what="output.published on the bus")
+        message = eventually(lambda: listener.get(no_ack=True), what="output.published on the bus")
     authors = message.payload["payload"]["authors"]
     assert authors == [
         {"member_id": fatima["id"], "shown_as": "a participant with lived experience", "named": False},
@@ -194,15 +195,15 @@ def test_erasure_in_the_members_service_pseudonymises_sessions_data_and_keeps_th
     network = new_network(rpc)
     fatima = new_member(rpc, "Fatima", "lived_experience")
     rpc.members.join_network(OPERATOR_WIRE, fatima["id"], network["id"], {"role": "participant"})
-    session = wait_for(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
+    session = eventually(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
     rpc.sessions.record_attendance(OPERATOR_WIRE, session["id"], {"member_ids": [fatima["id"]]})
     fatima_herself = Caller.member(fatima["id"], member_of={network["id"]}).wire()
     rpc.sessions.record_reflection(fatima_herself, {"session_id": session["id"], "kind": "self_image",
                                                                  "text": "Mijn eigen woorden"})
     before = rpc.sessions.learning_report(OPERATOR_WIRE, network["id"])
     rpc.members.erase_member(OPERATOR_WIRE, fatima["id"])
-    wait_for(lambda: not rows(sessions_config, models.attendance, models.attendance.c.member_id == fatima["id"]),
-             what="erasure to reach the sessions service")
+    eventually(lambda: not rows(sessions_config, models.attendance, models.attendance.c.member_id == fatima["id"]),
+               what="erasure to reach the sessions service")
     after = rpc.sessions.learning_report(OPERATOR_WIRE, network["id"])
     assert (after["attendance_total"], after["reflections_by_kind"]) == (1, before["reflections_by_kind"])
     assert rpc.sessions.export_member(OPERATOR_WIRE, fatima["id"])["reflections"] == []

@@ -18,7 +18,8 @@ import grpc
 import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
-from tests.security.world import GRPC_ROLES, HTTP_ROLES, World, tag
+from tests.security.world import GRPC_ROLES, HTTP_ROLES, World
+from tests.support.naming import fresh_tag
 
 EVERYONE = "anonymous wrong-token member other-facilitator coordinator other-partner operator"
 SIGNED_IN = "member other-facilitator coordinator operator"  # any token we issued, or the operator's
@@ -149,7 +150,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /healthz": lambda w: ("/healthz", None),
         "GET /readyz": lambda w: ("/readyz", None),
         "GET /v1/whoami": lambda w: ("/v1/whoami", None),
-        "POST /v1/members": lambda w: ("/v1/members", {"name": "Nieuw Lid", "email": f"nieuw.{tag()}@example.org",
+        "POST /v1/members": lambda w: ("/v1/members", {"name": "Nieuw Lid", "email": f"nieuw.{fresh_tag()}@example.org",
                                                        "perspectives": ["resident"]}),
         "GET /v1/members": lambda w: (f"/v1/members?network_id={w.n}", None),
         "GET /v1/members/{member_id}": lambda w: (f"/v1/members/{w.x}", None),
@@ -166,7 +167,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "POST /v1/questions/{question_id}/answer":
             lambda w: (f"/v1/questions/{w.question()}/answer", {"answer": "Zo.", "share_email": True}),
         "POST /v1/questions/{question_id}/decline": lambda w: (f"/v1/questions/{w.question()}/decline", {}),
-        "POST /v1/networks": lambda w: ("/v1/networks", {"name": f"Buurt {tag()}", "level": "local",
+        "POST /v1/networks": lambda w: ("/v1/networks", {"name": f"Buurt {fresh_tag()}", "level": "local",
                                                          "kind": "learning_circle", "theme": "eenzaamheid",
                                                          "parent_id": w.n}),
         "GET /v1/networks": lambda w: ("/v1/networks", None),
@@ -236,7 +237,8 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "POST /v1/networks/{network_id}/block":
             lambda w: (f"/v1/networks/{w.coordinated_network()}/block", {"reason": "misbruik"}),
         "GET /v1/partners": lambda w: ("/v1/partners", None),
-        "POST /v1/partners": lambda w: ("/v1/partners", {"name": f"Gemeente {tag()}", "network_ids": [w.network()]}),
+        "POST /v1/partners":
+            lambda w: ("/v1/partners", {"name": f"Gemeente {fresh_tag()}", "network_ids": [w.network()]}),
         "GET /v1/partners/{partner_id}": lambda w: (f"/v1/partners/{w.partner_id}", None),
         "POST /v1/partners/{partner_id}/revoke": lambda w: (f"/v1/partners/{w.partner()['partner_id']}/revoke", None),
         "POST /v1/partners/{partner_id}/rotate-key":
@@ -261,7 +263,7 @@ GRPC_REQUESTS: dict[str, Callable[[World], Any]] = {
     "ListSessions": lambda w: pb.ListSessionsRequest(network_id=w.n),
     "FindExpertise": lambda w: pb.FindExpertiseRequest(tag="eenzaamheid"),
     "PublishOutput": lambda w: pb.PublishOutputRequest(
-        network_id=w.n, client_output_id=f"matrix-{tag()}", kind=pb.OUTPUT_KIND_LESSON, title="Een les",
+        network_id=w.n, client_output_id=f"matrix-{fresh_tag()}", kind=pb.OUTPUT_KIND_LESSON, title="Een les",
         visibility=pb.VISIBILITY_LINKED),
     "RetractOutput": lambda w: pb.RetractOutputRequest(output_id=w.partner_published_output()),
     "ListOutputs": lambda w: pb.ListOutputsRequest(network_id=w.n),

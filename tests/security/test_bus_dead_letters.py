@@ -23,8 +23,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.nameko_kit import DEAD_LETTER_QUEUE
-from tests.security.world import World, eventually, ok
+from tests.security.world import World
+from tests.support.http import ok
 from tests.support.infra import RABBIT_MANAGEMENT, RABBIT_PASSWORD, RABBIT_USER
+from tests.support.waiting import eventually
 
 EXCHANGE = "members.events"
 ROUTING_KEY = "membership.joined"

@@ -23,7 +23,8 @@ from grpc_status import rpc_status
 
 from services.api.kring.v1 import federation_pb2 as pb
 from tests.security import edge
-from tests.security.world import World, tag
+from tests.security.world import World
+from tests.support.naming import fresh_tag
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -49,7 +50,7 @@ def fields(*pairs: str) -> frozenset[tuple[str, str]]:
 def output(w: World, **overrides: Any) -> pb.PublishOutputRequest:
     """A valid output of network n, with some fields changed."""
     return pb.PublishOutputRequest(**{
-        "network_id": w.n, "client_output_id": f"hostile-{tag()}", "kind": pb.OUTPUT_KIND_LESSON,
+        "network_id": w.n, "client_output_id": f"hostile-{fresh_tag()}", "kind": pb.OUTPUT_KIND_LESSON,
         "title": "Een les", "visibility": pb.VISIBILITY_LINKED, **overrides})
 
 
@@ -218,7 +219,7 @@ def hostile(world) -> World:
     world.other_link = world.grpc("other-partner").call("RequestLink", pb.RequestLinkRequest(
         requester_network_id=world.o, target_network_id=world.network())).link_id
     world.other_output = world.grpc("other-partner").call("PublishOutput", pb.PublishOutputRequest(
-        network_id=world.o, client_output_id=f"other-{tag()}", kind=pb.OUTPUT_KIND_LESSON, title="Van een ander",
+        network_id=world.o, client_output_id=f"other-{fresh_tag()}", kind=pb.OUTPUT_KIND_LESSON, title="Van een ander",
         visibility=pb.VISIBILITY_PUBLIC)).output_id
     return world
 

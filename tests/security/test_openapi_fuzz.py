@@ -21,7 +21,9 @@ from services.common.config import Settings
 from services.gateway.admin.app import create_app
 from tests.security import edge
 from tests.security.fuzzing import examples_per_operation, fuzz
-from tests.security.world import World, eventually, ok
+from tests.security.world import World
+from tests.support.http import ok
+from tests.support.waiting import eventually
 
 DOCUMENT = create_app(Settings(), None).openapi()
 OPERATIONS = [f"{method.upper()} {path}" for path, methods in DOCUMENT["paths"].items() for method in methods]

@@ -34,7 +34,9 @@ from services.gateway.shared.rate_limit import Limit, TokenBuckets, TooManyCalls
 from tests.e2e.gateway_process import OPERATOR_TOKEN as LIMITED_OPERATOR
 from tests.e2e.gateway_process import running_gateway
 from tests.security.secrets_scan import where_found
-from tests.security.world import PartnerClient, World, ok
+from tests.security.world import World
+from tests.support.http import ok
+from tests.support.partner_client import PartnerClient
 
 MAX_BODY_BYTES = 1024 * 1024  # services.gateway.admin.middleware.MAX_BODY_BYTES
 

@@ -18,74 +18,24 @@ Roles, as the access model names them:
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import grpc
 import httpx
-import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
-from services.api.kring.v1 import federation_pb2_grpc
+from tests.support.http import ok
+from tests.support.naming import fresh_tag
+from tests.support.partner_client import PartnerClient
 from tests.support.stack import Stack
+from tests.support.waiting import eventually
 
 HTTP_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "operator")
 GRPC_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "partner",
               "operator")
 WRONG_TOKEN = "krm_" + "x" * 43  # shaped like an issued token, issued to nobody
-ARRIVAL = 20.0  # seconds for an event to travel to the services that read it
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def ok(response: httpx.Response, status: int | tuple[int, ...] = (200, 201)) -> Any:
-    expected = (status,) if isinstance(status, int) else status
-    assert response.status_code in expected, f"{response.request.method} {response.request.url}: " \
-                                             f"{response.status_code} {response.text}"
-    return response.json() if response.content else None
-
-
-def eventually(probe: Callable[[], Any], what: str, timeout: float = ARRIVAL) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:g} s", pytrace=False)
-        time.sleep(0.1)
-
-
-class PartnerClient:
-    """The generated stub with a credential as `authorization: Bearer <key>` metadata (or none)."""
-
-    def __init__(self, target: str, key: str | None):
-        self.channel = grpc.insecure_channel(target)
-        self.stub = federation_pb2_grpc.FederationStub(self.channel)
-        self.key = key
-
-    @property
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.key}"),) if self.key else ()
-
-    def call(self, method: str, request: Any, timeout: float = 10.0) -> Any:
-        """A unary call's answer, or a stream's first item; raises grpc.RpcError."""
-        answer = getattr(self.stub, method)(request, metadata=self.metadata, timeout=timeout)
-        if isinstance(answer, grpc.Call) and hasattr(answer, "__next__"):
-            try:
-                return next(answer)
-            finally:
-                answer.cancel()
-        return answer
-
-    def close(self) -> None:
-        self.channel.close()
 
 
 @dataclass
@@ -133,12 +83,12 @@ class World:
 
     def network(self, level: str = "regional", **fields: Any) -> str:
         return ok(self.operator.post("/v1/networks", json={
-            "name": f"Netwerk {tag()}", "level": level, "kind": "werkplaats", "theme": f"veiligheid {self.tag}",
+            "name": f"Netwerk {fresh_tag()}", "level": level, "kind": "werkplaats", "theme": f"veiligheid {self.tag}",
             **fields}), 201)["id"]
 
     def member(self, network_id: str | None = None, role: str = "participant", name: str = "Mila Lid") -> str:
         member_id = ok(self.operator.post("/v1/members", json={
-            "name": name, "email": f"{name.split()[0].lower()}.{tag()}@example.org",
+            "name": name, "email": f"{name.split()[0].lower()}.{fresh_tag()}@example.org",
             "perspectives": ["practitioner"]}), 201)["id"]
         if network_id is not None:
             self.join(member_id, network_id, role)
@@ -161,7 +111,7 @@ class World:
         now = datetime.now(UTC)
         starts = now - timedelta(hours=3) if (held or started) else now + timedelta(days=7)
         session_id = ok(self.operator.post(f"/v1/networks/{network_id or self.n}/sessions", json={
-            "title": f"Leersessie {tag()}", "format": "learning_session", "mode": "in_person",
+            "title": f"Leersessie {fresh_tag()}", "format": "learning_session", "mode": "in_person",
             "location": "Buurthuis", "starts_at": starts.isoformat(),
             "ends_at": (starts + timedelta(hours=2)).isoformat(), "capacity": 100}), 201)["id"]
         if held:
@@ -172,7 +122,7 @@ class World:
         """A knowledge café of n, held, with two statements."""
         starts = datetime.now(UTC) - timedelta(hours=3)
         session_id = ok(self.operator.post(f"/v1/networks/{self.n}/sessions", json={
-            "title": f"Kenniscafé {tag()}", "format": "knowledge_cafe", "mode": "in_person", "location": "Bieb",
+            "title": f"Kenniscafé {fresh_tag()}", "format": "knowledge_cafe", "mode": "in_person", "location": "Bieb",
             "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat(),
             "statements": ["Eenzaamheid is een taboe", "De wijk zorgt voor elkaar"]}), 201)["id"]
         ok(self.operator.post(f"/v1/sessions/{session_id}/hold"))
@@ -181,7 +131,7 @@ class World:
     def new_output(self, visibility: str = "network") -> str:
         # The sessions service learns that the author is a member from an event: retry until it has.
         return eventually(lambda: _created(self.operator.post(f"/v1/sessions/{self.held_session}/outputs", json={
-            "kind": "lesson", "title": f"Les {tag()}", "authors": [self.member_id], "visibility": visibility,
+            "kind": "lesson", "title": f"Les {fresh_tag()}", "authors": [self.member_id], "visibility": visibility,
             "themes": ["veiligheid"]})), "the author's membership reaching the sessions service")["id"]
 
     def question(self) -> str:
@@ -198,12 +148,12 @@ class World:
                                                         "target_network_id": self.n}), 201)["link_id"]
 
     def partner(self) -> dict[str, Any]:
-        return ok(self.operator.post("/v1/partners", json={"name": f"Partner {tag()}",
+        return ok(self.operator.post("/v1/partners", json={"name": f"Partner {fresh_tag()}",
                                                            "network_ids": [self.network()]}), 201)
 
     def peer_configuration(self) -> dict[str, Any]:
         # Nothing listens on port 9 of the loopback: the relay backs off from this peer, and that is all.
-        return {"instance_id": f"peer-{tag()}", "name": "Kring Zuid", "address": "127.0.0.1:9",
+        return {"instance_id": f"peer-{fresh_tag()}", "name": "Kring Zuid", "address": "127.0.0.1:9",
                 "api_key": f"peer-key-{uuid.uuid4().hex}"}
 
     def new_peer(self) -> str:
@@ -217,7 +167,7 @@ class World:
                              timeout=30)
         with owner:
             loop_id = ok(owner.post("/v1/learning-questions", json={
-                "network_id": self.n, "question": f"Hoe vraag ik door? {tag()}"}), 201)["id"]
+                "network_id": self.n, "question": f"Hoe vraag ik door? {fresh_tag()}"}), 201)["id"]
         steps = [("bring", {"session_id": self.held_session}),
                  ("experiment", {"session_id": self.held_session, "experiment": "Doorvragen", "mandate": "asked"}),
                  ("follow-up", {"session_id": self.session(held=True), "what_happened": "Het werkte"})]
@@ -228,12 +178,12 @@ class World:
 
     def partner_published_output(self) -> str:
         return self.grpc("partner").call("PublishOutput", pb.PublishOutputRequest(
-            network_id=self.n, client_output_id=f"security-{tag()}", kind=pb.OUTPUT_KIND_LESSON,
+            network_id=self.n, client_output_id=f"security-{fresh_tag()}", kind=pb.OUTPUT_KIND_LESSON,
             title="Wat de partner leerde", visibility=pb.VISIBILITY_LINKED)).output_id
 
 
 def build_world(stack: Stack) -> World:
-    run = tag()
+    run = fresh_tag()
     operator = stack.client()
     world = World(stack=stack, operator=operator, tokens={}, n="", o="", member_id="", coordinator_id="",
                   facilitator_id="", x="", held_session="", planned_session="", output="", link="", partner_id="",

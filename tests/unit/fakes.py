@@ -21,6 +21,7 @@ from services.common.uow import AbstractUnitOfWork, TrackingRepository
 from services.members.domain import Member
 from services.members.repository import decode_page_token, encode_page_token
 from services.members.schemas import SearchMembers, TokenInfo
+from tests.support.consumers import RemembersConsumedEvents
 
 
 def _unique_email_violation(email: str) -> IntegrityError:
@@ -173,7 +174,7 @@ class FakeQuestionRepository(TrackingRepository):
         self.rows = {k: q for k, q in self.rows.items() if member_id not in (q.asker_id, q.expert_id)}
 
 
-class FakeMembersUnitOfWork(AbstractUnitOfWork):
+class FakeMembersUnitOfWork(RemembersConsumedEvents, AbstractUnitOfWork):
     """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
 
     repositories = ("members", "questions")
@@ -217,13 +218,6 @@ class FakeMembersUnitOfWork(AbstractUnitOfWork):
 
     def events_about(self, subject: str) -> list[dict[str, Any]]:
         return [e.to_wire() for e in self.published if self.subjects[e.id] == subject]
-
-    def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
-        key = (str(event_id), consumer)
-        if key in self.processed:
-            return False
-        self.processed.add(key)
-        return True
 
     def ping(self) -> None:
         self.pings += 1

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import io
 import os
-import sys
-import time
 
 from services.common.config import Settings
 from services.supervisor import ProcessGroup, RunOptions, Supervisor
-
-
-def python(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+from tests.support.processes import python
+from tests.support.waiting import eventually
 
 
 def test_child_output_goes_to_the_terminal_with_its_name_and_to_its_log_file(tmp_path):
@@ -27,7 +16,7 @@ def test_child_output_goes_to_the_terminal_with_its_name_and_to_its_log_file(tmp
     group = ProcessGroup(tmp_path / "logs", out)
 
     group.start("members", python("print('hello from members')"), dict(os.environ))
-    wait_for(lambda: group.exited())
+    eventually(lambda: group.exited(), "the child to exit", 10, interval=0.05)
     group.stop_all()
 
     assert "members  | hello from members" in out.getvalue()
@@ -40,7 +29,8 @@ def test_stopping_sends_sigterm_and_kills_a_child_that_ignores_it(tmp_path):
     stubborn = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
                 "print('ready', flush=True); time.sleep(60)")
     group.start("stubborn", python(stubborn), dict(os.environ))
-    wait_for(lambda: "ready" in (tmp_path / "stubborn.log").read_text())
+    eventually(lambda: "ready" in (tmp_path / "stubborn.log").read_text(), "the stubborn child to say it is ready", 10,
+               interval=0.05)
 
     killed = group.stop_all(grace=1.0)
 

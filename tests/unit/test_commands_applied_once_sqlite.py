@@ -4,18 +4,15 @@ update handlers run through :func:`services.common.commands.run_command` as the 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from services.common.commands import CommandRequest, run_command
-from services.common.db import create_service_engine
 from services.common.errors import Conflict, NotFound
-from services.common.migrations import upgrade
 from services.common.vocabulary import Perspective
 from services.members import handlers
 from services.members.domain import Member
@@ -23,20 +20,12 @@ from services.members.models import members, outbox, processed_commands
 from services.members.schemas import IssueToken, RegisterMember, UpdateMember
 from services.members.unit_of_work import MembersUnitOfWork
 from tests.support.callers import OPERATOR
+from tests.support.databases import count_rows
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'members.db'}"
-    upgrade("members", url)
-    engine = create_service_engine(url, "members")
-    yield engine
-    engine.dispose()
-
-
-def count(engine: Engine, table: Any) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("members")
 
 
 def registration(email: str = "ans@example.org", name: str = "Ans") -> RegisterMember:
@@ -73,8 +62,8 @@ def test_a_repeated_request_is_answered_from_its_record_without_acting_again(eng
     again = run_command(uow, request(), calls.register(uow, registration()))
 
     assert again == first and calls.count == 1
-    assert count(engine, members) == 1
-    assert count(engine, outbox) == 1  # one member.registered event, not two
+    assert count_rows(engine, members) == 1
+    assert count_rows(engine, outbox) == 1  # one member.registered event, not two
 
 
 def test_the_record_commits_with_the_effect_and_its_events_in_one_transaction(engine: Engine) -> None:
@@ -87,7 +76,7 @@ def test_the_record_commits_with_the_effect_and_its_events_in_one_transaction(en
         record = conn.execute(select(processed_commands)).one()
     assert (record.request_id, record.command) == ("req-1", "register_member")
     assert record.outcome == {"result": result}
-    assert count(engine, members) == 1 and count(engine, outbox) == 1
+    assert count_rows(engine, members) == 1 and count_rows(engine, outbox) == 1
     assert woken == [True]  # the outbox relay is woken once, after the one commit
 
 
@@ -103,7 +92,7 @@ def test_a_request_id_reused_for_another_request_is_refused_naming_the_key(engin
 
     assert refused.value.violations[0]["field"] == "Idempotency-Key"
     assert refused.value.violations[0]["rule"] == "same_request_for_same_key"
-    assert count(engine, members) == 1
+    assert count_rows(engine, members) == 1
 
 
 def test_a_command_that_failed_before_committing_leaves_no_record_and_can_be_tried_again(engine: Engine) -> None:
@@ -111,18 +100,18 @@ def test_a_command_that_failed_before_committing_leaves_no_record_and_can_be_tri
     with pytest.raises(NotFound):
         run_command(uow, request("req-2"),
                     lambda: handlers.update_member(OPERATOR, "no-such-member", UpdateMember(name="Bert"), uow))
-    assert count(engine, processed_commands) == 0
+    assert count_rows(engine, processed_commands) == 0
 
     calls = Calls()
     uow = uow_of(engine)
     run_command(uow, request("req-2"), calls.register(uow, registration()))
-    assert calls.count == 1 and count(engine, members) == 1
+    assert calls.count == 1 and count_rows(engine, members) == 1
 
 
 def test_a_command_that_changed_nothing_is_not_recorded(engine: Engine) -> None:
     uow = uow_of(engine)
     assert run_command(uow, request("req-3"), lambda: "read only") == "read only"
-    assert count(engine, processed_commands) == 0
+    assert count_rows(engine, processed_commands) == 0
 
 
 def test_a_block_left_without_commit_is_undone_while_an_earlier_committed_block_stays(engine: Engine) -> None:
@@ -141,7 +130,7 @@ def test_a_block_left_without_commit_is_undone_while_an_earlier_committed_block_
     with engine.connect() as conn:
         emails = list(conn.execute(select(members.c.email)).scalars())
     assert emails == ["first@example.org"]
-    assert count(engine, processed_commands) == 1
+    assert count_rows(engine, processed_commands) == 1
 
 
 def test_a_refusal_after_committed_work_is_recorded_and_replayed_with_its_type_and_fields(engine: Engine) -> None:
@@ -158,7 +147,7 @@ def test_a_refusal_after_committed_work_is_recorded_and_replayed_with_its_type_a
         run_command(again_uow, request("req-5"), lambda: pytest.fail("a recorded command ran again"))
 
     assert again.value.args == first.value.args
-    assert count(engine, members) == 1
+    assert count_rows(engine, members) == 1
 
 
 def test_without_a_commit_from_the_handler_nothing_of_the_command_is_kept(engine: Engine) -> None:
@@ -172,7 +161,7 @@ def test_without_a_commit_from_the_handler_nothing_of_the_command_is_kept(engine
         run_command(uow, request("req-6"), apply)
 
     # Not a refusal: the whole command is rolled back (no half-applied request), and a retry applies it.
-    assert count(engine, members) == 0 and count(engine, processed_commands) == 0 and count(engine, outbox) == 0
+    assert [count_rows(engine, table) for table in (members, processed_commands, outbox)] == [0, 0, 0]
 
 
 def test_a_secret_in_the_answer_is_never_kept_and_a_repeat_is_refused_naming_what_was_made(engine: Engine) -> None:

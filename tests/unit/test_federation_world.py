@@ -5,8 +5,6 @@ envelope id), with helpers to read feeds, the log and the delivery records back.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +24,6 @@ from services.common.catalogue import (
 )
 from services.common.db import create_service_engine
 from services.common.keys_at_rest import KeysAtRest
-from services.common.migrations import upgrade
 from services.common.uow import apply_once
 from services.common.vocabulary import (
     NetworkKind,
@@ -41,22 +38,10 @@ from services.federation.handlers import links, queries, sharing
 from services.federation.schemas import AcceptLink, FeedItem, FeedQuery, LinkOut, LogEntry, LogQuery, RequestLink
 from services.federation.unit_of_work import FederationUnitOfWork
 from tests.support.callers import OPERATOR, THE_GATEWAY
+from tests.support.databases import migrated_database
 
 T0 = datetime(2026, 3, 3, 19, 30, tzinfo=UTC)
 WORLD_KEYS = KeysAtRest([KeysAtRest.new_key()])
-_TEMPLATE: list[Path] = []
-
-
-def migrated_database(directory: Path) -> str:
-    """A SQLite URL of a freshly migrated federation database in ``directory``: migrated once per process
-    into a template, then copied (a copy takes a millisecond, a migration a fifth of a second)."""
-    if not _TEMPLATE:
-        template = Path(tempfile.mkdtemp(prefix="kring-federation-")) / "federation.db"
-        upgrade("federation", f"sqlite:///{template}")
-        _TEMPLATE.append(template)
-    target = directory / "federation.db"
-    shutil.copyfile(_TEMPLATE[0], target)
-    return f"sqlite:///{target}"
 
 
 class FakeLookup:
@@ -200,6 +185,6 @@ class World:
 
 def open_world(directory: Path) -> Iterator[World]:
     """For a test module's ``world`` fixture: a world on a fresh database, disposed afterwards."""
-    engine = create_service_engine(migrated_database(directory), "federation")
+    engine = create_service_engine(migrated_database("federation", directory), "federation")
     yield World(engine)
     engine.dispose()

@@ -9,6 +9,7 @@ from services.common.config import Settings
 from services.common.errors import PermissionDenied, Unauthenticated
 from services.gateway.admin.app import create_app
 from services.gateway.partner.auth import PartnerAuthenticator
+from tests.support.http import error
 from tests.unit.federation_fakes import FakeFederation
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 
@@ -72,11 +73,6 @@ def zuid(members):
 @pytest.fixture
 def link(federation):
     return federation.add_link("wijk-noord", "beteroud")
-
-
-def error(response) -> tuple[int, str, set[tuple[str, str]]]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], {(v["field"], v["rule"]) for v in body["violations"]}
 
 
 ASK = {"requester_network_id": "wijk-noord", "target_network_id": "beteroud"}

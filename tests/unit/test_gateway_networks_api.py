@@ -7,6 +7,7 @@ import pytest
 
 from services.common.config import Settings
 from services.gateway.admin.app import create_app
+from tests.support.http import error
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works
@@ -55,11 +56,6 @@ def facilitator(members):
 @pytest.fixture
 def member(members):
     return members.token_for("ann")
-
-
-def error(response) -> tuple[int, str, set[tuple[str, str]]]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], {(v["field"], v["rule"]) for v in body["violations"]}
 
 
 def writes(networks) -> list[str]:

@@ -12,6 +12,7 @@ from services.gateway.admin.app import create_app
 from services.gateway.admin.routes import outputs as routes_outputs
 from services.gateway.admin.routes import sessions as routes_sessions
 from services.sessions.schemas.commands import LearningReportQuery, ListSessions, ScheduleSession
+from tests.support.http import error
 from tests.unit.gateway_fakes import NOW, FakeMembers, FakeNetworks, FakeReadiness, FakeServices, FakeSessions
 
 with warnings.catch_warnings():  # starlette prefers httpx2 for its test client; httpx works
@@ -75,11 +76,6 @@ def participant(members):
 def outsider(members):
     """Belongs to (and coordinates) twente only."""
     return members.token_for("otto", administers=["twente"])
-
-
-def error(response) -> tuple[int, str, set[tuple[str, str]]]:
-    body = response.json()["error"]
-    return response.status_code, body["code"], {(v["field"], v["rule"]) for v in body["violations"]}
 
 
 # --- scheduling ----------------------------------------------------------------------------------------------

@@ -7,26 +7,14 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 import threading
-import time
 
 from services.cli import build_parser
 from services.common.config import available_processes
 from services.demo.catalogue import DEMO_NETWORKS, DEMO_PARTS, REGIONAL_PART
 from services.instances import amqp_for
 from services.supervisor import ProcessGroup, RunOptions, Supervisor
-
-
-def python(code: str) -> list[str]:
-    return [sys.executable, "-c", code]
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+from tests.support.processes import python
 
 
 def test_the_relay_and_the_pair_of_instances_are_kring_commands():

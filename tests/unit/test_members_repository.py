@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from services.common.db import create_service_engine
 from services.common.errors import Conflict, ValidationFailed
-from services.common.migrations import upgrade
 from services.common.vocabulary import MembershipRole, Perspective
 from services.members import handlers
 from services.members.domain import Member
@@ -25,12 +22,8 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'members.db'}"
-    upgrade("members", url)
-    engine = create_service_engine(url, "members")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("members")
 
 
 def uow_on(engine: Engine) -> MembersUnitOfWork:

@@ -3,18 +3,15 @@ migrated SQLite file: what is stored, what reaches the outbox, and what the dire
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
 from services.common.catalogue import MembershipJoined
-from services.common.db import create_service_engine
 from services.common.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.common.events import Envelope, EventPayload, parse_event
-from services.common.migrations import upgrade
 from services.common.vocabulary import MembershipRole, NetworkLevel, NetworkStatus, Perspective
 from services.networks import handlers
 from services.networks.models import outbox
@@ -24,12 +21,8 @@ from tests.support.callers import OPERATOR, member, partner
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/n.db"
-    upgrade("networks", url)
-    engine = create_service_engine(url, "networks")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("networks")
 
 
 @pytest.fixture

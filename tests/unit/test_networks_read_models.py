@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +31,7 @@ from services.common.catalogue import (
     SessionScheduled,
     SessionSnapshot,
 )
-from services.common.db import create_service_engine
 from services.common.events import EventPayload
-from services.common.migrations import upgrade
 from services.common.uow import apply_once
 from services.common.vocabulary import (
     MembershipRole,
@@ -56,12 +53,8 @@ P = Perspective
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/n.db"
-    upgrade("networks", url)
-    engine = create_service_engine(url, "networks")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("networks")
 
 
 @pytest.fixture

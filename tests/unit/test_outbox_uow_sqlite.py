@@ -4,22 +4,20 @@ together, and the relay marks a row published only after the broker took it."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from services.common.db import create_service_engine
 from services.common.events import parse_event
-from services.common.migrations import upgrade
 from services.common.outbox import OutboxRelay, OutgoingMessage
 from services.common.vocabulary import MembershipRole, Perspective
 from services.members.domain import Member
 from services.members.models import members, outbox
 from services.members.unit_of_work import MembersUnitOfWork
+from tests.support.databases import count_rows
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -45,23 +43,14 @@ class RefusingPublisher:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'members.db'}"
-    upgrade("members", url)
-    engine = create_service_engine(url, "members")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("members")
 
 
 def new_member(n: int = 1) -> Member:
     return Member.register(f"m-{n}", now=T0, name=f"Member {n}", email=f"m{n}@example.org", organisation=None,
                            perspectives=[Perspective.RESIDENT], expertise=[], findable_by_expertise=False,
                            named_in_shared_outputs=False)
-
-
-def count(engine: Engine, table: Any) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def register(engine: Engine, n: int = 1, correlation_id: str | None = None) -> Member:
@@ -77,9 +66,9 @@ def test_recorded_events_reach_the_outbox_in_the_same_commit_as_the_member(engin
     with MembersUnitOfWork(engine, producer="members", correlation_id="corr-7",
                            on_commit=lambda: woken.append(True)) as uow:
         uow.members.add(new_member())
-        assert count(engine, outbox) == 0 and count(engine, members) == 0  # nothing visible before commit
+        assert count_rows(engine, outbox) == 0 and count_rows(engine, members) == 0  # nothing visible before commit
         uow.commit()
-        assert (count(engine, members), count(engine, outbox)) == (1, 1)
+        assert (count_rows(engine, members), count_rows(engine, outbox)) == (1, 1)
     assert woken == [True]  # the relay is woken once the rows are there
     with engine.connect() as conn:
         row = conn.execute(select(outbox)).mappings().one()
@@ -93,7 +82,7 @@ def test_a_failure_before_commit_leaves_neither_member_nor_outbox_row(engine: En
     with pytest.raises(RuntimeError), MembersUnitOfWork(engine, producer="members") as uow:
         uow.members.add(new_member())
         raise RuntimeError("handler failed half-way")
-    assert (count(engine, members), count(engine, outbox)) == (0, 0)
+    assert (count_rows(engine, members), count_rows(engine, outbox)) == (0, 0)
 
 
 def test_changes_to_a_loaded_member_are_collected_at_commit(engine: Engine) -> None:
@@ -115,7 +104,7 @@ def test_a_commit_without_events_writes_no_outbox_row_and_wakes_no_relay(engine:
     with MembersUnitOfWork(engine, producer="members", on_commit=lambda: woken.append(True)) as uow:
         uow.members.get("m-1")
         uow.commit()
-    assert count(engine, outbox) == 1 and woken == []
+    assert count_rows(engine, outbox) == 1 and woken == []
 
 
 def test_forgetting_events_about_a_member_removes_only_their_rows(engine: Engine) -> None:
@@ -147,7 +136,7 @@ def test_a_handler_that_fails_after_begin_consuming_can_consume_the_redelivery(e
         assert uow.begin_consuming(event_id, "members.on_network_closed") is True
         uow.members.add(new_member())  # the handler's effect
         raise RuntimeError("handler failed before commit")
-    assert count(engine, members) == 0
+    assert count_rows(engine, members) == 0
     with MembersUnitOfWork(engine, producer="members") as uow:
         assert uow.begin_consuming(event_id, "members.on_network_closed") is True, "marker outlived the rollback"
 

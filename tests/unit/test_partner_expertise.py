@@ -3,16 +3,13 @@ members who consented to be findable, by tag, by name, paged, and never their em
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from services.common.db import create_service_engine
-from services.common.migrations import upgrade
 from services.common.vocabulary import Perspective
 from services.members import handlers
 from services.members.domain import Member
@@ -23,12 +20,8 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'members.db'}"
-    upgrade("members", url)
-    engine = create_service_engine(url, "members")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("members")
 
 
 def add(engine: Engine, name: str, expertise: list[str], *, findable: bool = True, erased: bool = False) -> None:

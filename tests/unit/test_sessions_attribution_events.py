@@ -6,15 +6,13 @@ work and against the SQL one on a migrated SQLite file: both keep the same contr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from services.common.catalogue import MemberErased, MemberUpdated
-from services.common.db import create_service_engine
-from services.common.migrations import upgrade
 from services.common.vocabulary import Perspective
 from services.sessions import handlers, models
 from services.sessions.domain.outputs import FORMER_MEMBER, appears_differently_outside
@@ -30,15 +28,10 @@ LIVED = "a participant with lived experience"
 
 
 @pytest.fixture(params=["fake", "sql"])
-def world(request: pytest.FixtureRequest, tmp_path) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, migrated_engine: Callable[[str], Engine]) -> World:
     if request.param == "fake":
-        yield World()
-        return
-    url = f"sqlite:///{tmp_path / 'sessions.db'}"
-    upgrade("sessions", url)
-    engine = create_service_engine(url, "sessions")
-    yield World(SessionsUnitOfWork(engine, producer="sessions"))
-    engine.dispose()
+        return World()
+    return World(SessionsUnitOfWork(migrated_engine("sessions"), producer="sessions"))
 
 
 def published(world: World, event_type: str = CHANGED) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ changes nothing. ``rollback`` restores the last commit, as a database transactio
 from __future__ import annotations
 
 import copy
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.session import Session
 from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.schemas.commands import ListLearningQuestions, ListOutputs, ListSessions
+from tests.support.consumers import RemembersConsumedEvents
 
 
 def _copy(aggregate: Any) -> Any:
@@ -241,7 +241,7 @@ class FakePrivacyRepository:
                 loop.question = loop.urgency = loop.experiment = loop.follow_up = loop.lesson = None
 
 
-class FakeSessionsUnitOfWork(AbstractUnitOfWork):
+class FakeSessionsUnitOfWork(RemembersConsumedEvents, AbstractUnitOfWork):
     """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
 
     repositories = ("sessions", "outputs", "reflections", "loops")
@@ -277,13 +277,6 @@ class FakeSessionsUnitOfWork(AbstractUnitOfWork):
     def rollback(self) -> None:
         self._restore(self._last_commit)
         self._events = []
-
-    def begin_consuming(self, event_id: uuid.UUID, consumer: str) -> bool:
-        key = (str(event_id), consumer)
-        if key in self.processed:
-            return False
-        self.processed.add(key)
-        return True
 
     def ping(self) -> None:
         pass

@@ -4,15 +4,13 @@ run against a migrated SQLite database, and what is stored comes back the same (
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
 
 from services.common.catalogue import MemberErased
-from services.common.db import create_service_engine
-from services.common.migrations import upgrade
 from services.sessions import handlers, models
 from services.sessions.domain.read_models import Person
 from services.sessions.schemas.commands import LearningReportQuery, ListOutputs, ListSessions, RetractOutput
@@ -24,12 +22,8 @@ from tests.unit.test_sessions_world import NETWORK, PAST, World, envelope_of
 
 
 @pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'sessions.db'}"
-    upgrade("sessions", url)
-    engine = create_service_engine(url, "sessions")
-    yield engine
-    engine.dispose()
+def engine(migrated_engine: Callable[[str], Engine]) -> Engine:
+    return migrated_engine("sessions")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """peer API keys encrypted at rest (rows written before are sealed), and how each peer is reached (transport)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 17:30:00.000000
 
 Peers configured before keep being reached as they were: in plaintext (transport mode plaintext).
@@ -17,8 +17,8 @@ from alembic import op
 from services.common.config import Settings
 from services.common.keys_at_rest import KeysAtRest
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
