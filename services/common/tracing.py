@@ -34,6 +34,8 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+__all__ = ["SpanKind", "configure_tracing", "enabled", "span"]  # SpanKind: for callers of span()
+
 from services.common.logs import add_context_field, remove_context_field
 
 if TYPE_CHECKING:
