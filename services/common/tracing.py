@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+__all__ = ["SpanKind", "configure_tracing", "enabled", "span"]  # SpanKind: for callers of span()
 
 from services.common.logs import add_context_field, remove_context_field
 
@@ -177,10 +180,26 @@ def span(name: str, *, kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[s
         yield current
 
 
-def rpc_client_span(service: str, method: str) -> Any:
-    """The span of an RPC call made through the gateway's pool (or the relay's)."""
-    return span(f"{service}.{method}", kind=SpanKind.CLIENT,
-                attributes={"rpc.system": "nameko", "rpc.service": service, "rpc.method": method})
+@contextmanager
+def rpc_client_span(service: str, method: str) -> Iterator[Span | None]:
+    """The span of an RPC call made through the gateway's pool (or the relay's) within a trace.
+
+    A call outside any trace (readiness probes, the feed hub's polling, the relay reading its peers) is sent with
+    a context marked not sampled, so the services record nothing of it (the default sampler follows the parent's
+    decision): background chatter does not flood the tracing backend with one-span traces.
+    """
+    if not trace.get_current_span().get_span_context().is_valid:
+        unsampled = SpanContext(trace_id=random.getrandbits(128) or 1, span_id=random.getrandbits(64) or 1,
+                                is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+        token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+        try:
+            yield None
+        finally:
+            otel_context.detach(token)
+        return
+    with span(f"{service}.{method}", kind=SpanKind.CLIENT,
+              attributes={"rpc.system": "nameko", "rpc.service": service, "rpc.method": method}) as current:
+        yield current
 
 
 class WorkerSpan:

@@ -60,9 +60,10 @@ def test_digest(name: str) -> str:
     return "sha256:" + hashlib.sha256(f"kring tests: {name}".encode()).hexdigest()
 
 
-def render(overlay: str, kubectl: str = "kubectl") -> list[Obj]:
+def render(overlay: str, kubectl: str = "kubectl", edit: Callable[[Path], None] | None = None) -> list[Obj]:
     """The overlay as kustomize builds it, from a copy of deploy/ in which the production overlay's release
-    component has been written by deploy/k8s/pin-images.py, as a release writes it."""
+    component has been written by deploy/k8s/pin-images.py, as a release writes it. ``edit(deploy)`` changes the
+    copy first (an operator's edit: uncommenting an example)."""
     with tempfile.TemporaryDirectory() as tmp:
         deploy = Path(tmp) / "deploy"
         shutil.copytree(K8S.parent, deploy, ignore=shutil.ignore_patterns("release", "__pycache__"))
@@ -72,6 +73,8 @@ def render(overlay: str, kubectl: str = "kubectl") -> list[Obj]:
             f"registry.example.org/kring/kring@{test_digest('kring')}",
             f"rabbitmq:4.1-management@{test_digest('rabbitmq')}",
             f"ghcr.io/cloudnative-pg/postgresql:17.6@{test_digest('postgres')}"))
+        if edit is not None:
+            edit(deploy)
         target = deploy / K8S.relative_to(K8S.parent) / "overlays" / overlay
         result = subprocess.run([kubectl, "kustomize", str(target)], capture_output=True, text=True, timeout=60)
     if result.returncode != 0:

@@ -411,3 +411,29 @@ def test_a_link_from_the_peer_carries_its_status_and_the_peer_sides_policy():
                            target_policy=pb.SharingPolicy(visibilities=[pb.VISIBILITY_FEDERATION])))
     assert link == {"link_id": "l", "status": "active",
                     "target_policy": {"visibilities": ["federation"], "themes": None}}
+
+
+# --- tracing ----------------------------------------------------------------------------------------------------------
+
+
+def test_with_tracing_on_each_applied_batch_is_a_trace_holding_its_ingest_call():
+    from opentelemetry.trace import SpanKind
+
+    from services.common import tracing
+    from tests.support.tracing import traced
+
+    class TracedLocal(FakeLocal):
+        def __init__(self) -> None:
+            super().__init__()
+            self.traces: list[str | None] = []
+
+        def ingest(self, instance_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+            self.traces.append(tracing.current_trace_id())
+            return super().ingest(instance_id, entries)
+
+    local = TracedLocal()
+    with traced("relay") as spans:
+        follower(FakePeer(log_of(3)), local).attempt()
+    batches = [s for s in spans.get_finished_spans() if s.name == "relay batch process"]
+    assert batches and all(s.kind == SpanKind.CONSUMER and s.attributes["kring.peer"] == PEER for s in batches)
+    assert local.traces == [format(s.context.trace_id, "032x") for s in batches], "ingest runs inside its batch's span"

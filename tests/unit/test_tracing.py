@@ -245,3 +245,22 @@ def test_the_admin_api_continues_an_incoming_traceparent_into_its_rpc_calls(span
     assert seen and all(t == trace_id for _, t in seen), seen
     [server] = [s for s in spans_of(spans, trace_id) if s.kind == SpanKind.SERVER]
     assert parent_id(server) == caller_span and server.attributes["http.route"] == "/v1/members"
+
+
+def test_an_rpc_call_outside_any_trace_is_sent_unsampled_so_the_services_record_nothing(spans):
+    seen = []
+
+    def answer(service, method, args):
+        data: dict = {}
+        tracing.inject_into(data)  # what NamekoProxy sends
+        seen.append(data["traceparent"])
+        return {"ok": True}
+
+    RpcPool(FakeFactory(answer), 1, 1.0).call("federation", "feed", {})  # a poll, a readiness probe
+    assert spans.get_finished_spans() == ()
+    [traceparent] = seen
+    assert traceparent.endswith("-00"), "the sampled flag is off: a parent-based sampler drops the service's spans"
+    worker = tracing.start_worker_span("federation", {"traceparent": traceparent}, rpc_method="feed")
+    assert worker is not None
+    worker.end()
+    assert spans.get_finished_spans() == (), "the service follows the caller's decision"

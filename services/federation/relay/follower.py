@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.errors import KringError, NotFound, PermissionDenied, Unavailable
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.links import LinkWatcher
@@ -289,7 +289,10 @@ class PeerFollower:
         self._report_if_due()
 
     def _apply(self, entries: list[dict[str, Any]]) -> None:
-        result = self.local.ingest(self.instance_id, entries)
+        # One trace per batch (tracing on): its ingest call into the federation service and what that causes.
+        with tracing.span("relay batch process", kind=tracing.SpanKind.CONSUMER,
+                          attributes={"kring.peer": self.instance_id, "messaging.batch.message_count": len(entries)}):
+            result = self.local.ingest(self.instance_id, entries)
         self.cursor = max(self.cursor, int(result["cursor"]))
         refused = result.get("refused") or []
         for outcome, count in (("applied", result.get("applied", 0)), ("duplicate", result.get("duplicates", 0)),
