@@ -89,6 +89,14 @@ class MembershipLeft(MemberEvent):
     revision: int = Field(ge=1)
 
 
+@event("token.revoked")
+class TokenRevoked(MemberEvent):
+    """A member's API token was revoked: every gateway stops honouring it (only ids: never the token or its hash)."""
+
+    member_id: str
+    token_id: str
+
+
 # --- questions to experts (members service) -------------------------------------------------------------
 # A question is between two people: its events say that something happened in a network, never who asked whom or
 # what (docs/decisions/0010-asking-an-expert.md).
@@ -394,3 +402,49 @@ class LinkBlocked(LinkSnapshot):
 @event("link.policy_changed")
 class LinkPolicyChanged(LinkSnapshot):
     pass
+
+
+@event("network.blocked")
+class NetworkBlocked(EventPayload):
+    """The operator blocked a network (itself, or as one of a blocked partner's): its links ended and it is kept
+    out of every audience from now on."""
+
+    network_id: str
+    blocked_at: datetime
+
+
+class PartnerChanged(EventPayload):
+    """A partner's standing as the gateways must know it to authenticate its key: no key, no key hash."""
+
+    partner_id: str
+    status: str  # active, revoked, blocked
+    network_ids: list[str]
+
+
+@event("partner.registered")
+class PartnerRegistered(PartnerChanged):
+    pass
+
+
+@event("partner.key_rotated")
+class PartnerKeyRotated(PartnerChanged):
+    """The partner's old key is refused from now on; the new one was shown once to the operator."""
+
+
+@event("partner.revoked")
+class PartnerRevoked(PartnerChanged):
+    pass
+
+
+@event("partner.blocked")
+class PartnerBlocked(PartnerChanged):
+    pass
+
+
+@event("feed.appended")
+class FeedAppended(EventPayload):
+    """Entries were appended to the feed log of these networks (deliveries, retractions, attribution changes)
+    in one transaction: streams of these networks have something new to read. Only ids: the entries stay in the
+    federation service and are read from its log."""
+
+    network_ids: list[str] = Field(min_length=1)

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         256, ge=0, description="open StreamOutputs streams one gateway serves; each holds a thread of its own, "
         "beside the unary ones"
     )
+    edge_cache_max_age_seconds: float = Field(
+        300.0, gt=0, description="longest the gateway keeps a service's answer (a token's principal, a partner key, a "
+        "directory page) while its change feed is live; events drop it sooner when what it depends on changes"
+    )
+    edge_cache_fallback_seconds: float = Field(
+        10.0, gt=0, description="longest the gateway keeps an answer while its change feed is not connected to the "
+        "broker, and how long it remembers a refused token or key"
+    )
     log_level: str = Field("INFO", description="root log level")
     log_format: str = Field("json", description="json (one object per line) or text")
     tracing: Literal["auto", "on", "off"] = Field(

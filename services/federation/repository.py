@@ -241,6 +241,13 @@ class Feeds:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._ordered_in: RootTransaction | None = None  # the transaction that holds the log lock
+        # networks whose log grew since the unit of work last took them (it records ``feed.appended``)
+        self.appended: set[str] = set()
+
+    def take_appended(self) -> list[str]:
+        """The networks whose log grew since the last call, sorted."""
+        taken, self.appended = sorted(self.appended), set()
+        return taken
 
     def deliver(self, network_id: str, output_id: str, now: datetime, *, backfill: bool = False) -> bool:
         """Put an output in a network's feed once; False if it was already there."""
@@ -276,6 +283,7 @@ class Feeds:
         self._keep_positions_in_commit_order()
         fresh = set(self.connection.execute(DELIVER_TO_ALL, {"network_ids": wanted, "output_id": output_id,
                                                              "at": now, "backfill": backfill}).scalars())
+        self.appended |= fresh
         return [network_id for network_id in wanted if network_id in fresh]
 
     def recipients(self, output_id: str) -> list[str]:
@@ -324,6 +332,7 @@ class Feeds:
             insert(feed_log).returning(feed_log.c.position, sort_by_parameter_order=True),
             [{"network_id": network_id, "output_id": output_id, "kind": kind, "backfill": backfill, "at": now}
              for network_id in network_ids])
+        self.appended.update(network_ids)
         return [int(position) for position in appended.scalars()]
 
     def _keep_positions_in_commit_order(self) -> None:

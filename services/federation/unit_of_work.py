@@ -1,5 +1,6 @@
 from sqlalchemy import Connection
 
+from services.common.catalogue import FeedAppended
 from services.common.keys_at_rest import KeysAtRest, configured_keys
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
@@ -39,3 +40,17 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.peer_links = PeerLinks(connection)
         self.remote_networks = RemoteNetworks(connection)
         self.feed_heads = FeedHeads(connection)
+
+    def collect_from_repositories(self) -> None:
+        """Also record ``feed.appended`` for the networks whose feed log this transaction grew, so that open
+        partner streams are woken by the event rather than by polling the log."""
+        super().collect_from_repositories()
+        if self.connection is not None:
+            appended = self.feeds.take_appended()
+            if appended:
+                self.add_event(FeedAppended(network_ids=appended))
+
+    def rollback(self) -> None:
+        super().rollback()
+        if self.connection is not None:
+            self.feeds.appended.clear()  # what was undone was not appended

@@ -29,6 +29,8 @@ from services.common.tracing import configure_tracing, shutdown_tracing
 from services.gateway.admin.app import create_app
 from services.gateway.partner.server import GrpcEdge, build_grpc_server
 from services.gateway.shared import idempotency
+from services.gateway.shared.changes import ChangeFeed
+from services.gateway.shared.edge_cache import EdgeCache
 from services.gateway.shared.rate_limit import limits_from_settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,11 @@ def _stop_grpc_on(stop: StopRequest, edge: GrpcEdge) -> threading.Thread:
     return thread
 
 
+def edge_caches(member_tokens: EdgeCache[Any], edge: GrpcEdge) -> list[EdgeCache[Any]]:
+    """Every cache the change feed keeps fresh: the admin API's token cache and the partner edge's caches."""
+    return [member_tokens, *edge.federation.caches]
+
+
 def run_gateway(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     configure_logging("gateway", settings.log_level, settings.log_format)
@@ -116,12 +123,19 @@ def run_gateway(settings: Settings | None = None) -> None:
                   settings.metrics_port_for("gateway"), settings.grpc_port)
         raise SystemExit(1) from None
     edge.start()
+    changes = ChangeFeed(settings.amqp_uri)
     stop = StopRequest()
     stopper = _stop_grpc_on(stop, edge)
 
     try:
         app = create_app(settings, pool, services=services, token_limit=admin_limit)
         app.state.partner_keys = edge.partners  # revoking a partner in the admin API forgets its cached key
+        for cache in edge_caches(app.state.authenticator.cache, edge):
+            cache.live = changes.is_live
+            cache.max_age = settings.edge_cache_max_age_seconds
+            cache.fallback_ttl = cache.refusal_ttl = settings.edge_cache_fallback_seconds
+            changes.add(cache)
+        changes.start()
         config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
                                 access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off",
                                 **http_tls(settings))
@@ -142,6 +156,7 @@ def run_gateway(settings: Settings | None = None) -> None:
     finally:
         stop.requested = True
         stopper.join(GRACE_SECONDS + 2.0)
+        changes.stop()
         pool.close()
         shutdown_tracing()
         log.info("gateway stopped")

@@ -62,6 +62,10 @@ class TokenRepo(Protocol):
 
     def exists(self, token_id: str) -> bool: ...
 
+    def holder(self, token_id: str) -> str | None:
+        """The member a token was issued to; None if there is no such token."""
+        ...
+
     def revoke_all(self, member_id: str, now: datetime) -> None: ...
 
 

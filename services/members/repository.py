@@ -180,6 +180,11 @@ class TokenRepository:
         return self.connection.execute(select(access_tokens.c.id).where(access_tokens.c.id == token_id)).first() \
             is not None
 
+    def holder(self, token_id: str) -> str | None:
+        member_id: str | None = self.connection.execute(
+            select(access_tokens.c.member_id).where(access_tokens.c.id == token_id)).scalar()
+        return member_id
+
     def revoke_all(self, member_id: str, now: datetime) -> None:
         self.connection.execute(
             update(access_tokens).where(access_tokens.c.member_id == member_id, access_tokens.c.revoked_at.is_(None))

@@ -52,7 +52,8 @@ class Gateway:
 
 
 @contextmanager
-def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gateway]:
+def running_gateway(tmp_path: Path, amqp_uri: str, *, startup_timeout: float = STARTUP_TIMEOUT,
+                    **env: str) -> Iterator[Gateway]:
     http, grpc_port, metrics = free_ports(3)
     environment = {
         **os.environ,
@@ -73,7 +74,7 @@ def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gatew
     gateway = Gateway(process, f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}",
                       f"http://127.0.0.1:{metrics}/metrics", log_path)
     try:
-        _wait_until_up(gateway)
+        _wait_until_up(gateway, startup_timeout)
         yield gateway
     finally:
         if process.poll() is None:
@@ -81,8 +82,8 @@ def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gatew
             process.wait()
 
 
-def _wait_until_up(gateway: Gateway) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def _wait_until_up(gateway: Gateway, timeout: float = STARTUP_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             pytest.fail(f"gateway exited with {gateway.process.returncode} at startup\n{gateway.log()}")
@@ -92,4 +93,4 @@ def _wait_until_up(gateway: Gateway) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    pytest.fail(f"gateway did not answer /healthz within {STARTUP_TIMEOUT} s\n{gateway.log()}")
+    pytest.fail(f"gateway did not answer /healthz within {timeout} s\n{gateway.log()}")

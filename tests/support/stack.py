@@ -56,6 +56,7 @@ class Stack:
     data_dir: Path
     process: subprocess.Popen
     metrics_port: int  # KRING_METRICS_PORT: each process serves /metrics on this plus its offset
+    amqp_uri: str = ""  # the broker (and vhost) the stack's processes share: another gateway joins it here
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
@@ -104,7 +105,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
                         pytrace=False)
         time.sleep(0.25)
     return Stack(f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}", OPERATOR_TOKEN, tmp / "data", process,
-                 metrics)
+                 metrics, amqp_uri)
 
 
 def stop_stack(process: subprocess.Popen) -> int | None:

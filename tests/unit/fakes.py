@@ -141,6 +141,10 @@ class FakeTokenRepository:
     def exists(self, token_id: str) -> bool:
         return token_id in self.rows
 
+    def holder(self, token_id: str) -> str | None:
+        stored = self.rows.get(token_id)
+        return stored.member_id if stored else None
+
     def revoke_all(self, member_id: str, now: datetime) -> None:
         for stored in self.rows.values():
             if stored.member_id == member_id and stored.revoked_at is None:

@@ -134,3 +134,41 @@ def test_without_an_operator_token_configured_no_token_is_the_operator():
     with pytest.raises(Unauthenticated):
         auth.authenticate(OPERATOR_TOKEN)
     assert members.asked == [token_hash(OPERATOR_TOKEN)]
+
+
+def test_while_the_change_feed_is_live_a_token_is_kept_past_the_short_ttl_and_dropped_by_its_members_event():
+    live = [True]
+    auth, members, clock = make(ttl=10.0, live=lambda: live[0])
+    auth.authenticate("ann-token")
+    clock.now += 60.0
+    auth.authenticate("ann-token")
+    assert len(members.asked) == 1  # no RPC on a hot token while events keep the cache fresh
+    auth.cache.changed("member:ann")  # token.revoked, member.erased or membership.* for ann
+    auth.authenticate("ann-token")
+    assert len(members.asked) == 2
+
+
+def test_when_the_change_feed_goes_away_tokens_fall_back_to_the_short_ttl():
+    live = [True]
+    auth, members, clock = make(ttl=10.0, live=lambda: live[0])
+    auth.authenticate("ann-token")
+    clock.now += 30.0
+    live[0] = False
+    auth.authenticate("ann-token")
+    assert len(members.asked) == 2
+
+
+def test_a_token_revoked_while_its_answer_was_on_the_way_is_not_cached():
+    auth, members, _ = make(live=lambda: True)
+    answer = members.call
+
+    def answer_then_revoke(*args, **kwargs):
+        result = answer(*args, **kwargs)
+        auth.cache.changed("member:ann")  # the revocation's event arrives before the old answer is kept
+        return result
+
+    members.call = answer_then_revoke
+    auth.authenticate("ann-token")
+    members.call = answer
+    auth.authenticate("ann-token")
+    assert len(members.asked) == 2

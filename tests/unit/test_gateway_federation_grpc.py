@@ -451,11 +451,11 @@ def test_an_invalid_cursor_is_invalid_argument(servicer):
 
 
 def test_a_key_revoked_mid_stream_ends_the_stream_unauthenticated(servicer, federation):
-    servicer.partners._cache.ttl = 0  # re-ask the federation service at every check
     run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
     federation.share("o-1", "beteroud", ["wijk-noord"])
     run.wait_for(1)
     federation.revoke_partner(OPERATOR, "alpha")
+    servicer.partners.cache.changed("partner:alpha")  # what the change feed does on partner.revoked
     assert isinstance(run.end(), Unauthenticated)
 
 

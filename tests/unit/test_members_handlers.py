@@ -194,6 +194,15 @@ def test_a_revoked_token_is_unauthenticated(uow) -> None:
         handlers.authenticate(handlers.hash_token(issued.token), uow)
 
 
+def test_revoking_a_token_records_token_revoked_once_so_every_gateway_forgets_it(uow) -> None:
+    anna = register(uow)
+    issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow)
+    handlers.revoke_token(OPERATOR, issued.token_id, uow)
+    handlers.revoke_token(OPERATOR, issued.token_id, uow)  # again: nothing changes, nothing is recorded
+    revoked = [e.payload for e in uow.published if e.type == "token.revoked"]
+    assert revoked == [{"member_id": anna.id, "token_id": issued.token_id}]
+
+
 def test_an_erased_members_token_is_unauthenticated_even_if_not_revoked(uow) -> None:
     anna = register(uow)
     token = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).token
@@ -252,6 +261,7 @@ def test_every_event_the_handlers_record_validates_against_the_catalogue(uow) ->
     handlers.update_member(OPERATOR, anna.id, UpdateMember(findable_by_expertise=True), uow)
     join(uow, anna.id, "utrecht-armoede", "coordinator")
     handlers.leave_network(OPERATOR, anna.id, "utrecht-armoede", uow)
+    handlers.revoke_token(OPERATOR, handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).token_id, uow)
     bram = register(uow, name="Bram", email="bram@example.org")
     handlers.erase_member(OPERATOR, bram.id, uow)
 

@@ -138,3 +138,23 @@ def test_the_key_is_read_from_bearer_authorization_metadata(metadata, key):
 def test_authorization_metadata_that_is_not_a_bearer_key_is_unauthenticated(value):
     with pytest.raises(Unauthenticated):
         bearer_key((("authorization", value),))
+
+
+def test_while_the_change_feed_is_live_a_key_costs_no_rpc_until_its_partner_event(federation, clock):
+    auth = PartnerAuthenticator(federation.call, clock=clock, live=lambda: True)
+    auth.authenticate("kpk_movisie")
+    clock.now += 120.0
+    auth.authenticate("kpk_movisie")
+    assert len(asked(federation)) == 1
+    federation.revoke_partner(OPERATOR, "movisie")
+    auth.cache.changed("partner:movisie")  # the partner.revoked event, on every replica
+    with pytest.raises(Unauthenticated):
+        auth.authenticate("kpk_movisie")
+
+
+def test_an_event_about_another_partner_keeps_this_partners_key(federation, clock):
+    auth = PartnerAuthenticator(federation.call, clock=clock, live=lambda: True)
+    auth.authenticate("kpk_movisie")
+    auth.cache.changed("partner:gone", "network:beteroud")
+    auth.authenticate("kpk_movisie")
+    assert len(asked(federation)) == 1

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.common.caller import Caller, require
-from services.common.catalogue import NetworkSnapshot
+from services.common.catalogue import NetworkBlocked, NetworkSnapshot
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
 from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
@@ -110,7 +110,8 @@ def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: Feder
     access.require_operator(caller)
     with uow:
         _ensure_exists(uow, lookup, "network_id", network_id)  # a typo is a 404, not a block of nothing
-        uow.blocks.add("network", network_id, cmd.reason, now())
+        if uow.blocks.add("network", network_id, cmd.reason, now()):
+            uow.add_event(NetworkBlocked(network_id=network_id, blocked_at=now()))
         ended = _block_links(uow, network_id)
         uow.commit()
         return [link_view(link) for link in ended]

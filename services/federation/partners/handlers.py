@@ -9,7 +9,15 @@ import uuid
 from datetime import UTC, datetime
 
 from services.common.caller import Caller
-from services.common.catalogue import Attribution
+from services.common.catalogue import (
+    Attribution,
+    NetworkBlocked,
+    PartnerBlocked,
+    PartnerChanged,
+    PartnerKeyRotated,
+    PartnerRegistered,
+    PartnerRevoked,
+)
 from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
 from services.federation.domain import access
 from services.federation.domain.copies import PUBLIC_FEED, Copy, public_author
@@ -53,6 +61,7 @@ def register_partner(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, l
                                [violation("network_ids", "unowned", "each network has one partner at most")])
         key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
         uow.partners.add(partner_id, cmd.name, hash_key(key), sorted(set(cmd.network_ids)), now())
+        record_partner(uow, PartnerRegistered, partner_id)
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
@@ -74,6 +83,7 @@ def revoke_partner(caller: Caller, partner_id: str, uow: FederationUoW) -> Partn
         partner = _get(uow, partner_id)
         if partner["status"] != "blocked":
             uow.partners.change(partner_id, now(), status="revoked")
+            record_partner(uow, PartnerRevoked, partner_id)
         uow.commit()
         return _view(_written(uow, partner_id))
 
@@ -86,6 +96,7 @@ def rotate_partner_key(caller: Caller, partner_id: str, uow: FederationUoW) -> P
             raise PermissionDenied("a blocked partner gets no new key")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         uow.partners.change(partner_id, now(), key_hash=hash_key(key), status="active")
+        record_partner(uow, PartnerKeyRotated, partner_id)
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
@@ -97,8 +108,10 @@ def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: Feder
         partner = _get(uow, partner_id)
         uow.partners.change(partner_id, now(), status="blocked")
         uow.blocks.add("partner", partner_id, cmd.reason, now())
+        record_partner(uow, PartnerBlocked, partner_id)
         for network_id in partner["network_ids"]:
-            uow.blocks.add("network", network_id, cmd.reason, now())
+            if uow.blocks.add("network", network_id, cmd.reason, now()):
+                uow.add_event(NetworkBlocked(network_id=network_id, blocked_at=now()))
             _block_links(uow, network_id)
         uow.commit()
         return _view(_written(uow, partner_id))
@@ -161,6 +174,12 @@ def retract_partner_output(caller: Caller, output_id: str, uow: FederationUoW,
 
 def partner_output_id(partner_id: str, client_output_id: str) -> str:
     return f"p-{uuid.uuid5(OUTPUT_NAMESPACE, f'{partner_id}/{client_output_id}')}"
+
+
+def record_partner(uow: FederationUoW, change: type[PartnerChanged], partner_id: str) -> None:
+    """Record what every gateway must learn about a partner whose standing or key just changed."""
+    partner = _written(uow, partner_id)
+    uow.add_event(change(partner_id=partner_id, status=partner["status"], network_ids=list(partner["network_ids"])))
 
 
 def _partner(caller: Caller) -> str:

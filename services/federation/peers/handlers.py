@@ -9,9 +9,10 @@ import uuid
 from datetime import UTC, datetime
 
 from services.common.caller import Caller
+from services.common.catalogue import PartnerRegistered
 from services.common.errors import Conflict, NotFound, violation
 from services.federation.domain import access
-from services.federation.partners.handlers import KEY_PREFIX, _view, _written, hash_key
+from services.federation.partners.handlers import KEY_PREFIX, _view, _written, hash_key, record_partner
 from services.federation.peers.ports import PeerConfig, PeerRow
 from services.federation.peers.schemas import (
     ConfigurePeer,
@@ -58,6 +59,7 @@ def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, 
                          instance_id=cmd.instance_id)
         for network in cmd.remote_networks:
             uow.remote_networks.put(cmd.instance_id, network.model_dump(mode="json"))
+        record_partner(uow, PartnerRegistered, partner_id)
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 

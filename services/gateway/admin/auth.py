@@ -2,9 +2,12 @@
 
 The operator's token comes from configuration. Every other token is stored hashed by the members
 service: the gateway sends only the token's SHA-256 and gets back whose it is and which networks they
-belong to, administer and facilitate. Answers are cached for a few seconds so a burst of requests costs
-one RPC; the price is that a revoked token (or a lost coordinator role) may keep working for up to ``ttl``
-seconds on another gateway replica. This process forgets its cache whenever it changes tokens or memberships.
+belong to, administer and facilitate. Answers are kept in an :class:`~services.gateway.shared.edge_cache.EdgeCache`
+tagged ``member:<id>``: the members service's events (``token.revoked``, ``member.erased``, ``membership.*``)
+drop them on every gateway replica as soon as the change feed brings them, so a hot token costs no RPC and a
+revoked one is refused within the event path's latency. While the change feed is away, answers live ``ttl``
+seconds at most. Refusals are kept ``ttl`` seconds, so guessing tokens costs the members service little.
+This process also forgets at once what its own admin API changes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from services.common.caller import Caller
 from services.common.errors import Unauthenticated
 from services.common.rpc_client import RpcCaller
-from services.gateway.shared.ttl_cache import MISSING, TtlCache
+from services.gateway.shared.edge_cache import MISSING, EdgeCache, never_live
 
 # Longer is not a token we issued; refuse it before hashing or calling anything.
 MAX_TOKEN_LENGTH = 512
@@ -33,13 +36,16 @@ def caller_of_member(data: dict[str, object]) -> Caller:
 
 
 class Authenticator:
-    def __init__(self, operator_token: str | None, rpc: RpcCaller, *, ttl: float = 10.0,
-                 max_entries: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, operator_token: str | None, rpc: RpcCaller, *, ttl: float = 10.0, max_age: float = 300.0,
+                 max_entries: int = 4096, live: Callable[[], bool] = never_live,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         # Compare digests, not tokens: compare_digest then runs in time independent of the token's length.
         self._operator_digest = hashlib.sha256(operator_token.encode()).digest() if operator_token else None
         self._rpc = rpc
         # token hash -> principal, or None for a token the members service rejected
-        self._cache: TtlCache[Caller | None] = TtlCache(ttl, max_entries, clock)
+        self.cache: EdgeCache[Caller | None] = EdgeCache(
+            "member tokens", max_age=max_age, fallback_ttl=ttl, refusal_ttl=ttl, max_entries=max_entries, live=live,
+            clock=clock)
 
     def authenticate(self, token: str | None) -> Caller:
         if not token:
@@ -49,20 +55,24 @@ class Authenticator:
         if self._is_operator(token):
             return Caller.the_operator()
         digest = token_hash(token)
-        principal = self._cache.get(digest)
+        principal = self.cache.get(digest)
         if principal is MISSING:
+            ticket = self.cache.ticket()
             principal = self._ask_members(digest)
-            self._cache.put(digest, principal)
+            if principal is None:
+                self.cache.put(digest, None, (), ticket, refusal=True)
+            else:
+                self.cache.put(digest, principal, (f"member:{principal.member_id}",), ticket)
         if principal is None:
             raise Unauthenticated("invalid token")
         return principal
 
     def forget_all(self) -> None:
-        self._cache.clear()
+        self.cache.changed_everything()
 
     def forget_member(self, member_id: str) -> None:
         """Forget the cached principals of one member's tokens (their networks or roles just changed)."""
-        self._cache.discard_where(lambda p: p is not None and p.member_id == member_id)
+        self.cache.changed(f"member:{member_id}")
 
     def is_operator(self, token: str) -> bool:
         """Whether ``token`` is the operator's (compared in constant time)."""

@@ -3,9 +3,11 @@
 A partner calls the gRPC API with ``authorization: Bearer <key>`` metadata. The gateway sends only the key's
 SHA-256 to the federation service (``authenticate_partner``), which answers with the partner and its
 networks, or refuses: an unknown or revoked key is UNAUTHENTICATED, a blocked partner PERMISSION_DENIED.
-Answers, refusals included, are cached for ``ttl`` seconds in a bounded LRU, so a burst of calls (or a
-guessing client) costs the federation service one RPC. The price: another gateway replica may accept a
-revoked key for up to ``ttl`` seconds; this replica forgets a partner as soon as its admin API changes it.
+Answers are kept in an :class:`~services.gateway.shared.edge_cache.EdgeCache` tagged ``partner:<id>``: the
+federation service's ``partner.*`` events drop them on every gateway replica as soon as the change feed brings
+them, so a hot key costs no RPC and a revoked, rotated or blocked one is refused within the event path's
+latency. While the change feed is away, answers live ``ttl`` seconds at most. Refusals are kept ``ttl``
+seconds, so a guessing client costs the federation service little.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Protocol
 
 from services.common.caller import Caller
 from services.common.errors import KringError, PermissionDenied, Unauthenticated
-from services.gateway.shared.ttl_cache import MISSING, TtlCache
+from services.gateway.shared.edge_cache import MISSING, EdgeCache, never_live
 
 # Keys we issue are about 50 characters; anything much longer is not one of ours.
 MAX_KEY_LENGTH = 512
@@ -71,12 +73,14 @@ class TimedCall(Protocol):
 
 
 class PartnerAuthenticator:
-    def __init__(self, rpc_call: TimedCall, *, ttl: float = 10.0, max_entries: int = 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rpc_call: TimedCall, *, ttl: float = 10.0, max_age: float = 300.0, max_entries: int = 4096,
+                 live: Callable[[], bool] = never_live, clock: Callable[[], float] = time.monotonic) -> None:
         """``rpc_call(service, method, *args, timeout=...)``: the gateway's RPC pool's ``call``."""
         self._call = rpc_call
         # key hash -> the partner, or the refusal to raise again
-        self._cache: TtlCache[Partner | KringError] = TtlCache(ttl, max_entries, clock)
+        self.cache: EdgeCache[Partner | KringError] = EdgeCache(
+            "partner keys", max_age=max_age, fallback_ttl=ttl, refusal_ttl=ttl, max_entries=max_entries, live=live,
+            clock=clock)
 
     def authenticate(self, key: str | None, *, timeout: float | None = None) -> Partner:
         if not key:
@@ -84,10 +88,14 @@ class PartnerAuthenticator:
         if len(key) > MAX_KEY_LENGTH:
             raise Unauthenticated("invalid partner API key")
         digest = key_hash(key)
-        answer = self._cache.get(digest)
+        answer = self.cache.get(digest)
         if answer is MISSING:
+            ticket = self.cache.ticket()
             answer = self._ask(digest, timeout)
-            self._cache.put(digest, answer)
+            if isinstance(answer, Partner):
+                self.cache.put(digest, answer, (f"partner:{answer.partner_id}",), ticket)
+            else:
+                self.cache.put(digest, answer, (), ticket, refusal=True)
         if isinstance(answer, KringError):
             raise type(answer)(answer.message, answer.violations)
         return answer
@@ -95,10 +103,10 @@ class PartnerAuthenticator:
     def forget_partner(self, partner_id: str) -> None:
         """Forget what is cached about one partner (its key was revoked or rotated, or it was blocked).
         Cached refusals stay: no change makes a refused key valid again."""
-        self._cache.discard_where(lambda a: isinstance(a, Partner) and a.partner_id == partner_id)
+        self.cache.changed(f"partner:{partner_id}")
 
     def forget_all(self) -> None:
-        self._cache.clear()
+        self.cache.changed_everything()
 
     def _ask(self, digest: str, timeout: float | None) -> Partner | KringError:
         try:

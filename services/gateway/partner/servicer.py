@@ -33,6 +33,7 @@ from services.gateway.partner.deadlines import CallScope
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LogReader
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
+from services.gateway.shared.edge_cache import EdgeCache
 from services.gateway.shared.version import API_VERSION, kring_version
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,11 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self.hub = hub if hub is not None else FeedHub(
             log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
         self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
+
+    @property
+    def caches(self) -> list[EdgeCache[Any]]:
+        """What the gateway's change feed keeps fresh (:mod:`services.gateway.shared.changes`)."""
+        return [self.partners.cache]
 
     # --- open to anyone ----------------------------------------------------------------------------------------
 

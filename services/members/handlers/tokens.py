@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from services.common.caller import Caller, require
+from services.common.catalogue import TokenRevoked
 from services.common.errors import NotFound, Unauthenticated
 from services.members.domain import access
 from services.members.handlers.members import active_member, now
@@ -29,9 +30,11 @@ def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: MembersUoW
 def revoke_token(caller: Caller, token_id: str, uow: MembersUoW) -> None:
     require(access.can_manage_tokens(caller), "only the operator revokes tokens")
     with uow:
-        if not uow.tokens.exists(token_id):
+        member_id = uow.tokens.holder(token_id)
+        if member_id is None:
             raise NotFound(f"token {token_id} not found")
-        uow.tokens.revoke(token_id, now())
+        if uow.tokens.revoke(token_id, now()):
+            uow.add_event(TokenRevoked(member_id=member_id, token_id=token_id))
         uow.commit()
 
 
