@@ -360,7 +360,7 @@ def run(events: int, writers: int) -> list[Figure]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--writers", type=int, default=8, help="concurrent writers committing one event each")
     parser.add_argument("--role", choices=["kring-consumer", "kring-producer", "baseline-consumer",
                                            "baseline-producer"], help=argparse.SUPPRESS)
