@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, func, insert, select, tuple_, update
 
 from services.common.paging import decode_page_token, encode_page_token
 from services.common.uow import TrackingRepository
@@ -60,7 +60,10 @@ class NetworkRepository(TrackingRepository):
             conditions.append(c.id.in_(query.network_ids))
         if query.page_token:
             after_name, after_id = decode_page_token(query.page_token)
-            conditions.append(or_(c.name > after_name, and_(c.name == after_name, c.id > after_id)))
+            # A row-value comparison: the index on (name, id) starts the scan at the cursor, so every page costs
+            # what the first does (``name > x OR (name = x AND id > y)`` made PostgreSQL read and sort every
+            # row after the cursor).
+            conditions.append(tuple_(c.name, c.id) > tuple_(after_name, after_id))
         rows = self.connection.execute(
             select(networks).where(*conditions).order_by(c.name, c.id).limit(query.page_size + 1)
         ).mappings().all()
