@@ -264,6 +264,31 @@ EXAMPLE_TOKEN_LABEL = "demo: coordinator of beteroud"  # noqa: S105 - a label
 
 
 
+@dataclass(frozen=True)
+class DemoQuestion:
+    """A question a member asked a findable expert of their network through Kring, and the expert's answer, with
+    the contact details the expert chose to share (decision 0010)."""
+
+    network: str
+    asker: str
+    expert: str
+    tag: str
+    question: str
+    answer: str
+    contact_note: str | None
+    share_name: bool = False
+
+
+DEMO_QUESTIONS: tuple[DemoQuestion, ...] = (
+    DemoQuestion("mantelzorg-utrecht-west", "bas", "mirjam", "jonge mantelzorgers",
+                 "Mijn buurjongen van vijftien zorgt voor zijn moeder. Hoe spreek ik hem aan zonder dat hij "
+                 "zich betutteld voelt?",
+                 "Begin bij wat hij goed doet, niet bij wat zwaar is. Steunpunt Mantelzorg heeft een "
+                 "jongerengroep op woensdagmiddag; hij kan eerst eens komen kijken met een vriend.",
+                 "Bel of app gerust: 030 000 0000 (dinsdag en donderdag)", share_name=True),
+)
+
+
 def demo_member(key: str) -> DemoMember:
     return next(member for member in DEMO_MEMBERS if member.key == key)
 

@@ -22,9 +22,11 @@ from services.demo.catalogue import (
     DEMO_MEMBERS,
     DEMO_MEMBERSHIPS,
     DEMO_NETWORKS,
+    DEMO_QUESTIONS,
     EXAMPLE_TOKEN_HOLDER,
     EXAMPLE_TOKEN_LABEL,
     DemoMember,
+    DemoQuestion,
     demo_member,
 )
 from services.demo.http import DemoDataError, all_pages, expect
@@ -49,6 +51,7 @@ class DemoResult:
     token_holder: str = ""
     token: str | None = None
     token_reused: bool = False
+    questions_answered: int = 0  # new this run
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -57,7 +60,8 @@ class DemoResult:
         return (f"{len(self.network_ids)} networks ({self.networks_created} new), {self.created + self.existing} "
                 f"members ({self.created} new), {self.memberships} memberships, {s.sessions} sessions "
                 f"({s.sessions_new} new), new: {s.registrations} registrations, {s.outputs} outputs "
-                f"({s.retracted} retracted), {s.reflections} reflections; loaded in {self.seconds:.1f} s")
+                f"({s.retracted} retracted), {s.reflections} reflections, {self.questions_answered} questions to "
+                f"experts answered; loaded in {self.seconds:.1f} s")
 
 
 def load_demo_data(client: httpx.Client, known_token: str | None = None,
@@ -80,6 +84,10 @@ def load_demo_data(client: httpx.Client, known_token: str | None = None,
         _load_sessions(client, result, now())
     elif result.network_ids:
         result.notes.append("this admin API has no sessions routes, so no sessions")
+    if "post" in paths.get("/v1/questions", {}):
+        for question in DEMO_QUESTIONS:
+            if question.network in result.network_ids:
+                result.questions_answered += _ask_and_answer(client, question, result)
     _example_token(client, result, known_token)
     result.seconds = time.monotonic() - started
     return result
@@ -167,6 +175,36 @@ def _example_token(client: httpx.Client, result: DemoResult, known_token: str | 
         return
     response = client.post(f"/v1/members/{result.member_ids[holder.key]}/tokens", json={"label": EXAMPLE_TOKEN_LABEL})
     result.token = expect(response, "issue token", 200, 201)["token"]
+
+
+def _ask_and_answer(client: httpx.Client, question: DemoQuestion, result: DemoResult) -> int:
+    """The asker asks and the expert answers, each with a token of their own revoked afterwards, so restarts
+    neither pile up tokens nor ask twice. Returns 1 if the question was answered now, 0 if it was before."""
+    member_ids = result.member_ids
+    tokens = {key: expect(client.post(f"/v1/members/{member_ids[key]}/tokens", json={"label": "demo: question"}),
+                          "issue token", 200, 201) for key in (question.asker, question.expert)}
+
+    def as_member(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[key]['token']}"}
+
+    try:
+        asked = expect(client.get("/v1/questions", params={"role": "asked"}, headers=as_member(question.asker)),
+                       "list questions asked", 200)["items"]
+        found = next((q for q in asked if q["question"] == question.question), None)
+        if found is None:
+            found = expect(client.post("/v1/questions", headers=as_member(question.asker), json={
+                "expert_id": member_ids[question.expert], "network_id": result.network_ids[question.network],
+                "tag": question.tag, "question": question.question, "share_name": question.share_name}),
+                "ask an expert", 201)
+        if found["status"] != "open":
+            return 0
+        expect(client.post(f"/v1/questions/{found['id']}/answer", headers=as_member(question.expert), json={
+            "answer": question.answer, "share_email": True, "contact_note": question.contact_note}),
+            "answer a question", 200)
+        return 1
+    finally:
+        for issued in tokens.values():
+            client.delete(f"/v1/tokens/{issued['token_id']}")
 
 
 def _ensure_member(client: httpx.Client, member: DemoMember) -> tuple[str, bool]:

@@ -26,6 +26,7 @@ ExpertiseTag = Annotated[
 ]
 NetworkId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+QuestionId = MemberId  # the same shape: an opaque id Kring issued
 PageToken = Annotated[str, StringConstraints(max_length=500), NoNul]
 
 T = TypeVar("T")

@@ -78,3 +78,23 @@ def test_asking_is_refused_clearly(stack):
         assert as_kim.get(f"/v1/questions/{asked['id']}").status_code == 403
         assert as_kim.post(f"/v1/questions/{asked['id']}/answer", json={"answer": "Zo"}).status_code == 403
         assert as_mo.get(f"/v1/questions/{uuid.uuid4()}").status_code == 404
+
+
+def test_the_demo_asks_and_answers_its_question_once_and_leaves_no_token_behind(stack):
+    from services.demo.catalogue import DemoQuestion
+    from services.demo.loader import DemoResult, _ask_and_answer
+
+    with stack.client() as operator:
+        noord = network(operator)
+        bas, _ = person(operator, "Bas", noord)
+        mirjam, _ = person(operator, "Mirjam", noord, expertise=["mantelzorg"], findable_by_expertise=True)
+        result = DemoResult(network_ids={"noord": noord}, member_ids={"bas": bas, "mirjam": mirjam})
+        question = DemoQuestion("noord", "bas", "mirjam", "mantelzorg", "Hoe begin ik?", "Klein.", "bel dinsdag",
+                                share_name=True)
+        assert _ask_and_answer(operator, question, result) == 1
+        assert _ask_and_answer(operator, question, result) == 0  # a restart asks nothing again
+        exported = made(operator.get(f"/v1/members/{bas}/export"), 200)["members"]
+        assert [(q["status"], q["expert_contact"]["note"]) for q in exported["questions"]] == [
+            ("answered", "bel dinsdag")]
+        demo_tokens = [t for t in exported["tokens"] if t["label"] == "demo: question"]
+        assert len(demo_tokens) == 2 and all(t["revoked_at"] for t in demo_tokens)

@@ -129,6 +129,17 @@ class FakeMembers:
                            "network_ids": sorted(set(_networks_of(m)) & set(within or _networks_of(m)))}
                           for m in found], "next_page_token": None}
 
+    def ask_question(self, caller, request):
+        members_access.require_asking_in(Caller.of(caller), request["network_id"])
+        return {"id": "q1", "role": "asked", "network_id": request["network_id"], "tag": request.get("tag"),
+                "question": request["question"], "status": "open", "asked_at": NOW, "closed_at": None,
+                "answer": None, "decline_reason": None, "revision": 1,
+                "expert": {"member_id": request["expert_id"], "name": "Expert", "organisation": None}}
+
+    def list_questions(self, caller, query):
+        members_access.require_own_questions(Caller.of(caller))
+        return {"items": [], "next_page_token": None}
+
     def register_member(self, caller, request):
         require(members_access.can_register_member(Caller.of(caller)), "registering members needs a coordinator")
         return self.add("new") | {"name": request["name"]}

@@ -51,3 +51,42 @@ def test_naming_a_network_one_is_not_in_is_403_and_a_bad_tag_is_422_on_tag(clien
 
 def test_no_token_is_401(client):
     assert client.get("/v1/expertise").status_code == 401
+
+
+def test_asking_passes_the_caller_and_only_the_fields_sent_and_the_operator_is_refused(client, members):
+    headers = members.token_for("mo", member_of=["noord"])
+    response = client.post("/v1/questions", headers=headers,
+                           json={"expert_id": "ann", "network_id": "noord", "question": "  Hoe begin je?  "})
+    assert response.status_code == 201, response.text
+    assert members.calls[-1] == ("ask_question", {"expert_id": "ann", "network_id": "noord",
+                                                  "question": "Hoe begin je?"})
+    assert members.callers[-1]["member_id"] == "mo"
+    operator = {"Authorization": "Bearer operator-secret"}
+    assert client.post("/v1/questions", headers=operator, json={"expert_id": "ann", "network_id": "noord",
+                                                                "question": "?"}).status_code == 403
+    assert client.get("/v1/questions?role=asked", headers=operator).status_code == 403
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/questions", {"network_id": "noord", "question": "?"}, "expert_id"),
+    ("/v1/questions", {"expert_id": "ann", "network_id": "noord", "question": ""}, "question"),
+    ("/v1/questions", {"expert_id": "ann", "network_id": "noord", "question": "?", "tag": "<b>"}, "tag"),
+    ("/v1/questions/q1/answer", {"answer": "x" * 4001}, "answer"),
+    ("/v1/questions/q1/answer", {"answer": "Ja", "contact_note": ""}, "contact_note"),
+    ("/v1/questions/q1/decline", {"reason": "x" * 501}, "reason"),
+], ids=["no-expert", "empty-question", "bad-tag", "long-answer", "empty-contact-note", "long-reason"])
+def test_bad_question_input_is_422_naming_the_field_before_any_service_is_asked(client, members, path, body, field):
+    headers = members.token_for("mo", member_of=["noord"])
+    response = client.post(path, headers=headers, json=body)
+    assert response.status_code == 422, response.text
+    assert field in [v["field"] for v in response.json()["error"]["violations"]]
+    assert not any(call[0].endswith("question") for call in members.calls)
+
+
+def test_listing_questions_needs_a_role_asked_or_received(client, members):
+    headers = members.token_for("mo", member_of=["noord"])
+    assert client.get("/v1/questions?role=asked", headers=headers).status_code == 200
+    for query in ("", "?role=everything"):
+        response = client.get(f"/v1/questions{query}", headers=headers)
+        assert response.status_code == 422 and [v["field"] for v in response.json()["error"]["violations"]] == [
+            "role"]

@@ -54,6 +54,7 @@ def attempt(session: Session, action: Action) -> None:
         Action.RECORD_ATTENDANCE: lambda: session.record_attendance([], now=AFTER_START),
         Action.PUBLISH_OUTPUT: lambda: session.ensure_allowed(Action.PUBLISH_OUTPUT),
         Action.REFLECT: lambda: session.ensure_allowed(Action.REFLECT),
+        Action.CONCLUDE_STATEMENT: lambda: session.conclude_statement(1, "Samen", now=AFTER_START),
     }[action]()
 
 
@@ -102,7 +103,8 @@ def test_every_action_the_table_does_not_allow_is_an_illegal_transition_naming_t
 
 def test_closed_and_cancelled_are_terminal() -> None:
     assert [a for a in allowed_actions(SessionStatus.CANCELLED)] == []
-    assert set(allowed_actions(SessionStatus.CLOSED)) == {Action.PUBLISH_OUTPUT, Action.REFLECT}
+    assert set(allowed_actions(SessionStatus.CLOSED)) == {Action.PUBLISH_OUTPUT, Action.REFLECT,
+                                                          Action.CONCLUDE_STATEMENT}
 
 
 def test_next_status_follows_the_table() -> None:

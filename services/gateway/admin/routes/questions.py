@@ -17,7 +17,7 @@ from services.members.schemas import (
     AnswerQuestion,
     AskQuestion,
     DeclineQuestion,
-    MemberId,
+    QuestionId,
     QuestionOut,
     QuestionPage,
     QuestionStatus,
@@ -25,7 +25,7 @@ from services.members.schemas import (
 
 router = APIRouter(prefix="/v1/questions", tags=["questions"], responses=ERROR_RESPONSES)
 
-QuestionIdPath = Annotated[MemberId, Path(description="the question's id")]
+QuestionIdPath = Annotated[QuestionId, Path(description="the question's id")]
 NOT_FOUND: Responses = {404: documented_error("no such question")}
 CLOSED: Responses = {409: documented_error("the question was already answered or declined (rule `open`)")}
 
