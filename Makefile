@@ -60,6 +60,7 @@ test: $(STAMP)
 	@scripts/ensure-rabbitmq.sh
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-promtool.sh
+	@scripts/ensure-node-examples.sh
 	@for layer in $(TEST_LAYERS); do \
 		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
 	done

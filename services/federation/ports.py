@@ -99,6 +99,12 @@ class OutputRepo(Protocol):
 
     def authored_by(self, member_id: str) -> list[SharedOutput]: ...
 
+    def published_by(self, source: str, origin: str | None, after: tuple[datetime, str] | None,
+                     limit: int) -> list[SharedOutput]:
+        """Outputs published by ``source`` (e.g. ``partner:<id>``), of ``origin`` if given, after the key
+        (published_at, output_id), oldest first."""
+        ...
+
     def latest_from(self, origin: str, visibilities: list[str]) -> Iterator[SharedOutput]:
         """Shared, not retracted outputs of ``origin`` with one of ``visibilities``, newest first, read lazily."""
         ...

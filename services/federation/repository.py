@@ -175,6 +175,18 @@ class Outputs:
                                          .order_by(outputs.c.output_id).with_for_update())
         return [output for output in map(_output, locked) if output.is_shared and member_id in output.author_ids]
 
+    def published_by(self, source: str, origin: str | None, after: tuple[datetime, str] | None,
+                     limit: int) -> list[SharedOutput]:
+        query = select(outputs).where(outputs.c.source == source, outputs.c.published_at.is_not(None))
+        if origin is not None:
+            query = query.where(outputs.c.origin_network_id == origin)
+        if after is not None:
+            at, output_id = after
+            query = query.where(or_(outputs.c.published_at > at,
+                                    and_(outputs.c.published_at == at, outputs.c.output_id > output_id)))
+        rows = self.connection.execute(query.order_by(outputs.c.published_at, outputs.c.output_id).limit(limit))
+        return [_output(row) for row in rows]
+
     def latest_from(self, origin: str, visibilities: list[str]) -> Iterator[SharedOutput]:
         """Shared, not retracted outputs of ``origin`` with one of ``visibilities``, newest first; read lazily,
         so the caller stops when it has enough."""

@@ -126,6 +126,24 @@ class FeedQuery(Command):
     page_token: Annotated[str, StringConstraints(max_length=200), NoNul] | None = None
 
 
+class PublishedQuery(Command):
+    """The outputs a partner published: of one of its networks, or of all of them."""
+
+    network_id: NetworkId | None = None
+    page_size: int = Field(50, ge=1, le=200)
+    page_token: Annotated[str, StringConstraints(max_length=300), NoNul] | None = None
+
+
+class PublishedItem(BaseModel):
+    output: dict[str, Any] = Field(description="the copy as recipients see it, or its tombstone once retracted")
+    recipients: int = Field(description="how many networks hold it (the public feed not counted)")
+
+
+class PublishedPage(BaseModel):
+    items: list[PublishedItem]
+    next_page_token: str | None = None
+
+
 class LogQuery(Command):
     cursor: Cursor = 0
     network_ids: list[NetworkId] | None = Field(None, max_length=1000)

@@ -39,6 +39,7 @@ from services.federation.schemas import (
     PartnerOutput,
     PartnerOutputRetracted,
     PartnerOutputShared,
+    PublishedQuery,
     RegisterPartner,
     RequestLink,
     SetLinkPolicy,
@@ -135,6 +136,11 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @command
     def retract_partner_output(self, caller: Json, output_id: str) -> PartnerOutputRetracted:
         return partners.retract_partner_output(Caller.of(caller), output_id, self.uow(), self._lookup())
+
+    @query
+    def published_outputs(self, caller: Json, query: Json) -> Json:
+        return answer(partners.published_outputs(Caller.of(caller), parse_request(PublishedQuery, query), self.uow(),
+                                                 self._lookup()))
 
     # --- feeds -----------------------------------------------------------------------------------------
 

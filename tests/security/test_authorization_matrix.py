@@ -133,6 +133,7 @@ GRPC_ACCESS: dict[str, str] = {
     "GetFeedHead":   OWN_PARTNER,
     "RequestLink":   OWN_PARTNER,
     "GetLink":       OWN_PARTNER,
+    "ListPublishedOutputs": OWN_PARTNER,
 }
 
 # --- the requests: valid, about network n; a fresh object where the request changes or ends something -----------
@@ -271,6 +272,7 @@ GRPC_REQUESTS: dict[str, Callable[[World], Any]] = {
     "GetFeedHead": lambda w: pb.GetFeedHeadRequest(network_ids=[w.n]),
     "RequestLink": lambda w: pb.RequestLinkRequest(requester_network_id=w.n, target_network_id=w.o),
     "GetLink": lambda w: pb.GetLinkRequest(link_id=w.partner_link),
+    "ListPublishedOutputs": lambda w: pb.ListPublishedOutputsRequest(network_id=w.n),
 }
 
 REFUSED_HTTP = frozenset({401, 403})

@@ -222,6 +222,19 @@ class FakeFederation:
             self.retract(output_id)
         return {"output_id": output_id, "retracted": True}
 
+    def published_outputs(self, caller, query):
+        """The partner's own outputs, in publication order, unpaged (the service's paging is tested there)."""
+        caller = Caller.of(caller)
+        if caller.kind != "partner":
+            raise PermissionDenied("only a partner lists partner outputs")
+        if query.get("network_id"):
+            self._ensure_owner(caller, query["network_id"], "network_id")
+        mine = [o for o, network in self.origins.items() if o.startswith(f"p-{caller.partner_id}-")
+                and query.get("network_id") in (None, network)]
+        return {"items": [{"output": self.log._shown(o),
+                           "recipients": len({r["network_id"] for r in self.log.rows if r["output_id"] == o})}
+                          for o in mine], "next_page_token": None}
+
     # -- feeds --
     def feed(self, caller, query):
         self._readable(Caller.of(caller), query["network_id"], "network_id")

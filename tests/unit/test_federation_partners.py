@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed
 from services.federation.handlers import links, queries
 from services.federation.partners import handlers as partners
 from services.federation.partners.handlers import hash_key, partner_output_id
-from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, RegisterPartner
+from services.federation.schemas import BlockSubject, PartnerKey, PartnerOutput, PublishedQuery, RegisterPartner
 from tests.support.callers import OPERATOR, partner
 from tests.unit.test_federation_world import World, open_world
 
@@ -208,3 +208,41 @@ def test_a_partner_cannot_retract_what_it_did_not_publish(world: World, movisie:
         partners.retract_partner_output(partner(pharos.partner_id), shared["output_id"], world.uow, world.lookup)
     with pytest.raises(NotFound):
         partners.retract_partner_output(partner(movisie.partner_id), "p-unknown", world.uow, world.lookup)
+
+
+def test_a_partner_lists_the_outputs_it_published_oldest_first_paged_each_as_it_is_now(
+        world: World, movisie: PartnerKey) -> None:
+    caller = partner(movisie.partner_id)
+    ids = [partners.publish_partner_output(caller, output(client_output_id=f"c-{i}",
+                                                          network_id="mov-1" if i < 3 else "mov-2"),
+                                           world.uow, world.lookup)["output_id"] for i in range(4)]
+    other = register(world, "Ander", "other")
+    partners.publish_partner_output(partner(other.partner_id), output("other", "c-0"), world.uow, world.lookup)
+    partners.retract_partner_output(caller, ids[1], world.uow, world.lookup)
+
+    seen, token = [], None
+    while True:
+        page = partners.published_outputs(caller, PublishedQuery(page_size=3, page_token=token), world.uow,
+                                          world.lookup)
+        seen += page.items
+        if not (token := page.next_page_token):
+            break
+    assert [i.output["output_id"] for i in seen] == sorted(ids, key=ids.index)  # publication order
+    assert [i.output.get("retracted", False) for i in seen] == [False, True, False, False]
+    assert [i.recipients for i in seen] == [2, 2, 2, 2]
+    only_two = partners.published_outputs(caller, PublishedQuery(network_id="mov-2"), world.uow, world.lookup)
+    assert [i.output["output_id"] for i in only_two.items] == [ids[3]]
+
+
+def test_listing_published_outputs_is_for_a_partner_and_its_own_networks(world: World, movisie: PartnerKey) -> None:
+    caller = partner(movisie.partner_id)
+    with pytest.raises(PermissionDenied) as raised:
+        partners.published_outputs(caller, PublishedQuery(network_id="other"), world.uow, world.lookup)
+    assert raised.value.violations[0]["rule"] == "own_network"
+    with pytest.raises(NotFound):
+        partners.published_outputs(caller, PublishedQuery(network_id="nowhere"), world.uow, world.lookup)
+    with pytest.raises(PermissionDenied):
+        partners.published_outputs(OPERATOR, PublishedQuery(), world.uow, world.lookup)
+    with pytest.raises(ValidationFailed) as forged:
+        partners.published_outputs(caller, PublishedQuery(page_token="bm9wZQ=="), world.uow, world.lookup)
+    assert forged.value.violations[0]["field"] == "page_token"

@@ -108,6 +108,7 @@ PARTNER_METHODS = [
     ("RequestLink", pb.RequestLinkRequest()),
     ("GetLink", pb.GetLinkRequest(link_id="l1")),
     ("FindExpertise", pb.FindExpertiseRequest(tag="eenzaamheid")),
+    ("ListPublishedOutputs", pb.ListPublishedOutputsRequest()),
 ]
 
 
@@ -249,6 +250,22 @@ def test_publishing_again_with_the_same_client_output_id_returns_the_same_output
     again = servicer.PublishOutput(publish(title="Edited"), FakeContext(ALPHA))
     assert again.output_id == first.output_id
     assert len([r for r in federation.log.rows if r["output_id"] == first.output_id]) == 0  # no links: no copies
+
+
+def test_a_partner_lists_what_it_published_in_its_current_state_through_the_federation_service(servicer,
+                                                                                                federation):
+    first = servicer.PublishOutput(publish(), FakeContext(ALPHA)).output_id
+    second = servicer.PublishOutput(publish(client_output_id="verslag-2"), FakeContext(ALPHA)).output_id
+    servicer.RetractOutput(pb.RetractOutputRequest(output_id=second), FakeContext(ALPHA))
+    servicer.PublishOutput(publish(network_id="werkplaats-zuid", client_output_id="van-beta"), FakeContext(BETA))
+    reply = servicer.ListPublishedOutputs(pb.ListPublishedOutputsRequest(network_id="wijk-noord", page_size=10),
+                                          FakeContext(ALPHA))
+    assert [(o.WhichOneof("content"), o.output.output_id or o.tombstone.output_id) for o in reply.outputs] == [
+        ("output", first), ("tombstone", second)]
+    assert federation.calls[-1] == ("published_outputs", {"network_id": "wijk-noord", "page_size": 10})
+    error = raises(ValidationFailed, servicer.ListPublishedOutputs, pb.ListPublishedOutputsRequest(page_size=201),
+                   FakeContext(ALPHA))
+    assert violations(error) == {("page_size", "less_than_equal")}
 
 
 @pytest.mark.parametrize(("request_", "expected"), [

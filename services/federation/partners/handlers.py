@@ -18,9 +18,10 @@ from services.common.catalogue import (
     PartnerRegistered,
     PartnerRevoked,
 )
-from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, violation
+from services.common.errors import Conflict, NotFound, PermissionDenied, Unauthenticated, ValidationFailed, violation
+from services.common.paging import decode_page_token, encode_page_token
 from services.federation.domain import access
-from services.federation.domain.copies import PUBLIC_FEED, Copy, public_author
+from services.federation.domain.copies import PUBLIC_FEED, Copy, public_author, tombstone
 from services.federation.domain.outputs import SharedOutput
 from services.federation.handlers.links import _block_links
 from services.federation.handlers.sharing import retract, share
@@ -33,6 +34,9 @@ from services.federation.schemas import (
     PartnerOutput,
     PartnerOutputRetracted,
     PartnerOutputShared,
+    PublishedItem,
+    PublishedPage,
+    PublishedQuery,
     RegisterPartner,
 )
 
@@ -172,6 +176,40 @@ def retract_partner_output(caller: Caller, output_id: str, uow: FederationUoW,
         return {"output_id": output_id, "retracted": True}
 
 
+def published_outputs(caller: Caller, query: PublishedQuery, uow: FederationUoW,
+                      lookup: NetworkLookup) -> PublishedPage:
+    """The outputs the partner published itself, oldest first, each as it is now (its copy, or its tombstone)
+    with how many networks hold it, as ``PublishOutput`` counts them."""
+    partner_id = _partner(caller)
+    after = _published_after(query.page_token) if query.page_token else None
+    with uow:
+        if query.network_id is not None:
+            owner = uow.partners.owner_of(query.network_id)
+            if owner != partner_id and uow.read_models.network(query.network_id) is None \
+                    and lookup.get(query.network_id) is None:
+                raise NotFound(f"network {query.network_id} not found",
+                               [violation("network_id", "exists", "no such network")])
+            access.require_acts_for(caller, query.network_id, owner, "network_id")
+        found = uow.outputs.published_by(f"partner:{partner_id}", query.network_id, after, query.page_size + 1)
+        page = found[: query.page_size]
+        items = [PublishedItem(
+            output=dict(o.copy) if o.copy is not None
+            else dict(tombstone(o.output_id, o.origin_network_id, o.retracted_at)),
+            recipients=len([n for n in uow.feeds.recipients(o.output_id) if n != PUBLIC_FEED]),
+        ) for o in page]
+    last = page[-1] if len(found) > query.page_size else None
+    token = encode_page_token(last.published_at.isoformat(), last.output_id) if last and last.published_at else None
+    return PublishedPage(items=items, next_page_token=token)
+
+
+def _published_after(token: str) -> tuple[datetime, str]:
+    at, output_id = decode_page_token(token)
+    try:
+        return datetime.fromisoformat(at), output_id
+    except ValueError:
+        raise ValidationFailed.single("page_token", "valid_page_token", "not a page token we gave") from None
+
+
 def partner_output_id(partner_id: str, client_output_id: str) -> str:
     return f"p-{uuid.uuid5(OUTPUT_NAMESPACE, f'{partner_id}/{client_output_id}')}"
 
@@ -184,7 +222,7 @@ def record_partner(uow: FederationUoW, change: type[PartnerChanged], partner_id:
 
 def _partner(caller: Caller) -> str:
     if caller.kind != "partner" or caller.partner_id is None:
-        raise PermissionDenied("only a partner publishes and retracts partner outputs")
+        raise PermissionDenied("only a partner publishes, retracts and lists partner outputs")
     return caller.partner_id
 
 

@@ -68,6 +68,13 @@ def is_tombstone(shown: dict[str, Any]) -> bool:
     return bool(shown.get("retracted"))
 
 
+def published_output(item: dict[str, Any]) -> pb.PublishedOutput:
+    """An item of the federation's ``published_outputs`` page."""
+    shown = item["output"]
+    content = {"tombstone": tombstone(shown)} if is_tombstone(shown) else {"output": output(shown)}
+    return pb.PublishedOutput(recipients=item["recipients"], **content)
+
+
 def feed_item(*, cursor: int, network_id: str, kind: str, backfill: bool, at: str | datetime | None,
               shown: dict[str, Any]) -> pb.FeedItem:
     content = {"tombstone": tombstone(shown)} if is_tombstone(shown) else {"output": output(shown)}

@@ -19,7 +19,14 @@ from services.api.enums import enum_text
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common.errors import ValidationFailed, violation, violations_from_pydantic
 from services.common.schemas import OutputId
-from services.federation.schemas import FeedQuery, NetworkId, PartnerOutput, RequestLink, SharingPolicyIn
+from services.federation.schemas import (
+    FeedQuery,
+    NetworkId,
+    PartnerOutput,
+    PublishedQuery,
+    RequestLink,
+    SharingPolicyIn,
+)
 from services.gateway.shared import idempotency
 from services.members.schemas import FindExpertise
 from services.networks.schemas import ListNetworks
@@ -158,6 +165,13 @@ def feed_query(request: pb.ListOutputsRequest) -> dict[str, Any]:
     if request.page_size:
         data["page_size"] = request.page_size
     return Check().model(FeedQuery, data).model_dump(mode="json", exclude_none=True)
+
+
+def published_query(request: pb.ListPublishedOutputsRequest) -> dict[str, Any]:
+    data = given(network_id=request.network_id, page_token=request.page_token)
+    if request.page_size:
+        data["page_size"] = request.page_size
+    return Check().model(PublishedQuery, data).model_dump(mode="json", exclude_none=True)
 
 
 def cursor(text: str) -> int:

@@ -141,6 +141,14 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
                                       next_page_token=page.get("next_page_token") or "")
 
+    def ListPublishedOutputs(self, request: pb.ListPublishedOutputsRequest,
+                             context: grpc.ServicerContext) -> pb.ListPublishedOutputsResponse:
+        calls, partner = self._begin(context)
+        page: dict[str, Any] = calls.call("federation", "published_outputs", partner.caller.wire(),
+                                          requests.published_query(request))
+        return pb.ListPublishedOutputsResponse(outputs=[messages.published_output(i) for i in page["items"]],
+                                               next_page_token=page.get("next_page_token") or "")
+
     def StreamOutputs(self, request: pb.StreamOutputsRequest,
                       context: grpc.ServicerContext) -> Iterator[pb.FeedItem]:
         calls, partner = self._begin(context)

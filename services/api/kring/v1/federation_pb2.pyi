@@ -536,3 +536,31 @@ class FindExpertiseResponse(_message.Message):
     experts: _containers.RepeatedCompositeFieldContainer[Expert]
     next_page_token: str
     def __init__(self, experts: _Optional[_Iterable[_Union[Expert, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListPublishedOutputsRequest(_message.Message):
+    __slots__ = ("network_id", "page_size", "page_token")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, network_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class PublishedOutput(_message.Message):
+    __slots__ = ("output", "tombstone", "recipients")
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    TOMBSTONE_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
+    output: Output
+    tombstone: Tombstone
+    recipients: int
+    def __init__(self, output: _Optional[_Union[Output, _Mapping]] = ..., tombstone: _Optional[_Union[Tombstone, _Mapping]] = ..., recipients: _Optional[int] = ...) -> None: ...
+
+class ListPublishedOutputsResponse(_message.Message):
+    __slots__ = ("outputs", "next_page_token")
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    outputs: _containers.RepeatedCompositeFieldContainer[PublishedOutput]
+    next_page_token: str
+    def __init__(self, outputs: _Optional[_Iterable[_Union[PublishedOutput, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

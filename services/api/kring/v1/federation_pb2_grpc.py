@@ -95,6 +95,11 @@ class FederationStub:
                 request_serializer=kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.SerializeToString,
                 response_deserializer=kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.FromString,
                 _registered_method=True)
+        self.ListPublishedOutputs = channel.unary_unary(
+                '/kring.v1.Federation/ListPublishedOutputs',
+                request_serializer=kring_dot_v1_dot_federation__pb2.ListPublishedOutputsRequest.SerializeToString,
+                response_deserializer=kring_dot_v1_dot_federation__pb2.ListPublishedOutputsResponse.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -194,6 +199,14 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPublishedOutputs(self, request, context):
+        """ListPublishedOutputs lists the outputs the partner published itself (PublishOutput), oldest first, paged,
+        each in its current state (the output, or its tombstone once retracted) with how many networks hold it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -256,6 +269,11 @@ def add_FederationServicer_to_server(servicer, server):
                     servicer.FindExpertise,
                     request_deserializer=kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.FromString,
                     response_serializer=kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.SerializeToString,
+            ),
+            'ListPublishedOutputs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPublishedOutputs,
+                    request_deserializer=kring_dot_v1_dot_federation__pb2.ListPublishedOutputsRequest.FromString,
+                    response_serializer=kring_dot_v1_dot_federation__pb2.ListPublishedOutputsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -583,6 +601,33 @@ class Federation:
             '/kring.v1.Federation/FindExpertise',
             kring_dot_v1_dot_federation__pb2.FindExpertiseRequest.SerializeToString,
             kring_dot_v1_dot_federation__pb2.FindExpertiseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPublishedOutputs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kring.v1.Federation/ListPublishedOutputs',
+            kring_dot_v1_dot_federation__pb2.ListPublishedOutputsRequest.SerializeToString,
+            kring_dot_v1_dot_federation__pb2.ListPublishedOutputsResponse.FromString,
             options,
             channel_credentials,
             insecure,
