@@ -20,8 +20,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from services.api.kring.v1 import federation_pb2 as pb
-from tests.e2e.test_partner_e2e import Partner, create_network, register_partner
+from tests.e2e.test_partner_e2e import create_network, register_partner
 from tests.support.infra import postgres_database, rabbit_vhost
+from tests.support.partner_client import PartnerClient as Partner
 from tests.support.stack import Stack, start_stack, stop_stack
 from tests.support.tracing import new_traceparent
 
