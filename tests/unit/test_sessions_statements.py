@@ -112,7 +112,7 @@ def test_an_output_references_the_statement_it_came_from_and_only_one_the_sessio
     author = world.member()
     output = world.publish(session.id, [author], kind="conclusion", title="Buren zien meer", statement=2)
     assert output.statement == 2
-    assert handlers.get_output(OPERATOR, output.id, world.uow).statement == 2  # type: ignore[union-attr]
+    assert handlers.get_output(OPERATOR, output.id, world.uow, world.feeds).statement == 2  # type: ignore[union-attr]
     with pytest.raises(ValidationFailed) as raised:
         world.publish(session.id, [author], kind="conclusion", title="Nergens vandaan", statement=3)
     assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("statement", "statement_exists")]
