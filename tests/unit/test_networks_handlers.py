@@ -238,6 +238,21 @@ def test_a_network_view_lists_coordinators_and_facilitators_from_the_membership_
     assert view.member_count == 4
 
 
+def test_a_directory_page_shows_each_network_with_its_own_members_as_its_single_view_does(uow) -> None:
+    first, second, empty = (create(uow, name, "local") for name in ("Aanpak", "Buurtkring", "Zorgkring"))
+    feed(uow, MembershipJoined(member_id="c-1", network_id=first.id, role=MembershipRole.COORDINATOR,
+                               perspectives=[Perspective.PRACTITIONER], revision=2),
+         MembershipJoined(member_id="f-1", network_id=second.id, role=MembershipRole.FACILITATOR,
+                          perspectives=[Perspective.RESIDENT], revision=2),
+         MembershipJoined(member_id="p-1", network_id=second.id, role=MembershipRole.PARTICIPANT,
+                          perspectives=[Perspective.RESIDENT], revision=2))
+    page = handlers.list_networks(ListNetworks(page_size=10), uow)
+    assert [n.id for n in page.items] == [first.id, second.id, empty.id]
+    assert page.items == [handlers.get_network(n.id, uow) for n in (first, second, empty)]
+    assert [(n.member_count, [p.member_id for p in n.coordinators], [p.member_id for p in n.facilitators])
+            for n in page.items] == [(1, ["c-1"], []), (2, [], ["f-1"]), (0, [], [])]
+
+
 # --- list ------------------------------------------------------------------------------------------------------------
 
 

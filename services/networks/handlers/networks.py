@@ -9,6 +9,7 @@ from typing import cast
 from services.common.caller import Caller, require
 from services.common.vocabulary import MembershipRole
 from services.networks.domain import Network, NetworkChanges, access, ancestors_of, not_found
+from services.networks.domain.health import MemberFacts
 from services.networks.ports import NetworksUoW
 from services.networks.schemas import (
     CreateNetwork,
@@ -78,7 +79,8 @@ def get_network(network_id: str, uow: NetworksUoW) -> NetworkOut:
 def list_networks(query: ListNetworks, uow: NetworksUoW) -> NetworkPage:
     with uow:
         found, next_token = uow.networks.search(query)
-        return NetworkPage(items=[network_view(n, uow) for n in found], next_page_token=next_token)
+        people = uow.read_models.members_of_many([n.id for n in found])  # one read for the page's members
+        return NetworkPage(items=[network_view(n, uow, people[n.id]) for n in found], next_page_token=next_token)
 
 
 def network_tree(network_id: str, uow: NetworksUoW) -> NetworkNode:
@@ -106,8 +108,10 @@ def health(uow: NetworksUoW) -> ServiceHealth:
         return ServiceHealth(service="networks", database="ok")
 
 
-def network_view(network: Network, uow: NetworksUoW) -> NetworkOut:
-    people = uow.read_models.members_of(network.id)
+def network_view(network: Network, uow: NetworksUoW, people: list[MemberFacts] | None = None) -> NetworkOut:
+    """The network as the API shows it; ``people``: its active members when the caller read them already."""
+    if people is None:
+        people = uow.read_models.members_of(network.id)
 
     def with_role(role: MembershipRole) -> list[Person]:
         return [Person(member_id=p.member_id, role=p.role, perspectives=list(p.perspectives))
