@@ -9,6 +9,7 @@ properties). Each Protocol holds only what a handler, or an event handler on the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from services.common.catalogue import (
@@ -69,6 +70,10 @@ class ReadModelRepo(Protocol):
 
     def members_of(self, network_id: str) -> list[MemberFacts]:
         """The network's active members."""
+        ...
+
+    def members_of_many(self, network_ids: Sequence[str]) -> dict[str, list[MemberFacts]]:
+        """The active members of each of these networks, in one read (a page of the directory)."""
         ...
 
     # --- from the sessions service's events

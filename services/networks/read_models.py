@@ -7,6 +7,7 @@ leave tombstones that keep their revision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, select, update
@@ -107,6 +108,18 @@ class ReadModels:
         )
         return [MemberFacts(r.member_id, MembershipRole(r.role), tuple(Perspective(p) for p in r.perspectives))
                 for r in rows]
+
+    def members_of_many(self, network_ids: Sequence[str]) -> dict[str, list[MemberFacts]]:
+        found: dict[str, list[MemberFacts]] = {network_id: [] for network_id in network_ids}
+        if not found:
+            return found
+        rows = self.connection.execute(
+            select(network_members).where(network_members.c.network_id.in_(list(found)), network_members.c.active)
+        )
+        for r in rows:
+            found[r.network_id].append(
+                MemberFacts(r.member_id, MembershipRole(r.role), tuple(Perspective(p) for p in r.perspectives)))
+        return found
 
     def _profile(self, member_id: str) -> Row[*tuple[Any, ...]] | None:
         """The newest perspectives the member's profile events carried, with their revision."""

@@ -255,6 +255,21 @@ def test_staff_are_listed_by_member_id_only_inside_the_network_and_by_role_and_p
             assert "m-9" not in view.model_dump_json() and "m-8" not in view.model_dump_json()
 
 
+def test_a_directory_page_shows_each_network_with_its_own_members_as_its_single_view_does(uow) -> None:
+    first, second, empty = (create(uow, name, "local") for name in ("Aanpak", "Buurtkring", "Zorgkring"))
+    feed(uow, MembershipJoined(member_id="c-1", network_id=first.id, role=MembershipRole.COORDINATOR,
+                               perspectives=[Perspective.PRACTITIONER], revision=2),
+         MembershipJoined(member_id="f-1", network_id=second.id, role=MembershipRole.FACILITATOR,
+                          perspectives=[Perspective.RESIDENT], revision=2),
+         MembershipJoined(member_id="p-1", network_id=second.id, role=MembershipRole.PARTICIPANT,
+                          perspectives=[Perspective.RESIDENT], revision=2))
+    page = handlers.list_networks(OPERATOR, ListNetworks(page_size=10), uow)
+    assert [n.id for n in page.items] == [first.id, second.id, empty.id]
+    assert page.items == [handlers.get_network(OPERATOR, n.id, uow) for n in (first, second, empty)]
+    assert [(n.member_count, [p.member_id for p in n.coordinators], [p.member_id for p in n.facilitators])
+            for n in page.items] == [(1, ["c-1"], []), (2, [], ["f-1"]), (0, [], [])]
+
+
 # --- list ------------------------------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import cast
 from services.common.caller import Caller, require
 from services.common.vocabulary import MembershipRole
 from services.networks.domain import Network, NetworkChanges, access, ancestors_of, not_found
+from services.networks.domain.health import MemberFacts
 from services.networks.ports import NetworksUoW
 from services.networks.schemas import (
     CreateNetwork,
@@ -79,7 +80,9 @@ def get_network(caller: Caller | None, network_id: str, uow: NetworksUoW) -> Net
 def list_networks(caller: Caller | None, query: ListNetworks, uow: NetworksUoW) -> NetworkPage:
     with uow:
         found, next_token = uow.networks.search(query)
-        return NetworkPage(items=[network_view(n, uow, caller) for n in found], next_page_token=next_token)
+        people = uow.read_models.members_of_many([n.id for n in found])  # one read for the page's members
+        return NetworkPage(items=[network_view(n, uow, caller, people[n.id]) for n in found],
+                           next_page_token=next_token)
 
 
 def network_tree(network_id: str, uow: NetworksUoW) -> NetworkNode:
@@ -107,9 +110,12 @@ def health(uow: NetworksUoW) -> ServiceHealth:
         return ServiceHealth(service="networks", database="ok")
 
 
-def network_view(network: Network, uow: NetworksUoW, caller: Caller | None) -> NetworkOut:
-    """The network as ``caller`` may see it: its staff by member id inside it, by role and perspectives outside."""
-    people = uow.read_models.members_of(network.id)
+def network_view(network: Network, uow: NetworksUoW, caller: Caller | None,
+                 people: list[MemberFacts] | None = None) -> NetworkOut:
+    """The network as ``caller`` may see it: its staff by member id inside it, by role and perspectives outside;
+    ``people``: its active members when the caller read them already."""
+    if people is None:
+        people = uow.read_models.members_of(network.id)
     ids = access.sees_staff_ids(caller, network.id)
 
     def with_role(role: MembershipRole) -> list[Person]:
