@@ -95,8 +95,10 @@ def test_scheduling_checks_its_rules_and_the_directory_hides_meeting_links_from_
         statements=["Eenzaamheid is een taboe", "De buurt kan meer dan de professional"])), 201)
     assert (cafe["status"], cafe["statements"][0]) == ("planned", "Eenzaamheid is een taboe")
 
-    statements_elsewhere = network.facilitator.post(sessions, json=plan("Kenniscafé", 24, statements=["Stelling"]))
-    assert error(statements_elsewhere) == (422, "validation_failed", {("statements", "world_cafe_only")})
+    # statements are for world cafés and knowledge cafés (tests/e2e/test_statements_e2e.py), not other formats
+    statements_elsewhere = network.facilitator.post(sessions, json=plan("Intervisie", 24, format="intervision",
+                                                                        statements=["Stelling"]))
+    assert error(statements_elsewhere) == (422, "validation_failed", {("statements", "cafe_only")})
     online_without_link = network.facilitator.post(sessions, json=plan("Webinar", 24, format="webinar", mode="online",
                                                                        location=None))
     assert error(online_without_link) == (422, "validation_failed", {("meeting_url", "required_for_mode")})
