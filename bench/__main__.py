@@ -16,6 +16,7 @@ BENCHMARKS = {
     "partner_api": ["bench.partner_api"],  # 3. GetNetwork / ListOutputs vs a bare grpcio server
     "streams": ["bench.streams"],  # 4. 200 StreamOutputs clients, a burst of 100 outputs
     "memory": ["bench.memory"],  # 5. resident memory per process, at rest and under load 3
+    "freshness": ["bench.freshness"],  # 6. admin change → first refused or changed read on another gateway replica
 }
 
 

@@ -285,3 +285,39 @@ def test_a_tick_that_raises_ends_the_stream_with_that_error():
     with pytest.raises(PermissionError):
         next(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=revoked)))
     assert hub.subscribers == 0
+
+
+def test_while_the_change_feed_is_live_the_hub_reads_when_feed_appended_says_the_log_grew():
+    log = FakeLog()
+    hub = FeedHub(log.read, interval=0.01, safety_interval=60.0, live=lambda: True)
+    hub.start()
+    try:
+        follower = FeedFollower(hub, log.read, MINE, 0, wait=0.05)
+        collector = Collector(follower)
+        deadline = time.monotonic() + 5.0
+        while hub.subscribers == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.1)  # the hub settles into its wait
+        log.append("utrecht")
+        assert collector.wait_for(1, timeout=0.5) == []  # not polled: nothing told the hub yet
+        hub.notify(["twente"])  # nobody here streams twente: no read
+        assert collector.wait_for(1, timeout=0.3) == []
+        hub.notify(["utrecht"])  # feed.appended for utrecht
+        assert collector.wait_for(1) == [1]
+        follower.cancel()
+    finally:
+        hub.stop()
+
+
+def test_without_a_live_change_feed_the_hub_polls_as_before():
+    log = FakeLog()
+    hub = FeedHub(log.read, interval=0.01, safety_interval=60.0, live=lambda: False)
+    hub.start()
+    try:
+        follower = FeedFollower(hub, log.read, MINE, 0, wait=0.05)
+        collector = Collector(follower)
+        log.append("utrecht")
+        assert collector.wait_for(1) == [1]
+        follower.cancel()
+    finally:
+        hub.stop()
