@@ -17,6 +17,7 @@ BENCHMARKS = {
     "streams": ["bench.streams"],  # 4. 200 StreamOutputs clients, a burst of 100 outputs
     "memory": ["bench.memory"],  # 5. resident memory per process, at rest and under load 3
     "scale": ["bench.scale"],  # 6. scale curves: fan-out to 100 / 1,000 / 10,000 networks, ListNetworks paging
+    "freshness": ["bench.freshness"],  # 7. admin change → first refused or changed read on another gateway replica
 }
 
 

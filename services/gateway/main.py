@@ -133,8 +133,11 @@ def run_gateway(settings: Settings | None = None) -> None:
         for cache in edge_caches(app.state.authenticator.cache, edge):
             cache.live = changes.is_live
             cache.max_age = settings.edge_cache_max_age_seconds
-            cache.fallback_ttl = cache.refusal_ttl = settings.edge_cache_fallback_seconds
             changes.add(cache)
+        for keys in (app.state.authenticator.cache, edge.partners.cache):  # directory pages: only while live
+            keys.fallback_ttl = keys.refusal_ttl = settings.edge_cache_fallback_seconds
+        edge.federation.hub.live = changes.is_live  # streams are woken by feed.appended, not by polling
+        changes.on_feed = edge.federation.hub.notify
         changes.start()
         config = uvicorn.Config(app, host=settings.bind_host, port=settings.http_port, log_config=None,
                                 access_log=False, timeout_graceful_shutdown=int(GRACE_SECONDS), lifespan="off",

@@ -11,7 +11,11 @@ import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
 from tests.e2e.gateway_process import running_gateway
-from tests.e2e.test_partner_e2e import Partner, create_network, fresh_tag, ok, refused, register_partner, wait_for
+from tests.e2e.test_partner_e2e import create_network, refused, register_partner
+from tests.support.http import ok
+from tests.support.naming import fresh_tag
+from tests.support.partner_client import PartnerClient as Partner
+from tests.support.waiting import eventually
 
 LONG = "3600"  # seconds: what the second replica would trust an answer for without events
 
@@ -40,7 +44,7 @@ def test_a_partner_key_revoked_on_one_gateway_is_refused_by_another_replica(stac
             return error.code()
         return grpc.StatusCode.OK
 
-    wait_for(call, lambda code: code == grpc.StatusCode.UNAUTHENTICATED, "the replica refused the revoked key")
+    eventually(call, "the replica refused the revoked key", accept=lambda code: code == grpc.StatusCode.UNAUTHENTICATED)
     assert refused(lambda: partner.GetNetwork(pb.GetNetworkRequest(network_id=network)))[0] == \
         grpc.StatusCode.UNAUTHENTICATED
     partner.close()
@@ -57,6 +61,6 @@ def test_a_member_token_revoked_on_one_gateway_is_refused_by_another_replica(sta
 
     assert operator.delete(f"/v1/tokens/{issued['token_id']}").status_code == 204
 
-    wait_for(lambda: on_replica.get("/v1/whoami").status_code, lambda status: status == 401,
-             "the replica refused the revoked token")
+    eventually(lambda: on_replica.get("/v1/whoami").status_code, "the replica refused the revoked token",
+               accept=lambda status: status == 401)
     on_replica.close()

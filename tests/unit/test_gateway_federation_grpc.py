@@ -598,3 +598,64 @@ def test_a_request_id_reused_for_another_link_request_is_refused_naming_request_
     refused = raises(KringError, servicer.RequestLink, request, FakeContext(ALPHA))
     assert violations(refused) == {("request_id", IDEMPOTENCY_RULE)}
     assert "Idempotency-Key" not in refused.message
+
+
+# --- the edge cache of directory and feed reads -----------------------------------------------------------------
+
+
+@pytest.fixture
+def live_servicer(servicer):
+    """The servicer as the gateway runs it while its change feed is connected."""
+    servicer.directory.live = lambda: True
+    servicer.partners.cache.live = lambda: True
+    return servicer
+
+
+def test_a_hot_network_is_read_without_a_call_until_its_network_event(live_servicer, networks):
+    request = pb.GetNetworkRequest(network_id="beteroud")
+    first = live_servicer.GetNetwork(request, FakeContext(ALPHA))
+    assert live_servicer.GetNetwork(request, FakeContext(ALPHA)) == first
+    assert [c[0] for c in networks.calls].count("get_network") == 1
+    live_servicer.directory.changed("network:werkplaats-zuid")  # another network's change keeps it
+    live_servicer.GetNetwork(request, FakeContext(ALPHA))
+    assert [c[0] for c in networks.calls].count("get_network") == 1
+    live_servicer.directory.changed("network:beteroud", "networks")  # network.updated for beteroud
+    live_servicer.GetNetwork(request, FakeContext(ALPHA))
+    assert [c[0] for c in networks.calls].count("get_network") == 2
+
+
+def test_network_listings_are_kept_per_query_until_any_network_changes(live_servicer, networks):
+    regional = pb.ListNetworksRequest(level=pb.NETWORK_LEVEL_REGIONAL)
+    live_servicer.ListNetworks(regional, FakeContext(ALPHA))
+    live_servicer.ListNetworks(regional, FakeContext(BETA))
+    live_servicer.ListNetworks(pb.ListNetworksRequest(), FakeContext(ALPHA))
+    assert [c[0] for c in networks.calls].count("list_networks") == 2
+    live_servicer.directory.changed("networks")  # network.created
+    live_servicer.ListNetworks(regional, FakeContext(ALPHA))
+    assert [c[0] for c in networks.calls].count("list_networks") == 3
+
+
+def test_a_feed_page_is_kept_per_partner_until_its_networks_feed_grows(live_servicer, federation):
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    request = pb.ListOutputsRequest(network_id="wijk-noord")
+    assert len(live_servicer.ListOutputs(request, FakeContext(ALPHA)).items) == 1
+    federation.share("o-2", "beteroud", ["wijk-noord"])
+    live_servicer.directory.changed("feed:wijk-noord")  # feed.appended for wijk-noord
+    assert [i.output.output_id for i in live_servicer.ListOutputs(request, FakeContext(ALPHA)).items] == ["o-1", "o-2"]
+    assert [c[0] for c in federation.calls].count("feed") == 2
+    live_servicer.ListOutputs(request, FakeContext(ALPHA))
+    assert [c[0] for c in federation.calls].count("feed") == 2
+
+
+def test_a_cached_feed_page_is_never_shown_to_another_partner(live_servicer, federation):
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    live_servicer.ListOutputs(pb.ListOutputsRequest(network_id="wijk-noord"), FakeContext(ALPHA))
+    raises(PermissionDenied, live_servicer.ListOutputs, pb.ListOutputsRequest(network_id="wijk-noord"),
+           FakeContext(BETA))
+
+
+def test_without_a_live_change_feed_directory_reads_ask_their_service_every_time(servicer, networks):
+    request = pb.GetNetworkRequest(network_id="beteroud")
+    servicer.GetNetwork(request, FakeContext(ALPHA))
+    servicer.GetNetwork(request, FakeContext(ALPHA))
+    assert [c[0] for c in networks.calls].count("get_network") == 2

@@ -2,8 +2,12 @@
 
 The federation service keeps one append-only log of every delivery, retraction and attribution change, per
 recipient network, in commit order; its position is the cursor partners resume from. One :class:`FeedHub`
-thread per gateway reads that log for every network (``log_after`` without ``network_ids``) every
-``interval`` seconds and hands each entry to the streams subscribed to its network.
+thread per gateway reads that log for every network (``log_after`` without ``network_ids``) and hands each entry
+to the streams subscribed to its network. It reads when it is told the log grew: the federation service records
+``feed.appended`` with every transaction that appends to the log, and the gateway's change feed
+(:mod:`services.gateway.shared.changes`) calls :meth:`FeedHub.notify`. While the change feed is live the hub
+otherwise reads only every ``safety_interval`` seconds (a bound, should an event be lost); while it is not, it
+polls every ``interval`` seconds as before.
 
 A stream (:class:`FeedFollower`) starts from its client's cursor:
 
@@ -73,9 +77,13 @@ class Subscription:
 
 class FeedHub:
     def __init__(self, read_log: LogReader, *, interval: float = 0.15, idle_interval: float = 1.0,
-                 batch: int = PAGE, capacity: int = 10_000, retry_interval: float = 2.0) -> None:
+                 batch: int = PAGE, capacity: int = 10_000, retry_interval: float = 2.0,
+                 safety_interval: float = 5.0, live: Callable[[], bool] | None = None) -> None:
         self._read = read_log
         self.interval = interval
+        self.safety_interval = safety_interval
+        self.live = live or (lambda: False)  # whether feed.appended events reach notify() now
+        self.notified = 0
         self.idle_interval = idle_interval  # while nobody streams, keep up at a slower pace
         self.batch = batch
         self.capacity = capacity
@@ -108,6 +116,15 @@ class FeedHub:
             self._subscriptions.add(subscription)
         self._wake.set()
         return subscription
+
+    def notify(self, network_ids: list[str]) -> None:
+        """The log grew for these networks (a ``feed.appended`` event): read it now if anyone streams them."""
+        self.notified += 1
+        wanted = set(network_ids)
+        with self._lock:
+            streamed = any(not wanted.isdisjoint(s.networks) for s in self._subscriptions)
+        if streamed:
+            self._wake.set()
 
     def unsubscribe(self, subscription: Subscription) -> None:
         with self._lock:
@@ -195,8 +212,14 @@ class FeedHub:
                 log.info("feed hub: reading the federation log again")
                 failing = False
             if not more:
-                self._wake.wait(self.interval if self.subscribers else self.idle_interval)
+                self._wake.wait(self._pause())
                 self._wake.clear()
+
+    def _pause(self) -> float:
+        """How long to wait for a wake-up before reading anyway."""
+        if not self.subscribers:
+            return max(self.idle_interval, self.safety_interval) if self.live() else self.idle_interval
+        return self.safety_interval if self.live() else self.interval
 
 
 class FeedFollower:

@@ -12,9 +12,10 @@ retracting, reading and streaming feeds, and links are limited to the partner's 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -33,7 +34,7 @@ from services.gateway.partner.deadlines import CallScope
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LogReader
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
-from services.gateway.shared.edge_cache import EdgeCache
+from services.gateway.shared.edge_cache import MISSING, EdgeCache
 from services.gateway.shared.version import API_VERSION, kring_version
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Federation"].full_name
 
 STREAMS_PER_PARTNER = 4
+DIRECTORY_ENTRIES = 8192  # directory and feed pages the edge keeps (a page is a few KiB at most)
+R = TypeVar("R", bound=Message)
 
 
 # The feed hub reads the log of every network for all streams at once: on the gateway's own behalf.
@@ -73,11 +76,15 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self.hub = hub if hub is not None else FeedHub(
             log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
         self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
+        # Directory and feed pages, tagged with what they depend on (see _cached). Kept only while the change feed
+        # is live (fallback 0): without events these reads go to their service every time, as they always did.
+        self.directory: EdgeCache[Message] = EdgeCache("partner reads", fallback_ttl=0.0,
+                                                       max_entries=DIRECTORY_ENTRIES)
 
     @property
     def caches(self) -> list[EdgeCache[Any]]:
         """What the gateway's change feed keeps fresh (:mod:`services.gateway.shared.changes`)."""
-        return [self.partners.cache]
+        return [self.partners.cache, self.directory]
 
     # --- open to anyone ----------------------------------------------------------------------------------------
 
@@ -89,13 +96,19 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
     def ListNetworks(self, request: pb.ListNetworksRequest, context: grpc.ServicerContext) -> pb.ListNetworksResponse:
         calls, _ = self._begin(context)
-        page: dict[str, Any] = calls.call("networks", "list_networks", requests.list_networks(request))
-        return pb.ListNetworksResponse(networks=[messages.network(n) for n in page["items"]],
-                                       next_page_token=page.get("next_page_token") or "")
+        query = requests.list_networks(request)
+
+        def ask() -> pb.ListNetworksResponse:
+            page: dict[str, Any] = calls.call("networks", "list_networks", query)
+            return pb.ListNetworksResponse(networks=[messages.network(n) for n in page["items"]],
+                                           next_page_token=page.get("next_page_token") or "")
+        return self._cached(f"networks?{json.dumps(query, sort_keys=True)}", ("networks",), ask)
 
     def GetNetwork(self, request: pb.GetNetworkRequest, context: grpc.ServicerContext) -> pb.Network:
         calls, _ = self._begin(context)
-        return messages.network(calls.call("networks", "get_network", requests.network_id(request.network_id)))
+        network_id = requests.network_id(request.network_id)
+        return self._cached(f"network/{network_id}", (f"network:{network_id}",),
+                            lambda: messages.network(calls.call("networks", "get_network", network_id)))
 
     def ListSessions(self, request: pb.ListSessionsRequest, context: grpc.ServicerContext) -> pb.ListSessionsResponse:
         calls, partner = self._begin(context)
@@ -137,9 +150,17 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
     def ListOutputs(self, request: pb.ListOutputsRequest, context: grpc.ServicerContext) -> pb.ListOutputsResponse:
         calls, partner = self._begin(context)
-        page: dict[str, Any] = calls.call("federation", "feed", partner.caller.wire(), requests.feed_query(request))
-        return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
-                                      next_page_token=page.get("next_page_token") or "")
+        query = requests.feed_query(request)
+
+        def ask() -> pb.ListOutputsResponse:
+            page: dict[str, Any] = calls.call("federation", "feed", partner.caller.wire(), query)
+            return pb.ListOutputsResponse(items=[messages.feed_page_item(i) for i in page["items"]],
+                                          next_page_token=page.get("next_page_token") or "")
+        # A page changes only with its network's feed log (deliveries, tombstones, attribution changes all
+        # append to it), the network's standing (blocked) and the partner's (its networks, its key).
+        network = query["network_id"]
+        return self._cached(f"feed/{partner.partner_id}?{json.dumps(query, sort_keys=True)}",
+                            (f"feed:{network}", f"network:{network}", f"partner:{partner.partner_id}"), ask)
 
     def ListPublishedOutputs(self, request: pb.ListPublishedOutputsRequest,
                              context: grpc.ServicerContext) -> pb.ListPublishedOutputsResponse:
@@ -195,6 +216,17 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                                         requests.link_id(request.link_id)))
 
     # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _cached(self, key: str, topics: tuple[str, ...], ask: Callable[[], R]) -> R:
+        """The directory's or feed's answer from the edge cache, asking the service only on a miss. Errors are
+        not kept. Replies are shared between calls: nothing may change a message taken from here."""
+        found = self.directory.get(key)
+        if found is not MISSING:
+            return cast(R, found)
+        ticket = self.directory.ticket()
+        answer = ask()
+        self.directory.put(key, answer, topics, ticket)
+        return answer
 
     def _begin(self, context: grpc.ServicerContext) -> tuple[CallScope, Partner]:
         calls = CallScope(self.rpc, context, self.settings.rpc_timeout)

@@ -95,6 +95,8 @@ class EdgeCache(Generic[V]):
     def put(self, key: str, value: V, topics: Iterable[str], ticket: int, *, refusal: bool = False) -> bool:
         """Keep ``value`` unless one of ``topics`` changed after ``ticket`` was taken; whether it was kept."""
         tags = frozenset(topics)
+        if not refusal and self.fallback_ttl <= 0 and not self.live():
+            return False  # a cache that serves only while changes reach it keeps nothing meanwhile
         with self._lock:
             if ticket < self._floor or any(self._changed_at.get(topic, 0) > ticket for topic in tags):
                 return False  # the answer may predate a change: the next request asks again
