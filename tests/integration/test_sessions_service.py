@@ -241,7 +241,7 @@ def test_a_learning_loop_goes_round_over_rpc_and_its_events_make_step_4_of_the_h
     assert (report["loops"]["opened"], report["loops"]["closed"], report["loops"]["followed_up"]) == (1, 1, 1)
 
     def step_4() -> dict[str, Any] | None:
-        steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"]
+        steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"], {"language": "en"})["steps"]
         return steps[3] if steps[3]["status"] == "shown" else None
 
     shown = wait_for(step_4, what="the loop's events to reach the networks service")

@@ -471,3 +471,9 @@ def test_step_8_says_what_is_missing_in_dutch_with_the_right_plural() -> None:
     assert rhythm.missing == "nog 17 maanden sessies"
     one_more = all_steps("nl", held=sessions_with_gaps([42] * 12 + [31]))["sustained_rhythm"]
     assert one_more.missing == "nog 1 maand sessies"
+
+
+def test_step_2_with_neither_an_urgency_nor_participants_questions_is_not_shown_from_no_data() -> None:
+    urgency = all_steps(net=network(urgency=None))["connect_urgency"]
+    assert (urgency.status, urgency.evidence, urgency.little_data_note) == (
+        NOT_SHOWN, "no urgency recorded", "judged from 0 learning questions of participants")

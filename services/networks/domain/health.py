@@ -115,7 +115,7 @@ def _urgency(t: Texts, network: Network, recent: list[LoopFacts]) -> HealthStep:
         return _step(t, 2, key, NOT_SHOWN, evidence, t("missing.participant_urgency"), little_data=few)
     if network.urgency:
         return _step(t, 2, key, SHOWN, evidence, little_data=t("little.urgency_from_staff"))
-    return _step(t, 2, key, NOT_SHOWN, evidence, t("missing.urgency"), little_data=t("little.urgency_from_staff"))
+    return _step(t, 2, key, NOT_SHOWN, evidence, t("missing.urgency"), little_data=t.n("little.few_questions", 0))
 
 
 def _perspectives(t: Texts, members: list[MemberFacts]) -> HealthStep:
