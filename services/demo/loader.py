@@ -30,8 +30,8 @@ from services.demo.catalogue import (
     demo_member,
 )
 from services.demo.http import DemoDataError, all_pages, expect
-from services.demo.plan import ReflectionSpec, SessionSpec, plan_reflections, plan_sessions
-from services.demo.sessions import Tally, existing_sessions, load_reflections, load_session
+from services.demo.plan import LoopSpec, ReflectionSpec, SessionSpec, plan_loops, plan_reflections, plan_sessions
+from services.demo.sessions import Tally, existing_sessions, load_loops, load_reflections, load_session
 
 PARALLEL = 8  # requests in flight at once
 T = TypeVar("T")
@@ -60,8 +60,8 @@ class DemoResult:
         return (f"{len(self.network_ids)} networks ({self.networks_created} new), {self.created + self.existing} "
                 f"members ({self.created} new), {self.memberships} memberships, {s.sessions} sessions "
                 f"({s.sessions_new} new), new: {s.registrations} registrations, {s.outputs} outputs "
-                f"({s.retracted} retracted), {s.reflections} reflections, {self.questions_answered} questions to "
-                f"experts answered; loaded in {self.seconds:.1f} s")
+                f"({s.retracted} retracted), {s.reflections} reflections, {s.loops} learning questions, "
+                f"{self.questions_answered} questions to experts answered; loaded in {self.seconds:.1f} s")
 
 
 def load_demo_data(client: httpx.Client, known_token: str | None = None,
@@ -163,6 +163,17 @@ def _load_sessions(client: httpx.Client, result: DemoResult, now: datetime) -> N
     recorded = _in_parallel(lambda item: load_reflections(client, result.member_ids[item[0]], item[1]),
                             sorted(by_member.items()))
     result.sessions.reflections += sum(recorded)
+    loops: dict[tuple[str, str], list[LoopSpec]] = defaultdict(list)
+    for network in networks:
+        for loop in plan_loops(network, plans[network.key]):
+            loops[loop.member, network.key].append(loop)
+
+    def load_owner(item: tuple[tuple[str, str], list[LoopSpec]]) -> int:
+        (member, key), specs = item
+        numbered = {number: session_id for (k, number), session_id in session_ids.items() if k == key}
+        return load_loops(client, result.member_ids[member], result.network_ids[key], specs, numbered)
+
+    result.sessions.loops += sum(_in_parallel(load_owner, sorted(loops.items())))
 
 
 def _example_token(client: httpx.Client, result: DemoResult, known_token: str | None) -> None:

@@ -328,3 +328,67 @@ FORMAT_NAMES = {
     F.ACTION_LEARNING_SESSION: "Actieleersessie", F.FOCUS_GROUP: "Focusgroep", F.NARRATIVE_INTERVIEW: "Verhalensessie",
     F.INTERVISION: "Intervisie", F.WEBINAR: "Webinar", F.OTHER: "Bijeenkomst",
 }
+
+
+# --- the action-learning loop: every state a loop can be in, in each network that reflects --------------------------
+
+LOOP_STATES = ("open", "brought", "experiment-yes", "experiment-asked", "experiment-no", "followed_up", "closed")
+
+
+@dataclass(frozen=True)
+class LoopSpec:
+    """A participant's learning question and how far its loop has come. ``brought_to``: the session (number) it
+    was brought to and the experiment came out of; ``follow_up_at``: the later session it was reported at."""
+
+    member: str
+    network: str
+    state: str  # one of LOOP_STATES
+    question: str
+    urgency: str | None
+    shared: bool
+    brought_to: int | None = None
+    mandate: str | None = None
+    experiment: str | None = None
+    follow_up_at: int | None = None
+    what_happened: str | None = None
+    lesson: str | None = None
+
+
+LOOP_TEXTS = (
+    ("Hoe bereik ik de bewoners die nooit naar onze activiteiten komen?", "Juist zij vereenzamen het snelst",
+     "Drie bewoners thuis opzoeken met een buurvrouw die zij kennen", "Twee van de drie kwamen naar het kenniscafé",
+     "Een bekend gezicht opent meer deuren dan een folder"),
+    ("Hoe vraag ik door zonder dat het een verhoor wordt?", None,
+     "In elk gesprek eerst vragen wat iemand zelf al probeerde", "Gesprekken duurden korter en gingen dieper",
+     "Wie eerst naar eigen oplossingen vraagt, hoort meer"),
+    ("Hoe krijg ik mijn team mee in werken vanuit de leefwereld?", "Mijn team haakt af bij nieuwe methodes",
+     "Eén casus per week samen bespreken vanuit de leefwereld", "Het team vraagt er nu zelf om",
+     "Klein beginnen met een echte casus werkt beter dan een training"),
+)
+
+
+def plan_loops(network: DemoNetwork, specs: Iterable[SessionSpec]) -> list[LoopSpec]:
+    """Participants' loops in every state, on the network's latest held sessions (none without two of them)."""
+    if not PRACTICES[network.key].reflections:
+        return []
+    held = [s.number for s in specs if s.fate in (SessionStatus.HELD, SessionStatus.CLOSED)]
+    owners = roles_of(network)[R.PARTICIPANT]
+    if len(held) < 2 or not owners:
+        return []
+    brought, later = held[-2], held[-1]
+    found = []
+    for i, state in enumerate(LOOP_STATES):
+        question, urgency, experiment, happened, lesson = LOOP_TEXTS[i % len(LOOP_TEXTS)]
+        spec = LoopSpec(owners[i % len(owners)], network.key, state, f"{question} ({i + 1})", urgency,
+                        shared=i % 2 == 0)
+        if state != "open":
+            spec = replace(spec, brought_to=brought)
+        if state.startswith("experiment") or state in ("followed_up", "closed"):
+            mandate = state.removeprefix("experiment-") if state.startswith("experiment") else "yes"
+            spec = replace(spec, mandate=mandate, experiment=experiment)
+        if state in ("followed_up", "closed"):
+            spec = replace(spec, follow_up_at=later, what_happened=happened)
+        if state == "closed":
+            spec = replace(spec, lesson=lesson)
+        found.append(spec)
+    return found

@@ -4,7 +4,9 @@ Loading converges rather than replays: a session is found by its title in its ne
 is missing are taken, so loading again changes nothing. Closing is a session's last step, so a closed session
 is complete; an output is found by its title in its session (a retracted one by its tombstone). Reflections
 are personal, so the operator cannot record them: each reflecting member gets a short-lived token, which is
-revoked once their reflections are in; what a member already reflected on is read from their export.
+revoked once their reflections are in; what a member already reflected on is read from their export. Learning
+questions likewise: the member opens theirs, found again by its words in their export; the operator (as the
+network's staff) takes each loop the steps it is missing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import httpx
 
 from services.common.vocabulary import SessionStatus
 from services.demo.http import all_pages, expect
-from services.demo.plan import RESCHEDULE_REASON, RETRACT_REASON, ReflectionSpec, SessionSpec
+from services.demo.plan import RESCHEDULE_REASON, RETRACT_REASON, LoopSpec, ReflectionSpec, SessionSpec
 
 PLANNED, HELD, CLOSED, CANCELLED = (SessionStatus.PLANNED, SessionStatus.HELD, SessionStatus.CLOSED,
                                     SessionStatus.CANCELLED)
@@ -33,6 +35,7 @@ class Tally:
     outputs: int = 0
     retracted: int = 0
     reflections: int = 0
+    loops: int = 0
 
     def __iadd__(self, other: Tally) -> Tally:
         for f in fields(self):
@@ -120,3 +123,52 @@ def load_reflections(client: httpx.Client, member_id: str, reflections: list[tup
     finally:
         expect(client.delete(f"/v1/tokens/{issued['token_id']}"), "revoke the reflections token", 204)
     return len(todo)
+
+
+LOOP_TOKEN_LABEL = "demo: learning questions"  # noqa: S105 - a label
+
+
+def load_loops(client: httpx.Client, member_id: str, network_id: str, loops: list[LoopSpec],
+               session_ids: dict[int, str]) -> int:
+    """Open one member's learning questions that are not in their export yet (as the member: a question is their
+    own), then take each loop the steps it is missing (as the operator, as the network's staff would). Returns the
+    number of questions opened."""
+    export = expect(client.get(f"/v1/members/{member_id}/export"), "export member", 200)
+    found = {lo["question"]: lo for lo in export["sessions"].get("learning_loops", [])
+             if lo["network_id"] == network_id}
+    todo = [spec for spec in loops if spec.question not in found]
+    if todo:
+        issued = expect(client.post(f"/v1/members/{member_id}/tokens", json={"label": LOOP_TOKEN_LABEL}),
+                        "issue a token", 201)
+        try:
+            as_member = {"Authorization": f"Bearer {issued['token']}"}
+            for spec in todo:
+                body = {"network_id": network_id, "question": spec.question, "shared_with_network": spec.shared}
+                body |= {"urgency": spec.urgency} if spec.urgency else {}
+                found[spec.question] = expect(client.post("/v1/learning-questions", json=body, headers=as_member),
+                                              "open a learning question", 201)
+        finally:
+            expect(client.delete(f"/v1/tokens/{issued['token_id']}"), "revoke the learning questions token", 204)
+    for spec in loops:
+        _converge_loop(client, spec, found[spec.question], session_ids)
+    return len(todo)
+
+
+def _converge_loop(client: httpx.Client, spec: LoopSpec, loop: dict[str, Any], session_ids: dict[int, str]) -> None:
+    path, status = f"/v1/learning-questions/{loop['id']}", loop["status"]
+    steps = ["open", "brought", "experimenting", "followed_up", "closed"]
+    reached = steps.index(status)
+    if spec.brought_to is not None and reached < 1:
+        expect(client.post(f"{path}/bring", json={"session_id": session_ids[spec.brought_to]}), "bring", 200)
+    if spec.brought_to is not None and spec.mandate and reached < 2:
+        expect(client.post(f"{path}/experiment", json={"session_id": session_ids[spec.brought_to],
+                                                        "experiment": spec.experiment, "mandate": spec.mandate}),
+               "record an experiment", 200)
+    if spec.follow_up_at is not None and reached < 3:
+        expect(client.post(f"{path}/follow-up", json={"session_id": session_ids[spec.follow_up_at],
+                                                       "what_happened": spec.what_happened}), "follow up", 200)
+    if spec.lesson and reached < 4:  # closed with what it produced: a live output of one of its sessions
+        outputs = [o for number in (spec.follow_up_at, spec.brought_to) if number is not None
+                   for o in all_pages(client, f"/v1/sessions/{session_ids[number]}/outputs", {}, 200) if "title" in o]
+        body = {"lesson": spec.lesson} | ({"output_id": outputs[0]["id"]} if outputs else {})
+        expect(client.post(f"{path}/close", json=body), "close the loop", 200)

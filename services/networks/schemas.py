@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.common.i18n import DEFAULT as DEFAULT_LANGUAGE
+from services.common.i18n import Language
 from services.common.schemas import Command, Date, NoNul, PartialUpdate
 from services.common.vocabulary import (
     MembershipRole,
@@ -138,7 +140,14 @@ class HealthReport(BaseModel):
     network_id: str
     network_name: str
     generated_at: datetime
+    language: str = Field("nl", description="the language of the titles, evidence and what is missing: nl or en")
     steps: list[HealthStep]
+
+
+class HealthReportQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language = DEFAULT_LANGUAGE
 
 
 class ServiceHealth(BaseModel):

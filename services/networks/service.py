@@ -30,7 +30,7 @@ from services.common.nameko_kit import (
 from services.common.schemas import answer
 from services.networks import gauges, handlers
 from services.networks.ports import NetworksUoW
-from services.networks.schemas import CreateNetwork, ListNetworks, UpdateNetwork
+from services.networks.schemas import CreateNetwork, HealthReportQuery, ListNetworks, UpdateNetwork
 from services.networks.unit_of_work import NetworksUnitOfWork
 
 Json = dict[str, Any]
@@ -75,8 +75,9 @@ class NetworksService:
         return handlers.ancestry(network_id, self.uow())
 
     @query
-    def health_report(self, caller: Json, network_id: str) -> Json:
-        return answer(handlers.health_report(Caller.of(caller), network_id, self.uow()))
+    def health_report(self, caller: Json, network_id: str, query: Json | None = None) -> Json:
+        cmd = parse_request(HealthReportQuery, query or {})
+        return answer(handlers.health_report(Caller.of(caller), network_id, self.uow(), cmd))
 
     @query
     def health(self) -> Json:

@@ -164,7 +164,8 @@ def test_the_health_report_has_nine_steps_and_follows_the_facilitators_added(sta
     report = first.json()
     assert (report["network_id"], report["network_name"]) == (network["id"], network["name"])
     assert [s["step"] for s in report["steps"]] == list(range(1, 10))
-    assert report["steps"][3]["status"] == "not_measurable"
+    assert (report["language"], first.headers["content-language"]) == ("nl", "nl")  # Dutch by default
+    assert (report["steps"][3]["status"], report["steps"][3]["little_data"]) == ("not_shown", True)  # no experiments
     assert report["steps"][4]["status"] == "not_shown"
 
     practitioner = register(operator, "Fatima Facilitator", ["practitioner"])
@@ -172,11 +173,15 @@ def test_the_health_report_has_nine_steps_and_follows_the_facilitators_added(sta
     set_role(operator, network["id"], practitioner["id"], "facilitator")
     set_role(operator, network["id"], lived["id"], "facilitator")
 
-    step5 = eventually(lambda: operator.get(health).json()["steps"][4],
+    english = {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"}
+    step5 = eventually(lambda: operator.get(health, headers=english).json()["steps"][4],
                        "step 5 shows the two facilitators",
                        accept=lambda step: step["status"] == "shown")
     assert step5["key"] == "two_facilitators"
     assert step5["evidence"] == "2 facilitators: lived experience and practitioner"
+    dutch = operator.get(health).json()["steps"][4]
+    assert (dutch["title"], dutch["evidence"]) == ("Twee begeleiders uit verschillende perspectieven",
+                                                   "2 begeleiders: ervaringsdeskundige en praktijk")
     listed = operator.get(f"/v1/networks/{network['id']}").json()
     assert sorted(p["member_id"] for p in listed["facilitators"]) == sorted([practitioner["id"], lived["id"]])
 

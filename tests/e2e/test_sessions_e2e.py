@@ -216,7 +216,7 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.henk.get(f"/v1/networks/{network.id}/learning-report").status_code == 403
 
     health = f"/v1/networks/{network.id}/health"
-    steps = eventually(lambda: ok(network.coordinator.get(health), 200)["steps"],
+    steps = eventually(lambda: ok(network.coordinator.get(health, headers={"Accept-Language": "en"}), 200)["steps"],
                        "the health report follows the session's events",
                        accept=lambda s: s[6]["status"] == "shown" and s[8]["status"] == "shown"
                        and s[5]["status"] == "shown")
@@ -246,3 +246,49 @@ def test_a_coordinator_who_creates_a_child_network_coordinates_it_and_staffs_its
         ok(as_karin.post(f"/v1/networks/{child['id']}/sessions", json=plan("Eerste bijeenkomst", 24 * 14)), 201)
     roles = {m["network_id"]: m["role"] for m in ok(operator.get(f"/v1/members/{karin['id']}"), 200)["memberships"]}
     assert roles == {regional["id"]: "coordinator", child["id"]: "coordinator"}
+
+
+def test_a_participants_learning_loop_goes_round_through_the_admin_api_and_makes_step_4_measurable(network):
+    first = ok(network.facilitator.post(f"/v1/networks/{network.id}/sessions", json=plan("Actieleren 1", -50)), 201)
+    later = ok(network.facilitator.post(f"/v1/networks/{network.id}/sessions", json=plan("Actieleren 2", -3)), 201)
+    for session in (first, later):
+        ok(network.facilitator.post(f"/v1/sessions/{session['id']}/hold"))
+    question = {"network_id": network.id, "question": "Hoe bereik ik wie nooit komt?",
+                "urgency": "Juist zij vereenzamen"}
+    loop = ok(network.henk.post("/v1/learning-questions", json=question), 201)
+    path = f"/v1/learning-questions/{loop['id']}"
+    assert network.operator.post("/v1/learning-questions", json=question).status_code == 403  # personal
+    assert error(network.outsider.get(path)) == (403, "permission_denied", set())
+    assert network.anouk.get(path).status_code == 403  # not shared with the network
+    assert ok(network.facilitator.get(path))["question"] == question["question"]
+
+    ok(network.henk.post(f"{path}/bring", json={"session_id": first["id"]}))
+    too_late = network.henk.post(f"{path}/close", json={})
+    assert error(too_late) == (409, "illegal_transition", {("status", "illegal_transition")})
+    ok(network.henk.post(f"{path}/experiment", json={"session_id": first["id"], "experiment": "Thuis opzoeken",
+                                                     "mandate": "asked"}))
+    assert ok(network.facilitator.put(f"{path}/mandate", json={"mandate": "yes"}))["mandate"] == "yes"
+    same = network.henk.post(f"{path}/follow-up", json={"session_id": first["id"], "what_happened": "x"})
+    assert error(same) == (422, "validation_failed", {("session_id", "later_session")})
+    ok(network.henk.post(f"{path}/follow-up", json={"session_id": later["id"], "what_happened": "Twee kwamen"}))
+    output = ok(network.facilitator.post(f"/v1/sessions/{later['id']}/outputs", json={
+        "kind": "lesson", "title": "Een bekend gezicht opent deuren", "authors": [network.ids["henk"]]}), 201)
+    closed = ok(network.facilitator.post(f"{path}/close", json={"lesson": "Bekend gezicht", "output_id": output["id"]}))
+    assert (closed["status"], closed["output_id"]) == ("closed", output["id"])
+
+    mine = ok(network.henk.get(f"/v1/networks/{network.id}/learning-questions"))["items"]
+    assert [lo["id"] for lo in mine] == [loop["id"]]
+    report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report",
+                                        headers={"Accept-Language": "en"}))
+    assert (report["loops"]["opened"], report["loops"]["closed"], report["loops"]["closed_with_output"]) == (1, 1, 1)
+    assert report["summary"][2] == "1 learning question opened, 1 loop closed (1 with an output)"
+    assert network.ids["henk"] not in json.dumps(report)
+    dutch = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"))
+    assert dutch["summary"][2] == "1 leervraag ingebracht, 1 leercyclus rond (1 met een opbrengst)"
+
+    health = f"/v1/networks/{network.id}/health"
+    step4 = eventually(lambda: ok(network.coordinator.get(health), 200)["steps"][3],
+                       "the loop's events reach the health report", accept=lambda s: s["status"] == "shown")
+    assert step4["title"] == "Zorg voor doorwerking in de praktijk: mandaat om te experimenteren"
+    assert step4["little_data"] is True
+    assert step4["evidence"].startswith("in de afgelopen 12 maanden: 1 experiment in de praktijk, 1 met mandaat")

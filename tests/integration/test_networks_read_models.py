@@ -79,7 +79,7 @@ def test_facilitators_follow_membership_events_from_the_members_service(config, 
 
         view = eventually(facilitators_known, what="the membership read model")
         assert sorted(p["perspectives"][0] for p in view["facilitators"]) == ["lived_experience", "practitioner"]
-        step5 = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"][4]
+        step5 = rpc.networks.health_report(OPERATOR_WIRE, network["id"], {"language": "en"})["steps"][4]
         assert (step5["status"], step5["evidence"]) == ("shown", "2 facilitators: lived experience and practitioner")
 
 
@@ -122,7 +122,7 @@ def test_a_retraction_that_arrives_before_its_output_keeps_it_out_of_the_report(
                     ends_at=now - timedelta(hours=22), capacity=None, status="held", contributor_ids=[]))
     with ClusterRpcProxy(config, timeout=10) as rpc:
         def counted():
-            steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"])["steps"]
+            steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"], {"language": "en"})["steps"]
             return steps[7]["evidence"].startswith("1 session ") and steps
         eventually(lambda: all_processed(config["DATABASE_URL"], "networks", processed_events, event_ids),
                    what="all four events applied")

@@ -218,3 +218,32 @@ def _try(call):
         return call()
     except NotFound:
         return None
+
+
+def test_a_learning_loop_goes_round_over_rpc_and_its_events_make_step_4_of_the_health_report_measurable(
+    sessions_config, rpc,
+):
+    network = new_network(rpc)
+    anna = new_member(rpc, "Anna", "practitioner")
+    rpc.members.join_network(OPERATOR_WIRE, anna["id"], network["id"], {"role": "participant"})
+    first = eventually(lambda: _try(lambda: held_session(rpc, network["id"])), what="the network to be known")
+    later = held_session(rpc, network["id"], starts_at=(PAST + timedelta(days=1)).isoformat(),
+                         ends_at=(PAST + timedelta(days=1, hours=2)).isoformat())
+    herself = Caller.member(anna["id"], member_of={network["id"]}).wire()
+    loop = rpc.sessions.open_learning_question(herself, {"network_id": network["id"], "question": "Hoe dan?",
+                                                         "urgency": "Mijn cliënten wachten"})
+    rpc.sessions.bring_learning_question(herself, loop["id"], {"session_id": first["id"]})
+    rpc.sessions.start_experiment(herself, loop["id"], {"session_id": first["id"], "experiment": "Thuis opzoeken",
+                                                        "mandate": "yes"})
+    rpc.sessions.follow_up_experiment(herself, loop["id"], {"session_id": later["id"], "what_happened": "Goed"})
+    closed = rpc.sessions.close_learning_loop(OPERATOR_WIRE, loop["id"], {"lesson": "Thuis opzoeken werkt"})
+    assert (closed["status"], closed["revision"]) == ("closed", 5)
+    report = rpc.sessions.learning_report(OPERATOR_WIRE, network["id"])
+    assert (report["loops"]["opened"], report["loops"]["closed"], report["loops"]["followed_up"]) == (1, 1, 1)
+
+    def step_4() -> dict[str, Any] | None:
+        steps = rpc.networks.health_report(OPERATOR_WIRE, network["id"], {"language": "en"})["steps"]
+        return steps[3] if steps[3]["status"] == "shown" else None
+
+    shown = eventually(step_4, what="the loop's events to reach the networks service")
+    assert shown["little_data"] is True and "1 experiment" in shown["evidence"]

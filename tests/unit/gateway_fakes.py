@@ -277,13 +277,16 @@ class FakeNetworks:
             chain.append(parent)
         return chain
 
-    def health_report(self, caller, network_id):
+    def health_report(self, caller, network_id, query=None):
         require(networks_access.can_read_health_report(Caller.of(caller), network_id), "not its staff")
         network = self.get_network(network_id)
-        steps = [{"step": n, "key": f"step_{n}", "title": f"Step {n}",
-                  "status": "not_measurable" if n == 4 else "not_shown", "evidence": "none yet", "missing": None}
+        language = (query or {}).get("language", "nl")
+        steps = [{"step": n, "key": f"step_{n}", "title": f"{'Stap' if language == 'nl' else 'Step'} {n}",
+                  "status": "not_shown", "evidence": "none yet", "missing": None, "little_data": n == 4,
+                  "little_data_note": "only 0 experiments" if n == 4 else None}
                  for n in range(1, 10)]
-        return {"network_id": network_id, "network_name": network["name"], "generated_at": NOW, "steps": steps}
+        return {"network_id": network_id, "network_name": network["name"], "generated_at": NOW, "language": language,
+                "steps": steps}
 
     def _children(self, network_id, only_active=False):
         return sorted((n for n in self.networks.values() if n["parent_id"] == network_id
@@ -491,7 +494,8 @@ class FakeSessions:
                 "reflections_by_kind": {},
                 "loops": {"opened": 0, "closed": 0, "closed_with_output": 0, "experiments": 0,
                           "experiments_by_mandate": {}, "followed_up": 0}}
-        return {"network_id": network_id, "period_from": (query or {}).get("period_from", NOW),
+        return {"network_id": network_id, "language": (query or {}).get("language", "nl"), "summary": ["x"],
+                "period_from": (query or {}).get("period_from", NOW),
                 "period_to": (query or {}).get("period_to", NOW), "sessions_held": 0, "attendance_total": 0,
                 "attendance_average": 0.0, "distinct_attendees": 0, **zero}
 

@@ -36,12 +36,21 @@ from services.demo import (
     load_demo_data,
     members_of,
 )
-from services.demo.plan import plan_reflections, plan_sessions
+from services.demo.plan import LOOP_STATES, plan_loops, plan_reflections, plan_sessions
 from services.gateway.admin.routes.sessions import SessionPlan
 from services.networks.schemas import CreateNetwork
 from services.sessions.domain.outputs import check_content
 from services.sessions.domain.planning import check_plan
-from services.sessions.schemas.commands import PublishOutput, RecordAttendance, RecordReflection
+from services.sessions.schemas.commands import (
+    BringQuestion,
+    CloseLoop,
+    FollowUpExperiment,
+    OpenLearningQuestion,
+    PublishOutput,
+    RecordAttendance,
+    RecordReflection,
+    StartExperiment,
+)
 
 OPERATOR = "operator-secret"
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -249,6 +258,22 @@ def test_reflections_of_all_four_kinds_by_members_on_sessions_they_attended():
     assert len({(r.member, r.network, r.session_number, r.kind) for r in reflections}) == len(reflections)
 
 
+def test_every_reflecting_network_shows_learning_loops_in_every_state_owned_by_its_participants():
+    for network in DEMO_NETWORKS:
+        specs = plans()[network.key]
+        loops = plan_loops(network, specs)
+        if network.key == "mantelzorg-utrecht-west":
+            assert loops == []
+            continue
+        assert [lo.state for lo in loops] == list(LOOP_STATES)
+        assert {lo.mandate for lo in loops} == {None, "yes", "asked", "no"}
+        participants = {m for n, m, role in DEMO_MEMBERSHIPS if n == network.key and role == R.PARTICIPANT}
+        assert {lo.member for lo in loops} <= participants
+        held = {s.number for s in specs if s.fate in (S.HELD, S.CLOSED)}
+        assert all(lo.brought_to in held and lo.follow_up_at in (None, *held) for lo in loops if lo.brought_to)
+        assert all(lo.follow_up_at > lo.brought_to for lo in loops if lo.follow_up_at and lo.brought_to)
+
+
 # --- loading through the admin API ---------------------------------------------------------------------------------
 
 
@@ -268,6 +293,7 @@ class FakeAdminApi:
         self.sessions: dict[str, dict] = {}
         self.outputs: dict[str, dict] = {}
         self.reflections: list[dict] = []
+        self.loops: dict[str, dict] = {}
         self.requests: Counter[str] = Counter()
         self.fail_registration_with: int | None = None
 
@@ -279,7 +305,8 @@ class FakeAdminApi:
         path, method = request.url.path, request.method
         body = json.loads(request.content) if request.content else {}
         self.requests[f"{method} {re.sub(r'/[0-9a-f]{32}', '/{id}', path)}"] += 1
-        if member is not None and (method, path) not in {("GET", "/v1/whoami"), ("POST", "/v1/reflections")}:
+        personal = {("GET", "/v1/whoami"), ("POST", "/v1/reflections"), ("POST", "/v1/learning-questions")}
+        if member is not None and (method, path) not in personal:
             return httpx.Response(403, json={"code": "permission_denied"})
         for pattern, handler in self.routes():
             match = re.fullmatch(pattern, f"{method} {path}")
@@ -307,6 +334,8 @@ class FakeAdminApi:
             (r"GET /v1/sessions/(\w+)/outputs", self.list_outputs),
             (r"POST /v1/outputs/(\w+)/retract", self.retract),
             (r"POST /v1/reflections", self.reflect),
+            (r"POST /v1/learning-questions", self.open_question),
+            (r"POST /v1/learning-questions/(\w+)/(bring|experiment|follow-up|close)", self.move_loop),
         ]
 
     # -- networks, members, tokens --
@@ -361,7 +390,8 @@ class FakeAdminApi:
 
     def export(self, member_id, **_):
         mine = [r for r in self.reflections if r["member_id"] == member_id]
-        return httpx.Response(200, json={"members": {}, "sessions": {"reflections": mine}})
+        loops = [lo for lo in self.loops.values() if lo["owner_id"] == member_id]
+        return httpx.Response(200, json={"members": {}, "sessions": {"reflections": mine, "learning_loops": loops}})
 
     # -- sessions --
     def schedule(self, network_id, body, **_):
@@ -428,6 +458,33 @@ class FakeAdminApi:
         assert self.sessions[body["session_id"]]["status"] in ("held", "closed")
         self.reflections.append({**body, "member_id": member["member_id"]})
         return httpx.Response(201, json=self.reflections[-1])
+
+    LOOP_STEPS = {"bring": ("open", "brought"), "experiment": ("brought", "experimenting"),
+                  "follow-up": ("experimenting", "followed_up"), "close": ("followed_up", "closed")}
+    LOOP_COMMANDS = {"bring": BringQuestion, "experiment": StartExperiment, "follow-up": FollowUpExperiment,
+                     "close": CloseLoop}
+
+    def open_question(self, body, member, **_):
+        if member is None:
+            return httpx.Response(403, json={"code": "permission_denied", "message": "questions are personal"})
+        cmd = OpenLearningQuestion.model_validate(body)
+        assert (cmd.network_id, member["member_id"]) in self.memberships
+        loop = {**body, "id": uuid.uuid4().hex, "owner_id": member["member_id"], "status": "open"}
+        self.loops[loop["id"]] = loop
+        return httpx.Response(201, json=loop)
+
+    def move_loop(self, loop_id, step, body, **_):
+        loop, (before, after) = self.loops[loop_id], self.LOOP_STEPS[step]
+        self.LOOP_COMMANDS[step].model_validate(body)
+        if loop["status"] != before:
+            return httpx.Response(409, json={"code": "illegal_transition"})
+        if "session_id" in body:
+            session = self.sessions[body["session_id"]]
+            assert session["network_id"] == loop["network_id"] and session["status"] in ("held", "closed")
+        if "output_id" in body:
+            assert not self.outputs[body["output_id"]]["retracted"]
+        loop.update(body, status=after)
+        return httpx.Response(200, json=loop)
 
     def view(self, session):
         shown = {k: v for k, v in session.items() if k not in ("registered", "starts_at", "first_starts_at")}
@@ -584,3 +641,25 @@ def test_the_loader_sends_each_change_with_a_key_of_its_own_and_retries_it_with_
     assert other[1] not in (None, first[1])  # another request, another key
     assert read == ("GET", None)  # reads need none
     assert pauses == [0.5]
+
+
+def test_loading_opens_each_question_with_its_owners_own_token_and_brings_every_loop_to_its_state(api):
+    result = load(api)
+    expected = [lo for n in DEMO_NETWORKS for lo in plan_loops(n, plans()[n.key])]
+    assert result.sessions.loops == len(api.loops) == len(expected)
+    per_network = len(expected) // len(LOOP_STATES)
+    assert Counter(lo["status"] for lo in api.loops.values()) == Counter(
+        {"open": per_network, "brought": per_network, "experimenting": 3 * per_network,
+         "followed_up": per_network, "closed": per_network})
+    states = {"open": "open", "brought": "brought", "followed_up": "followed_up", "closed": "closed"}
+    for spec in expected:
+        loop = next(lo for lo in api.loops.values() if lo["question"] == spec.question
+                    and lo["network_id"] == result.network_ids[spec.network])
+        assert loop["status"] == states.get(spec.state, "experimenting")
+        assert loop.get("mandate") == spec.mandate
+    closed = [lo for lo in api.loops.values() if lo["status"] == "closed"]
+    assert closed and all(lo.get("output_id") for lo in closed)
+    loop_tokens = [t for t in api.tokens.values() if t["label"] == "demo: learning questions"]
+    assert loop_tokens and all(t["revoked"] for t in loop_tokens)
+    again = load(api)
+    assert again.sessions.loops == 0 and len(api.loops) == len(expected)

@@ -159,3 +159,10 @@ def test_the_network_list_passes_the_filter_and_paging_to_the_service(client, se
     assert sessions.calls[-1] == ("list_learning_questions",
                                   {"network_id": "overvecht", "status": "open", "page_size": 10})
     assert error(client.get("/v1/networks/overvecht/learning-questions?status=done", headers=coordinator))[0] == 422
+
+
+@pytest.mark.parametrize("loop_id", ["a%00b", "x" * 37])
+def test_a_malformed_question_id_is_422_and_never_reaches_the_service(client, sessions, participant, loop_id):
+    response = client.get(f"/v1/learning-questions/{loop_id}", headers=participant)
+    assert error(response)[0:2] == (422, "validation_failed")
+    assert not [c for c in sessions.calls if c[0] == "get_learning_question"]

@@ -293,7 +293,22 @@ def test_the_networks_coordinator_or_facilitator_reads_its_health_report(client,
     report = response.json()
     assert report["network_id"] == "werkplaats-utrecht"
     assert [s["step"] for s in report["steps"]] == list(range(1, 10))
-    assert report["steps"][3]["status"] == "not_measurable"
+    assert (report["language"], report["steps"][3]["title"], response.headers["content-language"]) == ("nl", "Stap 4",
+                                                                                                       "nl")
+    assert report["steps"][3]["little_data"] is True
+
+
+@pytest.mark.parametrize(("header", "language"), [
+    (None, "nl"), ("en", "en"), ("en-GB,en;q=0.9", "en"), ("nl-NL", "nl"), ("fr, en;q=0.5", "en"), ("fr", "nl"),
+    ("en;q=0.3, nl;q=0.8", "nl"), ("en;q=0", "nl"), ("*", "nl"), ("en;q=abc", "nl"),
+])
+def test_the_health_report_speaks_the_language_accept_language_prefers_dutch_by_default(client, coordinator, networks,
+                                                                                          header, language):
+    headers = coordinator | ({"Accept-Language": header} if header else {})
+    response = client.get("/v1/networks/werkplaats-utrecht/health", headers=headers)
+    assert (response.status_code, response.json()["language"], response.headers["content-language"]) == (
+        200, language, language)
+    assert networks.calls[-1] == ("health_report", "werkplaats-utrecht", {"language": language})
 
 
 def test_the_operator_reads_any_health_report(client):

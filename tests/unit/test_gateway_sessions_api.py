@@ -439,7 +439,14 @@ def test_the_networks_staff_read_its_learning_report_for_a_period(client, sessio
                           params={"period_from": "2025-01-01T00:00:00+00:00", "period_to": "2025-07-01T00:00:00Z"})
     assert (response.status_code, response.json()["network_id"]) == (200, "overvecht")
     assert sessions.calls[-1] == ("learning_report", "overvecht", {"period_from": "2025-01-01T00:00:00+00:00",
-                                                                   "period_to": "2025-07-01T00:00:00+00:00"})
+                                                                   "period_to": "2025-07-01T00:00:00+00:00",
+                                                                   "language": "nl"})
+
+
+def test_the_learning_report_summary_is_in_the_language_accept_language_prefers(client, sessions, coordinator):
+    response = client.get("/v1/networks/overvecht/learning-report", headers=coordinator | {"Accept-Language": "en"})
+    assert (response.json()["language"], response.headers["content-language"]) == ("en", "en")
+    assert sessions.calls[-1] == ("learning_report", "overvecht", {"language": "en"})
 
 
 @pytest.mark.parametrize("who", ["participant", "outsider"])
@@ -545,4 +552,5 @@ def test_query_parameters_mirror_the_services_queries(client):
     listed = {p["name"] for p in paths["/v1/networks/{network_id}/sessions"]["get"]["parameters"]}
     assert listed == set(ListSessions.model_fields)
     report = {p["name"] for p in paths["/v1/networks/{network_id}/learning-report"]["get"]["parameters"]}
-    assert report == set(LearningReportQuery.model_fields) | {"network_id"}
+    # the language the query takes comes from the Accept-Language header
+    assert report == set(LearningReportQuery.model_fields) - {"language"} | {"network_id", "accept-language"}

@@ -15,7 +15,14 @@ from services.common.events import Envelope, EventPayload, parse_event
 from services.common.vocabulary import MembershipRole, NetworkLevel, NetworkStatus, Perspective
 from services.networks import handlers
 from services.networks.models import outbox
-from services.networks.schemas import CreateNetwork, ListNetworks, NetworkNode, NetworkOut, UpdateNetwork
+from services.networks.schemas import (
+    CreateNetwork,
+    HealthReportQuery,
+    ListNetworks,
+    NetworkNode,
+    NetworkOut,
+    UpdateNetwork,
+)
 from services.networks.unit_of_work import NetworksUnitOfWork
 from tests.support.callers import OPERATOR, member, partner
 
@@ -418,7 +425,7 @@ def test_the_health_report_names_the_network_and_reads_the_nine_steps_from_the_r
                                  perspectives=[perspective], revision=2)
                 for member_id, perspective in (("f-1", Perspective.PRACTITIONER),
                                                ("f-2", Perspective.LIVED_EXPERIENCE))))
-    report = handlers.health_report(OPERATOR, network.id, uow)
+    report = handlers.health_report(OPERATOR, network.id, uow, HealthReportQuery(language="en"))
     assert (report.network_id, report.network_name) == (network.id, "Eenzaamheid Utrecht")
     assert report.generated_at.tzinfo is not None
     assert [s.step for s in report.steps] == list(range(1, 10))

@@ -74,7 +74,7 @@ def outputs(**visibilities: int) -> list[OutputFacts]:
 
 def report(net: Network | None = None, members: Sequence[MemberFacts] = (), held: Sequence[SessionFacts] = (),
            published: Sequence[OutputFacts] = (), reflections: int = 0) -> dict[str, HealthStep]:
-    steps = health_steps(net or network(), list(members), list(held), list(published), reflections)
+    steps = health_steps(net or network(), list(members), list(held), list(published), reflections, language="en")
     return {step.key: step for step in steps}
 
 
@@ -171,10 +171,11 @@ def loops(*specs: tuple[str | None, bool], days_ago: int = 30, role: MembershipR
 
 
 NOW = T0 + timedelta(days=600)
+GROUP_EVIDENCE = "participants brought a topic, contribution or learning question to {} of {} sessions held"
 
 
 def mandate_step(found: list[LoopFacts]) -> HealthStep:
-    [step4] = [s for s in health_steps(network(), [], [], [], 0, found, NOW) if s.step == 4]
+    [step4] = [s for s in health_steps(network(), [], [], [], 0, found, NOW, "en") if s.step == 4]
     return step4
 
 
@@ -266,14 +267,15 @@ def test_step_6_without_sessions_is_not_shown() -> None:
 
 def test_step_6_a_participant_contributing_to_a_third_of_the_sessions_is_shown() -> None:
     shown = step("group_responsibility", members=GROUP, held=held_with(("f-1", "m-1"), ("f-1",), ("f-1",)))
-    assert (shown.status, shown.evidence) == (SHOWN, "participants contributed to 1 of 3 sessions held")
+    assert (shown.status, shown.evidence) == (SHOWN, GROUP_EVIDENCE.format(1, 3))
 
 
 def test_step_6_a_participant_contributing_to_less_than_a_third_is_not_shown() -> None:
     missing = step("group_responsibility", members=GROUP,
                    held=held_with(("m-2",), ("f-1",), ("f-1",), ("f-1",)))
-    assert (missing.status, missing.evidence) == (NOT_SHOWN, "participants contributed to 1 of 4 sessions held")
-    assert missing.missing == "participants, not only facilitators, presenting in at least a third of the sessions"
+    assert (missing.status, missing.evidence) == (NOT_SHOWN, GROUP_EVIDENCE.format(1, 4))
+    assert missing.missing == ("participants, not only facilitators, bringing something to at least a third of the "
+                               "sessions")
 
 
 @pytest.mark.parametrize("sessions", [3, 6, 9, 12, 30, 99])
@@ -285,7 +287,7 @@ def test_step_6_exactly_a_third_is_enough_for_any_number_of_sessions(sessions: i
 def test_step_6_facilitators_coordinators_and_outsiders_presenting_do_not_count() -> None:
     missing = step("group_responsibility", members=GROUP,
                    held=held_with(("f-1",), ("c-1",), ("guest-speaker",), ()))
-    assert (missing.status, missing.evidence) == (NOT_SHOWN, "participants contributed to 0 of 4 sessions held")
+    assert (missing.status, missing.evidence) == (NOT_SHOWN, GROUP_EVIDENCE.format(0, 4))
 
 
 # --- 7: act and reflect --------------------------------------------------------------------------------------
@@ -382,3 +384,96 @@ def test_step_9_outputs_kept_within_the_network_are_not_shown() -> None:
     missing = step("communicate_results", published=outputs(network=5))
     assert (missing.status, missing.evidence) == (NOT_SHOWN, "0 outputs shared beyond the network, 5 published in all")
     assert missing.missing == "outputs shared with linked networks, the federation or the public"
+
+
+# --- steps 2 and 6 count what the participants bring; little data is said -----------------------------------------
+
+
+def question(role: MembershipRole = PARTICIPANT, urgent: bool = True, brought_to: str | None = None) -> LoopFacts:
+    return LoopFacts(role, urgent, NOW - timedelta(days=20), brought_to)
+
+
+def all_steps(language: str = "en", **facts: Any) -> dict[str, HealthStep]:
+    steps = health_steps(facts.pop("net", network()), facts.get("members", []), facts.get("held", []),
+                         facts.get("published", []), facts.get("reflections", 0), facts.get("loops", []), NOW,
+                         language)  # type: ignore[arg-type]
+    return {s.key: s for s in steps}
+
+
+def test_step_2_is_shown_from_the_urgency_participants_state_in_their_learning_questions() -> None:
+    urgency = all_steps(net=network(urgency=None), loops=[question(), question(), question(urgent=False),
+                                                          question(role=COORDINATOR)])["connect_urgency"]
+    assert (urgency.status, urgency.little_data) == (SHOWN, False)
+    assert urgency.evidence == "participants say why it is urgent to them in 2 of 3 learning questions"
+
+
+def test_step_2_participants_questions_without_urgency_are_not_shown_whatever_the_coordinators_wrote() -> None:
+    urgency = all_steps(loops=[question(urgent=False)])["connect_urgency"]
+    assert (urgency.status, urgency.missing) == (NOT_SHOWN, "participants saying in their learning questions why "
+                                                            "the theme is urgent to them")
+    assert (urgency.little_data, urgency.little_data_note) == (True, "judged from 1 learning question of participants")
+
+
+def test_step_2_from_the_coordinators_urgency_alone_is_shown_but_flagged_as_little_data() -> None:
+    urgency = all_steps(loops=[question(role=FACILITATOR)])["connect_urgency"]
+    assert (urgency.status, urgency.little_data) == (SHOWN, True)
+    assert "no participant has brought a learning question" in (urgency.little_data_note or "")
+
+
+def test_step_6_a_participants_learning_question_brought_to_a_session_counts_a_staff_members_does_not() -> None:
+    held = [SessionFacts(T0 + timedelta(weeks=6 * i), (), f"s-{i}") for i in range(4)]
+    members = [member("p-1", P.RESIDENT), member("f-1", P.PRACTITIONER, role=FACILITATOR)]
+    by_staff = all_steps(members=members, held=held, loops=[question(FACILITATOR, brought_to="s-0"),
+                                                            question(COORDINATOR, brought_to="s-1")])
+    assert by_staff["group_responsibility"].status == NOT_SHOWN
+    by_participants = all_steps(members=members, held=held, loops=[question(brought_to="s-0"),
+                                                                   question(brought_to="s-2")])
+    shown = by_participants["group_responsibility"]
+    assert (shown.status, shown.evidence, shown.little_data) == (SHOWN, GROUP_EVIDENCE.format(2, 4), False)
+
+
+def test_steps_judged_from_few_sessions_say_so_and_steps_with_enough_data_do_not() -> None:
+    few = all_steps(held=sessions_with_gaps([42]))
+    assert few["group_responsibility"].little_data_note == "judged from 2 sessions held"
+    assert few["sustained_rhythm"].little_data and not few["frame_theme"].little_data
+    many = all_steps(held=sessions_with_gaps([42] * 5))
+    assert not many["sustained_rhythm"].little_data and not many["group_responsibility"].little_data
+
+
+# --- Dutch and English ----------------------------------------------------------------------------------------------
+
+
+def test_the_report_is_dutch_by_default_with_every_title_evidence_and_missing_text_in_dutch() -> None:
+    dutch = health_steps(network(), [], [], [], 0)
+    english = health_steps(network(), [], [], [], 0, language="en")
+    assert dutch[3].title == "Zorg voor doorwerking in de praktijk: mandaat om te experimenteren"
+    assert dutch[5].title == "Leg verantwoordelijkheid bij de groep"
+    for nl, en in zip(dutch, english, strict=True):
+        assert (nl.key, nl.status) == (en.key, en.status)
+        assert (nl.title != en.title and nl.evidence != en.evidence) or nl.step == 1
+        assert ((nl.missing is None) == (en.missing is None) and nl.missing != en.missing) or nl.missing is None
+
+
+@pytest.mark.parametrize(("language", "gaps", "expected"), [
+    ("en", [42], "2 sessions in 1 month, median gap 6.0 weeks"),
+    ("nl", [42], "2 sessies in 1 maand, mediane tussenpoos 6,0 weken"),
+    ("en", [42, 42], "3 sessions in 2 months, median gap 6.0 weeks"),
+    ("nl", [42, 42], "3 sessies in 2 maanden, mediane tussenpoos 6,0 weken"),
+    ("nl", [10], "2 sessies in 0 maanden, mediane tussenpoos 1,4 weken"),
+])
+def test_step_8_reads_naturally_in_both_languages_with_plurals_and_decimals(language: str, gaps: list[int],
+                                                                           expected: str) -> None:
+    assert all_steps(language, held=sessions_with_gaps(gaps))["sustained_rhythm"].evidence == expected
+
+
+def test_step_8_says_what_is_missing_in_dutch_with_the_right_plural() -> None:
+    rhythm = all_steps("nl", held=sessions_with_gaps([42]))["sustained_rhythm"]
+    assert rhythm.missing == "nog 17 maanden sessies"
+    one_more = all_steps("nl", held=sessions_with_gaps([42] * 12 + [31]))["sustained_rhythm"]
+    assert one_more.missing == "nog 1 maand sessies"
+
+
+def test_step_2_with_neither_an_urgency_nor_participants_questions_is_not_shown_from_no_data() -> None:
+    urgency = all_steps(net=network(urgency=None))["connect_urgency"]
+    assert (urgency.status, urgency.evidence, urgency.little_data_note) == (
+        NOT_SHOWN, "no urgency recorded", "judged from 0 learning questions of participants")

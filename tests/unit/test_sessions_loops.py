@@ -314,3 +314,20 @@ def test_the_learning_report_counts_loops_opened_and_closed_experiments_by_manda
     earlier = handlers.get_learning_report(STAFF, NETWORK, LearningReportQuery(
         period_to=PAST - timedelta(days=60)), world.uow, world.directory)
     assert (earlier.loops.opened, earlier.loops.closed, earlier.loops.experiments) == (0, 0, 0)
+
+
+def test_the_learning_report_summary_is_dutch_by_default_and_english_on_request_with_plurals(world: World) -> None:
+    anna = world.member()
+    full_loop(world, anna)
+    dutch = handlers.get_learning_report(STAFF, NETWORK, LearningReportQuery(), world.uow, world.directory)
+    english = handlers.get_learning_report(STAFF, NETWORK, LearningReportQuery(language="en"), world.uow,
+                                           world.directory)
+    assert (dutch.language, english.language) == ("nl", "en")
+    assert dutch.summary[0] == "2 sessies gehouden, 0 aanwezigen (0,0 per sessie), 0 verschillende mensen"
+    assert dutch.summary[2] == "1 leervraag ingebracht, 0 leercycli rond (0 met een opbrengst)"
+    assert english.summary[2] == "1 learning question opened, 0 loops closed (0 with an output)"
+    world.attend(world.held().id, anna)
+    one = handlers.get_learning_report(STAFF, NETWORK, LearningReportQuery(), world.uow, world.directory)
+    assert one.summary[0] == "3 sessies gehouden, 1 aanwezige (0,3 per sessie), 1 persoon"
+    assert english.summary[3] == ("1 experiment in practice: 1 with a mandate, 0 asked for, 0 without; "
+                                  "1 followed up")

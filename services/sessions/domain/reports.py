@@ -14,6 +14,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from services.common.errors import ValidationFailed
+from services.common.i18n import DEFAULT, Language, Texts
+from services.common.i18n.learning import LEARNING
 from services.common.schemas import TIME_MESSAGE, TIME_RULE
 from services.common.vocabulary import LoopStatus, Mandate, OutputKind, Perspective, ReflectionKind, SessionFormat
 from services.sessions.domain.loops import LearningLoop
@@ -103,10 +105,13 @@ class LearningReport:
     outputs_by_kind: dict[OutputKind, int]
     reflections_by_kind: dict[ReflectionKind, int]
     loops: LoopCounts
+    language: Language = DEFAULT
+    summary: tuple[str, ...] = ()
 
 
 def learning_report(network_id: str, period: Period, held: Iterable[Session], output_kinds: Iterable[OutputKind],
-                    reflection_kinds: Iterable[ReflectionKind], loops: Iterable[LearningLoop] = ()) -> LearningReport:
+                    reflection_kinds: Iterable[ReflectionKind], loops: Iterable[LearningLoop] = (),
+                    language: Language = DEFAULT) -> LearningReport:
     """``held``: the network's held or closed sessions starting in the period; ``output_kinds``: its outputs
     published (and not retracted) in the period; ``reflection_kinds``: its reflections recorded in it;
     ``loops``: its learning loops (those not touching the period count nowhere)."""
@@ -121,6 +126,12 @@ def learning_report(network_id: str, period: Period, held: Iterable[Session], ou
     for m in mix:
         for perspective, count in m.perspective_counts.items():
             totals[perspective] += count
+    outputs_by_kind = _count(OutputKind, output_kinds)
+    reflections_by_kind = _count(ReflectionKind, reflection_kinds)
+    counted = loop_counts(period, loops)
+    summary = _summary(Texts(LEARNING, language), len(sessions), total, len({a.member_id for s in sessions
+                                                                                for a in s.attendance}),
+                       sum(outputs_by_kind.values()), sum(reflections_by_kind.values()), counted)
     return LearningReport(
         network_id=network_id, period_from=period.start, period_to=period.end,
         sessions_held=len(sessions),
@@ -130,9 +141,27 @@ def learning_report(network_id: str, period: Period, held: Iterable[Session], ou
         distinct_attendees=len({a.member_id for s in sessions for a in s.attendance}),
         perspective_mix=mix,
         perspective_totals=totals,
-        outputs_by_kind=_count(OutputKind, output_kinds),
-        reflections_by_kind=_count(ReflectionKind, reflection_kinds),
-        loops=loop_counts(period, loops),
+        outputs_by_kind=outputs_by_kind,
+        reflections_by_kind=reflections_by_kind,
+        loops=counted,
+        language=language,
+        summary=summary,
+    )
+
+
+def _summary(t: Texts, sessions: int, attendance: int, distinct: int, outputs: int, reflections: int,
+             loops: LoopCounts) -> tuple[str, ...]:
+    """The report in four sentences, in the reader's language."""
+    average = t.decimal(attendance / sessions if sessions else 0.0)
+    mandates = loops.experiments_by_mandate
+    return (
+        t("sessions", sessions=t.n("count.session", sessions), attendance=t.n("count.attendance", attendance),
+          average=average, people=t.n("count.person", distinct)),
+        t("outputs", outputs=t.n("count.output", outputs), reflections=t.n("count.reflection", reflections)),
+        t("loops", opened=t.n("count.opened", loops.opened), closed=t.n("count.closed", loops.closed),
+          with_output=loops.closed_with_output),
+        t("experiments", experiments=t.n("count.experiment", loops.experiments), yes=mandates[Mandate.YES],
+          asked=mandates[Mandate.ASKED], no=mandates[Mandate.NO], followed=loops.followed_up),
     )
 
 

@@ -46,5 +46,6 @@ def get_learning_report(caller: Caller, network_id: str, query: LearningReportQu
             output_kinds=uow.outputs.kinds_published_between(network_id, period.start, period.end),
             reflection_kinds=uow.reflections.kinds_between(network_id, period.start, period.end),
             loops=uow.loops.touching(network_id, period.start, period.end),
+            language=query.language,
         )
         return LearningReportOut.model_validate(report)

@@ -10,6 +10,8 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
+from services.common.i18n import DEFAULT as DEFAULT_LANGUAGE
+from services.common.i18n import Language
 from services.common.schemas import NoNul, UtcDatetime
 from services.common.vocabulary import (
     LoopStatus,
@@ -145,6 +147,7 @@ class ListOutputs(Command):
 class LearningReportQuery(Command):
     period_from: UtcDatetime | None = Field(None, description="start of the period (inclusive)")
     period_to: UtcDatetime | None = Field(None, description="end of the period (exclusive); default now")
+    language: Language = Field(DEFAULT_LANGUAGE, description="the language of the summary: nl or en")
 
 
 # --- the action-learning loop -------------------------------------------------------------------------------

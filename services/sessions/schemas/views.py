@@ -198,6 +198,8 @@ class LearningReportOut(View):
     outputs_by_kind: dict[OutputKind, int]
     reflections_by_kind: dict[ReflectionKind, int]
     loops: LoopCountsOut
+    language: str = "nl"
+    summary: list[str] = []
 
 
 class LearningLoopOut(View):

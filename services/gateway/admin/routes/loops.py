@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
+from services.common.schemas import NoNul
 from services.common.vocabulary import LoopStatus
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
@@ -29,7 +30,8 @@ from services.sessions.schemas.views import LearningLoopOut, LearningLoopPage
 
 router = APIRouter(prefix="/v1", tags=["learning loop"], responses=ERROR_RESPONSES)
 
-LoopIdPath = Annotated[str, Path(min_length=1, max_length=36, description="the learning question's id")]
+LoopId = Annotated[str, StringConstraints(min_length=1, max_length=36), NoNul]
+LoopIdPath = Annotated[LoopId, Path(description="the learning question's id")]
 NOT_FOUND: Responses = {404: documented_error("no such learning question")}
 STEP: Responses = {**NOT_FOUND, 409: documented_error("not allowed where the loop is (rule `illegal_transition`)")}
 PageSize = Annotated[int, Query(ge=1, le=200)]

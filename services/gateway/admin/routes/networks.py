@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Response
 
+from services.common.i18n import negotiate
 from services.common.vocabulary import NetworkKind, NetworkLevel, NetworkStatus
 from services.gateway.admin.deps import Auth, Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
@@ -105,9 +106,14 @@ def network_tree(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[st
 @router.get("/{network_id}/health", response_model=HealthReport,
             summary="The network's health against the nine steps of a community of practice",
             description="Per step: `shown`, `not_shown` or `not_measurable` (the data cannot show it), with the "
-                        "evidence and what is missing. For the operator and the network's coordinators and "
-                        "facilitators. Memberships reach the report asynchronously, within moments.",
+                        "evidence and what is missing, and `little_data` where the step is judged from little data. "
+                        "In Dutch or English, as `Accept-Language` prefers (Dutch by default; `Content-Language` "
+                        "says which). For the operator and the network's coordinators and facilitators. Memberships "
+                        "and learning loops reach the report asynchronously, within moments.",
             responses=NOT_FOUND)
-def health_report(network_id: NetworkIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
-    answer: dict[str, Any] = rpc.call("networks", "health_report", caller.wire(), network_id)
+def health_report(network_id: NetworkIdPath, caller: Caller, rpc: Rpc, response: Response,
+                  accept_language: Annotated[str | None, Header(max_length=500)] = None) -> dict[str, Any]:
+    language = negotiate(accept_language)
+    response.headers["Content-Language"] = language
+    answer: dict[str, Any] = rpc.call("networks", "health_report", caller.wire(), network_id, {"language": language})
     return answer

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import AwareDatetime
 
+from services.common.i18n import negotiate
 from services.common.schemas import OutputId
 from services.common.vocabulary import OutputKind
 from services.gateway.admin.deps import Caller, Rpc
@@ -90,17 +91,22 @@ def record_reflection(body: RecordReflection, caller: Caller, rpc: Rpc) -> dict[
 
 @router.get("/networks/{network_id}/learning-report", response_model=LearningReportOut, tags=["reflections"],
             summary="What the network's sessions produced over a period, counted, nobody named",
-            description="Sessions held, attendance, the perspective mix per session, outputs by kind and "
-                        "reflections by kind. Default period: the twelve months up to now. For the network's "
-                        "coordinators and facilitators.",
+            description="Sessions held, attendance, the perspective mix per session, outputs by kind, "
+                        "reflections by kind, and the action-learning loops opened, closed and experimented on, "
+                        "with a summary in Dutch or English as `Accept-Language` prefers (Dutch by default). Default "
+                        "period: the twelve months up to now. For the network's coordinators and facilitators.",
             responses={404: documented_error("no such network")})
 def learning_report(
     network_id: NetworkIdPath,
     caller: Caller,
     rpc: Rpc,
+    response: Response,
     period_from: Annotated[AwareDatetime | None, Query(description="start of the period (inclusive)")] = None,
     period_to: Annotated[AwareDatetime | None, Query(description="end of the period (exclusive)")] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
 ) -> dict[str, Any]:
+    language = negotiate(accept_language)
+    response.headers["Content-Language"] = language
     answer: dict[str, Any] = rpc.call("sessions", "learning_report", caller.wire(), network_id,
-                                      query_of(period_from=period_from, period_to=period_to))
+                                      query_of(period_from=period_from, period_to=period_to, language=language))
     return answer
