@@ -157,7 +157,8 @@ class Event:
 def policies() -> st.SearchStrategy[PolicyPlan | None]:
     plan = st.builds(PolicyPlan, st.frozensets(st.sampled_from(SHAREABLE)),
                      st.none() | st.frozensets(st.sampled_from(POLICY_THEMES), max_size=3))
-    return st.none() | plan
+    # A theme filter without visibilities is refused (rule required_with_themes): no link can carry one.
+    return st.none() | plan.filter(lambda p: bool(p.visibilities) or not p.themes)
 
 
 @st.composite
