@@ -46,8 +46,11 @@ def ok(response: httpx.Response, status: int = 200) -> dict:
 class Partner:
     """A partner's client: the generated stub, with its key as `authorization: Bearer <key>` metadata."""
 
-    def __init__(self, target: str, key: str | None):
-        self.channel = grpc.insecure_channel(target)
+    def __init__(self, target: str, key: str | None, credentials: grpc.ChannelCredentials | None = None,
+                 server_name: str | None = None):
+        options = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+        self.channel = grpc.secure_channel(target, credentials, options=options) if credentials is not None else \
+            grpc.insecure_channel(target)
         self.stub = federation_pb2_grpc.FederationStub(self.channel)
         self.key = key
 

@@ -70,7 +70,8 @@ class Stack:
         return f"http://127.0.0.1:{self.metrics_port + METRICS_PORT_OFFSETS[process]}/metrics"
 
 
-def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e") -> Stack:
+def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e",
+                extra_env: dict[str, str] | None = None) -> Stack:
     # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
     http, grpc_port, metrics, *_ = free_ports(2 + 6)
     env = {
@@ -84,6 +85,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
         "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "KRING_INSTANCE_ID": instance_id,
         "KRING_LOG_FORMAT": "text",
+        **(extra_env or {}),
     }
     if database_url:
         env["KRING_DATABASE_URL"] = database_url
