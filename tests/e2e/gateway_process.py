@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -52,7 +53,9 @@ class Gateway:
 
 
 @contextmanager
-def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gateway]:
+def running_gateway(tmp_path: Path, amqp_uri: str, *, https: ssl.SSLContext | None = None,
+                    **env: str) -> Iterator[Gateway]:
+    """``https``: the admin API serves HTTPS (KRING_HTTP_TLS_* in ``env``); the client context to reach it."""
     http, grpc_port, metrics = free_ports(3)
     environment = {
         **os.environ,
@@ -70,10 +73,10 @@ def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gatew
     with log_path.open("wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "services.gateway"], cwd=REPO, env=environment,
                                    stdout=log_file, stderr=subprocess.STDOUT)
-    gateway = Gateway(process, f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}",
+    gateway = Gateway(process, f"{'https' if https else 'http'}://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}",
                       f"http://127.0.0.1:{metrics}/metrics", log_path)
     try:
-        _wait_until_up(gateway)
+        _wait_until_up(gateway, https)
         yield gateway
     finally:
         if process.poll() is None:
@@ -81,13 +84,13 @@ def running_gateway(tmp_path: Path, amqp_uri: str, **env: str) -> Iterator[Gatew
             process.wait()
 
 
-def _wait_until_up(gateway: Gateway) -> None:
+def _wait_until_up(gateway: Gateway, https: ssl.SSLContext | None = None) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             pytest.fail(f"gateway exited with {gateway.process.returncode} at startup\n{gateway.log()}")
         try:
-            if httpx.get(f"{gateway.http_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{gateway.http_url}/healthz", timeout=1, verify=https or True).status_code == 200:
                 return
         except httpx.TransportError:
             pass
