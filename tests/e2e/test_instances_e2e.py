@@ -175,7 +175,13 @@ def stacks(tmp_path_factory, pki: Pki) -> Iterator[tuple[Stack, Stack]]:
                        for side, instance_id, (amqp, db), ours, theirs in zip(
                            "ab", ("kring-nationaal", "kring-twente"), urls, (pki.a, pki.b), (pki.b, pki.a),
                            strict=True)]
-            a, b = (future.result() for future in started)
+        failed = [future.exception() for future in started if future.exception() is not None]
+        if failed:  # the other stack is running: stop it before failing
+            for future in started:
+                if future.exception() is None:
+                    stop_stack(future.result().process)
+            raise failed[0]
+        a, b = (future.result() for future in started)
         try:
             yield a, b
         finally:
