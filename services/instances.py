@@ -6,6 +6,7 @@ regional one, each a whole ``kring run`` of its own, linked through their admin 
 | national (A)     | kring-nationaal  | 8080      | 50051 | 9100-9105 | var/kring-nationaal | kring-nationaal  |
 | regional (B)     | kring-twente     | 8081      | 50052 | 9110-9115 | var/kring-twente    | kring-twente     |
 
+They meet over mutual TLS, with a development CA per instance made once in var/kring-federation/pki.
 Each loads its part of the demo data (the werkplaats Twente and the circle under it on the regional one, the
 rest on the national one); then :func:`services.demo.instances.link_instances` makes them follow each other and
 links BeterOud with the werkplaats Twente. Ctrl-C stops both; either one stopping stops the other.
@@ -24,6 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from services.demo.certificates import local_pki
 from services.demo.http import DemoDataError
 from services.demo.instances import Instance, link_instances
 from services.supervisor import ProcessGroup
@@ -68,6 +70,7 @@ class Pair:
         self.demo = demo
         self.group = ProcessGroup(root / "logs")
         self.stop_requested = False
+        self.transports: dict[str, dict[str, Any]] = {}
 
     def say(self, line: str) -> None:
         self.group.say("kring", line)
@@ -87,13 +90,18 @@ class Pair:
                      "(scripts/ensure-rabbitmq.sh starts RabbitMQ with its management plugin)")
             return 1
         ready_files = {}
+        pki = {spec["id"]: local_pki(self.root / "pki", spec["id"]) for spec in INSTANCES}
+        self.transports = {instance_id: files.transport() for instance_id, files in pki.items()}
         for spec in INSTANCES:
             http, grpc_port, metrics = spec["ports"]
             data_dir = self.root.parent / spec["id"]
             ready = data_dir / "ready.json"
             ready.unlink(missing_ok=True)
             ready_files[spec["id"]] = ready
-            env = {**os.environ, **DEMO_RELAY, "KRING_INSTANCE_ID": spec["id"], "KRING_INSTANCE_NAME": spec["name"],
+            other = next(o for o in INSTANCES if o["id"] != spec["id"])
+            tls = pki[spec["id"]].env(peer_ca_file=pki[other["id"]].ca_file)  # mutual TLS between the two
+            env = {**os.environ, **DEMO_RELAY, **tls, "KRING_INSTANCE_ID": spec["id"],
+                   "KRING_INSTANCE_NAME": spec["name"],
                    "KRING_DATA_DIR": str(data_dir), "KRING_AMQP_URI": amqp_for(base_amqp, spec["id"]),
                    "KRING_HTTP_PORT": str(http), "KRING_GRPC_PORT": str(grpc_port), "KRING_METRICS_PORT": str(metrics)}
             env.pop("KRING_DATABASE_URL", None)  # one database per instance: SQLite files in its data directory
@@ -122,7 +130,8 @@ class Pair:
 
     def _link(self, infos: dict[str, dict[str, Any]]) -> None:
         national, regional = (Instance(spec["id"], spec["name"], infos[spec["id"]]["http_url"],
-                                       infos[spec["id"]]["grpc_address"], infos[spec["id"]]["operator_token"])
+                                       infos[spec["id"]]["grpc_address"], infos[spec["id"]]["operator_token"],
+                                       self.transports[spec["id"]])
                               for spec in INSTANCES)
         lines = [f"{i.instance_id:<16} admin API {i.http_url}/v1   gRPC {i.grpc_address}   operator token "
                  f"{i.operator_token}" for i in (national, regional)]

@@ -59,6 +59,13 @@ def read_secret(path: Path) -> str | None:
         return None
 
 
+def _grpcurl_hint(settings: Settings, host: str) -> str:
+    address = f"{host}:{settings.grpc_port}"
+    if settings.grpc_tls_cert_file is None:
+        return f"grpcurl -plaintext {address} list"
+    return f"TLS: grpcurl -cacert <its CA> {address} list"
+
+
 def resolve_federation_keys(data_dir: Path, configured: str | None) -> str:
     """KRING_FEDERATION_KEYS as configured, else a key saved in the data directory by an earlier run (or made
     now): a local stack encrypts its peer keys like a deployed one."""
@@ -367,7 +374,7 @@ class Supervisor:
             f"  admin API       {base_url}/v1",
             f"  docs            {base_url}/docs",
             f"  OpenAPI         {base_url}/openapi.json",
-            f"  gRPC            {host}:{settings.grpc_port}   (grpcurl -plaintext {host}:{settings.grpc_port} list)",
+            f"  gRPC            {host}:{settings.grpc_port}   ({_grpcurl_hint(settings, host)})",
             f"  instance        {settings.instance_id}   (peers: GET {base_url}/v1/peers)",
             f"  metrics         {metrics}   (http://{host}:PORT/metrics)",
             f"  operator token  {settings.operator_token}   ({self.token_source})",

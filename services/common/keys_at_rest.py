@@ -18,12 +18,8 @@ from services.common.errors import Unavailable
 
 PREFIX = "fernet:"
 SETTING = "KRING_FEDERATION_KEYS"
-
-
-class KeysNotUsable(Unavailable):
-    """No key to encrypt with, or a stored value no configured key opens: the operator's configuration."""
-
-    code = "keys_at_rest"
+# No key to encrypt with, or a stored value no configured key opens, is the operator's configuration: 503
+# (Unavailable, a type the gateway rebuilds from an RPC), saying which setting and what to do.
 
 
 def parse_keys(value: str | None) -> list[str]:
@@ -73,7 +69,7 @@ class KeysAtRest:
         try:
             return self._need().decrypt(stored[len(PREFIX):].encode("ascii")).decode("utf-8")
         except InvalidToken:
-            raise KeysNotUsable(f"a stored secret opens with none of the keys in {SETTING}: the key it was "
+            raise Unavailable(f"a stored secret opens with none of the keys in {SETTING}: the key it was "
                                 "encrypted with was removed before re-encrypting (put it back, run "
                                 "`kring federation-keys reencrypt`, then drop it)") from None
 
@@ -92,7 +88,7 @@ class KeysAtRest:
 
     def _need(self) -> MultiFernet:
         if self._fernet is None:
-            raise KeysNotUsable(f"peer API keys are stored encrypted and {SETTING} is not set: set it to a key "
+            raise Unavailable(f"peer API keys are stored encrypted and {SETTING} is not set: set it to a key "
                                 "made by `kring federation-keys new` (README, Operations: keys at rest)")
         return self._fernet
 

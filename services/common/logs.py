@@ -27,8 +27,8 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("cor
 
 REDACTED = "[redacted]"
 # Field names (of an `extra`) whose values are never written; matched case-insensitively anywhere in the name.
-SECRET_FIELD = re.compile(r"passw(or)?d|passphrase|^pass$|secret|token|authori[sz]ation|api_?key|^key$|credential|"
-                          r"private_?key|cookie", re.IGNORECASE)
+SECRET_FIELD = re.compile(r"passw(or)?d|passphrase|^pass$|secret|token|authori[sz]ation|api_?key|^keys?$|credential|"
+                          r"private_?key|cookie|federation_keys|fernet", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+(?=@)", re.IGNORECASE)
 
 # Context added to every JSON line: name -> function returning its value (None: left out). The correlation id

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -33,6 +33,8 @@ class Instance:
     http_url: str
     grpc_address: str
     operator_token: str
+    # how the other instance reaches this one's gRPC API (a peer's transport); plaintext: on one machine only
+    transport: dict[str, Any] = field(default_factory=lambda: {"mode": "plaintext"})
 
 
 def link_instances(national: Instance, regional: Instance, *, wait: float = 60.0,
@@ -81,7 +83,10 @@ def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Clien
     """``issuer`` registers ``holder`` as a partner of kind instance; ``holder`` follows ``issuer`` with the key."""
     partner = next((p for p in expect(issuer.get("/v1/partners"), "list partners", 200)["items"]
                     if p.get("instance_id") == holder_is.instance_id), None)
-    following = holder.get(f"/v1/peers/{issuer_is.instance_id}").status_code == 200
+    peer = holder.get(f"/v1/peers/{issuer_is.instance_id}")
+    # following, and the way it is reached unchanged (else: a new key, and the peer configured anew)
+    following = peer.status_code == 200 and all(peer.json().get("transport", {}).get(name) == value
+                                                for name, value in issuer_is.transport.items())
     if partner is not None and following:
         return f"{holder_is.instance_id} follows {issuer_is.instance_id} (already)"
     if partner is None:
@@ -95,7 +100,8 @@ def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Clien
         key = expect(issuer.post(f"/v1/partners/{partner['partner_id']}/rotate-key"),
                      f"a new key for {holder_is.instance_id}", 201)["api_key"]
     expect(holder.post("/v1/peers", json={"instance_id": issuer_is.instance_id, "name": issuer_is.name,
-                                          "address": issuer_is.grpc_address, "api_key": key}),
+                                          "address": issuer_is.grpc_address, "api_key": key,
+                                          "transport": issuer_is.transport}),
            f"follow {issuer_is.instance_id} from {holder_is.instance_id}", 200, 201)
     return f"{holder_is.instance_id} follows {issuer_is.instance_id} ({len(holder_networks)} networks registered there)"
 

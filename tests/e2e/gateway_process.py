@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -53,7 +54,8 @@ class Gateway:
 
 @contextmanager
 def running_gateway(tmp_path: Path, amqp_uri: str, *, startup_timeout: float = STARTUP_TIMEOUT,
-                    **env: str) -> Iterator[Gateway]:
+                    https: ssl.SSLContext | None = None, **env: str) -> Iterator[Gateway]:
+    """``https``: the admin API serves HTTPS (KRING_HTTP_TLS_* in ``env``); the client context to reach it."""
     http, grpc_port, metrics = free_ports(3)
     environment = {
         **os.environ,
@@ -71,10 +73,10 @@ def running_gateway(tmp_path: Path, amqp_uri: str, *, startup_timeout: float = S
     with log_path.open("wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "services.gateway"], cwd=REPO, env=environment,
                                    stdout=log_file, stderr=subprocess.STDOUT)
-    gateway = Gateway(process, f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}",
+    gateway = Gateway(process, f"{'https' if https else 'http'}://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}",
                       f"http://127.0.0.1:{metrics}/metrics", log_path)
     try:
-        _wait_until_up(gateway, startup_timeout)
+        _wait_until_up(gateway, startup_timeout, https)
         yield gateway
     finally:
         if process.poll() is None:
@@ -82,13 +84,13 @@ def running_gateway(tmp_path: Path, amqp_uri: str, *, startup_timeout: float = S
             process.wait()
 
 
-def _wait_until_up(gateway: Gateway, timeout: float = STARTUP_TIMEOUT) -> None:
+def _wait_until_up(gateway: Gateway, timeout: float = STARTUP_TIMEOUT, https: ssl.SSLContext | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             pytest.fail(f"gateway exited with {gateway.process.returncode} at startup\n{gateway.log()}")
         try:
-            if httpx.get(f"{gateway.http_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{gateway.http_url}/healthz", timeout=1, verify=https or True).status_code == 200:
                 return
         except httpx.TransportError:
             pass

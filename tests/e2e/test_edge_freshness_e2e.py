@@ -14,7 +14,7 @@ from tests.e2e.gateway_process import running_gateway
 from tests.e2e.test_partner_e2e import create_network, refused, register_partner
 from tests.support.http import ok
 from tests.support.naming import fresh_tag
-from tests.support.partner_client import PartnerClient as Partner
+from tests.support.partner_client import PartnerClient
 from tests.support.waiting import eventually
 
 LONG = "3600"  # seconds: what the second replica would trust an answer for without events
@@ -32,7 +32,7 @@ def test_a_partner_key_revoked_on_one_gateway_is_refused_by_another_replica(stac
     tag = fresh_tag()
     network = create_network(operator, f"Replica {tag}", f"replica {tag}")
     registered = register_partner(operator, "Replica partner", network)
-    partner = Partner(replica.grpc_target, registered["api_key"])
+    partner = PartnerClient(replica.grpc_target, registered["api_key"])
     assert partner.GetNetwork(pb.GetNetworkRequest(network_id=network)).id == network  # the key is cached there
 
     ok(operator.post(f"/v1/partners/{registered['partner_id']}/revoke"))

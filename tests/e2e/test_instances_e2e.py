@@ -10,6 +10,12 @@ retraction tombstones it there; B's relay, killed with SIGKILL while outputs str
 supervisor (its pid is in B's data directory, pids.json), misses nothing and doubles nothing; a key A's operator
 revokes stops B's relay with a clear error in B's peer state.
 
+The instances meet over mutual TLS, with certificates the test makes: each organisation has its own CA, which
+signs its gateway's server certificate (kring-nationaal.test, kring-twente.test) and its instance's client
+certificate; each gateway requires a client certificate from the other's CA, and each peer is configured with
+the other's CA bundle and server name. A peer presenting another CA's certificate, another name, an expired
+certificate, or none where one is required, is refused, and the relay's state (GET /v1/peers/{id}) says why.
+
 One database kind (PostgreSQL, as in production) keeps the runtime bounded; the relays are tuned to reload
 their peer list every second and to back off from 0.2 s to 2 s, so the test waits seconds, not minutes.
 """
@@ -26,23 +32,80 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
+from services.api.kring.v1 import federation_pb2_grpc
+from services.common.config import Settings
+from services.federation.relay.peer_client import PeerClient, PeerRefused
+from services.federation.relay.transport import ClientIdentity
+from services.gateway.shared.tls import grpc_server_credentials
 from tests.e2e.test_partner_e2e import refused
+from tests.support.certificates import CertificateAuthority
 from tests.support.http import ok
 from tests.support.infra import postgres_database, rabbit_vhost
 from tests.support.naming import fresh_tag
 from tests.support.partner_client import PartnerClient
-from tests.support.stack import Stack, start_stack, stop_stack
+from tests.support.stack import Stack, free_port, start_stack, stop_stack
 from tests.support.waiting import eventually
 
 ARRIVAL = 30.0  # seconds for an output to cross: A's event chain, A's stream, B's relay, B's federation service
 RELAY_TUNING = {"KRING_RELAY_RELOAD_INTERVAL": "1", "KRING_RELAY_BACKOFF_INITIAL": "0.2",
                 "KRING_RELAY_BACKOFF_MAX": "2"}
+
+
+NAMES = {"kring-nationaal": "kring-nationaal.test", "kring-twente": "kring-twente.test"}
+
+
+@dataclass
+class Organisation:
+    """One side's certificates: its CA, its gateway's server certificate and its instance's client certificate."""
+
+    instance_id: str
+    ca: CertificateAuthority
+    ca_file: Path
+    server: tuple[Path, Path]
+    client: tuple[Path, Path]
+
+    @classmethod
+    def make(cls, directory: Path, instance_id: str) -> Organisation:
+        ca = CertificateAuthority(f"{instance_id} CA")
+        return cls(instance_id, ca, ca.write(directory, f"{instance_id}-ca"),
+                   ca.issue(instance_id, dns=(NAMES[instance_id],)).write(directory, f"{instance_id}-server"),
+                   ca.issue(instance_id, client=True).write(directory, f"{instance_id}-client"))
+
+    def env(self, other: Organisation) -> dict[str, str]:
+        """Serve mutual TLS, trusting the other side's instance certificates; present ours to peers."""
+        return {"KRING_GRPC_TLS_CERT_FILE": str(self.server[0]), "KRING_GRPC_TLS_KEY_FILE": str(self.server[1]),
+                "KRING_GRPC_TLS_CLIENT_CA_FILE": str(other.ca_file), "KRING_GRPC_TLS_REQUIRE_CLIENT_CERT": "true",
+                "KRING_PEER_TLS_CERT_FILE": str(self.client[0]), "KRING_PEER_TLS_KEY_FILE": str(self.client[1])}
+
+    def transport(self, **changes: object) -> dict[str, object]:
+        """How the other side reaches this one's gateway."""
+        return {"mode": "tls", "ca_bundle": self.ca.pem.decode(), "server_name": NAMES[self.instance_id],
+                "client_certificate": True, **changes}
+
+    def credentials(self, presenting: Organisation) -> grpc.ChannelCredentials:
+        """A client of this side's gateway, presenting ``presenting``'s instance certificate."""
+        return grpc.ssl_channel_credentials(self.ca.pem, presenting.client[1].read_bytes(),
+                                            presenting.client[0].read_bytes())
+
+
+@dataclass
+class Pki:
+    directory: Path
+    a: Organisation
+    b: Organisation
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> Pki:
+    directory = tmp_path_factory.mktemp("pki")
+    return Pki(directory, Organisation.make(directory, "kring-nationaal"), Organisation.make(directory, "kring-twente"))
 
 
 @dataclass
@@ -59,6 +122,7 @@ class Instances:
     link_a: dict
     key_ab: str  # the key B issued to A (A's relay and gateway call B with it)
     partner_of_b_on_a: str  # B's partner id on A
+    pki: Pki
 
 
 def network(client: httpx.Client, name: str, level: str, parent: str | None = None) -> str:
@@ -103,17 +167,25 @@ def pid_of(stack: Stack, process: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def stacks(tmp_path_factory) -> Iterator[tuple[Stack, Stack]]:
+def stacks(tmp_path_factory, pki: Pki) -> Iterator[tuple[Stack, Stack]]:
     with ExitStack() as resources, pytest.MonkeyPatch.context() as env:
         for name, value in RELAY_TUNING.items():
             env.setenv(name, value)
         urls = [(resources.enter_context(rabbit_vhost(f"kring-e2e-{side}")),
                  resources.enter_context(postgres_database(f"kring_e2e_{side}"))) for side in ("a", "b")]
         with ThreadPoolExecutor(2) as pool:
-            started = [pool.submit(start_stack, tmp_path_factory.mktemp(f"instance-{side}"), amqp, db, instance_id)
-                       for side, instance_id, (amqp, db) in zip("ab", ("kring-nationaal", "kring-twente"), urls,
-                                                                strict=True)]
-            a, b = (future.result() for future in started)
+            started = [pool.submit(start_stack, tmp_path_factory.mktemp(f"instance-{side}"), amqp, db, instance_id,
+                                   ours.env(theirs))
+                       for side, instance_id, (amqp, db), ours, theirs in zip(
+                           "ab", ("kring-nationaal", "kring-twente"), urls, (pki.a, pki.b), (pki.b, pki.a),
+                           strict=True)]
+        failed = [future.exception() for future in started if future.exception() is not None]
+        if failed:  # the other stack is running: stop it before failing
+            for future in started:
+                if future.exception() is None:
+                    stop_stack(future.result().process)
+            raise failed[0]
+        a, b = (future.result() for future in started)
         try:
             yield a, b
         finally:
@@ -122,7 +194,7 @@ def stacks(tmp_path_factory) -> Iterator[tuple[Stack, Stack]]:
 
 
 @pytest.fixture(scope="module")
-def world(stacks) -> Iterator[Instances]:
+def world(stacks, pki: Pki) -> Iterator[Instances]:
     a, b = stacks
     with a.client() as op_a, b.client() as op_b:
         tag = fresh_tag()
@@ -138,10 +210,12 @@ def world(stacks) -> Iterator[Instances]:
             "name": "Kring Twente", "kind": "instance", "instance_id": "kring-twente",
             "remote_networks": [remote(y, "Werkplaats Twente", "regional")]}), 201)
         # ... and follows the other with the key it was given.
+        # over mutual TLS: each trusts the other's CA and presents its own instance certificate
         ok(op_a.post("/v1/peers", json={"instance_id": "kring-twente", "name": "Kring Twente", "address": b.grpc,
-                                        "api_key": key_ab}), 201)
+                                        "api_key": key_ab, "transport": pki.b.transport()}), 201)
         ok(op_b.post("/v1/peers", json={"instance_id": "kring-nationaal", "name": "Kring Nationaal",
-                                        "address": a.grpc, "api_key": partner_b["api_key"]}), 201)
+                                        "address": a.grpc, "api_key": partner_b["api_key"],
+                                        "transport": pki.a.transport()}), 201)
 
         author = ok(op_a.post("/v1/members", json={
             "name": "Henk Ervaring", "perspectives": ["lived_experience"],
@@ -157,7 +231,7 @@ def world(stacks) -> Iterator[Instances]:
         link_a = ok(op_a.post("/v1/links", json={"requester_network_id": x, "target_network_id": y,
                                                  "peer": "kring-twente",
                                                  "policy": {"visibilities": ["linked", "federation"]}}), 201)
-        yield Instances(a, b, op_a, op_b, x, y, z, author, session, link_a, key_ab, partner_b["partner_id"])
+        yield Instances(a, b, op_a, op_b, x, y, z, author, session, link_a, key_ab, partner_b["partner_id"], pki)
 
 
 def test_a_network_on_a_links_with_a_network_on_b_and_both_relays_follow(world: Instances):
@@ -214,7 +288,8 @@ def test_a_retraction_on_a_removes_the_copies_on_b(world: Instances):
 
 
 def test_b_cannot_publish_as_a_network_it_does_not_host(world: Instances):
-    as_a = PartnerClient(world.b.grpc, world.key_ab)  # A's key on B: it speaks for X only
+    as_a = PartnerClient(world.b.grpc, world.key_ab, world.pki.b.credentials(presenting=world.pki.a),
+                         NAMES["kring-twente"])  # A's key on B: it speaks for X only
     try:
         code, _ = refused(lambda: as_a.PublishOutput(pb.PublishOutputRequest(
             network_id=world.y, client_output_id="forged", kind=pb.OUTPUT_KIND_LESSON, title="Niet van A",
@@ -264,3 +339,87 @@ def test_a_key_revoked_on_a_stops_b_relay_with_a_clear_error_in_b_peer_state(wor
     output_id = publish(world, "Na de intrekking")
     time.sleep(3)
     assert output_id not in live(world.op_b, world.y)  # nothing crosses any more
+
+
+# --- TLS between the instances ---------------------------------------------------------------------------------
+
+
+def test_the_instances_follow_each_other_over_mutual_tls_and_no_key_is_stored_in_the_clear(world: Instances):
+    for client, peer in ((world.op_a, "kring-twente"), (world.op_b, "kring-nationaal")):
+        shown = peer_state(client, peer)
+        assert shown["transport"]["mode"] == "tls" and shown["transport"]["client_certificate"] is True
+        eventually(lambda c=client, p=peer: peer_state(c, p)["state"], f"{peer} answered over mutual TLS", ARRIVAL,
+                   accept=lambda s, p=peer: s["remote_instance"] == p)
+    assert (world.a.data_dir / "federation-key").exists()  # kring run made the key peer keys are encrypted with
+
+
+def test_a_gateway_refuses_a_client_without_a_certificate_and_one_speaking_plaintext(world: Instances):
+    anonymous = PartnerClient(world.b.grpc, world.key_ab, grpc.ssl_channel_credentials(world.pki.b.ca.pem),
+                              NAMES["kring-twente"])
+    plaintext = PartnerClient(world.b.grpc, world.key_ab)
+    try:
+        for client in (anonymous, plaintext):
+            code, _ = refused(lambda c=client: c.GetInstance(pb.GetInstanceRequest(), timeout=5))
+            assert code == grpc.StatusCode.UNAVAILABLE
+    finally:
+        anonymous.close()
+        plaintext.close()
+
+
+def test_an_instance_presenting_an_expired_client_certificate_is_refused_saying_so(world: Instances):
+    expired = world.pki.a.ca.issue("kring-nationaal", client=True, expired=True).write(world.pki.directory,
+                                                                                          "expired-client")
+    client = PeerClient("kring-twente", world.b.grpc, world.key_ab, timeout=5, transport=world.pki.b.transport(),
+                        identity=ClientIdentity(*expired))
+    try:
+        with pytest.raises(PeerRefused, match="TLS handshake failed: the peer refused our client certificate: "
+                                              "certificate expired"):
+            client.get_instance()
+    finally:
+        client.close()
+
+
+class Answering(federation_pb2_grpc.FederationServicer):
+    def GetInstance(self, request, context):
+        return pb.Instance(id="kring-verlopen", name="Verlopen", version="test", api_version="v1")
+
+
+@pytest.mark.parametrize(("instance_id", "why"), [
+    ("kring-twente-other-ca", "TLS handshake failed: the peer's certificate: unable to get local issuer certificate"),
+    ("kring-twente-other-name", "TLS handshake failed: the peer's certificate: Hostname mismatch"),
+    ("kring-twente-no-client-certificate", "TLS handshake failed: the peer requires a client certificate and we "
+                                           "presented none"),
+    ("kring-verlopen", "TLS handshake failed: the peer's certificate: certificate has expired"),
+])
+def test_a_peer_with_the_wrong_certificate_or_none_is_refused_and_the_relay_state_says_why(
+        world: Instances, instance_id: str, why: str):
+    stranger = CertificateAuthority("Someone else's CA")
+    transports = {
+        "kring-twente-other-ca": world.pki.b.transport(ca_bundle=stranger.pem.decode()),
+        "kring-twente-other-name": world.pki.b.transport(server_name="kring-elders.test"),
+        "kring-twente-no-client-certificate": world.pki.b.transport(client_certificate=False),
+    }
+    server = None
+    address = world.b.grpc
+    if instance_id == "kring-verlopen":  # a gateway whose certificate expired, signed by B's CA
+        cert, key = world.pki.b.ca.issue("kring-twente", dns=(NAMES["kring-twente"],), expired=True).write(
+            world.pki.directory, "expired-server")
+        server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        federation_pb2_grpc.add_FederationServicer_to_server(Answering(), server)
+        tls = grpc_server_credentials(Settings(grpc_tls_cert_file=cert, grpc_tls_key_file=key))
+        assert tls is not None
+        address = f"127.0.0.1:{server.add_secure_port(f'127.0.0.1:{free_port()}', tls[0])}"
+        server.start()
+    try:
+        ok(world.op_a.post("/v1/peers", json={
+            "instance_id": instance_id, "name": "Not quite Kring Twente", "address": address,
+            "api_key": "kpk_never-presented", "transport": transports.get(instance_id, world.pki.b.transport())}),
+           201)
+        state = eventually(lambda: peer_state(world.op_a, instance_id)["state"], f"A's relay refuses {instance_id}",
+                           ARRIVAL, accept=lambda s: s["status"] == "refused")
+        assert why in state["last_error"] and state["connected"] is False
+        assert state["remote_instance"] is None
+    finally:
+        world.op_a.delete(f"/v1/peers/{instance_id}")
+        if server is not None:
+            server.stop(0)

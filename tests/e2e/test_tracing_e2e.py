@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from services.api.kring.v1 import federation_pb2 as pb
 from tests.e2e.test_partner_e2e import create_network, register_partner
 from tests.support.infra import postgres_database, rabbit_vhost
-from tests.support.partner_client import PartnerClient as Partner
+from tests.support.partner_client import PartnerClient
 from tests.support.stack import Stack, start_stack, stop_stack
 from tests.support.tracing import new_traceparent
 
@@ -162,7 +162,7 @@ def test_an_admin_api_request_with_a_traceparent_is_one_trace_through_rpc_outbox
 def test_a_partner_api_call_with_a_traceparent_is_one_trace_through_the_rpc_to_the_service(traced_stack, collector):
     with traced_stack.client() as operator:
         network_id = create_network(operator, f"Werkplaats {uuid.uuid4().hex[:6]}", "tracing")
-        partner = Partner(traced_stack.grpc, register_partner(operator, "Werkplaats Oost", network_id)["api_key"])
+        partner = PartnerClient(traced_stack.grpc, register_partner(operator, "Werkplaats Oost", network_id)["api_key"])
     traceparent, trace_id, caller_span = new_traceparent()
     try:
         answer = partner.stub.GetNetwork(pb.GetNetworkRequest(network_id=network_id), timeout=10,

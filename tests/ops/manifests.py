@@ -38,11 +38,21 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 LONG_RUNNING = ("gateway", "service", "relay")  # kring commands that serve until stopped; migrate and declare exit
 # Secrets that no manifest renders: made by an operator for its custom resource, or by hand (README "Deploy").
 HAND_MADE_SECRETS = {"kring-operator-token": {"token"},
+                     "kring-federation-keys": {"keys"},
                      "kring-backup-credentials": {"ACCESS_KEY_ID", "ACCESS_SECRET_KEY"}}
+# ConfigMaps made by hand (README "Between organisations: TLS"): the CAs of the peers' client certificates.
+HAND_MADE_CONFIG_MAPS = {"kring-peer-cas": {"ca.crt"}}
+CERT_MANAGER_KEYS = {"tls.crt", "tls.key", "ca.crt"}  # what cert-manager writes into a Certificate's Secret
+# The certificate files each process reads (services/gateway/shared/tls.py, services/federation/relay/transport.py)
+TLS_FILES = {"gateway": ("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_client_ca_file", "peer_tls_cert_file",
+                         "peer_tls_key_file", "http_tls_cert_file", "http_tls_key_file", "http_tls_client_ca_file"),
+             "relay": ("peer_tls_cert_file", "peer_tls_key_file")}
+CERTIFICATE_USAGES = {"server auth", "client auth", "digital signature", "key encipherment"}
 RABBITMQ_USER_KEYS = {"username", "password", "host", "port"}
 CNPG_APP_KEYS = {"username", "user", "password", "host", "port", "dbname", "uri", "jdbc-uri", "pgpass"}
 
 Obj = dict[str, Any]
+FROM_A_SECRET = "(from a secret)"
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
@@ -239,6 +249,19 @@ def _scaled_object(obj: Obj) -> Iterator[str]:
             yield f"spec.triggers[{i}].metadata: every value must be a string"
 
 
+def _certificate(obj: Obj) -> Iterator[str]:
+    yield from _structure(obj, {"spec.secretName": str, "spec.issuerRef.name": str}, {
+        "secretName", "secretTemplate", "commonName", "dnsNames", "uris", "ipAddresses", "emailAddresses",
+        "duration", "renewBefore", "renewBeforePercentage", "privateKey", "usages", "issuerRef", "isCA", "subject",
+        "keystores", "literalSubject", "revisionHistoryLimit", "additionalOutputFormats", "nameConstraints",
+        "encodeUsagesInRequest", "otherNames", "signatureAlgorithm"})
+    if not (_get(obj, "spec.dnsNames") or _get(obj, "spec.commonName") or _get(obj, "spec.uris")):
+        yield "spec: names nothing (dnsNames, commonName or uris)"
+    for usage in _get(obj, "spec.usages") or []:
+        if usage not in CERTIFICATE_USAGES:
+            yield f"spec.usages: {usage!r} is not a usage Kring's certificates need {sorted(CERTIFICATE_USAGES)}"
+
+
 CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[Obj], Iterator[str]]] = {
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"): _rabbitmq_cluster,
     ("postgresql.cnpg.io/v1", "Cluster"): _cnpg_cluster,
@@ -249,6 +272,7 @@ CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[Obj], Iterator[str]]] = {
     ("barmancloud.cnpg.io/v1", "ObjectStore"): _object_store,
     ("postgresql.cnpg.io/v1", "ScheduledBackup"): _scheduled_backup,
     ("keda.sh/v1alpha1", "ScaledObject"): _scaled_object,
+    ("cert-manager.io/v1", "Certificate"): _certificate,
 }
 
 
@@ -269,7 +293,8 @@ def effective_settings(env: dict[str, str]) -> Any:
 
     values = {name: field.default for name, field in Settings.model_fields.items()}
     values.update({key[len("KRING_"):].lower(): value for key, value in env.items()
-                   if key in allowed_env() and key[len("KRING_"):].lower() in values})
+                   if key in allowed_env() and key[len("KRING_"):].lower() in values
+                   and value != FROM_A_SECRET})  # a secret's value is not in the manifests
     return Settings(**values)
 
 
@@ -371,6 +396,7 @@ def consistency_problems(objects: list[Obj]) -> list[str]:
             settings = effective_settings(env)
             _check_ports_and_probes(container, command, process, settings, where, found)
             _check_container_hardening(template, container, settings, user, where, found)
+            _check_tls_files(template, container, process, settings, by_kind, provided, where, found)
         kring_pods.append((workload, template, pod_process))
 
     if len(images) > 1:
@@ -412,7 +438,7 @@ def _container_env(container: Obj, config_maps: dict, provided: dict, hosts: set
                 "KRING_") else [])
         ref = var.get("valueFrom", {}).get("secretKeyRef")
         if ref is not None:
-            env[name] = "(from a secret)"
+            env[name] = FROM_A_SECRET
             if ref["name"] not in provided:
                 found.append(f"{where}: {name} reads secret {ref['name']}, which nothing creates "
                              "(no manifest, operator or README step)")
@@ -477,7 +503,12 @@ def _check_ports_and_probes(container: Obj, command: str | None, process: str | 
             if (ports.get(port) if isinstance(port, str) else port) not in ports.values():
                 found.append(f"{where}: {kind} port {port} is not a container port")
     if command == "gateway":
-        if "grpc" not in container.get("livenessProbe", {}):
+        liveness = container.get("livenessProbe", {})
+        if settings.grpc_tls_cert_file is not None:
+            if liveness.get("httpGet", {}).get("path") != "/healthz":
+                found.append(f"{where}: the gRPC port serves TLS, which kubelet's gRPC probe cannot speak: the "
+                             "gateway's livenessProbe should be GET /healthz")
+        elif "grpc" not in liveness:
             found.append(f"{where}: the gateway's livenessProbe should be the native gRPC probe")
         if container.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
             found.append(f"{where}: the gateway's readinessProbe should be GET /readyz")
@@ -504,6 +535,41 @@ def _check_container_hardening(template: Obj, container: Obj, settings: Any, use
         data_dir = str(settings.data_dir)
         if not any(data_dir == m or data_dir.startswith(m + "/") for m in mounts):
             found.append(f"{where}: KRING_DATA_DIR {data_dir} is on the read-only root filesystem")
+
+
+def _check_tls_files(template: Obj, container: Obj, process: str | None, settings: Any, by_kind: dict[str, list[Obj]],
+                     provided: dict[str, set[str]], where: str, found: list[str]) -> None:
+    """Each certificate file the process reads is a key of a mounted Secret (a cert-manager Certificate's, or one
+    made by hand) or ConfigMap (made by hand or in the manifests)."""
+    certificates = {_get(o, "spec.secretName") for o in by_kind.get("Certificate", [])}
+    config_maps = {o["metadata"]["name"]: set(o.get("data", {})) for o in by_kind.get("ConfigMap", [])}
+    volumes = {v["name"]: v for v in template["spec"].get("volumes", [])}
+    mounts = {m["mountPath"].rstrip("/"): m["name"] for m in container.get("volumeMounts", [])}
+    for setting in TLS_FILES.get(process or "", ()):
+        path = getattr(settings, setting)
+        if path is None:
+            continue
+        variable = f"KRING_{setting.upper()}"
+        directory, key = str(path.parent), path.name
+        volume = volumes.get(mounts.get(directory, ""))
+        if volume is None:
+            found.append(f"{where}: {variable} is {path}, and no volume is mounted at {directory}")
+        elif "secret" in volume:
+            secret = volume["secret"]["secretName"]
+            keys = CERT_MANAGER_KEYS if secret in certificates else provided.get(secret)
+            if keys is None:
+                found.append(f"{where}: {variable} reads secret {secret}, which no Certificate or README step makes")
+            elif key not in keys:
+                found.append(f"{where}: {variable} reads {key} of secret {secret}, which has {sorted(keys)}")
+        elif "configMap" in volume:
+            name = volume["configMap"]["name"]
+            keys = config_maps.get(name, HAND_MADE_CONFIG_MAPS.get(name))
+            if keys is None:
+                found.append(f"{where}: {variable} reads ConfigMap {name}, which nothing makes")
+            elif key not in keys:
+                found.append(f"{where}: {variable} reads {key} of ConfigMap {name}, which has {sorted(keys)}")
+        else:
+            found.append(f"{where}: {variable} is on volume {volume['name']}, neither a Secret nor a ConfigMap")
 
 
 def _check_coverage(processes: dict[str, list[str]], by_kind: dict[str, list[Obj]], found: list[str]) -> None:

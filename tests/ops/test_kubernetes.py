@@ -145,6 +145,25 @@ def test_the_keda_overlay_scales_each_service_on_its_own_queues_and_nothing_else
 def test_the_hand_made_secret_is_explained_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert "kubectl -n kring create secret generic kring-operator-token --from-literal=token=" in readme
+    assert "kubectl -n kring create secret generic kring-federation-keys --from-literal=keys=" in readme
+    assert "kubectl -n kring create configmap kring-peer-cas --from-file=ca.crt=" in readme
+
+
+def test_production_serves_grpc_with_cert_manager_certificates_mounted_where_the_settings_point(rendered):
+    objects = rendered["production"]
+    certificates = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "Certificate"}
+    assert certificates["kring-grpc"]["usages"] == ["server auth"]
+    assert certificates["kring-instance"]["usages"] == ["client auth"]
+    settings = config(objects)
+    assert settings["KRING_GRPC_TLS_CERT_FILE"] == "/var/run/kring/grpc-tls/tls.crt"
+    gateway = container(objects, "kring-gateway")
+    assert "/var/run/kring/grpc-tls" in {m["mountPath"] for m in gateway["volumeMounts"]}
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    relay = container(objects, "kring-relay")
+    assert "/var/run/kring/instance-tls" in {m["mountPath"] for m in relay["volumeMounts"]}
+    for deployment in ("kring-federation",):
+        assert env_var(container(objects, deployment), "KRING_FEDERATION_KEYS")["valueFrom"]["secretKeyRef"] == {
+            "name": "kring-federation-keys", "key": "keys"}
 
 
 # --- each check catches its mistake --------------------------------------------------------------------------
@@ -183,7 +202,27 @@ def _wrong_probe_path(objects):
 
 
 def _http_liveness_for_the_gateway(objects):
+    for key in ("KRING_GRPC_TLS_CERT_FILE", "KRING_GRPC_TLS_KEY_FILE", "KRING_GRPC_TLS_CLIENT_CA_FILE"):
+        del config(objects)[key]  # plaintext gRPC: kubelet's gRPC probe can reach it
     container(objects, "kring-gateway")["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}}
+
+
+def _grpc_liveness_on_a_tls_port(objects):
+    container(objects, "kring-gateway")["livenessProbe"] = {"grpc": {"port": 50051}}
+
+
+def _certificate_file_not_mounted(objects):
+    container(objects, "kring-relay")["volumeMounts"] = [
+        m for m in container(objects, "kring-relay")["volumeMounts"] if m["name"] != "instance-tls"]
+
+
+def _certificate_file_of_a_secret_nobody_makes(objects):
+    volumes = find(objects, "Deployment", "kring-gateway")["spec"]["template"]["spec"]["volumes"]
+    next(v for v in volumes if v["name"] == "grpc-tls")["secret"]["secretName"] = "kring-grpc-cert"
+
+
+def _certificate_without_a_secret(objects):
+    del find(objects, "Certificate", "kring-grpc")["spec"]["secretName"]
 
 
 def _no_liveness(objects):
@@ -312,6 +351,11 @@ CONSISTENCY = {
     "another process's metrics port": (_wrong_metrics_port, "differ from what `kring networks` listens on"),
     "a probe path the gateway does not serve": (_wrong_probe_path, "path /ready is not a GET route of the gateway"),
     "an HTTP liveness probe on the gateway": (_http_liveness_for_the_gateway, "should be the native gRPC probe"),
+    "a gRPC liveness probe on a TLS port": (_grpc_liveness_on_a_tls_port, "kubelet's gRPC probe cannot speak"),
+    "a certificate file not mounted": (_certificate_file_not_mounted, "KRING_PEER_TLS_CERT_FILE is /var/run/kring/"
+                                                                      "instance-tls/tls.crt, and no volume"),
+    "a certificate from a secret nothing makes": (_certificate_file_of_a_secret_nobody_makes,
+                                                  "reads secret kring-grpc-cert, which no Certificate"),
     "no liveness probe": (_no_liveness, "kring-members container kring: no livenessProbe"),
     "a service probed on a path of the gateway": (_service_probe_on_wrong_path, "the metrics port serves /metrics"),
     "a service that has no code": (_unknown_service, "is not a kring command"),
@@ -438,6 +482,7 @@ SCHEMA = {
     "an alert without an expression": (_rule_without_expr, "rule KringProcessDown has no expr"),
     "a policy for a target RabbitMQ does not know": (_policy_target_unknown, "is not a policy target"),
     "a backup schedule in five fields": (_cron_with_five_fields, "CloudNativePG takes six fields"),
+    "a Certificate without its Secret": (_certificate_without_a_secret, "spec.secretName must be a str"),
 }
 
 

@@ -52,6 +52,9 @@ def secrets_in_use(world: World) -> dict[str, str]:
     new_key = ok(world.operator.post(f"/v1/partners/{rotated['partner_id']}/rotate-key"), 201)["api_key"]
     used = {role: token for role, token in world.tokens.items() if token and role not in ("wrong-token", "operator")}
     used |= {"rotated-away": rotated["api_key"], "rotated-in": new_key}
+    peer = world.peer_configuration()  # a key another instance issued: stored encrypted, for the relay
+    ok(world.operator.post("/v1/peers", json=peer), 201)
+    used |= {"peer-key": peer["api_key"]}
     for role in ("member", "coordinator", "other-facilitator"):
         with world.http(role) as client:
             assert client.get("/v1/whoami").status_code == 200
@@ -80,6 +83,14 @@ def test_the_token_and_partner_tables_hold_the_sha256_of_each(secrets_in_use, da
     for name in ("partner", "other-partner", "rotated-in"):
         assert sha256(secrets_in_use[name]) in key_hashes, name
     assert sha256(secrets_in_use["rotated-away"]) not in key_hashes  # rotation replaced it
+
+
+def test_peer_keys_are_stored_encrypted_with_the_federation_keys(secrets_in_use, database_url):
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as conn:
+        stored = list(conn.execute(sqlalchemy.text("SELECT api_key FROM federation.peers")).scalars())
+    engine.dispose()
+    assert stored and all(value.startswith("fernet:") for value in stored)
 
 
 def test_no_process_logged_a_token_or_key(secrets_in_use, world):

@@ -18,8 +18,14 @@ TIMEOUT = 10.0  # seconds for a unary call
 
 
 class PartnerClient:
-    def __init__(self, target: str, key: str | None):
-        self.channel = grpc.insecure_channel(target)
+    """``credentials``: TLS (and a client certificate) for a gateway serving TLS; ``server_name``: the name its
+    certificate must carry when ``target`` is an address."""
+
+    def __init__(self, target: str, key: str | None, credentials: grpc.ChannelCredentials | None = None,
+                 server_name: str | None = None):
+        options = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+        self.channel = grpc.secure_channel(target, credentials, options=options) if credentials is not None else \
+            grpc.insecure_channel(target)
         self.stub = federation_pb2_grpc.FederationStub(self.channel)
         self.key = key
 

@@ -87,6 +87,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
         "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "KRING_INSTANCE_ID": instance_id,
         "KRING_LOG_FORMAT": "text",
+        **(extra_env or {}),
     }
     if database_url:
         env["KRING_DATABASE_URL"] = database_url

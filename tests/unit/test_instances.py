@@ -55,3 +55,17 @@ def test_each_instance_gets_its_own_virtual_host_on_the_same_broker():
     assert amqp_for("amqp://guest:guest@127.0.0.1:5672/", "kring-twente") == \
         "amqp://guest:guest@127.0.0.1:5672/kring-twente"
     assert amqp_for("amqp://u:p@rabbit:5672/old", "kring-nationaal") == "amqp://u:p@rabbit:5672/kring-nationaal"
+
+
+def test_the_pair_meets_over_mutual_tls_with_development_certificates_made_once(tmp_path):
+    from services.common.config import Settings
+    from services.demo.certificates import local_pki
+
+    national, regional = local_pki(tmp_path, "kring-nationaal"), local_pki(tmp_path, "kring-twente")
+    made = national.server[0].read_bytes()
+    assert local_pki(tmp_path, "kring-nationaal").server[0].read_bytes() == made  # kept across runs
+    env = national.env(peer_ca_file=regional.ca_file)
+    settings = Settings(**{k[len("KRING_"):].lower(): v for k, v in env.items()})
+    assert settings.grpc_tls_require_client_cert and settings.grpc_tls_client_ca_file == regional.ca_file
+    assert national.transport()["ca_bundle"].startswith("-----BEGIN CERTIFICATE-----")
+    assert national.transport()["server_name"] == "localhost"

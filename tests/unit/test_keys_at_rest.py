@@ -15,7 +15,8 @@ from sqlalchemy import select, text, update
 from services.chores import reencrypt_peer_keys
 from services.common.config import Settings, get_settings
 from services.common.db import create_service_engine
-from services.common.keys_at_rest import KeysAtRest, KeysNotUsable
+from services.common.errors import Unavailable
+from services.common.keys_at_rest import KeysAtRest
 from services.common.migrations import upgrade
 from services.federation.models import peers as peers_table
 from services.federation.peers import handlers as peers
@@ -77,14 +78,14 @@ def test_dropping_a_key_before_reencrypting_is_a_clear_error_not_a_wrong_key(wor
     configure(world)
     world.uow.peer_keys = KeysAtRest([NEW])
 
-    with pytest.raises(KeysNotUsable, match="none of the keys in KRING_FEDERATION_KEYS") as refused:
+    with pytest.raises(Unavailable, match="none of the keys in KRING_FEDERATION_KEYS") as refused:
         peers.relay_peers(world.uow)
     assert refused.value.http_status == 503
 
 
 def test_storing_a_peer_key_without_keys_configured_is_refused_naming_the_setting(world: World):
     world.uow.peer_keys = KeysAtRest([])
-    with pytest.raises(KeysNotUsable, match="KRING_FEDERATION_KEYS is not set"):
+    with pytest.raises(Unavailable, match="KRING_FEDERATION_KEYS is not set"):
         configure(world)
     with world.engine.connect() as connection:
         assert connection.execute(text("select count(*) from peers")).scalar() == 0

@@ -76,7 +76,7 @@ def test_a_context_field_added_later_appears_in_every_line(monkeypatch):
 
 
 @pytest.mark.parametrize("field", ["password", "token", "operator_token", "Authorization", "api_key", "secret",
-                                   "db_password", "cookie", "key"])
+                                   "db_password", "cookie", "key", "keys", "federation_keys", "KRING_FEDERATION_KEYS"])
 def test_a_field_named_like_a_secret_is_redacted(field):
     entry = line({field: "s3cr3t-value", "harmless": "visible"})
     assert entry[field] == logs.REDACTED

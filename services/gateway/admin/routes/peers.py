@@ -1,8 +1,8 @@
 """Between instances in the admin API: the peer instances this instance follows (operator only). Links with a
 network of a peer (``POST /v1/links`` with ``peer``) are asked by :mod:`services.federation.relay.peer_links`.
 
-A peer is configured with the key its operator issued to this instance. The key is stored in the federation
-database for the relay, which must present it; no answer ever shows it again.
+A peer is configured with the key its operator issued to this instance. The key is stored encrypted in the
+federation database (KRING_FEDERATION_KEYS) for the relay, which must present it; no answer ever shows it again.
 """
 
 from __future__ import annotations
@@ -38,10 +38,14 @@ def peer_connector(request: Request) -> PeerConnector | None:
              description="Operator only. `instance_id`, `name`, `address` (host:port of the peer's gRPC API) and "
                          "`api_key` (the key the peer's operator issued to this instance, registered there as a "
                          "partner of kind instance); `local_network_ids` limits what is followed to some of this "
-                         "instance's networks. The relay follows the peer's stream of outputs shared with our "
-                         "networks from the stored cursor. The key is stored for the relay and never shown again. "
-                         "201 for a new peer; 200 when the peer was configured already: its address, key and "
-                         "networks change, its cursor stays, and the relay reconnects at once.",
+                         "instance's networks; `transport` says how the peer is reached: TLS by default (`ca_bundle`: "
+                         "the peer's CA, else the system's trust store; `server_name`; `client_certificate`: present "
+                         "this instance's, for mutual TLS), or `plaintext` for local development. A TLS handshake "
+                         "that fails shows in the peer's `state.last_error`. The relay follows the peer's stream "
+                         "of outputs shared with our networks from the stored cursor. The key is stored, "
+                         "encrypted, for the relay and never shown again. 201 for a new peer; 200 when the peer "
+                         "was configured already: its address, key, transport and networks change, its cursor "
+                         "stays, and the relay reconnects at once. 503 when KRING_FEDERATION_KEYS is not set.",
              responses={200: {"model": PeerOut, "description": "the peer, reconfigured"},
                         404: documented_error("no such network in local_network_ids"),
                         409: documented_error("a network in local_network_ids is hosted by another instance")})
