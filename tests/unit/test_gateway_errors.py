@@ -300,10 +300,9 @@ def every_subclass(cls: type[KringError]) -> set[type[KringError]]:
     return {cls} | {sub for child in cls.__subclasses__() for sub in every_subclass(child)}
 
 
-# Errors that never reach a partner: the relay's and the admin API's view of a peer's refusal, a malformed event on
-# the bus, and peer keys this instance cannot decrypt (only the relay and the operator's peer routes open them).
-# The abstract base is raised by nobody.
-NOT_AT_THE_PARTNER_EDGE = {"PEER_REFUSED", "UNPROCESSABLE_EVENT", "KEYS_AT_REST", "ERROR"}
+# Errors that never reach a partner: the relay's and the admin API's view of a peer's refusal, and a malformed
+# event on the bus. The abstract base is raised by nobody.
+NOT_AT_THE_PARTNER_EDGE = {"PEER_REFUSED", "UNPROCESSABLE_EVENT", "ERROR"}
 
 
 def test_the_documented_error_reasons_are_exactly_those_the_partner_api_can_answer():
