@@ -13,9 +13,9 @@ from services.common import tracing
 from services.common.db import create_service_engine
 from services.common.rpc_client import NamekoProxy, RpcPool
 from services.networks.models import outbox
-from tests.integration.helpers import wait_for
 from tests.support.callers import OPERATOR_WIRE
 from tests.support.tracing import describe, hex_id, named, new_traceparent, parent_id, spans_of, traced
+from tests.support.waiting import eventually
 
 CONSUMERS = {"sessions", "federation"}  # the services that handle network.created
 
@@ -52,7 +52,7 @@ def test_one_trace_follows_a_command_from_the_callers_traceparent_through_rpc_sq
         spans, pool, all_services_config):
     traceparent, trace_id, caller_span = new_traceparent()
     network = create_network(pool, traceparent, "Werkplaats Utrecht")
-    wait_for(lambda: consumed_by_all(spans, trace_id), what="both consumers' spans of network.created")
+    eventually(lambda: consumed_by_all(spans, trace_id), what="both consumers' spans of network.created")
 
     trace = spans_of(spans, trace_id)
     explain = describe(trace)
@@ -91,7 +91,7 @@ def test_concurrent_calls_with_different_traceparents_keep_their_own_traces_in_e
                for n, (traceparent, _, _) in enumerate(calls)]
     networks = [thread.wait() for thread in threads]
     for _, trace_id, _ in calls:
-        wait_for(lambda trace_id=trace_id: consumed_by_all(spans, trace_id), what="both consumers' spans")
+        eventually(lambda trace_id=trace_id: consumed_by_all(spans, trace_id), what="both consumers' spans")
 
     created_ids = set()
     for (_, trace_id, caller_span), network in zip(calls, networks, strict=True):
