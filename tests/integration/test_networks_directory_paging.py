@@ -42,7 +42,7 @@ def test_paging_on_postgresql_returns_every_network_once_in_name_order_across_eq
     seen: list[NetworkOut] = []
     token: str | None = None
     while True:
-        page = handlers.list_networks(ListNetworks(page_size=2, page_token=token), uow(engine))
+        page = handlers.list_networks(OPERATOR, ListNetworks(page_size=2, page_token=token), uow(engine))
         seen.extend(page.items)
         token = page.next_page_token
         if token is None:
@@ -57,6 +57,6 @@ def test_a_page_on_postgresql_shows_each_network_with_its_own_members(engine) ->
                                                             role=MembershipRole.COORDINATOR,
                                                             perspectives=[Perspective.RESIDENT], revision=2))
         unit.commit()
-    page = handlers.list_networks(ListNetworks(page_size=10), uow(engine))
+    page = handlers.list_networks(OPERATOR, ListNetworks(page_size=10), uow(engine))
     assert [(n.id, n.member_count, [p.member_id for p in n.coordinators]) for n in page.items] == [
         (first.id, 0, []), (second.id, 1, ["c-1"])]
