@@ -54,16 +54,7 @@ class MemberRepository(TrackingRepository):
             if network_ids is not None:
                 conditions.append(exists().where(and_(memberships.c.member_id == members.c.id,
                                                       memberships.c.network_id.in_(network_ids))))
-        if query.page_token:
-            after_name, after_id = decode_page_token(query.page_token)
-            conditions.append(or_(members.c.name > after_name,
-                                  and_(members.c.name == after_name, members.c.id > after_id)))
-        rows = self.connection.execute(
-            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(query.page_size + 1)
-        ).mappings().all()
-        page = self._load(rows[: query.page_size])
-        next_token = encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
-        return page, next_token
+        return self._page_by_name(conditions, query.page_size, query.page_token)
 
     def findable_by_expertise(self, tag: str, page_size: int,
                               page_token: str | None) -> tuple[list[Member], str | None]:
@@ -71,15 +62,7 @@ class MemberRepository(TrackingRepository):
         conditions: list[ColumnElement[bool]] = [members.c.erased_at.is_(None),
                                                  members.c.findable_by_expertise.is_(True),
                                                  self._has_tag("expertise", tag)]
-        if page_token:
-            after_name, after_id = decode_page_token(page_token)
-            conditions.append(or_(members.c.name > after_name,
-                                  and_(members.c.name == after_name, members.c.id > after_id)))
-        rows = self.connection.execute(
-            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(page_size + 1)
-        ).mappings().all()
-        page = self._load(rows[:page_size])
-        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
+        return self._page_by_name(conditions, page_size, page_token)
 
     def findable_experts(self, query: FindExperts, within: list[str] | None,
                          exclude: str | None) -> tuple[list[Member], str | None]:
@@ -94,15 +77,20 @@ class MemberRepository(TrackingRepository):
                                                   memberships.c.network_id.in_(within))))
         if exclude is not None:
             conditions.append(members.c.id != exclude)
-        if query.page_token:
-            after_name, after_id = decode_page_token(query.page_token)
-            conditions.append(or_(members.c.name > after_name,
-                                  and_(members.c.name == after_name, members.c.id > after_id)))
+        return self._page_by_name(conditions, query.page_size, query.page_token)
+
+    def _page_by_name(self, conditions: list[ColumnElement[bool]], page_size: int,
+                      page_token: str | None) -> tuple[list[Member], str | None]:
+        """The members meeting ``conditions``, by name then id, one keyset page after ``page_token``."""
+        if page_token:
+            after_name, after_id = decode_page_token(page_token)
+            conditions = [*conditions, or_(members.c.name > after_name,
+                                           and_(members.c.name == after_name, members.c.id > after_id))]
         rows = self.connection.execute(
-            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(query.page_size + 1)
+            select(members).where(*conditions).order_by(members.c.name, members.c.id).limit(page_size + 1)
         ).mappings().all()
-        page = self._load(rows[: query.page_size])
-        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > query.page_size else None
+        page = self._load(rows[:page_size])
+        return page, encode_page_token(page[-1].name, page[-1].id) if len(rows) > page_size else None
 
     def _has_tag(self, kind: str, value: str) -> Exists:
         return exists().where(and_(member_tags.c.member_id == members.c.id, member_tags.c.kind == kind,
