@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from services.common.config import METRICS_PORT_OFFSETS
+from services.common.keys_at_rest import KeysAtRest
 from tests.faults.infra import tail
 from tests.support.stack import ROOT, free_ports
 
@@ -56,6 +57,7 @@ class Harness:
             "KRING_DATABASE_URL": database_url,
             "KRING_DATA_DIR": str(tmp / "data"),
             "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
+            "KRING_FEDERATION_KEYS": KeysAtRest.new_key(),  # the peer keys of the unreachable peer, encrypted at rest
             "KRING_INSTANCE_ID": "kring-faults",
             "KRING_LOG_FORMAT": "text",
             "KRING_RPC_TIMEOUT": str(RPC_TIMEOUT),
