@@ -52,6 +52,7 @@ class CertificateAuthority:
                                                   content_commitment=False, key_encipherment=False,
                                                   data_encipherment=False, key_agreement=False,
                                                   encipher_only=False, decipher_only=False), critical=True)
+                     .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
                      .sign(self.key, hashes.SHA256()))
 
     @property
@@ -79,7 +80,11 @@ class CertificateAuthority:
                    .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH if client
-                                                         else ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+                                                         else ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                   # Key identifiers as any real CA writes them: Python 3.13's strict verification requires them.
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+                                  critical=False))
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         cert = builder.sign(self.key, hashes.SHA256())

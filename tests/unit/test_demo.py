@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 import statistics
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -286,6 +287,7 @@ class FakeAdminApi:
     def __init__(self, *, with_network_routes: bool = True, with_session_routes: bool = True) -> None:
         self.with_network_routes = with_network_routes
         self.with_session_routes = with_session_routes
+        self.lock = threading.Lock()  # the loader calls from several threads; the real API is one process too
         self.networks: dict[str, dict] = {}
         self.members: dict[str, dict] = {}
         self.memberships: dict[tuple[str, str], str] = {}
@@ -298,6 +300,10 @@ class FakeAdminApi:
         self.fail_registration_with: int | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            return self._answer(request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         auth = request.headers.get("authorization", "").removeprefix("Bearer ")
         member = self.tokens.get(auth)
         if auth != OPERATOR and (member is None or member["revoked"]):
