@@ -59,12 +59,13 @@ def reencrypt_peer_keys(settings: Settings, log: Log = say) -> int:
     seal keys stored before encryption); an exit status."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from services.common.config import get_settings
     from services.common.db import create_service_engine
     from services.common.errors import KringError
     from services.common.keys_at_rest import configured_keys
     from services.federation.unit_of_work import FederationUnitOfWork
 
-    keys = configured_keys()
+    keys = configured_keys(get_settings().federation_keys)
     if not keys.configured:
         log("KRING_FEDERATION_KEYS is not set: nothing to encrypt with")
         return 2

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.keys_at_rest import parse_keys
+
 SERVICES = ("members", "networks", "sessions", "federation")
 
 
@@ -146,8 +148,6 @@ class Settings(BaseSettings):
     @field_validator("federation_keys")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        from services.common.keys_at_rest import parse_keys
-
         if value is not None:
             parse_keys(value.get_secret_value())  # ValueError naming the key's position, never the key
         return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import SecretStr
 
 from services.common.errors import Unavailable
 
@@ -96,11 +97,9 @@ class KeysAtRest:
 _CONFIGURED: dict[str, KeysAtRest] = {}
 
 
-def configured_keys() -> KeysAtRest:
-    """The keys of this process's settings (read once per distinct value)."""
-    from services.common.config import get_settings
-
-    setting = get_settings().federation_keys
+def configured_keys(setting: SecretStr | None) -> KeysAtRest:
+    """The keys of ``KRING_FEDERATION_KEYS`` as the settings hold it (read once per distinct value); the caller
+    passes the setting, so this module needs nothing of the settings' module (which uses :func:`parse_keys`)."""
     value = setting.get_secret_value() if setting is not None else ""
     if value not in _CONFIGURED:
         _CONFIGURED.clear()

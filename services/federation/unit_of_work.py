@@ -1,6 +1,7 @@
 from sqlalchemy import Connection
 
 from services.common.catalogue import FeedAppended
+from services.common.config import get_settings
 from services.common.keys_at_rest import KeysAtRest, configured_keys
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
@@ -36,7 +37,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.outputs = Outputs(connection)
         self.feeds = Feeds(connection)
         self.partners = Partners(connection)
-        self.peers = Peers(connection, self.peer_keys or configured_keys())
+        self.peers = Peers(connection, self.peer_keys or configured_keys(get_settings().federation_keys))
         self.peer_links = PeerLinks(connection)
         self.remote_networks = RemoteNetworks(connection)
         self.feed_heads = FeedHeads(connection)
