@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kring-installed
 # Extra arguments: make run ARGS=--no-demo; make test ARGS=-x (given to each layer's pytest)
 ARGS ?=
+# The unit layer is pure CPU and independent tests: spread over every core (pytest-xdist), at most eight.
+UNIT_WORKERS ?= -n auto --maxprocesses 8
 TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/security tests/faults tests/ops
 # A role that may create databases, so the same URL works with Debian's password authentication over TCP;
 # scripts/ensure-postgres.sh creates it.
@@ -62,7 +64,8 @@ test: $(STAMP)
 	@scripts/ensure-promtool.sh
 	@scripts/ensure-node-examples.sh
 	@for layer in $(TEST_LAYERS); do \
-		echo "== $$layer"; $(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$layer $(ARGS) || exit $$?; \
+		echo "== $$layer"; case $$layer in tests/unit) spread="$(UNIT_WORKERS)";; *) spread="";; esac; \
+		$(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$spread $$layer $(ARGS) || exit $$?; \
 	done
 
 # The suite on the newest supported Python, in a virtual environment of its own (.venv-3.13), from the same
