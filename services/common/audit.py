@@ -342,8 +342,9 @@ class SqlAuditLog:
                      if kind == "member" and ref is not None}
         members: dict[str, str] = {}
         if refs_used:
-            members = dict(self.connection.execute(
-                select(people.c.ref, people.c.member_id).where(people.c.ref.in_(sorted(refs_used)))).tuples().all())
+            found = self.connection.execute(
+                select(people.c.ref, people.c.member_id).where(people.c.ref.in_(sorted(refs_used)))).all()
+            members = {ref: member_id for ref, member_id in found}
         return [entry_of(dict(row._mapping), members) for row in rows]
 
 
@@ -391,7 +392,7 @@ class AuditQuery(BaseModel):
     @model_validator(mode="after")
     def _window(self) -> AuditQuery:
         if self.since is not None and self.until is not None and self.until <= self.since:
-            raise ValueError("until must come after since")
+            raise ValidationFailed.single("until", "after_since", "until must come after since")
         return self
 
     def after(self) -> tuple[datetime, str]:
