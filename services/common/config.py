@@ -91,6 +91,10 @@ class Settings(BaseSettings):
         24.0, gt=0, description="how long services keep the answers of applied commands: a retry with the same "
         "Idempotency-Key (or partner request_id) within it gets the first answer and changes nothing"
     )
+    audit_retention_days: float = Field(
+        730.0, gt=0, description="how long the audit log keeps an entry (who did what with people's data or with "
+        "trust); older entries are purged hourly by the service that recorded them"
+    )
     relay_reload_interval: float = Field(10.0, description="seconds between the relay's readings of the peer list")
     relay_backoff_initial: float = Field(1.0, description="the relay's first wait after a failed attempt at a peer")
     relay_backoff_max: float = Field(60.0, description="the relay's longest wait between attempts at a peer")
@@ -191,6 +195,7 @@ class Settings(BaseSettings):
             "KRING_OUTBOX_RETENTION_HOURS": self.outbox_retention_hours,
             "KRING_DEDUP_RETENTION_HOURS": self.dedup_retention_hours,
             "KRING_COMMAND_RETENTION_HOURS": self.command_retention_hours,
+            "KRING_AUDIT_RETENTION_DAYS": self.audit_retention_days,
         }
 
 

@@ -28,6 +28,7 @@ from nameko.rpc import Rpc, RpcConsumer
 from pydantic import BaseModel, ValidationError
 
 from services.common import metrics, tracing
+from services.common.audit import AuditTables, purge_audit
 from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY, CommandRequest, run_command
 from services.common.db import create_service_engine
 from services.common.errors import KringError, from_pydantic
@@ -124,6 +125,9 @@ class ServiceDatabase(DependencyProvider, Generic[U]):  # type: ignore[misc]  # 
         )
         self._tables = MessagingTables(self.uow_class.outbox, self.uow_class.processed, self.uow_class.commands)
         self._next_purge = 0.0
+        audit: AuditTables | None = getattr(self.uow_class, "audit_tables", None)
+        self._audit = audit  # a service that records audited actions purges its entries past their retention
+        self._audit_retention = timedelta(days=float(config.get("KRING_AUDIT_RETENTION_DAYS", 730)))
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run_relay, identifier=f"{self.service_name}.outbox_relay")
@@ -162,6 +166,10 @@ class ServiceDatabase(DependencyProvider, Generic[U]):  # type: ignore[misc]  # 
         if purged:
             log.info("purged %s published outbox rows, %s processed-event markers and %s command records",
                      purged.published, purged.event_markers, purged.command_records)
+        if self._audit is not None:
+            entries = purge_audit(self.engine, self._audit, self._audit_retention)
+            if entries:
+                log.info("purged %s audit entries past their retention", entries)
         self._next_purge = time.monotonic() + PURGE_INTERVAL_SECONDS
 
     def new_unit_of_work(self, correlation: str | None) -> U:
@@ -200,6 +208,7 @@ class UnitOfWorkFactory(Generic[U]):
             return apply()
         request = CommandRequest.of(self._request_id, name, args, kwargs, self._fingerprint, shown_once)
         self._command_uow = self()
+        self._command_uow.request_id = request.request_id
         try:
             return run_command(self._command_uow, request, apply)
         finally:

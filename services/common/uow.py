@@ -136,6 +136,7 @@ class AbstractUnitOfWork:
 
     producer: str = "unknown"
     correlation_id: str | None = None
+    request_id: str | None = None  # the command's request id while one is applied (the audit log records it)
 
     def __init__(self) -> None:
         self._events: list[EventPayload] = []

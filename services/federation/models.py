@@ -4,6 +4,7 @@ instances this instance follows (issue 5)."""
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
+from services.common.audit import audit_tables
 from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
 
@@ -150,3 +151,6 @@ peer_links = Table(
 )
 
 outbox, processed_events, processed_commands = messaging_tables(metadata)
+
+# Who did what with trust: append-only, people only through audit_people (services/common/audit.py).
+audit = audit_tables(metadata)

@@ -10,6 +10,7 @@ from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Row, RowMapping
 
+from services.common.audit import AuditLog
 from services.common.uow import UnitOfWork
 from services.common.vocabulary import LinkStatus
 from services.federation.domain.audience import Hop
@@ -173,3 +174,6 @@ class FederationUoW(UnitOfWork, Protocol):
 
     @property
     def feed_heads(self) -> FeedHeadRepo: ...
+
+    @property
+    def audit(self) -> AuditLog: ...

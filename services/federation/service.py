@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from nameko.rpc import RpcProxy
 
+from services.common.audit import AuditQuery
 from services.common.caller import Caller
 from services.common.catalogue import (
     MemberErased,
@@ -165,6 +166,10 @@ class FederationService(PeerEntrypoints):  # between instances: services/federat
     @query
     def held_copy(self, caller: Json, output_id: str) -> Json:
         return answer(queries.held_copy(Caller.of(caller), output_id, self.uow()))
+
+    @query
+    def audit_entries(self, caller: Json, query: Json) -> Json:
+        return answer(queries.audit_entries(Caller.of(caller), parse_request(AuditQuery, query), self.uow()))
 
     @query
     def health(self) -> Json:

@@ -1,5 +1,6 @@
 from sqlalchemy import Connection
 
+from services.common.audit import SqlAuditLog
 from services.common.catalogue import FeedAppended
 from services.common.config import get_settings
 from services.common.keys_at_rest import KeysAtRest, configured_keys
@@ -15,6 +16,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
     outbox = models.outbox
     processed = models.processed_events
     commands = models.processed_commands
+    audit_tables = models.audit
     repositories = ("links",)
 
     links: LinkRepository
@@ -27,6 +29,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
     peer_links: PeerLinks
     remote_networks: RemoteNetworks
     feed_heads: FeedHeads
+    audit: SqlAuditLog
     # The keys peer API keys are encrypted with at rest: KRING_FEDERATION_KEYS unless set here (tests).
     peer_keys: KeysAtRest | None = None
 
@@ -41,6 +44,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.peer_links = PeerLinks(connection)
         self.remote_networks = RemoteNetworks(connection)
         self.feed_heads = FeedHeads(connection)
+        self.audit = SqlAuditLog(connection, self.audit_tables, lambda: (self.correlation_id, self.request_id))
 
     def collect_from_repositories(self) -> None:
         """Also record ``feed.appended`` for the networks whose feed log this transaction grew, so that open

@@ -2,6 +2,7 @@
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
+from services.common.audit import audit_tables
 from services.common.db import UTCDateTime
 from services.common.outbox import messaging_tables
 
@@ -80,3 +81,6 @@ expert_questions = Table(
 )
 
 outbox, processed_events, processed_commands = messaging_tables(metadata)
+
+# Who did what with people's data: append-only, people only through audit_people (services/common/audit.py).
+audit = audit_tables(metadata)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from services.common.audit import AuditLog
 from services.common.uow import UnitOfWork
 from services.members.domain import ExpertQuestion, Member
 from services.members.schemas import FindExperts, ListQuestions, SearchMembers, TokenInfo
@@ -99,6 +100,9 @@ class MembersUoW(UnitOfWork, Protocol):
 
     @property
     def questions(self) -> QuestionRepo: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
 
 class NetworkDirectory(Protocol):

@@ -9,6 +9,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 
+from services.common.audit import AuditQuery
 from services.common.caller import Caller
 from services.common.domain_gauges import DomainGauges
 from services.common.nameko_kit import Observability, ServiceDatabase, command, parse_request, query
@@ -124,6 +125,10 @@ class MembersService:
     @query
     def authenticate(self, token_hash: str) -> Json:
         return answer(handlers.authenticate(token_hash, self.uow()))
+
+    @query
+    def audit_entries(self, caller: Json, query: Json) -> Json:
+        return answer(handlers.audit_entries(Caller.of(caller), parse_request(AuditQuery, query), self.uow()))
 
     @query
     def health(self) -> Json:

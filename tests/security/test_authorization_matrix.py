@@ -113,6 +113,9 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /v1/peers":                                             OPERATOR,
     "GET /v1/peers/{instance_id}":                               OPERATOR,
     "DELETE /v1/peers/{instance_id}":                            OPERATOR,
+    # the audit log: who did what with people's data or with trust
+    "GET /v1/audit":                                             OPERATOR,
+    "GET /v1/audit/export":                                      OPERATOR,
 }
 
 # --- the partner API: method -> the roles that get through --------------------------------------------------------
@@ -252,6 +255,8 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /v1/peers": lambda w: ("/v1/peers", None),
         "GET /v1/peers/{instance_id}": lambda w: (f"/v1/peers/{w.peer}", None),
         "DELETE /v1/peers/{instance_id}": lambda w: (f"/v1/peers/{w.new_peer()}", None),
+        "GET /v1/audit": lambda w: ("/v1/audit?page_size=5", None),
+        "GET /v1/audit/export": lambda w: ("/v1/audit/export?action=member.erased", None),
     }
 
 

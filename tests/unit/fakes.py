@@ -178,6 +178,45 @@ class FakeQuestionRepository(TrackingRepository):
         self.rows = {k: q for k, q in self.rows.items() if member_id not in (q.asker_id, q.expert_id)}
 
 
+class FakeAuditLog:
+    """The audit log in memory: each entry as the SQL log writes it, with the member ids it names kept apart
+    (``people``), as ``audit_people`` keeps them."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context  # the unit of work: its correlation id and request id when an entry is written
+        self.rows: list[dict[str, Any]] = []
+        self.people: dict[str, str] = {}
+
+    def record(self, action: str, caller: Any, target: Any, *, on_behalf_of: Any = None,
+               detail: Any = None) -> None:
+        from services.common.audit import ACTIONS, actor_of, check_detail
+
+        assert action in ACTIONS, action
+        actor = actor_of(caller)
+        self.rows.append({"action": action, "actor": (actor.kind, self._ref(actor)),
+                          "target": (target.kind, self._ref(target)),
+                          "on_behalf_of": (on_behalf_of.kind, on_behalf_of.id) if on_behalf_of else None,
+                          "correlation_id": self.context.correlation_id, "request_id": self.context.request_id,
+                          "detail": check_detail(detail)})
+
+    def _ref(self, subject: Any) -> str | None:
+        if subject.kind != "member" or subject.id is None:
+            return subject.id
+        ref = str(uuid.uuid4())
+        self.people[ref] = subject.id
+        return ref
+
+    def forget_member(self, member_id: str) -> None:
+        self.people = {ref: m for ref, m in self.people.items() if m != member_id}
+
+    def entries(self, query: Any) -> list[Any]:
+        raise NotImplementedError("the SQL audit log's reading is tested on SQLite and PostgreSQL")
+
+    def shown(self, ref: str | None) -> str | None:
+        """The member a reference leads to now (None once erased)."""
+        return self.people.get(ref or "")
+
+
 class FakeMembersUnitOfWork(RemembersConsumedEvents, AbstractUnitOfWork):
     """Commits move the collected events, as envelopes, to ``published`` (the fake outbox)."""
 
@@ -190,6 +229,7 @@ class FakeMembersUnitOfWork(RemembersConsumedEvents, AbstractUnitOfWork):
         self.members = FakeMemberRepository()
         self.tokens = FakeTokenRepository()
         self.questions = FakeQuestionRepository()
+        self.audit = FakeAuditLog(self)
         self.published: list[Envelope] = []
         self.subjects: dict[uuid.UUID, str | None] = {}  # envelope id -> whom it is about (outbox.subject)
         self.processed: set[tuple[str, str]] = set()
@@ -232,13 +272,14 @@ class FakeMembersUnitOfWork(RemembersConsumedEvents, AbstractUnitOfWork):
     def _state(self) -> dict[str, Any]:
         return copy.deepcopy({"members": self.members.rows, "tokens": self.tokens.rows,
                               "questions": self.questions.rows, "published": self.published, "subjects": self.subjects,
-                              "processed": self.processed})
+                              "processed": self.processed, "audit": (self.audit.rows, self.audit.people)})
 
     def _restore(self, state: dict[str, Any]) -> None:
         state = copy.deepcopy(state)
         self.members.rows, self.tokens.rows = state["members"], state["tokens"]
         self.questions.rows = state["questions"]
         self.published, self.subjects, self.processed = state["published"], state["subjects"], state["processed"]
+        self.audit.rows, self.audit.people = state["audit"]
 
 
 class FakeNetworkDirectory:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from services.common.audit import AuditAction, Subject
 from services.common.caller import Caller, require
 from services.common.catalogue import NetworkBlocked, NetworkSnapshot
 from services.common.errors import NotFound, PermissionDenied, ValidationFailed, violation
@@ -59,6 +60,7 @@ def accept_link(caller: Caller, link_id: str, cmd: AcceptLink, uow: FederationUo
         link.accept(now=now(), policy=policy_from(cmd.policy) if cmd.policy else None)
         uow.links.save(link)
         backfill(uow, link)
+        audit_link(uow, "link.accepted", caller, link, link.target)
         uow.commit()
         return link_view(link)
 
@@ -68,6 +70,7 @@ def reject_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
         require(access.can_answer_link(caller, link.target),
                 "only the asked network's coordinators (or the operator) reject")
         link.reject(now=now())
+        audit_link(uow, "link.rejected", caller, link, link.target)
     return _change(link_id, uow, reject)
 
 
@@ -75,6 +78,7 @@ def revoke_link(caller: Caller, link_id: str, uow: FederationUoW) -> LinkOut:
     def revoke(link: Link) -> None:
         require(access.can_read_link(caller, _sides(uow, link)), "you coordinate neither side of this link")
         link.revoke(now=now())
+        audit_link(uow, "link.revoked", caller, link, _side_of(caller, link))
     return _change(link_id, uow, revoke)
 
 
@@ -85,6 +89,9 @@ def set_link_policy(caller: Caller, link_id: str, cmd: SetLinkPolicy, uow: Feder
             raise ValidationFailed.single("network_id", "side_of_link", "the network is not a side of this link")
         require(access.can_set_link_policy(caller, cmd.network_id), f"you do not coordinate network {cmd.network_id}")
         link.set_policy(cmd.network_id, policy_from(cmd.policy), now=now())
+        audit_link(uow, "link.policy_set", caller, link, cmd.network_id,
+                   visibilities=sorted(v.value for v in cmd.policy.visibilities or []),
+                   themes_count=len(cmd.policy.themes or []))
     return _change(link_id, uow, set_policy)
 
 
@@ -113,6 +120,8 @@ def block_network(caller: Caller, network_id: str, cmd: BlockSubject, uow: Feder
         if uow.blocks.add("network", network_id, cmd.reason, now()):
             uow.add_event(NetworkBlocked(network_id=network_id, blocked_at=now()))
         ended = _block_links(uow, network_id)
+        # the reason is words an operator typed: not in the log (it stays with the block)
+        uow.audit.record("network.blocked", caller, Subject.network(network_id), detail={"links_ended": len(ended)})
         uow.commit()
         return [link_view(link) for link in ended]
 
@@ -152,6 +161,23 @@ def link_view(link: Link) -> LinkOut:
                    requester_policy=policy_to_wire(link.requester_policy),
                    target_policy=policy_to_wire(link.target_policy), requested_at=link.requested_at,
                    updated_at=link.updated_at, revision=link.revision)
+
+
+def audit_link(uow: FederationUoW, action: AuditAction, caller: Caller, link: Link, side: str | None,
+               **detail: str | int | list[str]) -> None:
+    """Record a change of a link, made by ``caller`` for the network ``side`` (None: the operator, for neither)."""
+    acted_for = Subject.network(side) if side is not None and not caller.operator else None
+    uow.audit.record(action, caller, Subject.link(link.id), on_behalf_of=acted_for,
+                     detail={"status": link.status.value, "requester_network_id": link.requester,
+                             "target_network_id": link.target, **detail})
+
+
+def _side_of(caller: Caller, link: Link) -> str | None:
+    """The side of the link the caller acted for: one they coordinate, or their partner's."""
+    for side in (link.requester, link.target):
+        if side in caller.administers or side in caller.partner_networks:
+            return side
+    return None
 
 
 def _change(link_id: str, uow: FederationUoW, change: Callable[[Link], None]) -> LinkOut:

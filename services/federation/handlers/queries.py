@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from services.common.audit import AuditPage, AuditQuery, read_entries
 from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, violation
 from services.common.paging import decode_page_token, encode_page_token
@@ -115,6 +116,12 @@ def _ensure_exists(uow: FederationUoW, lookup: NetworkLookup, network_id: str) -
         return
     if uow.read_models.network(network_id) is None and lookup.get(network_id) is None:
         raise NotFound(f"network {network_id} not found", [violation("network_id", "exists", "no such network")])
+
+
+def audit_entries(caller: Caller, query: AuditQuery, uow: FederationUoW) -> AuditPage:
+    """A page of the federation's audit log: the operator's only."""
+    with uow:
+        return read_entries(caller, query, uow.audit, "federation")
 
 
 def health(uow: FederationUoW) -> ServiceHealth:

@@ -83,9 +83,11 @@ def on_attribution_changed(event: OutputAttributionChanged, uow: FederationUoW) 
 
 
 def on_member_erased(event: MemberErased, uow: FederationUoW) -> None:
-    """Every copy an erased member authored shows "a former member" in their place from now on."""
+    """Every copy an erased member authored shows "a former member" in their place from now on, and the audit
+    log's entries about them no longer lead to them."""
     now = datetime.now(UTC)
     uow.forget_answers_about(event.member_id)
+    uow.audit.forget_member(event.member_id)
     for output in uow.outputs.authored_by(event.member_id):
         if output.erase_author(event.member_id):
             uow.outputs.save(output)

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+from services.common.audit import Subject
 from services.common.caller import Caller
 from services.common.catalogue import (
     Attribution,
@@ -66,6 +67,8 @@ def register_partner(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, l
         key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
         uow.partners.add(partner_id, cmd.name, hash_key(key), sorted(set(cmd.network_ids)), now())
         record_partner(uow, PartnerRegistered, partner_id)
+        uow.audit.record("partner.registered", caller, Subject.partner(partner_id),
+                         detail={"kind": "organisation", "network_ids": sorted(set(cmd.network_ids))})
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
@@ -88,6 +91,7 @@ def revoke_partner(caller: Caller, partner_id: str, uow: FederationUoW) -> Partn
         if partner["status"] != "blocked":
             uow.partners.change(partner_id, now(), status="revoked")
             record_partner(uow, PartnerRevoked, partner_id)
+            uow.audit.record("partner.revoked", caller, Subject.partner(partner_id))
         uow.commit()
         return _view(_written(uow, partner_id))
 
@@ -101,6 +105,7 @@ def rotate_partner_key(caller: Caller, partner_id: str, uow: FederationUoW) -> P
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         uow.partners.change(partner_id, now(), key_hash=hash_key(key), status="active")
         record_partner(uow, PartnerKeyRotated, partner_id)
+        uow.audit.record("partner.key_rotated", caller, Subject.partner(partner_id))
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
@@ -113,10 +118,14 @@ def block_partner(caller: Caller, partner_id: str, cmd: BlockSubject, uow: Feder
         uow.partners.change(partner_id, now(), status="blocked")
         uow.blocks.add("partner", partner_id, cmd.reason, now())
         record_partner(uow, PartnerBlocked, partner_id)
+        ended = 0
         for network_id in partner["network_ids"]:
             if uow.blocks.add("network", network_id, cmd.reason, now()):
                 uow.add_event(NetworkBlocked(network_id=network_id, blocked_at=now()))
-            _block_links(uow, network_id)
+            ended += len(_block_links(uow, network_id))
+        # the reason is words an operator typed: not in the log (it stays with the block)
+        uow.audit.record("partner.blocked", caller, Subject.partner(partner_id),
+                         detail={"network_ids": sorted(partner["network_ids"]), "links_ended": ended})
         uow.commit()
         return _view(_written(uow, partner_id))
 

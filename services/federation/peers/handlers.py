@@ -8,6 +8,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+from services.common.audit import Subject
 from services.common.caller import Caller
 from services.common.catalogue import PartnerRegistered
 from services.common.errors import Conflict, NotFound, violation
@@ -60,6 +61,8 @@ def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, 
         for network in cmd.remote_networks:
             uow.remote_networks.put(cmd.instance_id, network.model_dump(mode="json"))
         record_partner(uow, PartnerRegistered, partner_id)
+        uow.audit.record("partner.registered", caller, Subject.partner(partner_id),
+                         detail={"kind": "instance", "instance_id": cmd.instance_id, "network_ids": network_ids})
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
 
@@ -83,6 +86,9 @@ def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: FederationUoW,
             uow.peers.add(cmd.instance_id, config, now())
         else:
             uow.peers.reconfigure(cmd.instance_id, config, now())
+        uow.audit.record("peer.configured", caller, Subject.instance(cmd.instance_id),
+                         detail={"status": "added" if created else "changed", "transport": cmd.transport.mode,
+                                 "network_ids": sorted(cmd.local_network_ids or [])})
         uow.commit()
         configured = uow.peers.get(cmd.instance_id)
         assert configured is not None, cmd.instance_id  # added or changed just above
@@ -108,6 +114,7 @@ def remove_peer(caller: Caller, instance_id: str, uow: FederationUoW) -> None:
         if not uow.peers.remove(instance_id):
             raise NotFound(f"peer {instance_id} not found")
         uow.peer_links.forget_instance(instance_id)
+        uow.audit.record("peer.removed", caller, Subject.instance(instance_id))
         uow.commit()
 
 

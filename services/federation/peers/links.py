@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.common.audit import AuditAction
 from services.common.caller import Caller
 from services.common.errors import NotFound, ValidationFailed, violation
 from services.common.vocabulary import LinkStatus
 from services.federation.domain import access
 from services.federation.domain.crossing import follow_remote
 from services.federation.domain.links import OPEN, Link, policy_from
-from services.federation.handlers.links import link_view, request_link
+from services.federation.handlers.links import audit_link, link_view, request_link
 from services.federation.handlers.sharing import backfill
 from services.federation.peers.schemas import OpenPeerLink, PeerLinkStart, RemoteLink, RequestPeerLink
 from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import LinkOut, RequestLink
+
+# The relay follows a peer's answer on this instance's behalf: the audit log records it as that service.
+RELAY = Caller.internal("relay")
+FOLLOWED: dict[str, AuditAction] = {"accept": "link.accepted", "reject": "link.rejected", "revoke": "link.revoked"}
 
 
 def now() -> datetime:
@@ -88,7 +93,7 @@ def follow_peer_link(link_id: str, remote: RemoteLink, uow: FederationUoW) -> Li
     """Make our copy follow the peer's: the peer's network is the target of a link asked from here."""
     with uow:
         link = _get(uow, link_id)
-        action = follow_remote(link.status.value, remote.status)
+        action, before = follow_remote(link.status.value, remote.status), link.status.value
         remote_policy = policy_from(remote.target_policy) if remote.target_policy else None
         changed = action != "accept"
         if action == "accept" and not uow.blocks.networks() & {link.requester, link.target}:
@@ -107,6 +112,9 @@ def follow_peer_link(link_id: str, remote: RemoteLink, uow: FederationUoW) -> Li
             changed = False
         if changed:  # an acceptance is saved above
             uow.links.save(link)
+        if action in FOLLOWED and link.status.value != before:
+            # the peer's side answered there: recorded here as the relay following it
+            audit_link(uow, FOLLOWED[action], RELAY, link, link.target, from_peer=True)
         uow.peer_links.seen(link_id, remote.status, now())
         uow.commit()
         return link_view(link)

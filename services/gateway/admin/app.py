@@ -20,6 +20,7 @@ from services.gateway.admin.errors import install_error_handlers
 from services.gateway.admin.middleware import MAX_BODY_BYTES, RequestContextMiddleware
 from services.gateway.admin.routes import (
     access,
+    audit,
     expertise,
     federation,
     health,
@@ -64,7 +65,7 @@ a 503 or a lost connection: you get the first answer, and the request is never a
 
 # Each module holds one resource's routes and its own APIRouter; a new resource is one module added here.
 ROUTERS = (health, access, members, expertise, questions, networks, memberships, sessions, outputs, loops, federation,
-           peers)
+           peers, audit)
 
 
 def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = (),

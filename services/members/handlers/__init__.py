@@ -1,5 +1,6 @@
 """Command and query handlers: load through the unit of work, apply the domain, commit. A few lines each."""
 
+from services.members.handlers.audit import audit_entries
 from services.members.handlers.members import (
     erase_member,
     export_member,
@@ -23,7 +24,8 @@ from services.members.handlers.questions import (
 from services.members.handlers.tokens import TOKEN_PREFIX, authenticate, hash_token, issue_token, revoke_token
 
 __all__ = [
-    "TOKEN_PREFIX", "answer_question", "appoint_creator", "ask_question", "authenticate", "decline_question",
+    "TOKEN_PREFIX", "answer_question", "appoint_creator", "ask_question", "audit_entries", "authenticate",
+    "decline_question",
     "erase_member", "export_member", "find_expertise", "find_experts", "get_member", "get_question", "hash_token",
     "health", "issue_token", "join_network", "leave_network", "list_questions", "member_view", "register_member",
     "revoke_token", "search_members", "update_member",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from services.common.audit import Subject
 from services.common.caller import Caller, require
 from services.common.errors import NotFound
 from services.members.domain import Member, access, email_taken
@@ -113,6 +114,8 @@ def export_member(caller: Caller, member_id: str, uow: MembersUoW) -> MemberExpo
         member = active_member(uow, member_id)
         events = [EventRecord(type=e["type"], occurred_at=e["occurred_at"]) for e in uow.events_about(member_id)]
         questions = [question_view(q, member_id, uow) for q in uow.questions.of_member(member_id)]
+        uow.audit.record("member.exported", caller, Subject.member(member_id))
+        uow.commit()
         return MemberExport(exported_at=now(), member=member_view(member), tokens=uow.tokens.for_member(member_id),
                             events=events, questions=questions)
 
@@ -132,6 +135,10 @@ def erase_member(caller: Caller, member_id: str, uow: MembersUoW) -> ErasureRece
             uow.questions.forget_member(member_id)  # between two people: both sides' copy goes (decision 0010)
             uow.forget_events_about(member_id)
             uow.forget_answers_about(member_id)
+            # The erasure is recorded, then every reference to the member goes: this entry too no longer leads
+            # to them (an erasure by the member themself names no one).
+            uow.audit.record("member.erased", caller, Subject.member(member_id))
+            uow.audit.forget_member(member_id)
             uow.commit()
         assert member.erased_at is not None
         return ErasureReceipt(member_id=member.id, erased_at=member.erased_at)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 
+from services.common.audit import Subject
 from services.common.caller import Caller, require
 from services.common.catalogue import TokenRevoked
 from services.common.errors import NotFound, Unauthenticated
@@ -23,6 +24,7 @@ def issue_token(caller: Caller, member_id: str, cmd: IssueToken, uow: MembersUoW
         active_member(uow, member_id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         info = uow.tokens.add(str(uuid.uuid4()), member_id, hash_token(token), cmd.label, now())
+        uow.audit.record("token.issued", caller, Subject.member(member_id), detail={"token_id": info.token_id})
         uow.commit()
         return TokenIssued(token=token, **info.model_dump())
 
@@ -35,6 +37,7 @@ def revoke_token(caller: Caller, token_id: str, uow: MembersUoW) -> None:
             raise NotFound(f"token {token_id} not found")
         if uow.tokens.revoke(token_id, now()):
             uow.add_event(TokenRevoked(member_id=member_id, token_id=token_id))
+            uow.audit.record("token.revoked", caller, Subject.member(member_id), detail={"token_id": token_id})
         uow.commit()
 
 
