@@ -128,7 +128,8 @@ def list_peer_networks(caller: Caller, instance_id: str, query: PeerNetworkQuery
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         _peer_exists(uow, instance_id)
-        return [_view(n) for n in uow.peer_directory.of_instance(instance_id)
+        partner = uow.partners.of_instance(instance_id)
+        return [_view(n, partner) for n in uow.peer_directory.of_instance(instance_id)
                 if query.status is None or n["status"] == query.status]
 
 
@@ -140,7 +141,7 @@ def approve_peer_network(caller: Caller, instance_id: str, network_id: str, uow:
     with uow:
         entry = _entry(uow, instance_id, network_id)
         if entry["status"] == "approved":
-            return _view(entry)
+            return _view(entry, uow.partners.of_instance(instance_id))
         if entry["status"] == "withdrawn":
             raise Conflict(f"network {network_id} was withdrawn by {instance_id} ({entry['withdrawn_reason']})",
                            [violation("network_id", "offered", "only a network the peer lists now can be approved")])
@@ -153,7 +154,7 @@ def approve_peer_network(caller: Caller, instance_id: str, network_id: str, uow:
         uow.peer_directory.change(instance_id, network_id, status="approved", approved_at=at, changed_at=at)
         record_partner(uow, PartnerNetworksChanged, partner["id"])
         uow.commit()
-        return _view(_entry(uow, instance_id, network_id))
+        return _view(_entry(uow, instance_id, network_id), partner)
 
 
 def withdraw_approval(caller: Caller, instance_id: str, network_id: str, uow: FederationUoW) -> PeerNetworkOut:
@@ -162,17 +163,17 @@ def withdraw_approval(caller: Caller, instance_id: str, network_id: str, uow: Fe
     access.require_operator(caller, PEERS_ARE_THE_OPERATORS)
     with uow:
         entry = _entry(uow, instance_id, network_id)
-        if entry["status"] != "approved":
-            return _view(entry)
-        at = now()
         partner = uow.partners.of_instance(instance_id)
+        if entry["status"] != "approved":
+            return _view(entry, partner)
+        at = now()
         uow.peer_directory.change(instance_id, network_id, status="offered", approved_at=None, changed_at=at)
         uow.remote_networks.close(network_id)
         if partner is not None and network_id in partner["network_ids"]:
             uow.partners.set_networks(partner["id"], [n for n in partner["network_ids"] if n != network_id])
             record_partner(uow, PartnerNetworksChanged, partner["id"])
         uow.commit()
-        return _view(_entry(uow, instance_id, network_id))
+        return _view(_entry(uow, instance_id, network_id), partner)
 
 
 def _peer_exists(uow: FederationUoW, instance_id: str) -> None:
@@ -204,5 +205,5 @@ def _partner_of(uow: FederationUoW, instance_id: str) -> PartnerRow:
     return partner
 
 
-def _view(row: PeerNetworkRow) -> PeerNetworkOut:
-    return PeerNetworkOut.model_validate(dict(row))
+def _view(row: PeerNetworkRow, partner: PartnerRow | None) -> PeerNetworkOut:
+    return PeerNetworkOut.model_validate({**row, "partner_id": partner["id"] if partner is not None else None})

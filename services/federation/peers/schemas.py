@@ -245,6 +245,8 @@ class PeerNetworkOut(BaseModel):
     last_seen_at: datetime = Field(description="when the relay last found it in the peer's directory")
     changed_at: datetime
     approved_at: datetime | None
+    partner_id: str | None = Field(description="the peer's partner here (kind instance), which owns the network "
+                                               "once approved; null while the instance is not registered as one")
 
 
 class PeerNetworkQuery(Command):
