@@ -15,7 +15,7 @@ import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common import metrics
-from services.common.errors import PermissionDenied, Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, PermissionDenied, Unavailable
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.follower import FollowerSettings, PeerFollower
 from services.federation.relay.links import LinkWatcher
@@ -558,3 +558,12 @@ def test_the_peers_networks_are_read_as_the_directory_takes_them():
     assert listed == network("x1", "Werkplaats Oost")
     newer = network_of(pb.Network(id="x2", name="X", level=99, status=pb.NETWORK_STATUS_ARCHIVED))
     assert (newer["level"], newer["kind"], newer["status"]) == (None, None, "archived")
+
+
+def test_a_stream_ended_because_our_networks_there_changed_reconnects_at_once_counting_no_failure():
+    changed = Unavailable(f"peer kring-a: the stream: UNAVAILABLE: {KEY_NETWORKS_CHANGED}")
+    peer = FakePeer(log_of(2), stream_error=changed)
+    relay = follower(peer, FakeLocal())
+
+    assert relay.attempt() == 0.0
+    assert relay.state.consecutive_failures == 0 and relay.state.status != "backing_off"

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.common import metrics, tracing
-from services.common.errors import KringError, NotFound, PermissionDenied, Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, KringError, NotFound, PermissionDenied, Unavailable
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.directory import DirectoryWatcher
 from services.federation.relay.links import LinkWatcher
@@ -281,6 +281,11 @@ class PeerFollower:
             return self._refused(str(exc))
         except (PermissionDenied, NotFound) as exc:  # this instance refuses the peer's entries
             return self._refused(f"this instance refuses entries from {self.instance_id}: {exc}")
+        except Unavailable as exc:
+            if KEY_NETWORKS_CHANGED in str(exc):  # our networks there changed: follow them, at once
+                log.info("relay: peer %s: our networks there changed; following them anew", self.instance_id)
+                return 0.0
+            return self._failed(str(exc))
         except KringError as exc:  # the peer is away, or our own federation service
             return self._failed(str(exc))
         except Exception as exc:  # a bug: keep following the other peers, and retry this one later

@@ -25,7 +25,7 @@ from services.api.kring.v1 import federation_pb2_grpc
 from services.common import metrics
 from services.common.caller import Caller
 from services.common.config import Settings
-from services.common.errors import Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, Unavailable
 from services.common.rpc_client import RpcCaller
 from services.gateway.partner import messages as messages
 from services.gateway.partner import requests as requests
@@ -186,7 +186,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             if not network_ids and now.network_ids != partner.network_ids:
                 # A stream of all the partner's networks, whose networks changed (another instance's network
                 # approved here, or its approval withdrawn): end it so that the reconnection covers them.
-                raise Unavailable("the networks of this key changed; reconnect with your last cursor")
+                raise Unavailable(KEY_NETWORKS_CHANGED)
 
         follower = FeedFollower(self.hub, log_reader(calls.call, partner.caller.wire()), frozenset(scope), cursor,
                                 tick=still_allowed)
