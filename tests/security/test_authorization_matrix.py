@@ -113,6 +113,9 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /v1/peers":                                             OPERATOR,
     "GET /v1/peers/{instance_id}":                               OPERATOR,
     "DELETE /v1/peers/{instance_id}":                            OPERATOR,
+    "GET /v1/peers/{instance_id}/networks":                      OPERATOR,
+    "POST /v1/peers/{instance_id}/networks/{network_id}/approve": OPERATOR,
+    "POST /v1/peers/{instance_id}/networks/{network_id}/withdraw-approval": OPERATOR,
 }
 
 # --- the partner API: method -> the roles that get through --------------------------------------------------------
@@ -252,6 +255,12 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /v1/peers": lambda w: ("/v1/peers", None),
         "GET /v1/peers/{instance_id}": lambda w: (f"/v1/peers/{w.peer}", None),
         "DELETE /v1/peers/{instance_id}": lambda w: (f"/v1/peers/{w.new_peer()}", None),
+        # the peer's directory is empty (nothing answers at its address): the operator gets a 404, others 403
+        "GET /v1/peers/{instance_id}/networks": lambda w: (f"/v1/peers/{w.peer}/networks", None),
+        "POST /v1/peers/{instance_id}/networks/{network_id}/approve":
+            lambda w: (f"/v1/peers/{w.peer}/networks/x-1/approve", None),
+        "POST /v1/peers/{instance_id}/networks/{network_id}/withdraw-approval":
+            lambda w: (f"/v1/peers/{w.peer}/networks/x-1/withdraw-approval", None),
     }
 
 
