@@ -441,6 +441,12 @@ class PartnerBlocked(PartnerChanged):
     pass
 
 
+@event("partner.networks_changed")
+class PartnerNetworksChanged(PartnerChanged):
+    """The networks the partner's key acts for changed: a peer instance's network approved here, or its
+    approval withdrawn (by the operator, or because the peer withdrew the network)."""
+
+
 @event("feed.appended")
 class FeedAppended(EventPayload):
     """Entries were appended to the feed log of these networks (deliveries, retractions, attribution changes)

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     relay_reload_interval: float = Field(10.0, description="seconds between the relay's readings of the peer list")
     relay_backoff_initial: float = Field(1.0, description="the relay's first wait after a failed attempt at a peer")
     relay_backoff_max: float = Field(60.0, description="the relay's longest wait between attempts at a peer")
+    peer_directory_sync_seconds: float = Field(
+        60.0, gt=0, description="seconds between the relay's readings of each peer's directory of networks (also "
+        "read when the relay starts and when the peer is reconfigured)"
+    )
     relay_refused_retry: float = Field(
         300.0, description="seconds between the relay's attempts at a peer that refused it (or that this "
         "instance refuses); changing the peer retries at once"

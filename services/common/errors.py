@@ -128,6 +128,11 @@ class Unavailable(KringError):
     grpc_status = "UNAVAILABLE"
 
 
+# How a partner stream of all the key's networks ends when they change (another instance's network approved or
+# withdrawn): UNAVAILABLE with this message. A relay reading it reconnects at once, counting no failure.
+KEY_NETWORKS_CHANGED = "the networks of this key changed; reconnect with your last cursor"
+
+
 ALL_ERRORS: tuple[type[KringError], ...] = (
     KringError,
     ValidationFailed,

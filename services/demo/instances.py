@@ -2,12 +2,14 @@
 
 Idempotent, like the rest of the demo loader: what is there already is left alone.
 
-1. Each instance registers the other as a partner of kind instance, with all of the other's networks as
-   its remote networks (any of them may send an output across, and the origin check accepts only those), and
-   follows the other as a peer with the key it was issued. A partner registered by an earlier run whose peer
-   is missing on the other side gets a new key (the old one was shown once and is gone).
-2. BeterOud (national) asks to link with the werkplaats Twente (regional); the regional operator accepts.
-3. The national relay sees the acceptance and the backfill starts; BeterOud's shared outputs then appear in
+1. Each instance registers the other as a partner of kind instance (no networks typed in: they come from the
+   other's directory), and follows the other as a peer with the key it was issued. A partner registered by an
+   earlier run whose peer is missing on the other side gets a new key (the old one was shown once and is gone).
+2. Each relay reads the other's directory of networks through its partner API; each operator waits for the
+   other's networks to be offered (``GET /v1/peers/{id}/networks``) and approves them all (any of them may then
+   send an output across, and the origin check accepts only those).
+3. BeterOud (national) asks to link with the werkplaats Twente (regional); the regional operator accepts.
+4. The national relay sees the acceptance and the backfill starts; BeterOud's shared outputs then appear in
    Twente's feed on the regional instance.
 """
 
@@ -43,8 +45,10 @@ def link_instances(national: Instance, regional: Instance, *, wait: float = 60.0
     with admin_client(national.http_url, national.operator_token) as a, \
             admin_client(regional.http_url, regional.operator_token) as b:
         ours_a, ours_b = _networks(a), _networks(b)
-        lines = [_handshake(issuer=b, issuer_is=regional, holder=a, holder_is=national, holder_networks=ours_a),
-                 _handshake(issuer=a, issuer_is=national, holder=b, holder_is=regional, holder_networks=ours_b)]
+        lines = [_handshake(issuer=b, issuer_is=regional, holder=a, holder_is=national),
+                 _handshake(issuer=a, issuer_is=national, holder=b, holder_is=regional),
+                 _approve(a, national, regional, ours_b, wait, sleep),
+                 _approve(b, regional, national, ours_a, wait, sleep)]
         x, y = _id(ours_a, LINK_FROM), _id(ours_b, LINK_TO)
         link = _open_link(a, x, y) or expect(a.post("/v1/links", json={
             "requester_network_id": x, "target_network_id": y, "peer": regional.instance_id}),
@@ -78,8 +82,7 @@ def _id(networks: list[dict[str, Any]], key: str) -> str:
     raise DemoDataError(f"network {name} is not there: load the demo data first")
 
 
-def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Client, holder_is: Instance,
-               holder_networks: list[dict[str, Any]]) -> str:
+def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Client, holder_is: Instance) -> str:
     """``issuer`` registers ``holder`` as a partner of kind instance; ``holder`` follows ``issuer`` with the key."""
     partner = next((p for p in expect(issuer.get("/v1/partners"), "list partners", 200)["items"]
                     if p.get("instance_id") == holder_is.instance_id), None)
@@ -90,11 +93,8 @@ def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Clien
     if partner is not None and following:
         return f"{holder_is.instance_id} follows {issuer_is.instance_id} (already)"
     if partner is None:
-        remote = [{"id": n["id"], "name": n["name"], "theme": n.get("theme") or "", "level": n.get("level"),
-                   "kind": n.get("kind")} for n in holder_networks]
         key = expect(issuer.post("/v1/partners", json={"name": holder_is.name, "kind": "instance",
-                                                       "instance_id": holder_is.instance_id,
-                                                       "remote_networks": remote}),
+                                                       "instance_id": holder_is.instance_id}),
                      f"register {holder_is.instance_id} on {issuer_is.instance_id}", 201)["api_key"]
     else:
         key = expect(issuer.post(f"/v1/partners/{partner['partner_id']}/rotate-key"),
@@ -103,7 +103,28 @@ def _handshake(*, issuer: httpx.Client, issuer_is: Instance, holder: httpx.Clien
                                           "address": issuer_is.grpc_address, "api_key": key,
                                           "transport": issuer_is.transport}),
            f"follow {issuer_is.instance_id} from {holder_is.instance_id}", 200, 201)
-    return f"{holder_is.instance_id} follows {issuer_is.instance_id} ({len(holder_networks)} networks registered there)"
+    return f"{holder_is.instance_id} follows {issuer_is.instance_id}"
+
+
+def _approve(client: httpx.Client, here: Instance, peer: Instance, theirs: list[dict[str, Any]], wait: float,
+             sleep: Callable[[float], None]) -> str:
+    """On ``here``: wait for the relay to read ``peer``'s directory, then approve every network of it."""
+    wanted = {n["id"] for n in theirs}
+    path = f"/v1/peers/{peer.instance_id}/networks"
+    offered = _until(lambda: expect(client.get(path), f"read {peer.instance_id}'s directory", 200)["items"],
+                     lambda items: wanted <= {n["network_id"] for n in items}, wait, sleep)
+    missing = wanted - {n["network_id"] for n in offered}
+    if missing:
+        raise DemoDataError(f"{len(missing)} networks of {peer.instance_id} did not appear in its directory on "
+                            f"{here.instance_id} within {wait:.0f} s: see GET {path} and the peer's state")
+    approved = 0
+    for entry in offered:
+        if entry["network_id"] in wanted and entry["status"] == "offered":
+            expect(client.post(f"{path}/{entry['network_id']}/approve"),
+                   f"approve {entry['name']} of {peer.instance_id} on {here.instance_id}", 200)
+            approved += 1
+    return (f"{here.instance_id}: {len(wanted)} networks of {peer.instance_id} in its directory, approved"
+            + (f" ({approved} just now)" if approved else " (already)"))
 
 
 def _open_link(client: httpx.Client, x: str, y: str) -> dict[str, Any] | None:

@@ -150,6 +150,26 @@ peer_links = Table(
     Column("checked_at", UTCDateTime(), nullable=True),
 )
 
+# The directory of a peer instance: the networks its partner API lists (ListNetworks, read by the relay), each
+# offered until this instance's operator approves it (then it is one of the peer partner's networks, linkable),
+# withdrawn when the peer no longer lists it (archived there, or gone).
+peer_networks = Table(
+    "peer_networks",
+    metadata,
+    Column("instance_id", String(100), primary_key=True),
+    Column("network_id", String(100), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("theme", String(300), nullable=False),
+    Column("level", String(20), nullable=True),
+    Column("kind", String(30), nullable=True),
+    Column("status", String(10), nullable=False),  # offered, approved, withdrawn
+    Column("withdrawn_reason", String(10), nullable=True),  # archived, gone
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("approved_at", UTCDateTime(), nullable=True),
+)
+
 outbox, processed_events, processed_commands = messaging_tables(metadata)
 
 # Who did what with trust: append-only, people only through audit_people (services/common/audit.py).

@@ -17,7 +17,7 @@ from services.federation.domain.audience import Hop
 from services.federation.domain.links import Link
 from services.federation.domain.outputs import SharedOutput
 from services.federation.partners.ports import PartnerRepo
-from services.federation.peers.ports import FeedHeadRepo, PeerLinkRepo, PeerRepo, RemoteNetworkRepo
+from services.federation.peers.ports import FeedHeadRepo, PeerDirectoryRepo, PeerLinkRepo, PeerRepo, RemoteNetworkRepo
 
 
 class NetworkLookup(Protocol):
@@ -171,6 +171,9 @@ class FederationUoW(UnitOfWork, Protocol):
 
     @property
     def remote_networks(self) -> RemoteNetworkRepo: ...
+
+    @property
+    def peer_directory(self) -> PeerDirectoryRepo: ...
 
     @property
     def feed_heads(self) -> FeedHeadRepo: ...

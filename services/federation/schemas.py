@@ -72,8 +72,10 @@ class RegisterPartner(Command):
                            ] = []
     remote_networks: Annotated[list[RemoteNetwork], Field(
         max_length=100, validate_default=True,
-        description="kind instance: the other instance's networks that may link with networks here (at least "
-                    "one); they join this instance's directory of federation networks, owned by the partner")] = []
+        description="kind instance, optional (the manual way): the other instance's networks that may link with "
+                    "networks here; they join this instance's directory of federation networks, owned by the "
+                    "partner. Without them, approve networks from the peer's directory (GET "
+                    "/v1/peers/{instance_id}/networks) once the peer is configured")] = []
 
     @field_validator("instance_id")
     @classmethod
@@ -94,8 +96,6 @@ class RegisterPartner(Command):
     @field_validator("remote_networks")
     @classmethod
     def _remote_networks_of_instances(cls, value: list[RemoteNetwork], info: ValidationInfo) -> list[RemoteNetwork]:
-        if info.data.get("kind") == PartnerKind.INSTANCE and not value:
-            raise PydanticCustomError("too_short", "give at least one of the instance's networks")
         if info.data.get("kind", PartnerKind.ORGANISATION) == PartnerKind.ORGANISATION and value:
             raise PydanticCustomError("instance_only", "only a partner of kind instance has remote networks")
         return value

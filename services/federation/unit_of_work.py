@@ -7,7 +7,7 @@ from services.common.keys_at_rest import KeysAtRest, configured_keys
 from services.common.uow import SqlUnitOfWork
 from services.federation import models
 from services.federation.partners.repository import Partners
-from services.federation.peers.repository import FeedHeads, PeerLinks, Peers, RemoteNetworks
+from services.federation.peers.repository import FeedHeads, PeerDirectory, PeerLinks, Peers, RemoteNetworks
 from services.federation.read_models import FederationReadModels
 from services.federation.repository import Blocks, Feeds, LinkRepository, Outputs
 
@@ -28,6 +28,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
     peers: Peers
     peer_links: PeerLinks
     remote_networks: RemoteNetworks
+    peer_directory: PeerDirectory
     feed_heads: FeedHeads
     audit: SqlAuditLog
     # The keys peer API keys are encrypted with at rest: KRING_FEDERATION_KEYS unless set here (tests).
@@ -43,6 +44,7 @@ class FederationUnitOfWork(SqlUnitOfWork):
         self.peers = Peers(connection, self.peer_keys or configured_keys(get_settings().federation_keys))
         self.peer_links = PeerLinks(connection)
         self.remote_networks = RemoteNetworks(connection)
+        self.peer_directory = PeerDirectory(connection)
         self.feed_heads = FeedHeads(connection)
         self.audit = SqlAuditLog(connection, self.audit_tables, lambda: (self.correlation_id, self.request_id))
 

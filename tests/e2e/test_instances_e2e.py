@@ -3,12 +3,14 @@
 instance id), linked only through their admin APIs, the way two operators would link them.
 
 National instance A hosts network X; regional instance B hosts network Y and Y's child Z. Each operator
-registers the other instance as a partner of kind instance (with the networks that may link), and configures
-the other as a peer with the key it was given. X asks to link with Y; B's operator accepts on B; A's relay sees
-it. Then: an output published on A appears in Y's feed on B (and in Z's, through B's own hierarchy); its
-retraction tombstones it there; B's relay, killed with SIGKILL while outputs stream in and started again by its
-supervisor (its pid is in B's data directory, pids.json), misses nothing and doubles nothing; a key A's operator
-revokes stops B's relay with a clear error in B's peer state.
+registers the other instance as a partner of kind instance (no networks typed in), and configures the other as
+a peer with the key it was given; each relay reads the other's directory of networks through its partner API,
+and each operator approves the network that may link (B approves X, A approves Y) from what is offered. X asks
+to link with Y; B's operator accepts on B; A's relay sees it. A rename and an archive on A show in B's
+directory of A within seconds. Then: an output published on A appears in Y's feed on B (and in Z's, through B's
+own hierarchy); its retraction tombstones it there; B's relay, killed with SIGKILL while outputs stream in and
+started again by its supervisor (its pid is in B's data directory, pids.json), misses nothing and doubles
+nothing; a key A's operator revokes stops B's relay with a clear error in B's peer state.
 
 The instances meet over mutual TLS, with certificates the test makes: each organisation has its own CA, which
 signs its gateway's server certificate (kring-nationaal.test, kring-twente.test) and its instance's client
@@ -55,7 +57,7 @@ from tests.support.waiting import eventually
 
 ARRIVAL = 30.0  # seconds for an output to cross: A's event chain, A's stream, B's relay, B's federation service
 RELAY_TUNING = {"KRING_RELAY_RELOAD_INTERVAL": "1", "KRING_RELAY_BACKOFF_INITIAL": "0.2",
-                "KRING_RELAY_BACKOFF_MAX": "2"}
+                "KRING_RELAY_BACKOFF_MAX": "2", "KRING_PEER_DIRECTORY_SYNC_SECONDS": "1"}
 
 
 NAMES = {"kring-nationaal": "kring-nationaal.test", "kring-twente": "kring-twente.test"}
@@ -132,11 +134,6 @@ def network(client: httpx.Client, name: str, level: str, parent: str | None = No
     return ok(client.post("/v1/networks", json=body), 201)["id"]
 
 
-def remote(network_id: str, name: str, level: str) -> dict:
-    return {"id": network_id, "name": name, "theme": "eenzaamheid en mantelzorg", "level": level,
-            "kind": "werkplaats"}
-
-
 def feed(client: httpx.Client, network_id: str) -> list[dict]:
     items, token = [], None
     while True:
@@ -150,6 +147,11 @@ def feed(client: httpx.Client, network_id: str) -> list[dict]:
 
 def live(client: httpx.Client, network_id: str) -> list[str]:
     return [i["output"]["output_id"] for i in feed(client, network_id) if not i["output"].get("retracted")]
+
+
+def directory_of(client: httpx.Client, instance_id: str) -> dict[str, dict]:
+    """The peer's directory of networks as held here, by network id."""
+    return {n["network_id"]: n for n in ok(client.get(f"/v1/peers/{instance_id}/networks"), 200)["items"]}
 
 
 def peer_state(client: httpx.Client, instance_id: str) -> dict:
@@ -202,20 +204,24 @@ def world(stacks, pki: Pki) -> Iterator[Instances]:
         y = network(op_b, f"Werkplaats Twente {tag}", "regional")
         z = network(op_b, f"Actieleerkring Enschede {tag}", "local", parent=y)
 
-        # The handshake: each operator registers the other instance, with the networks that may link ...
+        # The handshake: each operator registers the other instance, without typing in its networks ...
         key_ab = ok(op_b.post("/v1/partners", json={
-            "name": "Kring Nationaal", "kind": "instance", "instance_id": "kring-nationaal",
-            "remote_networks": [remote(x, "BeterOud", "national")]}), 201)["api_key"]
+            "name": "Kring Nationaal", "kind": "instance", "instance_id": "kring-nationaal"}), 201)["api_key"]
         partner_b = ok(op_a.post("/v1/partners", json={
-            "name": "Kring Twente", "kind": "instance", "instance_id": "kring-twente",
-            "remote_networks": [remote(y, "Werkplaats Twente", "regional")]}), 201)
-        # ... and follows the other with the key it was given.
-        # over mutual TLS: each trusts the other's CA and presents its own instance certificate
+            "name": "Kring Twente", "kind": "instance", "instance_id": "kring-twente"}), 201)
+        # ... follows the other with the key it was given, over mutual TLS (each trusts the other's CA and
+        # presents its own instance certificate) ...
         ok(op_a.post("/v1/peers", json={"instance_id": "kring-twente", "name": "Kring Twente", "address": b.grpc,
                                         "api_key": key_ab, "transport": pki.b.transport()}), 201)
         ok(op_b.post("/v1/peers", json={"instance_id": "kring-nationaal", "name": "Kring Nationaal",
                                         "address": a.grpc, "api_key": partner_b["api_key"],
                                         "transport": pki.a.transport()}), 201)
+        # ... waits for its relay to read the other's directory, and approves the network that may link.
+        for client, peer, network_id in ((op_b, "kring-nationaal", x), (op_a, "kring-twente", y)):
+            eventually(lambda c=client, p=peer: directory_of(c, p), f"{peer}'s directory read", ARRIVAL,
+                       accept=lambda found, n=network_id: found.get(n, {}).get("status") == "offered")
+            approved = ok(client.post(f"/v1/peers/{peer}/networks/{network_id}/approve"), 200)
+            assert approved["status"] == "approved"
 
         author = ok(op_a.post("/v1/members", json={
             "name": "Henk Ervaring", "perspectives": ["lived_experience"],
@@ -254,6 +260,32 @@ def test_a_network_on_a_links_with_a_network_on_b_and_both_relays_follow(world: 
                            accept=lambda s: s["status"] == "following" and s["connected"])
         assert state["remote_instance"] == peer and state["consecutive_failures"] == 0
         assert "api_key" not in json.dumps(peer_state(client, peer))
+
+
+def test_the_handshake_offered_each_instance_the_others_networks_and_only_the_approved_ones_link(world: Instances):
+    on_b, on_a = directory_of(world.op_b, "kring-nationaal"), directory_of(world.op_a, "kring-twente")
+    assert on_b[world.x]["status"] == "approved" and on_b[world.x]["level"] == "national"
+    assert (on_a[world.y]["status"], on_a[world.z]["status"]) == ("approved", "offered")
+    refused = world.op_a.post("/v1/links", json={"requester_network_id": world.x, "target_network_id": world.z,
+                                                 "peer": "kring-twente"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["violations"][0]["rule"] == "peer_network"
+
+
+def test_a_rename_and_an_archive_on_a_show_in_bs_directory_of_a(world: Instances):
+    tag = fresh_tag()
+    w = network(world.op_a, f"Leerkring Oost {tag}", "local")
+    eventually(lambda: directory_of(world.op_b, "kring-nationaal"), "the new network offered on B", ARRIVAL,
+               accept=lambda found: found.get(w, {}).get("status") == "offered")
+
+    ok(world.op_a.patch(f"/v1/networks/{world.x}", json={"name": f"BeterOud landelijk {tag}"}), 200)
+    ok(world.op_a.post(f"/v1/networks/{w}/archive"), 200)
+
+    found = eventually(lambda: directory_of(world.op_b, "kring-nationaal"), "the rename and the archive on B",
+                       ARRIVAL, accept=lambda found: found[world.x]["name"] == f"BeterOud landelijk {tag}"
+                       and found[w]["status"] == "withdrawn")
+    assert found[world.x]["status"] == "approved"  # renamed in place, still linkable
+    assert found[w]["withdrawn_reason"] == "archived"
 
 
 def test_an_output_published_on_a_appears_in_the_linked_feed_on_b_and_travels_on_through_b(world: Instances):

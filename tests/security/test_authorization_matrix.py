@@ -116,6 +116,9 @@ HTTP_ACCESS: dict[str, str] = {
     # the audit log: who did what with people's data or with trust
     "GET /v1/audit":                                             OPERATOR,
     "GET /v1/audit/export":                                      OPERATOR,
+    "GET /v1/peers/{instance_id}/networks":                      OPERATOR,
+    "POST /v1/peers/{instance_id}/networks/{network_id}/approve": OPERATOR,
+    "POST /v1/peers/{instance_id}/networks/{network_id}/withdraw-approval": OPERATOR,
 }
 
 # --- the partner API: method -> the roles that get through --------------------------------------------------------
@@ -257,6 +260,12 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "DELETE /v1/peers/{instance_id}": lambda w: (f"/v1/peers/{w.new_peer()}", None),
         "GET /v1/audit": lambda w: ("/v1/audit?page_size=5", None),
         "GET /v1/audit/export": lambda w: ("/v1/audit/export?action=member.erased", None),
+        # the peer's directory is empty (nothing answers at its address): the operator gets a 404, others 403
+        "GET /v1/peers/{instance_id}/networks": lambda w: (f"/v1/peers/{w.peer}/networks", None),
+        "POST /v1/peers/{instance_id}/networks/{network_id}/approve":
+            lambda w: (f"/v1/peers/{w.peer}/networks/x-1/approve", None),
+        "POST /v1/peers/{instance_id}/networks/{network_id}/withdraw-approval":
+            lambda w: (f"/v1/peers/{w.peer}/networks/x-1/withdraw-approval", None),
     }
 
 

@@ -73,9 +73,9 @@ def test_an_instance_has_one_partner_at_most(world: World):
         register_instance(world, networks=("x2",))
 
 
-def test_an_organisation_needs_networks_and_an_instance_needs_remote_networks_and_its_id():
+def test_an_organisation_needs_networks_and_an_instance_needs_its_id():
+    """An instance's remote_networks are optional: without them its networks are approved from its directory."""
     for body, field in (({"name": "Movisie"}, "network_ids"),
-                        ({"name": "Kring A", "kind": "instance", "instance_id": PEER}, "remote_networks"),
                         ({"name": "Kring A", "kind": "instance", "remote_networks": [{"id": "x", "name": "X"}]},
                          "instance_id")):
         with pytest.raises(ValueError, match=field):

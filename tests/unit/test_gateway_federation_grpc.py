@@ -476,6 +476,16 @@ def test_a_key_revoked_mid_stream_ends_the_stream_unauthenticated(servicer, fede
     assert isinstance(run.end(), Unauthenticated)
 
 
+def test_a_stream_of_all_its_networks_ends_unavailable_when_the_keys_networks_change(servicer, federation):
+    """Another instance's network approved here: the instance's stream reconnects to cover it."""
+    run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    run.wait_for(1)
+    federation.partners["alpha"]["network_ids"] = sorted([*federation.partners["alpha"]["network_ids"], "x-1"])
+    servicer.partners.cache.changed("partner:alpha")  # what the change feed does on partner.networks_changed
+    assert isinstance(run.end(), Unavailable)
+
+
 def test_streams_are_capped_per_partner_with_resource_exhausted(servicer):
     runs = [StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA)) for _ in range(2)]
     deadline = time.monotonic() + 5

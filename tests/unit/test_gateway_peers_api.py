@@ -16,12 +16,18 @@ from services.common.caller import Caller
 from services.common.config import Settings
 from services.common.errors import NotFound, PermissionDenied, Unavailable
 from services.federation.domain import access as rules
+from services.federation.peers import directory
+from services.federation.peers import handlers as peers
+from services.federation.peers.schemas import PeerNetworkQuery, SyncPeerDirectory
 from services.federation.relay.peer_client import PeerRefused
+from services.federation.schemas import RegisterPartner
 from services.gateway.admin.app import create_app
 from services.gateway.partner.feed_hub import FeedHub
 from services.gateway.partner.servicer import FederationServicer
 from tests.unit.federation_fakes import FakeContext, FakeFederation
 from tests.unit.gateway_fakes import FakeMembers, FakeNetworks, FakeReadiness, FakeServices, applied
+from tests.unit.test_federation_ingest import follow
+from tests.unit.test_federation_world import open_world
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -268,3 +274,104 @@ def test_an_instance_publishing_for_a_network_it_does_not_host_is_refused_and_co
     with pytest.raises(PermissionDenied):
         servicer.PublishOutput(request, FakeContext("kpk_kring-b-partner"))
     assert counter._value.get() == before + 1
+
+
+# --- a peer's directory of networks, and approval ---------------------------------------------------------------
+
+
+class DirectoryFederation(FakePeerFederation):
+    """The federation service's directory methods: the real handlers, on a migrated SQLite database."""
+
+    def __init__(self, world: Any) -> None:
+        super().__init__()
+        self.world = world
+
+    def list_peer_networks(self, caller: dict[str, Any], instance_id: str, query: dict[str, Any]) -> list[Any]:
+        return [n.model_dump(mode="json") for n in directory.list_peer_networks(
+            Caller.of(caller), instance_id, PeerNetworkQuery.model_validate(query), self.world.uow)]
+
+    def approve_peer_network(self, caller: dict[str, Any], instance_id: str, network_id: str) -> dict[str, Any]:
+        return directory.approve_peer_network(Caller.of(caller), instance_id, network_id, self.world.uow,
+                                              self.world.lookup).model_dump(mode="json")
+
+    def withdraw_peer_network_approval(self, caller: dict[str, Any], instance_id: str,
+                                       network_id: str) -> dict[str, Any]:
+        return directory.withdraw_approval(Caller.of(caller), instance_id, network_id,
+                                           self.world.uow).model_dump(mode="json")
+
+
+class ForgettingKeys:
+    def __init__(self) -> None:
+        self.forgotten: list[str] = []
+
+    def forget_partner(self, partner_id: str) -> None:
+        self.forgotten.append(partner_id)
+
+
+@pytest.fixture
+def world(tmp_path):
+    yield from open_world(tmp_path)
+
+
+@pytest.fixture
+def offered(world, members):
+    """Kring A is followed here; its directory offers x1 and x2; it is not registered as a partner yet."""
+    federation = DirectoryFederation(world)
+    follow(world, "kring-a")
+    directory.sync_peer_directory("kring-a", SyncPeerDirectory.model_validate({"networks": [
+        {"id": "x1", "name": "Werkplaats Oost", "theme": "armoede"}, {"id": "x2", "name": "Leerkring Zuid"}]}),
+        world.uow)
+    app = create_app(Settings(operator_token="operator-secret"),
+                     FakeServices(members=members, networks=FakeNetworks(), federation=federation),
+                     readiness=FakeReadiness({}))
+    app.state.partner_keys = ForgettingKeys()
+    return TestClient(app), world, app.state.partner_keys
+
+
+def test_the_operator_reads_a_peers_directory_by_status(offered):
+    client, _, _ = offered
+    listed = client.get("/v1/peers/kring-a/networks", headers=OPERATOR)
+    assert listed.status_code == 200, listed.text
+    assert [(n["network_id"], n["name"], n["status"]) for n in listed.json()["items"]] == \
+        [("x2", "Leerkring Zuid", "offered"), ("x1", "Werkplaats Oost", "offered")]
+    assert client.get("/v1/peers/kring-a/networks", params={"status": "approved"},
+                      headers=OPERATOR).json()["items"] == []
+    assert client.get("/v1/peers/kring-z/networks", headers=OPERATOR).status_code == 404
+    wrong = client.get("/v1/peers/kring-a/networks", params={"status": "maybe"}, headers=OPERATOR)
+    assert wrong.status_code == 422 and wrong.json()["error"]["violations"][0]["field"] == "status"
+
+
+def test_approving_before_the_instance_is_a_partner_is_a_conflict_naming_the_rule(offered):
+    client, _, _ = offered
+    refused = client.post("/v1/peers/kring-a/networks/x1/approve", headers=OPERATOR)
+    assert refused.status_code == 409, refused.text
+    assert [(v["field"], v["rule"]) for v in refused.json()["error"]["violations"]] == \
+        [("instance_id", "registered_partner")]
+
+
+def test_approving_makes_the_network_the_partners_and_the_key_cache_forgets_the_partner(offered):
+    client, world, keys = offered
+    partner = peers.register_instance(world_operator(), RegisterPartner(name="Kring A", kind="instance",
+                                                                        instance_id="kring-a"), world.uow,
+                                      world.lookup)
+    approved = client.post("/v1/peers/kring-a/networks/x1/approve", headers={**OPERATOR, "Idempotency-Key": "k-1"})
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["partner_id"]) == ("approved", partner.partner_id)
+    assert keys.forgotten == [partner.partner_id]
+    unknown = client.post("/v1/peers/kring-a/networks/x9/approve", headers=OPERATOR)
+    assert unknown.status_code == 404 and unknown.json()["error"]["violations"][0]["field"] == "network_id"
+    withdrawn = client.post("/v1/peers/kring-a/networks/x1/withdraw-approval", headers=OPERATOR)
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "offered"
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/v1/peers/kring-a/networks"),
+                                              ("post", "/v1/peers/kring-a/networks/x1/approve"),
+                                              ("post", "/v1/peers/kring-a/networks/x1/withdraw-approval")])
+def test_a_peers_directory_and_its_approval_are_the_operators_alone(offered, members, method, path):
+    client, _, _ = offered
+    coordinator = members.token_for("ann", administers=["y"])
+    assert getattr(client, method)(path, headers=coordinator).status_code == 403
+
+
+def world_operator() -> Caller:
+    return Caller.the_operator()

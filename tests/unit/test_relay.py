@@ -15,12 +15,12 @@ import pytest
 
 from services.api.kring.v1 import federation_pb2 as pb
 from services.common import metrics
-from services.common.errors import PermissionDenied, Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, PermissionDenied, Unavailable
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.follower import FollowerSettings, PeerFollower
 from services.federation.relay.links import LinkWatcher
 from services.federation.relay.main import Relay
-from services.federation.relay.peer_client import PeerRefused, entry_of, link_of, peer_error
+from services.federation.relay.peer_client import PeerRefused, entry_of, link_of, network_of, peer_error
 
 PEER = "kring-a"
 FAST = FollowerSettings(backoff=Backoff(initial=0.01, cap=0.05), refused_retry=300.0, tick=0.02,
@@ -67,6 +67,9 @@ class FakePeer:
         self.asked: list[int] = []
         self.closed = 0
         self.remote_links: dict[str, dict[str, Any]] = {}
+        self.directory: list[dict[str, Any]] = []  # what ListNetworks lists (active networks)
+        self.archived: dict[str, dict[str, Any]] = {}  # what GetNetwork still finds, archived
+        self.directory_error: Exception | None = None
 
     def get_instance(self) -> dict[str, str]:
         return {"id": self.instance, "name": "Kring A", "version": "1", "api_version": "kring.v1"}
@@ -88,6 +91,14 @@ class FakePeer:
     def get_link(self, link_id: str) -> dict[str, Any]:
         return self.remote_links[link_id]
 
+    def list_networks(self) -> list[dict[str, Any]]:
+        if self.directory_error is not None:
+            raise self.directory_error
+        return [dict(n) for n in self.directory]
+
+    def get_network(self, network_id: str) -> dict[str, Any] | None:
+        return self.archived.get(network_id)
+
     def close(self) -> None:
         self.closed += 1
 
@@ -104,6 +115,8 @@ class FakeLocal:
         self.reports: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
         self.followed: list[tuple[str, dict[str, Any]]] = []
+        self.held: list[str] = []
+        self.synced: list[list[dict[str, Any]]] = []
 
     def ingest(self, instance_id: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
         if self.fail:
@@ -136,6 +149,14 @@ class FakeLocal:
         link["status"] = {"active": "active", "rejected": "rejected"}.get(remote["status"], link["status"])
         link["remote_status"] = remote["status"]
         return dict(link)
+
+    def held_directory(self, instance_id: str) -> list[str]:
+        return list(self.held)
+
+    def sync_directory(self, instance_id: str, networks: list[dict[str, Any]]) -> dict[str, Any]:
+        self.synced.append(networks)
+        self.held = [n["id"] for n in networks if n.get("status") != "archived"]
+        return {"added": len(networks), "changed": 0, "unchanged": 0}
 
 
 def follower(peer: FakePeer, local: FakeLocal, settings: FollowerSettings = FAST,
@@ -437,3 +458,112 @@ def test_with_tracing_on_each_applied_batch_is_a_trace_holding_its_ingest_call()
     batches = [s for s in spans.get_finished_spans() if s.name == "relay batch process"]
     assert batches and all(s.kind == SpanKind.CONSUMER and s.attributes["kring.peer"] == PEER for s in batches)
     assert local.traces == [format(s.context.trace_id, "032x") for s in batches], "ingest runs inside its batch's span"
+
+
+# --- the peer's directory of networks -------------------------------------------------------------------------------
+
+
+def network(network_id: str, name: str | None = None, status: str = "active") -> dict[str, Any]:
+    return {"id": network_id, "name": name or f"Netwerk {network_id}", "theme": "armoede", "level": "regional",
+            "kind": "werkplaats", "status": status}
+
+
+def test_a_session_reads_the_peers_directory_first_and_reports_it():
+    peer, local = FakePeer(log_of(1)), FakeLocal()
+    peer.directory = [network("x1"), network("x2")]
+    relay = follower(peer, local)
+
+    relay.attempt()
+
+    assert local.synced == [[network("x1"), network("x2")]]
+    assert relay.state.directory_synced_at is not None and relay.state.directory_error is None
+    assert any(r["directory_synced_at"] for r in local.reports)
+
+
+def test_a_network_no_longer_listed_is_asked_for_so_archived_is_told_from_gone():
+    peer, local = FakePeer([]), FakeLocal()
+    local.held = ["x1", "x2", "x3"]
+    peer.directory = [network("x1")]
+    peer.archived = {"x2": network("x2", status="archived")}  # x3: NOT_FOUND there
+
+    follower(peer, local).attempt()
+
+    assert local.synced == [[network("x1"), network("x2", status="archived")]]
+
+
+def test_a_directory_that_cannot_be_read_reports_nothing_says_why_and_the_stream_goes_on():
+    peer, local = FakePeer(log_of(3)), FakeLocal()
+    peer.directory_error = PeerRefused("peer kring-a refused ListNetworks: UNAUTHENTICATED: unknown key")
+    relay = follower(peer, local)
+
+    relay.attempt()
+
+    assert local.synced == []
+    assert "UNAUTHENTICATED" in relay.state.directory_error
+    assert local.delivered == ["o-1", "o-2", "o-3"]
+
+
+def test_the_directory_is_read_again_every_interval_while_following():
+    peer, local = FakePeer([]), FakeLocal()
+    peer.directory = [network("x1")]
+    settings = FollowerSettings(backoff=Backoff(initial=0.01, cap=0.05), tick=0.01, head_interval=0.0,
+                                report_interval=0.0, link_interval=0.0, directory_interval=0.05)
+    relay = follower(peer, local, settings)
+    relay.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(local.synced) < 3 and time.monotonic() < deadline:
+            if len(local.synced) == 1:
+                peer.directory = [network("x1", "Werkplaats Oost")]
+            time.sleep(0.01)
+    finally:
+        relay.stop()
+        relay.join(5)
+    assert len(local.synced) >= 3
+    assert local.synced[-1] == [network("x1", "Werkplaats Oost")]
+
+
+def test_the_directory_is_read_while_the_stream_is_refused():
+    peer, local = FakePeer([], stream_error=PeerRefused("peer kring-a refused the stream: PERMISSION_DENIED")), \
+        FakeLocal()
+    peer.directory = [network("x1")]
+    settings = FollowerSettings(refused_retry=300.0, tick=0.01, directory_interval=0.05)
+    relay = follower(peer, local, settings)
+    relay.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(local.synced) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        relay.stop()
+        relay.join(5)
+    assert relay.state.status in ("refused", "stopped") and len(local.synced) >= 3
+
+
+def test_a_directory_read_on_its_own_is_refused_from_another_instance():
+    peer, local = FakePeer([], instance="kring-z"), FakeLocal()
+    peer.directory = [network("x1")]
+    relay = follower(peer, local)
+
+    relay._read_directory_alone()
+
+    assert local.synced == []
+    assert "answers as instance kring-z" in relay.state.directory_error
+
+
+def test_the_peers_networks_are_read_as_the_directory_takes_them():
+    listed = network_of(pb.Network(id="x1", name="Werkplaats Oost", theme="armoede",
+                                   level=pb.NETWORK_LEVEL_REGIONAL, kind=pb.NETWORK_KIND_WERKPLAATS,
+                                   status=pb.NETWORK_STATUS_ACTIVE))
+    assert listed == network("x1", "Werkplaats Oost")
+    newer = network_of(pb.Network(id="x2", name="X", level=99, status=pb.NETWORK_STATUS_ARCHIVED))
+    assert (newer["level"], newer["kind"], newer["status"]) == (None, None, "archived")
+
+
+def test_a_stream_ended_because_our_networks_there_changed_reconnects_at_once_counting_no_failure():
+    changed = Unavailable(f"peer kring-a: the stream: UNAVAILABLE: {KEY_NETWORKS_CHANGED}")
+    peer = FakePeer(log_of(2), stream_error=changed)
+    relay = follower(peer, FakeLocal())
+
+    assert relay.attempt() == 0.0
+    assert relay.state.consecutive_failures == 0 and relay.state.status != "backing_off"

@@ -26,6 +26,9 @@ class PartnerRepo(Protocol):
 
     def get(self, partner_id: str) -> PartnerRow | None: ...
 
+    def set_networks(self, partner_id: str, network_ids: list[str]) -> None:
+        """The networks the partner owns here, from now on."""
+
     def by_key_hash(self, key_hash: str) -> PartnerRow | None: ...
 
     def all(self) -> list[PartnerRow]: ...

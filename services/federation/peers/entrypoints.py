@@ -11,16 +11,18 @@ from services.common.nameko_kit import ServiceDatabase, command, parse_request, 
 from services.common.schemas import answer
 from services.federation.adapters import RpcNetworkLookup
 from services.federation.handlers import queries
+from services.federation.peers import directory, ingest
 from services.federation.peers import handlers as peers
-from services.federation.peers import ingest
 from services.federation.peers import links as peer_links
 from services.federation.peers.schemas import (
     ConfigurePeer,
     IngestEntries,
     LogHeadQuery,
+    PeerNetworkQuery,
     RemoteLink,
     ReportPeerState,
     RequestPeerLink,
+    SyncPeerDirectory,
 )
 from services.federation.schemas import Json
 from services.federation.unit_of_work import FederationUnitOfWork
@@ -53,7 +55,33 @@ class PeerEntrypoints:
     def remove_peer(self, caller: Json, instance_id: str) -> None:
         peers.remove_peer(Caller.of(caller), instance_id, self.uow())
 
+    # --- a peer's directory of networks, and which of them may link here ---------------------------------------
+
+    @query
+    def list_peer_networks(self, caller: Json, instance_id: str, query: Json | None = None) -> list[Json]:
+        return answer(directory.list_peer_networks(Caller.of(caller), instance_id,
+                                                   parse_request(PeerNetworkQuery, query or {}), self.uow()))
+
+    @command
+    def approve_peer_network(self, caller: Json, instance_id: str, network_id: str) -> Json:
+        return answer(directory.approve_peer_network(Caller.of(caller), instance_id, network_id, self.uow(),
+                                                     RpcNetworkLookup(self.networks_rpc)))
+
+    @command
+    def withdraw_peer_network_approval(self, caller: Json, instance_id: str, network_id: str) -> Json:
+        return answer(directory.withdraw_approval(Caller.of(caller), instance_id, network_id, self.uow()))
+
     # --- for the relay (this instance's own process: no caller) ------------------------------------------------
+
+    @query
+    def held_peer_directory(self, instance_id: str) -> list[str]:
+        """The peer's networks held here as listed there (offered or approved)."""
+        return directory.held_directory(instance_id, self.uow())
+
+    @command
+    def sync_peer_directory(self, instance_id: str, request: Json) -> Json:
+        return answer(directory.sync_peer_directory(instance_id, parse_request(SyncPeerDirectory, request),
+                                                    self.uow()))
 
     @query
     def relay_peers(self) -> list[Json]:

@@ -37,7 +37,9 @@ def now() -> datetime:
 
 def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, lookup: NetworkLookup) -> PartnerKey:
     """Another Kring instance as a partner: its networks join this instance's directory of federation networks
-    (marked with its instance id), owned by the partner, so its key may publish, stream and link for them."""
+    (marked with its instance id), owned by the partner, so its key may publish, stream and link for them. Without
+    ``remote_networks`` it owns none yet: the operator approves them from the peer's directory
+    (:mod:`services.federation.peers.directory`)."""
     access.require_operator(caller)
     assert cmd.instance_id is not None
     with uow:
@@ -45,15 +47,7 @@ def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, 
             raise Conflict(f"instance {cmd.instance_id} already has a partner here: rotate its key instead",
                            [violation("instance_id", "unique", "one partner per instance")])
         for index, network in enumerate(cmd.remote_networks):
-            field = f"remote_networks.{index}.id"
-            hosted_here = uow.read_models.network(network.id) is not None and \
-                uow.remote_networks.instance_of(network.id) is None
-            if hosted_here or lookup.get(network.id) is not None:
-                raise Conflict(f"network {network.id} is a network of this instance",
-                               [violation(field, "remote", "a network of this instance")])
-            if uow.partners.owner_of(network.id):
-                raise Conflict(f"network {network.id} already belongs to a partner",
-                               [violation(field, "unowned", "each network has one partner at most")])
+            check_remote_network(uow, lookup, network.id, f"remote_networks.{index}.id")
         key, partner_id = KEY_PREFIX + secrets.token_urlsafe(32), str(uuid.uuid4())
         network_ids = sorted({n.id for n in cmd.remote_networks})
         uow.partners.add(partner_id, cmd.name, hash_key(key), network_ids, now(), kind="instance",
@@ -65,6 +59,20 @@ def register_instance(caller: Caller, cmd: RegisterPartner, uow: FederationUoW, 
                          detail={"kind": "instance", "instance_id": cmd.instance_id, "network_ids": network_ids})
         uow.commit()
         return PartnerKey(api_key=key, **_view(_written(uow, partner_id)).model_dump())
+
+
+def check_remote_network(uow: FederationUoW, lookup: NetworkLookup, network_id: str, field: str) -> None:
+    """A network of another instance may join the directory of federation networks here, owned by that instance's
+    partner: it is not one of this instance's, and no partner owns it yet (``remote_networks`` given when the
+    partner is registered, or a network of a peer's directory approved)."""
+    hosted_here = uow.read_models.network(network_id) is not None and \
+        uow.remote_networks.instance_of(network_id) is None
+    if hosted_here or lookup.get(network_id) is not None:
+        raise Conflict(f"network {network_id} is a network of this instance",
+                       [violation(field, "remote", "a network of this instance")])
+    if uow.partners.owner_of(network_id):
+        raise Conflict(f"network {network_id} already belongs to a partner",
+                       [violation(field, "unowned", "each network has one partner at most")])
 
 
 def configure_peer(caller: Caller, cmd: ConfigurePeer, uow: FederationUoW,

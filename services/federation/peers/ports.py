@@ -40,6 +40,23 @@ class PeerLinkRow(TypedDict):
     checked_at: datetime | None
 
 
+class PeerNetworkRow(TypedDict):
+    """A network in a peer's directory, as the relay last read it there, with what this instance decided."""
+
+    instance_id: str
+    network_id: str
+    name: str
+    theme: str
+    level: str | None
+    kind: str | None
+    status: str  # offered, approved, withdrawn
+    withdrawn_reason: str | None  # archived (there), gone (no longer listed there)
+    first_seen_at: datetime
+    last_seen_at: datetime
+    changed_at: datetime
+    approved_at: datetime | None
+
+
 class PeerRepo(Protocol):
     def get(self, instance_id: str) -> PeerRow | None: ...
 
@@ -78,6 +95,19 @@ class PeerLinkRepo(Protocol):
     def forget_instance(self, instance_id: str) -> None: ...
 
 
+class PeerDirectoryRepo(Protocol):
+    def of_instance(self, instance_id: str) -> list[PeerNetworkRow]:
+        """The peer's directory as held here, by network id."""
+        ...
+
+    def get(self, instance_id: str, network_id: str) -> PeerNetworkRow | None: ...
+
+    def add(self, row: PeerNetworkRow) -> None: ...
+
+    def change(self, instance_id: str, network_id: str, **values: Any) -> None:
+        """Set these columns of one entry."""
+
+
 class RemoteNetworkRepo(Protocol):
     def ids(self) -> set[str]:
         """Every network another instance hosts."""
@@ -88,7 +118,11 @@ class RemoteNetworkRepo(Protocol):
         ...
 
     def put(self, instance_id: str, network: dict[str, Any]) -> None:
-        """Add or update a network ``instance_id`` hosts (a RemoteNetwork as JSON)."""
+        """Add or update a network ``instance_id`` hosts (a RemoteNetwork as JSON); it is active."""
+
+    def close(self, network_id: str) -> None:
+        """The network no longer takes part here (withdrawn by its instance, or its approval withdrawn): as an
+        archived network, it receives, passes on and links nothing."""
 
 
 class FeedHeadRepo(Protocol):

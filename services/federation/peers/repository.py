@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from services.common.keys_at_rest import KeysAtRest
-from services.federation.models import feed_log, networks, peer_links, peers
-from services.federation.peers.ports import PeerConfig, PeerLinkRow, PeerRow
+from services.federation.models import feed_log, networks, peer_links, peer_networks, peers
+from services.federation.peers.ports import PeerConfig, PeerLinkRow, PeerNetworkRow, PeerRow
 
 SKIPPED_KEPT = 20  # refused entries a peer's state shows (the log has every one)
 
@@ -142,6 +142,35 @@ class RemoteNetworks:
             self.connection.execute(insert(networks).values(id=network["id"], revision=0, **values))
         else:
             self.connection.execute(update(networks).where(networks.c.id == network["id"]).values(**values))
+
+
+    def close(self, network_id: str) -> None:
+        self.connection.execute(update(networks).where(networks.c.id == network_id, networks.c.instance_id.is_not(None))
+                                .values(status="archived"))
+
+
+class PeerDirectory:
+    """The networks each peer's partner API lists, as the relay last read them, offered, approved or withdrawn."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def of_instance(self, instance_id: str) -> list[PeerNetworkRow]:
+        return [PeerNetworkRow(**r) for r in self.connection.execute(  # type: ignore[typeddict-item]
+            select(peer_networks).where(peer_networks.c.instance_id == instance_id)
+            .order_by(peer_networks.c.name, peer_networks.c.network_id)).mappings()]
+
+    def get(self, instance_id: str, network_id: str) -> PeerNetworkRow | None:
+        row = self.connection.execute(select(peer_networks).where(
+            peer_networks.c.instance_id == instance_id, peer_networks.c.network_id == network_id)).mappings().first()
+        return PeerNetworkRow(**row) if row else None  # type: ignore[typeddict-item]
+
+    def add(self, row: PeerNetworkRow) -> None:
+        self.connection.execute(insert(peer_networks).values(**row))
+
+    def change(self, instance_id: str, network_id: str, **values: Any) -> None:
+        self.connection.execute(update(peer_networks).where(
+            peer_networks.c.instance_id == instance_id, peer_networks.c.network_id == network_id).values(**values))
 
 
 class FeedHeads:

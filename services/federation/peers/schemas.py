@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 
 from services.common.catalogue import SharingPolicy
 from services.common.schemas import Command, NoNul, OutputId, Timestamp
-from services.common.vocabulary import OutputKind, ResourceType, Visibility
-from services.federation.schemas import Cursor, InstanceId, LinkOut, NetworkId, Tag
+from services.common.vocabulary import NetworkKind, NetworkLevel, OutputKind, ResourceType, Visibility
+from services.federation.schemas import Cursor, InstanceId, LinkOut, NetworkId, RemoteNetwork, Tag
 
 Text = Annotated[str, StringConstraints(max_length=20000), NoNul]
 # host:port of the peer's gRPC API (a DNS name or an IP; no scheme)
@@ -87,6 +87,9 @@ class PeerState(BaseModel):
     head_cursor: int | None = Field(None, description="the last position of the peer's feed for us, when last asked")
     cursor_lag: int | None = Field(None, description="entries of the peer's feed for us after our cursor")
     remote_instance: str | None = Field(None, description="the id the peer's GetInstance answered")
+    directory_synced_at: datetime | None = Field(
+        None, description="when the relay last read the peer's directory of networks (GET /v1/peers/{id}/networks)")
+    directory_error: str | None = Field(None, description="why the last reading of the peer's directory failed")
     updated_at: datetime | None = None
 
 
@@ -198,6 +201,56 @@ class ReportPeerState(Command):
     head_cursor: int | None = None
     cursor_lag: int | None = None
     remote_instance: Annotated[str, StringConstraints(max_length=100), NoNul] | None = None
+    directory_synced_at: Timestamp | None = None
+    directory_error: Annotated[str, StringConstraints(max_length=1000), NoNul] | None = None
+
+
+# --- the peer's directory of networks ----------------------------------------------------------------------------
+
+DIRECTORY_MOST = 5000  # networks of one peer the relay reports (and pages it reads: DIRECTORY_MOST / 200)
+
+
+class DirectoryNetwork(RemoteNetwork):
+    """A network as the peer's ``ListNetworks`` (or, once it is no longer listed, its ``GetNetwork``) shows it."""
+
+    status: Literal["active", "archived"] = "active"
+
+
+class SyncPeerDirectory(Command):
+    """The peer's whole directory as the relay just read it: what is not in it is gone there."""
+
+    networks: Annotated[list[DirectoryNetwork], Field(max_length=DIRECTORY_MOST)]
+
+
+class DirectorySynced(BaseModel):
+    added: int
+    changed: int = Field(description="renamed, re-themed, withdrawn, listed again, or approved by registration")
+    unchanged: int
+
+
+class PeerNetworkOut(BaseModel):
+    """A network in a peer's directory, and whether it may link here."""
+
+    instance_id: str
+    network_id: str
+    name: str
+    theme: str
+    level: NetworkLevel | None
+    kind: NetworkKind | None
+    status: Literal["offered", "approved", "withdrawn"] = Field(
+        description="offered: listed by the peer, not approved here; approved: one of the peer partner's networks "
+                    "here, linkable; withdrawn: archived on the peer or no longer listed there (not linkable)")
+    withdrawn_reason: Literal["archived", "gone"] | None
+    first_seen_at: datetime
+    last_seen_at: datetime = Field(description="when the relay last found it in the peer's directory")
+    changed_at: datetime
+    approved_at: datetime | None
+    partner_id: str | None = Field(description="the peer's partner here (kind instance), which owns the network "
+                                               "once approved; null while the instance is not registered as one")
+
+
+class PeerNetworkQuery(Command):
+    status: Literal["offered", "approved", "withdrawn"] | None = None
 
 
 # --- links across instances --------------------------------------------------------------------------------------

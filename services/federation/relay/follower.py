@@ -8,7 +8,9 @@ instance's federation service, which applies them and stores the new cursor **in
 cursor only ever moves past what is applied, a crash anywhere loses nothing (the stream resumes from the stored
 cursor) and repeats nothing (entries at or before the stored cursor are passed over, outputs are deduplicated by
 id). Between entries, at least every ``tick``, it asks the peer how far behind it is (``GetFeedHead``), polls the
-links whose other side is on the peer, and reports its state.
+links whose other side is on the peer, and reports its state. The peer's directory of networks is read at the
+start of each session and every ``directory_interval`` seconds, while following and while waiting to try again
+(:mod:`services.federation.relay.directory`).
 
 When something fails:
 
@@ -33,8 +35,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from services.common import metrics, tracing
-from services.common.errors import KringError, NotFound, PermissionDenied, Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, KringError, NotFound, PermissionDenied, Unavailable
 from services.federation.relay.backoff import Backoff
+from services.federation.relay.directory import DirectoryWatcher
 from services.federation.relay.links import LinkWatcher
 from services.federation.relay.peer_client import PeerRefused
 
@@ -58,6 +61,10 @@ class Peer(Protocol):
 
     def get_link(self, link_id: str) -> dict[str, Any]: ...
 
+    def list_networks(self) -> list[dict[str, Any]]: ...
+
+    def get_network(self, network_id: str) -> dict[str, Any] | None: ...
+
     def close(self) -> None: ...
 
 
@@ -72,6 +79,10 @@ class Local(Protocol):
 
     def follow_peer_link(self, link_id: str, remote: dict[str, Any]) -> dict[str, Any]: ...
 
+    def held_directory(self, instance_id: str) -> list[str]: ...
+
+    def sync_directory(self, instance_id: str, networks: list[dict[str, Any]]) -> dict[str, Any]: ...
+
 
 @dataclass(frozen=True)
 class FollowerSettings:
@@ -85,6 +96,7 @@ class FollowerSettings:
     stall_after: float = 60.0  # nothing received this long while the peer says more is waiting: reconnect
     healthy_after: float = 10.0  # a stream open this long without an error resets the failure count
     link_interval: float = 5.0
+    directory_interval: float = 60.0  # how often to read the peer's directory of networks
 
 
 @dataclass
@@ -98,6 +110,8 @@ class PeerState:
     head_cursor: int | None = None
     cursor_lag: int | None = None
     remote_instance: str | None = None
+    directory_synced_at: datetime | None = None
+    directory_error: str | None = None
 
     def wire(self) -> dict[str, Any]:
         return {key: value.isoformat() if isinstance(value, datetime) else value
@@ -181,6 +195,7 @@ class PeerFollower:
         self.wall = wall
         self.state = PeerState()
         self.links = LinkWatcher(self.instance_id, local, interval=settings.link_interval, clock=clock)
+        self.directory = DirectoryWatcher(self.instance_id, local, interval=settings.directory_interval, clock=clock)
         self._stop = threading.Event()
         self._reader: StreamReader | None = None
         self._thread: threading.Thread | None = None
@@ -216,8 +231,47 @@ class PeerFollower:
         metrics.start_relay_peer(self.instance_id)  # at 0, so the first refusal shows in rate()
         while not self.stopping:
             pause = self.attempt()
-            if pause > 0:
-                self._stop.wait(pause)
+            self._wait(pause)
+
+    def _wait(self, pause: float) -> None:
+        """Wait before the next attempt, reading the peer's directory meanwhile when it is due."""
+        until = self.clock() + pause
+        while not self.stopping:
+            left = until - self.clock()
+            if left <= 0:
+                return
+            self._stop.wait(max(0.0, min(left, self.directory.due_in())))
+            if self.directory.due_in() <= 0 and not self._stop.is_set():
+                self._read_directory_alone()
+
+    def _read_directory_alone(self) -> None:
+        """The peer's directory while no session is open (backing off, refused): a connection of its own."""
+        try:
+            peer = self.connect(self.config)
+        except KringError as exc:
+            self.directory.read_failed()
+            self._directory_read(str(exc))
+            return
+        try:
+            answered = peer.get_instance()["id"]
+            if answered != self.instance_id:  # never take another instance's directory for this one's
+                self.directory.read_failed()
+                self._directory_read(f"{self.config.get('address')} answers as instance {answered}, not "
+                                     f"{self.instance_id}: check the peer's address")
+                return
+            self._directory_read(self.directory.read(peer))
+        except KringError as exc:
+            self.directory.read_failed()
+            self._directory_read(str(exc))
+        finally:
+            peer.close()
+
+    def _directory_read(self, error: str | None) -> None:
+        if error is None:
+            self._set(directory_synced_at=self.wall(), directory_error=None)
+        else:
+            self._set(directory_error=error[:1000])
+        self._report(force=True)
 
     def attempt(self) -> float:
         """One session with the peer, to its end; how long to wait before the next one."""
@@ -227,6 +281,11 @@ class PeerFollower:
             return self._refused(str(exc))
         except (PermissionDenied, NotFound) as exc:  # this instance refuses the peer's entries
             return self._refused(f"this instance refuses entries from {self.instance_id}: {exc}")
+        except Unavailable as exc:
+            if KEY_NETWORKS_CHANGED in str(exc):  # our networks there changed: follow them, at once
+                log.info("relay: peer %s: our networks there changed; following them anew", self.instance_id)
+                return 0.0
+            return self._failed(str(exc))
         except KringError as exc:  # the peer is away, or our own federation service
             return self._failed(str(exc))
         except Exception as exc:  # a bug: keep following the other peers, and retry this one later
@@ -247,6 +306,7 @@ class PeerFollower:
                 raise PeerRefused(f"{self.config.get('address')} answers as instance {answered}, not "
                                   f"{self.instance_id}: check the peer's address")
             self.state.remote_instance = answered
+            self._directory_read(self.directory.read(peer))
             self._reader = StreamReader(peer.stream(self.cursor, self.network_ids), self.settings.buffer)
             try:
                 self._follow(peer, self._reader)
@@ -286,6 +346,8 @@ class PeerFollower:
             self._last_head = now
             self._ask_head(peer)
         self.links.poll(peer)
+        if self.directory.due_in() <= 0:
+            self._directory_read(self.directory.read(peer))
         self._report_if_due()
 
     def _apply(self, entries: list[dict[str, Any]]) -> None:

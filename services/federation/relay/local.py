@@ -38,3 +38,12 @@ class LocalFederation:
         answer: dict[str, Any] = self.rpc.call("federation", "follow_peer_link", link_id, remote,
                                                timeout=self.timeout)
         return answer
+
+    def held_directory(self, instance_id: str) -> list[str]:
+        answer: list[str] = self.rpc.call("federation", "held_peer_directory", instance_id, timeout=self.timeout)
+        return answer
+
+    def sync_directory(self, instance_id: str, networks: list[dict[str, Any]]) -> dict[str, Any]:
+        answer: dict[str, Any] = self.rpc.call("federation", "sync_peer_directory", instance_id,
+                                               {"networks": networks}, timeout=max(self.timeout, INGEST_TIMEOUT))
+        return answer

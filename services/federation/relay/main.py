@@ -98,7 +98,8 @@ def refuse_if_monkey_patched() -> None:
 
 def follower_settings(settings: Settings) -> FollowerSettings:
     return FollowerSettings(backoff=Backoff(initial=settings.relay_backoff_initial, cap=settings.relay_backoff_max),
-                            refused_retry=settings.relay_refused_retry)
+                            refused_retry=settings.relay_refused_retry,
+                            directory_interval=settings.peer_directory_sync_seconds)
 
 
 def run_relay(settings: Settings | None = None) -> None:

@@ -40,6 +40,7 @@ TRANSIENT = frozenset({
     grpc.StatusCode.DATA_LOSS,
 })
 AUTH = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
+DIRECTORY_PAGES = 25  # of 200 networks: the most of a peer's directory the relay reads (SyncPeerDirectory's limit)
 
 
 class PeerRefused(KringError):
@@ -132,6 +133,29 @@ class PeerClient:
     def get_link(self, link_id: str) -> dict[str, Any]:
         return link_of(self._unary("GetLink", pb.GetLinkRequest(link_id=link_id), f"GetLink {link_id}"))
 
+    def list_networks(self) -> list[dict[str, Any]]:
+        """Every network the peer's directory lists (``ListNetworks``, page after page; active networks only)."""
+        found: list[dict[str, Any]] = []
+        token = ""
+        for _ in range(DIRECTORY_PAGES):
+            page: pb.ListNetworksResponse = self._unary(
+                "ListNetworks", pb.ListNetworksRequest(page_size=200, page_token=token), "ListNetworks")
+            found += [network_of(n) for n in page.networks]
+            token = page.next_page_token
+            if not token:
+                return found
+        raise PeerRefused(f"peer {self.instance_id}: its directory has more than {DIRECTORY_PAGES * 200} networks")
+
+    def get_network(self, network_id: str) -> dict[str, Any] | None:
+        try:
+            answer: pb.Network = self._unary("GetNetwork", pb.GetNetworkRequest(network_id=network_id),
+                                             f"GetNetwork {network_id}")
+        except PeerRefused as exc:
+            if "NOT_FOUND" in str(exc):
+                return None
+            raise
+        return network_of(answer)
+
     def close(self) -> None:
         self._channel.close()
 
@@ -176,6 +200,20 @@ def output_of(output: pb.Output) -> dict[str, Any]:
         "authors": [{"shown_as": a.shown_as, "named": a.named} for a in output.authors],
         "published_at": _time(output, "published_at"),
     }
+
+
+def network_of(network: pb.Network) -> dict[str, Any]:
+    """A network of the peer's directory; a level or kind this version does not know (a newer peer) is left out."""
+    return {"id": network.id, "name": network.name, "theme": network.theme,
+            "level": _known(pb.NetworkLevel, network.level), "kind": _known(pb.NetworkKind, network.kind),
+            "status": "archived" if network.status == pb.NETWORK_STATUS_ARCHIVED else "active"}
+
+
+def _known(enum_type: Any, number: int) -> str | None:
+    try:
+        return enum_text(enum_type, number) if number else None
+    except ValueError:
+        return None
 
 
 def link_of(link: pb.Link) -> dict[str, Any]:

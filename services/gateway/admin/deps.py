@@ -6,7 +6,7 @@ the app with fakes and nothing is a module-level singleton.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -79,3 +79,16 @@ async def _json_body(request: Request) -> object:
 Rpc = Annotated[RpcCaller, Depends(get_rpc)]
 Auth = Annotated[Authenticator, Depends(get_authenticator)]
 Caller = Annotated[Principal, Depends(checked_caller)]
+
+
+class PartnerKeyCache(Protocol):
+    def forget_partner(self, partner_id: str) -> None: ...
+
+
+def partner_keys(request: Request) -> PartnerKeyCache | None:
+    """The partner API's key cache, when this process serves it too (see services.gateway.main)."""
+    keys: PartnerKeyCache | None = getattr(request.app.state, "partner_keys", None)
+    return keys
+
+
+PartnerKeys = Annotated[PartnerKeyCache | None, Depends(partner_keys)]

@@ -25,7 +25,7 @@ from services.api.kring.v1 import federation_pb2_grpc
 from services.common import metrics
 from services.common.caller import Caller
 from services.common.config import Settings
-from services.common.errors import Unavailable
+from services.common.errors import KEY_NETWORKS_CHANGED, Unavailable
 from services.common.rpc_client import RpcCaller
 from services.gateway.partner import messages as messages
 from services.gateway.partner import requests as requests
@@ -180,9 +180,13 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
         def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
             try:
-                self.partners.authenticate(key, timeout=calls.budget())
+                now = self.partners.authenticate(key, timeout=calls.budget())
             except Unavailable:
-                pass  # the federation service is away: keep the stream; its reads will tell
+                return  # the federation service is away: keep the stream; its reads will tell
+            if not network_ids and now.network_ids != partner.network_ids:
+                # A stream of all the partner's networks, whose networks changed (another instance's network
+                # approved here, or its approval withdrawn): end it so that the reconnection covers them.
+                raise Unavailable(KEY_NETWORKS_CHANGED)
 
         follower = FeedFollower(self.hub, log_reader(calls.call, partner.caller.wire()), frozenset(scope), cursor,
                                 tick=still_allowed)

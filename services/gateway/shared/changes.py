@@ -33,7 +33,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "members": ("token.revoked", "member.erased", "member.updated", "membership.joined", "membership.left"),
     "networks": ("network.created", "network.updated", "network.archived"),
     "federation": ("network.blocked", "partner.registered", "partner.key_rotated", "partner.revoked",
-                   "partner.blocked", "feed.appended"),
+                   "partner.blocked", "partner.networks_changed", "feed.appended"),
 }
 
 RECONNECT_SECONDS = 1.0

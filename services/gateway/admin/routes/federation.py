@@ -8,9 +8,9 @@ policy may carry, one partner per network) and answers 403, 404, 409 or 422 itse
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.common.schemas import Command, OutputId
@@ -28,7 +28,7 @@ from services.federation.schemas import (
     RegisterPartner,
     SharingPolicyIn,
 )
-from services.gateway.admin.deps import Caller, Rpc
+from services.gateway.admin.deps import Caller, PartnerKeyCache, PartnerKeys, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 from services.gateway.admin.routes.peers import peer_connector
 
@@ -78,17 +78,6 @@ class PartnerList(BaseModel):
     items: list[PartnerOut]
 
 
-class PartnerKeyCache(Protocol):
-    def forget_partner(self, partner_id: str) -> None: ...
-
-
-def partner_keys(request: Request) -> PartnerKeyCache | None:
-    """The partner API's key cache, when this process serves it too (see services.gateway.main)."""
-    keys: PartnerKeyCache | None = getattr(request.app.state, "partner_keys", None)
-    return keys
-
-
-PartnerKeys = Annotated[PartnerKeyCache | None, Depends(partner_keys)]
 
 
 def dumped(model: BaseModel | None) -> dict[str, Any]:

@@ -7,25 +7,30 @@ federation database (KRING_FEDERATION_KEYS) for the relay, which must present it
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from services.federation.peers.schemas import ConfigurePeer, PeerOut
+from services.federation.peers.schemas import ConfigurePeer, PeerNetworkOut, PeerOut
 from services.federation.relay.peer_links import PeerConnector
-from services.federation.schemas import InstanceId
-from services.gateway.admin.deps import Caller, Rpc
+from services.federation.schemas import InstanceId, NetworkId
+from services.gateway.admin.deps import Caller, PartnerKeyCache, PartnerKeys, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, Responses, documented_error
 
 router = APIRouter(prefix="/v1", tags=["peers"], responses=ERROR_RESPONSES)
 
 PeerIdPath = Annotated[InstanceId, Path(description="the peer's instance id")]
+PeerNetworkPath = Annotated[NetworkId, Path(description="the network's id on the peer instance")]
 PEER_NOT_FOUND: Responses = {404: documented_error("no such peer")}
 
 
 class PeerList(BaseModel):
     items: list[PeerOut]
+
+
+class PeerNetworkList(BaseModel):
+    items: list[PeerNetworkOut]
 
 
 def peer_connector(request: Request) -> PeerConnector | None:
@@ -81,3 +86,62 @@ def get_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any
 def remove_peer(instance_id: PeerIdPath, caller: Caller, rpc: Rpc) -> Response:
     rpc.call("federation", "remove_peer", caller.wire(), instance_id)
     return Response(status_code=204)
+
+
+# --- the peer's directory of networks -------------------------------------------------------------------------------
+
+
+@router.get("/peers/{instance_id}/networks", response_model=PeerNetworkList,
+            summary="The networks a peer instance offers, and which of them may link here",
+            description="Operator only. The peer's directory as the relay last read it through the peer's partner "
+                        "API (`ListNetworks`, on start, when the peer is reconfigured, and every "
+                        "KRING_PEER_DIRECTORY_SYNC_SECONDS): per network its name, theme, level and kind there, and "
+                        "`status`: `offered` (listed by the peer, not approved here), `approved` (one of the peer "
+                        "partner's networks here: linkable), `withdrawn` (`withdrawn_reason` `archived` on the peer, "
+                        "or `gone`: no longer listed). `status` filters. By name.",
+            responses=PEER_NOT_FOUND)
+def list_peer_networks(instance_id: PeerIdPath, caller: Caller, rpc: Rpc,
+                       status: Annotated[Literal["offered", "approved", "withdrawn"] | None,
+                                         Query(description="only networks with this status")] = None
+                       ) -> dict[str, Any]:
+    query = {"status": status} if status is not None else {}
+    return {"items": rpc.call("federation", "list_peer_networks", caller.wire(), instance_id, query)}
+
+
+@router.post("/peers/{instance_id}/networks/{network_id}/approve", response_model=PeerNetworkOut,
+             summary="Let a network of a peer instance link here",
+             description="Operator only. The network joins the networks of the peer's partner (kind instance) here, "
+                         "as `remote_networks` do when the partner is registered: its key may stream, publish and "
+                         "link for it, and links with it may be asked (`POST /v1/links` with `peer`). Approving an "
+                         "approved network changes nothing. 404: no such peer, or a network its directory does not "
+                         "hold (`network_id`/`exists`); 409: the instance is not registered as a partner here "
+                         "(`instance_id`/`registered_partner`) or its partner is blocked (`not_blocked`), the "
+                         "network was withdrawn by the peer (`network_id`/`offered`), is a network of this instance "
+                         "(`remote`) or belongs to another partner (`unowned`).",
+             responses={404: documented_error("no such peer, or not in its directory"),
+                        409: documented_error("not registered as a partner, withdrawn, or taken")})
+def approve_peer_network(instance_id: PeerIdPath, network_id: PeerNetworkPath, caller: Caller, rpc: Rpc,
+                         keys: PartnerKeys) -> dict[str, Any]:
+    answer: dict[str, Any] = rpc.call("federation", "approve_peer_network", caller.wire(), instance_id, network_id)
+    return _forgetting(keys, answer)
+
+
+@router.post("/peers/{instance_id}/networks/{network_id}/withdraw-approval", response_model=PeerNetworkOut,
+             summary="Stop a network of a peer instance linking here",
+             description="Operator only. The network leaves the networks of the peer's partner and is kept as "
+                         "archived: no new link with it is accepted, and its existing links stay but carry nothing "
+                         "(revoke them to end them). It stays `offered`, to be approved again. Withdrawing the "
+                         "approval of a network that is not approved changes nothing.",
+             responses={404: documented_error("no such peer, or not in its directory")})
+def withdraw_peer_network_approval(instance_id: PeerIdPath, network_id: PeerNetworkPath, caller: Caller, rpc: Rpc,
+                                   keys: PartnerKeys) -> dict[str, Any]:
+    answer: dict[str, Any] = rpc.call("federation", "withdraw_peer_network_approval", caller.wire(), instance_id,
+                                      network_id)
+    return _forgetting(keys, answer)
+
+
+def _forgetting(keys: PartnerKeyCache | None, answer: dict[str, Any]) -> dict[str, Any]:
+    """The partner's networks changed: this gateway's partner API learns at once (others from the event)."""
+    if keys is not None and answer.get("partner_id"):
+        keys.forget_partner(answer["partner_id"])
+    return answer
