@@ -542,7 +542,7 @@ def test_not_found_raised_in_a_stream_before_its_first_item_is_not_found():
     assert context.status.code == grpc.StatusCode.NOT_FOUND
 
 
-def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_resource_exhausted(
+def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_stream_n_plus_one_is_resource_exhausted(
         networks, federation, sessions, experts):
     """The real server as the gateway builds it: with every admitted stream open (none holds a thread), a unary
     call still answers, and one stream more is refused instead of queued."""
@@ -571,6 +571,21 @@ def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_re
         with pytest.raises(grpc.RpcError) as refused:
             next(extra)
         assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "3 streams at most" in refused.value.details()
+        rich = status_pb2.Status.FromString(dict(refused.value.trailing_metadata())["grpc-status-details-bin"])
+        info = error_details_pb2.ErrorInfo()
+        assert any(detail.Unpack(info) for detail in rich.details)
+        assert (info.reason, info.domain) == ("RATE_LIMITED", "kring.v1")
+        streams[0].cancel()  # a slot freed is a slot taken again
+        deadline = time.monotonic() + 5
+        while len(edge.federation.streams) > 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        again = stub.StreamOutputs(pb.StreamOutputsRequest(), metadata=[("authorization", "Bearer kpk_gamma")])
+        streams.append(again)
+        deadline = time.monotonic() + 5
+        while len(edge.federation.streams) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(edge.federation.streams) == 3
     finally:
         for stream in streams:
             stream.cancel()
