@@ -45,9 +45,9 @@ class LoopGuardedRpc:
 
 
 class Offload:
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, name: str = "grpc") -> None:
         self.workers = workers
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc")
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
 
     async def __call__(self, work: Callable[[], T], /) -> T:
         """``work()`` in the pool, with the calling task's context variables."""

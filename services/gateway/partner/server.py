@@ -274,6 +274,7 @@ class GrpcEdge:
         finally:
             self.federation.hub.stop()
             self.federation.offload.close()
+            self.federation.stream_work.close()
             self.loop.close()
 
     async def _stop(self, grace: float) -> None:

@@ -79,6 +79,9 @@ class FederationServicer:
         self.settings = settings
         self.rpc = guarded = LoopGuardedRpc(rpc)  # never blocks the event loop (see .offload)
         self.offload = offload if offload is not None else Offload(settings.grpc_workers)
+        # Streams read their scope and catch up through a pool of their own, a quarter the size: a thousand streams
+        # (re)connecting at once queue there, not in front of unary calls.
+        self.stream_work = Offload(max(1, settings.grpc_workers // 4), name="grpc-streams")
         self.partners = partners if partners is not None else PartnerAuthenticator(guarded.call)
         self.hub = hub if hub is not None else FeedHub(
             log_reader(lambda *args: guarded.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
@@ -183,7 +186,7 @@ class FederationServicer:
         calls, partner = await self.offload.cheap_first(lambda: self._begin(call))
         network_ids, cursor = requests.stream_request(request)
         # Which networks the stream covers is the federation service's answer; the hub passes on only these.
-        scope: list[str] = await self.offload(
+        scope: list[str] = await self.stream_work(
             lambda: calls.call("federation", "feed_scope", partner.caller.wire(), network_ids))
         key = bearer_key(call.invocation_metadata())
 
@@ -194,7 +197,7 @@ class FederationServicer:
                 pass  # the federation service is away: keep the stream; its reads will tell
 
         follower = FeedFollower(self.hub, log_reader(calls.call, partner.caller.wire()), frozenset(scope), cursor,
-                                tick=still_allowed, offload=self.offload)
+                                tick=still_allowed, offload=self.stream_work)
         with self.streams.open(partner.partner_id, follower):
             async for entry in follower:
                 yield messages.log_entry(entry)
