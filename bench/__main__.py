@@ -14,7 +14,7 @@ BENCHMARKS = {
     "event_path": ["bench.event_path"],  # 1. outbox → relay → idempotent consumer vs raw kombu
     "fanout": ["bench.fanout"],  # 2. one output to a 1,000-network federation
     "partner_api": ["bench.partner_api"],  # 3. GetNetwork / ListOutputs vs a bare grpcio server
-    "streams": ["bench.streams"],  # 4. 200 StreamOutputs clients, a burst of 100 outputs
+    "streams": ["bench.streams"],  # 4. 200 and 1,000 StreamOutputs clients, a burst of 100 outputs
     "memory": ["bench.memory"],  # 5. resident memory per process, at rest and under load 3
     "scale": ["bench.scale"],  # 6. scale curves: fan-out to 100 / 1,000 / 10,000 networks, ListNetworks paging
     "freshness": ["bench.freshness"],  # 7. admin change → first refused or changed read on another gateway replica

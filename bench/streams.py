@@ -1,40 +1,34 @@
-"""Benchmark 4, streams: 200 concurrent ``StreamOutputs`` clients receive a burst of 100 outputs; the lag of
-every receipt (p50/p99 over all of them), against a bare grpc.aio server pushing the same burst to as many
-clients, in the same run.
+"""Benchmark 4, streams: a curve of concurrent ``StreamOutputs`` clients (200 and 1,000 by default), each
+receiving a burst of 100 outputs; the lag of every receipt (p50/p99 over all of them), how many clients were
+served, and the gateway's resident memory with the streams open; against a bare grpc.aio server pushing the
+same burst to as many clients, in the same run.
 
-The gateway allows 4 open streams per partner (and 16 in all, see below), so the 200 clients are 50
-partners with 4 streams each; each partner has its own network under one origin network (a network has one
-partner at most). The burst: 100 outputs of a held session of the origin, published through the admin API
-with visibility ``linked`` (4 at a time), so the federation service shares each with the 50 partner networks
-and every stream of every partner should receive all 100.
+The gateway allows 4 open streams per partner, so N clients are N/4 partners with 4 streams each; each
+partner has its own network under one origin network (a network has one partner at most). The burst: 100
+outputs of a held session of the origin, published through the admin API with visibility ``linked`` (4 at a
+time), so the federation service shares each with every partner network and every stream of every partner
+should receive all 100.
 
 Lag of a receipt: from the moment the publishing call was made to the moment the client read the item. That
-includes the admin API call, the event to the federation service, the share (one output into 50 feeds), the
-feed hub's poll of the log and the push down the stream. The details also give it from the call's return
-(the share starts after it) and from the item's own ``at`` (the delivery into that network's feed), which
-leaves out the sharing and measures the stream alone.
+includes the admin API call, the event to the federation service, the share (one output into N/4 feeds), the
+``feed.appended`` event that wakes the gateway's feed hub, the hub's read of the log and the push down the
+stream. The details also give it from the call's return (the share starts after it) and from the item's own
+``at`` (the delivery into that network's feed), which leaves out the sharing and measures the stream alone.
 
 The baseline (:class:`bench.bare_grpc.PushingFederation`): a bare grpc.aio server in its own process holding
 the streams, whose ``PublishOutput`` puts one feed item of the same shape on every open stream; the same
 client publishes the burst with the same concurrency and the same clients read it. It is what grpcio costs to
-push the burst with nothing behind it (20,000 messages for 200 streams). A sync grpcio server with the
-gateway's 32 threads could not hold 200 streams at all (one thread each), hence asyncio for the baseline.
+push the burst with nothing behind it (20,000 messages for 200 streams, 100,000 for 1,000).
 
-What the gateway does today: its gRPC server is synchronous, each open stream holds one of its 32 worker
-threads, so it serves at most 16 streams (the other half is kept for unary calls) and refuses the rest with
-RESOURCE_EXHAUSTED. The figures say how many of the 200 were served; the lag is over the receipts of those,
-compared with the bare server at that same number of streams (the same messages to push); the bare server's
-lag at 200 streams is in the details. So the target is missed by design, not by time: lifting it takes
-serving streams without a thread each (a grpc.aio server for ``StreamOutputs``, fed by the same feed hub, or
-a streaming edge of its own) or several gateway replicas (16 streams each). Of the lag itself, the share of the
-output into 50 feeds comes first (the federation service, busy with the burst), then up to one feed-hub poll
-interval (0.15 s) and the hub's read of the log; the push itself is small.
+The gateway's partner server is grpc.aio too: an open stream is a coroutine awaiting the feed hub's
+notification, no thread, so ``KRING_GRPC_MAX_STREAMS`` (2,000 by default) is a plain cap. Gateway RSS: VmRSS
+of the gateway process once every stream is open (``rss_open_mib``) and its peak during the burst.
 
 The clients are grpc.aio streams on one event loop in the benchmark's process: a sync client would need a
 thread per stream and several times the CPU, on the cores the server uses too.
 
-Run alone: ``python -m bench.streams [--clients 200] [--outputs 100]``; prints the figures as JSON on the
-last line.
+Run alone: ``python -m bench.streams [--clients 200,1000] [--outputs 100]``; prints the curve on stderr and
+the figures as JSON on the last line.
 """
 
 from __future__ import annotations
@@ -50,7 +44,7 @@ from typing import Any
 import grpc
 
 from bench.common import Figure, log, summary_ms
-from bench.partner_world import World, baseline_server, build_world, cpu_times, publish
+from bench.partner_world import World, baseline_server, build_world, cpu_times, publish, rss_mib
 from bench.stack import running_stack
 from services.api.kring.v1 import federation_pb2 as pb
 from services.api.kring.v1 import federation_pb2_grpc
@@ -173,19 +167,45 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
             log(f"streams open: {len(clients.open)}, refused: {clients.refusals()}")
             sent: dict[str, float] = {}
             pids = stack.pids()
+            rss = RssPeak(pids["gateway"])
+            rss_open = rss.now()
             cpu_before = cpu_times(pids)
             burst_started = time.time()
             published = publish(operator, world, outputs, writers=WRITERS, sent=sent)
             returned = dict(published)
             burst_s = time.time() - burst_started
-            took = clients.wait_for(outputs, timeout=120)
+            took = clients.wait_for(outputs, timeout=120 + clients_count / 10)
             cpu_after = cpu_times(pids)
+            rss_peak = rss.stop()
             result = lags(clients, sent, returned)
         finally:
             clients.close()
     cpu = {name: round(cpu_after[name] - cpu_before[name], 2) for name in cpu_after if name in cpu_before}
     return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "partners": partners,
-            "cpu_s_during_burst": cpu}
+            "cpu_s_during_burst": cpu, "gateway_rss_open_mib": rss_open, "gateway_rss_peak_mib": rss_peak}
+
+
+class RssPeak:
+    """The peak VmRSS of one process, read every 100 ms on a thread of its own until :meth:`stop`."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = self.now()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def now(self) -> float:
+        return round(rss_mib(self.pid) or 0.0, 1)
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak = max(self.peak, self.now())
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join(1.0)
+        return self.peak
 
 
 def baseline(clients_count: int, outputs: int) -> dict[str, Any]:
@@ -236,10 +256,12 @@ BODY = ("Wat we leerden over eenzaamheid in de wijk: ouderen zoeken eerder hulp 
         "dan bij het wijkteam, dus het wijkteam gaat mee naar de koffieochtenden. ") * 3
 
 
-def run(clients_count: int, outputs: int, settle: float) -> list[Figure]:
+def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, Any], list[Figure]]:
+    """One point of the curve: the gateway and the bare server at ``clients_count`` streams."""
     k = kring(clients_count, outputs, settle)
     log(f"kring: {k['streams_open']} streams, {k['receipts']}/{k['expected']} receipts, "
-        f"p99 {k['from_call_made']['p99_ms']:.0f} ms")
+        f"p99 {k['from_call_made']['p99_ms']:.0f} ms, gateway RSS {k['gateway_rss_open_mib']} MiB open, "
+        f"{k['gateway_rss_peak_mib']} MiB peak")
     base = baseline(clients_count, outputs)
     log(f"baseline: {base['streams_open']} streams, p99 {base['from_call_made']['p99_ms']:.0f} ms")
     # The lag is compared at the number of streams the gateway served: the same messages to push.
@@ -254,7 +276,7 @@ def run(clients_count: int, outputs: int, settle: float) -> list[Figure]:
     bare = f"bare grpc.aio server, {clients_count} streams"
     details = {"kring": k, "baseline": base, "baseline_same_streams": same, "clients": clients_count,
                "outputs": outputs}
-    return [
+    figures = [
         Figure(f"streams p99 lag ({clients_count} clients, burst of {outputs})", "ms",
                k["from_call_made"]["p99_ms"], lag_base["p99_ms"], lag_base_name,
                f"≤ {TARGET_S * 1000:.0f} ms, every client served", met, details),
@@ -263,18 +285,50 @@ def run(clients_count: int, outputs: int, settle: float) -> list[Figure]:
         Figure(f"streams served of {clients_count}", "streams", served, base["streams_open"], bare,
                f"{clients_count}", served == clients_count,
                {"refused": k["refused"], "baseline_p99_ms": base["from_call_made"]["p99_ms"]}),
-        Figure("streams receipts of the burst", "items", k["receipts"], base["receipts"], bare,
-               f"{clients_count * outputs}", k["receipts"] == clients_count * outputs),
+        Figure(f"streams receipts of the burst ({clients_count} clients)", "items", k["receipts"], base["receipts"],
+               bare, f"{clients_count * outputs}", k["receipts"] == clients_count * outputs),
+        Figure(f"gateway RSS with {clients_count} streams open", "MiB", k["gateway_rss_open_mib"], None, None,
+               None, None, {"peak_during_burst_mib": k["gateway_rss_peak_mib"]}),
     ]
+    row = {"clients": clients_count, "served": served, "receipts": k["receipts"],
+           "expected": clients_count * outputs, "p50_ms": k["from_call_made"]["p50_ms"],
+           "p99_ms": k["from_call_made"]["p99_ms"], "bare_p99_ms": base["from_call_made"]["p99_ms"],
+           "rss_open_mib": k["gateway_rss_open_mib"], "rss_peak_mib": k["gateway_rss_peak_mib"]}
+    return row, figures
+
+
+def print_curve(rows: list[dict[str, Any]]) -> None:
+    """The curve on stderr, a row per client count, so a reader sees how lag and memory grow."""
+    log("streams curve: clients | served | receipts | p50 ms | p99 ms | bare p99 ms | gateway RSS open / peak MiB")
+    for r in rows:
+        log(f"  {r['clients']:>6,} | {r['served']:>6,} | {r['receipts']:>7,}/{r['expected']:<7,} | "
+            f"{r['p50_ms']:>6.0f} | {r['p99_ms']:>6.0f} | {r['bare_p99_ms']:>11.0f} | "
+            f"{r['rss_open_mib']:.0f} / {r['rss_peak_mib']:.0f}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        per_stream = (last["rss_open_mib"] - first["rss_open_mib"]) / max(1, last["served"] - first["served"])
+        log(f"  {last['clients'] / first['clients']:.0f}x the clients: p99 {last['p99_ms'] / first['p99_ms']:.2f}x, "
+            f"gateway RSS +{per_stream * 1024:.0f} KiB per stream")
+
+
+def run(counts: list[int], outputs: int, settle: float) -> list[Figure]:
+    rows, figures = [], []
+    for clients_count in counts:
+        row, found = point(clients_count, outputs, settle)
+        rows.append(row)
+        figures += found
+        print_curve(rows)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--clients", default="200,1000", help="client counts of the curve, comma-separated")
     parser.add_argument("--outputs", type=int, default=100)
     parser.add_argument("--settle", type=float, default=2.0, help="seconds for refusals to arrive before the burst")
     args = parser.parse_args()
-    print(json.dumps([asdict(f) for f in run(args.clients, args.outputs, args.settle)]))
+    counts = [int(c) for c in args.clients.split(",")]
+    print(json.dumps([asdict(f) for f in run(counts, args.outputs, args.settle)]))
 
 
 if __name__ == "__main__":

@@ -60,10 +60,11 @@ class Settings(BaseSettings):
     instance_name: str = Field("Kring (local)", description="human name of this instance")
     rpc_timeout: float = Field(10.0, description="seconds before a gateway RPC call gives up")
     rpc_pool_size: int = Field(16, description="standalone RPC proxies the gateway keeps open")
-    grpc_workers: int = Field(32, ge=1, description="gateway threads for unary partner API calls")
+    grpc_workers: int = Field(32, ge=1, description="gateway threads for partner API calls that call a service (reads "
+                              "the edge caches answer, and open streams, take none)")
     grpc_max_streams: int = Field(
-        256, ge=0, description="open StreamOutputs streams one gateway serves; each holds a thread of its own, "
-        "beside the unary ones"
+        2000, ge=0, description="open StreamOutputs streams one gateway serves; beyond it a new stream is refused "
+        "with RESOURCE_EXHAUSTED (a stream holds no thread: the cap bounds memory)"
     )
     edge_cache_max_age_seconds: float = Field(
         300.0, gt=0, description="longest the gateway keeps a service's answer (a token's principal, a partner key, a "

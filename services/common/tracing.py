@@ -299,9 +299,10 @@ def grpc_server_interceptors() -> list[Any]:
     """The partner API's span interceptor (grpcio instrumentation), or none when tracing is off."""
     if _provider is None:
         return []
-    from opentelemetry.instrumentation.grpc import server_interceptor
+    from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
-    return [server_interceptor(tracer_provider=_provider)]  # type: ignore[no-untyped-call]  # the instrumentation is untyped
+    # The partner server is grpc.aio's.
+    return [aio_server_interceptor(tracer_provider=_provider)]  # type: ignore[no-untyped-call]  # the instrumentation is untyped
 
 
 def grpc_client_interceptors() -> list[Any]:

@@ -1,4 +1,5 @@
-"""Run the gateway: metrics, gRPC server (its own threads), admin API (uvicorn, main thread).
+"""Run the gateway: metrics, partner gRPC server (grpc.aio, on an event loop of its own thread), admin API
+(uvicorn, main thread).
 
 On SIGTERM or SIGINT: gRPC health turns NOT_SERVING and the gRPC server drains within the grace period
 while uvicorn stops accepting and finishes its requests; then the RPC pool closes.

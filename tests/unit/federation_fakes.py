@@ -470,5 +470,11 @@ class FakeContext:
     def code(self):
         return self._code
 
-    def send_initial_metadata(self, metadata):
+    async def send_initial_metadata(self, metadata):
         self.initial_metadata = metadata
+
+    def cancelled(self):
+        return not self.active
+
+    def done(self):
+        return not self.active

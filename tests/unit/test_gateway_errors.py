@@ -1,5 +1,6 @@
 """Typed errors at the edges: HTTP status and error body, gRPC status code and rich details."""
 
+import asyncio
 import importlib
 import re
 import warnings
@@ -175,8 +176,17 @@ class FakeServicerContext:
     def code(self):
         return self._code
 
-    def send_initial_metadata(self, metadata):
+    async def send_initial_metadata(self, metadata):
         self.initial_metadata = metadata
+
+    def time_remaining(self):
+        return None
+
+    def cancelled(self):
+        return False
+
+    def done(self):
+        return False
 
 
 def details_of(status) -> status_pb2.Status:
@@ -198,7 +208,7 @@ def test_every_typed_error_aborts_with_its_grpc_status_code(error_type):
     error = an_instance(error_type)
     context = FakeServicerContext()
     with pytest.raises(Aborted):
-        abort_with_error(context, error)
+        asyncio.run(abort_with_error(context, error))
     assert context.status.code == grpc.StatusCode[error.grpc_status] == grpc_code(error)
     assert context.status.details == error.message
     info = unpacked(details_of(context.status), error_details_pb2.ErrorInfo)
@@ -210,7 +220,7 @@ def test_a_validation_error_carries_bad_request_field_violations():
                                          violation("perspectives.0", "enum", "unknown perspective")])
     context = FakeServicerContext()
     with pytest.raises(Aborted):
-        abort_with_error(context, error)
+        asyncio.run(abort_with_error(context, error))
     bad_request = unpacked(details_of(context.status), error_details_pb2.BadRequest)
     assert [(v.field, v.reason, v.description) for v in bad_request.field_violations] == [
         ("email", "value_error", "not an email"), ("perspectives.0", "enum", "unknown perspective")]
@@ -224,7 +234,7 @@ def test_a_validation_error_carries_bad_request_field_violations():
 def test_every_code_whose_error_names_a_field_and_rule_carries_them_in_a_bad_request_detail(error):
     context = FakeServicerContext()
     with pytest.raises(Aborted):
-        abort_with_error(context, error)
+        asyncio.run(abort_with_error(context, error))
     rich = details_of(context.status)
     assert rich.code == grpc.StatusCode[error.grpc_status].value[0]
     bad_request = unpacked(rich, error_details_pb2.BadRequest)
@@ -236,7 +246,7 @@ def test_every_code_whose_error_names_a_field_and_rule_carries_them_in_a_bad_req
 def test_an_error_that_names_no_field_carries_no_bad_request_detail():
     context = FakeServicerContext()
     with pytest.raises(Aborted):
-        abort_with_error(context, PermissionDenied("partner blocked"))
+        asyncio.run(abort_with_error(context, PermissionDenied("partner blocked")))
     assert unpacked(details_of(context.status), error_details_pb2.BadRequest) is None
 
 
@@ -245,20 +255,26 @@ def test_the_correlation_id_is_in_the_request_info_detail():
     context = FakeServicerContext()
     try:
         with pytest.raises(Aborted):
-            abort_with_error(context, NotFound("no such network"))
+            asyncio.run(abort_with_error(context, NotFound("no such network")))
     finally:
         correlation_id.reset(token)
     assert unpacked(details_of(context.status), error_details_pb2.RequestInfo).request_id == "cid-42"
 
 
 def intercepted(behaviour, metadata=()):
+    """The method as the grpc.aio server runs it behind the interceptor, called as a plain function."""
     handler = grpc.unary_unary_rpc_method_handler(behaviour)
     details = SimpleNamespace(method="/kring.v1.Federation/GetInstance", invocation_metadata=metadata)
-    return EdgeInterceptor().intercept_service(lambda _details: handler, details).unary_unary
+
+    async def continuation(_details):
+        return handler
+
+    wrapped = asyncio.run(EdgeInterceptor().intercept_service(continuation, details)).unary_unary
+    return lambda request, context: asyncio.run(wrapped(request, context))
 
 
 def test_the_interceptor_turns_a_typed_error_raised_by_a_method_into_its_status():
-    def method(request, context):
+    async def method(request, context):
         raise NotFound("no such network")
     context = FakeServicerContext()
     with pytest.raises(Aborted):
@@ -267,7 +283,7 @@ def test_the_interceptor_turns_a_typed_error_raised_by_a_method_into_its_status(
 
 
 def test_the_interceptor_hides_a_bug_behind_internal():
-    def method(request, context):
+    async def method(request, context):
         raise KeyError("secret_column")
     context = FakeServicerContext()
     with pytest.raises(Aborted):
@@ -279,7 +295,7 @@ def test_the_interceptor_hides_a_bug_behind_internal():
 def test_the_interceptor_sets_and_echoes_the_callers_correlation_id():
     seen = []
 
-    def method(request, context):
+    async def method(request, context):
         seen.append(correlation_id.get())
         return "reply"
     context = FakeServicerContext()

@@ -5,7 +5,7 @@ for streams, here."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from types import SimpleNamespace
 
@@ -32,6 +32,7 @@ from services.gateway.partner.server import EdgeInterceptor
 from services.gateway.partner.servicer import FederationServicer
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
+from tests.support.aio import Consumer, collect, driven
 from tests.support.callers import OPERATOR_WIRE as OPERATOR
 from tests.unit.federation_fakes import Aborted, FakeContext, FakeExperts, FakeFederation
 from tests.unit.gateway_fakes import FakeNetworks, FakeServices, FakeSessions
@@ -114,7 +115,7 @@ PARTNER_METHODS = [
 
 def call(servicer, method, request, context):
     result = getattr(servicer, method)(request, context)
-    return list(result) if method == "StreamOutputs" else result
+    return collect(result) if method == "StreamOutputs" else result
 
 
 # --- authentication and scope ------------------------------------------------------------------------------
@@ -404,32 +405,22 @@ def test_a_call_whose_deadline_passed_asks_no_service(servicer, federation):
 # --- streams ---------------------------------------------------------------------------------------------------
 
 
-class StreamRun:
-    """StreamOutputs on its own thread, as a gRPC worker runs it."""
+class StreamRun(Consumer):
+    """StreamOutputs in a task of an event loop of its own, as the grpc.aio server runs it; ``cancel()`` plays a
+    client that hangs up."""
 
     def __init__(self, servicer, request, context):
         self.context = context
-        self.items: list[pb.FeedItem] = []
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(servicer, request), daemon=True)
-        self.thread.start()
-
-    def _run(self, servicer, request):
-        try:
-            for item in servicer.StreamOutputs(request, self.context):
-                self.items.append(item)
-        except (KringError, Aborted) as exc:
-            self.error = exc
+        super().__init__(servicer.StreamOutputs(request, context), expected=(KringError, Aborted))
 
     def wait_for(self, n, timeout=5.0):
         deadline = time.monotonic() + timeout
-        while len(self.items) < n and self.thread.is_alive() and time.monotonic() < deadline:
+        while len(self.items) < n and self.alive and time.monotonic() < deadline:
             time.sleep(0.005)
         return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in self.items]
 
     def end(self, timeout=5.0):
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the stream did not end"
+        assert self.join(timeout), "the stream did not end"
         return self.error
 
 
@@ -441,7 +432,7 @@ def test_a_stream_sends_the_partners_feed_after_its_cursor_then_live_items(servi
     assert run.wait_for(1) == [("3", pb.FEED_ITEM_KIND_SHARED, "o-3")]
     federation.retract("o-3")
     assert run.wait_for(2)[1:] == [("4", pb.FEED_ITEM_KIND_RETRACTED, "o-3")]
-    run.context.cancel()
+    run.cancel()
     assert run.end() is None
 
 
@@ -453,7 +444,7 @@ def test_a_client_hanging_up_ends_the_stream_promptly_and_frees_its_slot(service
         time.sleep(0.005)
     assert metrics.PARTNER_STREAMS_OPEN._value.get() == gauge + 1
     started = time.monotonic()
-    run.context.cancel()
+    run.cancel()
     run.end()
     assert time.monotonic() - started < 1.0
     assert len(servicer.streams) == 0
@@ -494,7 +485,7 @@ def test_streams_are_capped_per_partner_with_resource_exhausted(servicer):
     error = raises(RateLimited, call, servicer, "StreamOutputs", pb.StreamOutputsRequest(), FakeContext(ALPHA))
     assert grpc_code(error) == grpc.StatusCode.RESOURCE_EXHAUSTED
     for run in runs:
-        run.context.cancel()
+        run.cancel()
         run.end()
 
 
@@ -511,13 +502,15 @@ def test_shutting_down_ends_open_streams_unavailable_so_clients_reconnect(servic
 
 
 def intercepted_stream(behaviour, method="/kring.v1.Federation/StreamOutputs"):
+    """The stream as the grpc.aio server runs it behind the interceptor, read as a plain iterator."""
     handler = grpc.unary_stream_rpc_method_handler(behaviour)
     details = SimpleNamespace(method=method, invocation_metadata=(("x-correlation-id", "cid-7"),))
-    return EdgeInterceptor().intercept_service(lambda _details: handler, details).unary_stream
+    wrapped = EdgeInterceptor().wrap(handler, details).unary_stream
+    return lambda request, context: driven(wrapped(request, context))
 
 
 def test_a_typed_error_raised_in_a_stream_becomes_its_status_with_field_violations():
-    def stream(request, context):
+    async def stream(request, context):
         yield pb.FeedItem(cursor="1")
         raise ValidationFailed.single("cursor", "valid_cursor", "not a cursor this API returned")
 
@@ -536,16 +529,20 @@ def test_a_typed_error_raised_in_a_stream_becomes_its_status_with_field_violatio
 
 
 def test_streams_of_other_services_pass_through_the_interceptor_untouched():
-    def watch(request, context):
+    async def watch(request, context):
         yield "serving"
 
     handler = grpc.unary_stream_rpc_method_handler(watch)
     details = SimpleNamespace(method="/grpc.health.v1.Health/Watch", invocation_metadata=())
-    assert EdgeInterceptor().intercept_service(lambda _d: handler, details) is handler
+
+    async def continuation(_details):
+        return handler
+
+    assert asyncio.run(EdgeInterceptor().intercept_service(continuation, details)) is handler
 
 
 def test_not_found_raised_in_a_stream_before_its_first_item_is_not_found():
-    def stream(request, context):
+    async def stream(request, context):
         raise NotFound("no such network")
         yield  # pragma: no cover - a generator
 
@@ -555,10 +552,10 @@ def test_not_found_raised_in_a_stream_before_its_first_item_is_not_found():
     assert context.status.code == grpc.StatusCode.NOT_FOUND
 
 
-def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_resource_exhausted(
+def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_stream_n_plus_one_is_resource_exhausted(
         networks, federation, sessions, experts):
-    """The real server as the gateway builds it: with every admitted stream open (each holds a thread), a unary
-    call still gets a thread of its own, and one stream more is refused instead of queued."""
+    """The real server as the gateway builds it: with every admitted stream open (none holds a thread), a unary
+    call still answers, and one stream more is refused instead of queued."""
     from services.api.kring.v1 import federation_pb2_grpc
     from services.gateway.partner.server import build_grpc_server
 
@@ -584,6 +581,21 @@ def test_open_streams_never_starve_unary_calls_and_beyond_the_cap_a_stream_is_re
         with pytest.raises(grpc.RpcError) as refused:
             next(extra)
         assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "3 streams at most" in refused.value.details()
+        rich = status_pb2.Status.FromString(dict(refused.value.trailing_metadata())["grpc-status-details-bin"])
+        info = error_details_pb2.ErrorInfo()
+        assert any(detail.Unpack(info) for detail in rich.details)
+        assert (info.reason, info.domain) == ("RATE_LIMITED", "kring.v1")
+        streams[0].cancel()  # a slot freed is a slot taken again
+        deadline = time.monotonic() + 5
+        while len(edge.federation.streams) > 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        again = stub.StreamOutputs(pb.StreamOutputsRequest(), metadata=[("authorization", "Bearer kpk_gamma")])
+        streams.append(again)
+        deadline = time.monotonic() + 5
+        while len(edge.federation.streams) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(edge.federation.streams) == 3
     finally:
         for stream in streams:
             stream.cancel()

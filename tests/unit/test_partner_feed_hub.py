@@ -7,7 +7,6 @@ awkward interleavings are reproduced exactly rather than hoped for.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from services.common.errors import Unavailable
 from services.gateway.partner.auth import PartnerAuthenticator
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, Subscription
+from tests.support.aio import Consumer, driven
 from tests.unit.federation_fakes import FakeLog
 
 MINE = frozenset({"utrecht"})
@@ -53,28 +53,23 @@ class HubThatMovesOn(FeedHub):
         super().__init__(log.read, **options)
         self.before_subscribing: list = []
 
-    def subscribe(self, networks):
+    def subscribe(self, networks, on_ready=None):
         while self.before_subscribing:
             self.before_subscribing.pop(0)()
-        return super().subscribe(networks)
+        return super().subscribe(networks, on_ready)
 
 
 def take(iterator, n: int) -> list[dict]:
     return [next(iterator) for _ in range(n)]
 
 
-class Collector:
-    """Iterates a follower on its own thread, as a gRPC worker does."""
+class Collector(Consumer):
+    """Iterates a follower in a task of its own event loop, as the gRPC server does."""
 
     def __init__(self, follower: FeedFollower):
         self.follower = follower
-        self.received: list[dict] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        for entry in self.follower:
-            self.received.append(entry)
+        super().__init__(follower)
+        self.received = self.items
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list[int]:
         deadline = time.monotonic() + timeout
@@ -170,7 +165,7 @@ def test_a_stream_reads_its_past_then_follows_the_hub_and_only_its_networks():
         log.append(network_id)
     hub = started_hub(log)
     news = Once(subscribed(hub), lambda: (log.append("twente"), log.append("utrecht"), hub.poll()))
-    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    stream = driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
     assert cursors(take(stream, 3)) == [1, 3, 5]
     assert (0, ["utrecht"], 500) in log.reads  # its past, read with its own networks
 
@@ -180,7 +175,7 @@ def test_a_stream_resumes_after_its_cursor_and_never_repeats_it():
     for _ in range(4):
         log.append("utrecht")
     hub = started_hub(log)
-    stream = iter(FeedFollower(hub, log.read, MINE, 2, wait=0.01))
+    stream = driven(FeedFollower(hub, log.read, MINE, 2, wait=0.01))
     assert cursors(take(stream, 2)) == [3, 4]
 
 
@@ -193,7 +188,7 @@ def test_entries_the_hub_passed_before_the_stream_subscribed_are_read_again_from
     hub.poll()  # P = 1
     hub.before_subscribing.append(lambda: (log.append("utrecht"), log.append("utrecht"), hub.poll()))  # P' = 3
     news = Once(lambda: hub.position == 3 and hub.subscribers == 1, lambda: (log.append("utrecht"), hub.poll()))
-    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    stream = driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
     assert cursors(take(stream, 4)) == [1, 2, 3, 4]
     assert hub.subscribe(MINE).start == 4
 
@@ -213,7 +208,7 @@ def test_an_entry_both_read_again_and_queued_is_sent_once():
 
     log.on_read.append(queued_during_the_reread)
     news = Once(lambda: hub.position == 3, lambda: (log.append("utrecht"), hub.poll()))
-    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
+    stream = driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=news))
     assert cursors(take(stream, 4)) == [1, 2, 3, 4]
 
 
@@ -226,7 +221,7 @@ def test_a_stream_that_fell_behind_its_queue_reads_the_log_again_and_loses_nothi
             log.append("utrecht")
         hub.poll()  # five entries for a queue of two: it overflows
 
-    stream = iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=Once(subscribed(hub), burst)))
+    stream = driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=Once(subscribed(hub), burst)))
     assert cursors(take(stream, 5)) == [1, 2, 3, 4, 5]
     assert log.reads[-1] == (0, ["utrecht"], 500)  # after the overflow it read the log itself
 
@@ -236,7 +231,7 @@ def test_a_share_retracted_since_is_passed_over_and_its_retraction_follows():
     log.append("utrecht", "o-1")
     log.append("utrecht", "o-1", "retracted")
     hub = started_hub(log)
-    entries = take(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01)), 1)
+    entries = take(driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01)), 1)
     assert [(e["cursor"], e["kind"], e["output"]["retracted"]) for e in entries] == [(2, "retracted", True)]
 
 
@@ -253,8 +248,7 @@ def test_cancelling_a_stream_ends_it_promptly_and_unsubscribes_it():
     assert collector.wait_for(1) == [1]
     started = time.monotonic()
     follower.cancel()
-    collector.thread.join(5.0)
-    assert not collector.thread.is_alive()
+    assert collector.join(5.0)
     assert time.monotonic() - started < 1.0
     assert hub.subscribers == 0
 
@@ -284,7 +278,7 @@ def test_a_tick_that_raises_ends_the_stream_with_that_error():
         raise PermissionError("revoked")
 
     with pytest.raises(PermissionError):
-        next(iter(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=revoked)))
+        next(driven(FeedFollower(hub, log.read, MINE, 0, wait=0.01, tick=revoked)))
     assert hub.subscribers == 0
 
 

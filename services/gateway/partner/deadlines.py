@@ -7,14 +7,46 @@ asks nothing at all.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.common.rpc_client import RpcCaller
 from services.gateway.partner.errors import DeadlineExceeded
 
+Metadata = tuple[tuple[str, str | bytes], ...]
+
 
 class HasDeadline(Protocol):
     def time_remaining(self) -> float | None: ...
+
+
+class PartnerCall(HasDeadline, Protocol):
+    """What a method of the partner API reads from its call: the metadata and the time left."""
+
+    def invocation_metadata(self) -> Iterable[tuple[str, str | bytes]] | None: ...
+
+
+@dataclass(frozen=True)
+class CallSnapshot:
+    """A call's metadata and deadline, taken in the event loop: safe to read from a pool thread, where the
+    ``grpc.aio`` servicer context is not."""
+
+    metadata: Metadata
+    deadline: float | None  # time.monotonic() at which the caller gives up; None: never
+
+    @classmethod
+    def of(cls, context: PartnerCall) -> CallSnapshot:
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+        return cls(tuple((str(k), v) for k, v in context.invocation_metadata() or ()), deadline)
+
+    def invocation_metadata(self) -> Metadata:
+        return self.metadata
+
+    def time_remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
 
 class CallScope:

@@ -11,7 +11,7 @@ partner reads the field and rule the same way for every code. A rate-limited cal
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -60,9 +60,15 @@ def rich_status(exc: KringError) -> status_pb2.Status:
     return status_pb2.Status(code=code.value[0], message=exc.message, details=details)
 
 
-def abort_with_error(context: grpc.ServicerContext, exc: KringError) -> NoReturn:
+class Aborting(Protocol):
+    """The part of a ``grpc.aio`` servicer context that ends a call."""
+
+    async def abort_with_status(self, status: grpc.Status) -> NoReturn: ...
+
+
+async def abort_with_error(context: Aborting, exc: KringError) -> NoReturn:
     """End the call with the error's status code, message and details; raises, as ``context.abort`` does."""
-    context.abort_with_status(rpc_status.to_status(rich_status(exc)))
+    await context.abort_with_status(rpc_status.to_status(rich_status(exc)))
     # abort_with_status always raises (grpcio's does); should a context return, the call still ends here.
     raise AssertionError("unreachable")
 

@@ -23,11 +23,14 @@ cursor it sent, so memory stays bounded and still nothing is lost.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from services.common.errors import KringError
 
@@ -37,19 +40,36 @@ log = logging.getLogger(__name__)
 LogReader = Callable[[int, list[str] | None, int], dict[str, Any]]
 
 PAGE = 500
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs blocking work away from the event loop and awaits its result."""
+
+    def __call__(self, work: Callable[[], T], /) -> Awaitable[T]: ...
+
 
 
 class Subscription:
-    """One stream's queue of entries for its networks after ``start``."""
+    """One stream's queue of entries for its networks after ``start``.
 
-    def __init__(self, networks: frozenset[str], start: int, capacity: int) -> None:
+    The hub's thread offers entries; the stream takes them. ``on_ready`` (if given) is called, on the hub's
+    thread, each time the queue goes from nothing to something (or on a wake-up): an asyncio stream passes a
+    function that sets its event through ``loop.call_soon_threadsafe``, so a burst costs one wake-up, not one
+    per entry.
+    """
+
+    def __init__(self, networks: frozenset[str], start: int, capacity: int,
+                 on_ready: Callable[[], None] | None = None) -> None:
         self.networks = networks
         self.start = start
         self.capacity = capacity
         self.overflowed = False
+        self.on_ready = on_ready
         self._items: deque[dict[str, Any]] = deque()
         self._lock = threading.Lock()
         self._ready = threading.Event()
+        self._signalled = False
 
     def offer(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -60,19 +80,29 @@ class Subscription:
                 self._items.clear()
             else:
                 self._items.append(entry)
+            signal, self._signalled = not self._signalled, True
         self._ready.set()
+        if signal and self.on_ready is not None:
+            self.on_ready()
 
     def wake(self) -> None:
         self._ready.set()
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Whatever is queued now, without waiting."""
+        with self._lock:
+            self._ready.clear()
+            self._signalled = False
+            items = list(self._items)
+            self._items.clear()
+        return items
 
     def take(self, timeout: float) -> list[dict[str, Any]]:
         """Whatever is queued, waiting up to ``timeout`` seconds for something (or a wake-up)."""
         self._ready.wait(timeout)
-        with self._lock:
-            self._ready.clear()
-            items = list(self._items)
-            self._items.clear()
-        return items
+        return self.drain()
 
 
 class FeedHub:
@@ -106,13 +136,15 @@ class FeedHub:
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout)
 
-    def subscribe(self, networks: frozenset[str]) -> Subscription | None:
-        """A queue of every entry for ``networks`` after the hub's position; None until the hub has one."""
+    def subscribe(self, networks: frozenset[str],
+                  on_ready: Callable[[], None] | None = None) -> Subscription | None:
+        """A queue of every entry for ``networks`` after the hub's position; None until the hub has one.
+        ``on_ready``: see :class:`Subscription`."""
         with self._lock:
             if self._position is None:
                 self._start_locked()  # the first stream starts the hub: a gateway nobody streams from reads nothing
                 return None
-            subscription = Subscription(networks, self._position, self.capacity)
+            subscription = Subscription(networks, self._position, self.capacity, on_ready)
             self._subscriptions.add(subscription)
         self._wake.set()
         return subscription
@@ -225,21 +257,29 @@ class FeedHub:
 class FeedFollower:
     """One stream: the entries for ``networks`` after ``cursor``, then each new one as the hub reads it.
 
-    ``tick`` is called at least every ``wait`` seconds (and between pages) so the stream can re-check its
-    partner's key; ``cancel`` (from any thread, e.g. the gRPC call's done-callback) ends the iteration promptly.
+    An asynchronous iterator: it runs in the gRPC server's event loop and holds no thread. While it waits for
+    news it awaits an :class:`asyncio.Event` that the hub's thread sets through ``loop.call_soon_threadsafe``.
+    Reading the log (a blocking service call) goes through ``offload`` (default: :func:`asyncio.to_thread`; the
+    server passes its bounded pool). ``tick`` (plain or async) is called at least every ``wait`` seconds (and
+    between pages) so the stream can re-check its partner's key; ``cancel`` (from any thread, e.g. the gateway
+    stopping) ends the iteration promptly.
     """
 
     def __init__(self, hub: FeedHub, read_log: LogReader, networks: frozenset[str], cursor: int, *,
-                 page: int = PAGE, wait: float = 1.0, tick: Callable[[], None] | None = None) -> None:
+                 page: int = PAGE, wait: float = 1.0, tick: Callable[[], Awaitable[None] | None] | None = None,
+                 offload: Offload | None = None) -> None:
         self.hub = hub
         self.read = read_log
         self.networks = networks
         self.position = cursor  # everything for our networks up to here was sent (or passed over)
         self.page = page
         self.wait = wait
-        self.tick = tick or (lambda: None)
+        self._tick = tick or (lambda: None)
+        self.offload: Offload = offload or _to_thread
         self._cancelled = threading.Event()
         self._subscription: Subscription | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._news: asyncio.Event | None = None
 
     @property
     def cancelled(self) -> bool:
@@ -247,32 +287,48 @@ class FeedFollower:
 
     def cancel(self) -> None:
         self._cancelled.set()
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.wake()
+        self._wake()
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def _wake(self) -> None:
+        """From any thread: the stream's event is set in its own loop."""
+        loop, news = self._loop, self._news
+        if loop is not None and news is not None:
+            try:
+                loop.call_soon_threadsafe(news.set)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+    async def tick(self) -> None:
+        result = self._tick()
+        if inspect.isawaitable(result):
+            await result
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        self._loop, self._news = asyncio.get_running_loop(), asyncio.Event()
         while not self.cancelled:
-            yield from self._catch_up(until=self.hub.position)
-            subscription = self.hub.subscribe(self.networks)
+            async for entry in self._catch_up(until=self.hub.position):
+                yield entry
+            subscription = self.hub.subscribe(self.networks, on_ready=self._wake)
             if subscription is None:  # the hub has not found the end of the log yet
-                self.tick()
-                self.hub.wait_ready(self.wait)
+                await self.tick()
+                await asyncio.sleep(min(self.wait, 0.05))
                 continue
             self._subscription = subscription
             try:
-                yield from self._catch_up(until=subscription.start)
-                yield from self._follow(subscription)
+                async for entry in self._catch_up(until=subscription.start):
+                    yield entry
+                async for entry in self._follow(subscription):
+                    yield entry
             finally:
                 self._subscription = None
                 self.hub.unsubscribe(subscription)
 
-    def _catch_up(self, until: int | None) -> Iterator[dict[str, Any]]:
+    async def _catch_up(self, until: int | None) -> AsyncIterator[dict[str, Any]]:
         """Read the log from our position until ``until`` (None: until it runs out)."""
         while not self.cancelled and (until is None or self.position < until):
-            self.tick()
+            await self.tick()
             read_from = self.position
-            page = self.read(read_from, sorted(self.networks), self.page)
+            page = await self.offload(functools.partial(self.read, read_from, sorted(self.networks), self.page))
             for entry in page["entries"]:
                 if self._cancelled.is_set():  # by another thread, since the loop's test
                     return
@@ -284,10 +340,20 @@ class FeedFollower:
                 return  # nothing more for our networks
             self.position = max(self.position, next_cursor)  # past entries passed over, too
 
-    def _follow(self, subscription: Subscription) -> Iterator[dict[str, Any]]:
+    async def _follow(self, subscription: Subscription) -> AsyncIterator[dict[str, Any]]:
+        news = self._news
+        assert news is not None
         while not self.cancelled:
-            self.tick()
-            entries = subscription.take(self.wait)
+            await self.tick()
+            news.clear()  # before draining: an entry offered after the drain sets it again
+            entries = subscription.drain()
+            if not entries and not subscription.overflowed and not self.cancelled:
+                try:
+                    async with asyncio.timeout(self.wait):
+                        await news.wait()
+                except TimeoutError:
+                    pass
+                entries = subscription.drain()
             if subscription.overflowed:
                 return  # we fell behind: read the log again from our position
             for entry in entries:
@@ -296,3 +362,7 @@ class FeedFollower:
                 if entry["cursor"] > self.position:
                     self.position = entry["cursor"]
                     yield entry
+
+
+async def _to_thread(work: Callable[[], T]) -> T:
+    return await asyncio.to_thread(work)

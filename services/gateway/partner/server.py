@@ -8,26 +8,29 @@ The server refuses requests over ``MAX_MESSAGE_BYTES`` (RESOURCE_EXHAUSTED) befo
 Then, before a method of the API runs, the interceptor spends one call of the partner key's rate
 (:mod:`..shared.rate_limit`: RESOURCE_EXHAUSTED with RetryInfo) and refuses text and times no service can take
 (:mod:`..shared.input_guard`: INVALID_ARGUMENT naming the fields).
-Open streams each hold a worker thread, so they are capped below the worker count
-(:mod:`services.gateway.partner.streams`); the feed hub that feeds them starts with the first stream.
+The server is ``grpc.aio``'s, in an event loop of its own: an open stream is a coroutine waiting for the feed
+hub's notification, not a thread, and streams are capped only so one gateway's memory stays bounded
+(:mod:`services.gateway.partner.streams`); the feed hub that feeds them starts with the first stream. Service
+calls (blocking nameko RPCs) run in a bounded pool (:mod:`services.gateway.partner.offload`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import grpc
 from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.api.kring.v1 import federation_pb2, federation_pb2_grpc
+from services.api.kring.v1 import federation_pb2
 from services.common import tracing
 from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unauthenticated, ValidationFailed
@@ -35,7 +38,7 @@ from services.common.logs import correlation_id
 from services.common.rpc_client import RpcCaller
 from services.gateway.partner.auth import PartnerAuthenticator, bearer_key
 from services.gateway.partner.errors import abort_with_error, grpc_code
-from services.gateway.partner.servicer import SERVICE_NAME, STREAMS_PER_PARTNER, FederationServicer
+from services.gateway.partner.servicer import SERVICE_NAME, STREAMS_PER_PARTNER, AsyncFederation, FederationServicer
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import input_guard, observability
 from services.gateway.shared.correlation import CORRELATION_HEADER, incoming_correlation_id
@@ -48,6 +51,7 @@ HEALTH_SERVICE_NAME = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 # The largest valid request (a partner output at its limits) is well under 100 KiB.
 MAX_MESSAGE_BYTES = 1024 * 1024
 
+T = TypeVar("T")
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 # A call's metadata as grpcio hands it over: text values, bytes only under keys ending in ``-bin``.
@@ -55,15 +59,24 @@ Metadata = dict[str, str | bytes]
 # The handler of a method of any service on this server (the API's, health checking's, reflection's): its request
 # and reply are whichever messages that method takes. Quoted: only the stub's RpcMethodHandler is generic.
 AnyHandler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+AioContext: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+# A method of a grpc.aio server: a coroutine function (unary) or an async generator function (stream). typeshed's
+# RpcMethodHandler names the sync server's signatures only.
+AioUnary: TypeAlias = "Callable[[Any, AioContext], Awaitable[Any]]"
+AioStream: TypeAlias = "Callable[[Any, AioContext], AsyncIterator[Any]]"
 
 
-class EdgeInterceptor(grpc.ServerInterceptor):
+class EdgeInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, partner_calls: TokenBuckets | None = None) -> None:
         self.partner_calls = partner_calls
 
-    def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], AnyHandler | None],
-                          handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
-        handler = continuation(handler_call_details)
+    async def intercept_service(self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[AnyHandler | None]],
+                                handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
+        handler = await continuation(handler_call_details)
+        return self.wrap(handler, handler_call_details)
+
+    def wrap(self, handler: AnyHandler | None, handler_call_details: grpc.HandlerCallDetails) -> AnyHandler | None:
+        """The handler with the edge's behaviour around it (every method of this server is asynchronous)."""
         if handler is None:
             return handler
         method = handler_call_details.method
@@ -71,14 +84,14 @@ class EdgeInterceptor(grpc.ServerInterceptor):
         admit = self._admission(metadata) if method.startswith(f"/{SERVICE_NAME}/") else _admit_all
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _unary(method, metadata, handler.unary_unary, admit),
+                _unary(method, metadata, cast(AioUnary, handler.unary_unary), admit),
                 request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         # The API's own streams get the same edge behaviour; health Watch and reflection pass through.
         if handler.unary_stream is not None and method.startswith(f"/{SERVICE_NAME}/"):
             return grpc.unary_stream_rpc_method_handler(
-                _stream(method, metadata, handler.unary_stream, admit),
+                _stream(method, metadata, cast(AioStream, handler.unary_stream), admit),
                 request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
@@ -136,99 +149,138 @@ class _Outcome:
     code = grpc.StatusCode.OK
 
 
-@contextmanager
-def _edge(method: str, metadata: Metadata, context: grpc.ServicerContext) -> Iterator[_Outcome]:
+
+
+@asynccontextmanager
+async def _edge(method: str, metadata: Metadata, context: AioContext) -> AsyncIterator[_Outcome]:
     """Correlation id in, typed errors out as statuses with rich details, the outcome counted."""
     given = metadata.get(CORRELATION_HEADER)
     cid = incoming_correlation_id(given if isinstance(given, str) else None)  # not a -bin key: always text
     token = correlation_id.set(cid)
     outcome = _Outcome()
     try:
-        context.send_initial_metadata(((CORRELATION_HEADER, cid),))
+        await context.send_initial_metadata(((CORRELATION_HEADER, cid),))
         yield outcome
     except KringError as exc:
         outcome.code = grpc_code(exc)
-        abort_with_error(context, exc)
-    except GeneratorExit:  # a stream the client cancelled: grpcio closes its generator
-        outcome.code = grpc.StatusCode.CANCELLED
+        await abort_with_error(context, exc)
+    except (asyncio.CancelledError, GeneratorExit):  # the client cancelled or left: grpc.aio ends the handler
+        outcome.code = _left(context)
         raise
     except Exception as exc:
-        # What the method's own context.abort set (None until then): grpcio's ServicerContext.code(), marked
-        # experimental.
-        aborted: grpc.StatusCode | None = context.code()  # type: ignore[attr-defined]  # not in typeshed's stub
+        # What the method's own context.abort set (None until then).
+        aborted: grpc.StatusCode | None = context.code()
         if aborted not in (None, grpc.StatusCode.OK):  # the method called context.abort itself
             outcome.code = aborted
             raise
-        if isinstance(exc, grpc.RpcError) and not context.is_active():
+        if isinstance(exc, grpc.RpcError) and context.done():
             # The client left (its deadline passed, it cancelled), even before the metadata could go: nobody to
-            # answer and nothing broken here. grpcio drops its own RpcError quietly.
+            # answer and nothing broken here.
             outcome.code = _left(context)
             raise
         outcome.code = grpc.StatusCode.INTERNAL
         log.exception("unhandled error in %s", method)
-        abort_with_error(context, InternalError.safe())
+        await abort_with_error(context, InternalError.safe())
     finally:
         observability.GRPC_REQUESTS.labels(method=method, code=outcome.code.name).inc()
         try:
             correlation_id.reset(token)
-        except ValueError:  # a stream's generator closed from another thread's context
+        except ValueError:  # a stream's generator closed from another context
             pass
 
 
-def _left(context: grpc.ServicerContext) -> grpc.StatusCode:
-    # grpcio documents None for a call without a deadline; typeshed's stub says float.
+def _left(context: AioContext) -> grpc.StatusCode:
     remaining: float | None = context.time_remaining()
     return grpc.StatusCode.DEADLINE_EXCEEDED if remaining is not None and remaining <= 0 else grpc.StatusCode.CANCELLED
 
 
-def _unary(method: str, metadata: Metadata, behaviour: Callable[[Req, grpc.ServicerContext], Resp],
-           admit: Callable[[object], None]) -> Callable[[Req | Undecodable, grpc.ServicerContext], Resp]:
-    def unary_unary(request: Req | Undecodable, context: grpc.ServicerContext) -> Resp:
+def _unary(method: str, metadata: Metadata, behaviour: Callable[[Req, AioContext], Awaitable[Resp]],
+           admit: Callable[[object], None]) -> Callable[[Req | Undecodable, AioContext], Awaitable[Resp]]:
+    async def unary_unary(request: Req | Undecodable, context: AioContext) -> Resp:
         started = time.perf_counter()
         try:
-            with _edge(method, metadata, context):
+            async with _edge(method, metadata, context):
                 decoded = _decoded(request)
                 admit(decoded)
-                return behaviour(decoded, context)
+                return await behaviour(decoded, context)
         finally:
             observability.GRPC_DURATION.labels(method=method).observe(time.perf_counter() - started)
+        raise AssertionError("unreachable: _edge re-raises or aborts")  # for mypy: the with may swallow
     return unary_unary
 
 
-def _stream(method: str, metadata: Metadata, behaviour: Callable[[Req, grpc.ServicerContext], Iterator[Resp]],
-            admit: Callable[[object], None]) -> Callable[[Req | Undecodable, grpc.ServicerContext], Iterator[Resp]]:
+def _stream(method: str, metadata: Metadata, behaviour: Callable[[Req, AioContext], AsyncIterator[Resp]],
+            admit: Callable[[object], None]) -> Callable[[Req | Undecodable, AioContext], AsyncIterator[Resp]]:
     """A stream's duration is how long the partner stayed, not latency: it is counted, not timed."""
-    def unary_stream(request: Req | Undecodable, context: grpc.ServicerContext) -> Iterator[Resp]:
-        with _edge(method, metadata, context) as outcome:
+    async def unary_stream(request: Req | Undecodable, context: AioContext) -> AsyncIterator[Resp]:
+        async with _edge(method, metadata, context) as outcome:
             decoded = _decoded(request)
             admit(decoded)
-            yield from behaviour(decoded, context)
-            if not context.is_active():
+            async for item in behaviour(decoded, context):
+                yield item
+            if context.cancelled():
                 outcome.code = grpc.StatusCode.CANCELLED
     return unary_stream
 
 
+class LoopThread:
+    """An event loop of its own on a thread of its own: the partner server's. The admin API (uvicorn) keeps the
+    main thread and its signal handlers; each edge drains on its own loop."""
+
+    def __init__(self, name: str = "grpc-aio") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``work`` in the loop and wait for its result (from any other thread)."""
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5.0)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
 @dataclass
 class GrpcEdge:
-    server: grpc.Server
-    health: health.HealthServicer
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
     port: int
     federation: FederationServicer
+    loop: LoopThread
     tls: CertificateFiles | None = None  # None: plaintext
 
     def start(self) -> None:
-        self.server.start()
+        self.loop.run(self._start())
+
+    async def _start(self) -> None:
+        await self.server.start()
         for service in ("", SERVICE_NAME):
-            self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self, grace: float) -> None:
         """Report NOT_SERVING first so balancers drain, end the open streams (their clients reconnect
         elsewhere with their cursors), then let unary calls in flight finish within ``grace``."""
-        self.health.enter_graceful_shutdown()
+        try:
+            self.loop.run(self._stop(grace), timeout=grace + 2.0)
+        finally:
+            self.federation.hub.stop()
+            self.federation.offload.close()
+            self.federation.stream_work.close()
+            self.loop.close()
+
+    async def _stop(self, grace: float) -> None:
+        await self.health.enter_graceful_shutdown()
         self.federation.streams.close_all()
-        stopped = self.server.stop(grace)
-        self.federation.hub.stop()
-        stopped.wait(grace + 1.0)
+        await self.server.stop(grace)
 
     @property
     def partners(self) -> PartnerAuthenticator:
@@ -239,15 +291,22 @@ class GrpcEdge:
 def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limit | None = None) -> GrpcEdge:
     """``partner_limit``: calls per partner key (see :mod:`..shared.rate_limit`); None: no limit.
 
-    The sync server gives every call a thread for as long as it lasts, and a stream lasts as long as its
-    partner stays connected: the pool holds ``grpc_workers`` threads for unary calls plus one per stream
-    the gateway admits (``grpc_max_streams``), so open streams never starve unary calls. A waiting stream
-    thread sleeps on the feed hub's condition and costs no CPU.
+    The server runs on ``grpc.aio`` in an event loop of its own (:class:`LoopThread`): an open stream is a
+    suspended coroutine, not a thread, so ``grpc_max_streams`` is a plain cap. Unary calls that call a service
+    run in a pool of ``grpc_workers`` threads (:mod:`.offload`); reads the edge caches answer stay in the loop.
     """
+    loop = LoopThread()
+    try:
+        return loop.run(_build(settings, rpc, partner_limit, loop))
+    except BaseException:
+        loop.close()
+        raise
+
+
+async def _build(settings: Settings, rpc: RpcCaller, partner_limit: Limit | None, loop: LoopThread) -> GrpcEdge:
     partner_calls = TokenBuckets(partner_limit, what="partner API calls") if partner_limit is not None else None
     workers, max_streams = settings.grpc_workers, settings.grpc_max_streams
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=workers + max_streams, thread_name_prefix="grpc"),
+    server = grpc.aio.server(
         # With tracing on, the span interceptor comes first: the edge's own work is inside the call's span.
         interceptors=[*tracing.grpc_server_interceptors(), EdgeInterceptor(partner_calls)],
         # Beyond this many calls in flight, refuse with RESOURCE_EXHAUSTED instead of queueing without bound.
@@ -259,12 +318,12 @@ def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limi
         ],
     )
     federation = FederationServicer(settings, rpc, streams=OpenStreams(max_streams, STREAMS_PER_PARTNER))
-    federation_pb2_grpc.add_FederationServicer_to_server(federation, server)
+    AsyncFederation(federation).add_to(server)
     observability.start_grpc_methods(f"/{SERVICE_NAME}/{method.name}" for method
                                      in federation_pb2.DESCRIPTOR.services_by_name["Federation"].methods)
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_servicer = health.aio.HealthServicer()
     for service in ("", SERVICE_NAME):
-        health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)  # until start()
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)  # until start()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server)
     address = f"{settings.bind_host}:{settings.grpc_port}"
@@ -272,5 +331,5 @@ def build_grpc_server(settings: Settings, rpc: RpcCaller, *, partner_limit: Limi
     port = server.add_secure_port(address, tls[0]) if tls is not None else server.add_insecure_port(address)
     if port == 0:  # older grpcio reports a failed bind this way instead of raising
         raise RuntimeError(f"cannot listen for gRPC on {address}")
-    return GrpcEdge(server=server, health=health_servicer, port=port, federation=federation,
+    return GrpcEdge(server=server, health=health_servicer, port=port, federation=federation, loop=loop,
                     tls=tls[1] if tls is not None else None)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeAlias, TypeVar, cast
 
 import grpc
 from google.protobuf.message import Message
@@ -30,8 +30,9 @@ from services.common.rpc_client import RpcCaller
 from services.gateway.partner import messages as messages
 from services.gateway.partner import requests as requests
 from services.gateway.partner.auth import Partner, PartnerAuthenticator, bearer_key
-from services.gateway.partner.deadlines import CallScope
+from services.gateway.partner.deadlines import CallScope, CallSnapshot, PartnerCall
 from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LogReader
+from services.gateway.partner.offload import LoopGuardedRpc, Offload
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
 from services.gateway.shared.edge_cache import MISSING, EdgeCache
@@ -67,14 +68,23 @@ def log_reader(call: ServiceCall, caller: dict[str, Any]) -> LogReader:
     return read
 
 
-class FederationServicer(federation_pb2_grpc.FederationServicer):
+class FederationServicer:
+    """The methods of the API. Unary methods are plain functions of the request and the call (its metadata and
+    deadline): :class:`AsyncFederation` runs them for the ``grpc.aio`` server, in the event loop when the edge
+    caches answer them, in the pool when they call a service. ``StreamOutputs`` is asynchronous itself."""
+
     def __init__(self, settings: Settings, rpc: RpcCaller, *, partners: PartnerAuthenticator | None = None,
-                 hub: FeedHub | None = None, streams: OpenStreams | None = None) -> None:
+                 hub: FeedHub | None = None, streams: OpenStreams | None = None,
+                 offload: Offload | None = None) -> None:
         self.settings = settings
-        self.rpc = rpc
-        self.partners = partners if partners is not None else PartnerAuthenticator(rpc.call)
+        self.rpc = guarded = LoopGuardedRpc(rpc)  # never blocks the event loop (see .offload)
+        self.offload = offload if offload is not None else Offload(settings.grpc_workers)
+        # Streams read their scope and catch up through a pool of their own, a quarter the size: a thousand streams
+        # (re)connecting at once queue there, not in front of unary calls.
+        self.stream_work = Offload(max(1, settings.grpc_workers // 4), name="grpc-streams")
+        self.partners = partners if partners is not None else PartnerAuthenticator(guarded.call)
         self.hub = hub if hub is not None else FeedHub(
-            log_reader(lambda *args: rpc.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
+            log_reader(lambda *args: guarded.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
         self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
         # Directory and feed pages, tagged with what they depend on (see _cached). Kept only while the change feed
         # is live (fallback 0): without events these reads go to their service every time, as they always did.
@@ -88,13 +98,13 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
     # --- open to anyone ----------------------------------------------------------------------------------------
 
-    def GetInstance(self, request: pb.GetInstanceRequest, context: grpc.ServicerContext) -> pb.Instance:
+    def GetInstance(self, request: pb.GetInstanceRequest, context: PartnerCall) -> pb.Instance:
         return pb.Instance(id=self.settings.instance_id, name=self.settings.instance_name, version=kring_version(),
                            api_version=API_VERSION)
 
     # --- the directory -------------------------------------------------------------------------------------------
 
-    def ListNetworks(self, request: pb.ListNetworksRequest, context: grpc.ServicerContext) -> pb.ListNetworksResponse:
+    def ListNetworks(self, request: pb.ListNetworksRequest, context: PartnerCall) -> pb.ListNetworksResponse:
         calls, _ = self._begin(context)
         query = requests.list_networks(request)
 
@@ -104,13 +114,13 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                                            next_page_token=page.get("next_page_token") or "")
         return self._cached(f"networks?{json.dumps(query, sort_keys=True)}", ("networks",), ask)
 
-    def GetNetwork(self, request: pb.GetNetworkRequest, context: grpc.ServicerContext) -> pb.Network:
+    def GetNetwork(self, request: pb.GetNetworkRequest, context: PartnerCall) -> pb.Network:
         calls, _ = self._begin(context)
         network_id = requests.network_id(request.network_id)
         return self._cached(f"network/{network_id}", (f"network:{network_id}",),
                             lambda: messages.network(calls.call("networks", "get_network", network_id)))
 
-    def ListSessions(self, request: pb.ListSessionsRequest, context: grpc.ServicerContext) -> pb.ListSessionsResponse:
+    def ListSessions(self, request: pb.ListSessionsRequest, context: PartnerCall) -> pb.ListSessionsResponse:
         calls, partner = self._begin(context)
         query = requests.list_sessions(request)
         page: dict[str, Any] = calls.call("sessions", "list_sessions", partner.caller.wire(), query)
@@ -120,7 +130,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                                        next_page_token=page.get("next_page_token") or "")
 
     def FindExpertise(self, request: pb.FindExpertiseRequest,
-                      context: grpc.ServicerContext) -> pb.FindExpertiseResponse:
+                      context: PartnerCall) -> pb.FindExpertiseResponse:
         calls, _ = self._begin(context)
         page: dict[str, Any] = calls.call("members", "find_expertise", requests.expertise_query(request))
         return pb.FindExpertiseResponse(experts=[messages.expert(e) for e in page["items"]],
@@ -129,7 +139,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
     # --- the partner's own outputs and feeds -------------------------------------------------------------------
 
     def PublishOutput(self, request: pb.PublishOutputRequest,
-                      context: grpc.ServicerContext) -> pb.PublishOutputResponse:
+                      context: PartnerCall) -> pb.PublishOutputResponse:
         calls, partner = self._begin(context)
         output = requests.partner_output(request)
         if partner.instance_id is not None and not partner.owns(output["network_id"]):
@@ -142,13 +152,13 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                                         retracted=result["retracted"])
 
     def RetractOutput(self, request: pb.RetractOutputRequest,
-                      context: grpc.ServicerContext) -> pb.RetractOutputResponse:
+                      context: PartnerCall) -> pb.RetractOutputResponse:
         calls, partner = self._begin(context)
         result: dict[str, Any] = calls.call("federation", "retract_partner_output", partner.caller.wire(),
                                             requests.output_id(request.output_id))
         return pb.RetractOutputResponse(output_id=result["output_id"], retracted=result["retracted"])
 
-    def ListOutputs(self, request: pb.ListOutputsRequest, context: grpc.ServicerContext) -> pb.ListOutputsResponse:
+    def ListOutputs(self, request: pb.ListOutputsRequest, context: PartnerCall) -> pb.ListOutputsResponse:
         calls, partner = self._begin(context)
         query = requests.feed_query(request)
 
@@ -163,24 +173,26 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                             (f"feed:{network}", f"network:{network}", f"partner:{partner.partner_id}"), ask)
 
     def ListPublishedOutputs(self, request: pb.ListPublishedOutputsRequest,
-                             context: grpc.ServicerContext) -> pb.ListPublishedOutputsResponse:
+                             context: PartnerCall) -> pb.ListPublishedOutputsResponse:
         calls, partner = self._begin(context)
         page: dict[str, Any] = calls.call("federation", "published_outputs", partner.caller.wire(),
                                           requests.published_query(request))
         return pb.ListPublishedOutputsResponse(outputs=[messages.published_output(i) for i in page["items"]],
                                                next_page_token=page.get("next_page_token") or "")
 
-    def StreamOutputs(self, request: pb.StreamOutputsRequest,
-                      context: grpc.ServicerContext) -> Iterator[pb.FeedItem]:
-        calls, partner = self._begin(context)
+    async def StreamOutputs(self, request: pb.StreamOutputsRequest,
+                            context: PartnerCall) -> AsyncIterator[pb.FeedItem]:
+        call = CallSnapshot.of(context)
+        calls, partner = await self.offload.cheap_first(lambda: self._begin(call))
         network_ids, cursor = requests.stream_request(request)
         # Which networks the stream covers is the federation service's answer; the hub passes on only these.
-        scope: list[str] = calls.call("federation", "feed_scope", partner.caller.wire(), network_ids)
-        key = bearer_key(context.invocation_metadata())
+        scope: list[str] = await self.stream_work(
+            lambda: calls.call("federation", "feed_scope", partner.caller.wire(), network_ids))
+        key = bearer_key(call.invocation_metadata())
 
-        def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
+        async def still_allowed() -> None:  # a key revoked or a partner blocked mid-stream ends the stream
             try:
-                now = self.partners.authenticate(key, timeout=calls.budget())
+                now = await self.offload.cheap_first(lambda: self.partners.authenticate(key, timeout=calls.budget()))
             except Unavailable:
                 return  # the federation service is away: keep the stream; its reads will tell
             if not network_ids and now.network_ids != partner.network_ids:
@@ -189,16 +201,14 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
                 raise Unavailable(KEY_NETWORKS_CHANGED)
 
         follower = FeedFollower(self.hub, log_reader(calls.call, partner.caller.wire()), frozenset(scope), cursor,
-                                tick=still_allowed)
+                                tick=still_allowed, offload=self.stream_work)
         with self.streams.open(partner.partner_id, follower):
-            if not context.add_callback(follower.cancel):  # the client is gone already
-                follower.cancel()
-            for entry in follower:
+            async for entry in follower:
                 yield messages.log_entry(entry)
         if self.streams.closing:
             raise Unavailable("the gateway is shutting down; reconnect with your last cursor")
 
-    def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: grpc.ServicerContext) -> pb.FeedHead:
+    def GetFeedHead(self, request: pb.GetFeedHeadRequest, context: PartnerCall) -> pb.FeedHead:
         calls, partner = self._begin(context)
         network_ids, cursor = requests.stream_request(request)  # the same two fields, the same rules
         head: dict[str, Any] = calls.call("federation", "log_head", partner.caller.wire(),
@@ -207,14 +217,14 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
 
     # --- links ---------------------------------------------------------------------------------------------------
 
-    def RequestLink(self, request: pb.RequestLinkRequest, context: grpc.ServicerContext) -> pb.Link:
+    def RequestLink(self, request: pb.RequestLinkRequest, context: PartnerCall) -> pb.Link:
         calls, partner = self._begin(context)
         link_request = requests.link_request(request)
         with idempotency.keyed(self._keyed(partner, "RequestLink", request.request_id, request), "request_id"):
             answer: dict[str, Any] = calls.call("federation", "request_link", partner.caller.wire(), link_request)
         return messages.link(answer["link"])
 
-    def GetLink(self, request: pb.GetLinkRequest, context: grpc.ServicerContext) -> pb.Link:
+    def GetLink(self, request: pb.GetLinkRequest, context: PartnerCall) -> pb.Link:
         calls, partner = self._begin(context)
         return messages.link(calls.call("federation", "get_link", partner.caller.wire(),
                                         requests.link_id(request.link_id)))
@@ -232,7 +242,7 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
         self.directory.put(key, answer, topics, ticket)
         return answer
 
-    def _begin(self, context: grpc.ServicerContext) -> tuple[CallScope, Partner]:
+    def _begin(self, context: PartnerCall) -> tuple[CallScope, Partner]:
         calls = CallScope(self.rpc, context, self.settings.rpc_timeout)
         key = bearer_key(context.invocation_metadata())
         return calls, self.partners.authenticate(key, timeout=calls.budget())
@@ -244,3 +254,39 @@ class FederationServicer(federation_pb2_grpc.FederationServicer):
             return None
         return idempotency.keyed_request(f"partner:{partner.partner_id}", idempotency.check_key(key, "request_id"),
                                          method, request.SerializeToString(deterministic=True).hex())
+
+
+# Answered from the edge caches when they can be (and touching nothing before their first service call):
+# tried in the event loop first. Every other unary method calls a service each time: straight to the pool.
+ANSWERED_IN_LOOP = frozenset({"GetInstance", "ListNetworks", "GetNetwork", "ListOutputs"})
+UNARY_METHODS = tuple(m.name for m in pb.DESCRIPTOR.services_by_name["Federation"].methods
+                      if not m.server_streaming and not m.client_streaming)
+
+UnaryBehaviour = Callable[[Any, PartnerCall], Message]
+AsyncUnary: TypeAlias = "Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]"
+
+
+class AsyncFederation:
+    """``kring.v1.Federation`` as the ``grpc.aio`` server calls it: each unary method of
+    :class:`FederationServicer` awaited (in the loop or the pool, see :data:`ANSWERED_IN_LOOP`) with a
+    :class:`CallSnapshot` of its call; ``StreamOutputs`` as it is."""
+
+    def __init__(self, federation: FederationServicer) -> None:
+        self.federation = federation
+        for name in UNARY_METHODS:
+            setattr(self, name, self._unary(getattr(federation, name), in_loop=name in ANSWERED_IN_LOOP))
+        self.StreamOutputs = federation.StreamOutputs
+
+    def _unary(self, behaviour: UnaryBehaviour, *, in_loop: bool) -> AsyncUnary:
+        offload = self.federation.offload
+
+        async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+            call = CallSnapshot.of(context)
+            if in_loop:
+                return await offload.cheap_first(lambda: behaviour(request, call))
+            return await offload(lambda: behaviour(request, call))
+        return unary
+
+    def add_to(self, server: grpc.aio.Server) -> None:
+        federation_pb2_grpc.add_FederationServicer_to_server(
+            cast(federation_pb2_grpc.FederationServicer, self), server)

@@ -1,9 +1,9 @@
 """The partner streams open on this gateway: how many, whose, and ending them all at shutdown.
 
-A sync gRPC server gives each open stream a worker thread for as long as it lasts, so streams are capped
-(``KRING_GRPC_MAX_STREAMS`` in total, and per partner so one partner cannot take them all) and the server
-keeps that many threads beside its ``KRING_GRPC_WORKERS`` for unary calls: unary calls always find a thread.
-Beyond the cap a new stream is refused with RESOURCE_EXHAUSTED.
+An open stream is a coroutine of the ``grpc.aio`` server waiting for the feed hub, not a thread, so the caps only
+bound memory: ``KRING_GRPC_MAX_STREAMS`` in total (2,000 by default), and per partner so one partner cannot take
+them all. Beyond either a new stream is refused with RESOURCE_EXHAUSTED. :meth:`OpenStreams.close_all` may be
+called from any thread.
 """
 
 from __future__ import annotations
