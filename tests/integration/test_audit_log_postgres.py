@@ -117,6 +117,10 @@ def test_a_command_over_rpc_records_its_request_and_correlation_ids_once_however
     assert (entry["request_id"], entry["correlation_id"], entry["detail"]) == (
         "key-token-1", "corr-token-1", {"token_id": issued["token_id"]})
     assert entry["target"] == {"kind": "member", "id": anna["id"], "erased": False}
+    with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "corr-export"}) as rpc:
+        rpc.members.export_member(OPERATOR_WIRE, anna["id"])
+        [export] = rpc.members.audit_entries(OPERATOR_WIRE, {"action": "member.exported"})["items"]
+    assert export["correlation_id"] == "corr-export" and export["request_id"]  # a query names its request too
 
 
 def test_the_services_housekeeping_purges_entries_past_the_configured_retention(members_config,
