@@ -200,7 +200,9 @@ class UnitOfWorkFactory(Generic[U]):
     def __call__(self) -> U:
         if self._command_uow is not None:
             return self._command_uow
-        return self._database.new_unit_of_work(self._context.get("correlation_id"))
+        uow = self._database.new_unit_of_work(self._context.get("correlation_id"))
+        uow.request_id = self._request_id  # a query that records (a member export) names its request too
+        return uow
 
     def run_command(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], apply: Callable[[], R],
                     shown_once: tuple[str, ...] = ()) -> R:
@@ -208,7 +210,7 @@ class UnitOfWorkFactory(Generic[U]):
             return apply()
         request = CommandRequest.of(self._request_id, name, args, kwargs, self._fingerprint, shown_once)
         self._command_uow = self()
-        self._command_uow.request_id = request.request_id
+        self._command_uow.request_id = request.request_id  # the audit log records it
         try:
             return run_command(self._command_uow, request, apply)
         finally:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DatabaseError
 
 from services.common.audit import AuditQuery, Subject, purge_audit, read_entries
 from services.common.db import create_service_engine
+from services.common.errors import Conflict
 from services.common.migrations import upgrade
 from services.federation import models as federation_models
 from services.members import models
@@ -86,5 +87,53 @@ def test_the_federation_schema_has_the_same_trigger(pg_url) -> None:
                                             actor_kind="operator", target_kind="link", target_id="l-1", detail={}))
         with engine.begin() as conn, pytest.raises(DatabaseError, match="append-only"):
             conn.execute(update(log).values(target_id="l-2"))
+    finally:
+        engine.dispose()
+
+
+# --- the members service running on RabbitMQ and PostgreSQL ------------------------------------------------------
+
+
+def test_a_command_over_rpc_records_its_request_and_correlation_ids_once_however_often_it_is_retried(
+        members_config, container_factory) -> None:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.members.service import MembersService
+    from tests.support.callers import OPERATOR_WIRE
+
+    container_factory(MembersService, members_config).start()
+    context = {"request_id": "key-token-1", "correlation_id": "corr-token-1"}
+    with ClusterRpcProxy(members_config, timeout=10) as rpc:
+        anna = rpc.members.register_member(OPERATOR_WIRE, {"name": "Anna", "email": "anna@example.org",
+                                                           "perspectives": ["resident"]})
+    with ClusterRpcProxy(members_config, timeout=10, context_data=context) as rpc:
+        issued = rpc.members.issue_token(OPERATOR_WIRE, anna["id"], {"label": "laptop"})
+        # the same key again: answered from the record (the token was shown once), nothing applied twice
+        with pytest.raises(Conflict):
+            rpc.members.issue_token(OPERATOR_WIRE, anna["id"], {"label": "laptop"})
+    with ClusterRpcProxy(members_config, timeout=10) as rpc:
+        page = rpc.members.audit_entries(OPERATOR_WIRE, {"action": "token.issued"})
+    [entry] = page["items"]
+    assert (entry["request_id"], entry["correlation_id"], entry["detail"]) == (
+        "key-token-1", "corr-token-1", {"token_id": issued["token_id"]})
+    assert entry["target"] == {"kind": "member", "id": anna["id"], "erased": False}
+    with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "corr-export"}) as rpc:
+        rpc.members.export_member(OPERATOR_WIRE, anna["id"])
+        [export] = rpc.members.audit_entries(OPERATOR_WIRE, {"action": "member.exported"})["items"]
+    assert export["correlation_id"] == "corr-export" and export["request_id"]  # a query names its request too
+
+
+def test_the_services_housekeeping_purges_entries_past_the_configured_retention(members_config,
+                                                                                 container_factory) -> None:
+    from services.members.service import MembersService
+    from tests.support.waiting import eventually
+
+    engine = create_service_engine(members_config["DATABASE_URL"], "members")
+    try:
+        record(engine, datetime.now(UTC) - timedelta(days=40))
+        record(engine)
+        container_factory(MembersService, {**members_config, "KRING_AUDIT_RETENTION_DAYS": 30}).start()
+        eventually(lambda: count(engine), "the entry past its retention purged", timeout=20,
+                   accept=lambda n: n == 1)
     finally:
         engine.dispose()

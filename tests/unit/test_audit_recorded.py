@@ -153,3 +153,38 @@ def test_the_erasure_event_leaves_the_federations_entries_about_the_member_leadi
     [entry] = entries(world)
     assert entry.actor == SubjectOut(kind="member", id=None, erased=True)
     assert entry.target == SubjectOut(kind="link", id=requested.link_id)
+
+
+# --- between instances ---------------------------------------------------------------------------------------------
+
+
+def test_an_answer_followed_from_another_instance_is_recorded_as_the_relay_acting_for_that_instance(world) -> None:
+    from services.federation.peers import links as peer_links
+    from services.federation.peers.schemas import RemoteLink
+    from tests.unit.test_federation_peers import PEER, ask, follow, register_instance
+
+    world.networks("y")
+    register_instance(world)
+    follow(world)
+    start = ask(world)
+    peer_links.attach_peer_link(start.link.link_id, PEER, RemoteLink(link_id="r", status="requested"), world.uow)
+    peer_links.follow_peer_link(start.link.link_id, RemoteLink(link_id="r", status="active"), world.uow)
+    peer_links.follow_peer_link(start.link.link_id, RemoteLink(link_id="r", status="active"), world.uow)  # no change
+    found = entries(world, target_id=start.link.link_id)
+    assert [(e.action, e.actor, e.on_behalf_of, e.detail["from_peer"]) for e in found] == [
+        ("link.accepted", SubjectOut(kind="service", id="relay"), SubjectOut(kind="instance", id=PEER), True)]
+    assert [e.action for e in entries(world)] == ["link.accepted", "peer.configured", "partner.registered"]
+
+
+def test_a_request_the_other_instance_refused_is_recorded_as_withdrawn_here(world) -> None:
+    from services.federation.peers import links as peer_links
+    from tests.unit.test_federation_peers import PEER, ask, follow, register_instance
+
+    world.networks("y")
+    register_instance(world)
+    follow(world)
+    start = ask(world)
+    peer_links.abandon_peer_link(start.link.link_id, world.uow)
+    [entry] = entries(world, target_id=start.link.link_id)
+    assert (entry.action, entry.actor, entry.on_behalf_of, entry.detail["status"]) == (
+        "link.revoked", SubjectOut(kind="service", id="federation"), SubjectOut(kind="instance", id=PEER), "revoked")

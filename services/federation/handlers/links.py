@@ -164,9 +164,11 @@ def link_view(link: Link) -> LinkOut:
 
 
 def audit_link(uow: FederationUoW, action: AuditAction, caller: Caller, link: Link, side: str | None,
-               **detail: str | int | list[str]) -> None:
-    """Record a change of a link, made by ``caller`` for the network ``side`` (None: the operator, for neither)."""
-    acted_for = Subject.network(side) if side is not None and not caller.operator else None
+               *, for_instance: str | None = None, **detail: str | int | bool | list[str]) -> None:
+    """Record a change of a link, made by ``caller`` for the network ``side`` (a coordinator's or a partner's; the
+    operator acts for neither), or by a service following another instance (``for_instance``)."""
+    acted_for = Subject.instance(for_instance) if for_instance is not None else \
+        Subject.network(side) if side is not None and caller.kind in ("member", "partner") else None
     uow.audit.record(action, caller, Subject.link(link.id), on_behalf_of=acted_for,
                      detail={"status": link.status.value, "requester_network_id": link.requester,
                              "target_network_id": link.target, **detail})

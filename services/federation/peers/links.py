@@ -26,6 +26,7 @@ from services.federation.schemas import LinkOut, RequestLink
 
 # The relay follows a peer's answer on this instance's behalf: the audit log records it as that service.
 RELAY = Caller.internal("relay")
+WITHDRAWN = Caller.internal("federation")
 FOLLOWED: dict[str, AuditAction] = {"accept": "link.accepted", "reject": "link.rejected", "revoke": "link.revoked"}
 
 
@@ -74,6 +75,9 @@ def abandon_peer_link(link_id: str, uow: FederationUoW) -> LinkOut:
         if link.status == LinkStatus.REQUESTED and uow.peer_links.get(link_id) is None:
             link.revoke(now=now())
             uow.links.save(link)
+            # the other instance refused the request, or could not be asked: this instance withdraws it
+            audit_link(uow, "link.revoked", WITHDRAWN, link, None, from_peer=True,
+                       for_instance=uow.remote_networks.instance_of(link.target))
             uow.commit()
         return link_view(link)
 
@@ -114,7 +118,9 @@ def follow_peer_link(link_id: str, remote: RemoteLink, uow: FederationUoW) -> Li
             uow.links.save(link)
         if action in FOLLOWED and link.status.value != before:
             # the peer's side answered there: recorded here as the relay following it
-            audit_link(uow, FOLLOWED[action], RELAY, link, link.target, from_peer=True)
+            held = uow.peer_links.get(link_id)
+            audit_link(uow, FOLLOWED[action], RELAY, link, None, from_peer=True,
+                       for_instance=held["instance_id"] if held is not None else None)
         uow.peer_links.seen(link_id, remote.status, now())
         uow.commit()
         return link_view(link)
