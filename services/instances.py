@@ -142,7 +142,8 @@ class Pair:
                 lines.append(f"linking the instances FAILED ({exc}); both run without the link")
         else:
             lines.append("no demo data (--no-demo): link them with POST /v1/partners (kind instance) and "
-                         "POST /v1/peers on each, as README \"Two instances\" shows")
+                         "POST /v1/peers on each, then approve from GET /v1/peers/{id}/networks, as README "
+                         "\"Two instances\" shows")
         rule = "=" * 78
         self.group.write("\n".join([rule, "Two Kring instances are ready", *(f"  {line}" for line in lines),
                                     f"  peers           GET {national.http_url}/v1/peers (and on {regional.http_url})",
