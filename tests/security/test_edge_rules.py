@@ -8,6 +8,8 @@ deadline had passed before its handler ran was counted and logged as INTERNAL.
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
@@ -66,11 +68,14 @@ class GoneContext:
         self.remaining = remaining
         self.ran = False
 
-    def send_initial_metadata(self, metadata):
+    async def send_initial_metadata(self, metadata):
         raise grpc.RpcError()
 
-    def is_active(self) -> bool:
-        return False
+    def done(self) -> bool:
+        return True
+
+    def cancelled(self) -> bool:
+        return True
 
     def time_remaining(self) -> float | None:
         return self.remaining
@@ -78,7 +83,7 @@ class GoneContext:
     def code(self):
         return None
 
-    def abort_with_status(self, status):
+    async def abort_with_status(self, status):
         raise AssertionError("nothing may be sent to a client that left")
 
 
@@ -92,12 +97,12 @@ def test_a_call_whose_client_left_before_the_answer_is_counted_as_such_not_as_in
     method = f"/kring.v1.Federation/Gone{code}"
     context = GoneContext(remaining)
 
-    def behaviour(request, ctx):
+    async def behaviour(request, ctx):
         ctx.ran = True
         return pb.Network()
 
     handler = grpc_server._unary(method, {}, behaviour, lambda request: None)
     with pytest.raises(grpc.RpcError):
-        handler(pb.GetNetworkRequest(), context)
+        asyncio.run(handler(pb.GetNetworkRequest(), context))
     assert not context.ran
     assert (counted(method, code), counted(method, "INTERNAL")) == (1.0, 0.0)

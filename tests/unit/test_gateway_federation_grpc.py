@@ -6,6 +6,7 @@ for streams, here."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from types import SimpleNamespace
 
@@ -681,3 +682,57 @@ def test_without_a_live_change_feed_directory_reads_ask_their_service_every_time
     servicer.GetNetwork(request, FakeContext(ALPHA))
     servicer.GetNetwork(request, FakeContext(ALPHA))
     assert [c[0] for c in networks.calls].count("get_network") == 2
+
+
+# --- where a unary method runs on the grpc.aio server ----------------------------------------------------------
+
+
+class ThreadRecorder:
+    """The RPC caller, noting on which thread each call was made and with which correlation id."""
+
+    def __init__(self, services):
+        self.services = services
+        self.seen: list[tuple[str, str, str | None]] = []
+
+    def call(self, service, method, *args, timeout=None):
+        from services.common.logs import correlation_id
+
+        self.seen.append((method, threading.current_thread().name, correlation_id.get()))
+        return self.services.call(service, method, *args, timeout=timeout)
+
+
+def test_a_cached_read_is_answered_in_the_event_loop_and_a_service_call_never_runs_there(networks, federation, hub):
+    from services.common.logs import correlation_id
+    from services.gateway.partner.servicer import AsyncFederation
+
+    recorder = ThreadRecorder(FakeServices(networks=networks, federation=federation))
+    servicer = FederationServicer(Settings(instance_id="kring-test"), recorder, hub=hub)
+    servicer.directory.live = servicer.partners.cache.live = lambda: True
+    aio = AsyncFederation(servicer)
+    request = pb.GetNetworkRequest(network_id="beteroud")
+    looked_up_on: list[str] = []
+    look_up = servicer.directory.get
+
+    def noting_thread(key):
+        looked_up_on.append(threading.current_thread().name)
+        return look_up(key)
+    servicer.directory.get = noting_thread
+
+    async def get_network(cid):
+        correlation_id.set(cid)
+        loop_thread = threading.current_thread().name
+        reply = await aio.GetNetwork(request, FakeContext(ALPHA))
+        return loop_thread, reply
+
+    loop_thread, first = asyncio.run(get_network("cid-miss"))
+    # The miss: the key and the network asked for in the pool, never on the loop's thread, with the call's id.
+    assert {(thread.startswith("grpc"), cid) for _, thread, cid in recorder.seen} == {(True, "cid-miss")}
+    assert all(thread != loop_thread for _, thread, _ in recorder.seen)
+    calls = len(recorder.seen)
+    looked_up_on.clear()
+    hit_thread, again = asyncio.run(get_network("cid-hit"))
+    assert again == first
+    assert len(recorder.seen) == calls  # the hit asked nobody...
+    assert looked_up_on == [hit_thread]  # ...and was answered on the loop's own thread, from the edge cache
+    servicer.offload.close()
+    servicer.stream_work.close()
