@@ -72,6 +72,7 @@ def fuzz(operation: Any, *, examples: int, derandomize: bool = True, headers: Ma
         nonlocal sent
         if adjust is not None:
             adjust(case)
+        _drop_framing_headers(case)
         response = send(case)
         sent += 1
         try:
@@ -85,6 +86,18 @@ def fuzz(operation: Any, *, examples: int, derandomize: bool = True, headers: Ma
 
     run()
     return list(failures.values()), sent
+
+
+# Headers that frame the HTTP message itself. A malformed one (a Content-Length that is not a number) is refused by
+# the HTTP server with 400 before the request is a request at all, as RFC 9112 requires; README "Errors" says so.
+# Negative generation draws such headers now and then: they say nothing about the admin API.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "host"})
+
+
+def _drop_framing_headers(case: Any) -> None:
+    if case.headers:
+        for name in [n for n in case.headers if n.lower() in FRAMING_HEADERS]:
+            del case.headers[name]
 
 
 def _failures_of(found: BaseException) -> list[BaseException]:
