@@ -21,7 +21,7 @@ from nameko.exceptions import RpcTimeout
 
 from services.common import nameko_kit
 from services.common.nameko_kit import KringEventHandler, KringQueueConsumer, KringRpcConsumer
-from services.common.rpc_client import DeadlineReplyConsumer
+from services.common.rpc_client import ABANDON_POLL, CallAbandoned, DeadlineReplyConsumer
 
 
 class Channel:
@@ -123,6 +123,18 @@ def test_the_wait_for_a_reply_ends_at_the_calls_deadline():
     consumer.get_message("c")
     assert isinstance(event.error, RpcTimeout)
     assert consumer.consumer.connection.waits[0] <= 0.5  # the time left, not a whole timeout
+
+
+def test_a_call_waiting_for_its_reply_is_given_up_as_soon_as_the_process_stops():
+    consumer = reply_consumer(TimeoutError("read timed out"), 10.0)
+    stopping = iter([False, False, True])
+    consumer.abandon = lambda: next(stopping)
+    event = consumer.provider._reply_events["c"]
+
+    consumer.get_message("c")
+
+    assert isinstance(event.error, CallAbandoned)
+    assert consumer.consumer.connection.waits == [ABANDON_POLL, ABANDON_POLL]  # short waits, not the 10 s left
 
 
 # --- a failed event waits before it is retried, so that an outage does not use up its deliveries -----------------
