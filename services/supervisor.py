@@ -42,6 +42,7 @@ RESTART_DELAY, RESTART_DELAY_MAX = 1.0, 30.0
 # Stopped first, the services after them: what calls the services (clients through the gateway, the relay for
 # peers) stops calling before the services stop answering, so no call waits for a service already gone.
 EDGES = frozenset({"gateway", "relay"})
+EDGES_HEAD_START = 3.0  # seconds the edges get before the services are stopped too, if they have not exited yet
 
 
 # --- tokens kept in the data directory ---------------------------------------------------------------------
@@ -206,17 +207,19 @@ class ProcessGroup:
         return {c.name: "running" if c.process.poll() is None else f"exited with code {c.process.returncode}"
                 for c in self.children}
 
-    def stop_all(self, grace: float = STOP_GRACE, first: frozenset[str] = frozenset()) -> list[str]:
+    def stop_all(self, grace: float = STOP_GRACE, first: frozenset[str] = frozenset(),
+                 head_start: float = EDGES_HEAD_START) -> list[str]:
         """SIGTERM every child, wait up to ``grace`` seconds, SIGKILL the rest; return the names killed.
 
         The children named in ``first`` are stopped first: the others get SIGTERM once those have exited, or
-        half the grace has passed; all of them are killed at ``grace``."""
-        deadline = time.monotonic() + grace
+        after ``head_start`` seconds; all of them are killed at ``grace``."""
+        started = time.monotonic()
+        deadline = started + grace
         leading = [c for c in self.children if c.name in first]
         self._terminate(leading)
         for child in leading:
             try:
-                child.process.wait(timeout=max(0.0, deadline - grace / 2 - time.monotonic()))
+                child.process.wait(timeout=max(0.0, started + min(head_start, grace) - time.monotonic()))
             except subprocess.TimeoutExpired:
                 break
         self._terminate([c for c in self.children if c.name not in first])

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 # On SIGTERM the service stops taking messages and waits for the workers it is running; a worker still running after
 # this long (waiting on a call that will not be answered, a service that is itself stopping) is killed: its message
 # is not acknowledged, so the broker delivers it again, and its transaction never committed. Below the supervisor's
-# 10 s and Kubernetes' 30 s, so the process always exits on its own.
-STOP_TIMEOUT = 6.0
+# 10 s (of which the gateway and the relay take up to 3 s first) and Kubernetes' 30 s: the process exits on its own.
+STOP_TIMEOUT = 5.0
 
 
 def still_running(runner: ServiceRunner) -> list[str]:
