@@ -646,7 +646,7 @@ def call_service(service: str, call: Callable[[], R], timeout: float = SERVICE_C
         raise Unavailable(f"the {service} service is not running; try again later") from exc
     if answer is _NO_ANSWER:
         raise Unavailable(f"the {service} service did not answer within {timeout:g} s; try again")
-    return cast(R, answer)
+    return answer
 
 
 # --- RPC entrypoints --------------------------------------------------------------------------------------
