@@ -236,6 +236,11 @@ class ProcessGroup:
         return killed
 
 
+def killed_message(names: list[str], grace: float = STOP_GRACE) -> str:
+    """The line naming the children that had to be killed (tests/e2e look for it after every stack)."""
+    return f"did not stop within {grace:.0f} s, killed: {', '.join(names)}"
+
+
 # --- the run -----------------------------------------------------------------------------------------------
 
 
@@ -312,7 +317,7 @@ class Supervisor:
         finally:
             killed = self.group.stop_all(first=EDGES)
             if killed:
-                self.log(f"did not stop within {STOP_GRACE:.0f} s, killed: {', '.join(killed)}")
+                self.log(killed_message(killed))
             if self.options.ready_file:
                 self.options.ready_file.unlink(missing_ok=True)
             self.log("stopped")

@@ -6,8 +6,9 @@ import io
 import os
 
 from services.common.config import Settings
-from services.supervisor import EDGES, ProcessGroup, RunOptions, Supervisor
+from services.supervisor import EDGES, ProcessGroup, RunOptions, Supervisor, killed_message
 from tests.support.processes import python
+from tests.support.stack import Stack, killed_on_stop
 from tests.support.waiting import eventually
 
 
@@ -58,6 +59,14 @@ def test_the_gateway_and_the_relay_stop_before_the_services_they_call(tmp_path):
     assert killed == []
     assert "gateway gone: True" in (tmp_path / "members.log").read_text()
     assert group.status() == {"members": "exited with code 0", "gateway": "exited with code 0"}
+
+
+def test_the_line_naming_killed_children_is_what_the_stack_tests_look_for(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "stack.log").write_text(f"gateway  | gateway stopped\nkring    | {killed_message(['relay', 'sessions'])}\n")
+    stack = Stack("http://x", "x:1", "t", tmp_path / "data", None, 0)  # type: ignore[arg-type]  # no process needed
+
+    assert killed_on_stop(stack) == ["relay", "sessions"]
 
 
 def test_a_child_that_dies_stops_the_stack_with_a_non_zero_exit(tmp_path):
