@@ -63,7 +63,8 @@ def test_the_gateway_and_the_relay_stop_before_the_services_they_call(tmp_path):
 
 def test_the_line_naming_killed_children_is_what_the_stack_tests_look_for(tmp_path):
     (tmp_path / "data").mkdir()
-    (tmp_path / "stack.log").write_text(f"gateway  | gateway stopped\nkring    | {killed_message(['relay', 'sessions'])}\n")
+    line = killed_message(["relay", "sessions"])
+    (tmp_path / "stack.log").write_text(f"gateway  | gateway stopped\nkring    | {line}\n")
     stack = Stack("http://x", "x:1", "t", tmp_path / "data", None, 0)  # type: ignore[arg-type]  # no process needed
 
     assert killed_on_stop(stack) == ["relay", "sessions"]
