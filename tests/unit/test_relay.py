@@ -627,6 +627,7 @@ def test_stopping_the_relay_ends_a_call_waiting_on_the_peer_at_once_by_closing_i
     assert peer.closed == 1  # by stop(), and not again when the session ends
     assert local.reports[-1]["status"] == "stopped"
     assert peer.asked == []  # no stream opened once stopping
+    assert not any(r["directory_error"] for r in local.reports)  # the cut-short read is not the peer's failure
 
 
 def test_stopping_the_relay_gives_up_calls_to_the_federation_service_that_outlive_the_grace():

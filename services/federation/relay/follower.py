@@ -304,6 +304,8 @@ class PeerFollower:
             self._disconnect(peer)
 
     def _directory_read(self, error: str | None) -> None:
+        if error is not None and self.stopping:
+            return  # the read was cut short by stop() closing the connection: not the peer's directory failing
         if error is None:
             self._set(directory_synced_at=self.wall(), directory_error=None)
         else:
