@@ -4,7 +4,8 @@ It prepares (data directory, operator token, migrations, queues), starts every s
 federation relay as child processes, waits for ``/readyz``, loads the demo data, prints where everything is,
 and then watches: a child that dies stops the whole stack with a non-zero exit, except the relay, which is
 started again (after 1 s, doubling to 30 s while it keeps dying), as Kubernetes would; Ctrl-C or SIGTERM stops
-it cleanly. The pid of every running child is in ``<data dir>/pids.json`` (tests kill the relay with it).
+it cleanly (the gateway and the relay first, then the services; a child still running after 10 s is killed and
+named). The pid of every running child is in ``<data dir>/pids.json`` (tests kill the relay with it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ READY_TIMEOUT = 90.0
 STOP_GRACE = 10.0
 RESTARTED = frozenset({"relay"})  # children restarted when they die; any other death stops the stack
 RESTART_DELAY, RESTART_DELAY_MAX = 1.0, 30.0
+# Stopped first, the services after them: what calls the services (clients through the gateway, the relay for
+# peers) stops calling before the services stop answering, so no call waits for a service already gone.
+EDGES = frozenset({"gateway", "relay"})
+EDGES_HEAD_START = 3.0  # seconds the edges get before the services are stopped too, if they have not exited yet
 
 
 # --- tokens kept in the data directory ---------------------------------------------------------------------
@@ -189,6 +194,12 @@ class ProcessGroup:
                 log_file.flush()
                 self.say(name, line)
 
+    @staticmethod
+    def _terminate(children: list[Child]) -> None:
+        for child in children:
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+
     def exited(self) -> list[tuple[str, int]]:
         return [(c.name, c.process.returncode) for c in self.children if c.process.poll() is not None]
 
@@ -196,12 +207,22 @@ class ProcessGroup:
         return {c.name: "running" if c.process.poll() is None else f"exited with code {c.process.returncode}"
                 for c in self.children}
 
-    def stop_all(self, grace: float = STOP_GRACE) -> list[str]:
-        """SIGTERM every child, wait up to ``grace`` seconds, SIGKILL the rest; return the names killed."""
-        for child in self.children:
-            if child.process.poll() is None:
-                child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + grace
+    def stop_all(self, grace: float = STOP_GRACE, first: frozenset[str] = frozenset(),
+                 head_start: float = EDGES_HEAD_START) -> list[str]:
+        """SIGTERM every child, wait up to ``grace`` seconds, SIGKILL the rest; return the names killed.
+
+        The children named in ``first`` are stopped first: the others get SIGTERM once those have exited, or
+        after ``head_start`` seconds; all of them are killed at ``grace``."""
+        started = time.monotonic()
+        deadline = started + grace
+        leading = [c for c in self.children if c.name in first]
+        self._terminate(leading)
+        for child in leading:
+            try:
+                child.process.wait(timeout=max(0.0, started + min(head_start, grace) - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                break
+        self._terminate([c for c in self.children if c.name not in first])
         killed = []
         for child in self.children:
             try:
@@ -213,6 +234,11 @@ class ProcessGroup:
         for child in self.children:
             child.pump.join(timeout=2)
         return killed
+
+
+def killed_message(names: list[str], grace: float = STOP_GRACE) -> str:
+    """The line naming the children that had to be killed (tests/e2e look for it after every stack)."""
+    return f"did not stop within {grace:.0f} s, killed: {', '.join(names)}"
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -289,9 +315,9 @@ class Supervisor:
         try:
             return self._run_started(settings, host)
         finally:
-            killed = self.group.stop_all()
+            killed = self.group.stop_all(first=EDGES)
             if killed:
-                self.log(f"did not stop within {STOP_GRACE:.0f} s, killed: {', '.join(killed)}")
+                self.log(killed_message(killed))
             if self.options.ready_file:
                 self.options.ready_file.unlink(missing_ok=True)
             self.log("stopped")

@@ -22,6 +22,7 @@ import eventlet
 import kombu
 from kombu import Exchange, Queue
 from nameko.events import EventHandler
+from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider, register_entrypoint
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc, RpcConsumer
@@ -31,7 +32,7 @@ from services.common import metrics, tracing
 from services.common.audit import AuditTables, purge_audit
 from services.common.commands import REQUEST_FINGERPRINT_KEY, REQUEST_ID_KEY, CommandRequest, run_command
 from services.common.db import create_service_engine
-from services.common.errors import KringError, from_pydantic
+from services.common.errors import KringError, Unavailable, from_pydantic
 from services.common.events import Envelope, EventPayload, UnprocessableEvent, parse_event
 from services.common.logs import correlation_id
 from services.common.outbox import (
@@ -622,6 +623,30 @@ def event_handler(source_service: str, event_type: str, **kwargs: Any,
         return run
 
     return decorate
+
+
+# --- calls to another service ----------------------------------------------------------------------------
+
+SERVICE_CALL_TIMEOUT = 5.0  # seconds; below the gateway's own 10 s, so its caller hears why
+_NO_ANSWER = object()
+
+
+def call_service(service: str, call: Callable[[], R], timeout: float = SERVICE_CALL_TIMEOUT) -> R:
+    """``call`` (one call through a nameko ``RpcProxy`` to ``service``), given up after ``timeout``.
+
+    nameko 2's ``RpcProxy`` waits for ever: a worker whose call is never answered (the other service stopped, or
+    is stopping as this one is) would hold up this service's own stop until it is killed. Not answered in time,
+    or not running at all, the call is :class:`Unavailable` (503 / UNAVAILABLE at the edge).
+    """
+    answer: object = _NO_ANSWER
+    try:
+        with eventlet.Timeout(timeout, False):
+            answer = call()
+    except UnknownService as exc:
+        raise Unavailable(f"the {service} service is not running; try again later") from exc
+    if answer is _NO_ANSWER:
+        raise Unavailable(f"the {service} service did not answer within {timeout:g} s; try again")
+    return answer
 
 
 # --- RPC entrypoints --------------------------------------------------------------------------------------

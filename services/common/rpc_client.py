@@ -77,6 +77,13 @@ class Proxy(Protocol):
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 
+class CallAbandoned(Exception):
+    """The process is stopping and gave up waiting for the answer (:class:`NamekoProxy`'s ``abandon``)."""
+
+
+ABANDON_POLL = 0.2  # seconds: how soon a call waiting for its answer sees that the process gave it up
+
+
 class DeadlineReplyConsumer(PollingQueueConsumer):  # type: ignore[misc]  # nameko ships no types
     """nameko's reply consumer, with the call's timeout as one deadline for the whole wait.
 
@@ -84,9 +91,13 @@ class DeadlineReplyConsumer(PollingQueueConsumer):  # type: ignore[misc]  # name
     and waits a whole ``timeout`` again: under a RabbitMQ restart a call with a 4 s timeout took 9 s
     (tests/faults). Here the wait ends at the deadline, and a broken connection fails the call at once (the
     reply went with the connection's exclusive reply queue anyway); the pool then replaces the proxy.
+
+    With ``abandon`` (a flag the process raises when it stops), the wait also ends as soon as the flag is up:
+    a process stopping never waits out a call to a service that is itself stopping and will not answer.
     """
 
     deadline: float | None = None
+    abandon: Callable[[], bool] | None = None
 
     def get_message(self, correlation_id: str) -> None:
         try:
@@ -94,12 +105,21 @@ class DeadlineReplyConsumer(PollingQueueConsumer):  # type: ignore[misc]  # name
                 remaining = self.timeout if self.deadline is None else self.deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise TimeoutError("the call's deadline has passed")
-                self.consumer.connection.drain_events(timeout=remaining)
+                if self.abandon is not None:
+                    if self.abandon():
+                        raise CallAbandoned("the process is stopping")
+                    remaining = ABANDON_POLL if remaining is None else min(remaining, ABANDON_POLL)
+                    try:
+                        self.consumer.connection.drain_events(timeout=remaining)
+                    except TimeoutError:
+                        continue  # a slice without the answer: look at the deadline and the flag again
+                else:
+                    self.consumer.connection.drain_events(timeout=remaining)
             body, message = self.replies.pop(correlation_id)
             self.provider.handle_message(body, message)
         except TimeoutError:  # socket.timeout too
             self.provider._reply_events.pop(correlation_id).send_exception(RpcTimeout(self.timeout))
-        except (OSError, amqp.exceptions.ConnectionError) as exc:
+        except (OSError, amqp.exceptions.ConnectionError, CallAbandoned) as exc:
             self.provider._reply_events.pop(correlation_id).send_exception(exc)
 
 
@@ -110,11 +130,16 @@ class DeadlineReplyListener(SingleThreadedReplyListener):  # type: ignore[misc] 
 
 
 class NamekoProxy:
-    """One started ``ClusterRpcProxy`` (its own AMQP connection and exclusive reply queue)."""
+    """One started ``ClusterRpcProxy`` (its own AMQP connection and exclusive reply queue).
 
-    def __init__(self, config: dict[str, Any], timeout: float) -> None:
+    ``abandon``: asked while a call waits for its answer; once it says yes the call fails at once
+    (:class:`CallAbandoned`, an ``Unavailable`` from the pool): a process that is stopping gives up its calls.
+    """
+
+    def __init__(self, config: dict[str, Any], timeout: float, abandon: Callable[[], bool] | None = None) -> None:
         self._standalone = ClusterRpcProxy(config, timeout=timeout, reply_listener_cls=DeadlineReplyListener)
         self._cluster = self._standalone.start()
+        self._standalone._reply_listener.queue_consumer.abandon = abandon
 
     def call(self, service: str, method: str, args: tuple[Any, ...], *, correlation_id: str | None,
              timeout: float, request: tuple[str, str] | None = None) -> Any:
@@ -233,6 +258,8 @@ class RpcPool:
             raise Unavailable(f"the {service} service is not running") from None
         except RpcTimeout:
             raise Unavailable(f"the {service} service did not answer within {timeout:g} s") from None
+        except CallAbandoned:
+            raise Unavailable(f"the call to the {service} service was given up: this process is stopping") from None
         except CONNECTION_ERRORS as exc:
             log.warning("RPC %s.%s: broker connection failed: %s", service, method, exc)
             raise Unavailable("the message broker is unreachable") from None

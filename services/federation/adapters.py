@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.errors import NotFound
+from services.common.nameko_kit import call_service
 
 
 class RpcNetworkLookup:
@@ -16,7 +17,7 @@ class RpcNetworkLookup:
 
     def get(self, network_id: str) -> dict[str, Any] | None:
         try:
-            found: dict[str, Any] = self.networks_rpc.get_network(network_id)  # its NetworkOut as JSON
+            found: dict[str, Any] = call_service("networks", lambda: self.networks_rpc.get_network(network_id))
         except NotFound:
             return None
         return found

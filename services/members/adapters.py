@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.common.errors import Conflict, NotFound, violation
+from services.common.nameko_kit import call_service
 
 
 class RpcNetworkDirectory:
@@ -15,7 +16,7 @@ class RpcNetworkDirectory:
 
     def ensure_open(self, network_id: str) -> None:
         try:
-            network: dict[str, Any] = self.networks_rpc.get_network(network_id)
+            network: dict[str, Any] = call_service("networks", lambda: self.networks_rpc.get_network(network_id))
         except NotFound as exc:
             raise NotFound(f"network {network_id} not found",
                            [violation("network_id", "exists", "no such network")]) from exc

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.infra import postgres_database, rabbit_vhost
-from tests.support.stack import OPERATOR_TOKEN, ROOT, Stack, free_port, start_stack, stop_stack
+from tests.support.stack import OPERATOR_TOKEN, ROOT, Stack, free_port, killed_on_stop, start_stack, stop_stack
 
 __all__ = ["OPERATOR_TOKEN", "ROOT", "Stack", "free_port", "start_stack", "stop_stack"]
 
@@ -35,7 +35,9 @@ def stack(request, tmp_path_factory) -> Iterator[Stack]:
                 running = start_stack(tmp, amqp_uri, database_url)
                 yield running
                 assert stop_stack(running.process) == 0, "kring run did not stop cleanly on Ctrl-C"
+                assert killed_on_stop(running) == [], "every process exits on its own after SIGTERM"
         else:
             running = start_stack(tmp, amqp_uri, None)
             yield running
             assert stop_stack(running.process) == 0, "kring run did not stop cleanly on Ctrl-C"
+            assert killed_on_stop(running) == [], "every process exits on its own after SIGTERM"

@@ -52,7 +52,7 @@ from tests.support.http import ok
 from tests.support.infra import postgres_database, rabbit_vhost
 from tests.support.naming import fresh_tag
 from tests.support.partner_client import PartnerClient
-from tests.support.stack import Stack, free_port, start_stack, stop_stack
+from tests.support.stack import Stack, free_port, killed_on_stop, start_stack, stop_stack
 from tests.support.waiting import eventually
 
 ARRIVAL = 30.0  # seconds for an output to cross: A's event chain, A's stream, B's relay, B's federation service
@@ -193,6 +193,9 @@ def stacks(tmp_path_factory, pki: Pki) -> Iterator[tuple[Stack, Stack]]:
         finally:
             codes = [stop_stack(a.process), stop_stack(b.process)]
         assert codes == [0, 0], "kring run did not stop cleanly on Ctrl-C"
+        # Two instances following each other, stopped together: both relays and every service exit on their own
+        # (a relay waited out calls to a peer or to its own federation service that were never answered).
+        assert (killed_on_stop(a), killed_on_stop(b)) == ([], []), "every process exits on its own after SIGTERM"
 
 
 @pytest.fixture(scope="module")

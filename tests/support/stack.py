@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -65,6 +66,11 @@ class Stack:
     def anonymous(self) -> httpx.Client:
         return httpx.Client(base_url=self.http, timeout=30)
 
+    @property
+    def log(self) -> Path:
+        """What ``kring run`` printed: its own lines and every process's, prefixed with its name."""
+        return self.data_dir.parent / "stack.log"
+
     def metrics_url(self, process: str) -> str:
         from services.common.config import METRICS_PORT_OFFSETS
 
@@ -118,3 +124,10 @@ def stop_stack(process: subprocess.Popen) -> int | None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
     return process.returncode
+
+
+def killed_on_stop(stack: Stack) -> list[str]:
+    """The processes ``kring run`` had to kill when it stopped, from its line "did not stop within 10 s, killed:
+    gateway, relay": every process should exit on its own after SIGTERM."""
+    lines = re.findall(r"did not stop within \d+ s, killed: (.+)", stack.log.read_text(errors="replace"))
+    return [name.strip() for line in lines for name in line.split(",")]

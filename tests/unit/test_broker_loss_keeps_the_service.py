@@ -15,13 +15,15 @@ import threading
 import time
 from types import SimpleNamespace
 
+import eventlet
 import nameko.rpc
 import pytest
-from nameko.exceptions import RpcTimeout
+from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.common import nameko_kit
-from services.common.nameko_kit import KringEventHandler, KringQueueConsumer, KringRpcConsumer
-from services.common.rpc_client import DeadlineReplyConsumer
+from services.common.errors import Unavailable
+from services.common.nameko_kit import KringEventHandler, KringQueueConsumer, KringRpcConsumer, call_service
+from services.common.rpc_client import ABANDON_POLL, CallAbandoned, DeadlineReplyConsumer
 
 
 class Channel:
@@ -125,6 +127,18 @@ def test_the_wait_for_a_reply_ends_at_the_calls_deadline():
     assert consumer.consumer.connection.waits[0] <= 0.5  # the time left, not a whole timeout
 
 
+def test_a_call_waiting_for_its_reply_is_given_up_as_soon_as_the_process_stops():
+    consumer = reply_consumer(TimeoutError("read timed out"), 10.0)
+    stopping = iter([False, False, True])
+    consumer.abandon = lambda: next(stopping)
+    event = consumer.provider._reply_events["c"]
+
+    consumer.get_message("c")
+
+    assert isinstance(event.error, CallAbandoned)
+    assert consumer.consumer.connection.waits == [ABANDON_POLL, ABANDON_POLL]  # short waits, not the 10 s left
+
+
 # --- a failed event waits before it is retried, so that an outage does not use up its deliveries -----------------
 
 
@@ -183,3 +197,27 @@ def test_a_dead_letter_whose_connection_had_dropped_is_published_on_a_fresh_one_
     handler._dead_letter(message.payload, message, "unprocessable_event: bad")
     assert len(handler._dead_letters.published) == 1
     assert handler.queue_consumer.acked == [message]
+
+
+# --- a call to another service that is never answered does not hold up the caller (nor its stop) ------------------
+
+
+def test_a_call_to_another_service_that_never_answers_is_unavailable_after_its_timeout():
+    def never_answers() -> dict[str, str]:
+        eventlet.sleep(30)  # the networks service stopped, or is stopping as this one is
+        return {}
+
+    with pytest.raises(Unavailable, match=r"networks service did not answer within 0\.05 s"):
+        call_service("networks", never_answers, timeout=0.05)
+
+
+def test_a_call_to_a_service_that_is_not_running_is_unavailable():
+    def not_running() -> dict[str, str]:
+        raise UnknownService("networks")
+
+    with pytest.raises(Unavailable, match="networks service is not running"):
+        call_service("networks", not_running)
+
+
+def test_a_call_answered_in_time_gives_its_answer():
+    assert call_service("networks", lambda: {"id": "n-1"}) == {"id": "n-1"}

@@ -6,8 +6,9 @@ import io
 import os
 
 from services.common.config import Settings
-from services.supervisor import ProcessGroup, RunOptions, Supervisor
+from services.supervisor import EDGES, ProcessGroup, RunOptions, Supervisor, killed_message
 from tests.support.processes import python
+from tests.support.stack import Stack, killed_on_stop
 from tests.support.waiting import eventually
 
 
@@ -36,6 +37,37 @@ def test_stopping_sends_sigterm_and_kills_a_child_that_ignores_it(tmp_path):
 
     assert killed == ["stubborn"]
     assert group.status() == {"polite": "exited with code -15", "stubborn": "exited with code -9"}
+
+
+def test_the_gateway_and_the_relay_stop_before_the_services_they_call(tmp_path):
+    group = ProcessGroup(tmp_path, io.StringIO())
+    done = tmp_path / "gateway-done"
+    gateway = ("import signal, sys, time, pathlib\n"
+               "def stop(*_):\n    time.sleep(0.3); pathlib.Path(sys.argv[1]).touch(); sys.exit(0)\n"
+               "signal.signal(signal.SIGTERM, stop); print('ready', flush=True); time.sleep(60)")
+    service = ("import signal, sys, os, time\n"
+               "def stop(*_):\n    print('gateway gone:', os.path.exists(sys.argv[1]), flush=True); sys.exit(0)\n"
+               "signal.signal(signal.SIGTERM, stop); print('ready', flush=True); time.sleep(60)")
+    group.start("members", [*python(service), str(done)], dict(os.environ))
+    group.start("gateway", [*python(gateway), str(done)], dict(os.environ))
+    for name in ("members", "gateway"):
+        eventually(lambda name=name: "ready" in (tmp_path / f"{name}.log").read_text(), f"{name} to be ready", 10,
+                   interval=0.05)
+
+    killed = group.stop_all(grace=10.0, first=EDGES)
+
+    assert killed == []
+    assert "gateway gone: True" in (tmp_path / "members.log").read_text()
+    assert group.status() == {"members": "exited with code 0", "gateway": "exited with code 0"}
+
+
+def test_the_line_naming_killed_children_is_what_the_stack_tests_look_for(tmp_path):
+    (tmp_path / "data").mkdir()
+    line = killed_message(["relay", "sessions"])
+    (tmp_path / "stack.log").write_text(f"gateway  | gateway stopped\nkring    | {line}\n")
+    stack = Stack("http://x", "x:1", "t", tmp_path / "data", None, 0)  # type: ignore[arg-type]  # no process needed
+
+    assert killed_on_stop(stack) == ["relay", "sessions"]
 
 
 def test_a_child_that_dies_stops_the_stack_with_a_non_zero_exit(tmp_path):

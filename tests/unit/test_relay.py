@@ -19,8 +19,9 @@ from services.common.errors import KEY_NETWORKS_CHANGED, PermissionDenied, Unava
 from services.federation.relay.backoff import Backoff
 from services.federation.relay.follower import FollowerSettings, PeerFollower
 from services.federation.relay.links import LinkWatcher
-from services.federation.relay.main import Relay
+from services.federation.relay.main import Relay, StopRequest
 from services.federation.relay.peer_client import PeerRefused, entry_of, link_of, network_of, peer_error
+from tests.support.waiting import eventually
 
 PEER = "kring-a"
 FAST = FollowerSettings(backoff=Backoff(initial=0.01, cap=0.05), refused_retry=300.0, tick=0.02,
@@ -567,3 +568,94 @@ def test_a_stream_ended_because_our_networks_there_changed_reconnects_at_once_co
 
     assert relay.attempt() == 0.0
     assert relay.state.consecutive_failures == 0 and relay.state.status != "backing_off"
+
+
+# --- stopping (SIGTERM) ---------------------------------------------------------------------------------------------
+
+
+PEER_CONFIG = {"instance_id": PEER, "address": "a:1", "api_key": "k", "local_network_ids": None, "cursor": 0,
+               "config_revision": 1}
+
+
+class HangingPeer(FakePeer):
+    """A peer whose directory read hangs (a peer gateway that is itself stopping, a network that drops packets)
+    until the connection is closed, which ends every call on it as grpc's ``Channel.close`` does."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.entered = threading.Event()
+        self.channel_closed = threading.Event()
+
+    def list_networks(self) -> list[dict[str, Any]]:
+        self.entered.set()
+        if not self.channel_closed.wait(30):
+            return []
+        raise Unavailable("peer kring-a: ListNetworks: CANCELLED: Channel closed!")
+
+    def close(self) -> None:
+        super().close()
+        self.channel_closed.set()
+
+
+class StoppingLocal(FakeLocal):
+    """This instance's federation service while it stops: the follower's last report is never answered, until
+    the relay gives up its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given_up = threading.Event()
+
+    def report(self, instance_id: str, state: dict[str, Any]) -> bool:
+        if state["status"] != "stopped":
+            return super().report(instance_id, state)
+        if self.given_up.wait(30):
+            raise Unavailable("the call to the federation service was given up: this process is stopping")
+        return super().report(instance_id, state)
+
+
+def test_stopping_the_relay_ends_a_call_waiting_on_the_peer_at_once_by_closing_its_connection():
+    peer, local = HangingPeer(), FakeLocal()
+    relay = Relay(local, lambda: [dict(PEER_CONFIG)], lambda _config: peer, FAST)
+    relay.reconcile()
+    assert peer.entered.wait(5)
+    follower = relay.followers[PEER]
+
+    still_running = relay.stop()
+
+    assert not follower.alive
+    assert still_running == []
+    assert peer.closed == 1  # by stop(), and not again when the session ends
+    assert local.reports[-1]["status"] == "stopped"
+    assert peer.asked == []  # no stream opened once stopping
+    assert not any(r["directory_error"] for r in local.reports)  # the cut-short read is not the peer's failure
+
+
+def test_stopping_the_relay_gives_up_calls_to_the_federation_service_that_outlive_the_grace():
+    peer, local = FakePeer([]), StoppingLocal()
+    peer.stream = lambda cursor, nets: FakeStream([])  # open, silent, until cancelled
+    relay = Relay(local, lambda: [dict(PEER_CONFIG)], lambda _config: peer, FAST)
+    relay.reconcile()
+    follower = relay.followers[PEER]
+    eventually(lambda: follower.state.connected, "the follower to follow", 5, interval=0.01)
+
+    still_running = relay.stop(grace=0.2, give_up=local.given_up.set)
+
+    assert not follower.alive
+    assert local.given_up.is_set() and still_running == []
+
+
+def test_on_sigterm_the_main_threads_calls_give_up_at_once_and_the_followers_calls_only_once_abandoned():
+    stop = StopRequest()
+    answers: list[bool] = []
+    worker = threading.Thread(target=lambda: answers.append(stop.gives_up()))
+
+    stop.requested = True
+    worker.start()
+    worker.join(5)
+    assert stop.gives_up() and answers == [False]
+
+    stop.abandoned = True
+    worker = threading.Thread(target=lambda: answers.append(stop.gives_up()))
+    worker.start()
+    worker.join(5)
+    assert answers == [False, True]

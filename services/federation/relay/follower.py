@@ -121,6 +121,10 @@ class PeerState:
 _END = object()  # the peer closed the stream
 
 
+class Stopping(Exception):
+    """The follower was stopped before it could connect."""
+
+
 class StreamReader:
     """Reads a stream on its own thread into a bounded queue; ``take`` hands out entries in batches."""
 
@@ -198,6 +202,8 @@ class PeerFollower:
         self.directory = DirectoryWatcher(self.instance_id, local, interval=settings.directory_interval, clock=clock)
         self._stop = threading.Event()
         self._reader: StreamReader | None = None
+        self._peer: Peer | None = None  # the connection in use: closed by stop(), which ends its calls at once
+        self._peer_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_report = float("-inf")
         self._last_head = float("-inf")
@@ -213,14 +219,41 @@ class PeerFollower:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop following: the stream is cancelled and the peer's connection closed, so a call waiting on the
+        peer (a stream read, a unary call with its 10 s deadline) ends now, not when the peer answers."""
         self._stop.set()
         reader = self._reader
         if reader is not None:
             reader.stream.cancel()
+        with self._peer_lock:
+            peer, self._peer = self._peer, None
+        if peer is not None:
+            peer.close()
+
+    def _connect(self) -> Peer:
+        """A connection to the peer, which stop() can close; None once stopping."""
+        peer = self.connect(self.config)
+        with self._peer_lock:
+            if not self.stopping:
+                self._peer = peer
+                return peer
+        peer.close()
+        raise Stopping(f"stopped following {self.instance_id}")
+
+    def _disconnect(self, peer: Peer) -> None:
+        with self._peer_lock:
+            if self._peer is not peer:
+                return  # stop() has closed it already
+            self._peer = None
+        peer.close()
 
     def join(self, timeout: float) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def stopping(self) -> bool:
@@ -247,7 +280,9 @@ class PeerFollower:
     def _read_directory_alone(self) -> None:
         """The peer's directory while no session is open (backing off, refused): a connection of its own."""
         try:
-            peer = self.connect(self.config)
+            peer = self._connect()
+        except Stopping:
+            return
         except KringError as exc:
             self.directory.read_failed()
             self._directory_read(str(exc))
@@ -261,12 +296,16 @@ class PeerFollower:
                 return
             self._directory_read(self.directory.read(peer))
         except KringError as exc:
+            if self.stopping:
+                return
             self.directory.read_failed()
             self._directory_read(str(exc))
         finally:
-            peer.close()
+            self._disconnect(peer)
 
     def _directory_read(self, error: str | None) -> None:
+        if error is not None and self.stopping:
+            return  # the read was cut short by stop() closing the connection: not the peer's directory failing
         if error is None:
             self._set(directory_synced_at=self.wall(), directory_error=None)
         else:
@@ -277,28 +316,35 @@ class PeerFollower:
         """One session with the peer, to its end; how long to wait before the next one."""
         try:
             self._session()
-        except PeerRefused as exc:
-            return self._refused(str(exc))
-        except (PermissionDenied, NotFound) as exc:  # this instance refuses the peer's entries
-            return self._refused(f"this instance refuses entries from {self.instance_id}: {exc}")
-        except Unavailable as exc:
-            if KEY_NETWORKS_CHANGED in str(exc):  # our networks there changed: follow them, at once
-                log.info("relay: peer %s: our networks there changed; following them anew", self.instance_id)
+        except Exception as exc:  # noqa: BLE001 - each kind is sorted out below; a bug must not end the follower
+            if self.stopping:  # stop() closed the connection under the call: nothing failed, nothing to report
+                log.debug("relay: peer %s: stopped during %s", self.instance_id, type(exc).__name__)
                 return 0.0
-            return self._failed(str(exc))
-        except KringError as exc:  # the peer is away, or our own federation service
-            return self._failed(str(exc))
-        except Exception as exc:  # a bug: keep following the other peers, and retry this one later
-            log.exception("relay: unexpected error following peer %s", self.instance_id)
-            return self._failed(f"unexpected error: {type(exc).__name__}: {exc}")
+            return self._after(exc)
         if self.stopping:
             return 0.0
         return self._failed("the peer closed the stream")
 
+    def _after(self, exc: Exception) -> float:
+        """How long to wait after a session that ended in ``exc``."""
+        if isinstance(exc, PeerRefused):
+            return self._refused(str(exc))
+        if isinstance(exc, PermissionDenied | NotFound):  # this instance refuses the peer's entries
+            return self._refused(f"this instance refuses entries from {self.instance_id}: {exc}")
+        if isinstance(exc, Unavailable) and KEY_NETWORKS_CHANGED in str(exc):
+            # our networks there changed: follow them, at once
+            log.info("relay: peer %s: our networks there changed; following them anew", self.instance_id)
+            return 0.0
+        if isinstance(exc, KringError):  # the peer is away, or our own federation service
+            return self._failed(str(exc))
+        # a bug: keep following the other peers, and retry this one later
+        log.error("relay: unexpected error following peer %s", self.instance_id, exc_info=exc)
+        return self._failed(f"unexpected error: {type(exc).__name__}: {exc}")
+
     # --- a session ---------------------------------------------------------------------------------------------
 
     def _session(self) -> None:
-        peer = self.connect(self.config)
+        peer = self._connect()
         try:
             self._set(status="connecting", connected=False)
             answered = peer.get_instance()["id"]
@@ -307,6 +353,8 @@ class PeerFollower:
                                   f"{self.instance_id}: check the peer's address")
             self.state.remote_instance = answered
             self._directory_read(self.directory.read(peer))
+            if self.stopping:
+                return
             self._reader = StreamReader(peer.stream(self.cursor, self.network_ids), self.settings.buffer)
             try:
                 self._follow(peer, self._reader)
@@ -315,7 +363,7 @@ class PeerFollower:
                 self._reader = None
         finally:
             self._set(connected=False, **({"status": "stopped"} if self.stopping else {}))
-            peer.close()
+            self._disconnect(peer)
 
     def _follow(self, peer: Peer, reader: StreamReader) -> None:
         opened = last_received = self.clock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -29,7 +30,10 @@ from services.federation.relay.transport import ClientIdentity
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE = 5.0
+STOP_GRACE = 5.0  # a follower let go (its peer removed or changed) finishes what it is doing within this
+# On SIGTERM: the followers get this long, all together, to end on their own (their last report of the peer's
+# state); then calls still waiting for this instance's federation service (itself stopping) are given up.
+SHUTDOWN_GRACE, ABANDONED_GRACE = 2.0, 1.0
 
 
 class Relay:
@@ -72,11 +76,24 @@ class Relay:
             follower.start()
         return True
 
-    def stop(self) -> None:
-        for instance_id in list(self.followers):
-            self.followers[instance_id].stop()
-        for instance_id in list(self.followers):
-            self._retire(instance_id)
+    def stop(self, *, grace: float = SHUTDOWN_GRACE, give_up: Callable[[], None] = lambda: None,
+             clock: Callable[[], float] = time.monotonic) -> list[str]:
+        """Stop every follower at once; wait up to ``grace`` seconds for them all, then ``give_up`` (calls still
+        waiting fail at once) and wait a little more. Returns the peers whose follower is still running."""
+        followers, self.followers = self.followers, {}
+        for follower in followers.values():
+            follower.stop()
+        deadline = clock() + grace
+        for follower in followers.values():
+            follower.join(max(0.0, deadline - clock()))
+        running = [i for i, f in followers.items() if f.alive]
+        if running:
+            give_up()
+            deadline = clock() + ABANDONED_GRACE
+            for instance_id in running:
+                followers[instance_id].join(max(0.0, deadline - clock()))
+            running = [i for i in running if followers[i].alive]
+        return running
 
     def _retire(self, instance_id: str) -> None:
         follower = self.followers.pop(instance_id)
@@ -85,9 +102,21 @@ class Relay:
 
 
 class StopRequest:
-    """Set from signal handlers: a plain attribute (see services.gateway.main.StopRequest)."""
+    """Set from signal handlers: a plain attribute (see services.gateway.main.StopRequest).
+
+    ``abandoned``: the calls to this instance's federation service still waiting are given up (the relay's own
+    call reading the peers at once, the followers' after their grace): a service that is stopping may never
+    answer, and the relay must not wait out its 10 s timeout with its grace period running.
+    """
 
     requested = False
+    abandoned = False
+
+    def gives_up(self) -> bool:
+        """Whether the calling thread should give up its call now."""
+        if self.abandoned:
+            return True
+        return self.requested and threading.current_thread() is threading.main_thread()
 
 
 def refuse_if_monkey_patched() -> None:
@@ -115,7 +144,8 @@ def run_relay(settings: Settings | None = None) -> None:
         log.error("cannot start the relay: %s (metrics port %s)", exc, settings.metrics_port_for("relay"))
         raise SystemExit(1) from None
     config = settings.nameko_config("relay")
-    pool = RpcPool(lambda: NamekoProxy(config, settings.rpc_timeout), 4, settings.rpc_timeout)
+    stop = StopRequest()
+    pool = RpcPool(lambda: NamekoProxy(config, settings.rpc_timeout, abandon=stop.gives_up), 4, settings.rpc_timeout)
     local = LocalFederation(pool, settings.rpc_timeout)
 
     identity = ClientIdentity.from_settings(settings)
@@ -125,7 +155,6 @@ def run_relay(settings: Settings | None = None) -> None:
                           transport=peer.get("transport"), identity=identity)
 
     relay = Relay(local, local.peers, connect, follower_settings(settings))
-    stop = StopRequest()
 
     def request_stop(_sig: int, _frame: FrameType | None) -> None:
         stop.requested = True
@@ -143,7 +172,14 @@ def run_relay(settings: Settings | None = None) -> None:
                                                   min(2.0, settings.relay_reload_interval))
             time.sleep(0.2)
     finally:
-        relay.stop()
+        stop.requested = True  # also when leaving on an error: the main thread's calls give up from here on
+
+        def give_up() -> None:
+            stop.abandoned = True
+
+        running = relay.stop(give_up=give_up)
+        if running:  # daemon threads: they do not hold the process up
+            log.warning("relay: the followers of %s did not stop in time; leaving them", ", ".join(running))
         pool.close()
         shutdown_tracing()
         log.info("relay stopped")
