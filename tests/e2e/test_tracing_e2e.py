@@ -137,10 +137,12 @@ def test_an_admin_api_request_with_a_traceparent_is_one_trace_through_rpc_outbox
                                       "kind": "werkplaats", "theme": "tracing"})
     assert created.status_code == 201, created.text
 
-    def consumed(spans: list[Span]) -> bool:
-        return CONSUMERS <= {s.process for s in spans if s.name == "network.created process"}
+    def consumed(spans: list[Span]) -> bool:  # each process exports on its own schedule: wait for the gateway too
+        return CONSUMERS <= {s.process for s in spans if s.name == "network.created process"} and \
+            {("POST /v1/networks", "SPAN_KIND_SERVER"), ("networks.create_network", "SPAN_KIND_CLIENT")} <= \
+            {(s.name, s.kind) for s in spans if s.process == "kring-gateway"}
 
-    spans = collector.wait(trace_id, consumed, "the consumers' spans of network.created")
+    spans = collector.wait(trace_id, consumed, "the gateway's and the consumers' spans of network.created")
     explain = describe(spans)
     http = one(spans, "kring-gateway", "POST /v1/networks", "SPAN_KIND_SERVER")
     assert http.parent_id == caller_span, "the gateway continues the caller's traceparent\n" + explain
@@ -171,10 +173,12 @@ def test_a_partner_api_call_with_a_traceparent_is_one_trace_through_the_rpc_to_t
         partner.close()
     assert answer.id == network_id
 
-    def served(spans: list[Span]) -> bool:
-        return any(s.process == "kring-networks" and s.kind == "SPAN_KIND_SERVER" for s in spans)
+    def served(spans: list[Span]) -> bool:  # the gateway's spans and the service's, exported each on its schedule
+        return any(s.process == "kring-networks" and s.kind == "SPAN_KIND_SERVER" for s in spans) and \
+            any(s.process == "kring-gateway" and s.kind == "SPAN_KIND_SERVER" for s in spans) and \
+            any(s.process == "kring-gateway" and s.kind == "SPAN_KIND_CLIENT" for s in spans)
 
-    spans = collector.wait(trace_id, served, "the networks service's span of the partner's call")
+    spans = collector.wait(trace_id, served, "the gateway's and the networks service's spans of the partner's call")
     explain = describe(spans)
     edge = one(spans, "kring-gateway", "/kring.v1.Federation/GetNetwork", "SPAN_KIND_SERVER")
     assert edge.parent_id == caller_span, "the gateway continues the partner's traceparent\n" + explain
