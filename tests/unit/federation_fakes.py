@@ -433,12 +433,11 @@ class Aborted(Exception):
 
 
 class FakeContext:
-    """The parts of grpc.ServicerContext the gateway uses. ``cancel()`` plays a client that hangs up."""
+    """The parts of grpc.aio's ServicerContext the gateway uses."""
 
     def __init__(self, key: str | None = None, *, metadata=(), time_remaining: float | None = None):
         self.metadata = tuple(metadata) + ((("authorization", f"Bearer {key}"),) if key else ())
         self.remaining = time_remaining
-        self.callbacks: list[Callable[[], None]] = []
         self.active = True
         self.status = None
         self.initial_metadata = None
@@ -449,18 +448,6 @@ class FakeContext:
 
     def time_remaining(self):
         return self.remaining
-
-    def add_callback(self, callback):
-        self.callbacks.append(callback)
-        return True
-
-    def is_active(self):
-        return self.active
-
-    def cancel(self):
-        self.active = False
-        for callback in self.callbacks:
-            callback()
 
     def abort_with_status(self, status):
         self.status = status
