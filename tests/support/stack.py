@@ -78,8 +78,9 @@ class Stack:
 
 
 def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e",
-                extra_env: dict[str, str] | None = None) -> Stack:
-    """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP)."""
+                extra_env: dict[str, str] | None = None, demo: bool = False) -> Stack:
+    """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP).
+    ``demo``: load the demo data before the stack counts as ready (tests/browser signs in as its people)."""
     # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
     http, grpc_port, metrics, *_ = free_ports(2 + 6)
     env = {
@@ -101,7 +102,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
     ready = tmp / "ready"
     log = open(tmp / "stack.log", "wb")  # closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", "--no-demo", "--ready-file", str(ready)],
+        [sys.executable, "-m", "services.cli", "run", *([] if demo else ["--no-demo"]), "--ready-file", str(ready)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 120
