@@ -109,7 +109,7 @@ def code_challenge(verifier: str) -> str:
 class OidcClient:
     """One configured provider. ``http`` is the client the console reaches the provider with (tests give theirs)."""
 
-    def __init__(self, issuer: str, client_id: str, client_secret: str, http: httpx.AsyncClient,
+    def __init__(self, issuer: str, client_id: str, client_secret: str, http: httpx.Client,
                  now: Any = time.time) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
@@ -122,9 +122,9 @@ class OidcClient:
 
     # --- the provider's configuration --------------------------------------------------------------------------
 
-    async def metadata(self) -> ProviderMetadata:
+    def metadata(self) -> ProviderMetadata:
         if self._metadata is None or self._now() - self._metadata_at > METADATA_MAX_AGE:
-            document = await self._get_json(f"{self.issuer}/.well-known/openid-configuration", "discovery")
+            document = self._get_json(f"{self.issuer}/.well-known/openid-configuration", "discovery")
             if document.get("issuer") != self.issuer:
                 raise SignInFailed("provider_unreachable", f"the discovery document names issuer "
                                    f"{document.get('issuer')!r}, not the configured {self.issuer!r}")
@@ -138,19 +138,19 @@ class OidcClient:
             self._keys = None
         return self._metadata
 
-    async def _key_set(self, refresh: bool = False) -> KeySet:
+    def _key_set(self, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
-            metadata = await self.metadata()
-            document = await self._get_json(metadata.jwks_uri, "JWKS")
+            metadata = self.metadata()
+            document = self._get_json(metadata.jwks_uri, "JWKS")
             try:
                 self._keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
             except (JoseError, KeyError, TypeError, ValueError) as exc:
                 raise SignInFailed("provider_unreachable", f"the provider's JWKS cannot be read ({exc})") from None
         return self._keys
 
-    async def _get_json(self, url: str, what: str) -> dict[str, Any]:
+    def _get_json(self, url: str, what: str) -> dict[str, Any]:
         try:
-            response = await self._http.get(url, headers={"Accept": "application/json"})
+            response = self._http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise SignInFailed("provider_unreachable", f"{what} at {url}: {type(exc).__name__}") from None
         if response.status_code != 200:
@@ -165,9 +165,9 @@ class OidcClient:
 
     # --- the flow ----------------------------------------------------------------------------------------------
 
-    async def begin(self, redirect_uri: str, next_path: str = "/") -> tuple[str, PendingSignIn]:
+    def begin(self, redirect_uri: str, next_path: str = "/") -> tuple[str, PendingSignIn]:
         """The provider's authorization URL to send the person to, and what to keep until they return."""
-        metadata = await self.metadata()
+        metadata = self.metadata()
         pending = PendingSignIn(state=secrets.token_urlsafe(32), nonce=secrets.token_urlsafe(32),
                                 code_verifier=secrets.token_urlsafe(64), redirect_uri=redirect_uri,
                                 started_at=self._now(), next_path=next_path)
@@ -184,7 +184,7 @@ class OidcClient:
         separator = "&" if "?" in metadata.authorization_endpoint else "?"
         return f"{metadata.authorization_endpoint}{separator}{query}", pending
 
-    async def finish(self, pending: PendingSignIn | None, params: dict[str, str]) -> VerifiedIdentity:
+    def finish(self, pending: PendingSignIn | None, params: dict[str, str]) -> VerifiedIdentity:
         """The person back from the provider with ``params`` (the redirect's query): check the state, redeem the
         code, verify the ID token, and return who it vouches for."""
         if pending is None or not params.get("state") or not secrets.compare_digest(params["state"], pending.state):
@@ -196,8 +196,8 @@ class OidcClient:
         code = params.get("code")
         if not code:
             raise SignInFailed("denied", "the provider sent neither a code nor an error")
-        id_token = await self._redeem(code, pending)
-        claims = await self._verify(id_token, pending.nonce)
+        id_token = self._redeem(code, pending)
+        claims = self._verify(id_token, pending.nonce)
         if claims.get("email_verified") is not True:
             raise SignInFailed("email_unverified", "the provider does not say the e-mail address is verified")
         email = claims.get("email")
@@ -206,10 +206,10 @@ class OidcClient:
         name = claims.get("name")
         return VerifiedIdentity(str(claims["sub"]), email.strip().lower(), name if isinstance(name, str) else None)
 
-    async def _redeem(self, code: str, pending: PendingSignIn) -> str:
-        metadata = await self.metadata()
+    def _redeem(self, code: str, pending: PendingSignIn) -> str:
+        metadata = self.metadata()
         try:
-            response = await self._http.post(
+            response = self._http.post(
                 metadata.token_endpoint,
                 data={"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri,
                       "code_verifier": pending.code_verifier},
@@ -226,13 +226,13 @@ class OidcClient:
             raise SignInFailed("id_token", "the token endpoint gave no ID token")
         return id_token
 
-    async def _verify(self, id_token: str, nonce: str) -> dict[str, Any]:
-        keys = await self._key_set()
+    def _verify(self, id_token: str, nonce: str) -> dict[str, Any]:
+        keys = self._key_set()
         try:
             try:
                 token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
             except InvalidKeyIdError:  # the provider rotated its keys since they were fetched
-                token = jwt.decode(id_token, await self._key_set(refresh=True), algorithms=ID_TOKEN_ALGORITHMS)
+                token = jwt.decode(id_token, self._key_set(refresh=True), algorithms=ID_TOKEN_ALGORITHMS)
             registry = jwt.JWTClaimsRegistry(
                 now=lambda: int(self._now()), leeway=CLOCK_LEEWAY,
                 iss={"essential": True, "value": self.issuer},

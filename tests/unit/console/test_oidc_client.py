@@ -7,7 +7,6 @@ provider's, so each check is shown refusing exactly what it must.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -37,13 +36,9 @@ def provider() -> Iterator[Provider]:
         yield running
 
 
-def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
-
-
-async def _with_client(provider: Provider, work: Any, *, client_id: str = CLIENT_ID, now: Any = time.time) -> Any:
-    async with httpx.AsyncClient(timeout=10) as http:
-        return await work(OidcClient(provider.issuer, client_id, CLIENT_SECRET, http, now=now))
+def with_client(provider: Provider, work: Any, *, client_id: str = CLIENT_ID, now: Any = time.time) -> Any:
+    with httpx.Client(timeout=10) as http:
+        return work(OidcClient(provider.issuer, client_id, CLIENT_SECRET, http, now=now))
 
 
 def authorize(url: str, sub: str) -> dict[str, str]:
@@ -60,15 +55,14 @@ def authorize(url: str, sub: str) -> dict[str, str]:
 
 
 def sign_in(provider: Provider, sub: str, *, tamper: Any = None, now: Any = time.time) -> VerifiedIdentity:
-    async def flow(client: OidcClient) -> VerifiedIdentity:
-        url, pending = await client.begin(REDIRECT)
-        params = await asyncio.to_thread(authorize, url, sub)
+    def flow(client: OidcClient) -> VerifiedIdentity:
+        url, pending = client.begin(REDIRECT)
+        params = authorize(url, sub)
         if tamper:
             pending, params = tamper(pending, params)
-        identity: VerifiedIdentity = await client.finish(pending, params)
-        return identity
+        return client.finish(pending, params)
 
-    result: VerifiedIdentity = run(_with_client(provider, flow, now=now))
+    result: VerifiedIdentity = with_client(provider, flow, now=now)
     return result
 
 
@@ -88,10 +82,10 @@ def test_a_verified_email_signs_in_through_the_code_flow(provider: Provider):
 
 
 def test_the_authorization_request_carries_state_nonce_and_an_s256_pkce_challenge(provider: Provider):
-    async def begin_twice(client: OidcClient) -> list[tuple[str, PendingSignIn]]:
-        return [await client.begin(REDIRECT, "/networks"), await client.begin(REDIRECT)]
+    def begin_twice(client: OidcClient) -> list[tuple[str, PendingSignIn]]:
+        return [client.begin(REDIRECT, "/networks"), client.begin(REDIRECT)]
 
-    (url, pending), (_, other) = run(_with_client(provider, begin_twice))
+    (url, pending), (_, other) = with_client(provider, begin_twice)
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert url.startswith(f"{provider.issuer}/oauth2/authorize?")
     assert query == {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
@@ -139,11 +133,11 @@ def test_a_return_after_too_long_is_refused(provider: Provider):
 
 
 def test_a_person_who_declines_at_the_provider_gets_no_session(provider: Provider):
-    async def flow(client: OidcClient) -> None:
-        _, pending = await client.begin(REDIRECT)
-        await client.finish(pending, {"state": pending.state, "error": "access_denied"})
+    def flow(client: OidcClient) -> None:
+        _, pending = client.begin(REDIRECT)
+        client.finish(pending, {"state": pending.state, "error": "access_denied"})
 
-    assert failure(lambda: run(_with_client(provider, flow))) == "denied"
+    assert failure(lambda: with_client(provider, flow)) == "denied"
 
 
 def test_an_id_token_for_another_sign_in_is_refused_by_its_nonce(provider: Provider):
@@ -169,27 +163,24 @@ def test_an_email_the_provider_does_not_call_verified_is_refused(provider: Provi
 def test_a_used_code_cannot_be_redeemed_again(provider: Provider):
     provider.set_user("ahmed", "ahmed.yilmaz@bewonersplatform-overvecht.example")
 
-    async def twice(client: OidcClient) -> None:
-        url, pending = await client.begin(REDIRECT)
-        params = await asyncio.to_thread(authorize, url, "ahmed")
-        await client.finish(pending, params)
-        await client.finish(pending, params)
+    def twice(client: OidcClient) -> None:
+        url, pending = client.begin(REDIRECT)
+        params = authorize(url, "ahmed")
+        client.finish(pending, params)
+        client.finish(pending, params)
 
-    assert failure(lambda: run(_with_client(provider, twice))) == "provider_unreachable"
+    assert failure(lambda: with_client(provider, twice)) == "provider_unreachable"
 
 
 # --- the provider's configuration ---------------------------------------------------------------------------
 
 
 def test_an_issuer_without_a_discovery_document_fails_as_unreachable(provider: Provider):
-    async def begin(client: OidcClient) -> None:
-        await client.begin(REDIRECT)
+    def with_issuer(issuer: str) -> None:
+        with httpx.Client(timeout=10) as http:
+            OidcClient(issuer, CLIENT_ID, CLIENT_SECRET, http).begin(REDIRECT)
 
-    async def with_issuer(issuer: str) -> None:
-        async with httpx.AsyncClient(timeout=10) as http:
-            await begin(OidcClient(issuer, CLIENT_ID, CLIENT_SECRET, http))
-
-    assert failure(lambda: run(with_issuer(f"{provider.issuer}/realms/none"))) == "provider_unreachable"
+    assert failure(lambda: with_issuer(f"{provider.issuer}/realms/none")) == "provider_unreachable"
 
 
 def test_a_discovery_document_naming_another_issuer_is_refused():
@@ -197,12 +188,8 @@ def test_a_discovery_document_naming_another_issuer_is_refused():
         return httpx.Response(200, json={"issuer": "https://impostor.example", "authorization_endpoint": "x",
                                          "token_endpoint": "y", "jwks_uri": "z"})
 
-    async def begin() -> None:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
-            await OidcClient("https://login.example", CLIENT_ID, CLIENT_SECRET, http).begin(REDIRECT)
-
-    with pytest.raises(SignInFailed) as failed:
-        run(begin())
+    with pytest.raises(SignInFailed) as failed, httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        OidcClient("https://login.example", CLIENT_ID, CLIENT_SECRET, http).begin(REDIRECT)
     assert failed.value.reason == "provider_unreachable" and "impostor" in failed.value.detail
 
 
@@ -219,13 +206,12 @@ def claims(provider: Provider, **changes: Any) -> dict[str, Any]:
 
 
 def verify(provider: Provider, token: str, keys: KeySet | None = None, nonce: str = "n-1") -> dict[str, Any]:
-    async def check(client: OidcClient) -> dict[str, Any]:
-        await client.metadata()
-        client._keys = keys or KeySet([OUR_KEY])
-        result: dict[str, Any] = await client._verify(token, nonce)
-        return result
+    def check(client: OidcClient) -> dict[str, Any]:
+        client.metadata()
+        client._keys = keys or KeySet([OUR_KEY])  # the key set the provider would publish
+        return client._verify(token, nonce)
 
-    result: dict[str, Any] = run(_with_client(provider, check))
+    result: dict[str, Any] = with_client(provider, check)
     return result
 
 
