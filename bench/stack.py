@@ -55,7 +55,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None,
     ``env`` adds settings, e.g. ``{"KRING_PARTNER_RATE": "0"}`` to lift the partner rate limit.
     """
     with vhost() as amqp_uri, database() as db_url, tempfile.TemporaryDirectory(prefix="kring-bench-") as tmp:
-        http, grpc_port, metrics, *_ = free_ports(2 + 6)
+        http, grpc_port, metrics, *_, console = free_ports(2 + 6 + 1)  # gateway, metrics (+0..5), console
         data = Path(tmp) / "data"
         child_env = {
             **os.environ,
@@ -65,6 +65,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None,
             "KRING_HTTP_PORT": str(http),
             "KRING_GRPC_PORT": str(grpc_port),
             "KRING_METRICS_PORT": str(metrics),
+            "KRING_CONSOLE_PORT": str(console),
             "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
             "KRING_INSTANCE_ID": "kring-bench",
             "KRING_LOG_LEVEL": "WARNING",

@@ -5,6 +5,7 @@ Never import eventlet's monkey patching here: both layers drive the stack from a
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -58,6 +59,7 @@ class Stack:
     process: subprocess.Popen
     metrics_port: int  # KRING_METRICS_PORT: each process serves /metrics on this plus its offset
     amqp_uri: str = ""  # the broker (and vhost) the stack's processes share: another gateway joins it here
+    console: str = ""  # the console's URL (``kring console``, started by ``kring run`` with the rest)
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
@@ -81,8 +83,8 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
                 extra_env: dict[str, str] | None = None, demo: bool = False) -> Stack:
     """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP).
     ``demo``: load the demo data before the stack counts as ready (tests/browser signs in as its people)."""
-    # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
-    http, grpc_port, metrics, *_ = free_ports(2 + 6)
+    # the gateway's two ports, the metrics base (each process adds its offset, 0..5, to it), then the console's
+    http, grpc_port, metrics, *_, console = free_ports(2 + 6 + 1)
     env = {
         **os.environ,
         "KRING_AMQP_URI": amqp_uri,
@@ -91,6 +93,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
         "KRING_HTTP_PORT": str(http),
         "KRING_GRPC_PORT": str(grpc_port),
         "KRING_METRICS_PORT": str(metrics),
+        "KRING_CONSOLE_PORT": str(console),
         "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "KRING_INSTANCE_ID": instance_id,
         "KRING_LOG_FORMAT": "text",
@@ -113,7 +116,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
                         pytrace=False)
         time.sleep(0.25)
     return Stack(f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}", OPERATOR_TOKEN, tmp / "data", process,
-                 metrics, amqp_uri)
+                 metrics, amqp_uri, json.loads(ready.read_text())["console_url"])
 
 
 def stop_stack(process: subprocess.Popen) -> int | None:
