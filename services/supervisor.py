@@ -36,7 +36,6 @@ from services.demo.catalogue import DEMO_PARTS
 OPERATOR_TOKEN_FILE = "operator-token"  # noqa: S105
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105
 FEDERATION_KEY_FILE = "federation-key"  # the key peer API keys are encrypted with at rest, made on first run
-SIGN_IN_BROKER_TOKEN_FILE = "sign-in-broker-token"  # noqa: S105 - the console's credential for the sign-in exchange
 PIDS_FILE = "pids.json"
 READY_TIMEOUT = 90.0
 STOP_GRACE = 10.0
@@ -88,18 +87,6 @@ def resolve_federation_keys(data_dir: Path, configured: str | None) -> str:
     key = KeysAtRest.new_key()
     write_secret(path, key)
     return key
-
-
-def resolve_saved_secret(path: Path, configured: str | None) -> str:
-    """A configured secret, else one saved by an earlier run, else a new one saved now."""
-    if configured:
-        return configured
-    saved = read_secret(path)
-    if saved:
-        return saved
-    made = secrets.token_urlsafe(32)
-    write_secret(path, made)
-    return made
 
 
 def prepare_console_environment(settings: Settings) -> ConsoleSettings:
@@ -370,8 +357,6 @@ class Supervisor:
         os.environ["KRING_OPERATOR_TOKEN"] = token
         configured_keys = settings.federation_keys.get_secret_value() if settings.federation_keys else None
         os.environ["KRING_FEDERATION_KEYS"] = resolve_federation_keys(data_dir, configured_keys)
-        os.environ["KRING_SIGN_IN_BROKER_TOKEN"] = resolve_saved_secret(
-            data_dir / SIGN_IN_BROKER_TOKEN_FILE, os.environ.get("KRING_SIGN_IN_BROKER_TOKEN"))
         self.console = prepare_console_environment(settings)
         os.environ.setdefault("KRING_LOG_FORMAT", "text")  # readable on a terminal; set json to get JSON lines
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
