@@ -17,7 +17,11 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.support.browser import clear_screenshots, keep_offline, launch_chromium
-from tests.support.oidc import Provider, running_provider
+from tests.support.infra import rabbit_vhost
+from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
+from tests.support.stack import Stack, killed_on_stop, start_stack, stop_stack
+
+BROKER_TOKEN = "browser-sign-in-broker-0123456789abcdef"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +54,26 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def provider() -> Iterator[Provider]:
     with running_provider() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Iterator[Stack]:
+    """The whole stack as processes (``kring run``, SQLite as `make run` has it) with the demo data, and the
+    console it starts (``kring console``) configured as in production: the OpenID provider, no development
+    sign-in."""
+    console_env = {
+        "KRING_CONSOLE_DEV_SIGN_IN": "false",
+        "KRING_CONSOLE_OIDC_ISSUER": provider.issuer,
+        "KRING_CONSOLE_OIDC_CLIENT_ID": CLIENT_ID,
+        "KRING_CONSOLE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "KRING_SIGN_IN_BROKER_TOKEN": BROKER_TOKEN,
+    }
+    tmp = tmp_path_factory.mktemp("stack")
+    with rabbit_vhost("kring-browser") as amqp_uri:
+        running = start_stack(tmp, amqp_uri, None, instance_id="kring-browser", extra_env=console_env, demo=True)
+        yield running
+        assert stop_stack(running.process) == 0, "kring run did not stop cleanly on Ctrl-C"
+        assert killed_on_stop(running) == [], "every process exits on its own after SIGTERM"
 
 
 @pytest.fixture
