@@ -42,3 +42,39 @@ def sign_in(page: Page, stack: Stack, provider: Provider, member_key: str, *, go
     page.get_by_role("link", name="Inloggen met uw organisatie-account").click()
     at_provider(page, provider, member_key)
     expect(page.get_by_text(f"Ingelogd als {member.name}")).to_be_visible()
+
+
+# Path segments that are ids (UUIDs, hex, long tokens, numbers): pages differing only in them are one page shape.
+_ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|\d+"
+                 r"|[A-Za-z0-9_-]{20,})$")
+# Not pages to look at: files, and what a GET link would end (none should, but a crawler must not sign itself out).
+_SKIP = ("/static/", "/sign-out", "/sign-in", "/language")
+
+
+def page_shape(path: str) -> str:
+    """/networks/7f0c.../sessions/9a1b... → /networks/{id}/sessions/{id}: one page of each shape is enough."""
+    return "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
+
+
+def walk(page: Page, console: str, who: str, limit: int = 40) -> list[str]:
+    """Every page shape a signed-in person reaches by following the console's links from the start page (breadth
+    first, at most ``limit``), each one looked at (axe-core and a screenshot named ``<who>-<shape>``); the shapes.
+    Each page must answer without an error status: a link the console shows leads somewhere that works."""
+    seen: set[str] = set()
+    queue = ["/"]
+    shapes: list[str] = []
+    while queue and len(shapes) < limit:
+        path = queue.pop(0)
+        shape = page_shape(path.split("?")[0])
+        if shape in seen:
+            continue
+        seen.add(shape)
+        answer = page.goto(f"{console}{path}")
+        assert answer is not None and answer.status < 400, f"{who}: {path} answered {answer and answer.status}"
+        shapes.append(shape)
+        looked_at(page, f"{who}{shape.replace('/', '-').replace('{id}', 'id')}" if shape != "/" else f"{who}-home")
+        links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        for href in links:
+            if href.startswith("/") and not href.startswith("//") and not href.startswith(_SKIP):
+                queue.append(href.split("#")[0])
+    return shapes

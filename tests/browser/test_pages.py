@@ -1,0 +1,48 @@
+"""Every page of the console, as each kind of person reaches it by following links from their start page: each
+answers, passes axe-core with nothing serious or critical, and is kept as a screenshot. And a page of a role the
+person does not have is a clear refusal, not an error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.console import looked_at, sign_in, walk
+from tests.support.http import ok
+from tests.support.oidc import Provider
+from tests.support.stack import Stack
+
+
+def network_id(stack: Stack, name: str) -> str:
+    with stack.client() as operator:
+        networks: list[dict[str, Any]] = ok(operator.get("/v1/networks", params={"page_size": 100}))["items"]
+    return next(str(n["id"]) for n in networks if n["name"] == name)
+
+
+def test_every_page_a_coordinator_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    sign_in(page, stack, provider, "fatima")  # coordinator of the Utrecht werkplaats
+    shapes = walk(page, stack.console, "coordinator")
+    assert "/networks/{id}" in shapes, shapes
+
+
+def test_every_page_a_facilitator_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    sign_in(page, stack, provider, "joost")  # facilitator in Utrecht
+    shapes = walk(page, stack.console, "facilitator")
+    assert "/networks/{id}" in shapes, shapes
+
+
+def test_every_page_a_participant_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    sign_in(page, stack, provider, "kees")  # participant in Utrecht and in Overvecht; consents to nothing
+    shapes = walk(page, stack.console, "participant")
+    assert "/networks/{id}" in shapes, shapes
+
+
+def test_a_participant_opening_a_coordinators_page_gets_a_clear_refusal(page: Page, stack: Stack, provider: Provider):
+    utrecht = network_id(stack, "Werkplaats Sociaal Domein Utrecht")
+    sign_in(page, stack, provider, "kees")
+    answer = page.goto(f"{stack.console}/networks/{utrecht}/links")
+    assert answer is not None and answer.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
+    expect(page.get_by_role("link", name="Terug naar mijn netwerken")).to_be_visible()
+    looked_at(page, "participant-refused")
