@@ -9,7 +9,16 @@ from typing import Any
 
 import httpx
 
-from tests.unit.console.fake_api import TOKEN, Answer, FakeAdminApi, a_member_api, api_error, console, csrf_of, signed_in
+from tests.unit.console.fake_api import (
+    TOKEN,
+    Answer,
+    FakeAdminApi,
+    a_member_api,
+    api_error,
+    console,
+    csrf_of,
+    signed_in,
+)
 
 ME = "m-1"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -292,3 +293,59 @@ def test_a_bad_audit_filter_is_drawn_with_the_apis_error_next_to_its_field():
     page = signed_in(console(api)).get("/operator/audit?since=2026-12-05&until=2026-12-01")
     assert page.status_code == 422
     assert '<p class="error" id="e-until">until must come after since</p>' in page.text
+
+
+# --- the shape of every page here ------------------------------------------------------------------------------
+
+
+class Outline(HTMLParser):
+    """The headings, ids and unlabelled inputs of a page (what axe-core would flag first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[int] = []
+        self.ids: list[str] = []
+        self.inputs: list[str] = []
+        self.labels: set[str] = set()
+        self.inline: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if tag == "label" and found.get("for"):
+            self.labels.add(str(found["for"]))
+        if tag in ("input", "select", "textarea") and found.get("type") != "hidden":
+            self.inputs.append(str(found.get("id")))
+        if "style" in found or any(name.startswith("on") for name in found):
+            self.inline.append(tag)
+
+
+def pages_to_check() -> list[tuple[FakeAdminApi, str]]:
+    from tests.unit.console.test_console_me import api_for_me, experts_api, held_by_sessions
+
+    me = api_for_me()
+    me.on("GET", "/v1/members/m-1/export", (200, held_by_sessions()))
+    experts, _ = experts_api()
+    audit = operator_api()
+    audit.on("GET", "/v1/audit", (200, {"items": [an_entry("a-1", "token.issued", "2026-12-03T10:00:00Z")]}))
+    return [(me, "/"), (me, "/me"), (me, "/me/export"), (me, "/me/reflections"), (experts, "/experts"),
+            (experts, "/experts/m-7/ask"), (partners_api(), "/operator/partners"),
+            (partners_api(), "/operator/partners/p-1"), (peers_api(), "/operator/peers"),
+            (peers_api(), "/operator/peers/kring-zuid"), (audit, "/operator/audit")]
+
+
+@pytest.mark.parametrize("index", range(11))
+def test_each_page_has_one_h1_headings_in_order_unique_ids_a_label_for_every_input_and_no_inline_code(index: int):
+    api, path = pages_to_check()[index]
+    page = signed_in(console(api)).get(path)
+    assert page.status_code == 200, path
+    outline = Outline()
+    outline.feed(page.text)
+    assert outline.headings.count(1) == 1 and outline.headings[0] == 1, path
+    assert all(b - a <= 1 for a, b in zip(outline.headings, outline.headings[1:])), (path, outline.headings)
+    assert len(outline.ids) == len(set(outline.ids)), (path, sorted(outline.ids))
+    assert set(outline.inputs) <= outline.labels, (path, set(outline.inputs) - outline.labels)
+    assert outline.inline == [] and "<script>" not in page.text, path
