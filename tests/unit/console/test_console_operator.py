@@ -86,6 +86,18 @@ def test_registering_a_partner_shows_its_key_once_and_the_console_keeps_no_copy(
     assert NEW_KEY not in client.get("/operator/partners").text  # shown once: not on the next page
 
 
+def test_the_key_page_is_kept_out_of_the_browsers_page_history_and_reached_without_htmx():
+    api = partners_api()
+    api.on("POST", "/v1/partners", (201, {**a_partner(), "api_key": NEW_KEY}))
+    client = signed_in(console(api))
+    page = client.get("/operator/partners")
+    assert 'action="/operator/partners" hx-boost="false"' in page.text
+    assert 'hx-boost="false"' in client.get("/operator/partners/p-1").text.split("rotate-key", 1)[1].split(">")[0]
+    answer = client.post("/operator/partners", data={"csrf": csrf_of(page.text), "name": "X", "network_ids": "n-3"})
+    kept_out = answer.text.split('hx-history="false">', 1)
+    assert len(kept_out) == 2 and NEW_KEY in kept_out[1].split("</div>\n</div>")[0]
+
+
 def test_registering_another_instance_sends_its_instance_id_and_no_networks():
     api = partners_api()
     api.on("POST", "/v1/partners", (201, {**a_partner(kind="instance", instance_id="kring-zuid", network_ids=[]),
