@@ -73,10 +73,10 @@ TEXTS: Catalogue = {
     # --- reflections
     "me.reflections.title": {"nl": "Mijn reflecties", "en": "My reflections"},
     "me.reflections.intro": {
-        "nl": "Wat heeft een bijeenkomst met u gedaan? Schrijf het op. Alleen u ziet wat u schrijft; het netwerk ziet "
-              "alleen hoeveel reflecties er zijn, zonder namen.",
-        "en": "What did a session change for you? Write it down. Only you see what you write; the network only "
-              "sees how many reflections there are, without names.",
+        "nl": "Wat heeft een bijeenkomst met u gedaan? Schrijf het op. Wat u schrijft is van u en wordt niet gedeeld; "
+              "het netwerk ziet alleen hoeveel reflecties er zijn van elke soort, zonder namen.",
+        "en": "What did a session change for you? Write it down. What you write is yours and is not shared; the "
+              "network only sees how many reflections there are of each kind, without names.",
     },
     "me.reflections.kinds_title": {"nl": "Vier soorten verandering", "en": "Four kinds of change"},
     "me.reflection.kind.self_image": {"nl": "Zelfbeeld", "en": "Self-image"},
