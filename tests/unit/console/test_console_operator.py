@@ -361,3 +361,12 @@ def test_each_page_has_one_h1_headings_in_order_unique_ids_a_label_for_every_inp
     assert len(outline.ids) == len(set(outline.ids)), (path, sorted(outline.ids))
     assert set(outline.inputs) <= outline.labels, (path, set(outline.inputs) - outline.labels)
     assert outline.inline == [] and "<script>" not in page.text, path
+
+
+@pytest.mark.parametrize("api_of, path", [(peers_api, "/operator/peers/kring-zuid"),
+                                          (partners_api, "/operator/partners/p-1")])
+def test_every_form_on_a_page_with_several_has_its_own_idempotency_key(api_of: Any, path: str):
+    # One key for two requests is a 409 at the API: approving two networks from one page must both apply.
+    page = signed_in(console(api_of())).get(path)
+    keys = re.findall(r'name="form_key" value="([^"]+)"', page.text)
+    assert len(keys) >= 3 and len(set(keys)) == len(keys)
