@@ -338,3 +338,11 @@ def test_everyone_gets_the_who_knows_what_and_my_details_entries_but_not_the_ope
     page = signed_in(console(api_for_me())).get("/me")
     assert 'href="/experts"' in page.text and 'href="/me" aria-current="page"' in page.text
     assert "/operator/" not in page.text
+
+
+def test_htmx_is_told_to_show_error_answers_so_a_refused_form_appears_with_its_errors():
+    # htmx 2 by default does not swap a 4xx/5xx answer into the page: a boosted form answered 422 would show nothing.
+    page = signed_in(console(api_for_me())).get("/me")
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page.text).group(1))
+    assert {"code": "[45]..", "swap": True, "error": True} in config["responseHandling"]
+    assert config["allowEval"] is False
