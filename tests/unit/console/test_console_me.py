@@ -113,10 +113,14 @@ def test_a_refused_consent_change_is_drawn_again_with_the_error_next_to_its_box(
         {"field": "findable_by_expertise", "rule": "bool", "message": "must be true or false"}]))
     client = signed_in(console(api))
     page = client.get("/me")
-    answer = client.post("/me/consent", data={"csrf": csrf_of(page.text), "findable_by_expertise": "on"})
+    answer = client.post("/me/consent", data={"csrf": csrf_of(page.text), "consent_form": "1",
+                                              "findable_by_expertise": "on"})
     assert answer.status_code == 422
     assert re.search(r'<p class="error" id="e-findable_by_expertise">must be true or false</p>', answer.text)
     assert "Er is niets opgeslagen." in answer.text
+    # as sent, not as stored: the person had ticked one box and unticked the other
+    assert re.search(r'id="f-findable_by_expertise"[^>]*value="on" checked', answer.text)
+    assert re.search(r'id="f-named_in_shared_outputs"[^>]*value="on"(?! checked)', answer.text)
 
 
 # --- my data export --------------------------------------------------------------------------------------------
