@@ -192,18 +192,24 @@ def remove_peer(page: SignedInPage, instance_id: str, form: PostedForm) -> Respo
     return page.redirect("/operator/peers", notice=page.t("operator.peer.removed"))
 
 
-@router.post("/operator/peers/{instance_id}/networks/{network_id}/{action}", response_model=None)
-def approval(page: SignedInPage, instance_id: str, network_id: str, action: str, form: PostedForm) -> Response:
-    if action not in ("approve", "withdraw-approval"):
-        raise ApiError(404, "not_found", "no such action")
+def approval(page: Page, instance_id: str, network_id: str, action: str, form: PostedForm, notice: str) -> Response:
     try:
         page.api.post(f"/v1/peers/{instance_id}/networks/{network_id}/{action}", form_key=form.key)
     except ApiError as refused:
         if not refused_input(refused):
             raise
         return render_peer(page, instance_id, status=refused.status, errors=errors_of(refused))
-    notice = "operator.peer.approved" if action == "approve" else "operator.peer.withdrawn"
     return page.redirect(f"/operator/peers/{instance_id}", notice=page.t(notice))
+
+
+@router.post("/operator/peers/{instance_id}/networks/{network_id}/approve", response_model=None)
+def approve(page: SignedInPage, instance_id: str, network_id: str, form: PostedForm) -> Response:
+    return approval(page, instance_id, network_id, "approve", form, "operator.peer.approved")
+
+
+@router.post("/operator/peers/{instance_id}/networks/{network_id}/withdraw-approval", response_model=None)
+def withdraw_approval(page: SignedInPage, instance_id: str, network_id: str, form: PostedForm) -> Response:
+    return approval(page, instance_id, network_id, "withdraw-approval", form, "operator.peer.withdrawn")
 
 
 # --- audit log -----------------------------------------------------------------------------------------------------

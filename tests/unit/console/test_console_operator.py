@@ -243,6 +243,11 @@ def test_a_peers_directory_offers_approval_and_withdrawal_per_network():
                          data={"csrf": csrf_of(page.text), "form_key": key})
     assert answer.status_code == 303
     assert api.called("POST", "/v1/peers/kring-zuid/networks/z-1/approve")[0].headers["idempotency-key"] == key
+    api.on("POST", "/v1/peers/kring-zuid/networks/z-2/withdraw-approval", (200, a_directory_network("z-2", "offered")))
+    withdrawn = client.post("/operator/peers/kring-zuid/networks/z-2/withdraw-approval",
+                            data={"csrf": csrf_of(page.text)})
+    assert withdrawn.status_code == 303
+    assert "De goedkeuring is ingetrokken." in client.get("/operator/peers/kring-zuid").text
 
 
 def test_approving_before_the_instance_is_a_partner_shows_the_apis_conflict_on_the_page():
