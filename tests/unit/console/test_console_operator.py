@@ -375,3 +375,11 @@ def test_every_form_on_a_page_with_several_has_its_own_idempotency_key(api_of: A
     page = signed_in(console(api_of())).get(path)
     keys = re.findall(r'name="form_key" value="([^"]+)"', page.text)
     assert len(keys) >= 3 and len(set(keys)) == len(keys)
+
+
+def test_an_audit_action_the_console_has_no_text_for_yet_shows_as_its_code():
+    api = operator_api()
+    entry = {**an_entry("a-2", "member.renamed", "2026-12-03T10:00:00Z"), "actor": {"kind": "robot", "id": "r-1"}}
+    api.on("GET", "/v1/audit", (200, {"items": [entry], "next_page_token": None}))
+    page = signed_in(console(api)).get("/operator/audit")
+    assert page.status_code == 200 and "member.renamed" in page.text and "robot r-1" in page.text
