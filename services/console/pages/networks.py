@@ -8,7 +8,7 @@ do. The field names of each form are the API's, so the API's refusals land next 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -347,7 +347,11 @@ def learning(network_id: str, page: SignedInPage, period_from: str = "", period_
     ]
     drawn = [{"key": key, "title": page.t(f"networks.learning.chart.{key}"), "bars": bars,
               "svg": charts.bar_chart(bars, page.t(f"networks.learning.chart.{key}"))} for key, bars in figures]
-    return page.render("networks/learning.html", values=values, **frame, report=report, figures=drawn)
+    # The API's end is exclusive; the page names the last day it covers.
+    last_day = (datetime.fromisoformat(report["period_to"]) - timedelta(microseconds=1)).date()
+    return page.render("networks/learning.html", values=values, **frame, report=report, figures=drawn,
+                       first_day=str(report["period_from"])[:10], last_day=last_day.isoformat(),
+                       perspectives=PERSPECTIVES)
 
 
 # --- links -------------------------------------------------------------------------------------------------------

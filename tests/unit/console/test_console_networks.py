@@ -325,7 +325,10 @@ def test_the_health_page_draws_nine_steps_as_an_svg_and_as_a_list_in_the_persons
 def a_learning_report() -> dict[str, Any]:
     return {"network_id": NET, "period_from": "2026-01-01T00:00:00Z", "period_to": "2026-04-01T00:00:00Z",
             "sessions_held": 3, "sessions_by_format": {"world_cafe": 2, "intervision": 1}, "attendance_total": 31,
-            "attendance_average": 10.33, "distinct_attendees": 17, "perspective_mix": [],
+            "attendance_average": 10.33, "distinct_attendees": 17, "perspective_mix": [
+                {"session_id": "s-1", "title": "Wereldcafé over <wonen>", "format": "world_cafe",
+                 "starts_at": "2026-02-10T14:00:00Z", "attendee_count": 11,
+                 "perspective_counts": {"resident": 4, "practitioner": 7}}],
             "perspective_totals": {"resident": 12, "practitioner": 19}, "outputs_by_kind": {"lesson": 4},
             "reflections_by_kind": {"behaviour": 5}, "loops": {"opened": 6, "closed": 2, "closed_with_output": 1,
                                                                "experiments": 3, "experiments_by_mandate": {},
@@ -343,6 +346,8 @@ def test_the_learning_report_asks_for_the_whole_chosen_days_and_draws_charts_wit
     assert page.text.count('class="chart bars" role="img"') == 5
     assert "wereldcafé" in page.text and "<td>2</td>" in page.text and "10,3" in page.text
     assert "In deze periode hielden jullie 3 bijeenkomsten." in page.text
+    assert "Van 2026-01-01 tot en met 2026-03-31" in page.text  # the API's end is exclusive
+    assert "Wereldcafé over &lt;wonen&gt;" in page.text and "<td>11</td>" in page.text
 
 
 def test_an_end_before_the_start_is_refused_next_to_the_end_without_asking_the_api():
