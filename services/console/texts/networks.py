@@ -108,7 +108,6 @@ TEXTS: Catalogue = {
     "networks.members.role_of": {"nl": "Rol van {name}", "en": "Role of {name}"},
     "networks.members.set_role": {"nl": "Rol opslaan", "en": "Save role"},
     "networks.members.remove": {"nl": "Uit het netwerk halen", "en": "Remove from the network"},
-    "networks.members.remove_named": {"nl": "{name} uit het netwerk halen", "en": "Remove {name} from the network"},
     "networks.members.removed": {"nl": "Het lid is uit het netwerk gehaald.",
                                  "en": "The member has been removed from the network."},
     "networks.members.added": {"nl": "Het lid is toegevoegd.", "en": "The member has been added."},
