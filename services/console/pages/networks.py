@@ -178,13 +178,15 @@ def role_in(member: dict[str, Any], network_id: str) -> str:
 
 
 def _members_page(page: Page, network_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None, form_name: str = "") -> HTMLResponse:
+                  values: dict[str, Any] | None = None, form_name: str = "", page_token: str | None = None
+                  ) -> HTMLResponse:
     frame = network_frame(page, network_id, "members")
     members: list[dict[str, Any]] = []
-    refusal = None
+    refusal, next_page_token = None, None
     try:
-        answer = page.api.get("/v1/members", network_id=network_id, page_size=PAGE_SIZE)
+        answer = page.api.get("/v1/members", network_id=network_id, page_size=PAGE_SIZE, page_token=page_token)
         members = sorted(answer.get("items", []), key=lambda member: str(member.get("name", "")).lower())
+        next_page_token = answer.get("next_page_token")
     except ApiError as refused:
         if refused.status != 403:
             raise
@@ -199,12 +201,13 @@ def _members_page(page: Page, network_id: str, *, status: int = 200, errors: dic
                        members=members, refusal=refusal, candidates=candidates, role_choices=ROLES,
                        candidate_options=[(m["id"], f"{m['name']} ({m['organisation']})" if m.get("organisation")
                                            else str(m["name"])) for m in candidates],
-                       perspectives=PERSPECTIVES, form_name=form_name, role_in=role_in)
+                       perspectives=PERSPECTIVES, form_name=form_name, role_in=role_in,
+                       next_page_token=next_page_token)
 
 
 @router.get("/networks/{network_id}/members", response_class=HTMLResponse)
-def members(network_id: str, page: SignedInPage) -> HTMLResponse:
-    return _members_page(page, network_id)
+def members(network_id: str, page: SignedInPage, page_token: str | None = None) -> HTMLResponse:
+    return _members_page(page, network_id, page_token=page_token or None)
 
 
 def _membership_refused(refused: ApiError, field: str) -> dict[str, str]:

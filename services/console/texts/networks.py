@@ -99,6 +99,7 @@ TEXTS: Catalogue = {
         "nl": "U kunt de ledenlijst van dit netwerk (nog) niet inzien.",
         "en": "You cannot see the member list of this network (yet).",
     },
+    "networks.members.more": {"nl": "Volgende leden", "en": "Next members"},
     "networks.members.none": {"nl": "Dit netwerk heeft nog geen leden.", "en": "This network has no members yet."},
     "networks.members.col.name": {"nl": "Naam", "en": "Name"},
     "networks.members.col.organisation": {"nl": "Organisatie", "en": "Organisation"},

@@ -215,6 +215,19 @@ def test_the_members_page_lists_members_with_perspectives_and_roles_and_offers_t
     assert '<th scope="col">' in page.text
 
 
+def test_a_long_member_list_pages_on_with_the_apis_token():
+    api = members_api()
+    page_one = {"items": [a_member("m-3", "Chris Bakker")], "next_page_token": "t/2"}
+    api.on("GET", "/v1/members", lambda request: (200, page_one if request.url.params.get("network_id") else
+                                                  {"items": []}))
+    client = client_for(api)
+    page = client.get(f"/networks/{NET}/members")
+    assert f'href="/networks/{NET}/members?page_token=t/2"' in page.text
+    client.get(f"/networks/{NET}/members?page_token=t/2")
+    asked = [call.params for call in api.called("GET", "/v1/members") if "network_id" in call.params]
+    assert asked[-1] == {"network_id": NET, "page_size": "200", "page_token": "t/2"}
+
+
 def test_adding_a_member_puts_the_membership_with_the_role():
     api = members_api()
     api.on("PUT", f"/v1/networks/{NET}/members/m-9", (200, {"network_id": NET, "role": "facilitator",
