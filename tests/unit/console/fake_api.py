@@ -32,11 +32,7 @@ class Call:
     token: str | None
     body: Any
     headers: httpx.Headers
-    query: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def params(self) -> dict[str, str]:
-        return self.query
+    params: dict[str, str] = field(default_factory=dict)  # the query string
 
 
 @dataclass

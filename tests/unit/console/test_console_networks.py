@@ -272,6 +272,13 @@ def test_a_missing_perspective_is_shown_by_the_checkboxes():
     assert error_next_to(refused.text, "perspectives") == "give at least one perspective"
 
 
+def test_each_form_on_a_page_has_its_own_key_so_the_api_never_sees_one_key_for_two_requests():
+    for api, url in ((members_api(), f"/networks/{NET}/members"), (links_api(), f"/networks/{NET}/links")):
+        page = client_for(api).get(url)
+        keys = re.findall(r'name="form_key" value="([^"]+)"', page.text)
+        assert len(keys) > 3 and len(set(keys)) == len(keys), url
+
+
 def test_changing_a_role_and_removing_a_member_call_the_membership_routes():
     api = members_api()
     api.on("PUT", f"/v1/networks/{NET}/members/m-3", (200, {"network_id": NET, "role": "facilitator",
