@@ -23,14 +23,14 @@ def test_a_coordinator_signs_in_through_the_provider_and_sees_their_networks_wit
         page: Page, stack: Stack, provider: Provider):
     sign_in(page, stack, provider, "fatima")
     expect(page).to_have_url(f"{stack.console}/")
-    utrecht = page.get_by_role("listitem").filter(has_text="Werkplaats Sociaal Domein Utrecht")
+    utrecht = page.locator("li.card").filter(has_text="Werkplaats Sociaal Domein Utrecht")
     expect(utrecht).to_contain_text("coördinator")
     looked_at(page, "home-coordinator")
 
 
 def test_a_participant_signs_in_and_sees_their_networks_as_participant(page: Page, stack: Stack, provider: Provider):
     sign_in(page, stack, provider, "kees")
-    overvecht = page.get_by_role("listitem").filter(has_text="Leerkring Buurtteam Overvecht")
+    overvecht = page.locator("li.card").filter(has_text="Leerkring Buurtteam Overvecht")
     expect(overvecht).to_contain_text("deelnemer")
     looked_at(page, "home-participant")
 
