@@ -49,6 +49,7 @@ _ID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
                  r"|[A-Za-z0-9_-]{20,})$")
 # Not pages to look at: files, and what a GET link would end (none should, but a crawler must not sign itself out).
 _SKIP = ("/static/", "/sign-out", "/sign-in", "/language")
+_FILES = (".json", ".csv", ".ndjson", ".svg", ".png")
 
 
 def page_shape(path: str) -> str:
@@ -73,8 +74,10 @@ def walk(page: Page, console: str, who: str, limit: int = 40) -> list[str]:
         assert answer is not None and answer.status < 400, f"{who}: {path} answered {answer and answer.status}"
         shapes.append(shape)
         looked_at(page, f"{who}{shape.replace('/', '-').replace('{id}', 'id')}" if shape != "/" else f"{who}-home")
-        links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+        # not files to download (a data export): they are no page to look at
+        links = page.eval_on_selector_all("a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))")
         for href in links:
-            if href.startswith("/") and not href.startswith("//") and not href.startswith(_SKIP):
+            if (href.startswith("/") and not href.startswith("//") and not href.startswith(_SKIP)
+                    and not href.split("?")[0].endswith(_FILES)):
                 queue.append(href.split("#")[0])
     return shapes
