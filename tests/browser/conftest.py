@@ -16,12 +16,16 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from services.demo import demo_member
 from tests.support.browser import clear_screenshots, keep_offline, launch_chromium
 from tests.support.infra import rabbit_vhost
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 from tests.support.stack import Stack, killed_on_stop, start_stack, stop_stack
 
 BROKER_TOKEN = "browser-sign-in-broker-0123456789abcdef"
+# The demo member whose sign-in carries the operator's authority here (KRING_OPERATOR_EMAILS): in the demo data a
+# participant of BeterOud from the ministry, in no other test.
+OPERATOR = "wouter"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,6 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Itera
         "KRING_CONSOLE_OIDC_CLIENT_ID": CLIENT_ID,
         "KRING_CONSOLE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
         "KRING_SIGN_IN_BROKER_TOKEN": BROKER_TOKEN,
+        "KRING_OPERATOR_EMAILS": demo_member(OPERATOR).email,
     }
     tmp = tmp_path_factory.mktemp("stack")
     with rabbit_vhost("kring-browser") as amqp_uri:

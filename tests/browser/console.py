@@ -57,12 +57,13 @@ def page_shape(path: str) -> str:
     return "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
 
 
-def walk(page: Page, console: str, who: str, limit: int = 40) -> list[str]:
-    """Every page shape a signed-in person reaches by following the console's links from the start page (breadth
-    first, at most ``limit``), each one looked at (axe-core and a screenshot named ``<who>-<shape>``); the shapes.
-    Each page must answer without an error status: a link the console shows leads somewhere that works."""
+def walk(page: Page, console: str, who: str, first: str = "/", limit: int = 40) -> list[str]:
+    """Every page shape a signed-in person reaches by following the console's links from ``first`` (breadth first,
+    at most ``limit``), each one looked at (axe-core and a screenshot named ``<who>-<shape>``); the shapes. Each
+    page must answer without an error status: a link the console shows leads somewhere that works. One page of
+    each shape is seen, so ``first`` is where the person's role shows most (a coordinator's own network)."""
     seen: set[str] = set()
-    queue = ["/"]
+    queue = [first, "/"]
     shapes: list[str] = []
     while queue and len(shapes) < limit:
         path = queue.pop(0)

@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import OPERATOR
 from tests.browser.console import looked_at, sign_in, walk
 from tests.support.http import ok
 from tests.support.oidc import Provider
@@ -21,14 +22,17 @@ def network_id(stack: Stack, name: str) -> str:
 
 
 def test_every_page_a_coordinator_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    utrecht = network_id(stack, "Werkplaats Sociaal Domein Utrecht")
     sign_in(page, stack, provider, "fatima")  # coordinator of the Utrecht werkplaats
-    shapes = walk(page, stack.console, "coordinator")
-    assert "/networks/{id}" in shapes, shapes
+    shapes = walk(page, stack.console, "coordinator", first=f"/networks/{utrecht}")
+    assert {"/networks/{id}", "/networks/{id}/members", "/networks/{id}/links", "/networks/{id}/health"} <= set(
+        shapes), shapes
 
 
 def test_every_page_a_facilitator_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    utrecht = network_id(stack, "Werkplaats Sociaal Domein Utrecht")
     sign_in(page, stack, provider, "joost")  # facilitator in Utrecht
-    shapes = walk(page, stack.console, "facilitator")
+    shapes = walk(page, stack.console, "facilitator", first=f"/networks/{utrecht}")
     assert "/networks/{id}" in shapes, shapes
 
 
@@ -36,6 +40,12 @@ def test_every_page_a_participant_reaches_answers_and_is_accessible(page: Page, 
     sign_in(page, stack, provider, "kees")  # participant in Utrecht and in Overvecht; consents to nothing
     shapes = walk(page, stack.console, "participant")
     assert "/networks/{id}" in shapes, shapes
+
+
+def test_every_page_the_operator_reaches_answers_and_is_accessible(page: Page, stack: Stack, provider: Provider):
+    sign_in(page, stack, provider, OPERATOR)
+    shapes = walk(page, stack.console, "operator")
+    assert {"/operator/partners", "/operator/peers", "/operator/audit"} <= set(shapes), shapes
 
 
 def test_a_participant_opening_a_coordinators_page_gets_a_clear_refusal(page: Page, stack: Stack, provider: Provider):
