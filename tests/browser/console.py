@@ -61,10 +61,12 @@ def walk(page: Page, console: str, who: str, first: str = "/", limit: int = 40) 
     """Every page shape a signed-in person reaches by following the console's links from ``first`` (breadth first,
     at most ``limit``), each one looked at (axe-core and a screenshot named ``<who>-<shape>``); the shapes. Each
     page must answer without an error status: a link the console shows leads somewhere that works. One page of
-    each shape is seen, so ``first`` is where the person's role shows most (a coordinator's own network)."""
+    each shape is seen, so ``first`` is where the person's role shows most (a coordinator's own network). Fails at
+    the end, naming every page that did not answer or did not pass axe-core."""
     seen: set[str] = set()
     queue = [first, "/"]
     shapes: list[str] = []
+    problems: list[str] = []
     while queue and len(shapes) < limit:
         path = queue.pop(0)
         shape = page_shape(path.split("?")[0])
@@ -72,13 +74,21 @@ def walk(page: Page, console: str, who: str, first: str = "/", limit: int = 40) 
             continue
         seen.add(shape)
         answer = page.goto(f"{console}{path}")
-        assert answer is not None and answer.status < 400, f"{who}: {path} answered {answer and answer.status}"
         shapes.append(shape)
-        looked_at(page, f"{who}{shape.replace('/', '-').replace('{id}', 'id')}" if shape != "/" else f"{who}-home")
+        name = f"{who}{shape.replace('/', '-').replace('{id}', 'id')}" if shape != "/" else f"{who}-home"
+        if answer is None or answer.status >= 400:
+            snap(page, name)
+            problems.append(f"{path} answered {answer.status if answer else 'nothing'}")
+            continue
+        try:
+            looked_at(page, name)
+        except AssertionError as found:
+            problems.append(str(found))
         # not files to download (a data export): they are no page to look at
         links = page.eval_on_selector_all("a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))")
         for href in links:
             if (href.startswith("/") and not href.startswith("//") and not href.startswith(_SKIP)
                     and not href.split("?")[0].endswith(_FILES)):
                 queue.append(href.split("#")[0])
+    assert not problems, f"{who}: {len(problems)} of {len(shapes)} pages failed:\n" + "\n".join(problems)
     return shapes
