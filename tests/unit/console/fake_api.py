@@ -32,10 +32,7 @@ class Call:
     token: str | None
     body: Any
     headers: httpx.Headers
-
-    @property
-    def params(self) -> dict[str, str]:
-        return {}
+    params: dict[str, str] = field(default_factory=dict)  # the query string
 
 
 @dataclass
@@ -51,7 +48,7 @@ class FakeAdminApi:
         body = json.loads(request.content) if request.content else None
         auth = request.headers.get("authorization", "")
         self.calls.append(Call(request.method, request.url.path, auth.removeprefix("Bearer ") or None, body,
-                               request.headers))
+                               request.headers, dict(request.url.params)))
         for (method, pattern), answer in reversed(list(self.routes.items())):
             if method == request.method and re.fullmatch(pattern, request.url.path):
                 status, payload = answer(request) if callable(answer) else answer
