@@ -375,3 +375,16 @@ def test_a_conclusion_recorded_is_shown_with_its_statement():
          "conclusion": "Ja, samen met de gemeente", "concluded_at": "2026-12-10T15:00:00Z"}])))
     page = signed_in(console(api)).get("/sessions/s-1").text
     assert "Ja, samen met de gemeente" in page
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/networks/n-1/sessions", "planned"), ("/networks/n-1/sessions/new", "planned"),
+    ("/networks/n-1/sessions/new?format=world_cafe", "planned"), ("/sessions/s-1", "planned"),
+    ("/sessions/s-1", "held"), ("/sessions/s-1/cancel", "planned")])
+def test_each_sessions_page_has_one_h1_and_no_id_twice(path, status):
+    api = staff_api(requires_preparation=True)
+    api.on("GET", "/v1/sessions/s-1", (200, a_session(status=status)))
+    page = signed_in(console(api)).get(path).text
+    assert page.count("<h1") == 1
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
