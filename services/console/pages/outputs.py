@@ -112,7 +112,8 @@ def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dic
     chosen = (values or {}).get("authors", [])
     return page.render(
         "output_new.html", status=status, errors=_by_field(errors or {}), values=values,
-        **{**frame, "title": page.t("outputs.new.title")}, session=session, candidates=candidates, attendees=set(attendees),
+        **{**frame, "title": page.t("outputs.new.title")}, session=session, candidates=candidates,
+        attendees=set(attendees),
         names=names, chosen=set(chosen if isinstance(chosen, list) else [chosen]), members_known=members is not None,
         kinds=KINDS, default_licence=DEFAULT_LICENCE, previewed=previewed, when=when,
         kind_options=[(k, page.t(f"outputs.kind.{k}")) for k in KINDS],

@@ -5,6 +5,7 @@ the API's refusal drawn next to each field with nothing saved, and a participant
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import Any
 
@@ -388,3 +389,13 @@ def test_each_sessions_page_has_one_h1_and_no_id_twice(path, status):
     assert page.count("<h1") == 1
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_form_drawn_again_with_its_errors_reaches_the_person_through_htmx_too():
+    # htmx (hx-boost) drops 4xx answers by default: the 422 form and the refusal pages would never show.
+    page = signed_in(console(staff_api())).get("/networks/n-1/sessions").text
+    config = re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', page)
+    assert config
+    handling = json.loads(config.group(1))["responseHandling"]
+    assert {"code": "...", "swap": True} in handling
+    assert not any(rule.get("swap") is False and rule["code"] != "204" for rule in handling)
