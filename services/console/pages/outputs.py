@@ -177,13 +177,16 @@ def publish(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
 # --- one output ------------------------------------------------------------------------------------------------
 
 
-def _output_page(page: Page, output_id: str, template: str, *, status: int = 200,
+def _output_page(page: Page, output_id: str, template: str, *, status: int = 200, staff_only: bool = False,
                  errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
     output: dict[str, Any] = page.api.get(f"/v1/outputs/{output_id}")
     if "network_id" not in output:  # a tombstone: retracted, nothing else of it remains to show
         return page.render("output_retracted.html", title=page.t("outputs.retracted.title"), output=output,
                            when=when)
     frame = network_frame(page, output["network_id"], "outputs")
+    if staff_only and not frame["staff"]:
+        return page.render("error.html", status=403, title=page.t("error.forbidden.title"),
+                           message=page.t("error.forbidden"))
     shown: list[ShownOutside] | None = None
     if frame["staff"] and output["visibility"] != Visibility.NETWORK.value:
         members = network_members(page, output["network_id"])
@@ -200,7 +203,7 @@ def output_page(output_id: str, page: SignedInPage) -> HTMLResponse:
 
 @router.get("/outputs/{output_id}/retract", response_class=HTMLResponse)
 def retract_confirm(output_id: str, page: SignedInPage) -> HTMLResponse:
-    return _output_page(page, output_id, "output_retract.html")
+    return _output_page(page, output_id, "output_retract.html", staff_only=True)
 
 
 @router.post("/outputs/{output_id}/retract", response_class=HTMLResponse)

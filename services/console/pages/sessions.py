@@ -299,6 +299,8 @@ def _confirm_page(page: Page, session_id: str, action: str, *, status: int = 200
                   errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
     session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
     frame = network_frame(page, session["network_id"], "sessions")
+    if not frame["staff"]:
+        return _not_staff(page)
     return page.render("session_confirm.html", status=status, errors=errors, values=values,
                        **{**frame, "title": page.t(f"sessions.{action}.title")}, session=session, action=action,
                        when=when)

@@ -179,6 +179,7 @@ TEXTS: Catalogue = {
     "sessions.registration.waitlisted": {"nl": "op de wachtlijst", "en": "on the waitlist"},
     "sessions.registration.cancelled": {"nl": "ingetrokken", "en": "cancelled"},
     "sessions.position": {"nl": "plaats {position}", "en": "position {position}"},
+    "sessions.prepared_column": {"nl": "Begonnen met de methode", "en": "Started the method"},
     "sessions.unprepared": {"nl": "nog niet begonnen", "en": "not started yet"},
     "sessions.cancel_registration_of": {"nl": "Aanmelding van {name} intrekken", "en": "Cancel {name}'s registration"},
     "sessions.register_member": {"nl": "Een lid aanmelden", "en": "Register a member"},

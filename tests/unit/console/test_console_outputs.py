@@ -213,6 +213,7 @@ def test_a_participant_sees_the_output_without_the_retract_action_and_is_refused
     client = signed_in(console(api))
     page = client.get("/outputs/o-1")
     assert page.status_code == 200 and "/retract" not in page.text
+    assert client.get("/outputs/o-1/retract").status_code == 403
     assert "Bram Jansen" in page.text  # inside the network every author is named (the API's answer)
     answer = client.post("/outputs/o-1/retract", data={"csrf": csrf_of(page.text)})
     assert answer.status_code == 403

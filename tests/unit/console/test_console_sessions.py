@@ -240,6 +240,8 @@ def test_a_participant_sees_the_session_without_staff_forms_and_can_register_the
     assert not api.called("GET", "/v1/sessions/s-1/registrations")
     for staff_only in ("/reschedule", "/attendance", 'href="/sessions/s-1/hold"', "/conclusion", 'name="member_id"'):
         assert staff_only not in page.text, staff_only
+    for action in ("hold", "close", "cancel"):  # reached by URL: no confirmation form either
+        assert client.get(f"/sessions/s-1/{action}").status_code == 403
     assert 'action="/sessions/s-1/registrations"' in page.text
     assert 'action="/sessions/s-1/registrations/m-1/cancel"' in page.text
 
