@@ -7,7 +7,7 @@ Times are typed and shown in Dutch time (the networks are Dutch); the API gets t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,9 @@ router = APIRouter()
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 PAGE_SIZE = 20
+YEAR = timedelta(days=365)
+MAX_YEARS_BACK = 20
+PAST_PAGES = 5  # at most 1,000 sessions of one network in one year are shown
 # The formats whose tables discuss statements, as the sessions service knows them (its rule `cafe_only`).
 STATEMENT_FORMATS = (SessionFormat.WORLD_CAFE.value, SessionFormat.KNOWLEDGE_CAFE.value)
 STATEMENT_ROWS = 8  # empty statement fields drawn for a café; more than the rows typed is never needed at once
@@ -103,15 +106,28 @@ def refusable(refused: ApiError) -> bool:
 
 @router.get("/networks/{network_id}/sessions", response_class=HTMLResponse)
 def sessions_list(network_id: str, page: SignedInPage, upcoming: str | None = None,
-                  past: str | None = None) -> HTMLResponse:
+                  year: str | None = None) -> HTMLResponse:
+    """Upcoming sessions soonest first, paged as the API pages them; past ones one year at a time, the most
+    recent first (the API lists oldest first, so a year's sessions are read whole and turned round)."""
     frame = network_frame(page, network_id, "sessions")
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
+    back = min(max(int(year), 1), MAX_YEARS_BACK) if year and year.isdigit() else 1  # any other value: this year
     path = f"/v1/networks/{network_id}/sessions"
-    coming = page.api.get(path, starts_from=now, page_size=PAGE_SIZE, page_token=upcoming)
-    gone = page.api.get(path, starts_before=now, page_size=PAGE_SIZE, page_token=past)
-    return page.render("sessions_list.html", **frame, upcoming=coming["items"], past=gone["items"],
-                       upcoming_next=coming.get("next_page_token"), past_next=gone.get("next_page_token"),
-                       upcoming_token=upcoming, past_token=past, when=when)
+    coming = page.api.get(path, starts_from=now.isoformat(), page_size=PAGE_SIZE, page_token=upcoming)
+    window_start, window_end = now - YEAR * back, now - YEAR * (back - 1)
+    past: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(PAST_PAGES):
+        gone = page.api.get(path, starts_from=window_start.isoformat(), starts_before=window_end.isoformat(),
+                            page_size=200, page_token=token)
+        past.extend(gone["items"])
+        token = gone.get("next_page_token")
+        if not token:
+            break
+    return page.render("sessions_list.html", **frame, upcoming=coming["items"], past=past[::-1],
+                       upcoming_next=coming.get("next_page_token"), upcoming_token=upcoming, year=back,
+                       older=back < MAX_YEARS_BACK, past_from=when(window_start.isoformat())[:10],
+                       past_to=when(window_end.isoformat())[:10], when=when)
 
 
 def _schedule_form(page: Page, network_id: str, format: str | None, *, status: int = 200,

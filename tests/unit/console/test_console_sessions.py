@@ -97,7 +97,8 @@ def test_the_list_asks_the_api_for_upcoming_and_past_sessions_and_shows_them():
     page = client.get("/networks/n-1/sessions")
     assert page.status_code == 200
     queries = [call.params for call in api.called("GET", "/v1/networks/n-1/sessions")]
-    assert any("starts_from" in q for q in queries) and any("starts_before" in q for q in queries)
+    assert any("starts_from" in q and "starts_before" not in q for q in queries)  # upcoming
+    assert any("starts_from" in q and "starts_before" in q for q in queries)  # the past year
     assert all(call.token == TOKEN for call in api.calls if call.path.startswith("/v1/networks/n-1/sessions"))
     assert "Wereldcafé eenzaamheid" in page.text and 'href="/sessions/s-1"' in page.text
     assert "10-12-2026 14:00" in page.text  # 13:00 UTC shown in Dutch time
@@ -105,14 +106,35 @@ def test_the_list_asks_the_api_for_upcoming_and_past_sessions_and_shows_them():
     assert 'href="/networks/n-1/sessions/new"' in page.text
 
 
-def test_the_next_page_token_of_the_api_is_followed():
+def test_past_sessions_show_the_most_recent_first_reading_every_page_of_the_year():
+    api = staff_api()
+
+    def sessions(request):
+        if "starts_before" not in request.url.params:
+            return 200, {"items": [], "next_page_token": None}
+        if request.url.params.get("page_token") == "p2":
+            return 200, {"items": [a_session(id="s-3", title="Derde")], "next_page_token": None}
+        return 200, {"items": [a_session(id="s-1", title="Eerste"), a_session(id="s-2", title="Tweede")],
+                     "next_page_token": "p2"}
+
+    api.on("GET", "/v1/networks/n-1/sessions", sessions)
+    page = signed_in(console(api)).get("/networks/n-1/sessions").text
+    assert re.findall(r'<a href="/sessions/s-\d">(\w+)</a>', page) == ["Derde", "Tweede", "Eerste"]
+    assert 'href="?year=2"' in page
+
+
+def test_the_upcoming_pages_follow_the_apis_token_and_a_year_back_moves_the_window():
     api = staff_api()
     api.on("GET", "/v1/networks/n-1/sessions", (200, {"items": [a_session()], "next_page_token": "tok-2"}))
     client = signed_in(console(api))
     page = client.get("/networks/n-1/sessions")
     assert "?upcoming=tok-2" in page.text
-    client.get("/networks/n-1/sessions?upcoming=tok-2")
-    assert any(call.params.get("page_token") == "tok-2" for call in api.called("GET", "/v1/networks/n-1/sessions"))
+    client.get("/networks/n-1/sessions?upcoming=tok-2&year=3")
+    calls = api.called("GET", "/v1/networks/n-1/sessions")
+    assert any(call.params.get("page_token") == "tok-2" for call in calls if "starts_before" not in call.params)
+    windows = {call.params["starts_before"][:4] for call in calls if "starts_before" in call.params}
+    assert len(windows) == 2  # this year's window, and the one two years before it
+    assert client.get("/networks/n-1/sessions?year=nonsense").status_code == 200
 
 
 def test_a_participant_sees_the_sessions_but_no_schedule_link_and_no_schedule_form():
