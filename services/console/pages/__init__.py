@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.console.pages import home, outputs, sessions
+from services.console.pages import home, me, operator, outputs, sessions
 
-ROUTERS: tuple[APIRouter, ...] = (home.router, sessions.router, outputs.router)
+ROUTERS: tuple[APIRouter, ...] = (home.router, me.router, operator.router, sessions.router, outputs.router)

@@ -87,6 +87,7 @@ def a_member_api(member_id: str = "m-1", name: str = "Anouk de Vries", *, admini
                                        "facilitates": list(facilitates),
                                        "member_of": sorted({*member_of, *administers, *facilitates})}))
     api.on("DELETE", "/v1/tokens/tok-1", (204, None))
+    api.on("GET", r"/v1/networks/[^/]+/sessions", (200, {"items": [], "next_page_token": None}))  # the start page
     return api
 
 
