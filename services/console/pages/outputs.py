@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, Perspective, ResourceType, Visibility
 from services.console.api import ApiError
 from services.console.pages.frame import network_frame
-from services.console.pages.sessions import PAGE_SIZE, errors_of, network_members, refusable, when
+from services.console.pages.sessions import PAGE_SIZE, errors_of, network_members, refusable
 from services.console.web import Form, Page, PostedForm, SignedInPage
 
 router = APIRouter()
@@ -91,7 +91,7 @@ def outputs_list(network_id: str, page: SignedInPage, next: str | None = None, k
     answer = page.api.get(f"/v1/networks/{network_id}/outputs", page_size=PAGE_SIZE, page_token=next,
                           kind=kind if kind in kinds else None)
     return page.render("outputs_list.html", **frame, outputs=answer["items"], next_token=answer.get("next_page_token"),
-                       kinds=kinds, kind=kind if kind in kinds else "", when=when)
+                       kinds=kinds, kind=kind if kind in kinds else "")
 
 
 # --- publishing --------------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dic
         **{**frame, "title": page.t("outputs.new.title")}, session=session, candidates=candidates,
         attendees=set(attendees),
         names=names, chosen=set(chosen if isinstance(chosen, list) else [chosen]), members_known=members is not None,
-        kinds=KINDS, default_licence=DEFAULT_LICENCE, previewed=previewed, when=when,
+        kinds=KINDS, default_licence=DEFAULT_LICENCE, previewed=previewed,
         kind_options=[(k, page.t(f"outputs.kind.{k}")) for k in KINDS],
         resource_type_options=[(r.value, page.t(f"outputs.resource_type.{r.value}")) for r in ResourceType],
         visibility_options=[(v.value, page.t(f"outputs.visibility.{v.value}")) for v in Visibility],
@@ -181,8 +181,7 @@ def _output_page(page: Page, output_id: str, template: str, *, status: int = 200
                  errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
     output: dict[str, Any] = page.api.get(f"/v1/outputs/{output_id}")
     if "network_id" not in output:  # a tombstone: retracted, nothing else of it remains to show
-        return page.render("output_retracted.html", title=page.t("outputs.retracted.title"), output=output,
-                           when=when)
+        return page.render("output_retracted.html", title=page.t("outputs.retracted.title"), output=output)
     frame = network_frame(page, output["network_id"], "outputs")
     if staff_only and not frame["staff"]:
         return page.render("error.html", status=403, title=page.t("error.forbidden.title"),
@@ -193,7 +192,7 @@ def _output_page(page: Page, output_id: str, template: str, *, status: int = 200
         # Inside the network (where staff read) each author comes with their member id; outside never.
         shown = preview([str(a.get("member_id") or "") for a in output["authors"]], members)
     return page.render(template, status=status, errors=errors, values=values, **{**frame, "title": output["title"]},
-                       output=output, shown=shown, kinds=KINDS, when=when)
+                       output=output, shown=shown, kinds=KINDS)
 
 
 @router.get("/outputs/{output_id}", response_class=HTMLResponse)

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from services.common.vocabulary import SessionFormat, SessionMode
 from services.console.api import ApiError
+from services.console.dates import api_time, local_input, when
 from services.console.pages.frame import network_frame
 from services.console.web import Form, Page, PostedForm, SignedInPage
 
 router = APIRouter()
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 PAGE_SIZE = 20
 YEAR = timedelta(days=365)
 MAX_YEARS_BACK = 20
@@ -35,41 +34,6 @@ LIFECYCLE = ("hold", "close", "cancel")
 
 
 # --- shared with the outputs pages ----------------------------------------------------------------------------
-
-
-def when(value: str | None) -> str:
-    """An API time (ISO 8601 with offset) in Dutch time, as people write it: 12-12-2026 14:00."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(LOCAL).strftime("%d-%m-%Y %H:%M")
-
-
-def local_input(value: str | None) -> str:
-    """An API time as a datetime-local input's value (Dutch time)."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
-    except ValueError:
-        return ""
-
-
-def api_time(typed: str) -> str:
-    """A typed Dutch time as the API takes it (with its offset). What is not a time goes as typed, so the
-    API's own refusal names the field and the rule."""
-    try:
-        moment = datetime.fromisoformat(typed)
-    except ValueError:
-        return typed
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL)
-    return moment.isoformat()
 
 
 def network_members(page: Page, network_id: str) -> list[dict[str, Any]] | None:
@@ -127,7 +91,7 @@ def sessions_list(network_id: str, page: SignedInPage, upcoming: str | None = No
     return page.render("sessions_list.html", **frame, upcoming=coming["items"], past=past[::-1],
                        upcoming_next=coming.get("next_page_token"), upcoming_token=upcoming, year=back,
                        older=back < MAX_YEARS_BACK, past_from=when(window_start.isoformat())[:10],
-                       past_to=when(window_end.isoformat())[:10], when=when)
+                       past_to=when(window_end.isoformat())[:10])
 
 
 def _schedule_form(page: Page, network_id: str, format: str | None, *, status: int = 200,
@@ -230,7 +194,7 @@ def _session_page(page: Page, session_id: str, *, status: int = 200, failed: str
         members=members, names=names, registered_ids=registered_ids, present=present, attendable=attendable,
         member_options=[(m["id"], m["name"]) for m in members or [] if m["id"] not in registered_ids],
         member_id=me.get("member_id"), cafe=session["format"] in STATEMENT_FORMATS, outputs=outputs,
-        conclusions={c["statement"]: c for c in session.get("conclusions") or []}, when=when,
+        conclusions={c["statement"]: c for c in session.get("conclusions") or []},
         local_input=local_input, member_of=session["network_id"] in me.get("member_of", []),
     )
 
@@ -318,8 +282,7 @@ def _confirm_page(page: Page, session_id: str, action: str, *, status: int = 200
     if not frame["staff"]:
         return _not_staff(page)
     return page.render("session_confirm.html", status=status, errors=errors, values=values,
-                       **{**frame, "title": page.t(f"sessions.{action}.title")}, session=session, action=action,
-                       when=when)
+                       **{**frame, "title": page.t(f"sessions.{action}.title")}, session=session, action=action)
 
 
 def _lifecycle_routes(action: str) -> None:
