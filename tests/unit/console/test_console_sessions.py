@@ -14,12 +14,25 @@ import pytest
 from services.common.vocabulary import SessionFormat
 from tests.unit.console.fake_api import TOKEN, FakeAdminApi, a_member_api, api_error, console, csrf_of, signed_in
 
-NETWORK = {"id": "n-1", "name": "BeterOud", "level": "national", "requires_preparation": False,
-           "unprepared_policy": "refuse"}
+NETWORK = {"id": "n-1", "name": "BeterOud", "level": "national", "kind": "knowledge_network", "theme": "Ouder worden",
+           "urgency": None, "host_organisation": None, "parent_id": None, "region": None, "cadence_weeks": 6,
+           "start_date": None, "requires_preparation": False, "unprepared_policy": "refuse", "status": "active",
+           "coordinators": [], "facilitators": [], "member_count": 3, "created_at": "2026-01-01T10:00:00Z",
+           "updated_at": "2026-01-01T10:00:00Z", "revision": 1}
+
+
+def a_member(member_id: str, name: str, perspectives: list[str], named: bool) -> dict[str, Any]:
+    return {"id": member_id, "name": name, "email": f"{member_id}@example.org", "organisation": None,
+            "perspectives": perspectives, "expertise": [], "findable_by_expertise": False,
+            "named_in_shared_outputs": named,
+            "memberships": [{"network_id": "n-1", "role": "participant", "joined_at": "2026-01-01T10:00:00Z"}],
+            "created_at": "2026-01-01T10:00:00Z", "updated_at": "2026-01-01T10:00:00Z", "revision": 1}
+
+
 MEMBERS = [
-    {"id": "m-1", "name": "Anouk de Vries", "perspectives": ["practitioner"], "named_in_shared_outputs": True},
-    {"id": "m-2", "name": "Bram Jansen", "perspectives": ["lived_experience"], "named_in_shared_outputs": False},
-    {"id": "m-3", "name": "Chantal Bakker", "perspectives": [], "named_in_shared_outputs": False},
+    a_member("m-1", "Anouk de Vries", ["practitioner"], True),
+    a_member("m-2", "Bram Jansen", ["lived_experience"], False),
+    a_member("m-3", "Chantal Bakker", [], False),
 ]
 
 
