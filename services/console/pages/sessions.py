@@ -7,6 +7,7 @@ Times are typed and shown in Dutch time (the networks are Dutch); the API gets t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,17 +205,18 @@ def session_page(session_id: str, page: SignedInPage) -> HTMLResponse:
     return _session_page(page, session_id)
 
 
-def _act(page: Page, session_id: str, failed: str, form: Form, call: Any, notice: str,
-         values: dict[str, Any] | None = None) -> Response:
-    """One API call for one form; on 409/422 the session page again with the form's problems, nothing saved."""
+def _act(page: Page, session_id: str, failed: str, form: Form, call: Callable[[], Any],
+         notice: str | Callable[[Any], str], values: dict[str, Any] | None = None) -> Response:
+    """One API call for one form; on 409/422 the session page again with the form's problems, nothing saved.
+    ``notice``: the text after success, or a function of the API's answer that gives it."""
     try:
-        call()
+        answer = call()
     except ApiError as refused:
         if not refusable(refused):
             raise
         return _session_page(page, session_id, status=422, failed=failed, errors=errors_of(refused),
                              values=values if values is not None else form.values)
-    return page.redirect(f"/sessions/{session_id}", notice=notice)
+    return page.redirect(f"/sessions/{session_id}", notice=notice if isinstance(notice, str) else notice(answer))
 
 
 @router.post("/sessions/{session_id}/registrations", response_class=HTMLResponse)
@@ -223,22 +225,19 @@ def register(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
     body: dict[str, Any] = {}
     if form.optional("member_id"):
         body["member_id"] = form.text("member_id")
-    if form.text("preparation_asked"):
+    if form.text("preparation_asked"):  # the form asked: an unticked box is "not prepared", not "not said"
         body["prepared"] = form.checked("prepared")
-    answer: dict[str, Any] = {}
-
-    def call() -> None:
-        answer.update(page.api.post(f"/v1/sessions/{session_id}/registrations", body, form_key=form.key))
-
     for_someone = "member_id" in body
-    response = _act(page, session_id, "register" if for_someone else "register_self", form, call, "")
-    if response.status_code == 303:  # the notice says what the API answered: a seat, or a place on the waitlist
-        waitlisted = answer.get("status") == "waitlisted"
+
+    def notice(registration: dict[str, Any]) -> str:
+        """What the API answered: a seat, or a place on the waitlist."""
+        waitlisted = registration.get("status") == "waitlisted"
         key = {(False, False): "sessions.registered", (False, True): "sessions.waitlisted",
                (True, False): "sessions.member_registered", (True, True): "sessions.member_waitlisted"}
-        page.session["notice"] = page.t(key[(for_someone, waitlisted)],
-                                        position=answer.get("waitlist_position") or "")
-    return response
+        return page.t(key[(for_someone, waitlisted)], position=registration.get("waitlist_position") or "")
+
+    return _act(page, session_id, "register" if for_someone else "register_self", form,
+                lambda: page.api.post(f"/v1/sessions/{session_id}/registrations", body, form_key=form.key), notice)
 
 
 @router.post("/sessions/{session_id}/registrations/{member_id}/cancel", response_class=HTMLResponse)
