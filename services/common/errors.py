@@ -81,6 +81,12 @@ class NotFound(KringError):
     grpc_status = "NOT_FOUND"
 
 
+class EmailNotKnown(NotFound):
+    """A verified sign-in whose e-mail address no active member has: the console tells the person so."""
+
+    code = "email_not_known"
+
+
 class Conflict(KringError):
     """The request clashes with current state (a duplicate, an illegal transition)."""
 
@@ -139,6 +145,7 @@ ALL_ERRORS: tuple[type[KringError], ...] = (
     Unauthenticated,
     PermissionDenied,
     NotFound,
+    EmailNotKnown,
     Conflict,
     IllegalTransition,
     RateLimited,

@@ -75,7 +75,9 @@ def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = 
     app = FastAPI(title="Kring admin API", version=kring_version(), description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.rpc = rpc
-    app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc)
+    broker = settings.sign_in_broker_token.get_secret_value() if settings.sign_in_broker_token else None
+    app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc, broker_token=broker or None)
+    app.state.operator_emails = settings.operator_email_set
     app.state.readiness = readiness or Readiness(settings.amqp_uri, rpc, services)
     install_error_handlers(app)
     token_requests = TokenBuckets(token_limit, what="requests") if token_limit is not None else None
