@@ -81,12 +81,6 @@ class NotFound(KringError):
     grpc_status = "NOT_FOUND"
 
 
-class EmailNotKnown(NotFound):
-    """A verified sign-in whose e-mail address no active member has: the console tells the person so."""
-
-    code = "email_not_known"
-
-
 class Conflict(KringError):
     """The request clashes with current state (a duplicate, an illegal transition)."""
 
@@ -145,7 +139,6 @@ ALL_ERRORS: tuple[type[KringError], ...] = (
     Unauthenticated,
     PermissionDenied,
     NotFound,
-    EmailNotKnown,
     Conflict,
     IllegalTransition,
     RateLimited,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from services.common.caller import Caller, require
 from services.common.errors import (
     Conflict,
-    EmailNotKnown,
     IllegalTransition,
     NotFound,
     PermissionDenied,
@@ -30,6 +29,7 @@ from services.common.vocabulary import Visibility
 from services.gateway.admin.auth import token_hash
 from services.gateway.shared.readiness import ReadinessReport
 from services.members.domain import access as members_access
+from services.members.handlers.tokens import not_a_member
 from services.networks.domain import access as networks_access
 from services.sessions.domain import access as sessions_access
 
@@ -204,7 +204,7 @@ class FakeMembers:
         """As the real one: the active member with the (lower-cased) address, or EmailNotKnown."""
         found = [m for m in self.members.values() if m["email"] == request["email"]]
         if not found:
-            raise EmailNotKnown("no active member of this Kring instance has this e-mail address")
+            raise not_a_member()
         member_id = found[0]["id"]
         expires_at = (datetime.now(UTC) + timedelta(seconds=request["ttl_seconds"])).isoformat()
         self.holders[f"s-{member_id}"] = member_id

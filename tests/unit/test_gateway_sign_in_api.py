@@ -77,10 +77,12 @@ def test_the_body_cannot_ask_for_the_operators_authority(client, members):
     assert "sign_in" not in [call[0] for call in members.calls]
 
 
-def test_an_email_no_active_member_has_is_a_404_with_its_own_code(client):
+def test_an_email_no_active_member_has_is_a_404_naming_the_email_and_its_rule(client):
     response = sign_in(client, "nobody@example.org")
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "email_not_known"
+    error = response.json()["error"]
+    assert error["code"] == "not_found"
+    assert [(v["field"], v["rule"]) for v in error["violations"]] == [("email", "active_member")]
 
 
 @pytest.mark.parametrize(("body", "field", "rule"), [

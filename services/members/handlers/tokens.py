@@ -11,7 +11,7 @@ from datetime import timedelta
 from services.common.audit import Subject
 from services.common.caller import Caller, require
 from services.common.catalogue import TokenRevoked
-from services.common.errors import EmailNotKnown, NotFound, Unauthenticated
+from services.common.errors import NotFound, Unauthenticated, violation
 from services.members.domain import access
 from services.members.handlers.members import active_member, now
 from services.members.ports import MembersUoW
@@ -43,7 +43,7 @@ def sign_in(cmd: SignIn, uow: MembersUoW) -> SignedIn:
     with uow:
         member = uow.members.get_by_email(cmd.email)
         if member is None or member.erased:
-            raise EmailNotKnown("no active member of this Kring instance has this e-mail address")
+            raise not_a_member()
         token, at = new_token(), now()
         info = uow.tokens.add(str(uuid.uuid4()), member.id, hash_token(token), SIGN_IN_LABEL, at,
                               expires_at=at + timedelta(seconds=cmd.ttl_seconds), via="sign-in",
@@ -54,6 +54,15 @@ def sign_in(cmd: SignIn, uow: MembersUoW) -> SignedIn:
         assert info.expires_at is not None
         return SignedIn(token=token, token_id=info.token_id, member_id=member.id, expires_at=info.expires_at,
                         operator=cmd.operator)
+
+
+NOT_A_MEMBER = "active_member"  # the rule a sign-in breaks when no active member has its e-mail address
+
+
+def not_a_member() -> NotFound:
+    """A 404 the console tells apart from any other: field ``email``, rule ``active_member``."""
+    message = "no active member of this Kring instance has this e-mail address"
+    return NotFound(message, [violation("email", NOT_A_MEMBER, message)])
 
 
 def revoke_token(caller: Caller, token_id: str, uow: MembersUoW) -> None:

@@ -45,7 +45,8 @@ def whoami(caller: Caller, session: TokenSession) -> WhoAmI:
                          "true). The token is in this response only; Kring stores its hash. Revoke it at sign-out "
                          "with `DELETE /v1/tokens/{token_id}`, with the token itself.",
              responses={403: documented_error("not the sign-in broker's token, or sign-in is not enabled"),
-                        404: documented_error("no active member has this e-mail address: code `email_not_known`")})
+                        404: documented_error("no active member has this e-mail address: the violation names field "
+                                                      "`email`, rule `active_member`")})
 def sign_in(body: SignInRequest, broker: SignInBroker, rpc: Rpc, operator_emails: OperatorEmails,
             response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = "no-store"  # a plaintext secret must not sit in a proxy cache
