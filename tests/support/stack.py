@@ -23,7 +23,7 @@ from tests.support.infra import RABBIT_MANAGEMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "e2e-operator-token-0123456789abcdef"
-SIGN_IN_BROKER_TOKEN = "e2e-sign-in-broker-token-0123456789"  # noqa: S105 - a test stack's, not a secret
+SIGN_IN_BROKER_TOKEN = "e2e-sign-in-broker-token-0123456789"
 OPERATOR_EMAIL = "operator@e2e.example.org"  # in KRING_OPERATOR_EMAILS: its sign-in carries the operator's authority
 
 
