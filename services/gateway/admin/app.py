@@ -41,8 +41,11 @@ from services.gateway.shared.version import kring_version
 DESCRIPTION = """
 Admin API of Kring, the backbone of a federation of learning networks.
 
-Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member.
-A member's token reaches their own record; a coordinator's also the members of the networks they administer.
+Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member (by the
+operator, or by a sign-in: the sign-in broker exchanges a verified e-mail address at `POST /v1/sign-in/tokens`,
+the one route its own token opens). A token may expire (`expires_at` in `GET /v1/whoami`); a member revokes their
+own at sign-out. A member's token reaches their own record; a coordinator's also the members of the networks they
+administer, a facilitator's (to read) those of the networks they facilitate.
 
 Who may do what: the operator may do everything. A network's coordinators administer it (its members,
 settings, child networks, links); its coordinators and facilitators run its sessions (schedule, hold, close,
