@@ -1,0 +1,35 @@
+"""The answers the fake API gives the own and operator pages' tests are the real API's shapes: each validates
+against the response model of its route, so a page that reads a field the API does not send fails here."""
+
+from __future__ import annotations
+
+import httpx
+
+from services.common.audit import AuditEntry
+from services.federation.peers.schemas import PeerNetworkOut, PeerOut
+from services.federation.schemas import PartnerKey, PartnerOut
+from services.members.schemas import MemberOut, NetworkExpertOut, QuestionOut
+from services.sessions.schemas.views import SessionsMemberExport
+from tests.unit.console.test_console_me import EXPERT, a_member, experts_api, held_by_sessions
+from tests.unit.console.test_console_operator import NEW_KEY, a_directory_network, a_partner, a_peer, an_entry
+
+
+def test_the_own_pages_fakes_are_the_apis_shapes():
+    MemberOut.model_validate(a_member())
+    SessionsMemberExport.model_validate(held_by_sessions()["sessions"])
+    NetworkExpertOut.model_validate(EXPERT)
+    api, _ = experts_api()
+    for role in ("asked", "received"):
+        handler = api.routes[("GET", "/v1/questions")]
+        assert callable(handler)
+        _, page = handler(httpx.Request("GET", f"http://api/v1/questions?role={role}"))
+        for item in page["items"]:
+            QuestionOut.model_validate(item)
+
+
+def test_the_operator_pages_fakes_are_the_apis_shapes():
+    PartnerOut.model_validate(a_partner())
+    PartnerKey.model_validate({**a_partner(), "api_key": NEW_KEY})
+    PeerOut.model_validate(a_peer())
+    PeerNetworkOut.model_validate(a_directory_network("z-1", "offered"))
+    AuditEntry.model_validate(an_entry("a-1", "member.erased", "2026-12-03T10:00:00Z"))
