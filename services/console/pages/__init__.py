@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.console.pages import home, me, operator, outputs, sessions
+from services.console.pages import home, me, networks, operator, outputs, sessions
 
-ROUTERS: tuple[APIRouter, ...] = (home.router, me.router, operator.router, sessions.router, outputs.router)
+ROUTERS: tuple[APIRouter, ...] = (home.router, me.router, operator.router, networks.router, sessions.router,
+                                  outputs.router)

@@ -54,6 +54,7 @@ TEXTS: Catalogue = {
     "network.level.local": {"nl": "lokaal", "en": "local"},
     "network.level.regional": {"nl": "regionaal", "en": "regional"},
     "network.level.national": {"nl": "landelijk", "en": "national"},
+    "network.level.neighbourhood": {"nl": "wijk of buurt", "en": "neighbourhood"},
     "network.tabs": {"nl": "Onderdelen van het netwerk", "en": "Parts of the network"},
     "network.tab.overview": {"nl": "Overzicht", "en": "Overview"},
     "network.tab.sessions": {"nl": "Bijeenkomsten", "en": "Sessions"},

@@ -196,6 +196,7 @@ def test_staff_see_the_output_with_its_preview_from_outside_the_network():
     assert "Anouk de Vries" in shown and "Bram Jansen" not in shown
     assert "a participant with lived experience" in shown and "m-1" not in shown and "m-2" not in shown
     assert 'href="/outputs/o-1/retract"' in page.text
+    assert 'href="/outputs/o-1/deliveries"' in page.text  # where it went, beyond the network
 
 
 def test_an_output_kept_in_the_network_says_not_shared_outside_it():
