@@ -437,3 +437,12 @@ def test_a_form_drawn_again_with_its_errors_reaches_the_person_through_htmx_too(
     for status in ("422", "409", "403", "404", "503"):  # htmx takes the first rule whose pattern matches
         rule = next(rule for rule in handling if re.fullmatch(rule["code"], status))
         assert rule["swap"] is True, status
+
+
+def test_each_form_on_the_session_page_has_its_own_key():
+    # The API refuses one idempotency key for two different requests (409): one page, one key per form.
+    api = staff_api()
+    api.on("GET", "/v1/sessions/s-1", (200, a_session(status="held")))
+    page = signed_in(console(api)).get("/sessions/s-1").text
+    keys = re.findall(r'name="form_key" value="([^"]+)"', page)
+    assert len(keys) >= 3 and len(keys) == len(set(keys))
