@@ -98,7 +98,8 @@ def outputs_list(network_id: str, page: SignedInPage, next: str | None = None, k
 
 
 def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
-                  values: dict[str, Any] | None = None, previewed: dict[str, Any] | None = None) -> HTMLResponse:
+                  values: dict[str, Any] | None = None, to_preview: dict[str, Any] | None = None) -> HTMLResponse:
+    """The form; with ``to_preview`` (an output's body as it would be sent) the preview from outside above it."""
     session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
     frame = network_frame(page, session["network_id"], "outputs")
     if not frame["staff"]:
@@ -110,6 +111,15 @@ def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dic
     # Attendees first (who were there usually wrote it), then the network's other members.
     candidates = [*attendees, *[str(m["id"]) for m in members or [] if m["id"] not in attendees]]
     chosen = (values or {}).get("authors", [])
+    previewed = None
+    if to_preview is not None:
+        # Only known values are drawn (a tampered form must not reach a text that does not exist).
+        previewed = {**to_preview, "shown": preview(to_preview["authors"], members),
+                     "kind": to_preview["kind"] if to_preview["kind"] in KINDS else "",
+                     "resource_type": to_preview.get("resource_type")
+                     if to_preview.get("resource_type") in RESOURCE_TYPES else None,
+                     "visibility": to_preview["visibility"]
+                     if to_preview["visibility"] in VISIBILITIES else Visibility.NETWORK.value}
     return page.render(
         "output_new.html", status=status, errors=_by_field(errors or {}), values=values,
         **{**frame, "title": page.t("outputs.new.title")}, session=session, candidates=candidates,
@@ -152,15 +162,7 @@ def publish_form(session_id: str, page: SignedInPage) -> HTMLResponse:
 @router.post("/sessions/{session_id}/outputs/preview", response_class=HTMLResponse)
 def publish_preview(session_id: str, page: SignedInPage, form: PostedForm) -> HTMLResponse:
     """The form again, what was typed kept, with the preview beside it. Nothing is sent to the API to save."""
-    body = _output_body(form)
-    session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
-    members = network_members(page, session["network_id"])
-    # Only known values are drawn (a tampered form must not reach a text that does not exist).
-    previewed = {**body, "shown": preview(body["authors"], members),
-                 "kind": body["kind"] if body["kind"] in KINDS else "",
-                 "resource_type": body.get("resource_type") if body.get("resource_type") in RESOURCE_TYPES else None,
-                 "visibility": body["visibility"] if body["visibility"] in VISIBILITIES else Visibility.NETWORK.value}
-    return _publish_form(page, session_id, values=_values(form), previewed=previewed)
+    return _publish_form(page, session_id, values=_values(form), to_preview=_output_body(form))
 
 
 @router.post("/sessions/{session_id}/outputs", response_class=HTMLResponse)
