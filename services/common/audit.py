@@ -79,6 +79,7 @@ AuditAction = Literal[
 DETAIL_KEYS = frozenset({
     "token_id", "status", "kind", "network_ids", "link_id", "requester_network_id", "target_network_id",
     "network_id", "instance_id", "links_ended", "visibilities", "themes_count", "from_peer", "transport",
+    "via", "operator",  # a token: issued by the operator or by a sign-in; with the operator's authority or not
 })
 DetailValue = str | int | bool | None | list[str]
 Detail = Mapping[str, DetailValue]

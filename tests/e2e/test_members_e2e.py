@@ -104,3 +104,47 @@ def test_no_token_is_401_and_a_member_token_cannot_register_members(stack):
         assert as_member.get(f"/v1/members/{member['id']}/export").status_code == 200
     with stack.client("wrong-token") as wrong:
         assert wrong.get(f"/v1/members/{member['id']}").status_code == 401
+
+
+def test_a_sign_in_gives_a_token_that_works_until_its_holder_signs_out(stack):
+    """The console's path on the real stack: exchange a verified address, act as the member, sign out, refused."""
+    with stack.client() as operator:
+        member = register(operator, "Sanne Bakker")
+    with stack.client(stack.broker_token) as broker:
+        response = broker.post("/v1/sign-in/tokens", json={"email": member["email"].upper(), "ttl_seconds": 600})
+        assert response.status_code == 201, response.text
+        assert response.headers["cache-control"] == "no-store"
+        signed = response.json()
+        assert (signed["member_id"], signed["operator"]) == (member["id"], False)
+        assert broker.get("/v1/whoami").status_code == 403  # the broker's token opens nothing else
+        unknown = broker.post("/v1/sign-in/tokens", json={"email": unique_email("nobody")})
+        assert unknown.status_code == 404 and violations(unknown) == {("email", "active_member")}
+    with stack.client(signed["token"]) as as_member:
+        whoami = as_member.get("/v1/whoami").json()
+        assert (whoami["member_id"], whoami["token_id"], whoami["expires_at"]) == (
+            member["id"], signed["token_id"], signed["expires_at"])
+        assert as_member.get(f"/v1/members/{member['id']}").status_code == 200
+        assert as_member.post("/v1/sign-in/tokens", json={"email": member["email"]}).status_code == 403
+        assert as_member.delete(f"/v1/tokens/{signed['token_id']}").status_code == 204  # signing out
+        assert as_member.get("/v1/whoami").status_code == 401
+    with stack.client() as operator:
+        entries = operator.get("/v1/audit", params={"action": "token.issued", "target_id": member["id"]}).json()
+    assert [e["detail"] for e in entries["items"]] == [{"token_id": signed["token_id"], "via": "sign-in",
+                                                        "operator": False}]
+
+
+def test_an_operators_sign_in_acts_with_the_operators_authority(stack):
+    from tests.support.stack import OPERATOR_EMAIL
+
+    with stack.client() as operator:
+        olga = operator.post("/v1/members", json={"name": "Olga Operator", "email": OPERATOR_EMAIL,
+                                                  "perspectives": ["practitioner"]})
+        assert olga.status_code in (201, 409), olga.text  # one member per address, whichever test made it
+    with stack.client(stack.broker_token) as broker:
+        signed = broker.post("/v1/sign-in/tokens", json={"email": OPERATOR_EMAIL}).json()
+    assert signed["operator"] is True
+    with stack.client(signed["token"]) as as_operator:
+        assert as_operator.get("/v1/whoami").json()["operator"] is True
+        assert as_operator.get("/v1/audit", params={"page_size": 1}).status_code == 200  # the operator's only
+        assert as_operator.delete(f"/v1/tokens/{signed['token_id']}").status_code == 204
+        assert as_operator.get("/v1/whoami").status_code == 401

@@ -48,10 +48,21 @@ def test_a_coordinator_may_not_search_a_network_they_do_not_administer():
         members.search_scope(COORDINATOR, "elsewhere")
 
 
-@pytest.mark.parametrize("principal", [MEMBER, FACILITATOR], ids=["member", "facilitator"])
-def test_a_plain_member_or_facilitator_may_not_search_members(principal):
+def test_a_plain_member_may_not_search_members():
     with pytest.raises(PermissionDenied):
-        members.search_scope(principal, None)
+        members.search_scope(MEMBER, None)
+
+
+def test_a_facilitator_searches_only_the_members_of_the_networks_they_facilitate():
+    assert members.search_scope(FACILITATOR, None) == ["wijk-noord"]
+    assert members.search_scope(FACILITATOR, "wijk-noord") == ["wijk-noord"]
+    with pytest.raises(PermissionDenied, match="elsewhere"):
+        members.search_scope(FACILITATOR, "elsewhere")
+
+
+def test_one_who_coordinates_one_network_and_facilitates_another_searches_both():
+    both = Caller.member("cf", administers={"wijk-noord"}, facilitates={"werkplaats-zuid"})
+    assert members.search_scope(both, None) == ["werkplaats-zuid", "wijk-noord"]
 
 
 def test_a_member_may_view_their_own_record():
@@ -71,9 +82,13 @@ def test_a_coordinator_may_not_view_members_outside_their_networks():
     assert not members.can_view_member(COORDINATOR, "bob", [])
 
 
-def test_a_facilitator_has_no_power_over_the_members_of_their_network():
-    assert not members.can_view_member(FACILITATOR, "bob", ["wijk-noord"])
+def test_a_facilitator_reads_but_does_not_edit_the_records_of_the_members_of_their_network():
+    assert members.can_view_member(FACILITATOR, "bob", ["wijk-noord"])
     assert not members.can_edit_profile(FACILITATOR, "bob", ["wijk-noord"])
+
+
+def test_a_facilitator_does_not_read_the_records_of_members_outside_their_networks():
+    assert not members.can_view_member(FACILITATOR, "bob", ["elsewhere"])
 
 
 def test_the_operator_may_view_and_edit_anyone():
@@ -132,10 +147,17 @@ def test_only_the_member_or_the_operator_may_erase_a_member():
     assert not members.owns_personal_data(COORDINATOR, "ann")
 
 
-def test_only_the_operator_issues_and_revokes_tokens():
-    assert members.can_manage_tokens(OPERATOR)
-    assert not members.can_manage_tokens(COORDINATOR)
-    assert not members.can_manage_tokens(MEMBER)
+def test_only_the_operator_issues_tokens():
+    assert members.can_issue_tokens(OPERATOR)
+    assert not members.can_issue_tokens(COORDINATOR)
+    assert not members.can_issue_tokens(MEMBER)
+
+
+def test_a_member_revokes_their_own_token_the_operator_anyones_no_one_else_anothers():
+    assert members.can_revoke_token(MEMBER, "ann")
+    assert members.can_revoke_token(OPERATOR, "ann")
+    assert not members.can_revoke_token(COORDINATOR, "ann")
+    assert not members.can_revoke_token(MEMBER, "bob")
 
 
 def test_the_operator_is_nobody_in_particular():

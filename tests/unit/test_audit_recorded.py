@@ -39,7 +39,7 @@ def test_issuing_a_token_records_the_operator_the_member_the_token_id_and_the_co
     issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(label="laptop"), uow)
     [row] = uow.audit.rows
     assert (row["action"], row["actor"], row["detail"], row["correlation_id"], row["request_id"]) == (
-        "token.issued", ("operator", None), {"token_id": issued.token_id}, "corr-1", "req-7")
+        "token.issued", ("operator", None), {"token_id": issued.token_id, "via": "operator"}, "corr-1", "req-7")
     kind, ref = row["target"]
     assert (kind, uow.audit.shown(ref)) == ("member", anna.id)
     assert ref != anna.id and issued.token not in str(row) and "laptop" not in str(row)
@@ -58,7 +58,8 @@ def test_revoking_a_token_records_it_once(uow) -> None:
     handlers.revoke_token(OPERATOR, issued.token_id, uow)
     handlers.revoke_token(OPERATOR, issued.token_id, uow)  # already revoked: nothing changes, nothing recorded
     assert [(r["action"], r["detail"]) for r in uow.audit.rows] == [
-        ("token.issued", {"token_id": issued.token_id}), ("token.revoked", {"token_id": issued.token_id})]
+        ("token.issued", {"token_id": issued.token_id, "via": "operator"}),
+        ("token.revoked", {"token_id": issued.token_id})]
 
 
 def test_an_export_by_the_member_records_them_as_actor_and_target(uow) -> None:
