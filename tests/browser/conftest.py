@@ -22,7 +22,6 @@ from tests.support.infra import rabbit_vhost
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 from tests.support.stack import Stack, killed_on_stop, start_stack, stop_stack
 
-BROKER_TOKEN = "browser-sign-in-broker-0123456789abcdef"
 # The demo member whose sign-in carries the operator's authority here (KRING_OPERATOR_EMAILS): in the demo data a
 # participant of BeterOud from the ministry, in no other test.
 OPERATOR = "wouter"
@@ -70,7 +69,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Itera
         "KRING_CONSOLE_OIDC_ISSUER": provider.issuer,
         "KRING_CONSOLE_OIDC_CLIENT_ID": CLIENT_ID,
         "KRING_CONSOLE_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-        "KRING_SIGN_IN_BROKER_TOKEN": BROKER_TOKEN,
         "KRING_OPERATOR_EMAILS": demo_member(OPERATOR).email,
     }
     tmp = tmp_path_factory.mktemp("stack")
