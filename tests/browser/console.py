@@ -57,25 +57,31 @@ def page_shape(path: str) -> str:
     return "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
 
 
-def walk(page: Page, console: str, who: str, first: str = "/", limit: int = 40) -> list[str]:
-    """Every page shape a signed-in person reaches by following the console's links from ``first`` (breadth first,
-    at most ``limit``), each one looked at (axe-core and a screenshot named ``<who>-<shape>``); the shapes. Each
-    page must answer without an error status: a link the console shows leads somewhere that works. One page of
-    each shape is seen, so ``first`` is where the person's role shows most (a coordinator's own network). Fails at
-    the end, naming every page that did not answer or did not pass axe-core."""
+def walk(page: Page, console: str, who: str, first: tuple[str, ...] = (), limit: int = 60) -> list[str]:
+    """Every page shape a signed-in person reaches by following the console's links from ``first`` and their start
+    page (breadth first, at most ``limit``), each one looked at (axe-core and a screenshot named
+    ``<who>-<shape>``); the shapes. Each page must answer without an error status: a link the console shows leads
+    somewhere that works. One page of each shape is seen, so ``first`` names where the person's role shows most
+    (their own network; a session already held, whose page links what an upcoming one does not); those are
+    visited whatever their shape. Fails at the end, naming every page that did not answer or did not pass
+    axe-core."""
     seen: set[str] = set()
-    queue = [first, "/"]
+    queue = [*first, "/"]
+    chosen = set(first)
     shapes: list[str] = []
     problems: list[str] = []
     while queue and len(shapes) < limit:
         path = queue.pop(0)
         shape = page_shape(path.split("?")[0])
-        if shape in seen:
+        if shape in seen and path not in chosen:
             continue
+        chosen.discard(path)
         seen.add(shape)
         answer = page.goto(f"{console}{path}")
         shapes.append(shape)
         name = f"{who}{shape.replace('/', '-').replace('{id}', 'id')}" if shape != "/" else f"{who}-home"
+        if shape in shapes[:-1]:
+            name += f"-{shapes.count(shape)}"  # a chosen page of a shape already seen
         if answer is None or answer.status >= 400:
             snap(page, name)
             problems.append(f"{path} answered {answer.status if answer else 'nothing'}")
