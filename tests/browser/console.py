@@ -57,16 +57,18 @@ def page_shape(path: str) -> str:
     return "/".join("{id}" if _ID.match(part) else part for part in path.split("/"))
 
 
-def walk(page: Page, console: str, who: str, first: tuple[str, ...] = (), limit: int = 60) -> list[str]:
+def walk(page: Page, console: str, who: str, first: tuple[str, ...] = (), limit: int = 60,
+         within: tuple[str, ...] = ("/",)) -> list[str]:
     """Every page shape a signed-in person reaches by following the console's links from ``first`` and their start
     page (breadth first, at most ``limit``), each one looked at (axe-core and a screenshot named
     ``<who>-<shape>``); the shapes. Each page must answer without an error status: a link the console shows leads
     somewhere that works. One page of each shape is seen, so ``first`` names where the person's role shows most
     (their own network; a session already held, whose page links what an upcoming one does not); those are
     visited whatever their shape. Fails at the end, naming every page that did not answer or did not pass
-    axe-core."""
+    axe-core. ``within``: only links to paths starting so are followed (pages another walk has seen already are
+    left out)."""
     seen: set[str] = set()
-    queue = [*first, "/"]
+    queue = [*first] if within != ("/",) else [*first, "/"]
     chosen = set(first)
     shapes: list[str] = []
     problems: list[str] = []
@@ -93,7 +95,7 @@ def walk(page: Page, console: str, who: str, first: tuple[str, ...] = (), limit:
         # not files to download (a data export): they are no page to look at
         links = page.eval_on_selector_all("a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))")
         for href in links:
-            if (href.startswith("/") and not href.startswith("//") and not href.startswith(_SKIP)
+            if (href.startswith(within) and not href.startswith("//") and not href.startswith(_SKIP)
                     and not href.split("?")[0].endswith(_FILES)):
                 queue.append(href.split("#")[0])
     assert not problems, f"{who}: {len(problems)} of {len(shapes)} pages failed:\n" + "\n".join(problems)
