@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.support.browser import SCREENSHOTS, assert_accessible, keep_offline, snap
+from tests.support.browser import SCREENSHOTS, assert_accessible, chromium_executable, keep_offline, snap
 
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
 PAGES = {
@@ -85,3 +85,11 @@ def test_a_request_to_the_internet_is_stopped_and_reported(browser: Browser, sit
     context.new_page().goto(f"{site}/outside")
     context.close()
     assert outside == [f"{site}/outside asked for https://cdn.example.org/style.css"]
+
+
+def test_a_missing_chromium_fails_the_test_saying_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KRING_TEST_CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        chromium_executable()
+    assert "KRING_TEST_CHROMIUM=/nonexistent/chromium is not an executable" in str(failed.value)
+    assert "scripts/ensure-chromium.sh" in str(failed.value)
