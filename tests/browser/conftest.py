@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from services.demo import demo_member
-from tests.support.browser import clear_screenshots, keep_offline, launch_chromium
+from tests.support.browser import clear_screenshots, keep_offline, launch_chromium, watch_errors
 from tests.support.infra import rabbit_vhost
 from tests.support.oidc import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 from tests.support.stack import Stack, killed_on_stop, start_stack, stop_stack
@@ -81,13 +81,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory, provider: Provider) -> Itera
 
 @pytest.fixture
 def page(browser: Browser, provider: Provider) -> Iterator[Page]:
-    """A fresh browser context (no cookies), Dutch like the console's people, kept offline."""
+    """A fresh browser context (no cookies), Dutch like the console's people, kept offline; the test fails when a
+    console page asked for anything outside this machine or the browser reported an error on it (a script error,
+    or something the Content-Security-Policy blocked)."""
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     outside: list[str] = []
     keep_offline(context, outside)
-    yield context.new_page()
+    opened = context.new_page()
+    errors = watch_errors(opened)
+    yield opened
     context.close()
     # The test provider's own form links a stylesheet on a CDN (aborted); only Kring's pages are held to this.
     ours = [line for line in outside if not line.startswith(provider.issuer)]
     assert not ours, "pages asked for resources outside this machine:\n" + "\n".join(ours)
+    ours = [line for line in errors if not line.startswith(provider.issuer)]
+    assert not ours, "the browser reported errors on the pages:\n" + "\n".join(ours)

@@ -12,7 +12,14 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.support.browser import SCREENSHOTS, assert_accessible, chromium_executable, keep_offline, snap
+from tests.support.browser import (
+    SCREENSHOTS,
+    assert_accessible,
+    chromium_executable,
+    keep_offline,
+    snap,
+    watch_errors,
+)
 
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
 PAGES = {
@@ -54,15 +61,21 @@ def site() -> Iterator[str]:
     server.server_close()
 
 
-def test_axe_runs_under_a_strict_csp_and_reports_serious_and_critical_violations_by_rule(page: Page, site: str):
+def test_axe_runs_under_a_strict_csp_and_reports_serious_and_critical_violations_by_rule(browser: Browser, site: str):
+    context = browser.new_context()  # not the page fixture: the CSP's refusal of the inline script is expected here
+    page = context.new_page()
+    errors = watch_errors(page)
     page.goto(f"{site}/broken")
     assert page.title() == "Kapot", "the page's CSP must stay on: its inline script may not run"
+    assert any("violates the following Content Security Policy" in error for error in errors), \
+        "what the CSP blocked is reported as an error on the page (the page fixture fails a test on it)"
     with pytest.raises(AssertionError) as failure:
         assert_accessible(page)
     report = str(failure.value)
     assert "2 serious or critical accessibility violations" in report
     assert "critical: image-alt" in report and "critical: button-name" in report
     assert "<button></button>" in report, "each violation names the element it found"
+    context.close()
 
 
 def test_a_page_without_violations_passes(page: Page, site: str):

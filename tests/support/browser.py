@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_SOURCE = ROOT / "tests" / "browser" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -64,6 +64,22 @@ def keep_offline(context: BrowserContext, outside: list[str]) -> None:
             route.abort()
 
     context.route("**/*", handle)
+
+
+def watch_errors(page: Page) -> list[str]:
+    """The errors the browser reports on the page from now on, as they come: a script error, or a script, style or
+    image the page's Content-Security-Policy blocked (each is an error on the console). The page itself answering
+    an error status is left to the test to judge (a refusal is a 403 page, rightly)."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not (message.text.startswith("Failed to load resource")
+                                            and message.location.get("url") == page.url):
+            errors.append(f"{page.url}: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    return errors
 
 
 # --- accessibility -------------------------------------------------------------------------------------------
