@@ -20,7 +20,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import httpx
 from joserfc import jwt
@@ -213,7 +213,8 @@ class OidcClient:
                 metadata.token_endpoint,
                 data={"grant_type": "authorization_code", "code": code, "redirect_uri": pending.redirect_uri,
                       "code_verifier": pending.code_verifier},
-                auth=(self.client_id, self._client_secret),  # client_secret_basic, every provider's default
+                # client_secret_basic, every provider's default; RFC 6749 2.3.1 form-encodes both before Basic
+                auth=(quote_plus(self.client_id), quote_plus(self._client_secret)),
                 headers={"Accept": "application/json"},
             )
         except httpx.HTTPError as exc:
