@@ -10,7 +10,7 @@ from services.common.errors import IllegalTransition, NotFound, PermissionDenied
 from services.common.vocabulary import MembershipRole
 from services.sessions import handlers
 from services.sessions.domain.read_models import MembershipRecord
-from services.sessions.schemas.commands import CancelSession
+from services.sessions.schemas.commands import CancelSession, ListSessions, RegisterForSession
 from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import NETWORK, World
 
@@ -137,6 +137,23 @@ def test_a_registration_is_read_without_locking_the_session(world: World) -> Non
     world.uow.sessions.locked.clear()
     handlers.get_registration(world.caller(anna), session.id, anna, world.uow)
     assert session.id not in world.uow.sessions.locked
+
+
+def test_a_session_in_a_list_carries_the_callers_own_registration_and_nobody_elses(world: World) -> None:
+    full, open_, untouched = world.schedule(capacity=1), world.schedule(), world.schedule()
+    anna, bram = world.member("Anna"), world.member("Bram")
+    world.register(full.id, bram)
+    world.register(full.id, anna)
+    world.register(open_.id, bram)
+    handlers.register_for_session(world.caller(anna), open_.id, None, RegisterForSession(), world.uow,
+                                  world.directory)
+    handlers.cancel_registration(world.caller(anna), open_.id, anna, world.uow)
+    page = handlers.list_sessions(world.caller(anna), ListSessions(network_id=NETWORK), world.uow)
+    assert {s.id: s.my_registration for s in page.items} == {full.id: "waitlisted", open_.id: "cancelled",
+                                                             untouched.id: None}
+    # bram's seats show to bram only; the operator (no member of anything) has none
+    assert handlers.get_session_view(world.caller(bram), full.id, world.uow).my_registration == "registered"
+    assert handlers.get_session_view(OPERATOR, full.id, world.uow).my_registration is None
 
 
 def test_registration_and_cancelling_are_only_for_planned_sessions(world: World) -> None:
