@@ -189,6 +189,11 @@ def _session_page(page: Page, session_id: str, *, status: int = 200, failed: str
     attendable = [r["member_id"] for r in active] + [m["id"] for m in members or [] if m["id"] not in registered_ids]
     attendable += sorted(present - set(attendable))
     outputs = page.api.get(f"/v1/sessions/{session_id}/outputs", page_size=50)["items"]
+    member_of = session["network_id"] in me.get("member_of", [])
+    # A participant's own registration decides which one action their section offers (register, or cancel).
+    mine = None
+    if not frame["staff"] and member_of and session["status"] == "planned" and me.get("member_id"):
+        mine = own_registration(page, session_id, str(me["member_id"]))
     return page.render(
         "session.html", status=status, errors=errors, values=values, failed=failed,
         **{**frame, "title": session["title"]}, session=session, registrations=registrations, attendance=attendance,
@@ -196,8 +201,20 @@ def _session_page(page: Page, session_id: str, *, status: int = 200, failed: str
         member_options=[(m["id"], m["name"]) for m in members or [] if m["id"] not in registered_ids],
         member_id=me.get("member_id"), cafe=session["format"] in STATEMENT_FORMATS, outputs=outputs,
         conclusions={c["statement"]: c for c in session.get("conclusions") or []},
-        local_input=local_input, member_of=session["network_id"] in me.get("member_of", []),
+        local_input=local_input, member_of=member_of, mine=mine,
     )
+
+
+def own_registration(page: Page, session_id: str, member_id: str) -> dict[str, Any] | None:
+    """The person's registration while it holds a seat or a place on the waitlist; None when they never
+    registered (the API's 404) or cancelled."""
+    try:
+        registration: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}/registrations/{member_id}")
+    except ApiError as refused:
+        if refused.status == 404:
+            return None
+        raise
+    return registration if registration.get("status") in ("registered", "waitlisted") else None
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)

@@ -9,8 +9,8 @@ from services.common.audit import AuditEntry
 from services.federation.peers.schemas import PeerNetworkOut, PeerOut
 from services.federation.schemas import PartnerKey, PartnerOut
 from services.members.schemas import MemberOut, NetworkExpertOut, QuestionOut
-from services.sessions.schemas.views import SessionsMemberExport
-from tests.unit.console.test_console_me import EXPERT, a_member, experts_api, held_by_sessions
+from services.sessions.schemas.views import SessionOut, SessionsMemberExport
+from tests.unit.console.test_console_me import EXPERT, a_member, experts_api, held_by_sessions, upcoming_of_mine
 from tests.unit.console.test_console_operator import NEW_KEY, a_directory_network, a_partner, a_peer, an_entry
 
 
@@ -18,6 +18,8 @@ def test_the_own_pages_fakes_are_the_apis_shapes():
     MemberOut.model_validate(a_member())
     SessionsMemberExport.model_validate(held_by_sessions()["sessions"])
     NetworkExpertOut.model_validate(EXPERT)
+    for session in upcoming_of_mine():
+        SessionOut.model_validate(session)
     api, _ = experts_api()
     for role in ("asked", "received"):
         handler = api.routes[("GET", "/v1/questions")]

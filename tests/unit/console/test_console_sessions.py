@@ -74,13 +74,24 @@ def staff_api(**network: Any) -> FakeAdminApi:
     return api
 
 
-def participant_api(**network: Any) -> FakeAdminApi:
+# m-1's own registration, as GET /v1/sessions/s-1/registrations/m-1 answers it in each case
+MINE_WAITLISTED = {**REGISTRATIONS[1], "member_id": "m-1", "waitlist_position": 3}
+MINE_CANCELLED = {**REGISTRATIONS[0], "status": "cancelled", "cancelled_at": "2026-11-04T10:00:00Z"}
+MINE_PREPARED = {**REGISTRATIONS[0], "prepared": True}
+MINE_UNPREPARED = {**REGISTRATIONS[0], "prepared": False, "unprepared": True}
+NOT_REGISTERED = api_error(404, "not_found", "member m-1 is not registered for session s-1",
+                           [{"field": "member_id", "rule": "registered", "message": "not registered for this session"}])
+
+
+def participant_api(mine: dict[str, Any] | None = None, **network: Any) -> FakeAdminApi:
+    """m-1, a participant of n-1; ``mine``: their own registration as the API answers it (None: never made)."""
     api = staff_api(**network)
     api.on("GET", "/v1/whoami", (200, {"operator": False, "member_id": "m-1", "administers": [], "facilitates": [],
                                        "member_of": ["n-1"]}))
     refusal = api_error(403, "permission_denied", "only the network's coordinators and facilitators do this")
     for path in ("/v1/members", "/v1/sessions/s-1/registrations", "/v1/sessions/s-1/attendance"):
         api.on("GET", path, refusal)
+    api.on("GET", "/v1/sessions/s-1/registrations/m-1", (200, mine) if mine else NOT_REGISTERED)
     return api
 
 
@@ -277,8 +288,56 @@ def test_a_participant_sees_the_session_without_staff_forms_and_can_register_the
         assert staff_only not in page.text, staff_only
     for action in ("hold", "close", "cancel"):  # reached by URL: no confirmation form either
         assert client.get(f"/sessions/s-1/{action}").status_code == 403
+    # Never registered (the API's 404): only registering is offered.
+    assert [call.token for call in api.called("GET", "/v1/sessions/s-1/registrations/m-1")] == [TOKEN]
+    assert "U bent niet aangemeld" in text(page.text)
     assert 'action="/sessions/s-1/registrations"' in page.text
-    assert 'action="/sessions/s-1/registrations/m-1/cancel"' in page.text
+    assert 'action="/sessions/s-1/registrations/m-1/cancel"' not in page.text
+
+
+def test_a_participant_with_a_seat_is_told_so_and_offered_only_cancelling():
+    page = signed_in(console(participant_api(mine=REGISTRATIONS[0]))).get("/sessions/s-1").text
+    assert "U bent aangemeld en heeft een plaats" in text(page)
+    assert 'action="/sessions/s-1/registrations/m-1/cancel"' in page
+    assert 'action="/sessions/s-1/registrations"' not in page
+
+
+def test_a_participant_on_the_waitlist_is_told_their_place_and_offered_only_cancelling():
+    page = signed_in(console(participant_api(mine=MINE_WAITLISTED))).get("/sessions/s-1").text
+    assert "U staat op de wachtlijst, plaats 3" in text(page)
+    assert 'action="/sessions/s-1/registrations/m-1/cancel"' in page
+    assert 'action="/sessions/s-1/registrations"' not in page
+
+
+def test_a_participant_who_cancelled_is_offered_registering_again():
+    page = signed_in(console(participant_api(mine=MINE_CANCELLED))).get("/sessions/s-1").text
+    assert "U bent niet aangemeld" in text(page)
+    assert 'action="/sessions/s-1/registrations"' in page
+    assert 'action="/sessions/s-1/registrations/m-1/cancel"' not in page
+
+
+@pytest.mark.parametrize(("mine", "shown"), [
+    (MINE_PREPARED, "U heeft aangegeven dat u voorbereid bent"),
+    (MINE_UNPREPARED, "Aangemeld zonder voorbereiding"),
+])
+def test_a_participant_sees_whether_their_registration_is_marked_prepared(mine, shown):
+    api = participant_api(mine=mine, requires_preparation=True, unprepared_policy="flag")
+    assert shown in text(signed_in(console(api)).get("/sessions/s-1").text)
+
+
+def test_a_participant_is_not_asked_about_for_a_session_that_is_no_longer_planned():
+    # Registering and cancelling are for planned sessions only: nothing to offer, so nothing to ask.
+    api = participant_api(mine=REGISTRATIONS[0])
+    api.on("GET", "/v1/sessions/s-1", (200, a_session(status="held")))
+    page = signed_in(console(api)).get("/sessions/s-1").text
+    assert not api.called("GET", "/v1/sessions/s-1/registrations/m-1")
+    assert "/registrations" not in page
+
+
+def test_staff_are_not_asked_for_their_own_registration_they_see_the_whole_list():
+    api = staff_api()
+    signed_in(console(api)).get("/sessions/s-1")
+    assert not api.called("GET", "/v1/sessions/s-1/registrations/m-1")
 
 
 def test_registering_oneself_sends_no_member_id_and_says_where_one_stands():
@@ -311,7 +370,7 @@ def test_where_the_network_asks_preparation_the_box_is_sent_and_the_refusal_land
 
 
 def test_a_participant_cancels_their_own_registration():
-    api = participant_api()
+    api = participant_api(mine=REGISTRATIONS[0])
     api.on("DELETE", "/v1/sessions/s-1/registrations/m-1", (200, {**REGISTRATIONS[0], "status": "cancelled"}))
     client = signed_in(console(api))
     page = client.get("/sessions/s-1").text

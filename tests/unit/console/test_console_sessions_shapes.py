@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from services.gateway.admin.errors import ErrorResponse
 from services.members.schemas import MemberPage
 from services.networks.schemas import NetworkOut
 from services.sessions.schemas.views import (
@@ -18,7 +19,16 @@ from services.sessions.schemas.views import (
     SessionPage,
 )
 from tests.unit.console.test_console_outputs import an_output, outputs_api
-from tests.unit.console.test_console_sessions import REGISTRATIONS, a_session, staff_api
+from tests.unit.console.test_console_sessions import (
+    MINE_CANCELLED,
+    MINE_PREPARED,
+    MINE_UNPREPARED,
+    MINE_WAITLISTED,
+    NOT_REGISTERED,
+    REGISTRATIONS,
+    a_session,
+    staff_api,
+)
 
 
 def answer(api, method: str, path: str):
@@ -40,6 +50,15 @@ def test_the_sessions_pages_fakes_are_the_apis_shapes():
     for registration in REGISTRATIONS:
         RegistrationOut.model_validate(registration)
     AttendanceOut.model_validate(answer(api, "GET", "/v1/sessions/s-1/attendance"))
+
+
+def test_a_participants_own_registration_in_the_fakes_is_the_apis_shape():
+    # What GET /v1/sessions/{id}/registrations/{member_id} answers: one RegistrationOut, or the 404 naming the rule.
+    for mine in (MINE_WAITLISTED, MINE_CANCELLED, MINE_PREPARED, MINE_UNPREPARED):
+        RegistrationOut.model_validate(mine)
+    status, body = NOT_REGISTERED
+    assert status == 404
+    ErrorResponse.model_validate(body)
 
 
 def test_the_outputs_pages_fakes_are_the_apis_shapes():
