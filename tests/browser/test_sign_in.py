@@ -66,3 +66,13 @@ def test_signing_out_revokes_the_token_so_a_copy_of_the_cookie_is_no_session(
     page.goto(f"{stack.console}/")
     expect(page).to_have_url(at(f"{stack.console}/sign-in"))
     expect(page.get_by_role("status")).to_contain_text("Uw sessie is verlopen")
+
+
+def test_a_participant_who_chooses_english_gets_english_pages_that_say_so(page: Page, stack: Stack,
+                                                                          provider: Provider):
+    sign_in(page, stack, provider, "kees")
+    page.get_by_label("Taal").select_option("en")
+    page.get_by_role("button", name="Kies").click()
+    expect(page.get_by_role("heading", name="My networks")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "en", "screen readers read the page as English"
+    looked_at(page, "home-participant-english")
