@@ -70,3 +70,28 @@ def test_a_participant_opening_a_coordinators_page_gets_a_clear_refusal(page: Pa
     expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
     expect(page.get_by_role("link", name="Terug naar mijn netwerken")).to_be_visible()
     looked_at(page, "participant-refused")
+
+
+def test_a_session_that_ends_before_it_starts_is_drawn_again_with_the_fields_error_and_nothing_saved(
+        page: Page, stack: Stack, provider: Provider):
+    utrecht = network_id(stack, "Werkplaats Sociaal Domein Utrecht")
+
+    def sessions() -> int:
+        with stack.client() as operator:
+            return len(ok(operator.get(f"/v1/networks/{utrecht}/sessions", params={"page_size": 200}))["items"])
+
+    before = sessions()
+    sign_in(page, stack, provider, "fatima")
+    page.goto(f"{stack.console}/networks/{utrecht}/sessions/new?format=world_cafe")
+    page.get_by_label("Titel").fill("Wereldcafé: de tijd loopt terug")
+    page.get_by_label("Begint op").fill("2027-03-10T15:00")
+    page.get_by_label("Eindigt op").fill("2027-03-10T13:00")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Bijeenkomst plannen").click()
+    assert posted.value.status == 422
+    invalid = page.locator(".field.invalid")
+    expect(invalid.first).to_be_visible()
+    expect(invalid.locator("p.error").first).not_to_be_empty()
+    expect(page.get_by_label("Titel")).to_have_value("Wereldcafé: de tijd loopt terug")
+    looked_at(page, "coordinator-session-form-with-errors")
+    assert sessions() == before, "a refused form saves nothing"

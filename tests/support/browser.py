@@ -66,15 +66,19 @@ def keep_offline(context: BrowserContext, outside: list[str]) -> None:
     context.route("**/*", handle)
 
 
+# A 4xx answer is the console's way to say no or to draw a form again with its errors (htmx swaps those in too, and
+# logs each): the test judges the status. A 5xx answer, a script error, a blocked resource are errors.
+_CLIENT_ERROR = re.compile(r"status of 4\d\d|^Response Status Error Code 4\d\d ")
+
+
 def watch_errors(page: Page) -> list[str]:
-    """The errors the browser reports on the page from now on, as they come: a script error, or a script, style or
-    image the page's Content-Security-Policy blocked (each is an error on the console). The page itself answering
-    an error status is left to the test to judge (a refusal is a 403 page, rightly)."""
+    """The errors the browser reports on the page from now on, as they come: a script error, a script, style or
+    image the page's Content-Security-Policy blocked, a server error (each is an error on the console). An answer
+    of 4xx is left to the test to judge (a refusal is a 403 page, a form with errors a 422, rightly)."""
     errors: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not (message.text.startswith("Failed to load resource")
-                                            and message.location.get("url") == page.url):
+        if message.type == "error" and not _CLIENT_ERROR.search(message.text):
             errors.append(f"{page.url}: {message.text} ({message.location.get('url')})")
 
     page.on("console", on_console)
