@@ -205,6 +205,15 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.operator.post("/v1/reflections", json=reflection).status_code == 403
     # Not a member there: refused as a registration is, with the same error.
     assert error(network.outsider.post("/v1/reflections", json=reflection)) == (403, "permission_denied", set())
+    # Henk reads his own, and only his own; reading them is no export, so the audit log says nothing of it.
+    own = ok(network.henk.get("/v1/reflections"), 200)
+    assert [(r["member_id"], r["text"]) for r in own["items"]] == [(network.ids["henk"], reflection["text"])]
+    assert network.anouk.get("/v1/reflections", params={"member_id": network.ids["henk"]}).status_code == 403
+    assert ok(network.operator.get("/v1/reflections", params={"member_id": network.ids["anouk"]}), 200)["items"][0][
+        "kind"] == "task_conception"
+    audit = ok(network.operator.get("/v1/audit", params={"action": "member.exported",
+                                                         "target_id": network.ids["henk"]}), 200)
+    assert audit["items"] == []
 
     report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"), 200)
     assert (report["sessions_held"], report["attendance_total"], report["distinct_attendees"]) == (1, 4, 4)

@@ -350,6 +350,14 @@ def test_reflections_are_personal_so_only_a_member_records_one_and_the_operator_
     assert not sessions.can_record_reflection(OPERATOR)
 
 
+def test_reflections_are_read_by_their_member_and_the_operator_never_by_the_networks_staff():
+    assert sessions.reads_reflections_of(PARTICIPANT, "pia")
+    assert sessions.reads_reflections_of(OPERATOR, "pia")
+    assert not sessions.reads_reflections_of(COORDINATOR, "pia")
+    assert not sessions.reads_reflections_of(FACILITATOR, "pia")
+    assert not sessions.reads_reflections_of(Caller.partner("p", {"wijk-noord"}), "pia")
+
+
 def test_a_member_reflects_on_sessions_of_networks_they_are_in_and_nobody_on_other_networks_sessions():
     assert sessions.can_reflect_on(PARTICIPANT, "wijk-noord")
     assert sessions.can_reflect_on(COORDINATOR, "werkplaats-zuid")

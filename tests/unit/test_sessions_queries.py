@@ -82,7 +82,8 @@ def test_the_service_is_called_sessions_and_exposes_its_rpc_methods() -> None:
     for method in ("schedule_session", "reschedule_session", "hold_session", "close_session", "cancel_session",
                    "get_session", "list_sessions", "register_for_session", "cancel_registration",
                    "list_registrations", "record_attendance", "get_attendance", "publish_output", "retract_output",
-                   "get_output", "list_outputs", "record_reflection", "learning_report", "export_member", "health"):
+                   "get_output", "list_outputs", "record_reflection", "list_reflections", "learning_report",
+                   "export_member", "health"):
         assert callable(getattr(SessionsService, method))
 
 

@@ -162,6 +162,11 @@ class ReflectionOut(View):
     recorded_at: datetime
 
 
+class ReflectionPage(BaseModel):
+    items: list[ReflectionOut]
+    next_page_token: str | None = None
+
+
 class SessionMixOut(View):
     session_id: str
     title: str

@@ -341,10 +341,9 @@ class Outline(HTMLParser):
 
 
 def pages_to_check() -> list[tuple[FakeAdminApi, str]]:
-    from tests.unit.console.test_console_me import api_for_me, experts_api, held_by_sessions
+    from tests.unit.console.test_console_me import experts_api, reflections_api
 
-    me = api_for_me()
-    me.on("GET", "/v1/members/m-1/export", (200, held_by_sessions()))
+    me = reflections_api()
     experts, _ = experts_api()
     audit = operator_api()
     audit.on("GET", "/v1/audit", (200, {"items": [an_entry("a-1", "token.issued", "2026-12-03T10:00:00Z")]}))

@@ -9,14 +9,23 @@ from services.common.audit import AuditEntry
 from services.federation.peers.schemas import PeerNetworkOut, PeerOut
 from services.federation.schemas import PartnerKey, PartnerOut
 from services.members.schemas import MemberOut, NetworkExpertOut, QuestionOut
-from services.sessions.schemas.views import SessionsMemberExport
-from tests.unit.console.test_console_me import EXPERT, a_member, experts_api, held_by_sessions
+from services.sessions.schemas.views import ReflectionPage, SessionOut, SessionPage
+from tests.unit.console.test_console_me import (
+    EXPERT,
+    a_member,
+    a_session,
+    experts_api,
+    my_reflections,
+    network_sessions,
+)
 from tests.unit.console.test_console_operator import NEW_KEY, a_directory_network, a_partner, a_peer, an_entry
 
 
 def test_the_own_pages_fakes_are_the_apis_shapes():
     MemberOut.model_validate(a_member())
-    SessionsMemberExport.model_validate(held_by_sessions()["sessions"])
+    ReflectionPage.model_validate(my_reflections("b2xkZXI="))
+    SessionPage.model_validate(network_sessions())
+    SessionOut.model_validate(a_session("s-old", "Vorig jaar", "closed"))
     NetworkExpertOut.model_validate(EXPERT)
     api, _ = experts_api()
     for role in ("asked", "received"):
