@@ -18,7 +18,14 @@ from tests.unit.console.test_console_me import (
     my_reflections,
     network_sessions,
 )
-from tests.unit.console.test_console_operator import NEW_KEY, a_directory_network, a_partner, a_peer, an_entry
+from tests.unit.console.test_console_operator import (
+    NEW_KEY,
+    a_directory_network,
+    a_partner,
+    a_peer,
+    an_entry,
+    an_entry_by_a_signed_in_operator,
+)
 
 
 def test_the_own_pages_fakes_are_the_apis_shapes():
@@ -42,3 +49,5 @@ def test_the_operator_pages_fakes_are_the_apis_shapes():
     PeerOut.model_validate(a_peer())
     PeerNetworkOut.model_validate(a_directory_network("z-1", "offered"))
     AuditEntry.model_validate(an_entry("a-1", "member.erased", "2026-12-03T10:00:00Z"))
+    for person_id in ("m-olga", None):
+        AuditEntry.model_validate(an_entry_by_a_signed_in_operator(person_id))
