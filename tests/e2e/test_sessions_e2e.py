@@ -180,6 +180,7 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     outside_view = ok(network.outsider.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]
     inside = [a["shown_as"] for a in ok(network.ruud.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]]
     assert [a["shown_as"] for a in outside_view] == [LIVED, network.names["anouk"]]
+    assert [a["role"] for a in outside_view] == ["lived_experience", None]  # the code for a client's own words
     assert [a["member_id"] for a in outside_view] == [None, None]  # ids would link a person's outputs
     assert inside == [network.names["henk"], network.names["anouk"]]
     assert network.outsider.get(f"/v1/outputs/{inside_only['id']}").status_code == 403

@@ -294,7 +294,7 @@ def test_a_networks_facilitator_publishes_an_output_and_gets_201(client, session
                            json={"kind": "lesson", "title": "Vraag eerst naar de buren", "authors": ["pia"],
                                  "visibility": "federation"})
     assert response.status_code == 201, response.text
-    assert response.json()["authors"] == [{"member_id": "pia", "shown_as": "Pia", "named": True}]
+    assert response.json()["authors"] == [{"member_id": "pia", "shown_as": "Pia", "named": True, "role": None}]
 
 
 def test_a_participant_may_not_publish_and_the_service_is_not_asked(client, sessions, participant):

@@ -117,6 +117,6 @@ def test_contributors_are_identifiable_only_inside_the_session_network_or_with_c
         outside = view.model_dump(mode="json")["contributions"]
         assert outside == [
             {"member_id": None, "shown_as": "a participant with lived experience", "named": False,
-             "topic": "Mijn verhaal"},
-            {"member_id": None, "shown_as": "Jan", "named": True, "topic": "Casus"}]
+             "topic": "Mijn verhaal", "role": "lived_experience"},
+            {"member_id": None, "shown_as": "Jan", "named": True, "topic": "Casus", "role": None}]
         assert fatima not in str(view.model_dump(mode="json"))

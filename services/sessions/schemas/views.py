@@ -35,6 +35,8 @@ class ContributionOut(BaseModel):
     shown_as: str
     named: bool
     topic: str
+    role: str | None = Field(None, description="as an author's `role`: the code of the role a contributor who is "
+                                               "not named is shown as; null for a name")
 
 
 class RescheduleOut(View):
@@ -120,6 +122,9 @@ class AuthorOut(BaseModel):
     member_id: str | None
     shown_as: str
     named: bool
+    role: str | None = Field(None, description="for an author who is not named: the role they are shown as, as a "
+                                               "code a client may say in its language (a perspective, "
+                                               "`participant` or `former_member`); null for a name")
 
 
 class OutputOut(BaseModel):

@@ -1,13 +1,15 @@
-"""The answers the fake API gives the own and operator pages' tests are the real API's shapes: each validates
-against the response model of its route, so a page that reads a field the API does not send fails here."""
+"""The answers the fake API gives the own and operator pages' tests (and the feed's) are the real API's shapes:
+each validates against the response model of its route, so a page that reads a field the API does not send fails
+here."""
 
 from __future__ import annotations
 
 import httpx
 
 from services.common.audit import AuditEntry
+from services.federation.domain.copies import with_author_roles
 from services.federation.peers.schemas import PeerNetworkOut, PeerOut
-from services.federation.schemas import PartnerKey, PartnerOut
+from services.federation.schemas import FeedPage, PartnerKey, PartnerOut
 from services.members.schemas import MemberOut, NetworkExpertOut, QuestionOut
 from services.sessions.schemas.views import ReflectionPage, SessionOut, SessionPage
 from tests.unit.console.test_console_me import (
@@ -18,6 +20,7 @@ from tests.unit.console.test_console_me import (
     my_reflections,
     network_sessions,
 )
+from tests.unit.console.test_console_networks import feed_page
 from tests.unit.console.test_console_operator import (
     NEW_KEY,
     a_directory_network,
@@ -51,3 +54,13 @@ def test_the_operator_pages_fakes_are_the_apis_shapes():
     AuditEntry.model_validate(an_entry("a-1", "member.erased", "2026-12-03T10:00:00Z"))
     for person_id in ("m-olga", None):
         AuditEntry.model_validate(an_entry_by_a_signed_in_operator(person_id))
+
+
+def test_the_feeds_fake_is_the_apis_shape_with_the_role_codes_the_federation_service_adds():
+    page = feed_page()
+    FeedPage.model_validate(page)
+    copy = page["items"][0]["output"]
+    stored = {**copy, "authors": [{"shown_as": a["shown_as"], "named": a["named"]} for a in copy["authors"]]}
+    assert with_author_roles(stored) == copy  # the codes the console translates are the ones the service sends
+    tombstone = page["items"][1]["output"]
+    assert with_author_roles(tombstone) == tombstone
