@@ -28,3 +28,18 @@ def start_of_day(day: date) -> datetime:
 def end_of_day(day: date) -> datetime:
     """Local midnight after ``day``: a period "until 8 December" includes that whole day."""
     return start_of_day(day + timedelta(days=1))
+
+
+def local_input(moment: str | datetime | None) -> str:
+    """A moment as a ``datetime-local`` input's value, in local time: ``2026-12-08T14:00``."""
+    return parsed(moment).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def api_time(typed: str) -> str:
+    """What a ``datetime-local`` input sent (local time) as the API takes it, with its offset. What is not a time
+    goes as typed, so the API's own refusal names the field and the rule."""
+    try:
+        moment = datetime.fromisoformat(typed)
+    except ValueError:
+        return typed
+    return (moment if moment.tzinfo else moment.replace(tzinfo=LOCAL)).isoformat()

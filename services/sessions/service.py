@@ -124,6 +124,10 @@ class SessionsService:
         return answer(handlers.cancel_registration(Caller.of(caller), session_id, member_id, self.uow()))
 
     @query
+    def get_registration(self, caller: Json, session_id: str, member_id: str) -> Json:
+        return answer(handlers.get_registration(Caller.of(caller), session_id, member_id, self.uow()))
+
+    @query
     def list_registrations(self, caller: Json, session_id: str) -> Json:
         return answer(handlers.list_registrations(Caller.of(caller), session_id, self.uow()))
 

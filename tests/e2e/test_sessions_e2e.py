@@ -137,6 +137,25 @@ def test_registration_fills_the_seats_then_the_waitlist_and_a_cancellation_promo
     assert network.henk.get(registrations).status_code == 403
 
 
+def test_a_member_reads_their_own_registration_and_place_on_the_waitlist_but_nobody_elses(network):
+    session = ok(network.facilitator.post(f"/v1/networks/{network.id}/sessions",
+                                          json=plan("Kenniscafé wonen", 24 * 4, capacity=1)), 201)
+    registrations = f"/v1/sessions/{session['id']}/registrations"
+    henk, ruud, lotte = (network.ids[k] for k in ("henk", "ruud", "lotte"))
+    ok(network.henk.post(registrations, json={}), 201)
+    ok(network.ruud.post(registrations, json={"prepared": True}), 201)
+    mine = ok(network.ruud.get(f"{registrations}/{ruud}"), 200)
+    assert (mine["status"], mine["waitlist_position"], mine["prepared"]) == ("waitlisted", 1, True)
+    assert ok(network.henk.get(f"/v1/sessions/{session['id']}"), 200)["my_registration"] == "registered"
+    listed = ok(network.ruud.get(f"/v1/networks/{network.id}/sessions"), 200)["items"]
+    assert {s["id"]: s["my_registration"] for s in listed}[session["id"]] == "waitlisted"
+    assert error(network.lotte.get(f"{registrations}/{lotte}")) == (404, "not_found", {("member_id", "registered")})
+    assert network.lotte.get(f"{registrations}/{henk}").status_code == 403
+    assert ok(network.facilitator.get(f"{registrations}/{henk}"), 200)["status"] == "registered"
+    ok(network.henk.delete(f"{registrations}/{henk}"), 200)
+    assert ok(network.ruud.get(f"{registrations}/{ruud}"), 200)["status"] == "registered"  # promoted
+
+
 def test_an_action_learning_network_refuses_an_unprepared_registration(stack, operator):
     tag = fresh_tag()
     circle = create_network(operator, f"Actieleren {tag}", "local", kind="learning_circle", requires_preparation=True,

@@ -74,6 +74,7 @@ HTTP_ACCESS: dict[str, str] = {
     "POST /v1/sessions/{session_id}/cancel":                     STAFF,
     "POST /v1/sessions/{session_id}/registrations":              INSIDE,  # yourself (the operator names someone)
     "GET /v1/sessions/{session_id}/registrations":               STAFF,
+    "GET /v1/sessions/{session_id}/registrations/{member_id}":   STAFF,  # x's; one's own: tests/unit (gateway)
     "DELETE /v1/sessions/{session_id}/registrations/{member_id}": STAFF,
     "PUT /v1/sessions/{session_id}/attendance":                  STAFF,
     "GET /v1/sessions/{session_id}/attendance":                  STAFF,
@@ -207,6 +208,8 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations", {}),
         "GET /v1/sessions/{session_id}/registrations":
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations", None),
+        "GET /v1/sessions/{session_id}/registrations/{member_id}":
+            lambda w: (f"/v1/sessions/{w.planned_session}/registrations/{w.x}", None),
         "DELETE /v1/sessions/{session_id}/registrations/{member_id}":
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations/{w.x}", None),
         "PUT /v1/sessions/{session_id}/attendance":

@@ -335,7 +335,8 @@ class FakeSessions:
     non-consenting author is shown as "a participant with lived experience", as the real service does.
     """
 
-    READS = frozenset({"get_session", "list_sessions", "list_registrations", "get_attendance", "get_output",
+    READS = frozenset({"get_session", "list_sessions", "get_registration", "list_registrations", "get_attendance",
+                       "get_output",
                        "list_outputs", "learning_report", "export_member", "get_learning_question",
                        "list_learning_questions"})
     MOVES = {"hold": ("planned", "held"), "close": ("held", "closed"), "cancel": ("planned", "cancelled"),
@@ -457,6 +458,15 @@ class FakeSessions:
         for registration in self.registrations[session_id]:
             if registration["member_id"] == member_id:
                 registration.update(status="cancelled", cancelled_at=NOW)
+                return registration
+        raise NotFound(f"member {member_id} is not registered for session {session_id}")
+
+    def get_registration(self, caller, session_id, member_id):
+        session = self._session(session_id)
+        require(sessions_access.can_read_registration(Caller.of(caller), session["network_id"], member_id),
+                "you read your own registrations only")
+        for registration in self.registrations[session_id]:
+            if registration["member_id"] == member_id:
                 return registration
         raise NotFound(f"member {member_id} is not registered for session {session_id}")
 

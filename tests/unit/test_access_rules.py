@@ -329,6 +329,13 @@ def test_a_member_cancels_their_own_registration_and_the_staff_anyones():
     assert all(sessions.can_cancel_registration(p, "wijk-noord", "bob") for p in STAFF)
 
 
+def test_a_member_reads_their_own_registration_and_the_staff_anyones_but_not_another_networks_staff():
+    assert sessions.can_read_registration(PARTICIPANT, "wijk-noord", "pia")
+    assert not sessions.can_read_registration(PARTICIPANT, "wijk-noord", "bob")
+    assert all(sessions.can_read_registration(p, "wijk-noord", "bob") for p in STAFF)
+    assert not sessions.can_read_registration(COORDINATOR, "elsewhere", "bob")
+
+
 @pytest.mark.parametrize("visibility", list(Visibility))
 def test_inside_its_network_every_output_is_read(visibility):
     assert sessions.may_read_output(PARTICIPANT, "wijk-noord", visibility)

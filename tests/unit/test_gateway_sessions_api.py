@@ -265,6 +265,34 @@ def test_a_member_cancels_their_own_registration_but_not_someone_elses(client, s
     assert client.delete("/v1/sessions/s1/registrations/bob", headers=facilitator).json()["status"] == "cancelled"
 
 
+def test_a_member_reads_their_own_registration_with_its_place_on_the_waitlist(client, sessions, participant,
+                                                                              facilitator):
+    sessions.sessions["s1"]["capacity"] = 1
+    client.post("/v1/sessions/s1/registrations", headers=facilitator, json={"member_id": "bob"})
+    client.post("/v1/sessions/s1/registrations", headers=participant, json={"prepared": True})
+    response = client.get("/v1/sessions/s1/registrations/pia", headers=participant)
+    assert response.status_code == 200, response.text
+    mine = response.json()
+    assert (mine["member_id"], mine["status"], mine["waitlist_position"], mine["prepared"]) == (
+        "pia", "waitlisted", 1, True)
+    assert sessions.calls[-1] == ("get_registration", "s1", "pia")
+
+
+def test_a_member_may_not_read_someone_elses_registration_but_the_networks_staff_and_the_operator_may(
+        client, sessions, participant, facilitator, outsider):
+    client.post("/v1/sessions/s1/registrations", headers=facilitator, json={"member_id": "bob"})
+    assert error(client.get("/v1/sessions/s1/registrations/bob", headers=participant))[0] == 403
+    assert error(client.get("/v1/sessions/s1/registrations/bob", headers=outsider))[0] == 403  # staff elsewhere
+    assert client.get("/v1/sessions/s1/registrations/bob", headers=facilitator).json()["status"] == "registered"
+    assert client.get("/v1/sessions/s1/registrations/bob", headers=OPERATOR).status_code == 200
+
+
+def test_reading_a_registration_that_was_never_made_is_404(client, sessions, participant):
+    response = client.get("/v1/sessions/s1/registrations/pia", headers=participant)
+    assert response.status_code == 404
+    assert client.get("/v1/sessions/s99/registrations/pia", headers=participant).status_code == 404
+
+
 def test_only_the_networks_staff_list_registrations(client, sessions, participant, facilitator):
     assert client.get("/v1/sessions/s1/registrations", headers=participant).status_code == 403
     response = client.get("/v1/sessions/s1/registrations", headers=facilitator)
@@ -527,7 +555,7 @@ ROUTES = {
     "/v1/sessions/{session_id}/close": {"post": "SessionOut"},
     "/v1/sessions/{session_id}/cancel": {"post": "SessionOut"},
     "/v1/sessions/{session_id}/registrations": {"get": "RegistrationList", "post": "RegistrationOut"},
-    "/v1/sessions/{session_id}/registrations/{member_id}": {"delete": "RegistrationOut"},
+    "/v1/sessions/{session_id}/registrations/{member_id}": {"get": "RegistrationOut", "delete": "RegistrationOut"},
     "/v1/sessions/{session_id}/attendance": {"get": "AttendanceOut", "put": "AttendanceOut"},
     "/v1/sessions/{session_id}/statements/{number}/conclusion": {"put": "ConclusionOut"},
     "/v1/sessions/{session_id}/outputs": {"get": "OutputPage", "post": "OutputOut"},

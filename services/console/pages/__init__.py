@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.console.pages import home, me, networks, operator
+from services.console.pages import home, me, networks, operator, outputs, sessions
 
-ROUTERS: tuple[APIRouter, ...] = (home.router, me.router, operator.router, networks.router)
+ROUTERS: tuple[APIRouter, ...] = (home.router, me.router, operator.router, networks.router, sessions.router,
+                                  outputs.router)

@@ -38,7 +38,8 @@ UPCOMING_SHOWN = 10  # the start page is a glance; each network's sessions tab h
 
 
 def upcoming_sessions(page: Page, networks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The planned sessions still to come in the person's networks, soonest first, with their network's name."""
+    """The planned sessions still to come in the person's networks, soonest first, with their network's name.
+    Each carries the person's own registration (``my_registration``), so marking them costs no call."""
     now = datetime.now(UTC).isoformat()
     upcoming: list[dict[str, Any]] = []
     for network in networks:

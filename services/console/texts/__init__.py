@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from services.common.i18n import Catalogue, Message
 from services.common.i18n import Language as Language
-from services.console.texts import common, me, networks, operator
+from services.console.texts import common, me, networks, operator, outputs, sessions
 
 
 def merged(*parts: Catalogue) -> dict[str, dict[Language, Message]]:
@@ -21,4 +21,5 @@ def merged(*parts: Catalogue) -> dict[str, dict[Language, Message]]:
     return catalogue
 
 
-CONSOLE: Catalogue = merged(common.TEXTS, me.TEXTS, operator.TEXTS, networks.TEXTS)
+CONSOLE: Catalogue = merged(common.TEXTS, me.TEXTS, operator.TEXTS, networks.TEXTS, sessions.TEXTS,
+                             outputs.TEXTS)

@@ -58,6 +58,8 @@ TEXTS: Catalogue = {
     "home.greeting": {"nl": "Welkom, {name}", "en": "Welcome, {name}"},
     "home.no_networks": {"nl": "U bent nog geen lid van een netwerk.",
                          "en": "You are not a member of any network yet."},
+    "home.mine.registered": {"nl": "u bent aangemeld", "en": "you are registered"},
+    "home.mine.waitlisted": {"nl": "u staat op de wachtlijst", "en": "you are on the waitlist"},
     "home.operator": {"nl": "U bent beheerder van deze Kring-omgeving.", "en": "You operate this Kring instance."},
     "role.coordinator": {"nl": "coördinator", "en": "coordinator"},
     "role.facilitator": {"nl": "begeleider", "en": "facilitator"},

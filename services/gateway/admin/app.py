@@ -50,7 +50,8 @@ administer, a facilitator's (to read) those of the networks they facilitate.
 Who may do what: the operator may do everything. A network's coordinators administer it (its members,
 settings, child networks, links); its coordinators and facilitators run its sessions (schedule, hold, close,
 cancel, registrations, attendance, outputs) and read its health and learning reports. Members register
-themselves for sessions of the networks they belong to and record their own reflections and learning questions
+themselves for sessions of the networks they belong to (and read their own registration: a seat or a place on
+the waitlist) and record their own reflections and learning questions
 (seen by them and their network's coordinators and facilitators, and by the network's other members only if
 they share them). The network
 directory, sessions and shared outputs are readable by every authenticated caller; meeting links, and outputs

@@ -3,14 +3,14 @@
 
 A network's coordinators and facilitators (its staff) and the operator schedule its sessions, move them through
 their life cycle, register anyone in the network, list registrations, record attendance, publish and retract outputs
-and read its learning report. A member registers themself for sessions of networks they belong to, cancels their own
-registration, and records and reads their own reflections on those networks' sessions; reflections are personal, so
-not even the operator records one (the operator may read them). The session directory is open to every caller, but a
-meeting link only reaches the people inside the network. Inside its network every output shows, authors named;
-outside it only public ones, an author who did not consent shown by their role (outputs shared with linked networks
-or the federation reach those networks through their feeds). A learning question and its experiment are their
-owner's and their network's: the owner and the network's staff see and move them, the network's other members see
-them only if the owner shared them, and nobody outside the network sees them at all.
+and read its learning report. A member registers themself for sessions of networks they belong to, cancels and reads
+their own registration, and records and reads their own reflections on those networks' sessions; reflections are
+personal, so not even the operator records one (the operator may read them). The session directory is open to every
+caller, but a meeting link only reaches the people inside the network. Inside its network every output shows,
+authors named; outside it only public ones, an author who did not consent shown by their role (outputs shared with
+linked networks or the federation reach those networks through their feeds). A learning question and its experiment
+are their owner's and their network's: the owner and the network's staff see and move them, the network's other
+members see them only if the owner shared them, and nobody outside the network sees them at all.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def can_register_for_session(caller: Caller, network_id: str, member_id: str) ->
 
 
 def can_cancel_registration(caller: Caller, network_id: str, member_id: str) -> bool:
+    return caller.staffs(network_id) or caller.is_self(member_id)
+
+
+def can_read_registration(caller: Caller, network_id: str, member_id: str) -> bool:
+    """One's own registration, so a member sees whether they hold a seat or wait; the staff see anyone's (they
+    list them all). Another member's is not theirs to see: who goes is the staff's to tell."""
     return caller.staffs(network_id) or caller.is_self(member_id)
 
 

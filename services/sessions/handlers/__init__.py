@@ -22,6 +22,7 @@ from services.sessions.handlers.reflections import get_learning_report, list_ref
 from services.sessions.handlers.registrations import (
     cancel_registration,
     get_attendance,
+    get_registration,
     list_registrations,
     record_attendance,
     register_for_session,
@@ -52,6 +53,7 @@ __all__ = [
     "get_learning_report",
     "get_loop",
     "get_output",
+    "get_registration",
     "get_session_view",
     "health",
     "hold_session",

@@ -29,12 +29,13 @@ from services.sessions.schemas.views import (
 
 def session_view(session: Session, caller: Caller, people: dict[str, Person]) -> SessionOut:
     """The session as ``caller`` may see it: the meeting link and the tables' conclusions only for the people
-    inside its network, and its contributors as authors of outputs appear (``people``: the contributors this
-    service knows)."""
+    inside its network, its contributors as authors of outputs appear (``people``: the contributors this
+    service knows), and the caller's own registration."""
     statuses = [r.status for r in session.registrations.values()]
     meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
     conclusions = conclusion_views(session) if access.sees_conclusions(caller, session.network_id) else []
     inside = access.reads_as_inside(caller, session.network_id)
+    mine = session.registrations.get(caller.member_id) if caller.member_id else None
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
         mode=session.mode, location=session.location, meeting_url=meeting_url,
@@ -47,6 +48,7 @@ def session_view(session: Session, caller: Caller, people: dict[str, Person]) ->
         waitlisted_count=statuses.count(RegistrationStatus.WAITLISTED),
         attendee_count=len(session.attendance) if session.attendance_revision else None,
         created_at=session.created_at, updated_at=session.updated_at,
+        my_registration=mine.status if mine else None,
     )
 
 

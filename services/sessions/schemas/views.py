@@ -82,6 +82,8 @@ class SessionOut(View):
     attendee_count: int | None  # None until attendance is recorded
     created_at: datetime
     updated_at: datetime
+    # The caller's own registration, so a list can mark it without a call per session; nobody else's shows here.
+    my_registration: RegistrationStatus | None = None
 
 
 class SessionPage(BaseModel):

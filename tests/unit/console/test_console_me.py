@@ -19,6 +19,7 @@ from tests.unit.console.fake_api import (
     csrf_of,
     signed_in,
 )
+from tests.unit.console.test_console_sessions import a_session, text
 
 ME = "m-1"
 
@@ -77,6 +78,24 @@ def test_the_start_page_lists_upcoming_planned_sessions_of_every_network_soonest
     assert soon < late
     assert "10-01-2027 19:30" in page.text  # 18:30 UTC is 19:30 in Amsterdam in winter
     assert len(asked) == 2 and all(params["status"] == "planned" and params["starts_from"] for params in asked)
+
+
+def upcoming_of_mine() -> list[dict[str, Any]]:
+    """Whole sessions as the API lists them to m-1, each with m-1's own registration (or none)."""
+    return [a_session(id=f"s-{mine}", title=f"Bijeenkomst {mine}", starts_at=f"2027-01-1{day}T18:30:00Z",
+                      ends_at=f"2027-01-1{day}T20:30:00Z", my_registration=None if mine == "none" else mine)
+            for day, mine in enumerate(("registered", "waitlisted", "cancelled", "none"))]
+
+
+def test_the_start_page_marks_the_sessions_the_person_is_registered_or_waitlisted_for_without_asking_more():
+    api = api_for_me()
+    api.on("GET", "/v1/networks/n-1/sessions", (200, {"items": upcoming_of_mine(), "next_page_token": None}))
+    page = signed_in(console(api)).get("/")
+    items = {m.group(1): text(m.group(0)) for m in re.finditer(r'<li><a href="/sessions/(s-\w+)">.*?</li>', page.text)}
+    assert "u bent aangemeld" in items["s-registered"] and "wachtlijst" in items["s-waitlisted"]
+    assert "aangemeld" not in items["s-cancelled"] + items["s-none"]
+    assert "wachtlijst" not in items["s-cancelled"] + items["s-none"]
+    assert not [c for c in api.calls if "/registrations" in c.path]
 
 
 # --- my record and consent -------------------------------------------------------------------------------------
@@ -151,21 +170,12 @@ def test_the_export_of_someone_else_is_the_apis_refusal_not_a_file():
 # --- my reflections --------------------------------------------------------------------------------------------
 
 
-def a_session(session_id: str, title: str, status: str, network_id: str = "n-1",
-              starts_at: str = "2026-11-02T13:00:00Z") -> dict[str, Any]:
-    """A session as ``GET /v1/networks/{id}/sessions`` lists it (checked against SessionOut)."""
-    return {"id": session_id, "network_id": network_id, "title": title, "format": "knowledge_cafe",
-            "mode": "in_person", "location": "Buurthuis", "meeting_url": None, "starts_at": starts_at,
-            "ends_at": "2026-11-02T15:00:00Z", "capacity": None, "agenda": "", "contributions": [], "statements": [],
-            "conclusions": [], "status": status, "revision": 2, "cancel_reason": None, "reschedules": [],
-            "registered_count": 0, "waitlisted_count": 0, "attendee_count": None,
-            "created_at": "2026-10-01T10:00:00Z", "updated_at": "2026-10-01T10:00:00Z"}
-
-
 def network_sessions() -> dict[str, Any]:
-    return {"items": [a_session("s-held", "Leercafé armoede", "held"),
-                      a_session("s-planned", "Volgende intervisie", "planned"),
-                      a_session("s-closed", "Werkplaats wonen", "closed", starts_at="2026-10-01T09:00:00Z")],
+    return {"items": [a_session(id="s-held", title="Leercafé armoede", status="held",
+                                starts_at="2026-11-02T13:00:00Z"),
+                      a_session(id="s-planned", title="Volgende intervisie", status="planned"),
+                      a_session(id="s-closed", title="Werkplaats wonen", status="closed",
+                                starts_at="2026-10-01T09:00:00Z")],
             "next_page_token": None}
 
 
@@ -183,7 +193,7 @@ def reflections_api(next_page_token: str | None = None) -> FakeAdminApi:
     api = api_for_me()
     api.on("GET", "/v1/networks/n-1/sessions", (200, network_sessions()))
     api.on("GET", "/v1/reflections", (200, my_reflections(next_page_token)))
-    api.on("GET", "/v1/sessions/s-old", (200, a_session("s-old", "Vorig jaar", "closed",
+    api.on("GET", "/v1/sessions/s-old", (200, a_session(id="s-old", title="Vorig jaar", status="closed",
                                                         starts_at="2025-09-30T13:00:00Z")))
     return api
 

@@ -19,6 +19,7 @@ from tests.unit.console.test_console_me import (
     experts_api,
     my_reflections,
     network_sessions,
+    upcoming_of_mine,
 )
 from tests.unit.console.test_console_networks import feed_page
 from tests.unit.console.test_console_operator import (
@@ -35,8 +36,10 @@ def test_the_own_pages_fakes_are_the_apis_shapes():
     MemberOut.model_validate(a_member())
     ReflectionPage.model_validate(my_reflections("b2xkZXI="))
     SessionPage.model_validate(network_sessions())
-    SessionOut.model_validate(a_session("s-old", "Vorig jaar", "closed"))
+    SessionOut.model_validate(a_session(id="s-old", title="Vorig jaar", status="closed"))
     NetworkExpertOut.model_validate(EXPERT)
+    for session in upcoming_of_mine():
+        SessionOut.model_validate(session)
     api, _ = experts_api()
     for role in ("asked", "received"):
         handler = api.routes[("GET", "/v1/questions")]
