@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.naming import fresh_tag
 
 
 def unique_email(name: str) -> str:
@@ -143,8 +146,27 @@ def test_an_operators_sign_in_acts_with_the_operators_authority(stack):
     with stack.client(stack.broker_token) as broker:
         signed = broker.post("/v1/sign-in/tokens", json={"email": OPERATOR_EMAIL}).json()
     assert signed["operator"] is True
-    with stack.client(signed["token"]) as as_operator:
-        assert as_operator.get("/v1/whoami").json()["operator"] is True
+    tag = fresh_tag()
+    with stack.client(signed["token"]) as as_operator, stack.client() as operator:
+        me = as_operator.get("/v1/whoami").json()
+        assert me["operator"] is True
         assert as_operator.get("/v1/audit", params={"page_size": 1}).status_code == 200  # the operator's only
+        # The person's keys are theirs: the operator token's same key for another request is no conflict.
+        key = {"Idempotency-Key": f"olga-{tag}"}
+        bea = as_operator.post("/v1/members", headers=key, json={"name": "Bea", "perspectives": ["resident"],
+                                                                  "email": f"bea.{tag}@example.org"})
+        cor = operator.post("/v1/members", headers=key, json={"name": "Cor", "perspectives": ["resident"],
+                                                              "email": f"cor.{tag}@example.org"})
+        assert (bea.status_code, cor.status_code) == (201, 201), cor.text
+        # Audited with the operator's authority and the person behind it, by reference, never their address.
+        as_operator.post(f"/v1/members/{bea.json()['id']}/tokens", json={"label": "e2e"},
+                         headers={"X-Correlation-ID": f"olga-issue-{tag}"})
+        [entry] = [e for e in operator.get("/v1/audit", params={"action": "token.issued", "target_id":
+                                                                 bea.json()["id"]}).json()["items"]
+                   if e["correlation_id"] == f"olga-issue-{tag}"]
+        assert entry["actor"] == {"kind": "operator", "id": None, "erased": False,
+                                  "person": {"kind": "member", "id": me["member_id"], "erased": False}}
+        assert OPERATOR_EMAIL not in json.dumps(entry) and "Olga" not in json.dumps(entry)
+    with stack.client(signed["token"]) as as_operator:
         assert as_operator.delete(f"/v1/tokens/{signed['token_id']}").status_code == 204
         assert as_operator.get("/v1/whoami").status_code == 401

@@ -199,6 +199,7 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     outside_view = ok(network.outsider.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]
     inside = [a["shown_as"] for a in ok(network.ruud.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]]
     assert [a["shown_as"] for a in outside_view] == [LIVED, network.names["anouk"]]
+    assert [a["role"] for a in outside_view] == ["lived_experience", None]  # the code for a client's own words
     assert [a["member_id"] for a in outside_view] == [None, None]  # ids would link a person's outputs
     assert inside == [network.names["henk"], network.names["anouk"]]
     assert network.outsider.get(f"/v1/outputs/{inside_only['id']}").status_code == 403
@@ -224,6 +225,15 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.operator.post("/v1/reflections", json=reflection).status_code == 403
     # Not a member there: refused as a registration is, with the same error.
     assert error(network.outsider.post("/v1/reflections", json=reflection)) == (403, "permission_denied", set())
+    # Henk reads his own, and only his own; reading them is no export, so the audit log says nothing of it.
+    own = ok(network.henk.get("/v1/reflections"), 200)
+    assert [(r["member_id"], r["text"]) for r in own["items"]] == [(network.ids["henk"], reflection["text"])]
+    assert network.anouk.get("/v1/reflections", params={"member_id": network.ids["henk"]}).status_code == 403
+    assert ok(network.operator.get("/v1/reflections", params={"member_id": network.ids["anouk"]}), 200)["items"][0][
+        "kind"] == "task_conception"
+    audit = ok(network.operator.get("/v1/audit", params={"action": "member.exported",
+                                                         "target_id": network.ids["henk"]}), 200)
+    assert audit["items"] == []
 
     report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"), 200)
     assert (report["sessions_held"], report["attendance_total"], report["distinct_attendees"]) == (1, 4, 4)

@@ -87,6 +87,7 @@ HTTP_ACCESS: dict[str, str] = {
     "POST /v1/outputs/{output_id}/retract":                      STAFF,
     # personal: the people of n, not the operator; on n's session from outside n, 403 as for registrations
     "POST /v1/reflections":                                      "member coordinator",
+    "GET /v1/reflections":                                       OPERATOR,  # x's, named; one's own: tests/e2e
     "GET /v1/networks/{network_id}/learning-report":             STAFF,
     # learning questions: the owner's and their network's; another member of n sees x's question only if shared
     "POST /v1/learning-questions":                               "member coordinator",  # in n, your own
@@ -225,6 +226,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "POST /v1/outputs/{output_id}/retract": lambda w: (f"/v1/outputs/{w.new_output()}/retract", None),
         "POST /v1/reflections": lambda w: ("/v1/reflections", {"session_id": w.held_session, "kind": "perspective",
                                                                "text": "Ik kijk nu anders naar buren."}),
+        "GET /v1/reflections": lambda w: (f"/v1/reflections?member_id={w.x}", None),
         "GET /v1/networks/{network_id}/learning-report": lambda w: (f"/v1/networks/{w.n}/learning-report", None),
         "POST /v1/learning-questions": lambda w: ("/v1/learning-questions", {"network_id": w.n, "question": "Hoe?"}),
         "GET /v1/networks/{network_id}/learning-questions": lambda w: (f"/v1/networks/{w.n}/learning-questions", None),

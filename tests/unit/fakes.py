@@ -207,10 +207,11 @@ class FakeAuditLog:
                           "detail": check_detail(detail)})
 
     def _ref(self, subject: Any) -> str | None:
-        if subject.kind != "member" or subject.id is None:
+        person = subject.id if subject.kind == "member" else subject.person if subject.kind == "operator" else None
+        if person is None:
             return subject.id
         ref = str(uuid.uuid4())
-        self.people[ref] = subject.id
+        self.people[ref] = person
         return ref
 
     def forget_member(self, member_id: str) -> None:

@@ -523,6 +523,17 @@ class FakeSessions:
         self.reflections.append(reflection)
         return reflection
 
+    def list_reflections(self, caller, query):
+        caller = Caller.of(caller)
+        member_id = query.get("member_id") or caller.member_id
+        if member_id is None:
+            require(caller.operator, "reflections are personal")
+            raise ValidationFailed.single("member_id", "required", "the operator names the member")
+        require(sessions_access.reads_reflections_of(caller, member_id), "reflections are personal")
+        self.calls.append(("list_reflections", query))
+        found = [r for r in reversed(self.reflections) if r["member_id"] == member_id]
+        return {"items": found[: query["page_size"]], "next_page_token": None}
+
     def learning_report(self, caller, network_id, query=None):
         require(sessions_access.staffs(Caller.of(caller), network_id), NOT_STAFF)
         zero = {"sessions_by_format": {}, "perspective_mix": [], "perspective_totals": {}, "outputs_by_kind": {},

@@ -182,6 +182,13 @@ def test_a_service_asking_on_its_own_behalf_has_the_operators_authority_but_is_n
     assert service.operator and service.member_id is None and service.scope == "service:sessions"
 
 
+def test_idempotency_keys_are_scoped_to_the_person_behind_an_operators_sign_in_not_shared_by_all_operators():
+    olga, piet = Caller(kind="operator", member_id="olga"), Caller(kind="operator", member_id="piet")
+    assert (olga.scope, piet.scope) == ("member:olga", "member:piet")
+    assert OPERATOR.scope == "operator" and Caller.member("olga").scope == "member:olga"
+    assert olga.operator and olga.coordinates("any") and not olga.is_member  # its authority is unchanged
+
+
 def test_require_raises_permission_denied_with_the_reason():
     with pytest.raises(PermissionDenied, match="not yours"):
         require(False, "not yours")
@@ -355,6 +362,14 @@ def test_reflections_are_personal_so_only_a_member_records_one_and_the_operator_
     assert sessions.can_record_reflection(PARTICIPANT)
     assert sessions.can_record_reflection(COORDINATOR)
     assert not sessions.can_record_reflection(OPERATOR)
+
+
+def test_reflections_are_read_by_their_member_and_the_operator_never_by_the_networks_staff():
+    assert sessions.reads_reflections_of(PARTICIPANT, "pia")
+    assert sessions.reads_reflections_of(OPERATOR, "pia")
+    assert not sessions.reads_reflections_of(COORDINATOR, "pia")
+    assert not sessions.reads_reflections_of(FACILITATOR, "pia")
+    assert not sessions.reads_reflections_of(Caller.partner("p", {"wijk-noord"}), "pia")
 
 
 def test_a_member_reflects_on_sessions_of_networks_they_are_in_and_nobody_on_other_networks_sessions():

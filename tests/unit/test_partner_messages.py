@@ -63,3 +63,17 @@ def test_timestamps_are_what_protobuf_itself_makes_of_the_time(moment):
     expected = timestamp_pb2.Timestamp()
     expected.FromDatetime(datetime.fromisoformat(moment).astimezone(UTC))
     assert timestamp(moment) == expected
+
+
+def test_a_feed_copy_with_role_codes_makes_the_same_partner_output_as_before():
+    """The admin API's feed adds ``role`` to each author; the partner API's Output is unchanged by it (no field for
+    it in kring.v1, and the same bytes)."""
+    from services.federation.domain.copies import with_author_roles
+    from services.gateway.partner.messages import output
+
+    copy = {"output_id": "o-1", "origin_network_id": "n-1", "session_id": "s-1", "kind": "lesson", "title": "Les",
+            "body": "", "url": None, "resource_type": None, "themes": [], "visibility": "linked",
+            "licence": "CC-BY-4.0", "published_at": "2026-01-01T00:00:00+00:00",
+            "authors": [{"shown_as": "a practitioner", "named": False}, {"shown_as": "Dewi", "named": True}]}
+    assert output(with_author_roles(copy)).SerializeToString() == output(copy).SerializeToString()
+    assert [f.name for f in pb.Author.DESCRIPTOR.fields] == ["shown_as", "named"]

@@ -8,6 +8,7 @@ who consented to be found, never an e-mail address) and the console shows exactl
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,6 +23,8 @@ router = APIRouter()
 
 REFLECTION_KINDS = ("self_image", "behaviour", "perspective", "task_conception")
 REFLECTABLE = ("held", "closed")  # the API takes reflections on these sessions only
+REFLECT_WITHIN_DAYS = 365  # how far back the form offers sessions to reflect on
+REFLECTIONS_SHOWN = 50
 EXPERT_PAGES = 5  # how far the ask page looks for the expert (200 per page) before calling them not findable
 
 
@@ -85,24 +88,48 @@ def export_download(page: SignedInPage) -> Response:
 # --- my reflections ------------------------------------------------------------------------------------------------
 
 
+def reflectable_sessions(page: Page) -> list[dict[str, Any]]:
+    """Held and closed sessions of the person's networks over the last REFLECT_WITHIN_DAYS, newest first: the API
+    takes a reflection on any of them (not only those attended)."""
+    me = page.me()
+    now = datetime.now(UTC)
+    found: list[dict[str, Any]] = []
+    for network_id in sorted({*me.get("member_of", []), *me.get("administers", []), *me.get("facilitates", [])}):
+        answer: dict[str, Any] = page.api.get(f"/v1/networks/{network_id}/sessions", page_size=200,
+                                              starts_from=(now - timedelta(days=REFLECT_WITHIN_DAYS)).isoformat(),
+                                              starts_before=now.isoformat())
+        found.extend(s for s in answer.get("items", []) if s.get("status") in REFLECTABLE)
+    return sorted(found, key=lambda s: parsed(s["starts_at"]), reverse=True)
+
+
+def session_titles(page: Page, known: list[dict[str, Any]], reflections: list[dict[str, Any]]) -> dict[str, str]:
+    """The title of each reflection's session: from the sessions already read, else asked one by one (an older
+    session, or one of a network the person has left: then its id)."""
+    titles = {str(s["id"]): str(s["title"]) for s in known}
+    for session_id in {str(r["session_id"]) for r in reflections} - set(titles):
+        try:
+            titles[session_id] = str(page.api.get(f"/v1/sessions/{session_id}")["title"])
+        except ApiError as refused:
+            if refused.status not in (403, 404):
+                raise
+    return titles
+
+
 def render_reflections(page: Page, *, status: int = 200, errors: dict[str, str] | None = None,
-                       values: dict[str, Any] | None = None) -> HTMLResponse:
-    # The API has no list of one's own reflections but the export, which holds them with the sessions the
-    # person took part in (the choices for a new one).
-    held: dict[str, Any] = page.api.get(f"/v1/members/{me_id(page)}/export").get("sessions", {})
-    sessions = {str(s["session_id"]): s for s in held.get("sessions", [])}
-    reflections = sorted(held.get("reflections", []), key=lambda r: parsed(r["recorded_at"]), reverse=True)
-    choices = sorted((s for s in sessions.values()
-                      if s.get("status") in REFLECTABLE and (s.get("attended") or s.get("registration"))),
-                     key=lambda s: parsed(s["starts_at"]), reverse=True)
+                       values: dict[str, Any] | None = None, page_token: str | None = None) -> HTMLResponse:
+    # The person's own list (not the export: reading one's reflections is no export and is not audited).
+    mine: dict[str, Any] = page.api.get("/v1/reflections", page_size=REFLECTIONS_SHOWN, page_token=page_token)
+    reflections = list(mine.get("items", []))
+    choices = reflectable_sessions(page)
     return page.render("me_reflections.html", status=status, errors=errors, values=values,
-                       title=page.t("me.reflections.title"), reflections=reflections, sessions=sessions,
-                       choices=choices, kinds=REFLECTION_KINDS)
+                       title=page.t("me.reflections.title"), reflections=reflections,
+                       titles=session_titles(page, choices, reflections), choices=choices, kinds=REFLECTION_KINDS,
+                       next_page_token=mine.get("next_page_token"))
 
 
 @router.get("/me/reflections", response_class=HTMLResponse)
-def my_reflections(page: SignedInPage) -> HTMLResponse:
-    return render_reflections(page)
+def my_reflections(page: SignedInPage, page_token: str | None = None) -> HTMLResponse:
+    return render_reflections(page, page_token=page_token)
 
 
 @router.post("/me/reflections", response_model=None)

@@ -16,6 +16,18 @@ TEXTS: Catalogue = {
     "lang.nl": {"nl": "Nederlands", "en": "Nederlands"},
     "lang.en": {"nl": "English", "en": "English"},
     "lang.choose": {"nl": "Kies", "en": "Choose"},
+    # --- how an author who is not named is shown (the API's `role` code beside its English `shown_as`)
+    "author_role.municipality_policy": {"nl": "iemand van gemeentelijk beleid",
+                                        "en": "a participant from municipal policy"},
+    "author_role.practitioner": {"nl": "een professional", "en": "a practitioner"},
+    "author_role.client": {"nl": "een deelnemer die cliënt is", "en": "a participant who is a client"},
+    "author_role.resident": {"nl": "een bewoner", "en": "a resident"},
+    "author_role.volunteer": {"nl": "een vrijwilliger", "en": "a volunteer"},
+    "author_role.lived_experience": {"nl": "een ervaringsdeskundige", "en": "a participant with lived experience"},
+    "author_role.education": {"nl": "iemand uit het onderwijs", "en": "a participant from education"},
+    "author_role.research": {"nl": "een onderzoeker", "en": "a researcher"},
+    "author_role.participant": {"nl": "een deelnemer", "en": "a participant"},
+    "author_role.former_member": {"nl": "een voormalig lid", "en": "a former member"},
     # --- sign-in
     "signin.title": {"nl": "Inloggen", "en": "Sign in"},
     "signin.intro": {"nl": "Log in met het account van uw organisatie.",

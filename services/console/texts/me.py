@@ -114,12 +114,13 @@ TEXTS: Catalogue = {
     "me.reflections.save": {"nl": "Reflectie opslaan", "en": "Save reflection"},
     "me.reflections.saved": {"nl": "Uw reflectie is opgeslagen.", "en": "Your reflection has been saved."},
     "me.reflections.no_sessions": {
-        "nl": "U kunt een reflectie schrijven over een bijeenkomst die is geweest en waar u bij was. Die is er nog "
-              "niet.",
-        "en": "You can write a reflection on a session that took place and that you took part in. There is none "
-              "yet.",
+        "nl": "U kunt een reflectie schrijven over een bijeenkomst van uw netwerken die het afgelopen jaar is "
+              "geweest. Die is er nog niet.",
+        "en": "You can write a reflection on a session of your networks that took place in the past year. There is "
+              "none yet.",
     },
     "me.reflections.mine": {"nl": "Wat u eerder schreef", "en": "What you wrote before"},
+    "me.reflections.older": {"nl": "Oudere reflecties", "en": "Older reflections"},
     "me.reflections.none": {"nl": "U hebt nog geen reflecties geschreven.", "en": "You have not written any "
                                                                                  "reflections yet."},
     "me.reflections.col.when": {"nl": "Wanneer", "en": "When"},

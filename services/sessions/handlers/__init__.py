@@ -18,7 +18,7 @@ from services.sessions.handlers.outputs import (
     retract_output,
 )
 from services.sessions.handlers.privacy import export_member, member_erased
-from services.sessions.handlers.reflections import get_learning_report, record_reflection
+from services.sessions.handlers.reflections import get_learning_report, list_reflections, record_reflection
 from services.sessions.handlers.registrations import (
     cancel_registration,
     get_attendance,
@@ -59,6 +59,7 @@ __all__ = [
     "hold_session",
     "list_loops",
     "list_outputs",
+    "list_reflections",
     "list_registrations",
     "list_sessions",
     "member_changed",

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.common.caller import Caller
 from services.common.catalogue import Attribution
+from services.common.vocabulary import author_role
 from services.sessions.domain import access
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
@@ -56,7 +57,7 @@ def contribution_view(contribution: Contribution, people: dict[str, Person], *,
     author = author_view(attribution(people.get(contribution.member_id) or Person.unknown(contribution.member_id),
                                      inside_network), inside_network)
     return ContributionOut(member_id=author.member_id, shown_as=author.shown_as, named=author.named,
-                           topic=contribution.topic)
+                           topic=contribution.topic, role=author.role)
 
 
 def contributors(sessions: Iterable[Session]) -> set[str]:
@@ -90,7 +91,7 @@ def attendance_view(session: Session) -> AttendanceOut:
 
 def author_view(author: Attribution, inside_network: bool) -> AuthorOut:
     return AuthorOut(member_id=author.member_id if inside_network else None, shown_as=author.shown_as,
-                     named=author.named)
+                     named=author.named, role=author_role(author.shown_as, author.named))
 
 
 def output_view(output: Output, people: dict[str, Person], *, inside_network: bool) -> OutputOut | OutputTombstone:
@@ -117,5 +118,6 @@ def copy_view(copy: dict[str, Any]) -> OutputOut | OutputTombstone:
         kind=copy["kind"], title=copy["title"], body=copy["body"], url=copy.get("url"),
         resource_type=copy.get("resource_type"), themes=copy["themes"], visibility=copy["visibility"],
         licence=copy["licence"], published_at=copy["published_at"],
-        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"]) for a in copy["authors"]],
+        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"],
+                           role=author_role(a["shown_as"], a["named"])) for a in copy["authors"]],
     )

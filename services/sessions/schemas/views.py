@@ -35,6 +35,8 @@ class ContributionOut(BaseModel):
     shown_as: str
     named: bool
     topic: str
+    role: str | None = Field(None, description="as an author's `role`: the code of the role a contributor who is "
+                                               "not named is shown as; null for a name")
 
 
 class RescheduleOut(View):
@@ -122,6 +124,9 @@ class AuthorOut(BaseModel):
     member_id: str | None
     shown_as: str
     named: bool
+    role: str | None = Field(None, description="for an author who is not named: the role they are shown as, as a "
+                                               "code a client may say in its language (a perspective, "
+                                               "`participant` or `former_member`); null for a name")
 
 
 class OutputOut(BaseModel):
@@ -162,6 +167,11 @@ class ReflectionOut(View):
     kind: ReflectionKind
     text: str | None
     recorded_at: datetime
+
+
+class ReflectionPage(BaseModel):
+    items: list[ReflectionOut]
+    next_page_token: str | None = None
 
 
 class SessionMixOut(View):

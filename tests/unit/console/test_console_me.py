@@ -170,40 +170,68 @@ def test_the_export_of_someone_else_is_the_apis_refusal_not_a_file():
 # --- my reflections --------------------------------------------------------------------------------------------
 
 
-def held_by_sessions() -> dict[str, Any]:
-    def involvement(session_id: str, title: str, status: str, attended: bool) -> dict[str, Any]:
-        return {"session_id": session_id, "network_id": "n-1", "title": title, "starts_at": "2026-11-02T13:00:00Z",
-                "status": status, "registration": None, "attended": attended, "contributed_topics": []}
-
-    return {"members": {}, "sessions": {
-        "member_id": ME, "exported_at": "2026-12-04T10:00:00Z",
-        "sessions": [involvement("s-held", "Leercafé armoede", "held", True),
-                     involvement("s-planned", "Volgende intervisie", "planned", False),
-                     involvement("s-closed", "Werkplaats wonen", "closed", True)],
-        "authorship": [],
-        "reflections": [
-            {"id": "r-1", "session_id": "s-closed", "network_id": "n-1", "member_id": ME, "kind": "behaviour",
-             "text": "Ik bel nu eerst de wijkagent.", "recorded_at": "2026-10-01T10:00:00Z"},
-            {"id": "r-2", "session_id": "s-held", "network_id": "n-1", "member_id": ME, "kind": "perspective",
-             "text": "Ik snap de gemeente beter.", "recorded_at": "2026-11-03T10:00:00Z"}]}}
+def network_sessions() -> dict[str, Any]:
+    return {"items": [a_session(id="s-held", title="Leercafé armoede", status="held",
+                                starts_at="2026-11-02T13:00:00Z"),
+                      a_session(id="s-planned", title="Volgende intervisie", status="planned"),
+                      a_session(id="s-closed", title="Werkplaats wonen", status="closed",
+                                starts_at="2026-10-01T09:00:00Z")],
+            "next_page_token": None}
 
 
-def test_my_reflections_are_listed_newest_first_with_the_four_kinds_explained_and_only_held_sessions_to_choose():
+def my_reflections(next_page_token: str | None = None) -> dict[str, Any]:
+    """The person's reflections as ``GET /v1/reflections`` answers: newest first (checked against ReflectionPage)."""
+    return {"items": [
+        {"id": "r-2", "session_id": "s-held", "network_id": "n-1", "member_id": ME, "kind": "perspective",
+         "text": "Ik snap de gemeente beter.", "recorded_at": "2026-11-03T10:00:00Z"},
+        {"id": "r-1", "session_id": "s-old", "network_id": "n-1", "member_id": ME, "kind": "behaviour",
+         "text": "Ik bel nu eerst de wijkagent.", "recorded_at": "2025-10-01T10:00:00Z"}],
+        "next_page_token": next_page_token}
+
+
+def reflections_api(next_page_token: str | None = None) -> FakeAdminApi:
     api = api_for_me()
-    api.on("GET", f"/v1/members/{ME}/export", (200, held_by_sessions()))
+    api.on("GET", "/v1/networks/n-1/sessions", (200, network_sessions()))
+    api.on("GET", "/v1/reflections", (200, my_reflections(next_page_token)))
+    api.on("GET", "/v1/sessions/s-old", (200, a_session(id="s-old", title="Vorig jaar", status="closed",
+                                                        starts_at="2025-09-30T13:00:00Z")))
+    return api
+
+
+def test_my_reflections_are_listed_as_the_api_gives_them_with_the_four_kinds_explained_and_held_sessions_to_choose():
+    api = reflections_api()
     page = signed_in(console(api)).get("/me/reflections")
     assert page.status_code == 200
     assert page.text.index("Ik snap de gemeente beter.") < page.text.index("Ik bel nu eerst de wijkagent.")
+    assert "Leercafé armoede</a>" in page.text and "Vorig jaar</a>" in page.text  # an older session, asked for
     for kind in ("Zelfbeeld", "Gedrag", "Kijk op anderen", "Kijk op mijn werk"):
         assert kind in page.text
     assert "U kijkt anders naar uzelf." in page.text
     options = re.findall(r'<option value="(s-[a-z]+)"', page.text)
-    assert sorted(options) == ["s-closed", "s-held"]  # not the planned one
+    assert options == ["s-held", "s-closed"]  # newest first, not the planned one
+
+
+def test_reading_my_reflections_asks_for_my_own_list_and_never_the_export_which_the_audit_log_records():
+    api = reflections_api()
+    signed_in(console(api)).get("/me/reflections")
+    assert api.called("GET", f"/v1/members/{ME}/export") == []
+    (asked,) = api.called("GET", "/v1/reflections")
+    assert (asked.token, asked.params) == (TOKEN, {"page_size": "50"})
+    (sessions,) = api.called("GET", "/v1/networks/n-1/sessions")
+    assert set(sessions.params) == {"page_size", "starts_from", "starts_before"}
+
+
+def test_older_reflections_are_one_link_away_with_the_apis_page_token():
+    api = reflections_api(next_page_token="b2xkZXI=")
+    client = signed_in(console(api))
+    page = client.get("/me/reflections")
+    assert 'href="/me/reflections?page_token=b2xkZXI%3D"' in page.text
+    assert client.get("/me/reflections?page_token=b2xkZXI=").status_code == 200
+    assert api.called("GET", "/v1/reflections")[-1].params == {"page_size": "50", "page_token": "b2xkZXI="}
 
 
 def test_writing_a_reflection_posts_it_as_the_person_with_the_forms_key():
-    api = api_for_me()
-    api.on("GET", f"/v1/members/{ME}/export", (200, held_by_sessions()))
+    api = reflections_api()
     api.on("POST", "/v1/reflections", (201, {"id": "r-3"}))
     client = signed_in(console(api))
     page = client.get("/me/reflections")
@@ -218,8 +246,7 @@ def test_writing_a_reflection_posts_it_as_the_person_with_the_forms_key():
 
 
 def test_a_refused_reflection_is_drawn_again_with_the_error_next_to_its_field_and_what_was_typed():
-    api = api_for_me()
-    api.on("GET", f"/v1/members/{ME}/export", (200, held_by_sessions()))
+    api = reflections_api()
     api.on("POST", "/v1/reflections", api_error(422, "invalid", "invalid input", [
         {"field": "text", "rule": "string_too_long", "message": "at most 5000 characters"}]))
     client = signed_in(console(api))
@@ -234,8 +261,7 @@ def test_a_refused_reflection_is_drawn_again_with_the_error_next_to_its_field_an
 
 
 def test_a_reflection_on_a_session_not_yet_held_shows_the_apis_conflict_on_the_form():
-    api = api_for_me()
-    api.on("GET", f"/v1/members/{ME}/export", (200, held_by_sessions()))
+    api = reflections_api()
     api.on("POST", "/v1/reflections", api_error(409, "conflict", "the session is planned: reflect after it is held"))
     client = signed_in(console(api))
     page = client.get("/me/reflections")
@@ -245,8 +271,7 @@ def test_a_reflection_on_a_session_not_yet_held_shows_the_apis_conflict_on_the_f
 
 
 def test_a_reflection_on_another_networks_session_is_the_apis_refusal():
-    api = api_for_me()
-    api.on("GET", f"/v1/members/{ME}/export", (200, held_by_sessions()))
+    api = reflections_api()
     api.on("POST", "/v1/reflections", api_error(403, "permission_denied", "you reflect on sessions of your own "
                                                                           "networks only"))
     client = signed_in(console(api))

@@ -492,26 +492,56 @@ def test_a_facilitator_opening_links_gets_the_apis_refusal_page():
 # --- feed and deliveries -----------------------------------------------------------------------------------------
 
 
+FEED_AUTHORS = [{"shown_as": "Dewi Smit", "named": True, "role": None},
+                {"shown_as": "a participant with lived experience", "named": False, "role": "lived_experience"},
+                {"shown_as": "a former member", "named": False, "role": "former_member"}]
+
+
+def feed_page(authors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A feed page as the API answers it (the copy's authors with their `role` codes, as the federation service
+    adds them: checked in test_console_own_and_operator_shapes.py)."""
+    return {"items": [
+        {"position": 1, "network_id": NET, "delivered_at": "2026-02-01T09:30:00Z", "backfill": True,
+         "output": {"output_id": "o-1", "origin_network_id": "zorg-zwolle", "session_id": "s-1", "kind": "lesson",
+                    "title": "Huisbezoek werkt", "body": "Ga langs.", "themes": ["eenzaamheid"], "url": None,
+                    "resource_type": None, "visibility": "linked", "licence": "CC-BY-4.0",
+                    "published_at": "2026-02-01T09:00:00+00:00",
+                    "authors": FEED_AUTHORS if authors is None else authors}},
+        {"position": 2, "network_id": NET, "delivered_at": "2026-02-02T09:30:00Z", "backfill": False,
+         "output": {"output_id": "o-2", "origin_network_id": "zorg-zwolle", "retracted": True,
+                    "retracted_at": "2026-02-02T09:00:00+00:00"}},
+    ], "next_page_token": "p=2&x"}
+
+
 def test_the_feed_shows_each_entry_with_its_source_network_and_authors_and_a_more_link():
     api = api_for("participant")
-    api.on("GET", f"/v1/networks/{NET}/feed", (200, {"items": [
-        {"position": 1, "network_id": NET, "delivered_at": "2026-02-01T09:30:00Z", "backfill": True,
-         "output": {"output_id": "o-1", "origin_network_id": "zorg-zwolle", "kind": "lesson",
-                    "title": "Huisbezoek werkt", "body": "Ga langs.", "themes": ["eenzaamheid"], "url": None,
-                    "authors": [{"shown_as": "Dewi Smit", "named": True},
-                                {"shown_as": "een ervaringsdeskundige", "named": False}]}},
-        {"position": 2, "network_id": NET, "delivered_at": "2026-02-02T09:30:00Z", "backfill": False,
-         "output": {"output_id": "o-2", "origin_network_id": "zorg-zwolle", "retracted": True}},
-    ], "next_page_token": "p=2&x"}))
+    api.on("GET", f"/v1/networks/{NET}/feed", (200, feed_page()))
     client = client_for(api)
     page = client.get(f"/networks/{NET}/feed")
     assert page.status_code == 200
     assert "Huisbezoek werkt" in page.text and "Van Zorgnetwerk Zwolle" in page.text
-    assert "Door: Dewi Smit, een ervaringsdeskundige" in page.text and "van vóór de verbinding" in page.text
+    assert "Door: Dewi Smit, een ervaringsdeskundige, een voormalig lid" in page.text
+    assert "van vóór de verbinding" in page.text
     assert "Teruggetrokken" in page.text
     assert f'href="/networks/{NET}/feed?page_token=p%3D2%26x"' in page.text
     client.get(f"/networks/{NET}/feed?page_token=p%3D2%26x")
     assert api.called("GET", f"/v1/networks/{NET}/feed")[-1].params == {"page_size": "20", "page_token": "p=2&x"}
+
+
+def test_an_author_shown_by_role_is_said_in_the_pages_language_from_the_apis_code():
+    api = api_for("participant")
+    api.on("GET", f"/v1/networks/{NET}/feed", (200, feed_page()))
+    client = client_for(api)
+    assert "a participant with lived experience" not in client.get(f"/networks/{NET}/feed").text
+    english = client.get(f"/networks/{NET}/feed", headers={"Accept-Language": "en"})
+    assert "By: Dewi Smit, a participant with lived experience, a former member" in english.text
+
+
+def test_a_role_the_console_has_no_words_for_shows_as_the_api_gave_it():
+    unknown = [{"shown_as": "a neighbourhood coach", "named": False, "role": None}]  # from another instance
+    api = api_for("participant")
+    api.on("GET", f"/v1/networks/{NET}/feed", (200, feed_page(unknown)))
+    assert "Door: a neighbourhood coach" in client_for(api).get(f"/networks/{NET}/feed").text
 
 
 def test_the_delivery_log_lists_each_receiving_network():

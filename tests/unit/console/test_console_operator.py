@@ -303,6 +303,22 @@ def test_the_audit_log_sends_the_filters_as_whole_local_days_and_pages_on():
     assert "<form" in page.text and 'method="post"' not in page.text.split("<main")[1].split("</main>")[0]
 
 
+def an_entry_by_a_signed_in_operator(person_id: str | None) -> dict[str, Any]:
+    person = {"kind": "member", "id": person_id, "erased": person_id is None}
+    return {**an_entry("a-3", "link.revoked", "2026-12-03T11:00:00Z"),
+            "actor": {"kind": "operator", "id": None, "erased": False, "person": person}}
+
+
+@pytest.mark.parametrize(("person_id", "shown"), [("m-olga", "beheerder (lid m-olga)"),
+                                                  (None, "beheerder (lid (gewist))")])
+def test_an_action_by_a_person_signed_in_as_operator_shows_the_operator_and_the_person(person_id, shown):
+    api = operator_api()
+    api.on("GET", "/v1/audit", (200, {"items": [an_entry_by_a_signed_in_operator(person_id)],
+                                      "next_page_token": None}))
+    page = signed_in(console(api)).get("/operator/audit")
+    assert page.status_code == 200 and shown in page.text
+
+
 def test_a_bad_audit_filter_is_drawn_with_the_apis_error_next_to_its_field():
     api = operator_api()
     api.on("GET", "/v1/audit", api_error(422, "invalid", "invalid input", [
@@ -341,10 +357,9 @@ class Outline(HTMLParser):
 
 
 def pages_to_check() -> list[tuple[FakeAdminApi, str]]:
-    from tests.unit.console.test_console_me import api_for_me, experts_api, held_by_sessions
+    from tests.unit.console.test_console_me import experts_api, reflections_api
 
-    me = api_for_me()
-    me.on("GET", "/v1/members/m-1/export", (200, held_by_sessions()))
+    me = reflections_api()
     experts, _ = experts_api()
     audit = operator_api()
     audit.on("GET", "/v1/audit", (200, {"items": [an_entry("a-1", "token.issued", "2026-12-03T10:00:00Z")]}))

@@ -259,3 +259,15 @@ def test_each_outputs_page_has_one_h1_and_no_id_twice(path):
     assert page.count("<h1") == 1
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_an_author_shown_by_role_is_said_in_dutch_from_the_apis_code_on_the_output_and_the_list():
+    by_role = [{"member_id": None, "shown_as": "a participant with lived experience", "named": False,
+                "role": "lived_experience"}]
+    api = outputs_api()
+    api.on("GET", "/v1/outputs/o-1", (200, an_output(authors=by_role)))
+    api.on("GET", "/v1/networks/n-1/outputs", (200, {"items": [an_output(authors=by_role)], "next_page_token": None}))
+    client = signed_in(console(api))
+    for path in ("/outputs/o-1", "/networks/n-1/outputs"):
+        page = client.get(path)
+        assert "een ervaringsdeskundige" in page.text and "lived experience" not in page.text, path

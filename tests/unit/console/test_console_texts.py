@@ -55,3 +55,12 @@ def test_every_value_a_page_names_from_the_vocabulary_has_a_text():
                            ("networks.kind.", NetworkKind), ("network.level.", NetworkLevel),
                            ("networks.format.", SessionFormat)):
         assert sorted(f"{prefix}{v.value}" for v in values if f"{prefix}{v.value}" not in CONSOLE) == [], prefix
+
+
+def test_every_author_role_code_the_api_sends_has_words_in_the_console():
+    from services.common.vocabulary import AUTHOR_ROLES  # the API's codes (the console itself imports no service)
+
+    assert sorted(code for code in AUTHOR_ROLES.values() if f"author_role.{code}" not in CONSOLE) == []
+    # and the English words are the API's own, so a page in English reads as the API's shown_as does
+    assert {label: CONSOLE[f"author_role.{code}"]["en"] for label, code in AUTHOR_ROLES.items()} == {
+        label: label for label in AUTHOR_ROLES}
