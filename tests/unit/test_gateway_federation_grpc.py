@@ -418,7 +418,8 @@ class StreamRun(Consumer):
         deadline = time.monotonic() + timeout
         while len(self.items) < n and self.alive and time.monotonic() < deadline:
             time.sleep(0.005)
-        return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in self.items]
+        items = [pb.FeedItem.FromString(i) for i in self.items]  # sent as the hub encoded them
+        return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in items]
 
     def end(self, timeout=5.0):
         assert self.join(timeout), "the stream did not end"

@@ -93,7 +93,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
             return grpc.unary_stream_rpc_method_handler(
                 _stream(method, metadata, cast(AioStream, handler.unary_stream), admit),
                 request_deserializer=_tolerant(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
+                response_serializer=_pre_encoded(handler.response_serializer),
             )
         return handler
 
@@ -135,6 +135,17 @@ def _tolerant(deserialize: Callable[[bytes], Req] | None) -> Callable[[bytes], R
         except DecodeError as exc:
             return Undecodable(str(exc))
     return deserialize_or_mark
+
+
+def _pre_encoded(serialize: Callable[[Resp], bytes] | None) -> Callable[[Resp | bytes], bytes] | None:
+    """A stream may yield its messages already encoded (StreamOutputs: one encoding of a feed item for every stream
+    of its network); grpcio sends whatever the serializer returns, so bytes pass as they are."""
+    if serialize is None:
+        return None
+
+    def serialize_unless_bytes(message: Resp | bytes) -> bytes:
+        return message if isinstance(message, bytes) else serialize(message)
+    return serialize_unless_bytes
 
 
 def _decoded(request: Req | Undecodable) -> Req:
