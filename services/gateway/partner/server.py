@@ -31,7 +31,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.api.kring.v1 import federation_pb2
-from services.common import tracing
+from services.common import metrics, tracing
 from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
@@ -329,6 +329,7 @@ async def _build(settings: Settings, rpc: RpcCaller, partner_limit: Limit | None
         ],
     )
     federation = FederationServicer(settings, rpc, streams=OpenStreams(max_streams, STREAMS_PER_PARTNER))
+    metrics.PARTNER_STREAMS_FOLLOWING.set_function(lambda: federation.hub.subscribers)
     AsyncFederation(federation).add_to(server)
     observability.start_grpc_methods(f"/{SERVICE_NAME}/{method.name}" for method
                                      in federation_pb2.DESCRIPTOR.services_by_name["Federation"].methods)
