@@ -24,6 +24,11 @@ The gateway's partner server is grpc.aio too: an open stream is a coroutine awai
 notification, no thread, so ``KRING_GRPC_MAX_STREAMS`` (2,000 by default) is a plain cap. Gateway RSS: VmRSS
 of the gateway process once every stream is open (``rss_open_mib``) and its peak during the burst.
 
+The burst starts once every stream follows the gateway's feed hub (``kring_partner_streams_following``: each
+read its past and subscribed), as the baseline's starts once every stream is subscribed; the time from opening
+the first stream to that moment is a figure of its own (``streams: N opened until all follow the hub``). Before,
+the burst started when every call had begun, and at 1,000 streams it mostly measured streams still opening.
+
 The clients are grpc.aio streams on one event loop in the benchmark's process: a sync client would need a
 thread per stream and several times the CPU, on the cores the server uses too.
 
