@@ -105,6 +105,8 @@ class Pair:
                    "KRING_DATA_DIR": str(data_dir), "KRING_AMQP_URI": amqp_for(base_amqp, spec["id"]),
                    "KRING_HTTP_PORT": str(http), "KRING_GRPC_PORT": str(grpc_port), "KRING_METRICS_PORT": str(metrics)}
             env.pop("KRING_DATABASE_URL", None)  # one database per instance: SQLite files in its data directory
+            # Each instance its own sign-in broker token, generated into its data directory (sign-in-broker-token).
+            env.pop("KRING_SIGN_IN_BROKER_TOKEN", None)
             argv = [sys.executable, "-m", "services.cli", "run", "--ready-file", str(ready),
                     "--demo-part", spec["part"], "--ready-timeout", str(READY_TIMEOUT)]
             self.group.start(spec["id"], argv if self.demo else [*argv, "--no-demo"], env)

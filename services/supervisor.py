@@ -32,6 +32,7 @@ from services.demo.catalogue import DEMO_PARTS
 
 # File names in the data directory (the tokens themselves are generated, never in the code).
 OPERATOR_TOKEN_FILE = "operator-token"  # noqa: S105
+SIGN_IN_BROKER_TOKEN_FILE = "sign-in-broker-token"  # noqa: S105 - the console's credential for sign-ins
 DEMO_TOKEN_FILE = "demo-token"  # noqa: S105
 FEDERATION_KEY_FILE = "federation-key"  # the key peer API keys are encrypted with at rest, made on first run
 PIDS_FILE = "pids.json"
@@ -92,9 +93,17 @@ def resolve_operator_token(data_dir: Path, configured: str | None) -> tuple[str,
 
     A generated token is saved in the data directory so a restart keeps it.
     """
+    return resolve_token(data_dir / OPERATOR_TOKEN_FILE, configured, "KRING_OPERATOR_TOKEN")
+
+
+def resolve_sign_in_broker_token(data_dir: Path, configured: str | None) -> tuple[str, str]:
+    """The sign-in broker's token (the console's), as the operator token: configured, saved, or generated."""
+    return resolve_token(data_dir / SIGN_IN_BROKER_TOKEN_FILE, configured, "KRING_SIGN_IN_BROKER_TOKEN")
+
+
+def resolve_token(path: Path, configured: str | None, setting: str) -> tuple[str, str]:
     if configured:
-        return configured, "from KRING_OPERATOR_TOKEN"
-    path = data_dir / OPERATOR_TOKEN_FILE
+        return configured, f"from {setting}"
     saved = read_secret(path)
     if saved:
         return saved, f"saved in {path}"
@@ -328,8 +337,11 @@ class Supervisor:
         data_dir = settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         token, self.token_source = resolve_operator_token(data_dir, settings.operator_token)
+        configured_broker = settings.sign_in_broker_token.get_secret_value() if settings.sign_in_broker_token else None
+        broker, self.broker_source = resolve_sign_in_broker_token(data_dir, configured_broker)
         os.environ["KRING_DATA_DIR"] = str(data_dir)
         os.environ["KRING_OPERATOR_TOKEN"] = token
+        os.environ["KRING_SIGN_IN_BROKER_TOKEN"] = broker  # the gateway checks it; the console presents it
         configured_keys = settings.federation_keys.get_secret_value() if settings.federation_keys else None
         os.environ["KRING_FEDERATION_KEYS"] = resolve_federation_keys(data_dir, configured_keys)
         os.environ.setdefault("KRING_LOG_FORMAT", "text")  # readable on a terminal; set json to get JSON lines
@@ -404,6 +416,7 @@ class Supervisor:
             f"  instance        {settings.instance_id}   (peers: GET {base_url}/v1/peers)",
             f"  metrics         {metrics}   (http://{host}:PORT/metrics)",
             f"  operator token  {settings.operator_token}   ({self.token_source})",
+            f"  sign-in broker  token {self.broker_source}   (the console's: it opens only POST /v1/sign-in/tokens)",
             f"  data dir        {settings.data_dir}   (logs in {settings.data_dir / 'logs'})",
             *(f"  {line}" for line in demo_lines),
             f'  try             curl -H "Authorization: Bearer {settings.operator_token}" {base_url}/v1/members',

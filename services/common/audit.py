@@ -79,12 +79,15 @@ AuditAction = Literal[
 DETAIL_KEYS = frozenset({
     "token_id", "status", "kind", "network_ids", "link_id", "requester_network_id", "target_network_id",
     "network_id", "instance_id", "links_ended", "visibilities", "themes_count", "from_peer", "transport",
+    "via", "operator",  # a token: issued by the operator or by a sign-in; with the operator's authority or not
 })
 DetailValue = str | int | bool | None | list[str]
 Detail = Mapping[str, DetailValue]
 # Subjects the log names; only "member" is a person and goes through audit_people.
 SubjectKind = Literal["operator", "member", "partner", "service", "network", "link", "instance", "token"]
 MAX_PAGE = 200
+# The kinds whose stored id is a reference in audit_people: a member, and the operator's person (see Subject).
+PEOPLE_REFS = frozenset({"member", "operator"})
 PURGE_FLAG = "kring.audit_purge"
 
 
@@ -215,10 +218,13 @@ def drop_audit_tables() -> None:
 
 @dataclass(frozen=True)
 class Subject:
-    """Whom or what an entry names: an actor, the one acted for, or the target."""
+    """Whom or what an entry names: an actor, the one acted for, or the target. ``person``: the member behind the
+    operator's authority when a person signed in with it (``KRING_OPERATOR_EMAILS``), kept as ``audit_people``
+    keeps any member."""
 
     kind: SubjectKind
     id: str | None = None
+    person: str | None = None
 
     @classmethod
     def member(cls, member_id: str) -> Subject:
@@ -242,9 +248,12 @@ class Subject:
 
 
 def actor_of(caller: Caller) -> Subject:
-    """Who acted: the operator, a member (their id, which only ``audit_people`` keeps), a partner, a service."""
+    """Who acted: the operator (with the person, for an operator's sign-in), a member (their id, which only
+    ``audit_people`` keeps), a partner, a service."""
     if caller.kind == "member" and caller.member_id is not None:
         return Subject.member(caller.member_id)
+    if caller.kind == "operator" and caller.member_id is not None:
+        return Subject("operator", person=caller.member_id)
     if caller.kind == "partner":
         return Subject("partner", caller.partner_id)
     if caller.kind == "service":
@@ -306,11 +315,13 @@ class SqlAuditLog:
         ))
 
     def _written(self, subject: Subject, now: datetime) -> str | None:
-        """The id as the row holds it: for a member a new opaque reference, mapped in ``audit_people``."""
-        if subject.kind != "member" or subject.id is None:
+        """The id as the row holds it: for a member, or the person behind the operator's authority, a new opaque
+        reference, mapped in ``audit_people`` (the operator has no id of its own, so the column is free for it)."""
+        person = subject.id if subject.kind == "member" else subject.person if subject.kind == "operator" else None
+        if person is None:
             return subject.id
         ref = str(uuid.uuid4())
-        self.connection.execute(insert(self.tables.people).values(ref=ref, member_id=subject.id, at=now))
+        self.connection.execute(insert(self.tables.people).values(ref=ref, member_id=person, at=now))
         return ref
 
     def forget_member(self, member_id: str) -> None:
@@ -339,7 +350,7 @@ class SqlAuditLog:
         refs_used = {ref for row in rows for kind, ref in ((row.actor_kind, row.actor_id),
                                                             (row.on_behalf_kind, row.on_behalf_id),
                                                             (row.target_kind, row.target_id))
-                     if kind == "member" and ref is not None}
+                     if kind in PEOPLE_REFS and ref is not None}
         members: dict[str, str] = {}
         if refs_used:
             found = self.connection.execute(
@@ -351,13 +362,18 @@ class SqlAuditLog:
 def entry_of(row: Mapping[str, Any], members: Mapping[str, str]) -> AuditEntry:
     """An entry as read: each member reference resolved to the member's id, or shown as erased."""
 
+    def person(ref: str | None) -> SubjectOut:
+        member_id = members.get(ref or "")
+        return SubjectOut(kind="member", id=member_id, erased=member_id is None)
+
     def shown(kind: str | None, ref: str | None) -> SubjectOut | None:
         if kind is None:
             return None
-        if kind != "member":
-            return SubjectOut(kind=kind, id=ref)
-        member_id = members.get(ref or "")
-        return SubjectOut(kind=kind, id=member_id, erased=member_id is None)
+        if kind == "member":
+            return person(ref)
+        if kind == "operator":  # a reference here is the person who signed in with the operator's authority
+            return SubjectOut(kind=kind, person=person(ref) if ref is not None else None)
+        return SubjectOut(kind=kind, id=ref)
 
     actor, target = shown(row["actor_kind"], row["actor_id"]), shown(row["target_kind"], row["target_id"])
     assert actor is not None and target is not None  # NOT NULL columns
@@ -421,6 +437,10 @@ class SubjectOut(BaseModel):
     kind: str = Field(description="operator, member, partner, service, network, link, instance or token")
     id: str | None = Field(None, description="the id; null for the operator, and for a member since erased")
     erased: bool = Field(False, description="a member erased since: the entry no longer leads to them")
+    # Absent rather than null when there is none, so that every other subject keeps the shape it always had.
+    person: SubjectOut | None = Field(None, exclude_if=lambda person: person is None,
+                                      description="for the operator: the person who signed in with the operator's "
+                                                  "authority (a member, or erased); absent for the operator token")
 
 
 class AuditEntry(BaseModel):

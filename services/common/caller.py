@@ -87,12 +87,15 @@ class Caller(BaseModel):
 
     @property
     def scope(self) -> str:
-        """Who is asking, as the key of what is theirs alone (idempotency keys)."""
+        """Who is asking, as the key of what is theirs alone (idempotency keys). A person signed in with the
+        operator's authority keeps their own: two operators' keys never meet."""
         if self.kind == "partner":
             return f"partner:{self.partner_id}"
         if self.kind == "service":
             return f"service:{self.service}"
-        return "operator" if self.operator else f"member:{self.member_id}"
+        if self.kind == "operator" and self.member_id is None:
+            return "operator"
+        return f"member:{self.member_id}"
 
     def is_self(self, member_id: str) -> bool:
         return self.member_id is not None and self.member_id == member_id

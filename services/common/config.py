@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     metrics_port: int = Field(9100, description="base port for /metrics; each process adds its own offset")
     bind_host: str = Field("127.0.0.1", description="interface the gateway and metrics listen on")
     operator_token: str | None = Field(None, description="bearer token of the operator (make run generates one)")
+    sign_in_broker_token: SecretStr | None = Field(
+        None, description="bearer token of the sign-in broker (the console): it opens only POST /v1/sign-in/tokens, "
+        "which exchanges a verified e-mail address for that member's short-lived token, and nothing else. Unset: "
+        "no sign-in (make run generates one, saved in the data directory)",
+    )
+    operator_emails: str = Field(
+        "", description="comma-separated e-mail addresses whose sign-in gives a token with the operator's "
+        "authority (for its lifetime); each must be an active member's address. Read by the gateway",
+    )
     instance_id: str = Field("kring-local", description="identifier of this Kring instance in the federation")
     instance_name: str = Field("Kring (local)", description="human name of this instance")
     rpc_timeout: float = Field(10.0, description="seconds before a gateway RPC call gives up")
@@ -160,6 +169,26 @@ class Settings(BaseSettings):
         if value is not None:
             parse_keys(value.get_secret_value())  # ValueError naming the key's position, never the key
         return value
+
+    @field_validator("operator_emails")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for position, address in enumerate((a.strip() for a in value.split(",") if a.strip()), start=1):
+            if "@" not in address or any(c.isspace() for c in address):
+                raise ValueError(f"KRING_OPERATOR_EMAILS: entry {position} is not an e-mail address")
+        return value
+
+    @property
+    def operator_email_set(self) -> frozenset[str]:
+        """KRING_OPERATOR_EMAILS lower-cased, as the members service stores addresses."""
+        return frozenset(a.strip().lower() for a in self.operator_emails.split(",") if a.strip())
+
+    @model_validator(mode="after")
+    def _broker_is_not_the_operator(self) -> Settings:
+        broker = self.sign_in_broker_token.get_secret_value() if self.sign_in_broker_token else None
+        if broker is not None and broker == self.operator_token:
+            raise ValueError("KRING_SIGN_IN_BROKER_TOKEN must differ from KRING_OPERATOR_TOKEN")
+        return self
 
     @model_validator(mode="after")
     def _certificate_with_key(self) -> Settings:

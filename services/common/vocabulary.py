@@ -20,6 +20,8 @@ class Perspective(StrEnum):
 
 
 # How a person who did not consent to be named appears outside their own network.
+A_PARTICIPANT = "a participant"  # no perspective given
+FORMER_MEMBER = "a former member"  # erased since
 PERSPECTIVE_ROLE_NAMES = {
     Perspective.MUNICIPALITY_POLICY: "a participant from municipal policy",
     Perspective.PRACTITIONER: "a practitioner",
@@ -30,6 +32,19 @@ PERSPECTIVE_ROLE_NAMES = {
     Perspective.EDUCATION: "a participant from education",
     Perspective.RESEARCH: "a researcher",
 }
+# The same roles as codes, for clients that say them in their own language: a perspective, "participant" or
+# "former_member". ``shown_as`` stays the English words (stored in copies, sent to partners and other instances).
+AUTHOR_ROLES: dict[str, str] = {
+    **{label: perspective.value for perspective, label in PERSPECTIVE_ROLE_NAMES.items()},
+    A_PARTICIPANT: "participant",
+    FORMER_MEMBER: "former_member",
+}
+
+
+def author_role(shown_as: str, named: bool) -> str | None:
+    """The code of the role an unnamed author is shown as; None for a name, or for a label this instance does not
+    know (a copy from another instance may carry one)."""
+    return None if named else AUTHOR_ROLES.get(shown_as)
 
 
 class MembershipRole(StrEnum):

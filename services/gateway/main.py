@@ -108,6 +108,8 @@ def run_gateway(settings: Settings | None = None) -> None:
     refuse_if_monkey_patched()
     if not settings.operator_token:
         log.warning("KRING_OPERATOR_TOKEN is not set: only members' tokens will be accepted")
+    if settings.sign_in_broker_token is None or not settings.sign_in_broker_token.get_secret_value():
+        log.info("KRING_SIGN_IN_BROKER_TOKEN is not set: POST /v1/sign-in/tokens refuses every request")
 
     try:
         partner_limit, admin_limit = limits_from_settings(settings)

@@ -1,6 +1,6 @@
 """The members service's tables (its own database or PostgreSQL schema)."""
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, false
 
 from services.common.audit import audit_tables
 from services.common.db import UTCDateTime
@@ -55,6 +55,10 @@ access_tokens = Table(
     Column("label", String(100), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=True),  # None: until revoked (a token the operator issued)
+    Column("via", String(20), nullable=False, server_default="operator"),  # "operator" or "sign-in"
+    # A sign-in of an e-mail address the gateway lists in KRING_OPERATOR_EMAILS: the operator's authority.
+    Column("operator", Boolean, nullable=False, server_default=false()),
 )
 
 # Questions members ask experts through Kring: between the two of them only (decision 0010).

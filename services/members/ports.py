@@ -15,7 +15,7 @@ from typing import Protocol
 from services.common.audit import AuditLog
 from services.common.uow import UnitOfWork
 from services.members.domain import ExpertQuestion, Member
-from services.members.schemas import FindExperts, ListQuestions, SearchMembers, TokenInfo
+from services.members.schemas import FindExperts, ListQuestions, SearchMembers, TokenInfo, TokenVia
 
 
 class MemberRepo(Protocol):
@@ -51,9 +51,12 @@ class MemberRepo(Protocol):
 class TokenRepo(Protocol):
     """Members' API tokens, stored by their hash."""
 
-    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo: ...
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime, *,
+            expires_at: datetime | None = None, via: TokenVia = "operator", operator: bool = False) -> TokenInfo: ...
 
-    def member_of_active_token(self, token_hash: str) -> str | None: ...
+    def active(self, token_hash: str, now: datetime) -> TokenInfo | None:
+        """The token with this hash while it works: not revoked, not expired (``expires_at`` after ``now``)."""
+        ...
 
     def for_member(self, member_id: str) -> list[TokenInfo]: ...
 

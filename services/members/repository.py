@@ -13,7 +13,7 @@ from services.common.uow import TrackingRepository
 from services.common.vocabulary import MembershipRole, Perspective
 from services.members.domain import ExpertQuestion, Member, Membership
 from services.members.models import access_tokens, expert_questions, member_tags, members, memberships
-from services.members.schemas import FindExperts, ListQuestions, QuestionStatus, SearchMembers, TokenInfo
+from services.members.schemas import FindExperts, ListQuestions, QuestionStatus, SearchMembers, TokenInfo, TokenVia
 
 
 class MemberRepository(TrackingRepository):
@@ -138,24 +138,34 @@ class TokenRepository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
-    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo:
-        self.connection.execute(insert(access_tokens).values(id=token_id, member_id=member_id,
-                                                             token_hash=token_hash, label=label, created_at=now))
-        return TokenInfo(token_id=token_id, member_id=member_id, label=label, created_at=now)
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime, *,
+            expires_at: datetime | None = None, via: TokenVia = "operator", operator: bool = False) -> TokenInfo:
+        self.connection.execute(insert(access_tokens).values(
+            id=token_id, member_id=member_id, token_hash=token_hash, label=label, created_at=now,
+            expires_at=expires_at, via=via, operator=operator))
+        return TokenInfo(token_id=token_id, member_id=member_id, label=label, created_at=now, expires_at=expires_at,
+                         via=via, operator=operator)
 
-    def member_of_active_token(self, token_hash: str) -> str | None:
-        member_id: str | None = self.connection.execute(
-            select(access_tokens.c.member_id).where(access_tokens.c.token_hash == token_hash,
-                                                    access_tokens.c.revoked_at.is_(None))
-        ).scalar()
-        return member_id
+    def active(self, token_hash: str, now: datetime) -> TokenInfo | None:
+        """The token with this hash while it works: not revoked, not expired."""
+        row = self.connection.execute(
+            select(access_tokens).where(
+                access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_at.is_(None),
+                or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now))
+        ).mappings().first()
+        return self._info(row) if row else None
 
     def for_member(self, member_id: str) -> list[TokenInfo]:
         rows = self.connection.execute(
             select(access_tokens).where(access_tokens.c.member_id == member_id).order_by(access_tokens.c.created_at)
         ).mappings()
-        return [TokenInfo(token_id=r["id"], member_id=r["member_id"], label=r["label"], created_at=r["created_at"],
-                          revoked_at=r["revoked_at"]) for r in rows]
+        return [self._info(r) for r in rows]
+
+    @staticmethod
+    def _info(row: RowMapping) -> TokenInfo:
+        return TokenInfo(token_id=row["id"], member_id=row["member_id"], label=row["label"],
+                         created_at=row["created_at"], revoked_at=row["revoked_at"], expires_at=row["expires_at"],
+                         via=row["via"], operator=row["operator"])
 
     def revoke(self, token_id: str, now: datetime) -> bool:
         result = self.connection.execute(

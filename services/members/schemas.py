@@ -154,8 +154,30 @@ class ListQuestions(Command):
     page_token: PageToken | None = None
 
 
+TokenVia = Literal["operator", "sign-in"]
+# A sign-in's token lives 1 minute to 12 hours (a working day by default): the console asks again, not the person.
+SIGN_IN_TTL_MIN, SIGN_IN_TTL_MAX, SIGN_IN_TTL_DEFAULT = 60, 43_200, 28_800
+OPERATOR_TTL_MAX = 366 * 86_400  # a token the operator issues may expire; within a year if it does
+
+
 class IssueToken(Command):
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul] = "admin"
+    ttl_seconds: int | None = Field(None, ge=60, le=OPERATOR_TTL_MAX,
+                                    description="seconds until the token expires; absent: until revoked")
+
+
+class SignInRequest(Command):
+    """A verified sign-in, as the sign-in broker sends it: whose token it wants, and for how long."""
+
+    email: Email = Field(description="the verified e-mail address of the person who signed in")
+    ttl_seconds: int = Field(SIGN_IN_TTL_DEFAULT, ge=SIGN_IN_TTL_MIN, le=SIGN_IN_TTL_MAX,
+                             description="seconds until the token expires")
+
+
+class SignIn(SignInRequest):
+    """The sign-in as the gateway passes it on: ``operator`` when the e-mail is one of KRING_OPERATOR_EMAILS."""
+
+    operator: bool = False
 
 
 class MembershipOut(BaseModel):
@@ -266,10 +288,23 @@ class TokenInfo(BaseModel):
     label: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = Field(None, description="when the token stops working; null: until revoked")
+    via: TokenVia = Field("operator", description="issued by the operator, or by a sign-in")
+    operator: bool = Field(False, description="whether the token carries the operator's authority")
 
 
 class TokenIssued(TokenInfo):
     token: str = Field(description="the bearer token; shown once, only its hash is stored")
+
+
+class SignedIn(BaseModel):
+    """A sign-in's token: shown once; the console keeps it for the session and revokes it at sign-out."""
+
+    token: str = Field(description="the bearer token; shown once, only its hash is stored")
+    token_id: str = Field(description="revoke it with DELETE /v1/tokens/{token_id} at sign-out")
+    member_id: str
+    expires_at: datetime
+    operator: bool = Field(description="true when the token carries the operator's authority")
 
 
 class EventRecord(BaseModel):
@@ -297,6 +332,9 @@ class Principal(BaseModel):
     administers: list[str]
     facilitates: list[str]
     member_of: list[str] = Field(description="every network the member belongs to, in any role")
+    token_id: str | None = None
+    expires_at: datetime | None = Field(None, description="when the token stops working; null: until revoked")
+    operator: bool = Field(False, description="the token carries the operator's authority (an operator's sign-in)")
 
 
 class ServiceHealth(BaseModel):

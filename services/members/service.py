@@ -27,6 +27,7 @@ from services.members.schemas import (
     ListQuestions,
     RegisterMember,
     SearchMembers,
+    SignIn,
     UpdateMember,
 )
 from services.members.unit_of_work import MembersUnitOfWork
@@ -117,6 +118,11 @@ class MembersService:
     def issue_token(self, caller: Json, member_id: str, request: Json) -> Json:
         cmd = parse_request(IssueToken, request)
         return answer(handlers.issue_token(Caller.of(caller), member_id, cmd, self.uow()))
+
+    @command(shown_once=("token",))
+    def sign_in(self, request: Json) -> Json:
+        """A token for a verified sign-in; only the gateway calls it, for the sign-in broker's token."""
+        return answer(handlers.sign_in(parse_request(SignIn, request), self.uow()))
 
     @command
     def revoke_token(self, caller: Json, token_id: str) -> None:

@@ -95,6 +95,11 @@ class ReflectionRepo(Protocol):
 
     def by_member(self, member_id: str) -> list[Reflection]: ...
 
+    def page_of_member(self, member_id: str, page_size: int, page_token: str | None) -> tuple[list[Reflection],
+                                                                                               str | None]:
+        """The member's reflections newest first, keyset-paged."""
+        ...
+
 
 class LoopRepo(Protocol):
     """Members' learning loops (:class:`~services.sessions.repository.LearningLoopRepository`)."""

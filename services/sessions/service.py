@@ -41,6 +41,7 @@ from services.sessions.schemas.commands import (
     LearningReportQuery,
     ListLearningQuestions,
     ListOutputs,
+    ListReflections,
     ListSessions,
     OpenLearningQuestion,
     PublishOutput,
@@ -123,6 +124,10 @@ class SessionsService:
         return answer(handlers.cancel_registration(Caller.of(caller), session_id, member_id, self.uow()))
 
     @query
+    def get_registration(self, caller: Json, session_id: str, member_id: str) -> Json:
+        return answer(handlers.get_registration(Caller.of(caller), session_id, member_id, self.uow()))
+
+    @query
     def list_registrations(self, caller: Json, session_id: str) -> Json:
         return answer(handlers.list_registrations(Caller.of(caller), session_id, self.uow()))
 
@@ -159,6 +164,11 @@ class SessionsService:
     def record_reflection(self, caller: Json, request: Json) -> Json:
         cmd = parse_request(RecordReflection, request)
         return answer(handlers.record_reflection(Caller.of(caller), cmd, self.uow(), self._directory()))
+
+    @query
+    def list_reflections(self, caller: Json, query: Json) -> Json:
+        cmd = parse_request(ListReflections, query)
+        return answer(handlers.list_reflections(Caller.of(caller), cmd, self.uow()))
 
     @query
     def learning_report(self, caller: Json, network_id: str, query: Json | None = None) -> Json:

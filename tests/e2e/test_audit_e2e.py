@@ -35,7 +35,8 @@ def test_audited_actions_are_read_back_and_an_erased_member_is_no_longer_named(s
 
         [token_entry] = by_correlation(operator, f"issue-{tag}", action="token.issued")
         assert (token_entry["actor"]["kind"], token_entry["target"], token_entry["detail"]) == (
-            "operator", {"kind": "member", "id": anna["id"], "erased": False}, {"token_id": issued["token_id"]})
+            "operator", {"kind": "member", "id": anna["id"], "erased": False},
+            {"token_id": issued["token_id"], "via": "operator"})
         assert issued["token"] not in json.dumps(token_entry)
         assert {e["action"] for e in entries(operator, target_id=anna["id"])} >= {"token.issued", "member.exported"}
 

@@ -300,7 +300,8 @@ def test_an_output_published_on_a_appears_in_the_linked_feed_on_b_and_travels_on
 
     [item] = [i for i in feed(world.op_b, world.y) if i["output"]["output_id"] == output_id]
     assert item["output"]["origin_network_id"] == world.x
-    assert item["output"]["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
+    assert item["output"]["authors"] == [{"shown_as": "a participant with lived experience", "named": False,
+                                          "role": "lived_experience"}]  # the code a client says in its language
     eventually(lambda: live(world.op_b, world.z),
                "on through B's hierarchy", ARRIVAL,
                accept=lambda ids: output_id in ids)

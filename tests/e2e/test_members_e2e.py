@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.naming import fresh_tag
 
 
 def unique_email(name: str) -> str:
@@ -104,3 +107,66 @@ def test_no_token_is_401_and_a_member_token_cannot_register_members(stack):
         assert as_member.get(f"/v1/members/{member['id']}/export").status_code == 200
     with stack.client("wrong-token") as wrong:
         assert wrong.get(f"/v1/members/{member['id']}").status_code == 401
+
+
+def test_a_sign_in_gives_a_token_that_works_until_its_holder_signs_out(stack):
+    """The console's path on the real stack: exchange a verified address, act as the member, sign out, refused."""
+    with stack.client() as operator:
+        member = register(operator, "Sanne Bakker")
+    with stack.client(stack.broker_token) as broker:
+        response = broker.post("/v1/sign-in/tokens", json={"email": member["email"].upper(), "ttl_seconds": 600})
+        assert response.status_code == 201, response.text
+        assert response.headers["cache-control"] == "no-store"
+        signed = response.json()
+        assert (signed["member_id"], signed["operator"]) == (member["id"], False)
+        assert broker.get("/v1/whoami").status_code == 403  # the broker's token opens nothing else
+        unknown = broker.post("/v1/sign-in/tokens", json={"email": unique_email("nobody")})
+        assert unknown.status_code == 404 and violations(unknown) == {("email", "active_member")}
+    with stack.client(signed["token"]) as as_member:
+        whoami = as_member.get("/v1/whoami").json()
+        assert (whoami["member_id"], whoami["token_id"], whoami["expires_at"]) == (
+            member["id"], signed["token_id"], signed["expires_at"])
+        assert as_member.get(f"/v1/members/{member['id']}").status_code == 200
+        assert as_member.post("/v1/sign-in/tokens", json={"email": member["email"]}).status_code == 403
+        assert as_member.delete(f"/v1/tokens/{signed['token_id']}").status_code == 204  # signing out
+        assert as_member.get("/v1/whoami").status_code == 401
+    with stack.client() as operator:
+        entries = operator.get("/v1/audit", params={"action": "token.issued", "target_id": member["id"]}).json()
+    assert [e["detail"] for e in entries["items"]] == [{"token_id": signed["token_id"], "via": "sign-in",
+                                                        "operator": False}]
+
+
+def test_an_operators_sign_in_acts_with_the_operators_authority(stack):
+    from tests.support.stack import OPERATOR_EMAIL
+
+    with stack.client() as operator:
+        olga = operator.post("/v1/members", json={"name": "Olga Operator", "email": OPERATOR_EMAIL,
+                                                  "perspectives": ["practitioner"]})
+        assert olga.status_code in (201, 409), olga.text  # one member per address, whichever test made it
+    with stack.client(stack.broker_token) as broker:
+        signed = broker.post("/v1/sign-in/tokens", json={"email": OPERATOR_EMAIL}).json()
+    assert signed["operator"] is True
+    tag = fresh_tag()
+    with stack.client(signed["token"]) as as_operator, stack.client() as operator:
+        me = as_operator.get("/v1/whoami").json()
+        assert me["operator"] is True
+        assert as_operator.get("/v1/audit", params={"page_size": 1}).status_code == 200  # the operator's only
+        # The person's keys are theirs: the operator token's same key for another request is no conflict.
+        key = {"Idempotency-Key": f"olga-{tag}"}
+        bea = as_operator.post("/v1/members", headers=key, json={"name": "Bea", "perspectives": ["resident"],
+                                                                  "email": f"bea.{tag}@example.org"})
+        cor = operator.post("/v1/members", headers=key, json={"name": "Cor", "perspectives": ["resident"],
+                                                              "email": f"cor.{tag}@example.org"})
+        assert (bea.status_code, cor.status_code) == (201, 201), cor.text
+        # Audited with the operator's authority and the person behind it, by reference, never their address.
+        as_operator.post(f"/v1/members/{bea.json()['id']}/tokens", json={"label": "e2e"},
+                         headers={"X-Correlation-ID": f"olga-issue-{tag}"})
+        [entry] = [e for e in operator.get("/v1/audit", params={"action": "token.issued", "target_id":
+                                                                 bea.json()["id"]}).json()["items"]
+                   if e["correlation_id"] == f"olga-issue-{tag}"]
+        assert entry["actor"] == {"kind": "operator", "id": None, "erased": False,
+                                  "person": {"kind": "member", "id": me["member_id"], "erased": False}}
+        assert OPERATOR_EMAIL not in json.dumps(entry) and "Olga" not in json.dumps(entry)
+    with stack.client(signed["token"]) as as_operator:
+        assert as_operator.delete(f"/v1/tokens/{signed['token_id']}").status_code == 204
+        assert as_operator.get("/v1/whoami").status_code == 401

@@ -217,7 +217,7 @@ def test_a_partner_requests_a_link_the_other_coordinator_accepts_and_its_output_
                       accept=lambda items: published.output_id in [i["output"]["output_id"] for i in items])
     shared = next(i["output"] for i in feed if i["output"]["output_id"] == published.output_id)
     assert (shared["origin_network_id"], shared["authors"]) == (
-        world.a, [{"shown_as": "een ervaringsdeskundige", "named": True}])
+        world.a, [{"shown_as": "een ervaringsdeskundige", "named": True, "role": None}])
     deliveries = ok(world.operator.get(f"/v1/outputs/{published.output_id}/deliveries"), 200)
     assert {d["network_id"] for d in deliveries["items"]} >= {world.c, world.b}
 

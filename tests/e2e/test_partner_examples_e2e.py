@@ -114,5 +114,5 @@ def test_a_member_whose_feed_holds_a_copy_opens_its_output_and_nobody_else_does(
         opened = ok(inside.get(f"/v1/outputs/{published.output_id}"))
         assert (opened["id"], opened["network_id"], opened["title"], opened["authors"]) == (
             published.output_id, partnership.network_id, "Een les uit de feed",
-            [{"member_id": None, "shown_as": "een ervaringsdeskundige", "named": True}])
+            [{"member_id": None, "shown_as": "een ervaringsdeskundige", "named": True, "role": None}])
         assert elsewhere.get(f"/v1/outputs/{published.output_id}").status_code == 404  # no feed of theirs holds it

@@ -137,6 +137,25 @@ def test_registration_fills_the_seats_then_the_waitlist_and_a_cancellation_promo
     assert network.henk.get(registrations).status_code == 403
 
 
+def test_a_member_reads_their_own_registration_and_place_on_the_waitlist_but_nobody_elses(network):
+    session = ok(network.facilitator.post(f"/v1/networks/{network.id}/sessions",
+                                          json=plan("Kenniscafé wonen", 24 * 4, capacity=1)), 201)
+    registrations = f"/v1/sessions/{session['id']}/registrations"
+    henk, ruud, lotte = (network.ids[k] for k in ("henk", "ruud", "lotte"))
+    ok(network.henk.post(registrations, json={}), 201)
+    ok(network.ruud.post(registrations, json={"prepared": True}), 201)
+    mine = ok(network.ruud.get(f"{registrations}/{ruud}"), 200)
+    assert (mine["status"], mine["waitlist_position"], mine["prepared"]) == ("waitlisted", 1, True)
+    assert ok(network.henk.get(f"/v1/sessions/{session['id']}"), 200)["my_registration"] == "registered"
+    listed = ok(network.ruud.get(f"/v1/networks/{network.id}/sessions"), 200)["items"]
+    assert {s["id"]: s["my_registration"] for s in listed}[session["id"]] == "waitlisted"
+    assert error(network.lotte.get(f"{registrations}/{lotte}")) == (404, "not_found", {("member_id", "registered")})
+    assert network.lotte.get(f"{registrations}/{henk}").status_code == 403
+    assert ok(network.facilitator.get(f"{registrations}/{henk}"), 200)["status"] == "registered"
+    ok(network.henk.delete(f"{registrations}/{henk}"), 200)
+    assert ok(network.ruud.get(f"{registrations}/{ruud}"), 200)["status"] == "registered"  # promoted
+
+
 def test_an_action_learning_network_refuses_an_unprepared_registration(stack, operator):
     tag = fresh_tag()
     circle = create_network(operator, f"Actieleren {tag}", "local", kind="learning_circle", requires_preparation=True,
@@ -180,6 +199,7 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     outside_view = ok(network.outsider.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]
     inside = [a["shown_as"] for a in ok(network.ruud.get(f"/v1/outputs/{lesson['id']}"), 200)["authors"]]
     assert [a["shown_as"] for a in outside_view] == [LIVED, network.names["anouk"]]
+    assert [a["role"] for a in outside_view] == ["lived_experience", None]  # the code for a client's own words
     assert [a["member_id"] for a in outside_view] == [None, None]  # ids would link a person's outputs
     assert inside == [network.names["henk"], network.names["anouk"]]
     assert network.outsider.get(f"/v1/outputs/{inside_only['id']}").status_code == 403
@@ -205,6 +225,15 @@ def test_a_held_session_gets_attendance_outputs_and_reflections_which_the_report
     assert network.operator.post("/v1/reflections", json=reflection).status_code == 403
     # Not a member there: refused as a registration is, with the same error.
     assert error(network.outsider.post("/v1/reflections", json=reflection)) == (403, "permission_denied", set())
+    # Henk reads his own, and only his own; reading them is no export, so the audit log says nothing of it.
+    own = ok(network.henk.get("/v1/reflections"), 200)
+    assert [(r["member_id"], r["text"]) for r in own["items"]] == [(network.ids["henk"], reflection["text"])]
+    assert network.anouk.get("/v1/reflections", params={"member_id": network.ids["henk"]}).status_code == 403
+    assert ok(network.operator.get("/v1/reflections", params={"member_id": network.ids["anouk"]}), 200)["items"][0][
+        "kind"] == "task_conception"
+    audit = ok(network.operator.get("/v1/audit", params={"action": "member.exported",
+                                                         "target_id": network.ids["henk"]}), 200)
+    assert audit["items"] == []
 
     report = ok(network.facilitator.get(f"/v1/networks/{network.id}/learning-report"), 200)
     assert (report["sessions_held"], report["attendance_total"], report["distinct_attendees"]) == (1, 4, 4)

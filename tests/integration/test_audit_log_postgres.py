@@ -115,7 +115,7 @@ def test_a_command_over_rpc_records_its_request_and_correlation_ids_once_however
         page = rpc.members.audit_entries(OPERATOR_WIRE, {"action": "token.issued"})
     [entry] = page["items"]
     assert (entry["request_id"], entry["correlation_id"], entry["detail"]) == (
-        "key-token-1", "corr-token-1", {"token_id": issued["token_id"]})
+        "key-token-1", "corr-token-1", {"token_id": issued["token_id"], "via": "operator"})
     assert entry["target"] == {"kind": "member", "id": anna["id"], "erased": False}
     with ClusterRpcProxy(members_config, timeout=10, context_data={"correlation_id": "corr-export"}) as rpc:
         rpc.members.export_member(OPERATOR_WIRE, anna["id"])

@@ -96,7 +96,7 @@ def test_consent_withdrawal_and_erasure_reach_the_copy_in_a_linked_network(all_s
     # Both paths have run by now: the copy stays as it is, and nothing the stream carries names her or her id.
     eventually(lambda: len(updates(rpc, region)) >= 3, what="the updates in the log")
     copy = copy_in(rpc, region, output["id"])
-    assert copy["authors"] == [{"shown_as": FORMER_MEMBER, "named": False}]
+    assert copy["authors"] == [{"shown_as": FORMER_MEMBER, "named": False, "role": "former_member"}]
     log = rpc.federation.log_after(OPERATOR_WIRE, {"cursor": 0, "network_ids": [region["id"]]})
     shown = [e["output"]["authors"] for e in log["entries"] if e["output"]["output_id"] == output["id"]]
     assert shown[0] == [{"shown_as": FORMER_MEMBER, "named": False}]  # the log shows each copy as it is now

@@ -38,6 +38,7 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 LONG_RUNNING = ("gateway", "service", "relay")  # kring commands that serve until stopped; migrate and declare exit
 # Secrets that no manifest renders: made by an operator for its custom resource, or by hand (README "Deploy").
 HAND_MADE_SECRETS = {"kring-operator-token": {"token"},
+                     "kring-sign-in-broker-token": {"token"},
                      "kring-federation-keys": {"keys"},
                      "kring-backup-credentials": {"ACCESS_KEY_ID", "ACCESS_SECRET_KEY"}}
 # ConfigMaps made by hand (README "Between organisations: TLS"): the CAs of the peers' client certificates.

@@ -142,9 +142,22 @@ def test_the_keda_overlay_scales_each_service_on_its_own_queues_and_nothing_else
     assert trigger_types.count("rabbitmq") == 4 and trigger_types.count("cpu") == 4
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_takes_the_sign_in_broker_token_from_its_secret_and_starts_without_it(rendered, overlay):
+    objects = rendered[overlay]
+    reference = env_var(container(objects, "kring-gateway"), "KRING_SIGN_IN_BROKER_TOKEN")["valueFrom"]
+    secret = reference["secretKeyRef"]
+    assert secret["name"].startswith("kring-sign-in-broker-token")  # the development overlay adds a hash suffix
+    assert (secret["key"], secret["optional"]) == ("token", True)
+    for deployment in ("kring-members", "kring-networks", "kring-sessions", "kring-federation"):
+        names = [env["name"] for env in container(objects, deployment).get("env", [])]
+        assert "KRING_SIGN_IN_BROKER_TOKEN" not in names  # only the gateway checks it
+
+
 def test_the_hand_made_secret_is_explained_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     assert "kubectl -n kring create secret generic kring-operator-token --from-literal=token=" in readme
+    assert "kubectl -n kring create secret generic kring-sign-in-broker-token --from-literal=token=" in readme
     assert "kubectl -n kring create secret generic kring-federation-keys --from-literal=keys=" in readme
     assert "kubectl -n kring create configmap kring-peer-cas --from-file=ca.crt=" in readme
 

@@ -21,11 +21,12 @@ from services.api.kring.v1 import federation_pb2 as pb
 from tests.security.world import GRPC_ROLES, HTTP_ROLES, World
 from tests.support.naming import fresh_tag
 
-EVERYONE = "anonymous wrong-token member other-facilitator coordinator other-partner operator"
+EVERYONE = "anonymous wrong-token member other-facilitator coordinator other-partner operator broker"
 SIGNED_IN = "member other-facilitator coordinator operator"  # any token we issued, or the operator's
 INSIDE = "member coordinator operator"  # the people of network n
 STAFF = "coordinator operator"  # n's coordinators (and facilitators), and the operator
 OPERATOR = "operator"
+BROKER = "broker"  # the sign-in broker's token opens the sign-in exchange and nothing else
 
 # --- the admin API: METHOD /path -> the roles that get through ---------------------------------------------------
 
@@ -33,7 +34,10 @@ HTTP_ACCESS: dict[str, str] = {
     "GET /healthz":                                              EVERYONE,
     "GET /readyz":                                               EVERYONE,
     "GET /v1/whoami":                                            SIGNED_IN,
-    # members: their own record is theirs; another member's is for the coordinators of their networks
+    # sign-in: the broker exchanges a verified address for that member's short-lived token; no other token may
+    "POST /v1/sign-in/tokens":                                   BROKER,
+    # members: their own record is theirs; another member's is for the coordinators (to read, also the
+    # facilitators) of their networks
     "POST /v1/members":                                          STAFF,
     "GET /v1/members":                                           STAFF,
     "GET /v1/members/{member_id}":                               STAFF,
@@ -41,7 +45,7 @@ HTTP_ACCESS: dict[str, str] = {
     "DELETE /v1/members/{member_id}":                            OPERATOR,
     "GET /v1/members/{member_id}/export":                        OPERATOR,
     "POST /v1/members/{member_id}/tokens":                       OPERATOR,
-    "DELETE /v1/tokens/{token_id}":                              OPERATOR,
+    "DELETE /v1/tokens/{token_id}":                              OPERATOR,  # x's; one's own: tests/e2e (sign-out)
     # expertise: who knows what, within the networks one is in (only those who consented are found)
     "GET /v1/expertise":                                         INSIDE,  # naming n
     # questions to experts: between the asker (the member) and the expert (the coordinator) only; not the operator's
@@ -70,6 +74,7 @@ HTTP_ACCESS: dict[str, str] = {
     "POST /v1/sessions/{session_id}/cancel":                     STAFF,
     "POST /v1/sessions/{session_id}/registrations":              INSIDE,  # yourself (the operator names someone)
     "GET /v1/sessions/{session_id}/registrations":               STAFF,
+    "GET /v1/sessions/{session_id}/registrations/{member_id}":   STAFF,  # x's; one's own: tests/unit (gateway)
     "DELETE /v1/sessions/{session_id}/registrations/{member_id}": STAFF,
     "PUT /v1/sessions/{session_id}/attendance":                  STAFF,
     "GET /v1/sessions/{session_id}/attendance":                  STAFF,
@@ -82,6 +87,7 @@ HTTP_ACCESS: dict[str, str] = {
     "POST /v1/outputs/{output_id}/retract":                      STAFF,
     # personal: the people of n, not the operator; on n's session from outside n, 403 as for registrations
     "POST /v1/reflections":                                      "member coordinator",
+    "GET /v1/reflections":                                       OPERATOR,  # x's, named; one's own: tests/e2e
     "GET /v1/networks/{network_id}/learning-report":             STAFF,
     # learning questions: the owner's and their network's; another member of n sees x's question only if shared
     "POST /v1/learning-questions":                               "member coordinator",  # in n, your own
@@ -127,7 +133,7 @@ ANY_PARTNER = "partner other-partner"
 OWN_PARTNER = "partner"  # the partner of n: n is one of its networks
 
 GRPC_ACCESS: dict[str, str] = {
-    "GetInstance":   "anonymous wrong-token member other-facilitator coordinator other-partner partner operator",
+    "GetInstance":   "anonymous wrong-token member other-facilitator coordinator other-partner partner operator broker",
     "ListNetworks":  ANY_PARTNER,
     "GetNetwork":    ANY_PARTNER,
     "ListSessions":  ANY_PARTNER,
@@ -157,6 +163,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "GET /healthz": lambda w: ("/healthz", None),
         "GET /readyz": lambda w: ("/readyz", None),
         "GET /v1/whoami": lambda w: ("/v1/whoami", None),
+        "POST /v1/sign-in/tokens": lambda w: ("/v1/sign-in/tokens", {"email": w.email_of(w.x), "ttl_seconds": 60}),
         "POST /v1/members": lambda w: ("/v1/members", {"name": "Nieuw Lid", "email": f"nieuw.{fresh_tag()}@example.org",
                                                        "perspectives": ["resident"]}),
         "GET /v1/members": lambda w: (f"/v1/members?network_id={w.n}", None),
@@ -201,6 +208,8 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations", {}),
         "GET /v1/sessions/{session_id}/registrations":
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations", None),
+        "GET /v1/sessions/{session_id}/registrations/{member_id}":
+            lambda w: (f"/v1/sessions/{w.planned_session}/registrations/{w.x}", None),
         "DELETE /v1/sessions/{session_id}/registrations/{member_id}":
             lambda w: (f"/v1/sessions/{w.planned_session}/registrations/{w.x}", None),
         "PUT /v1/sessions/{session_id}/attendance":
@@ -217,6 +226,7 @@ def _http_requests() -> dict[str, Callable[[World], Http]]:
         "POST /v1/outputs/{output_id}/retract": lambda w: (f"/v1/outputs/{w.new_output()}/retract", None),
         "POST /v1/reflections": lambda w: ("/v1/reflections", {"session_id": w.held_session, "kind": "perspective",
                                                                "text": "Ik kijk nu anders naar buren."}),
+        "GET /v1/reflections": lambda w: (f"/v1/reflections?member_id={w.x}", None),
         "GET /v1/networks/{network_id}/learning-report": lambda w: (f"/v1/networks/{w.n}/learning-report", None),
         "POST /v1/learning-questions": lambda w: ("/v1/learning-questions", {"network_id": w.n, "question": "Hoe?"}),
         "GET /v1/networks/{network_id}/learning-questions": lambda w: (f"/v1/networks/{w.n}/learning-questions", None),
@@ -386,7 +396,7 @@ def test_a_credential_of_one_edge_opens_nothing_on_the_other(world):
     for role in ("partner", "other-partner"):
         with world.http(role) as client:
             assert client.get("/v1/whoami").status_code == 401
-    for role in ("member", "coordinator", "operator"):
+    for role in ("member", "coordinator", "operator", "broker"):
         with pytest.raises(grpc.RpcError) as refused:
             world.grpc(role).call("ListNetworks", pb.ListNetworksRequest())
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -9,6 +9,7 @@ bad input naming the field (422), never reach a service that fails on it (5xx).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Iterator
@@ -96,8 +97,12 @@ def document(world) -> dict:
 def test_hostile_text_and_times_are_422_naming_the_field_never_5xx(world, document, route):
     method = route.split(" ", 1)[0]
     wrong = []
-    for what, rule, path, body, field in variants(world, document, route):
-        response = world.operator.request(method, path, json=body)
+    # The sign-in exchange takes only the sign-in broker's token: the operator's would be refused before input.
+    sender = world.http("broker") if route == "POST /v1/sign-in/tokens" else contextlib.nullcontext(world.operator)
+    with sender as client:
+        answers = [(what, rule, field, client.request(method, path, json=body))
+                   for what, rule, path, body, field in variants(world, document, route)]
+    for what, rule, field, response in answers:
         found = {(v["field"], v["rule"]) for v in response.json()["error"]["violations"]} \
             if response.status_code == 422 else set()
         if (field, rule) not in found:

@@ -52,12 +52,15 @@ def secrets_in_use(world: World) -> dict[str, str]:
     new_key = ok(world.operator.post(f"/v1/partners/{rotated['partner_id']}/rotate-key"), 201)["api_key"]
     used = {role: token for role, token in world.tokens.items() if token and role not in ("wrong-token", "operator")}
     used |= {"rotated-away": rotated["api_key"], "rotated-in": new_key}
+    used |= {"signed-in": world.signed_in(world.member_id)["token"]}  # a sign-in's, shown once to the broker
     peer = world.peer_configuration()  # a key another instance issued: stored encrypted, for the relay
     ok(world.operator.post("/v1/peers", json=peer), 201)
     used |= {"peer-key": peer["api_key"]}
     for role in ("member", "coordinator", "other-facilitator"):
         with world.http(role) as client:
             assert client.get("/v1/whoami").status_code == 200
+    with httpx.Client(base_url=world.stack.http, headers={"Authorization": f"Bearer {used['signed-in']}"}) as client:
+        assert client.get("/v1/whoami").status_code == 200
     for key in (world.tokens["partner"], new_key):
         client = PartnerClient(world.stack.grpc, key)
         client.call("ListNetworks", pb.ListNetworksRequest())
@@ -78,7 +81,7 @@ def test_the_token_and_partner_tables_hold_the_sha256_of_each(secrets_in_use, da
         token_hashes = set(conn.execute(sqlalchemy.text("SELECT token_hash FROM members.access_tokens")).scalars())
         key_hashes = set(conn.execute(sqlalchemy.text("SELECT key_hash FROM federation.partners")).scalars())
     engine.dispose()
-    for role in ("member", "coordinator", "other-facilitator"):
+    for role in ("member", "coordinator", "other-facilitator", "signed-in"):
         assert sha256(secrets_in_use[role]) in token_hashes, role
     for name in ("partner", "other-partner", "rotated-in"):
         assert sha256(secrets_in_use[name]) in key_hashes, name

@@ -14,6 +14,7 @@ Roles, as the access model names them:
 - ``other-partner``: the partner of ``o`` (its API key sent where a token is expected, on the admin API)
 - ``partner``: the partner of ``n`` (partner API only)
 - ``operator``: the operator's token from configuration
+- ``broker``: the sign-in broker's token (the console's), which opens only the sign-in exchange
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from tests.support.partner_client import PartnerClient
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
-HTTP_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "operator")
+HTTP_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "operator",
+              "broker")
 GRPC_ROLES = ("anonymous", "wrong-token", "member", "other-facilitator", "coordinator", "other-partner", "partner",
-              "operator")
+              "operator", "broker")
 WRONG_TOKEN = "krm_" + "x" * 43  # shaped like an issued token, issued to nobody
 
 
@@ -99,6 +101,15 @@ class World:
 
     def token_for(self, member_id: str) -> dict[str, Any]:
         return ok(self.operator.post(f"/v1/members/{member_id}/tokens", json={"label": "security"}), 201)
+
+    def email_of(self, member_id: str) -> str:
+        email: str = ok(self.operator.get(f"/v1/members/{member_id}"))["email"]
+        return email
+
+    def signed_in(self, member_id: str) -> dict[str, Any]:
+        """A sign-in's token for the member, as the console gets it from the sign-in broker's exchange."""
+        with self.http("broker") as broker:
+            return ok(broker.post("/v1/sign-in/tokens", json={"email": self.email_of(member_id)}), 201)
 
     def coordinated_network(self) -> str:
         """A fresh network the coordinator of n also coordinates, and the member of n belongs to."""
@@ -206,6 +217,7 @@ def build_world(stack: Stack) -> World:
         "other-partner": other_partner["api_key"],
         "partner": partner["api_key"],
         "operator": stack.token,
+        "broker": stack.broker_token,
     }
     world.held_session = world.session(held=True)
     world.planned_session = world.session()

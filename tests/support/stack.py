@@ -23,6 +23,8 @@ from tests.support.infra import RABBIT_MANAGEMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_TOKEN = "e2e-operator-token-0123456789abcdef"
+SIGN_IN_BROKER_TOKEN = "e2e-sign-in-broker-token-0123456789"
+OPERATOR_EMAIL = "operator@e2e.example.org"  # in KRING_OPERATOR_EMAILS: its sign-in carries the operator's authority
 
 
 def free_port() -> int:
@@ -58,6 +60,7 @@ class Stack:
     process: subprocess.Popen
     metrics_port: int  # KRING_METRICS_PORT: each process serves /metrics on this plus its offset
     amqp_uri: str = ""  # the broker (and vhost) the stack's processes share: another gateway joins it here
+    broker_token: str = SIGN_IN_BROKER_TOKEN  # the sign-in broker's (the console's): POST /v1/sign-in/tokens only
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
@@ -91,6 +94,8 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
         "KRING_GRPC_PORT": str(grpc_port),
         "KRING_METRICS_PORT": str(metrics),
         "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "KRING_SIGN_IN_BROKER_TOKEN": SIGN_IN_BROKER_TOKEN,
+        "KRING_OPERATOR_EMAILS": OPERATOR_EMAIL,
         "KRING_INSTANCE_ID": instance_id,
         "KRING_LOG_FORMAT": "text",
         **(extra_env or {}),

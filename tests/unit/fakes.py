@@ -108,24 +108,31 @@ class StoredToken:
     label: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    via: str = "operator"
+    operator: bool = False
 
     def info(self) -> TokenInfo:
-        return TokenInfo(token_id=self.token_id, member_id=self.member_id, label=self.label,
-                         created_at=self.created_at, revoked_at=self.revoked_at)
+        return TokenInfo.model_validate({
+            "token_id": self.token_id, "member_id": self.member_id, "label": self.label,
+            "created_at": self.created_at, "revoked_at": self.revoked_at, "expires_at": self.expires_at,
+            "via": self.via, "operator": self.operator})
 
 
 class FakeTokenRepository:
     def __init__(self) -> None:
         self.rows: dict[str, StoredToken] = {}
 
-    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime) -> TokenInfo:
-        stored = StoredToken(token_id, member_id, token_hash, label, now)
+    def add(self, token_id: str, member_id: str, token_hash: str, label: str, now: datetime, *,
+            expires_at: datetime | None = None, via: str = "operator", operator: bool = False) -> TokenInfo:
+        stored = StoredToken(token_id, member_id, token_hash, label, now, None, expires_at, via, operator)
         self.rows[token_id] = stored
         return stored.info()
 
-    def member_of_active_token(self, token_hash: str) -> str | None:
-        return next((t.member_id for t in self.rows.values()
-                     if t.token_hash == token_hash and t.revoked_at is None), None)
+    def active(self, token_hash: str, now: datetime) -> TokenInfo | None:
+        return next((t.info() for t in self.rows.values()
+                     if t.token_hash == token_hash and t.revoked_at is None
+                     and (t.expires_at is None or t.expires_at > now)), None)
 
     def for_member(self, member_id: str) -> list[TokenInfo]:
         held = sorted((t for t in self.rows.values() if t.member_id == member_id), key=lambda t: t.created_at)
@@ -200,10 +207,11 @@ class FakeAuditLog:
                           "detail": check_detail(detail)})
 
     def _ref(self, subject: Any) -> str | None:
-        if subject.kind != "member" or subject.id is None:
+        person = subject.id if subject.kind == "member" else subject.person if subject.kind == "operator" else None
+        if person is None:
             return subject.id
         ref = str(uuid.uuid4())
-        self.people[ref] = subject.id
+        self.people[ref] = person
         return ref
 
     def forget_member(self, member_id: str) -> None:

@@ -12,7 +12,7 @@ service's fake.
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.common.caller import Caller, require
 from services.common.errors import (
@@ -29,6 +29,7 @@ from services.common.vocabulary import Visibility
 from services.gateway.admin.auth import token_hash
 from services.gateway.shared.readiness import ReadinessReport
 from services.members.domain import access as members_access
+from services.members.handlers.tokens import not_a_member
 from services.networks.domain import access as networks_access
 from services.sessions.domain import access as sessions_access
 
@@ -75,6 +76,7 @@ class FakeMembers:
         self.networks = networks
         self.members: dict[str, dict] = {}
         self.tokens: dict[str, dict] = {}  # token hash -> principal
+        self.holders: dict[str, str] = {}  # token id -> member id
         self.calls: list[tuple] = []
         self.correlation_ids: list[str | None] = []
 
@@ -93,15 +95,20 @@ class FakeMembers:
         }
         return self.members[member_id]
 
-    def token_for(self, member_id, administers=(), facilitates=(), member_of=()):
+    def token_for(self, member_id, administers=(), facilitates=(), member_of=(), *, expires_at=None,
+                  token_id=None, operator=False):
         """A token for ``member_id`` (registered here if new); ``member_of`` adds plain memberships to the
-        networks they administer and facilitate, as the real ``authenticate`` lists every network."""
-        token = f"token-{member_id}"
+        networks they administer and facilitate, as the real ``authenticate`` lists every network. The token's id
+        is ``t-<member_id>`` unless given; ``expires_at`` (ISO text) as the real answer gives it."""
+        token = f"token-{member_id}" if token_id is None else f"token-{token_id}"
         if member_id not in self.members:
             self.add(member_id)
         networks = sorted({*administers, *facilitates, *member_of})
+        token_id = token_id or f"t-{member_id}"
         self.tokens[token_hash(token)] = {"member_id": member_id, "administers": list(administers),
-                                          "facilitates": list(facilitates), "member_of": networks}
+                                          "facilitates": list(facilitates), "member_of": networks,
+                                          "token_id": token_id, "expires_at": expires_at, "operator": operator}
+        self.holders[token_id] = member_id
         return {"Authorization": f"Bearer {token}"}
 
     def authenticate(self, digest):
@@ -188,12 +195,30 @@ class FakeMembers:
         return {"member_id": member_id, "erased_at": NOW}
 
     def issue_token(self, caller, member_id, request):
-        require(members_access.can_manage_tokens(Caller.of(caller)), "only the operator issues tokens")
+        require(members_access.can_issue_tokens(Caller.of(caller)), "only the operator issues tokens")
+        self.holders["t1"] = member_id
         return {"token_id": "t1", "token": "plain", "member_id": member_id, "label": request["label"],
                 "created_at": NOW}
 
+    def sign_in(self, request):
+        """As the real one: the active member with the (lower-cased) address, or EmailNotKnown."""
+        found = [m for m in self.members.values() if m["email"] == request["email"]]
+        if not found:
+            raise not_a_member()
+        member_id = found[0]["id"]
+        expires_at = (datetime.now(UTC) + timedelta(seconds=request["ttl_seconds"])).isoformat()
+        self.holders[f"s-{member_id}"] = member_id
+        return {"token": f"krm_signed-in-{member_id}", "token_id": f"s-{member_id}", "member_id": member_id,
+                "expires_at": expires_at, "operator": request["operator"]}
+
     def revoke_token(self, caller, token_id):
-        require(members_access.can_manage_tokens(Caller.of(caller)), "only the operator revokes tokens")
+        if token_id not in self.holders:
+            raise NotFound(f"token {token_id} not found")
+        require(members_access.can_revoke_token(Caller.of(caller), self.holders[token_id]),
+                "you may revoke only your own tokens")
+        for digest, principal in list(self.tokens.items()):
+            if principal["token_id"] == token_id:
+                del self.tokens[digest]
         return None
 
 
@@ -310,7 +335,8 @@ class FakeSessions:
     non-consenting author is shown as "a participant with lived experience", as the real service does.
     """
 
-    READS = frozenset({"get_session", "list_sessions", "list_registrations", "get_attendance", "get_output",
+    READS = frozenset({"get_session", "list_sessions", "get_registration", "list_registrations", "get_attendance",
+                       "get_output",
                        "list_outputs", "learning_report", "export_member", "get_learning_question",
                        "list_learning_questions"})
     MOVES = {"hold": ("planned", "held"), "close": ("held", "closed"), "cancel": ("planned", "cancelled"),
@@ -435,6 +461,15 @@ class FakeSessions:
                 return registration
         raise NotFound(f"member {member_id} is not registered for session {session_id}")
 
+    def get_registration(self, caller, session_id, member_id):
+        session = self._session(session_id)
+        require(sessions_access.can_read_registration(Caller.of(caller), session["network_id"], member_id),
+                "you read your own registrations only")
+        for registration in self.registrations[session_id]:
+            if registration["member_id"] == member_id:
+                return registration
+        raise NotFound(f"member {member_id} is not registered for session {session_id}")
+
     def list_registrations(self, caller, session_id):
         session = self._staffed(caller, session_id)
         return {"session_id": session_id, "capacity": session["capacity"], "items": self.registrations[session_id]}
@@ -487,6 +522,17 @@ class FakeSessions:
                       "recorded_at": NOW, **request}
         self.reflections.append(reflection)
         return reflection
+
+    def list_reflections(self, caller, query):
+        caller = Caller.of(caller)
+        member_id = query.get("member_id") or caller.member_id
+        if member_id is None:
+            require(caller.operator, "reflections are personal")
+            raise ValidationFailed.single("member_id", "required", "the operator names the member")
+        require(sessions_access.reads_reflections_of(caller, member_id), "reflections are personal")
+        self.calls.append(("list_reflections", query))
+        found = [r for r in reversed(self.reflections) if r["member_id"] == member_id]
+        return {"items": found[: query["page_size"]], "next_page_token": None}
 
     def learning_report(self, caller, network_id, query=None):
         require(sessions_access.staffs(Caller.of(caller), network_id), NOT_STAFF)

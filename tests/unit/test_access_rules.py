@@ -48,10 +48,21 @@ def test_a_coordinator_may_not_search_a_network_they_do_not_administer():
         members.search_scope(COORDINATOR, "elsewhere")
 
 
-@pytest.mark.parametrize("principal", [MEMBER, FACILITATOR], ids=["member", "facilitator"])
-def test_a_plain_member_or_facilitator_may_not_search_members(principal):
+def test_a_plain_member_may_not_search_members():
     with pytest.raises(PermissionDenied):
-        members.search_scope(principal, None)
+        members.search_scope(MEMBER, None)
+
+
+def test_a_facilitator_searches_only_the_members_of_the_networks_they_facilitate():
+    assert members.search_scope(FACILITATOR, None) == ["wijk-noord"]
+    assert members.search_scope(FACILITATOR, "wijk-noord") == ["wijk-noord"]
+    with pytest.raises(PermissionDenied, match="elsewhere"):
+        members.search_scope(FACILITATOR, "elsewhere")
+
+
+def test_one_who_coordinates_one_network_and_facilitates_another_searches_both():
+    both = Caller.member("cf", administers={"wijk-noord"}, facilitates={"werkplaats-zuid"})
+    assert members.search_scope(both, None) == ["werkplaats-zuid", "wijk-noord"]
 
 
 def test_a_member_may_view_their_own_record():
@@ -71,9 +82,13 @@ def test_a_coordinator_may_not_view_members_outside_their_networks():
     assert not members.can_view_member(COORDINATOR, "bob", [])
 
 
-def test_a_facilitator_has_no_power_over_the_members_of_their_network():
-    assert not members.can_view_member(FACILITATOR, "bob", ["wijk-noord"])
+def test_a_facilitator_reads_but_does_not_edit_the_records_of_the_members_of_their_network():
+    assert members.can_view_member(FACILITATOR, "bob", ["wijk-noord"])
     assert not members.can_edit_profile(FACILITATOR, "bob", ["wijk-noord"])
+
+
+def test_a_facilitator_does_not_read_the_records_of_members_outside_their_networks():
+    assert not members.can_view_member(FACILITATOR, "bob", ["elsewhere"])
 
 
 def test_the_operator_may_view_and_edit_anyone():
@@ -132,10 +147,17 @@ def test_only_the_member_or_the_operator_may_erase_a_member():
     assert not members.owns_personal_data(COORDINATOR, "ann")
 
 
-def test_only_the_operator_issues_and_revokes_tokens():
-    assert members.can_manage_tokens(OPERATOR)
-    assert not members.can_manage_tokens(COORDINATOR)
-    assert not members.can_manage_tokens(MEMBER)
+def test_only_the_operator_issues_tokens():
+    assert members.can_issue_tokens(OPERATOR)
+    assert not members.can_issue_tokens(COORDINATOR)
+    assert not members.can_issue_tokens(MEMBER)
+
+
+def test_a_member_revokes_their_own_token_the_operator_anyones_no_one_else_anothers():
+    assert members.can_revoke_token(MEMBER, "ann")
+    assert members.can_revoke_token(OPERATOR, "ann")
+    assert not members.can_revoke_token(COORDINATOR, "ann")
+    assert not members.can_revoke_token(MEMBER, "bob")
 
 
 def test_the_operator_is_nobody_in_particular():
@@ -158,6 +180,13 @@ def test_a_caller_travels_as_json_and_comes_back_the_same():
 def test_a_service_asking_on_its_own_behalf_has_the_operators_authority_but_is_nobody():
     service = Caller.internal("sessions")
     assert service.operator and service.member_id is None and service.scope == "service:sessions"
+
+
+def test_idempotency_keys_are_scoped_to_the_person_behind_an_operators_sign_in_not_shared_by_all_operators():
+    olga, piet = Caller(kind="operator", member_id="olga"), Caller(kind="operator", member_id="piet")
+    assert (olga.scope, piet.scope) == ("member:olga", "member:piet")
+    assert OPERATOR.scope == "operator" and Caller.member("olga").scope == "member:olga"
+    assert olga.operator and olga.coordinates("any") and not olga.is_member  # its authority is unchanged
 
 
 def test_require_raises_permission_denied_with_the_reason():
@@ -300,6 +329,13 @@ def test_a_member_cancels_their_own_registration_and_the_staff_anyones():
     assert all(sessions.can_cancel_registration(p, "wijk-noord", "bob") for p in STAFF)
 
 
+def test_a_member_reads_their_own_registration_and_the_staff_anyones_but_not_another_networks_staff():
+    assert sessions.can_read_registration(PARTICIPANT, "wijk-noord", "pia")
+    assert not sessions.can_read_registration(PARTICIPANT, "wijk-noord", "bob")
+    assert all(sessions.can_read_registration(p, "wijk-noord", "bob") for p in STAFF)
+    assert not sessions.can_read_registration(COORDINATOR, "elsewhere", "bob")
+
+
 @pytest.mark.parametrize("visibility", list(Visibility))
 def test_inside_its_network_every_output_is_read(visibility):
     assert sessions.may_read_output(PARTICIPANT, "wijk-noord", visibility)
@@ -326,6 +362,14 @@ def test_reflections_are_personal_so_only_a_member_records_one_and_the_operator_
     assert sessions.can_record_reflection(PARTICIPANT)
     assert sessions.can_record_reflection(COORDINATOR)
     assert not sessions.can_record_reflection(OPERATOR)
+
+
+def test_reflections_are_read_by_their_member_and_the_operator_never_by_the_networks_staff():
+    assert sessions.reads_reflections_of(PARTICIPANT, "pia")
+    assert sessions.reads_reflections_of(OPERATOR, "pia")
+    assert not sessions.reads_reflections_of(COORDINATOR, "pia")
+    assert not sessions.reads_reflections_of(FACILITATOR, "pia")
+    assert not sessions.reads_reflections_of(Caller.partner("p", {"wijk-noord"}), "pia")
 
 
 def test_a_member_reflects_on_sessions_of_networks_they_are_in_and_nobody_on_other_networks_sessions():

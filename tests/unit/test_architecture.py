@@ -111,6 +111,18 @@ def test_the_gateway_imports_only_the_kit_and_the_services_wire_contracts():
     assert_none_breaks(rule)
 
 
+def test_the_console_is_a_client_of_the_admin_api_only():
+    # Not even the services' wire contracts: what the console knows of Kring is the admin API's JSON. The demo
+    # catalogue lists the demo people for the development sign-in.
+    allowed = ("services.common", "services.console", "services.demo.catalogue")
+
+    def rule(imp: Import) -> bool:
+        return (under(imp.module, "services.console") and kring_part(imp.target) is not None
+                and not under(imp.target, *allowed))
+
+    assert_none_breaks(rule)
+
+
 @pytest.mark.parametrize(("edge", "other"), [("admin", "partner"), ("partner", "admin"), ("shared", "admin"),
                                              ("shared", "partner")])
 def test_the_two_edges_share_only_what_is_in_gateway_shared(edge, other):

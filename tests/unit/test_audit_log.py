@@ -97,6 +97,31 @@ def test_a_forgotten_member_is_shown_as_erased_and_the_entry_itself_is_unchanged
     assert read(engine, target_id="m-1").items == []  # nothing leads to the erased person any more
 
 
+def test_an_operators_sign_in_is_written_as_the_operator_with_the_person_only_as_a_reference(engine) -> None:
+    with unit(engine) as uow:
+        uow.audit.record("member.exported", Caller(kind="operator", member_id="m-olga"), Subject.member("m-1"))
+        uow.commit()
+    [row] = rows(engine)
+    assert row.actor_kind == "operator" and "m-olga" not in str(tuple(row))
+    assert {r.ref: r.member_id for r in rows(engine, models.audit.people)}[row.actor_id] == "m-olga"
+    [entry] = read(engine).items
+    assert entry.actor == SubjectOut(kind="operator", person=SubjectOut(kind="member", id="m-olga"))
+    with unit(engine) as uow:
+        uow.audit.forget_member("m-olga")
+        uow.commit()
+    [entry] = read(engine).items
+    assert entry.actor == SubjectOut(kind="operator", person=SubjectOut(kind="member", id=None, erased=True))
+
+
+def test_the_operator_token_is_written_as_the_operator_and_no_person(engine) -> None:
+    with unit(engine) as uow:
+        uow.audit.record("member.exported", OPERATOR, Subject.member("m-1"))
+        uow.commit()
+    [row] = rows(engine)
+    assert (row.actor_kind, row.actor_id) == ("operator", None)
+    assert read(engine).items[0].actor == SubjectOut(kind="operator")
+
+
 def test_the_detail_holds_ids_and_statuses_only(engine) -> None:
     with unit(engine) as uow, pytest.raises(ValueError, match="reason"):
         uow.audit.record("network.blocked", OPERATOR, Subject.network("n-1"), detail={"reason": "spam"})

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.common.audit import AuditEntry, AuditQuery, SubjectOut
+from services.common.caller import Caller
 from services.common.errors import PermissionDenied
 from services.federation.handlers import links, queries
 from services.federation.partners import handlers as partners
@@ -39,7 +40,7 @@ def test_issuing_a_token_records_the_operator_the_member_the_token_id_and_the_co
     issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(label="laptop"), uow)
     [row] = uow.audit.rows
     assert (row["action"], row["actor"], row["detail"], row["correlation_id"], row["request_id"]) == (
-        "token.issued", ("operator", None), {"token_id": issued.token_id}, "corr-1", "req-7")
+        "token.issued", ("operator", None), {"token_id": issued.token_id, "via": "operator"}, "corr-1", "req-7")
     kind, ref = row["target"]
     assert (kind, uow.audit.shown(ref)) == ("member", anna.id)
     assert ref != anna.id and issued.token not in str(row) and "laptop" not in str(row)
@@ -58,7 +59,8 @@ def test_revoking_a_token_records_it_once(uow) -> None:
     handlers.revoke_token(OPERATOR, issued.token_id, uow)
     handlers.revoke_token(OPERATOR, issued.token_id, uow)  # already revoked: nothing changes, nothing recorded
     assert [(r["action"], r["detail"]) for r in uow.audit.rows] == [
-        ("token.issued", {"token_id": issued.token_id}), ("token.revoked", {"token_id": issued.token_id})]
+        ("token.issued", {"token_id": issued.token_id, "via": "operator"}),
+        ("token.revoked", {"token_id": issued.token_id})]
 
 
 def test_an_export_by_the_member_records_them_as_actor_and_target(uow) -> None:
@@ -85,6 +87,20 @@ def test_erasing_a_member_records_it_and_leaves_none_of_their_entries_leading_to
     refs = [ref for r in uow.audit.rows for kind, ref in (r["actor"], r["target"]) if kind == "member"]
     assert refs and all(uow.audit.shown(ref) is None for ref in refs)
     assert anna.id not in str(uow.audit.rows)
+
+
+def test_an_operators_sign_in_is_recorded_as_the_operator_with_the_person_by_reference_until_they_are_erased(
+    uow,
+) -> None:
+    anna, olga = register(uow), register(uow, "olga@example.org")
+    signed_in_operator = Caller(kind="operator", member_id=olga.id)  # what the gateway makes of such a token
+    handlers.issue_token(signed_in_operator, anna.id, IssueToken(label="laptop"), uow)
+    [row] = uow.audit.rows
+    kind, ref = row["actor"]
+    assert (kind, uow.audit.shown(ref)) == ("operator", olga.id)
+    assert olga.id not in str(row) and "olga@example.org" not in str(row)
+    handlers.erase_member(OPERATOR, olga.id, uow)
+    assert uow.audit.shown(ref) is None
 
 
 # --- federation ------------------------------------------------------------------------------------------------
@@ -143,6 +159,17 @@ def test_registering_and_blocking_a_partner_are_recorded(world) -> None:
     assert [(e.action, e.detail.get("network_ids")) for e in found] == [
         ("partner.blocked", ["a"]), ("partner.registered", ["a"])]
     assert key.api_key not in str([e.model_dump() for e in found]) and "Movisie" not in str(found)
+
+
+def test_a_link_revoked_by_an_operators_sign_in_reads_back_as_the_operator_and_the_person(world) -> None:
+    world.networks("a", "b")
+    link = world.link("a", "b")
+    links.revoke_link(Caller(kind="operator", member_id="olga"), link.link_id, world.uow)
+    [entry] = entries(world, target_id=link.link_id)[:1]
+    assert entry.actor == SubjectOut(kind="operator", person=SubjectOut(kind="member", id="olga"))
+    world.erase("olga")
+    [entry] = entries(world, target_id=link.link_id)[:1]
+    assert entry.actor == SubjectOut(kind="operator", person=SubjectOut(kind="member", id=None, erased=True))
 
 
 def test_the_erasure_event_leaves_the_federations_entries_about_the_member_leading_nowhere(world) -> None:

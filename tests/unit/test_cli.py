@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from services.cli import build_parser
-from services.supervisor import OPERATOR_TOKEN_FILE, resolve_operator_token
+from services.supervisor import (
+    OPERATOR_TOKEN_FILE,
+    SIGN_IN_BROKER_TOKEN_FILE,
+    resolve_operator_token,
+    resolve_sign_in_broker_token,
+)
 
 
 def test_importing_the_cli_loads_only_the_standard_library():
@@ -77,6 +82,24 @@ def test_a_configured_operator_token_wins_and_is_not_written_to_disk(tmp_path):
 
     assert token == "from-the-environment" and "KRING_OPERATOR_TOKEN" in source
     assert (tmp_path / OPERATOR_TOKEN_FILE).read_text().strip() != token
+
+
+def test_the_sign_in_broker_token_is_generated_once_apart_from_the_operators_and_kept_for_the_owner_only(tmp_path):
+    operator, _ = resolve_operator_token(tmp_path, None)
+    broker, source = resolve_sign_in_broker_token(tmp_path, None)
+    again, again_source = resolve_sign_in_broker_token(tmp_path, None)
+
+    path = tmp_path / SIGN_IN_BROKER_TOKEN_FILE
+    assert path.name == "sign-in-broker-token"
+    assert len(broker) >= 32 and broker != operator and "generated" in source
+    assert (again, path.read_text().strip()) == (broker, broker) and "saved" in again_source
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_configured_sign_in_broker_token_wins(tmp_path):
+    token, source = resolve_sign_in_broker_token(tmp_path, "configured-broker")
+    assert token == "configured-broker" and "KRING_SIGN_IN_BROKER_TOKEN" in source
+    assert not (tmp_path / SIGN_IN_BROKER_TOKEN_FILE).exists()
 
 
 def test_a_child_stops_when_its_supervisor_dies(tmp_path):

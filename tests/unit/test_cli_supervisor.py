@@ -95,12 +95,14 @@ def test_the_banner_says_where_everything_is(tmp_path):
     supervisor = Supervisor(RunOptions())
     supervisor.services = ["members"]
     supervisor.token_source = "generated"
+    supervisor.broker_source = f"saved in {tmp_path / 'sign-in-broker-token'}"
     settings = Settings(data_dir=tmp_path, operator_token="op-token", http_port=8181, grpc_port=50999,
-                        metrics_port=9300)
+                        metrics_port=9300, sign_in_broker_token="broker-secret")
 
     banner = supervisor._banner(settings, "127.0.0.1", 4.25, ["demo data: 13 members created"])
 
     for expected in ("http://127.0.0.1:8181/v1", "http://127.0.0.1:8181/docs", "http://127.0.0.1:8181/openapi.json",
                      "127.0.0.1:50999", "gateway :9300", "members :9301", "op-token", str(tmp_path), "4.2 s",
-                     "demo data: 13 members created"):
+                     "demo data: 13 members created", "sign-in-broker-token"):
         assert expected in banner
+    assert "broker-secret" not in banner  # it mints any member's token: where it is, never what it is

@@ -106,7 +106,8 @@ def test_the_copy_keeps_what_the_peer_showed_and_no_member_id(linked: World):
     ingest_entries(linked, shared(1, "o-1"))
 
     [item] = linked.feed("y")
-    assert item.output["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
+    assert item.output["authors"] == [{"shown_as": "a participant with lived experience", "named": False,
+                                       "role": "lived_experience"}]
     assert item.output["origin_network_id"] == "x" and item.output["title"] == "Les o-1"
     assert linked.stored("o-1")["author_ids"] == []
 
@@ -222,7 +223,7 @@ def test_an_update_from_the_peer_rewrites_the_authors_of_every_copy(linked: Worl
     result = ingest_entries(linked, updated(2, "o-1", former))
 
     assert result.applied == 1
-    assert [i.output["authors"] for i in linked.feed("y")] == [former]
+    assert [i.output["authors"] for i in linked.feed("y")] == [[{**former[0], "role": "former_member"}]]
     assert [e.kind for e in linked.log(["z"])] == ["shared", "updated"]
     assert ingest_entries(linked, updated(3, "o-1", former)).duplicates == 1  # the same authors again
 

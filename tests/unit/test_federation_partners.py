@@ -142,7 +142,7 @@ def test_a_partner_output_is_shared_like_any_other_with_its_authors_as_given(wor
     assert sorted(world.recipients(answer["output_id"])) == ["hub", "mov-2"]
     [item] = world.feed("hub")
     assert (item.output["origin_network_id"], item.output["authors"]) == (
-        "mov-1", [{"shown_as": "Lotte (Movisie)", "named": True}])
+        "mov-1", [{"shown_as": "Lotte (Movisie)", "named": True, "role": None}])
 
 
 def test_recipients_counts_the_networks_reached_and_not_the_public_feed_which_the_delivery_log_lists(

@@ -91,10 +91,16 @@ def test_the_copy_carries_origin_session_and_authors_as_attributed_never_member_
     assert (item.network_id, item.backfill) == ("b", False)
     copy = item.output
     assert (copy["origin_network_id"], copy["session_id"], copy["themes"]) == ("hub", "s-1", ["wonen"])
-    assert copy["authors"] == [{"shown_as": "Fatima el Amrani", "named": True},
-                               {"shown_as": "a practitioner", "named": False}]
+    assert copy["authors"] == [{"shown_as": "Fatima el Amrani", "named": True, "role": None},
+                               {"shown_as": "a practitioner", "named": False, "role": "practitioner"}]
     assert "m-fatima" not in json.dumps(copy) and "member_id" not in json.dumps(copy)
     assert star.stored(shared.output_id)["author_ids"] == ["m-fatima", "m-bram"]
+
+
+def test_the_role_code_is_added_when_a_feed_is_read_and_never_stored_in_the_copy(star: World) -> None:
+    shared = star.publish("hub", "linked", authors=(FATIMA, BRAM))
+    assert [a.get("role") for a in star.feed("b")[0].output["authors"]] == [None, "practitioner"]
+    assert all("role" not in a for a in star.stored(shared.output_id)["copy"]["authors"])
 
 
 def test_a_redelivered_or_duplicated_publication_changes_nothing(star: World) -> None:
@@ -166,9 +172,9 @@ def test_an_erased_author_appears_as_a_former_member_in_every_copy(star: World) 
     star.erase("m-fatima")
     for network in ("b", "c", "far"):
         copies = {i.output["output_id"]: i.output["authors"] for i in star.feed(network)}
-        assert copies[shared.output_id] == [{"shown_as": FORMER_MEMBER, "named": False},
-                                            {"shown_as": "a practitioner", "named": False}]
-        assert copies[other.output_id] == [{"shown_as": "a practitioner", "named": False}]
+        assert copies[shared.output_id] == [{"shown_as": FORMER_MEMBER, "named": False, "role": "former_member"},
+                                            {"shown_as": "a practitioner", "named": False, "role": "practitioner"}]
+        assert copies[other.output_id] == [{"shown_as": "a practitioner", "named": False, "role": "practitioner"}]
     assert "m-fatima" not in json.dumps(star.stored(shared.output_id), default=str)
     assert [(e.kind, e.output["authors"][0]["shown_as"]) for e in star.log(["b"])][-1] == ("updated", FORMER_MEMBER)
 
@@ -185,7 +191,8 @@ def test_an_attribution_change_rewrites_every_copy_and_is_logged_as_an_update(st
     shared = star.publish("hub", "linked", authors=(FATIMA,))
     withdrawn = Attribution(member_id="m-fatima", shown_as="a participant with lived experience", named=False)
     star.reattribute(shared.output_id, "hub", [withdrawn])
-    assert [i.output["authors"] for i in star.feed("b")] == [[{"shown_as": withdrawn.shown_as, "named": False}]]
+    assert [i.output["authors"] for i in star.feed("b")] == [[{"shown_as": withdrawn.shown_as, "named": False,
+                                                              "role": "lived_experience"}]]
     assert "Fatima" not in json.dumps([e.output for e in star.log()])
     assert sorted(e.network_id for e in star.log() if e.kind == "updated") == ["a", "b", "c"]
 
@@ -244,7 +251,8 @@ def test_an_older_attribution_change_arriving_late_does_not_undo_a_newer_one(sta
     named = Attribution(member_id="m-bram", shown_as="Bram", named=True)
     star.reattribute(shared.output_id, "hub", [BRAM], changed_at=t + timedelta(seconds=2))  # withdrawn
     star.reattribute(shared.output_id, "hub", [named], changed_at=t + timedelta(seconds=1))  # given, earlier
-    assert [i.output["authors"] for i in star.feed("b")] == [[{"shown_as": "a practitioner", "named": False}]]
+    assert [i.output["authors"] for i in star.feed("b")] == [[{"shown_as": "a practitioner", "named": False,
+                                                              "role": "practitioner"}]]
 
 
 # --- backfill --------------------------------------------------------------------------------------------------

@@ -173,8 +173,11 @@ def test_only_the_operator_issues_tokens_and_the_plaintext_is_not_cached(client,
 def test_whoami_describes_the_principal(client, members):
     response = client.get("/v1/whoami", headers=members.token_for("coord", ["b", "a"], ["c"]))
     assert response.json() == {"operator": False, "member_id": "coord", "administers": ["a", "b"],
-                               "facilitates": ["c"]}
-    assert client.get("/v1/whoami", headers=OPERATOR).json()["operator"] is True
+                               "facilitates": ["c"], "member_of": ["a", "b", "c"], "token_id": "t-coord",
+                               "expires_at": None}
+    assert client.get("/v1/whoami", headers=OPERATOR).json() == {
+        "operator": True, "member_id": None, "administers": [], "facilitates": [], "member_of": [], "token_id": None,
+        "expires_at": None}
 
 
 def test_the_correlation_id_reaches_the_service_call_and_comes_back(client, members):

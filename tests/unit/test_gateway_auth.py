@@ -1,12 +1,14 @@
 """Bearer tokens to principals: the operator's token, members' hashed tokens, and the short cache."""
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.common.caller import Caller
-from services.common.errors import Unauthenticated, Unavailable
+from services.common.errors import PermissionDenied, Unauthenticated, Unavailable
 from services.gateway.admin.auth import MAX_TOKEN_LENGTH, Authenticator, token_hash
+from services.gateway.shared.edge_cache import MISSING
 
 OPERATOR_TOKEN = "operator-secret"
 
@@ -172,3 +174,72 @@ def test_a_token_revoked_while_its_answer_was_on_the_way_is_not_cached():
     members.call = answer
     auth.authenticate("ann-token")
     assert len(members.asked) == 2
+
+
+# --- tokens that expire, and the sign-in broker's token --------------------------------------------------------
+
+T0 = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class WallClock:
+    def __init__(self, now: datetime = T0):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def expiring(seconds: float, operator: bool = False) -> dict:
+    return {**ANN, "member_of": ["wijk-noord"], "token_id": "s-1",
+            "expires_at": (T0 + timedelta(seconds=seconds)).isoformat(), "operator": operator}
+
+
+def test_a_cached_token_is_refused_from_the_moment_it_expires_even_while_the_change_feed_keeps_it():
+    wall = WallClock()
+    auth, members, clock = make({"ann-token": expiring(60)}, live=lambda: True, wall_clock=wall)
+    session = auth.session("ann-token")
+    assert (session.token_id, session.expires_at) == ("s-1", T0 + timedelta(seconds=60))
+    clock.now += 59.0
+    wall.now += timedelta(seconds=59)
+    assert auth.authenticate("ann-token").member_id == "ann"
+    assert len(members.asked) == 1  # the cached answer served
+    wall.now += timedelta(seconds=1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        auth.authenticate("ann-token")
+
+
+def test_an_expiring_token_is_not_kept_in_the_cache_past_its_expiry():
+    auth, _, clock = make({"ann-token": expiring(30)}, live=lambda: True, wall_clock=WallClock())
+    auth.authenticate("ann-token")
+    assert len(auth.cache) == 1
+    clock.now += 30.0
+    assert auth.cache.get(token_hash("ann-token")) is MISSING
+
+
+def test_an_already_expired_answer_is_refused():
+    auth, _, _ = make({"ann-token": expiring(-1)}, wall_clock=WallClock())
+    with pytest.raises(Unauthenticated):
+        auth.authenticate("ann-token")
+
+
+def test_an_operators_sign_in_is_an_operator_caller_that_keeps_its_member_id():
+    auth, _, _ = make({"olga-token": expiring(60, operator=True)}, wall_clock=WallClock())
+    caller = auth.authenticate("olga-token")
+    assert (caller.operator, caller.kind, caller.member_id) == (True, "operator", "ann")
+
+
+def test_the_broker_token_is_refused_as_a_principal_without_asking_members():
+    members = FakeMembersAuth({})
+    auth = Authenticator(OPERATOR_TOKEN, members, broker_token="broker-token")
+    assert auth.is_broker("broker-token") and auth.sign_in_enabled
+    assert not auth.is_broker(OPERATOR_TOKEN)
+    with pytest.raises(PermissionDenied, match="sign-in"):
+        auth.authenticate("broker-token")
+    assert members.asked == []
+
+
+def test_without_a_broker_token_configured_nothing_is_the_broker():
+    auth = Authenticator(OPERATOR_TOKEN, FakeMembersAuth({}))
+    assert not auth.sign_in_enabled
+    assert not auth.is_broker("")
+    assert not auth.is_broker("broker-token")

@@ -93,6 +93,18 @@ def test_keys_are_scoped_to_the_caller(client, sent, members):
     assert len(ids) == 2 and ids[0] != ids[1]
 
 
+def test_two_people_signed_in_with_the_operators_authority_do_not_share_their_keys(client, sent, members):
+    olga = members.token_for("olga", operator=True, token_id="s-olga")
+    piet = members.token_for("piet", operator=True, token_id="s-piet")
+    for caller in (OPERATOR, olga, piet):
+        response = client.patch("/v1/members/ann", headers={**caller, "Idempotency-Key": "same-key"},
+                                json={"organisation": "Buurtteam"})
+        assert response.status_code == 200
+
+    ids = [request[0] for request in commands(sent, "update_member")]
+    assert len(set(ids)) == 3  # neither the operator token's scope nor each other's
+
+
 def test_without_a_key_no_request_id_is_sent_and_the_service_uses_the_messages_own(client, sent):
     assert client.post("/v1/networks", headers=OPERATOR, json=NETWORK).status_code == 201
     assert commands(sent, "create_network") == [None]

@@ -265,6 +265,34 @@ def test_a_member_cancels_their_own_registration_but_not_someone_elses(client, s
     assert client.delete("/v1/sessions/s1/registrations/bob", headers=facilitator).json()["status"] == "cancelled"
 
 
+def test_a_member_reads_their_own_registration_with_its_place_on_the_waitlist(client, sessions, participant,
+                                                                              facilitator):
+    sessions.sessions["s1"]["capacity"] = 1
+    client.post("/v1/sessions/s1/registrations", headers=facilitator, json={"member_id": "bob"})
+    client.post("/v1/sessions/s1/registrations", headers=participant, json={"prepared": True})
+    response = client.get("/v1/sessions/s1/registrations/pia", headers=participant)
+    assert response.status_code == 200, response.text
+    mine = response.json()
+    assert (mine["member_id"], mine["status"], mine["waitlist_position"], mine["prepared"]) == (
+        "pia", "waitlisted", 1, True)
+    assert sessions.calls[-1] == ("get_registration", "s1", "pia")
+
+
+def test_a_member_may_not_read_someone_elses_registration_but_the_networks_staff_and_the_operator_may(
+        client, sessions, participant, facilitator, outsider):
+    client.post("/v1/sessions/s1/registrations", headers=facilitator, json={"member_id": "bob"})
+    assert error(client.get("/v1/sessions/s1/registrations/bob", headers=participant))[0] == 403
+    assert error(client.get("/v1/sessions/s1/registrations/bob", headers=outsider))[0] == 403  # staff elsewhere
+    assert client.get("/v1/sessions/s1/registrations/bob", headers=facilitator).json()["status"] == "registered"
+    assert client.get("/v1/sessions/s1/registrations/bob", headers=OPERATOR).status_code == 200
+
+
+def test_reading_a_registration_that_was_never_made_is_404(client, sessions, participant):
+    response = client.get("/v1/sessions/s1/registrations/pia", headers=participant)
+    assert response.status_code == 404
+    assert client.get("/v1/sessions/s99/registrations/pia", headers=participant).status_code == 404
+
+
 def test_only_the_networks_staff_list_registrations(client, sessions, participant, facilitator):
     assert client.get("/v1/sessions/s1/registrations", headers=participant).status_code == 403
     response = client.get("/v1/sessions/s1/registrations", headers=facilitator)
@@ -294,7 +322,7 @@ def test_a_networks_facilitator_publishes_an_output_and_gets_201(client, session
                            json={"kind": "lesson", "title": "Vraag eerst naar de buren", "authors": ["pia"],
                                  "visibility": "federation"})
     assert response.status_code == 201, response.text
-    assert response.json()["authors"] == [{"member_id": "pia", "shown_as": "Pia", "named": True}]
+    assert response.json()["authors"] == [{"member_id": "pia", "shown_as": "Pia", "named": True, "role": None}]
 
 
 def test_a_participant_may_not_publish_and_the_service_is_not_asked(client, sessions, participant):
@@ -433,6 +461,30 @@ def test_a_reflection_of_an_unknown_kind_is_422(client, participant):
     assert error(response)[0] == 422
 
 
+def test_a_member_reads_their_own_reflections_with_get_and_the_call_names_no_one_else(client, sessions,
+                                                                                       participant):
+    client.post("/v1/reflections", headers=participant, json={"session_id": "s2", "kind": "behaviour", "text": "a"})
+    response = client.get("/v1/reflections", headers=participant, params={"page_size": 10})
+    assert response.status_code == 200
+    assert [(r["member_id"], r["text"]) for r in response.json()["items"]] == [("pia", "a")]
+    assert (sessions.calls[-1], sessions.callers[-1]["member_id"]) == (("list_reflections", {"page_size": 10}), "pia")
+
+
+def test_a_coordinator_naming_someone_else_for_their_reflections_is_403(client, sessions, coordinator):
+    response = client.get("/v1/reflections", headers=coordinator, params={"member_id": "pia"})
+    assert error(response) == (403, "permission_denied", set())
+
+
+def test_the_operator_names_the_member_whose_reflections_to_read_and_without_one_gets_422(client, sessions):
+    assert client.get("/v1/reflections", headers=OPERATOR, params={"member_id": "pia"}).status_code == 200
+    refused = client.get("/v1/reflections", headers=OPERATOR)
+    assert error(refused) == (422, "validation_failed", {("member_id", "required")})
+
+
+def test_reflections_refuse_a_page_size_outside_1_to_200_with_422(client, participant):
+    assert error(client.get("/v1/reflections", headers=participant, params={"page_size": 0}))[0] == 422
+
+
 @pytest.mark.parametrize("who", ["coordinator", "facilitator"])
 def test_the_networks_staff_read_its_learning_report_for_a_period(client, sessions, request, who):
     response = client.get("/v1/networks/overvecht/learning-report", headers=request.getfixturevalue(who),
@@ -503,14 +555,14 @@ ROUTES = {
     "/v1/sessions/{session_id}/close": {"post": "SessionOut"},
     "/v1/sessions/{session_id}/cancel": {"post": "SessionOut"},
     "/v1/sessions/{session_id}/registrations": {"get": "RegistrationList", "post": "RegistrationOut"},
-    "/v1/sessions/{session_id}/registrations/{member_id}": {"delete": "RegistrationOut"},
+    "/v1/sessions/{session_id}/registrations/{member_id}": {"get": "RegistrationOut", "delete": "RegistrationOut"},
     "/v1/sessions/{session_id}/attendance": {"get": "AttendanceOut", "put": "AttendanceOut"},
     "/v1/sessions/{session_id}/statements/{number}/conclusion": {"put": "ConclusionOut"},
     "/v1/sessions/{session_id}/outputs": {"get": "OutputPage", "post": "OutputOut"},
     "/v1/networks/{network_id}/outputs": {"get": "OutputPage"},
     "/v1/outputs/{output_id}": {"get": None},
     "/v1/outputs/{output_id}/retract": {"post": "OutputTombstone"},
-    "/v1/reflections": {"post": "ReflectionOut"},
+    "/v1/reflections": {"get": "ReflectionPage", "post": "ReflectionOut"},
     "/v1/networks/{network_id}/learning-report": {"get": "LearningReportOut"},
     "/v1/members/{member_id}/export": {"get": "MemberDataExport"},
 }

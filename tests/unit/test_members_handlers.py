@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from services.members.schemas import (
     MemberOut,
     RegisterMember,
     SearchMembers,
+    SignIn,
     UpdateMember,
 )
 from tests.support.callers import OPERATOR, member
@@ -320,3 +321,87 @@ def test_a_facilitator_may_not_add_people_to_their_own_network(uow) -> None:
                               FakeNetworkDirectory())
     assert handlers.get_member(OPERATOR, anna.id, uow).memberships == []
     assert uow.published_types() == ["member.registered"]
+
+
+# --- sign-in: a token for a verified e-mail address, expiring; signing out -----------------------------------
+
+
+def sign_in(uow: FakeMembersUnitOfWork, email: str = "anna@example.org", **fields: Any) -> Any:
+    return handlers.sign_in(SignIn.model_validate({"email": email, **fields}), uow)
+
+
+def test_a_sign_in_issues_an_expiring_token_for_the_active_member_with_that_address_in_any_case(uow) -> None:
+    anna = register(uow)
+    before = datetime.now(UTC)
+    signed = sign_in(uow, "ANNA@Example.org", ttl_seconds=600)
+    assert (signed.member_id, signed.operator) == (anna.id, False)
+    assert before + timedelta(seconds=600) <= signed.expires_at <= datetime.now(UTC) + timedelta(seconds=600)
+    (stored,) = uow.tokens.rows.values()
+    assert (stored.via, stored.label, stored.operator, stored.expires_at) == (
+        "sign-in", "console sign-in", False, signed.expires_at)
+    assert stored.token_hash == handlers.hash_token(signed.token) and signed.token not in repr(uow.tokens.rows)
+    principal = handlers.authenticate(handlers.hash_token(signed.token), uow)
+    assert (principal.token_id, principal.expires_at, principal.operator) == (signed.token_id, signed.expires_at,
+                                                                              False)
+
+
+def test_a_sign_in_the_gateway_marks_as_an_operators_is_stored_and_authenticated_with_the_operators_authority(
+        uow) -> None:
+    register(uow)
+    signed = sign_in(uow, operator=True)
+    assert signed.operator is True
+    assert handlers.authenticate(handlers.hash_token(signed.token), uow).operator is True
+
+
+def test_a_sign_in_is_audited_as_the_members_own_with_how_and_never_the_address(uow) -> None:
+    anna = register(uow)
+    signed = sign_in(uow)
+    (entry,) = [row for row in uow.audit.rows if row["action"] == "token.issued"]
+    assert entry["actor"][0] == "member" and uow.audit.shown(entry["actor"][1]) == anna.id
+    assert entry["detail"] == {"token_id": signed.token_id, "via": "sign-in", "operator": False}
+    assert "anna@example.org" not in repr(uow.audit.rows)
+
+
+@pytest.mark.parametrize("case", ["unknown", "erased"])
+def test_a_sign_in_with_an_address_no_active_member_has_is_not_found_on_email_and_issues_nothing(uow, case) -> None:
+    anna = register(uow)
+    if case == "erased":
+        handlers.erase_member(OPERATOR, anna.id, uow)
+    with pytest.raises(NotFound) as refused:
+        sign_in(uow, "anna@example.org" if case == "erased" else "nobody@example.org")
+    assert [(v["field"], v["rule"]) for v in refused.value.violations] == [("email", "active_member")]
+    assert uow.tokens.rows == {}
+
+
+def test_an_expired_token_is_unauthenticated(uow) -> None:
+    anna = register(uow)
+    issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(ttl_seconds=60), uow)
+    uow.tokens.rows[issued.token_id].expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    with pytest.raises(Unauthenticated):
+        handlers.authenticate(handlers.hash_token(issued.token), uow)
+
+
+def test_a_token_the_operator_issues_expires_only_when_asked_to(uow) -> None:
+    anna = register(uow)
+    assert handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow).expires_at is None
+    timed = handlers.issue_token(OPERATOR, anna.id, IssueToken(ttl_seconds=3600), uow)
+    assert timed.expires_at is not None and timed.via == "operator"
+    assert timed.expires_at - timed.created_at == timedelta(hours=1)
+
+
+def test_a_member_signs_out_by_revoking_their_own_token(uow) -> None:
+    anna = register(uow)
+    signed = sign_in(uow)
+    handlers.revoke_token(member(anna.id), signed.token_id, uow)
+    with pytest.raises(Unauthenticated):
+        handlers.authenticate(handlers.hash_token(signed.token), uow)
+    (entry,) = [row for row in uow.audit.rows if row["action"] == "token.revoked"]
+    assert uow.audit.shown(entry["actor"][1]) == anna.id
+
+
+def test_a_member_may_not_revoke_another_members_token(uow) -> None:
+    anna, bram = register(uow), register(uow, name="Bram", email="bram@example.org")
+    issued = handlers.issue_token(OPERATOR, anna.id, IssueToken(), uow)
+    with pytest.raises(PermissionDenied, match="your own"):
+        handlers.revoke_token(member(bram.id), issued.token_id, uow)
+    assert handlers.authenticate(handlers.hash_token(issued.token), uow).member_id == anna.id

@@ -181,11 +181,27 @@ def test_tokens_of_a_member_are_listed_oldest_first_and_revoked_ones_do_not_auth
         uow.commit()
     with uow_on(engine) as uow:
         assert [t.token_id for t in uow.tokens.for_member("id-anna")] == ["t-1", "t-2"]
-        assert uow.tokens.member_of_active_token("a" * 64) is None
-        assert uow.tokens.member_of_active_token("b" * 64) == "id-anna"
+        assert uow.tokens.active("a" * 64, T0) is None
+        active = uow.tokens.active("b" * 64, T0)
+        assert active is not None and (active.member_id, active.via, active.expires_at) == ("id-anna", "operator", None)
         uow.tokens.revoke_all("id-anna", T0)
-        assert uow.tokens.member_of_active_token("b" * 64) is None
+        assert uow.tokens.active("b" * 64, T0) is None
         assert uow.tokens.exists("t-2") and not uow.tokens.exists("t-3")
+
+
+def test_a_token_works_until_the_moment_it_expires_and_keeps_how_it_was_issued(engine: Engine) -> None:
+    add(engine, "Anna")
+    expiry = T0 + timedelta(hours=8)
+    with uow_on(engine) as uow:
+        uow.tokens.add("s-1", "id-anna", "c" * 64, "console sign-in", T0, expires_at=expiry, via="sign-in",
+                       operator=True)
+        uow.commit()
+    with uow_on(engine) as uow:
+        active = uow.tokens.active("c" * 64, expiry - timedelta(microseconds=1))
+        assert active is not None
+        assert (active.token_id, active.expires_at, active.via, active.operator) == ("s-1", expiry, "sign-in", True)
+        assert uow.tokens.active("c" * 64, expiry) is None
+        assert uow.tokens.active("c" * 64, expiry + timedelta(days=1)) is None
 
 
 def test_a_registration_racing_another_for_the_same_email_is_a_conflict(engine: Engine) -> None:

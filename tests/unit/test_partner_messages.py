@@ -66,6 +66,21 @@ def test_timestamps_are_what_protobuf_itself_makes_of_the_time(moment):
     assert timestamp(moment) == expected
 
 
+def test_a_feed_copy_with_role_codes_makes_the_same_partner_output_as_before():
+    """The admin API's feed adds ``role`` to each author; the partner API's Output is unchanged by it (no field for
+    it in kring.v1, and the same bytes)."""
+    from services.federation.domain.copies import with_author_roles
+    from services.gateway.partner.messages import output
+
+    copy = {"output_id": "o-1", "origin_network_id": "n-1", "session_id": "s-1", "kind": "lesson", "title": "Les",
+            "body": "", "url": None, "resource_type": None, "themes": [], "visibility": "linked",
+            "licence": "CC-BY-4.0", "published_at": "2026-01-01T00:00:00+00:00",
+            "authors": [{"shown_as": "a practitioner", "named": False}, {"shown_as": "Dewi", "named": True}]}
+    assert output(with_author_roles(copy)).SerializeToString() == output(copy).SerializeToString()
+    assert [f.name for f in pb.Author.DESCRIPTOR.fields] == ["shown_as", "named"]
+
+
+
 def test_a_log_entry_encoded_once_for_every_stream_is_the_message_log_entry_builds():
     """Streams send the hub's bytes as they are: each must decode to exactly the item ``log_entry`` would send,
     for a share, a retraction and an attribution change, when entries share one output and when they do not."""

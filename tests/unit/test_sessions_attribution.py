@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.common.catalogue import Attribution
-from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, Perspective
+from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, Perspective, author_role
 from services.sessions.domain.outputs import A_PARTICIPANT, FORMER_MEMBER, attribution
 from services.sessions.domain.read_models import Person, new_pseudonym
 
@@ -51,3 +51,17 @@ def test_a_pseudonym_left_by_erasure_is_a_former_member() -> None:
 def test_an_author_this_service_has_not_seen_yet_is_never_shown_with_an_empty_name() -> None:
     shown = attribution(Person.unknown("m-9"), inside_network=True)
     assert (shown.shown_as, shown.named) == (A_PARTICIPANT, False)
+
+
+@pytest.mark.parametrize("perspective", list(Perspective))
+def test_every_role_an_unnamed_author_is_shown_as_has_a_code_clients_translate(perspective: Perspective) -> None:
+    shown = attribution(person(perspective), inside_network=False)
+    assert author_role(shown.shown_as, shown.named) == perspective.value
+
+
+def test_a_participant_and_a_former_member_have_codes_and_a_name_has_none() -> None:
+    assert author_role(A_PARTICIPANT, named=False) == "participant"
+    assert author_role(FORMER_MEMBER, named=False) == "former_member"
+    assert author_role("Fatima el Amrani", named=True) is None
+    assert author_role("a practitioner", named=True) is None  # someone may be called so: a name is a name
+    assert author_role("a neighbourhood coach", named=False) is None  # another instance's words: shown as given

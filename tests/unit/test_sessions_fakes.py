@@ -38,11 +38,12 @@ def _copy(aggregate: Any) -> Any:
     return stored
 
 
-def _page(items: list, key: Any, size: int, token: str | None) -> tuple[list, str | None]:
-    items = sorted(items, key=key)
+def _page(items: list, key: Any, size: int, token: str | None, *,
+          newest_first: bool = False) -> tuple[list, str | None]:
+    items = sorted(items, key=key, reverse=newest_first)
     if token:
         after = decode_page_token(token)
-        items = [i for i in items if key(i) > after]
+        items = [i for i in items if (key(i) < after if newest_first else key(i) > after)]
     page = [_copy(i) for i in items[:size]]
     return page, encode_page_token(*key(page[-1])) if len(items) > size else None
 
@@ -137,6 +138,11 @@ class FakeReflectionRepository(TrackingRepository):
     def by_member(self, member_id: str) -> list[Reflection]:
         return [_copy(r) for r in sorted(self.rows.values(), key=lambda r: (r.recorded_at, r.id))
                 if r.member_id == member_id]
+
+    def page_of_member(self, member_id: str, page_size: int, page_token: str | None) -> tuple[list[Reflection],
+                                                                                               str | None]:
+        found = [r for r in self.rows.values() if r.member_id == member_id]
+        return _page(found, lambda r: (r.recorded_at, r.id), page_size, page_token, newest_first=True)
 
 
 class FakeLearningLoopRepository(TrackingRepository):

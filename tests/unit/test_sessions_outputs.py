@@ -132,7 +132,8 @@ def test_a_reader_whose_feed_holds_a_copy_opens_the_output_as_the_copy_shows_it(
     assert (opened.id, opened.network_id, opened.visibility, opened.title) == (output.id, NETWORK, "linked",
                                                                             output.title)
     assert [a.model_dump() for a in opened.authors] == [
-        {"member_id": None, "shown_as": "a participant with lived experience", "named": False}]
+        {"member_id": None, "shown_as": "a participant with lived experience", "named": False,
+         "role": "lived_experience"}]
     with pytest.raises(PermissionDenied):
         handlers.get_output(reader("some-other-network"), output.id, world.uow, world.feeds)
     inside = handlers.get_output(reader(NETWORK), output.id, world.uow, world.feeds)

@@ -82,7 +82,8 @@ def test_the_service_is_called_sessions_and_exposes_its_rpc_methods() -> None:
     for method in ("schedule_session", "reschedule_session", "hold_session", "close_session", "cancel_session",
                    "get_session", "list_sessions", "register_for_session", "cancel_registration",
                    "list_registrations", "record_attendance", "get_attendance", "publish_output", "retract_output",
-                   "get_output", "list_outputs", "record_reflection", "learning_report", "export_member", "health"):
+                   "get_output", "list_outputs", "record_reflection", "list_reflections", "learning_report",
+                   "export_member", "health"):
         assert callable(getattr(SessionsService, method))
 
 
@@ -116,6 +117,6 @@ def test_contributors_are_identifiable_only_inside_the_session_network_or_with_c
         outside = view.model_dump(mode="json")["contributions"]
         assert outside == [
             {"member_id": None, "shown_as": "a participant with lived experience", "named": False,
-             "topic": "Mijn verhaal"},
-            {"member_id": None, "shown_as": "Jan", "named": True, "topic": "Casus"}]
+             "topic": "Mijn verhaal", "role": "lived_experience"},
+            {"member_id": None, "shown_as": "Jan", "named": True, "topic": "Casus", "role": None}]
         assert fatima not in str(view.model_dump(mode="json"))

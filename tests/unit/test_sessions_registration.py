@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.errors import IllegalTransition, NotFound, Unavailable, ValidationFailed
+from services.common.caller import Caller
+from services.common.errors import IllegalTransition, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from services.common.vocabulary import MembershipRole
 from services.sessions import handlers
 from services.sessions.domain.read_models import MembershipRecord
-from services.sessions.schemas.commands import CancelSession
+from services.sessions.schemas.commands import CancelSession, ListSessions, RegisterForSession
 from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import NETWORK, World
 
@@ -96,6 +97,63 @@ def test_cancelling_twice_changes_nothing_and_cancelling_a_stranger_is_not_found
     with pytest.raises(NotFound) as raised:
         handlers.cancel_registration(OPERATOR, session.id, world.member("Bram"), world.uow)
     assert raised.value.violations[0]["rule"] == "registered"
+
+
+def test_a_member_reads_their_own_seat_or_place_on_the_waitlist_and_whether_they_marked_it_prepared(
+    world: World,
+) -> None:
+    session = world.schedule(capacity=1)
+    anna, bram, cees = world.member("Anna"), world.member("Bram"), world.member("Cees")
+    for member in (anna, bram, cees):
+        world.register(session.id, member, prepared=member == cees)
+    seen = {m: handlers.get_registration(world.caller(m), session.id, m, world.uow) for m in (anna, bram, cees)}
+    assert {m: (r.status, r.waitlist_position, r.prepared) for m, r in seen.items()} == {
+        anna: ("registered", None, False), bram: ("waitlisted", 1, False), cees: ("waitlisted", 2, True)}
+    handlers.cancel_registration(world.caller(anna), session.id, anna, world.uow)
+    assert handlers.get_registration(world.caller(cees), session.id, cees, world.uow).waitlist_position == 1
+    cancelled = handlers.get_registration(world.caller(anna), session.id, anna, world.uow)
+    assert (cancelled.status, cancelled.cancelled_at is not None) == ("cancelled", True)
+
+
+def test_reading_a_registration_never_made_is_not_found_naming_the_rule(world: World) -> None:
+    session, anna = world.schedule(), world.member()
+    with pytest.raises(NotFound) as raised:
+        handlers.get_registration(world.caller(anna), session.id, anna, world.uow)
+    assert [(v["field"], v["rule"]) for v in raised.value.violations] == [("member_id", "registered")]
+
+
+def test_a_member_may_not_read_another_members_registration_but_the_networks_staff_may(world: World) -> None:
+    session, anna, bram = world.schedule(), world.member("Anna"), world.member("Bram")
+    world.register(session.id, bram)
+    with pytest.raises(PermissionDenied):
+        handlers.get_registration(world.caller(anna), session.id, bram, world.uow)
+    facilitator = Caller.member("fien", facilitates=[NETWORK])
+    assert handlers.get_registration(facilitator, session.id, bram, world.uow).status == "registered"
+
+
+def test_a_registration_is_read_without_locking_the_session(world: World) -> None:
+    session, anna = world.schedule(), world.member()
+    world.register(session.id, anna)
+    world.uow.sessions.locked.clear()
+    handlers.get_registration(world.caller(anna), session.id, anna, world.uow)
+    assert session.id not in world.uow.sessions.locked
+
+
+def test_a_session_in_a_list_carries_the_callers_own_registration_and_nobody_elses(world: World) -> None:
+    full, open_, untouched = world.schedule(capacity=1), world.schedule(), world.schedule()
+    anna, bram = world.member("Anna"), world.member("Bram")
+    world.register(full.id, bram)
+    world.register(full.id, anna)
+    world.register(open_.id, bram)
+    handlers.register_for_session(world.caller(anna), open_.id, None, RegisterForSession(), world.uow,
+                                  world.directory)
+    handlers.cancel_registration(world.caller(anna), open_.id, anna, world.uow)
+    page = handlers.list_sessions(world.caller(anna), ListSessions(network_id=NETWORK), world.uow)
+    assert {s.id: s.my_registration for s in page.items} == {full.id: "waitlisted", open_.id: "cancelled",
+                                                             untouched.id: None}
+    # bram's seats show to bram only; the operator (no member of anything) has none
+    assert handlers.get_session_view(world.caller(bram), full.id, world.uow).my_registration == "registered"
+    assert handlers.get_session_view(OPERATOR, full.id, world.uow).my_registration is None
 
 
 def test_registration_and_cancelling_are_only_for_planned_sessions(world: World) -> None:

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.common.caller import Caller
 from services.common.errors import IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from services.sessions import handlers
 from services.sessions.domain.reports import DEFAULT_PERIOD, Period
-from services.sessions.schemas.commands import CancelSession, LearningReportQuery, RetractOutput
+from services.sessions.schemas.commands import CancelSession, LearningReportQuery, ListReflections, RetractOutput
 from services.sessions.schemas.views import LearningReportOut
 from tests.support.callers import OPERATOR
 from tests.unit.test_sessions_world import NETWORK, NOW, PAST, World
@@ -54,6 +55,65 @@ def test_a_reflection_on_another_networks_session_is_refused_as_a_permission_lik
         world.reflect(world.held().id, world.member(network_id="elsewhere"))
     assert (raised.value.http_status, raised.value.grpc_status) == (403, "PERMISSION_DENIED")
     assert world.uow.payloads("reflection.recorded") == []
+
+
+def own(world: World, caller: Caller, **query: object) -> list[str]:
+    """The texts of the reflections ``caller`` reads, every page followed."""
+    texts: list[str] = []
+    token = None
+    while True:
+        page = handlers.list_reflections(caller, ListReflections.model_validate({**query, "page_token": token}),
+                                         world.uow)
+        texts += [r.text or "" for r in page.items]
+        if not (token := page.next_page_token):
+            return texts
+
+
+def test_a_member_reads_their_own_reflections_newest_first_across_pages_and_no_one_elses(world: World) -> None:
+    session, anna, bram = world.held(), world.member(), world.member("Bram")
+    for text in ("eerste", "tweede", "derde"):
+        world.reflect(session.id, anna, text=text)
+    world.reflect(session.id, bram, text="van Bram")
+    assert own(world, world.caller(anna), page_size=2) == ["derde", "tweede", "eerste"]
+    assert own(world, world.caller(bram)) == ["van Bram"]
+
+
+def test_reading_reflections_records_no_event_because_it_is_a_read() -> None:
+    world = World()
+    session, anna = world.held(), world.member()
+    world.reflect(session.id, anna)
+    before = list(world.uow.published)
+    own(world, world.caller(anna))
+    assert world.uow.published == before
+
+
+def test_another_members_reflections_are_refused_even_to_their_networks_coordinator(world: World) -> None:
+    anna = world.member()
+    world.reflect(world.held().id, anna)
+    coordinator = Caller.member("coco", administers=[NETWORK], member_of=[NETWORK])
+    with pytest.raises(PermissionDenied, match="you read your own") as raised:
+        handlers.list_reflections(coordinator, ListReflections(member_id=anna), world.uow)
+    assert raised.value.http_status == 403
+
+
+def test_the_operator_reads_a_named_members_reflections_and_must_name_one(world: World) -> None:
+    anna = world.member()
+    world.reflect(world.held().id, anna, text="mijn woorden")
+    assert own(world, OPERATOR, member_id=anna) == ["mijn woorden"]
+    with pytest.raises(ValidationFailed) as raised:
+        handlers.list_reflections(OPERATOR, ListReflections(), world.uow)
+    assert (raised.value.violations[0]["field"], raised.value.violations[0]["rule"]) == ("member_id", "required")
+
+
+def test_an_operator_signed_in_as_a_person_reads_their_own_reflections_without_naming_themself(world: World) -> None:
+    anna = world.member()
+    world.reflect(world.held().id, anna, text="als mens")
+    assert own(world, Caller(kind="operator", member_id=anna)) == ["als mens"]
+
+
+def test_a_partner_reads_no_ones_reflections(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        handlers.list_reflections(Caller.partner("p1", [NETWORK]), ListReflections(), world.uow)
 
 
 # --- the learning report ---------------------------------------------------------------------------------

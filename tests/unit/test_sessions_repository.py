@@ -13,7 +13,13 @@ from sqlalchemy import Engine, select
 from services.common.catalogue import MemberErased
 from services.sessions import handlers, models
 from services.sessions.domain.read_models import Person
-from services.sessions.schemas.commands import LearningReportQuery, ListOutputs, ListSessions, RetractOutput
+from services.sessions.schemas.commands import (
+    LearningReportQuery,
+    ListOutputs,
+    ListReflections,
+    ListSessions,
+    RetractOutput,
+)
 from services.sessions.schemas.views import OutputTombstone
 from services.sessions.unit_of_work import SessionsUnitOfWork
 from tests.support.callers import OPERATOR, reader
@@ -82,6 +88,17 @@ def test_sessions_and_outputs_page_by_keyset_on_sqlite(world: World) -> None:
     inside = ListOutputs(network_id=NETWORK, page_size=2)
     outputs = handlers.list_outputs(reader(NETWORK), inside, world.uow)
     assert len(outputs.items) == 2 and outputs.next_page_token
+
+
+def test_a_members_reflections_page_newest_first_by_keyset_on_sqlite(world: World) -> None:
+    session, anna = world.held(), world.member()
+    written = [world.reflect(session.id, anna, text=f"reflectie {n}").id for n in range(3)]
+    world.reflect(session.id, world.member("Bram"))
+    first = handlers.list_reflections(world.caller(anna), ListReflections(page_size=2), world.uow)
+    second = handlers.list_reflections(world.caller(anna), ListReflections(page_size=2,
+                                                                           page_token=first.next_page_token), world.uow)
+    assert [r.id for r in first.items + second.items] == written[::-1]
+    assert second.next_page_token is None
 
 
 def test_the_read_model_upsert_never_lets_an_older_revision_overwrite_a_newer_one(world: World) -> None:

@@ -7,11 +7,11 @@ with consent, otherwise a role). The ids stay beside the copy, internal, so that
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from services.common.catalogue import Attribution, OutputPublished
+from services.common.vocabulary import FORMER_MEMBER, author_role
 
-FORMER_MEMBER = "a former member"
 PUBLIC_FEED = "public"  # the feed of outputs shared with everyone
 
 
@@ -67,6 +67,16 @@ def copy_of(event: OutputPublished) -> Copy:
 
 def public_author(author: Attribution) -> PublicAuthor:
     return {"shown_as": author.shown_as, "named": author.named}
+
+
+def with_author_roles(shown: dict[str, Any]) -> dict[str, Any]:
+    """A copy as a reader gets it: each author with ``role``, the code of the role an unnamed author is shown as
+    (None for a name), so that a client says it in its own language. Added when read, never stored: the stored
+    copy, the events and the partner API keep the shape they have."""
+    authors = shown.get("authors")
+    if not isinstance(authors, list):  # a tombstone
+        return shown
+    return {**shown, "authors": [{**a, "role": author_role(a["shown_as"], bool(a["named"]))} for a in authors]}
 
 
 def with_authors(copy: Copy, authors: list[Attribution]) -> Copy:

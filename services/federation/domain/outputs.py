@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.catalogue import Attribution
-from services.common.vocabulary import Visibility
-from services.federation.domain.copies import FORMER_MEMBER, Copy, PublicAuthor, with_authors, without_author
+from services.common.vocabulary import FORMER_MEMBER, Visibility
+from services.federation.domain.copies import Copy, PublicAuthor, with_authors, without_author
 
 
 @dataclass

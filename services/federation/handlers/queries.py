@@ -11,7 +11,7 @@ from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, violation
 from services.common.paging import decode_page_token, encode_page_token
 from services.federation.domain import access
-from services.federation.domain.copies import PUBLIC_FEED, tombstone
+from services.federation.domain.copies import PUBLIC_FEED, tombstone, with_author_roles
 from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import (
     DeliveryLog,
@@ -30,7 +30,8 @@ from services.federation.schemas import (
 
 
 def feed_page(caller: Caller, query: FeedQuery, uow: FederationUoW, lookup: NetworkLookup) -> FeedPage:
-    """The network's feed in order of sharing; a retracted output appears as its tombstone."""
+    """The network's feed in order of sharing; a retracted output appears as its tombstone. Authors carry their
+    ``role`` code beside ``shown_as`` (clients say it in their language)."""
     after = int(decode_page_token(query.page_token, parts=1)[0]) if query.page_token else 0
     with uow:
         _require_feed_reader(caller, query.network_id, uow, lookup, "network_id")
@@ -38,7 +39,7 @@ def feed_page(caller: Caller, query: FeedQuery, uow: FederationUoW, lookup: Netw
         if not rows and not query.page_token:
             _ensure_exists(uow, lookup, query.network_id)  # an unknown network is a 404, not an empty feed
     items = [FeedItem(position=r["position"], network_id=r["network_id"], delivered_at=r["delivered_at"],
-                      backfill=r["backfill"], output=_shown(r)) for r in rows[: query.page_size]]
+                      backfill=r["backfill"], output=with_author_roles(_shown(r))) for r in rows[: query.page_size]]
     more = len(rows) > query.page_size
     return FeedPage(items=items, next_page_token=encode_page_token(str(items[-1].position)) if more else None)
 

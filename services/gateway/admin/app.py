@@ -41,13 +41,17 @@ from services.gateway.shared.version import kring_version
 DESCRIPTION = """
 Admin API of Kring, the backbone of a federation of learning networks.
 
-Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member.
-A member's token reaches their own record; a coordinator's also the members of the networks they administer.
+Authenticate with `Authorization: Bearer <token>`: the operator's token, or a token issued to a member (by the
+operator, or by a sign-in: the sign-in broker exchanges a verified e-mail address at `POST /v1/sign-in/tokens`,
+the one route its own token opens). A token may expire (`expires_at` in `GET /v1/whoami`); a member revokes their
+own at sign-out. A member's token reaches their own record; a coordinator's also the members of the networks they
+administer, a facilitator's (to read) those of the networks they facilitate.
 
 Who may do what: the operator may do everything. A network's coordinators administer it (its members,
 settings, child networks, links); its coordinators and facilitators run its sessions (schedule, hold, close,
 cancel, registrations, attendance, outputs) and read its health and learning reports. Members register
-themselves for sessions of the networks they belong to and record their own reflections and learning questions
+themselves for sessions of the networks they belong to (and read their own registration: a seat or a place on
+the waitlist) and record their own reflections and learning questions
 (seen by them and their network's coordinators and facilitators, and by the network's other members only if
 they share them). The network
 directory, sessions and shared outputs are readable by every authenticated caller; meeting links, and outputs
@@ -75,7 +79,9 @@ def create_app(settings: Settings, rpc: RpcCaller, *, services: Sequence[str] = 
     app = FastAPI(title="Kring admin API", version=kring_version(), description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.rpc = rpc
-    app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc)
+    broker = settings.sign_in_broker_token.get_secret_value() if settings.sign_in_broker_token else None
+    app.state.authenticator = authenticator or Authenticator(settings.operator_token, rpc, broker_token=broker or None)
+    app.state.operator_emails = settings.operator_email_set
     app.state.readiness = readiness or Readiness(settings.amqp_uri, rpc, services)
     install_error_handlers(app)
     token_requests = TokenBuckets(token_limit, what="requests") if token_limit is not None else None

@@ -92,8 +92,11 @@ class EdgeCache(Generic[V]):
             self._entries.move_to_end(key)
             return entry.value
 
-    def put(self, key: str, value: V, topics: Iterable[str], ticket: int, *, refusal: bool = False) -> bool:
-        """Keep ``value`` unless one of ``topics`` changed after ``ticket`` was taken; whether it was kept."""
+    def put(self, key: str, value: V, topics: Iterable[str], ticket: int, *, refusal: bool = False,
+            ttl: float | None = None) -> bool:
+        """Keep ``value`` unless one of ``topics`` changed after ``ticket`` was taken; whether it was kept.
+
+        ``ttl``: the answer's own bound in seconds (a token that expires), below the cache's."""
         tags = frozenset(topics)
         if not refusal and self.fallback_ttl <= 0 and not self.live():
             return False  # a cache that serves only while changes reach it keeps nothing meanwhile
@@ -102,7 +105,8 @@ class EdgeCache(Generic[V]):
                 return False  # the answer may predate a change: the next request asks again
             if key in self._entries:
                 self._remove(key)
-            self._entries[key] = _Entry(value, tags, self._clock(), self.refusal_ttl if refusal else None)
+            own = [bound for bound in (self.refusal_ttl if refusal else None, ttl) if bound is not None]
+            self._entries[key] = _Entry(value, tags, self._clock(), min(own) if own else None)
             for topic in tags:
                 self._by_topic.setdefault(topic, set()).add(key)
             while len(self._entries) > self.max_entries:

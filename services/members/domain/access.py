@@ -1,10 +1,12 @@
 """Who may do what with members' records, tokens and memberships: plain functions of a :class:`Caller`.
 
 The operator may everything. A member reaches their own record; a coordinator also the records of the members
-of the networks they coordinate, and may register new members. Consent is the member's own decision: a
-coordinator may fix a typo in a name, not opt someone in. A member's data export and erasure are theirs (and
-the operator's). Tokens are issued and revoked by the operator. A network's coordinators set its memberships;
-anyone may leave a network.
+of the networks they coordinate, and may register new members; a facilitator reads (lists, looks up) the records
+of the members of the networks they facilitate, whom they register for sessions, but edits none. Consent is the
+member's own decision: a coordinator may fix a typo in a name, not opt someone in. A member's data export and
+erasure are theirs (and the operator's). Tokens are issued by the operator, or by a sign-in the sign-in broker
+vouches for (the gateway authenticates the broker); a member may revoke their own (signing out), the operator
+anyone's. A network's coordinators set its memberships; anyone may leave a network.
 
 A question to an expert is between its two parties: a member asks in a network they belong to, only the asker
 and the expert see it, only the expert answers or declines it. The operator keeps Kring running and reads no
@@ -30,11 +32,12 @@ def search_scope(caller: Caller, network_id: str | None) -> list[str] | None:
     """
     if caller.operator:
         return None
-    require(caller.is_coordinator, "searching members needs a coordinator's or the operator's token")
+    staffed = caller.administers | caller.facilitates
+    require(bool(staffed), "searching members needs a coordinator's, a facilitator's or the operator's token")
     if network_id is not None:
-        require(network_id in caller.administers, f"you do not administer network {network_id}")
+        require(network_id in staffed, f"you neither coordinate nor facilitate network {network_id}")
         return [network_id]
-    return sorted(caller.administers)
+    return sorted(staffed)
 
 
 def expertise_scope(caller: Caller, network_id: str | None) -> list[str] | None:
@@ -53,11 +56,12 @@ def expertise_scope(caller: Caller, network_id: str | None) -> list[str] | None:
 
 
 def can_view_member(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
-    return caller.operator or caller.is_self(member_id) or caller.coordinates_any(member_networks)
+    networks = frozenset(member_networks)
+    return can_edit_profile(caller, member_id, networks) or not caller.facilitates.isdisjoint(networks)
 
 
 def can_edit_profile(caller: Caller, member_id: str, member_networks: Iterable[str]) -> bool:
-    return can_view_member(caller, member_id, member_networks)
+    return caller.operator or caller.is_self(member_id) or caller.coordinates_any(member_networks)
 
 
 def can_change_consent(caller: Caller, member_id: str) -> bool:
@@ -81,8 +85,13 @@ def owns_personal_data(caller: Caller, member_id: str) -> bool:
     return caller.operator or caller.is_self(member_id)
 
 
-def can_manage_tokens(caller: Caller) -> bool:
+def can_issue_tokens(caller: Caller) -> bool:
     return caller.operator
+
+
+def can_revoke_token(caller: Caller, holder_id: str) -> bool:
+    """The operator, or the token's own holder (signing out)."""
+    return caller.operator or caller.is_self(holder_id)
 
 
 def creator_becomes_coordinator(caller: Caller) -> bool:

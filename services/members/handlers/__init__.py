@@ -21,12 +21,19 @@ from services.members.handlers.questions import (
     get_question,
     list_questions,
 )
-from services.members.handlers.tokens import TOKEN_PREFIX, authenticate, hash_token, issue_token, revoke_token
+from services.members.handlers.tokens import (
+    TOKEN_PREFIX,
+    authenticate,
+    hash_token,
+    issue_token,
+    revoke_token,
+    sign_in,
+)
 
 __all__ = [
     "TOKEN_PREFIX", "answer_question", "appoint_creator", "ask_question", "audit_entries", "authenticate",
     "decline_question",
     "erase_member", "export_member", "find_expertise", "find_experts", "get_member", "get_question", "hash_token",
     "health", "issue_token", "join_network", "leave_network", "list_questions", "member_view", "register_member",
-    "revoke_token", "search_members", "update_member",
+    "revoke_token", "search_members", "sign_in", "update_member",
 ]

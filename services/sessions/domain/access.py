@@ -2,15 +2,15 @@
 :class:`Caller`.
 
 A network's coordinators and facilitators (its staff) and the operator schedule its sessions, move them through
-their life cycle, register anyone in the network, list registrations, record attendance, publish and retract
-outputs and read its learning report. A member registers themself for sessions of networks they belong to,
-cancels their own registration, and records their own reflections on those networks' sessions; reflections are
-personal, so not even the operator records one. The session directory is open to every caller, but a meeting
-link only reaches the people inside the network. Inside its network every output shows, authors named; outside
-it only public ones, an author who did not consent shown by their role (outputs shared with linked networks or
-the federation reach those networks through their feeds). A learning question and its experiment are their
-owner's and their network's: the owner and the network's staff see and move them, the network's other members
-see them only if the owner shared them, and nobody outside the network sees them at all.
+their life cycle, register anyone in the network, list registrations, record attendance, publish and retract outputs
+and read its learning report. A member registers themself for sessions of networks they belong to, cancels and reads
+their own registration, and records and reads their own reflections on those networks' sessions; reflections are
+personal, so not even the operator records one (the operator may read them). The session directory is open to every
+caller, but a meeting link only reaches the people inside the network. Inside its network every output shows,
+authors named; outside it only public ones, an author who did not consent shown by their role (outputs shared with
+linked networks or the federation reach those networks through their feeds). A learning question and its experiment
+are their owner's and their network's: the owner and the network's staff see and move them, the network's other
+members see them only if the owner shared them, and nobody outside the network sees them at all.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def can_cancel_registration(caller: Caller, network_id: str, member_id: str) -> 
     return caller.staffs(network_id) or caller.is_self(member_id)
 
 
+def can_read_registration(caller: Caller, network_id: str, member_id: str) -> bool:
+    """One's own registration, so a member sees whether they hold a seat or wait; the staff see anyone's (they
+    list them all). Another member's is not theirs to see: who goes is the staff's to tell."""
+    return caller.staffs(network_id) or caller.is_self(member_id)
+
+
 def reads_as_inside(caller: Caller, network_id: str) -> bool:
     """Inside the network (the operator reads as if inside every one): every output shows, authors named."""
     return caller.inside(network_id)
@@ -60,6 +66,12 @@ def can_record_reflection(caller: Caller) -> bool:
 def can_reflect_on(caller: Caller, network_id: str) -> bool:
     """On a session of a network they belong to (in any role), as registering for one: outside it, 403."""
     return can_record_reflection(caller) and network_id in caller.networks
+
+
+def reads_reflections_of(caller: Caller, member_id: str) -> bool:
+    """Reflections are personal: the member reads their own; the operator may read anyone's. Facilitators and
+    coordinators see them only counted, in the learning report."""
+    return caller.is_self(member_id) or caller.operator
 
 
 def owns_personal_data(caller: Caller, member_id: str) -> bool:

@@ -14,7 +14,14 @@ from typing import Literal, get_args
 from services.common.catalogue import Attribution, OutputAttributionChanged, OutputPublished, OutputRetracted
 from services.common.errors import ValidationFailed, violation
 from services.common.events import EventPayload
-from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, ResourceType, Visibility
+from services.common.vocabulary import (
+    A_PARTICIPANT,
+    FORMER_MEMBER,
+    PERSPECTIVE_ROLE_NAMES,
+    OutputKind,
+    ResourceType,
+    Visibility,
+)
 from services.sessions.domain.lifecycle import Action, next_status
 from services.sessions.domain.planning import raise_if
 from services.sessions.domain.read_models import Person
@@ -23,8 +30,6 @@ from services.sessions.domain.session import Session
 Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "all-rights-reserved"]
 LICENCES: tuple[str, ...] = get_args(Licence)
 DEFAULT_LICENCE: Licence = "CC-BY-4.0"
-FORMER_MEMBER = "a former member"
-A_PARTICIPANT = "a participant"
 
 
 def attribution(person: Person, inside_network: bool) -> Attribution:

@@ -182,15 +182,21 @@ class Session:
     def cancel_registration(self, member_id: str, *, now: datetime) -> tuple[Registration, bool]:
         """Cancel a registration; a freed seat goes to the first on the waitlist. Cancelling twice is a no-op."""
         next_status(self.status, Action.CANCEL_REGISTRATION)
-        current = self.registrations.get(member_id)
-        if current is None:
-            raise NotFound(f"member {member_id} is not registered for session {self.id}",
-                           [violation("member_id", "registered", "not registered for this session")])
+        current = self.registration_of(member_id)
         if not current.active:
             return current, False
         current.status, current.cancelled_at = RegistrationStatus.CANCELLED, now
         self._promote_waitlist()
         return current, True
+
+    def registration_of(self, member_id: str) -> Registration:
+        """The member's registration, a cancelled one included (it says when they cancelled); never registered:
+        not found."""
+        current = self.registrations.get(member_id)
+        if current is None:
+            raise NotFound(f"member {member_id} is not registered for session {self.id}",
+                           [violation("member_id", "registered", "not registered for this session")])
+        return current
 
     def seats_taken(self) -> int:
         return sum(1 for r in self.registrations.values() if r.status == RegistrationStatus.REGISTERED)

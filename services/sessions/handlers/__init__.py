@@ -18,10 +18,11 @@ from services.sessions.handlers.outputs import (
     retract_output,
 )
 from services.sessions.handlers.privacy import export_member, member_erased
-from services.sessions.handlers.reflections import get_learning_report, record_reflection
+from services.sessions.handlers.reflections import get_learning_report, list_reflections, record_reflection
 from services.sessions.handlers.registrations import (
     cancel_registration,
     get_attendance,
+    get_registration,
     list_registrations,
     record_attendance,
     register_for_session,
@@ -52,11 +53,13 @@ __all__ = [
     "get_learning_report",
     "get_loop",
     "get_output",
+    "get_registration",
     "get_session_view",
     "health",
     "hold_session",
     "list_loops",
     "list_outputs",
+    "list_reflections",
     "list_registrations",
     "list_sessions",
     "member_changed",

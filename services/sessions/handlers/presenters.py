@@ -7,6 +7,7 @@ from typing import Any
 
 from services.common.caller import Caller
 from services.common.catalogue import Attribution
+from services.common.vocabulary import author_role
 from services.sessions.domain import access
 from services.sessions.domain.outputs import Output, attribution
 from services.sessions.domain.participation import Registration, RegistrationStatus, perspective_counts
@@ -28,12 +29,13 @@ from services.sessions.schemas.views import (
 
 def session_view(session: Session, caller: Caller, people: dict[str, Person]) -> SessionOut:
     """The session as ``caller`` may see it: the meeting link and the tables' conclusions only for the people
-    inside its network, and its contributors as authors of outputs appear (``people``: the contributors this
-    service knows)."""
+    inside its network, its contributors as authors of outputs appear (``people``: the contributors this
+    service knows), and the caller's own registration."""
     statuses = [r.status for r in session.registrations.values()]
     meeting_url = session.meeting_url if access.sees_meeting_url(caller, session.network_id) else None
     conclusions = conclusion_views(session) if access.sees_conclusions(caller, session.network_id) else []
     inside = access.reads_as_inside(caller, session.network_id)
+    mine = session.registrations.get(caller.member_id) if caller.member_id else None
     return SessionOut(
         id=session.id, network_id=session.network_id, title=session.title, format=session.format,
         mode=session.mode, location=session.location, meeting_url=meeting_url,
@@ -46,6 +48,7 @@ def session_view(session: Session, caller: Caller, people: dict[str, Person]) ->
         waitlisted_count=statuses.count(RegistrationStatus.WAITLISTED),
         attendee_count=len(session.attendance) if session.attendance_revision else None,
         created_at=session.created_at, updated_at=session.updated_at,
+        my_registration=mine.status if mine else None,
     )
 
 
@@ -54,7 +57,7 @@ def contribution_view(contribution: Contribution, people: dict[str, Person], *,
     author = author_view(attribution(people.get(contribution.member_id) or Person.unknown(contribution.member_id),
                                      inside_network), inside_network)
     return ContributionOut(member_id=author.member_id, shown_as=author.shown_as, named=author.named,
-                           topic=contribution.topic)
+                           topic=contribution.topic, role=author.role)
 
 
 def contributors(sessions: Iterable[Session]) -> set[str]:
@@ -88,7 +91,7 @@ def attendance_view(session: Session) -> AttendanceOut:
 
 def author_view(author: Attribution, inside_network: bool) -> AuthorOut:
     return AuthorOut(member_id=author.member_id if inside_network else None, shown_as=author.shown_as,
-                     named=author.named)
+                     named=author.named, role=author_role(author.shown_as, author.named))
 
 
 def output_view(output: Output, people: dict[str, Person], *, inside_network: bool) -> OutputOut | OutputTombstone:
@@ -115,5 +118,6 @@ def copy_view(copy: dict[str, Any]) -> OutputOut | OutputTombstone:
         kind=copy["kind"], title=copy["title"], body=copy["body"], url=copy.get("url"),
         resource_type=copy.get("resource_type"), themes=copy["themes"], visibility=copy["visibility"],
         licence=copy["licence"], published_at=copy["published_at"],
-        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"]) for a in copy["authors"]],
+        authors=[AuthorOut(member_id=None, shown_as=a["shown_as"], named=a["named"],
+                           role=author_role(a["shown_as"], a["named"])) for a in copy["authors"]],
     )

@@ -12,8 +12,8 @@ from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
 from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now
 from services.sessions.ports import Directory, SessionsUoW
-from services.sessions.schemas.commands import LearningReportQuery, RecordReflection
-from services.sessions.schemas.views import LearningReportOut, ReflectionOut
+from services.sessions.schemas.commands import LearningReportQuery, ListReflections, RecordReflection
+from services.sessions.schemas.views import LearningReportOut, ReflectionOut, ReflectionPage
 
 
 def record_reflection(caller: Caller, cmd: RecordReflection, uow: SessionsUoW, directory: Directory) -> ReflectionOut:
@@ -32,6 +32,20 @@ def record_reflection(caller: Caller, cmd: RecordReflection, uow: SessionsUoW, d
         uow.reflections.add(reflection)
         uow.commit()
         return ReflectionOut.model_validate(reflection)
+
+
+def list_reflections(caller: Caller, query: ListReflections, uow: SessionsUoW) -> ReflectionPage:
+    """A person's own reflections, newest first. A read, not an export: nothing is audited (the export, which
+    copies everything held about a person, is)."""
+    member_id = query.member_id or caller.member_id
+    if member_id is None:  # the operator token is no person: it must say whose
+        require(caller.operator, "reflections are personal: you read your own")
+        raise ValidationFailed.single("member_id", "required", "the operator names the member whose reflections "
+                                                               "to read")
+    require(access.reads_reflections_of(caller, member_id), "reflections are personal: you read your own")
+    with uow:
+        found, token = uow.reflections.page_of_member(member_id, query.page_size, query.page_token)
+        return ReflectionPage(items=[ReflectionOut.model_validate(r) for r in found], next_page_token=token)
 
 
 def get_learning_report(caller: Caller, network_id: str, query: LearningReportQuery, uow: SessionsUoW,

@@ -47,6 +47,16 @@ def cancel_registration(caller: Caller, session_id: str, member_id: str, uow: Se
         return registration_view(session, registration)
 
 
+def get_registration(caller: Caller, session_id: str, member_id: str, uow: SessionsUoW) -> RegistrationOut:
+    """One member's registration: a seat, the waitlist (with the place in it) or cancelled; 404 when the member
+    never registered."""
+    with uow:
+        session = get_session(uow, session_id)
+        require(access.can_read_registration(caller, session.network_id, member_id),
+                "you read your own registrations only")
+        return registration_view(session, session.registration_of(member_id))
+
+
 def list_registrations(caller: Caller, session_id: str, uow: SessionsUoW) -> RegistrationList:
     with uow:
         session = get_session(uow, session_id)

@@ -13,7 +13,7 @@ from services.sessions.domain.outputs import Output
 from services.sessions.domain.reflections import Reflection
 from services.sessions.models import output_authors, outputs, reflections, sessions
 from services.sessions.repository.paging import decode_page_token, encode_page_token
-from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
+from services.sessions.repository.rows import after_key, before_key, grouped, utc, utc_or_none
 from services.sessions.schemas.commands import ListOutputs
 
 
@@ -135,5 +135,23 @@ class ReflectionRepository(TrackingRepository):
             select(reflections).where(reflections.c.member_id == member_id)
             .order_by(reflections.c.recorded_at, reflections.c.id)
         ).mappings()
-        return [Reflection(r["id"], r["session_id"], r["network_id"], r["member_id"], ReflectionKind(r["kind"]),
-                           r["text"], utc(r["recorded_at"])) for r in rows]
+        return [_reflection(r) for r in rows]
+
+    def page_of_member(self, member_id: str, page_size: int, page_token: str | None) -> tuple[list[Reflection],
+                                                                                               str | None]:
+        """The member's reflections newest first, keyset-paged on (recorded_at, id) descending."""
+        c = reflections.c
+        conditions: list[ColumnElement[bool]] = [c.member_id == member_id]
+        if page_token:
+            conditions.append(before_key(c.recorded_at, c.id, decode_page_token(page_token)))
+        rows = self.connection.execute(
+            select(reflections).where(*conditions).order_by(c.recorded_at.desc(), c.id.desc()).limit(page_size + 1)
+        ).mappings().all()
+        page = [_reflection(r) for r in rows[:page_size]]
+        more = len(rows) > page_size
+        return page, encode_page_token(page[-1].recorded_at, page[-1].id) if more else None
+
+
+def _reflection(r: RowMapping) -> Reflection:
+    return Reflection(r["id"], r["session_id"], r["network_id"], r["member_id"], ReflectionKind(r["kind"]), r["text"],
+                      utc(r["recorded_at"]))

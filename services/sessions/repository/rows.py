@@ -24,6 +24,13 @@ def after_key(time_column: ColumnElement[datetime], id_column: ColumnElement[str
     return or_(time_column > moment, and_(time_column == moment, id_column > item_id))
 
 
+def before_key(time_column: ColumnElement[datetime], id_column: ColumnElement[str],
+               before: tuple[datetime, str]) -> ColumnElement[bool]:
+    """Rows strictly before the (time, id) key of the last item of the previous page (newest-first lists)."""
+    moment, item_id = before
+    return or_(time_column < moment, and_(time_column == moment, id_column < item_id))
+
+
 def grouped(rows: Iterable[RowMapping], key: str) -> dict[str, list[RowMapping]]:
     """The rows by their value in column ``key``, each group in the order of ``rows``."""
     found: dict[str, list[RowMapping]] = {}

@@ -144,6 +144,15 @@ class ListOutputs(Command):
     page_token: PageToken | None = None
 
 
+class ListReflections(Command):
+    """A person's own reflections, newest first. Without ``member_id``, the caller's own."""
+
+    member_id: MemberId | None = Field(None, description="whose reflections: your own by default; only the "
+                                                         "operator names someone else")
+    page_size: PageSize = 50
+    page_token: PageToken | None = None
+
+
 class LearningReportQuery(Command):
     period_from: UtcDatetime | None = Field(None, description="start of the period (inclusive)")
     period_to: UtcDatetime | None = Field(None, description="end of the period (exclusive); default now")

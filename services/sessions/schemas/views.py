@@ -35,6 +35,8 @@ class ContributionOut(BaseModel):
     shown_as: str
     named: bool
     topic: str
+    role: str | None = Field(None, description="as an author's `role`: the code of the role a contributor who is "
+                                               "not named is shown as; null for a name")
 
 
 class RescheduleOut(View):
@@ -80,6 +82,8 @@ class SessionOut(View):
     attendee_count: int | None  # None until attendance is recorded
     created_at: datetime
     updated_at: datetime
+    # The caller's own registration, so a list can mark it without a call per session; nobody else's shows here.
+    my_registration: RegistrationStatus | None = None
 
 
 class SessionPage(BaseModel):
@@ -120,6 +124,9 @@ class AuthorOut(BaseModel):
     member_id: str | None
     shown_as: str
     named: bool
+    role: str | None = Field(None, description="for an author who is not named: the role they are shown as, as a "
+                                               "code a client may say in its language (a perspective, "
+                                               "`participant` or `former_member`); null for a name")
 
 
 class OutputOut(BaseModel):
@@ -160,6 +167,11 @@ class ReflectionOut(View):
     kind: ReflectionKind
     text: str | None
     recorded_at: datetime
+
+
+class ReflectionPage(BaseModel):
+    items: list[ReflectionOut]
+    next_page_token: str | None = None
 
 
 class SessionMixOut(View):

@@ -19,8 +19,15 @@ from services.common.vocabulary import OutputKind
 from services.gateway.admin.deps import Caller, Rpc
 from services.gateway.admin.errors import ERROR_RESPONSES, documented_error
 from services.gateway.admin.routes.sessions import NOT_FOUND, TRANSITION, NetworkIdPath, SessionIdPath, query_of
-from services.sessions.schemas.commands import PublishOutput, RecordReflection, RetractOutput
-from services.sessions.schemas.views import LearningReportOut, OutputOut, OutputPage, OutputTombstone, ReflectionOut
+from services.sessions.schemas.commands import MemberId, PublishOutput, RecordReflection, RetractOutput
+from services.sessions.schemas.views import (
+    LearningReportOut,
+    OutputOut,
+    OutputPage,
+    OutputTombstone,
+    ReflectionOut,
+    ReflectionPage,
+)
 
 router = APIRouter(prefix="/v1", tags=["outputs"], responses=ERROR_RESPONSES)
 
@@ -86,6 +93,20 @@ def retract_output(output_id: OutputIdPath, caller: Caller, rpc: Rpc,
              responses={**NOT_FOUND, **TRANSITION})
 def record_reflection(body: RecordReflection, caller: Caller, rpc: Rpc) -> dict[str, Any]:
     answer: dict[str, Any] = rpc.call("sessions", "record_reflection", caller.wire(), body.model_dump(mode="json"))
+    return answer
+
+
+@router.get("/reflections", response_model=ReflectionPage, tags=["reflections"],
+            summary="Your own reflections, newest first",
+            description="Reflections are personal: you read your own; nobody else does, not your network's "
+                        "coordinators (the learning report counts them, nobody named). The operator names the member "
+                        "with `member_id`. A read, not an export: it is not in the audit log.")
+def list_reflections(caller: Caller, rpc: Rpc,
+                     member_id: Annotated[MemberId | None, Query(description="whose: your own by default; only the "
+                                                                             "operator names someone else")] = None,
+                     page_size: PageSize = 50, page_token: PageToken = None) -> dict[str, Any]:
+    query = query_of(member_id=member_id, page_size=page_size, page_token=page_token)
+    answer: dict[str, Any] = rpc.call("sessions", "list_reflections", caller.wire(), query)
     return answer
 
 

@@ -188,6 +188,18 @@ def cancel_registration(session_id: SessionIdPath, member_id: MemberIdPath, call
     return answer
 
 
+@router.get("/sessions/{session_id}/registrations/{member_id}", response_model=RegistrationOut,
+            summary="One member's registration",
+            description="For the member themself, or the network's coordinators and facilitators: a seat "
+                        "(`registered`), the waitlist (`waitlisted`, `waitlist_position` 1 is next to get a seat) "
+                        "or `cancelled`, and whether it was marked prepared.",
+            responses={404: documented_error("no such session, or the member never registered for it")})
+def get_registration(session_id: SessionIdPath, member_id: MemberIdPath, caller: Caller,
+                     rpc: Rpc) -> dict[str, Any]:
+    answer: dict[str, Any] = rpc.call("sessions", "get_registration", caller.wire(), session_id, member_id)
+    return answer
+
+
 @router.get("/sessions/{session_id}/registrations", response_model=RegistrationList,
             summary="Who registered, and the waitlist in order", responses=NOT_FOUND)
 def list_registrations(session_id: SessionIdPath, caller: Caller, rpc: Rpc) -> dict[str, Any]:
