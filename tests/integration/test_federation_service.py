@@ -67,7 +67,8 @@ def test_outputs_reach_exactly_their_audience_through_the_hierarchy_links(all_se
     assert feed_ids(rpc, twente) == [federation["id"]]
     assert private["id"] not in feed_ids(rpc, utrecht) + feed_ids(rpc, national) + feed_ids(rpc, twente)
     shared_copy = rpc.federation.feed(OPERATOR_WIRE, {"network_id": twente["id"]})["items"][0]["output"]
-    assert shared_copy["authors"] == [{"shown_as": "a participant with lived experience", "named": False}]
+    assert shared_copy["authors"] == [{"shown_as": "a participant with lived experience", "named": False,
+                                       "role": "lived_experience"}]
     assert "member_id" not in str(shared_copy)
 
 

@@ -52,6 +52,13 @@ def depth(uri: str, name: str) -> tuple[int, int]:
         return ok.message_count, ok.consumer_count
 
 
+def policy_in_force(uri: str, queue: kombu.Queue, limit: int) -> None:
+    """Wait until the broker applies the policy to the queue: setting a policy returns before it reaches the
+    queue, and on a busy broker a message published at once may still meet the old limit."""
+    eventually(lambda: (queue_info(uri, queue.name).get("effective_policy_definition") or {}).get("delivery-limit")
+               == limit, what=f"delivery limit {limit} in force on {queue.name}")
+
+
 def deliveries_until_dead_lettered(uri: str, queue: kombu.Queue) -> int:
     """Publish one message to the queue's exchange and give it back after each delivery, until the broker
     dead-letters it; return how many times it was delivered."""
@@ -90,8 +97,10 @@ def test_the_policys_delivery_limit_applies_and_a_changed_limit_reaches_an_exist
     uri, management = bare_vhost
     queue = all_handler_queues()[0]
     declare_all(uri, 3, management)
+    policy_in_force(uri, queue, 3)
     assert deliveries_until_dead_lettered(uri, queue) == 4  # the first delivery and three more
     declare_all(uri, 1, management)  # the same queue, a new limit: no redeclaration needed
+    policy_in_force(uri, queue, 1)
     assert deliveries_until_dead_lettered(uri, queue) == 2
     parked = dead_letters(uri)
     assert [m.headers["x-death"][0]["reason"] for m in parked] == ["delivery_limit", "delivery_limit"]
