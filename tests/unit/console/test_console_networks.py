@@ -341,6 +341,16 @@ def test_the_health_page_draws_nine_steps_as_an_svg_and_as_a_list_in_the_persons
     assert api.called("GET", f"/v1/networks/{NET}/health")[-1].headers["accept-language"] == "en"
 
 
+def test_the_health_page_numbers_each_step_once():
+    api = api_for("facilitator")
+    api.on("GET", f"/v1/networks/{NET}/health", (200, a_health_report()))
+    page = client_for(api).get(f"/networks/{NET}/health").text
+    steps = page.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r"<h4>(\d+)\. Stap", steps) == [str(n) for n in range(1, 10)]  # the number in the heading
+    css = client_for(api).get("/static/console.css").text
+    assert ".steps { list-style: none;" in css  # and not a second one from the list
+
+
 # --- learning report ---------------------------------------------------------------------------------------------
 
 
