@@ -378,7 +378,7 @@ def test_the_learning_report_asks_for_the_whole_chosen_days_and_draws_charts_wit
     assert page.text.count('class="chart bars" role="img"') == 5
     assert "wereldcafé" in page.text and "<td>2</td>" in page.text and "10,3" in page.text
     assert "In deze periode hielden jullie 3 bijeenkomsten." in page.text
-    assert "Van 2026-01-01 tot en met 2026-03-31" in page.text  # the API's end is exclusive
+    assert "Van 01-01-2026 tot en met 31-03-2026" in page.text  # the API's end is exclusive
     assert "Wereldcafé over &lt;wonen&gt;" in page.text and "<td>11</td>" in page.text
 
 
@@ -564,4 +564,4 @@ def test_the_delivery_log_lists_each_receiving_network():
     page = client_for(api).get("/outputs/o-1/deliveries")
     assert page.status_code == 200
     assert '<a href="/networks/zorg-zwolle">Zorgnetwerk Zwolle</a>' in page.text
-    assert "de openbare lijst" in page.text and "2026-02-03 10:00" in page.text
+    assert "de openbare lijst" in page.text and "03-02-2026 11:00" in page.text  # Dutch time
