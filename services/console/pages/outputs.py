@@ -19,7 +19,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from services.common.vocabulary import AUTHOR_ROLES, PERSPECTIVE_ROLE_NAMES, OutputKind, Perspective, ResourceType, Visibility
+from services.common.vocabulary import (
+    AUTHOR_ROLES,
+    PERSPECTIVE_ROLE_NAMES,
+    OutputKind,
+    Perspective,
+    ResourceType,
+    Visibility,
+)
 from services.console.api import ApiError
 from services.console.pages.frame import network_frame
 from services.console.pages.sessions import PAGE_SIZE, errors_of, network_members, refusable
@@ -46,7 +53,7 @@ class ShownOutside:
     shown_as: str
     named: bool
     known: bool = True
-    role: str | None = None  # for an unnamed author, the role's code (as the API's ``role``): said in the page's language
+    role: str | None = None  # an unnamed author's role code (as the API's ``role``), said in the page's language
 
 
 def shown_outside(member_id: str, record: dict[str, Any] | None) -> ShownOutside:

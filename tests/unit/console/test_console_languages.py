@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html import unescape
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,7 @@ from services.console.texts import CONSOLE
 from tests.unit.console.fake_api import FakeAdminApi, console, signed_in
 
 
-def _networks(extra: Callable[[FakeAdminApi], None] | None = None, role: str = "coordinator") -> Callable[[], FakeAdminApi]:
+def _networks(role: str = "coordinator") -> Callable[[], FakeAdminApi]:
     def build() -> FakeAdminApi:
         from tests.unit.console import test_console_networks as networks
 
