@@ -439,6 +439,17 @@ def set_policy(network_id: str, link_id: str, page: SignedInPage, form: PostedFo
     return page.redirect(_path(network_id, "/links"), notice=page.t("networks.links.policy_set"))
 
 
+@router.get("/networks/{network_id}/links/{link_id}/revoke", response_class=HTMLResponse)
+def revoke_link_confirm(network_id: str, link_id: str, page: SignedInPage) -> HTMLResponse:
+    """The confirmation step before ending a link (as for archiving): ending stops the sharing both ways at once,
+    so never by one stray click in the links table."""
+    frame = network_frame(page, network_id, "links")
+    link: dict[str, Any] = page.api.get(f"/v1/links/{link_id}")
+    other = link["target_network_id"] if link["requester_network_id"] == network_id else link["requester_network_id"]
+    other_name = str(directory(page).get(other, {}).get("name") or other)
+    return page.render("networks/link_revoke.html", **frame, link_id=link_id, other_name=other_name)
+
+
 @router.post("/networks/{network_id}/links/{link_id}/{action}", response_model=None)
 def answer_link(network_id: str, link_id: str, action: str, page: SignedInPage, form: PostedForm) -> Response:
     if action not in ("accept", "reject", "revoke"):

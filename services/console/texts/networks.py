@@ -227,6 +227,14 @@ TEXTS: Catalogue = {
     "networks.links.reject": {"nl": "Afwijzen", "en": "Reject"},
     "networks.links.revoke": {"nl": "Beëindigen", "en": "End"},
     "networks.links.with": {"nl": "met {name}", "en": "with {name}"},
+    "networks.links.revoke_title": {"nl": "Verbinding met {name} beëindigen?", "en": "End the link with {name}?"},
+    "networks.links.revoke_explain": {
+        "nl": "Vanaf dan deelt {network} niets nieuws meer met {name}, en {name} niets nieuws meer met {network}. "
+              "Wilt u later weer delen, dan vraagt u een nieuwe verbinding aan.",
+        "en": "From then on {network} shares nothing new with {name}, and {name} nothing new with {network}. "
+              "To share again later, you ask for a new link.",
+    },
+    "networks.links.revoke_confirm": {"nl": "Ja, beëindig de verbinding", "en": "Yes, end the link"},
     "networks.links.done.accept": {"nl": "De verbinding is actief.", "en": "The link is active."},
     "networks.links.done.reject": {"nl": "De aanvraag is afgewezen.", "en": "The request has been rejected."},
     "networks.links.done.revoke": {"nl": "De verbinding is beëindigd.", "en": "The link has been ended."},

@@ -463,15 +463,32 @@ def test_a_link_to_a_peer_instances_network_names_the_peer_and_its_refusal_lands
 
 def test_accepting_rejecting_and_revoking_post_to_the_link_and_a_stale_one_shows_the_conflict():
     api = links_api()
+    api.on("GET", "/v1/links/l-1", (200, a_link("l-1", "zorg-zwolle", NET, "requested")))
     for action in ("accept", "reject", "revoke"):
         api.on("POST", f"/v1/links/l-1/{action}", (200, a_link("l-1", "zorg-zwolle", NET, "active")))
     client = client_for(api)
     for action in ("accept", "reject", "revoke"):
-        assert post(client, f"/networks/{NET}/links", f"/networks/{NET}/links/l-1/{action}", {}).status_code == 303
+        # Ending a link is asked on a page of its own first; accepting and rejecting are answered in the table.
+        from_page = f"/networks/{NET}/links" + ("/l-1/revoke" if action == "revoke" else "")
+        assert post(client, from_page, f"/networks/{NET}/links/l-1/{action}", {}).status_code == 303
         assert len(api.called("POST", f"/v1/links/l-1/{action}")) == 1
     api.on("POST", "/v1/links/l-1/accept", api_error(409, "failed_precondition", "the link is revoked"))
     refused = post(client, f"/networks/{NET}/links", f"/networks/{NET}/links/l-1/accept", {})
     assert refused.status_code == 409 and "the link is revoked" in refused.text
+
+
+def test_ending_a_link_asks_first_saying_what_stops_and_sends_nothing_until_confirmed():
+    api = links_api()
+    api.on("GET", "/v1/links/l-2", (200, a_link("l-2", NET, "beter-oud", "active")))
+    client = client_for(api)
+    table = client.get(f"/networks/{NET}/links").text
+    assert f'href="/networks/{NET}/links/l-2/revoke"' in table  # a link to the question, not a button that ends it
+    assert f'action="/networks/{NET}/links/l-2/revoke"' not in table
+    page = client.get(f"/networks/{NET}/links/l-2/revoke")
+    assert page.status_code == 200
+    assert "Verbinding met BeterOud beëindigen?" in page.text
+    assert "deelt Werkplaats Utrecht niets nieuws meer met BeterOud" in page.text
+    assert not api.called("POST", "/v1/links/l-2/revoke")
 
 
 def test_setting_the_policy_sends_our_side_and_a_refusal_lands_in_that_links_form():
