@@ -110,6 +110,7 @@ TEXTS: Catalogue = {
     "none": {"nl": "geen", "en": "none"},
     "yes": {"nl": "ja", "en": "yes"},
     # A table in a box that scrolls sideways on a narrow screen: the box is reachable by keyboard, so it has a name.
-    "table.scrolls": {"nl": "Tabel (schuift opzij op een smal scherm)", "en": "Table (scrolls sideways on a narrow screen)"},
+    "table.scrolls": {"nl": "Tabel (schuift opzij op een smal scherm)",
+                      "en": "Table (scrolls sideways on a narrow screen)"},
     "no": {"nl": "nee", "en": "no"},
 }
