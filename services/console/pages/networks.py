@@ -274,6 +274,14 @@ def set_role(network_id: str, member_id: str, page: SignedInPage, form: PostedFo
     return page.redirect(_path(network_id, "/members"), notice=page.t("saved"))
 
 
+@router.get("/networks/{network_id}/members/{member_id}/remove", response_class=HTMLResponse)
+def remove_member_confirm(network_id: str, member_id: str, page: SignedInPage) -> HTMLResponse:
+    """The confirmation step before taking someone out of the network: one stray click must not do it."""
+    frame = network_frame(page, network_id, "members")
+    member: dict[str, Any] = page.api.get(f"/v1/members/{member_id}")
+    return page.render("networks/member_remove.html", **frame, member_id=member_id, name=str(member["name"]))
+
+
 @router.post("/networks/{network_id}/members/{member_id}/remove", response_model=None)
 def remove_member(network_id: str, member_id: str, page: SignedInPage, form: PostedForm) -> RedirectResponse:
     page.api.delete(f"/v1/networks/{network_id}/members/{member_id}", form_key=form.key)

@@ -109,6 +109,14 @@ TEXTS: Catalogue = {
     "networks.members.role_of": {"nl": "Rol van {name}", "en": "Role of {name}"},
     "networks.members.set_role": {"nl": "Rol opslaan", "en": "Save role"},
     "networks.members.remove": {"nl": "Uit het netwerk halen", "en": "Remove from the network"},
+    "networks.members.remove_title": {"nl": "{name} uit het netwerk halen?", "en": "Remove {name} from the network?"},
+    "networks.members.remove_explain": {
+        "nl": "{name} is dan geen lid meer van {network}, ook niet als coördinator of begeleider. "
+              "U kunt {name} later weer toevoegen.",
+        "en": "{name} is then no longer a member of {network}, nor its coordinator or facilitator. "
+              "You can add {name} again later.",
+    },
+    "networks.members.remove_confirm": {"nl": "Ja, uit het netwerk halen", "en": "Yes, remove from the network"},
     "networks.members.removed": {"nl": "Het lid is uit het netwerk gehaald.",
                                  "en": "The member has been removed from the network."},
     "networks.members.added": {"nl": "Het lid is toegevoegd.", "en": "The member has been added."},

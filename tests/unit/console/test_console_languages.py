@@ -33,6 +33,7 @@ def _networks(role: str = "coordinator") -> Callable[[], FakeAdminApi]:
              "tombstoned_at": None},
             {"network_id": "public", "delivered_at": "2026-02-01T09:30:00Z", "backfill": True,
              "tombstoned_at": "2026-02-03T10:00:00Z"}]}))
+        api.on("GET", "/v1/members/m-5", (200, networks.a_member("m-5", "Sanne Bakker")))
         api.on("GET", "/v1/links/l-2", (200, networks.a_link("l-2", networks.NET, "beter-oud", "active")))
         links = networks.links_api()
         for route, answer in links.routes.items():
@@ -83,8 +84,8 @@ PAGES: list[tuple[str, Callable[[], FakeAdminApi]]] = [
     ("/", _me), ("/me", _me), ("/me/export", _me), ("/me/reflections", _me),
     ("/experts", _experts), ("/experts/m-7/ask", _experts), ("/experts/questions/q-2", _experts),
     *[(f"/networks/{NET}{suffix}", _networks()) for suffix in
-      ("", "/edit", "/archive", "/members", "/health", "/learning?period_from=2026-01-01&period_to=2026-03-31",
-       "/links", "/links/l-2/revoke", "/feed")],
+      ("", "/edit", "/archive", "/members", "/members/m-5/remove", "/health",
+       "/learning?period_from=2026-01-01&period_to=2026-03-31", "/links", "/links/l-2/revoke", "/feed")],
     ("/outputs/o-1/deliveries", _networks()),
     ("/networks/n-1/sessions", _sessions), ("/networks/n-1/sessions/new", _sessions), ("/sessions/s-1", _sessions),
     ("/networks/n-1/outputs", _sessions), ("/sessions/s-1/outputs/new", _sessions), ("/outputs/o-1", _sessions),

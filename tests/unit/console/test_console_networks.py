@@ -284,11 +284,17 @@ def test_changing_a_role_and_removing_a_member_call_the_membership_routes():
     api.on("PUT", f"/v1/networks/{NET}/members/m-3", (200, {"network_id": NET, "role": "facilitator",
                                                            "joined_at": "2026-01-01T00:00:00Z"}))
     api.on("DELETE", f"/v1/networks/{NET}/members/m-3", (204, None))
+    api.on("GET", "/v1/members/m-3", (200, a_member("m-3", "Chris Bakker")))
     client = client_for(api)
     assert post(client, f"/networks/{NET}/members", f"/networks/{NET}/members/m-3/role",
                 {"role": "facilitator"}).status_code == 303
     assert api.called("PUT", f"/v1/networks/{NET}/members/m-3")[0].body == {"role": "facilitator"}
-    assert post(client, f"/networks/{NET}/members", f"/networks/{NET}/members/m-3/remove", {}).status_code == 303
+    # Asked first on a page of its own; nothing is removed by drawing it.
+    question = client.get(f"/networks/{NET}/members/m-3/remove")
+    assert question.status_code == 200 and "Chris Bakker uit het netwerk halen?" in question.text
+    assert not api.called("DELETE", f"/v1/networks/{NET}/members/m-3")
+    answer = post(client, f"/networks/{NET}/members/m-3/remove", f"/networks/{NET}/members/m-3/remove", {})
+    assert answer.status_code == 303
     removed = api.called("DELETE", f"/v1/networks/{NET}/members/m-3")
     assert len(removed) == 1 and removed[0].token == TOKEN
 
