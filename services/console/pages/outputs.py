@@ -136,7 +136,7 @@ def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dic
         kind_options=[(k, page.t(f"outputs.kind.{k}")) for k in KINDS],
         resource_type_options=[(r.value, page.t(f"outputs.resource_type.{r.value}")) for r in ResourceType],
         visibility_options=[(v.value, page.t(f"outputs.visibility.{v.value}")) for v in Visibility],
-        licence_options=[(licence, licence) for licence in LICENCES],
+        licence_options=[(licence, page.t(f"outputs.licence.{licence}")) for licence in LICENCES],
         statement_options=[(n, f"{n}. {text}") for n, text in enumerate(session.get("statements") or [], 1)],
     )
 

@@ -282,3 +282,12 @@ def test_an_author_shown_by_role_is_said_in_dutch_from_the_apis_code_on_the_outp
     for path in ("/outputs/o-1", "/networks/n-1/outputs"):
         page = client.get(path)
         assert "een ervaringsdeskundige" in page.text and "lived experience" not in page.text, path
+
+
+def test_the_licences_are_offered_in_words_and_sent_as_the_apis_codes():
+    client = signed_in(console(outputs_api()))
+    page = client.get("/sessions/s-1/outputs/new").text
+    assert re.search(r'<option value="all-rights-reserved"[^>]*>Alle rechten voorbehouden</option>', page)
+    assert re.search(r'<option value="CC0-1.0"[^>]*>CC0 1.0: iedereen mag het vrij gebruiken', page)
+    english = client.get("/outputs/o-1", headers={"Accept-Language": "en"}).text
+    assert "CC BY 4.0: anyone may use it, crediting the source" in english
