@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.common.vocabulary import Perspective
 from services.console import charts
 from services.console.api import ApiError
 from services.console.pages.frame import network_frame
@@ -25,7 +26,7 @@ LEVELS = ("national", "regional", "local", "neighbourhood")
 KINDS = ("knowledge_network", "learning_circle", "community_of_practice", "werkplaats")
 UNPREPARED = ("refuse", "flag")
 ROLES = ("participant", "facilitator", "coordinator")
-PERSPECTIVES = ("municipality_policy", "practitioner", "client", "resident", "volunteer", "lived_experience")
+PERSPECTIVES = tuple(perspective.value for perspective in Perspective)  # every one the API takes, none left out
 SHAREABLE = ("linked", "federation", "public")  # a link's policy never lists "network"
 STEP_STATUSES = ("shown", "not_shown", "not_measurable")
 # The fields of the edit form, as UpdateNetwork names them; a blank optional field clears it (null).

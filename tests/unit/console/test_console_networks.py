@@ -588,3 +588,18 @@ def test_the_delivery_log_lists_each_receiving_network():
     assert page.status_code == 200
     assert '<a href="/networks/zorg-zwolle">Zorgnetwerk Zwolle</a>' in page.text
     assert "de openbare lijst" in page.text and "03-02-2026 11:00" in page.text  # Dutch time
+
+
+def test_every_perspective_the_api_knows_has_words_on_the_network_pages():
+    # A member from education or research broke the members page once (no text for their perspective).
+    from services.common.vocabulary import Perspective
+    from services.console.pages.networks import PERSPECTIVES
+    from services.console.texts import CONSOLE
+
+    assert set(PERSPECTIVES) == {p.value for p in Perspective}
+    assert all(f"networks.perspective.{p.value}" in CONSOLE for p in Perspective)
+    api = members_api()
+    api.on("GET", "/v1/members", (200, {"items": [{**a_member("m-4", "Eva Visser"), "perspectives": ["research",
+                                                                                                    "education"]}]}))
+    page = client_for(api).get(f"/networks/{NET}/members")
+    assert page.status_code == 200 and "onderzoek" in page.text
