@@ -603,3 +603,17 @@ def test_every_perspective_the_api_knows_has_words_on_the_network_pages():
                                                                                                     "education"]}]}))
     page = client_for(api).get(f"/networks/{NET}/members")
     assert page.status_code == 200 and "onderzoek" in page.text
+
+
+def test_someone_outside_a_network_gets_no_feed_tab_the_api_would_refuse_them():
+    from services.console.pages.frame import visible_tabs
+
+    assert "feed" not in [tab for tab, _ in visible_tabs([], operator=False)]
+    assert "feed" in [tab for tab, _ in visible_tabs(["participant"], operator=False)]
+    assert "feed" in [tab for tab, _ in visible_tabs([], operator=True)]
+    outsider = api_for("participant")
+    outsider.on("GET", "/v1/whoami", (200, {"operator": False, "member_id": "m-1", "administers": [],
+                                            "facilitates": [], "member_of": ["zorg-zwolle"]}))
+    page = client_for(outsider).get(f"/networks/{NET}")
+    assert page.status_code == 200 and f'href="/networks/{NET}/feed"' not in page.text
+    assert f'href="/networks/{NET}/sessions"' in page.text
