@@ -10,7 +10,7 @@ STAMP := $(VENV)/.kring-installed
 ARGS ?=
 # The unit layer is pure CPU and independent tests: spread over every core (pytest-xdist), at most eight.
 UNIT_WORKERS ?= -n auto --maxprocesses 8
-TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/security tests/faults tests/ops
+TEST_LAYERS ?= tests/unit tests/property tests/integration tests/e2e tests/browser tests/security tests/faults tests/ops
 # A role that may create databases, so the same URL works with Debian's password authentication over TCP;
 # scripts/ensure-postgres.sh creates it.
 export KRING_TEST_POSTGRES_URL ?= postgresql+psycopg2://kring:kring@127.0.0.1:5432/kring_test
@@ -53,7 +53,8 @@ run-federation: $(STAMP)
 
 # One pytest process per layer: integration tests run nameko under eventlet's monkey patching, and the e2e
 # tests drive grpcio, which hangs under it. The first failing layer stops the run. tests/ops (metrics, dashboard,
-# alerts, Kubernetes manifests, Dockerfile) needs promtool: scripts/ensure-promtool.sh installs it.
+# alerts, Kubernetes manifests, Dockerfile) needs promtool: scripts/ensure-promtool.sh installs it. tests/browser
+# (the console in a real Chromium) needs Debian's chromium and axe-core: scripts/ensure-chromium.sh, ensure-axe.sh.
 test: $(STAMP)
 	@echo "== ruff" && $(BIN)/ruff check -q . && echo "lint clean"
 	@echo "== mypy" && $(MYPY)
@@ -63,6 +64,8 @@ test: $(STAMP)
 	@scripts/ensure-postgres.sh
 	@scripts/ensure-promtool.sh
 	@scripts/ensure-node-examples.sh
+	@scripts/ensure-chromium.sh
+	@scripts/ensure-axe.sh
 	@for layer in $(TEST_LAYERS); do \
 		echo "== $$layer"; case $$layer in tests/unit) spread="$(UNIT_WORKERS)";; *) spread="";; esac; \
 		$(BIN)/python -m pytest -q --suppress-nameko-eventlet-notification $$spread $$layer $(ARGS) || exit $$?; \

@@ -37,6 +37,15 @@ class BenchStack:
     amqp_uri: str
     process: subprocess.Popen
     ready: dict
+    metrics_port: int = 0  # the first process's (the gateway's); see services.common.config.METRICS_PORT_OFFSETS
+
+    def gateway_metric(self, name: str) -> float | None:
+        """One unlabelled sample of the gateway's metrics endpoint, or None when it is not there."""
+        text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).text
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
 
     def client(self, token: str | None = None, timeout: float = 60) -> httpx.Client:
         return httpx.Client(base_url=self.http, headers={"Authorization": f"Bearer {token or self.token}"},
@@ -55,7 +64,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None,
     ``env`` adds settings, e.g. ``{"KRING_PARTNER_RATE": "0"}`` to lift the partner rate limit.
     """
     with vhost() as amqp_uri, database() as db_url, tempfile.TemporaryDirectory(prefix="kring-bench-") as tmp:
-        http, grpc_port, metrics, *_ = free_ports(2 + 6)
+        http, grpc_port, metrics, *_, console = free_ports(2 + 6 + 1)  # gateway, metrics (+0..5), console
         data = Path(tmp) / "data"
         child_env = {
             **os.environ,
@@ -65,6 +74,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None,
             "KRING_HTTP_PORT": str(http),
             "KRING_GRPC_PORT": str(grpc_port),
             "KRING_METRICS_PORT": str(metrics),
+            "KRING_CONSOLE_PORT": str(console),
             "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
             "KRING_INSTANCE_ID": "kring-bench",
             "KRING_LOG_LEVEL": "WARNING",
@@ -84,7 +94,7 @@ def running_stack(demo: bool = False, env: dict[str, str] | None = None,
                     raise RuntimeError(f"the stack did not become ready; its log:\n{log_path.read_text()[-6000:]}")
                 time.sleep(0.25)
             yield BenchStack(f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}", OPERATOR_TOKEN, data, db_url,
-                             amqp_uri, process, json.loads(ready_file.read_text()))
+                             amqp_uri, process, json.loads(ready_file.read_text()), metrics)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)

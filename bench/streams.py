@@ -24,6 +24,11 @@ The gateway's partner server is grpc.aio too: an open stream is a coroutine awai
 notification, no thread, so ``KRING_GRPC_MAX_STREAMS`` (2,000 by default) is a plain cap. Gateway RSS: VmRSS
 of the gateway process once every stream is open (``rss_open_mib``) and its peak during the burst.
 
+The burst starts once every stream follows the gateway's feed hub (``kring_partner_streams_following``: each
+read its past and subscribed), as the baseline's starts once every stream is subscribed; the time from opening
+the first stream to that moment is a figure of its own (``streams: N opened until all follow the hub``). Before,
+the burst started when every call had begun, and at 1,000 streams it mostly measured streams still opening.
+
 The clients are grpc.aio streams on one event loop in the benchmark's process: a sync client would need a
 thread per stream and several times the CPU, on the cores the server uses too.
 
@@ -161,10 +166,13 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
     with running_stack(env={"KRING_PARTNER_RATE": "0"}) as stack, stack.client() as operator:
         world: World = build_world(stack, operator, partners=partners)
         log(f"world: {partners} partners, opening {clients_count} streams")
+        opening = time.monotonic()
         clients = Clients(world.grpc, world.keys, clients_count, STREAMS_PER_PARTNER)
         try:
             clients.settle(grace=settle)
-            log(f"streams open: {len(clients.open)}, refused: {clients.refusals()}")
+            following_s = wait_following(stack, len(clients.open), opening)
+            log(f"streams open: {len(clients.open)}, refused: {clients.refusals()}, all following the hub "
+                f"{following_s:.1f} s after the first was opened")
             sent: dict[str, float] = {}
             pids = stack.pids()
             rss = RssPeak(pids["gateway"])
@@ -182,7 +190,20 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
             clients.close()
     cpu = {name: round(cpu_after[name] - cpu_before[name], 2) for name in cpu_after if name in cpu_before}
     return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "partners": partners,
-            "cpu_s_during_burst": cpu, "gateway_rss_open_mib": rss_open, "gateway_rss_peak_mib": rss_peak}
+            "cpu_s_during_burst": cpu, "gateway_rss_open_mib": rss_open, "gateway_rss_peak_mib": rss_peak,
+            "all_following_after_s": following_s}
+
+
+def wait_following(stack: Any, expected: int, since: float, timeout: float = 300) -> float:
+    """Until the gateway says ``expected`` streams follow its feed hub (each read its past and subscribed); the
+    seconds since ``since``. The burst measures live streams, as the baseline's (all subscribed before it), not
+    streams still reading their past; how long opening takes is this figure."""
+    deadline = time.monotonic() + timeout
+    while (stack.gateway_metric("kring_partner_streams_following") or 0) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"fewer than {expected} streams follow the hub after {timeout} s")
+        time.sleep(0.1)
+    return time.monotonic() - since
 
 
 class RssPeak:
@@ -289,21 +310,24 @@ def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, An
                bare, f"{clients_count * outputs}", k["receipts"] == clients_count * outputs),
         Figure(f"gateway RSS with {clients_count} streams open", "MiB", k["gateway_rss_open_mib"], None, None,
                None, None, {"peak_during_burst_mib": k["gateway_rss_peak_mib"]}),
+        Figure(f"streams: {clients_count} opened until all follow the hub", "s", k["all_following_after_s"]),
     ]
     row = {"clients": clients_count, "served": served, "receipts": k["receipts"],
            "expected": clients_count * outputs, "p50_ms": k["from_call_made"]["p50_ms"],
            "p99_ms": k["from_call_made"]["p99_ms"], "bare_p99_ms": base["from_call_made"]["p99_ms"],
-           "rss_open_mib": k["gateway_rss_open_mib"], "rss_peak_mib": k["gateway_rss_peak_mib"]}
+           "rss_open_mib": k["gateway_rss_open_mib"], "rss_peak_mib": k["gateway_rss_peak_mib"],
+           "following_s": k["all_following_after_s"]}
     return row, figures
 
 
 def print_curve(rows: list[dict[str, Any]]) -> None:
     """The curve on stderr, a row per client count, so a reader sees how lag and memory grow."""
-    log("streams curve: clients | served | receipts | p50 ms | p99 ms | bare p99 ms | gateway RSS open / peak MiB")
+    log("streams curve: clients | served | receipts | p50 ms | p99 ms | bare p99 ms | gateway RSS open / peak MiB"
+        " | all following after s")
     for r in rows:
         log(f"  {r['clients']:>6,} | {r['served']:>6,} | {r['receipts']:>7,}/{r['expected']:<7,} | "
             f"{r['p50_ms']:>6.0f} | {r['p99_ms']:>6.0f} | {r['bare_p99_ms']:>11.0f} | "
-            f"{r['rss_open_mib']:.0f} / {r['rss_peak_mib']:.0f}")
+            f"{r['rss_open_mib']:.0f} / {r['rss_peak_mib']:.0f} | {r['following_s']:.1f}")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         per_stream = (last["rss_open_mib"] - first["rss_open_mib"]) / max(1, last["served"] - first["served"])

@@ -46,6 +46,12 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    from services.console.main import main as run_console
+
+    return run_console()
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from services.common.config import get_settings
 
@@ -121,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("gateway", help="run the gateway (admin HTTP API and gRPC)").set_defaults(func=cmd_gateway)
     commands.add_parser("relay", help="run the federation relay (follows peer instances)").set_defaults(
         func=cmd_relay)
+
+    commands.add_parser("console", help="run the console (the web application, a client of the admin API)"
+                        ).set_defaults(func=cmd_console)
 
     migrate = commands.add_parser("migrate", help="upgrade every service's database (or one) to the latest")
     migrate.add_argument("--service", choices=SERVICES, help="only this service")

@@ -40,12 +40,12 @@ class InstanceSpec(TypedDict):
     part: str  # of the demo data (services.demo.plan.DEMO_PARTS)
     id: str  # also its RabbitMQ virtual host and data directory
     name: str
-    ports: tuple[int, int, int]  # admin API, gRPC, first metrics port
+    ports: tuple[int, int, int, int]  # admin API, gRPC, first metrics port, console
 
 
 INSTANCES: tuple[InstanceSpec, ...] = (
-    {"part": "national", "id": "kring-nationaal", "name": "Kring Nationaal", "ports": (8080, 50051, 9100)},
-    {"part": "regional", "id": "kring-twente", "name": "Kring Twente (regionaal)", "ports": (8081, 50052, 9110)},
+    {"part": "national", "id": "kring-nationaal", "name": "Kring Nationaal", "ports": (8080, 50051, 9100, 8090)},
+    {"part": "regional", "id": "kring-twente", "name": "Kring Twente (regionaal)", "ports": (8081, 50052, 9110, 8091)},
 )
 
 
@@ -93,7 +93,7 @@ class Pair:
         pki = {spec["id"]: local_pki(self.root / "pki", spec["id"]) for spec in INSTANCES}
         self.transports = {instance_id: files.transport() for instance_id, files in pki.items()}
         for spec in INSTANCES:
-            http, grpc_port, metrics = spec["ports"]
+            http, grpc_port, metrics, console = spec["ports"]
             data_dir = self.root.parent / spec["id"]
             ready = data_dir / "ready.json"
             ready.unlink(missing_ok=True)
@@ -103,7 +103,8 @@ class Pair:
             env = {**os.environ, **DEMO_RELAY, **tls, "KRING_INSTANCE_ID": spec["id"],
                    "KRING_INSTANCE_NAME": spec["name"],
                    "KRING_DATA_DIR": str(data_dir), "KRING_AMQP_URI": amqp_for(base_amqp, spec["id"]),
-                   "KRING_HTTP_PORT": str(http), "KRING_GRPC_PORT": str(grpc_port), "KRING_METRICS_PORT": str(metrics)}
+                   "KRING_HTTP_PORT": str(http), "KRING_GRPC_PORT": str(grpc_port), "KRING_METRICS_PORT": str(metrics),
+                   "KRING_CONSOLE_PORT": str(console)}
             env.pop("KRING_DATABASE_URL", None)  # one database per instance: SQLite files in its data directory
             # Each instance its own sign-in broker token, generated into its data directory (sign-in-broker-token).
             env.pop("KRING_SIGN_IN_BROKER_TOKEN", None)

@@ -1,11 +1,12 @@
 """The local supervisor behind ``make run`` (``kring run``).
 
-It prepares (data directory, operator token, migrations, queues), starts every service, the gateway and the
-federation relay as child processes, waits for ``/readyz``, loads the demo data, prints where everything is,
-and then watches: a child that dies stops the whole stack with a non-zero exit, except the relay, which is
-started again (after 1 s, doubling to 30 s while it keeps dying), as Kubernetes would; Ctrl-C or SIGTERM stops
-it cleanly (the gateway and the relay first, then the services; a child still running after 10 s is killed and
-named). The pid of every running child is in ``<data dir>/pids.json`` (tests kill the relay with it).
+It prepares (data directory, operator token, migrations, queues), starts every service, the gateway, the
+federation relay and the console as child processes, waits for ``/readyz``, loads the demo data, prints where
+everything is, and then watches: a child that dies stops the whole stack with a non-zero exit, except the relay,
+which is started again (after 1 s, doubling to 30 s while it keeps dying), as Kubernetes would; Ctrl-C or SIGTERM
+stops it cleanly (the gateway, the relay and the console first, then the services; a child still running after
+10 s is killed and named). The pid of every running child is in ``<data dir>/pids.json`` (tests kill the relay
+with it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 
 from services.chores import declare_topology, migrate_services
 from services.common.config import Settings, available_services, get_settings
+from services.console.settings import ConsoleSettings
 from services.demo import DemoDataError, DemoResult, admin_client, load_demo_data
 from services.demo.catalogue import DEMO_PARTS
 
@@ -42,7 +44,7 @@ RESTARTED = frozenset({"relay"})  # children restarted when they die; any other 
 RESTART_DELAY, RESTART_DELAY_MAX = 1.0, 30.0
 # Stopped first, the services after them: what calls the services (clients through the gateway, the relay for
 # peers) stops calling before the services stop answering, so no call waits for a service already gone.
-EDGES = frozenset({"gateway", "relay"})
+EDGES = frozenset({"gateway", "relay", "console"})
 EDGES_HEAD_START = 3.0  # seconds the edges get before the services are stopped too, if they have not exited yet
 
 
@@ -86,6 +88,27 @@ def resolve_federation_keys(data_dir: Path, configured: str | None) -> str:
     key = KeysAtRest.new_key()
     write_secret(path, key)
     return key
+
+
+def prepare_console_environment(settings: Settings) -> ConsoleSettings:
+    """The console of a local stack: a client of this stack's gateway, reached by browsers on this machine, and
+    with the development sign-in on unless KRING_CONSOLE_DEV_SIGN_IN says otherwise (``make run`` is for trying
+    Kring out: anyone at this machine may sign in as any demo person; the banner says so)."""
+    host = local_url_host(settings)
+    console = ConsoleSettings()
+    os.environ.setdefault("KRING_CONSOLE_API_URL", f"http://{host}:{settings.http_port}")
+    os.environ.setdefault("KRING_CONSOLE_PUBLIC_URL", f"http://{host}:{console.console_port}")
+    os.environ.setdefault("KRING_CONSOLE_DEV_SIGN_IN", "true")
+    return ConsoleSettings()
+
+
+def console_banner_line(console: ConsoleSettings) -> str:
+    ways = []
+    if console.console_dev_sign_in:
+        ways.append("DEVELOPMENT SIGN-IN ON: anyone here may sign in as any member (KRING_CONSOLE_DEV_SIGN_IN)")
+    if console.oidc_enabled:
+        ways.append(f"OpenID Connect: {console.console_oidc_issuer}")
+    return f"  console         {console.console_public_url}   ({'; '.join(ways) or 'no way to sign in configured'})"
 
 
 def resolve_operator_token(data_dir: Path, configured: str | None) -> tuple[str, str]:
@@ -281,6 +304,7 @@ class Supervisor:
         self.started = time.monotonic()
         self.stop_requested = threading.Event()
         self.group: ProcessGroup | None = None
+        self.console = ConsoleSettings()  # as configured; _prepare_environment completes it for this stack
 
     @property
     def processes(self) -> list[str]:
@@ -307,8 +331,8 @@ class Supervisor:
         host = local_url_host(settings)
         busy = ports_in_use(host, self._ports(settings))
         if busy:
-            self.log(f"already in use on {host}: {', '.join(busy)} (another `make run`?). "
-                     "Stop it, or choose other ports with KRING_HTTP_PORT, KRING_GRPC_PORT, KRING_METRICS_PORT.")
+            self.log(f"already in use on {host}: {', '.join(busy)} (another `make run`?). Stop it, or choose other "
+                     "ports with KRING_HTTP_PORT, KRING_GRPC_PORT, KRING_METRICS_PORT, KRING_CONSOLE_PORT.")
             return 1
         if migrate_services(settings, None, self.log) or declare_topology(settings, self.log, list_queues=False):
             return 1
@@ -321,6 +345,7 @@ class Supervisor:
         self.group.start("gateway", [sys.executable, "-m", "services.cli", "gateway"], env)
         if "relay" in self.processes:
             self.group.start("relay", [sys.executable, "-m", "services.cli", "relay"], env)
+        self.group.start("console", [sys.executable, "-m", "services.cli", "console"], env)
         try:
             return self._run_started(settings, host)
         finally:
@@ -344,6 +369,7 @@ class Supervisor:
         os.environ["KRING_SIGN_IN_BROKER_TOKEN"] = broker  # the gateway checks it; the console presents it
         configured_keys = settings.federation_keys.get_secret_value() if settings.federation_keys else None
         os.environ["KRING_FEDERATION_KEYS"] = resolve_federation_keys(data_dir, configured_keys)
+        self.console = prepare_console_environment(settings)
         os.environ.setdefault("KRING_LOG_FORMAT", "text")  # readable on a terminal; set json to get JSON lines
         os.environ.setdefault("PYTHONUNBUFFERED", "1")
         get_settings.cache_clear()
@@ -352,7 +378,8 @@ class Supervisor:
         return get_settings()
 
     def _ports(self, settings: Settings) -> dict[str, int]:
-        ports = {"admin API": settings.http_port, "gRPC": settings.grpc_port}
+        ports = {"admin API": settings.http_port, "gRPC": settings.grpc_port,
+                 "console": self.console.console_port}
         for process in self.processes:
             ports[f"{process} metrics"] = settings.metrics_port_for(process)
         return ports
@@ -361,6 +388,8 @@ class Supervisor:
         assert self.group is not None
         base_url = f"http://{host}:{settings.http_port}"
         ready, last = self._wait_until_ready(f"{base_url}/readyz")
+        if ready:  # the console answers once the admin API does
+            ready, last = self._wait_until_ready(f"http://{host}:{self.console.console_port}/readyz")
         if self.stop_requested.is_set():
             return 0
         if not ready:
@@ -409,6 +438,7 @@ class Supervisor:
         metrics = "  ".join(f"{p} :{settings.metrics_port_for(p)}" for p in self.processes)
         rows = [
             f"Kring is ready ({ready_seconds:.1f} s from start)",
+            console_banner_line(self.console),
             f"  admin API       {base_url}/v1",
             f"  docs            {base_url}/docs",
             f"  OpenAPI         {base_url}/openapi.json",
@@ -430,6 +460,7 @@ class Supervisor:
         info = {
             "pid": os.getpid(),
             "http_url": f"http://{host}:{settings.http_port}",
+            "console_url": self.console.console_public_url,
             "grpc_address": f"{host}:{settings.grpc_port}",
             "instance_id": settings.instance_id,
             "pids_file": str(settings.data_dir / PIDS_FILE),

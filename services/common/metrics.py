@@ -93,6 +93,10 @@ FEDERATION_ORIGIN_REFUSALS = Counter(
 PARTNER_STREAMS_OPEN = Gauge(
     "kring_partner_streams_open", "Partner gRPC streams (live output subscriptions) open on this gateway"
 )
+PARTNER_STREAMS_FOLLOWING = Gauge(
+    "kring_partner_streams_following",
+    "Open partner streams that caught up and follow the feed hub (the others are still reading their past)",
+)
 
 # --- domain gauges: what an operator wants on a wall ---------------------------------------------------------
 # Set every 30 s by the service that owns the data (services/common/domain_gauges.py with the query in

@@ -53,6 +53,7 @@ def create_app(settings: ConsoleSettings, *, api_transport: httpx.BaseTransport 
     app.state.settings = settings
     app.state.api_client = httpx.Client(base_url=settings.console_api_url, timeout=settings.console_api_timeout,
                                         transport=api_transport)
+    app.state.oidc = signin.oidc_client(settings)  # None when no OpenID provider is configured
     app.add_middleware(SecurityHeaders)
     session_key = settings.console_session_key.get_secret_value() if settings.console_session_key else None
     app.add_middleware(EncryptedSessionMiddleware, sealer=session_sealer(session_key),

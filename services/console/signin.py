@@ -13,10 +13,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.api import AdminApi, ApiError
+from services.console.oidc import OidcClient, PendingSignIn, SignInFailed
 from services.console.session import SignedIn, sign_in, sign_out
 from services.console.settings import ConsoleSettings
 from services.console.web import AnyPage, Page, PostedForm, safe_next
@@ -83,6 +85,67 @@ def dev_sign_in(page: AnyPage, form: PostedForm) -> Response:
     if not email:
         return sign_in_page(page, back_to, status=422, problem=page.t("form.required"))
     return complete_sign_in(page, email, back_to)
+
+
+# --- OpenID Connect --------------------------------------------------------------------------------------------
+
+OIDC_PENDING = "oidc"  # the session key of a sign-in in progress (state, nonce, PKCE verifier): one use only
+OIDC_RETURN = "/sign-in/oidc/return"  # the redirect URI to register at the provider, after KRING_CONSOLE_PUBLIC_URL
+# What the person sees for each way a sign-in can fail (the log has the detail).
+FAILED_STATUS = {"provider_unreachable": 503, "denied": 403, "state": 400, "expired": 400, "id_token": 403,
+                 "email_unverified": 403}
+
+
+def oidc_client(settings: ConsoleSettings) -> OidcClient | None:
+    """The configured provider's client, or None without one (create_app keeps it for the process)."""
+    if not settings.oidc_enabled:
+        return None
+    assert settings.console_oidc_issuer and settings.console_oidc_client_id and settings.console_oidc_client_secret
+    http = httpx.Client(timeout=10.0, follow_redirects=False)
+    return OidcClient(settings.console_oidc_issuer, settings.console_oidc_client_id,
+                      settings.console_oidc_client_secret.get_secret_value(), http)
+
+
+def _provider(page: Page) -> OidcClient | None:
+    client: OidcClient | None = getattr(page.request.app.state, "oidc", None)
+    return client
+
+
+@router.get("/sign-in/oidc")
+def oidc_begin(page: AnyPage, next: str = "/") -> Response:
+    """To the provider, with a new state, nonce and PKCE verifier kept in this browser's session."""
+    client = _provider(page)
+    if client is None:
+        return page.render("error.html", status=404, title=page.t("error.not_found.title"),
+                           message=page.t("error.not_found"))
+    if page.person is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return_to = settings_of(page.request).console_public_url.rstrip("/") + OIDC_RETURN
+    try:
+        url, pending = client.begin(return_to, safe_next(next))
+    except SignInFailed as failed:
+        log.warning("OpenID provider unavailable", extra={"reason": failed.reason, "detail": failed.detail})
+        return sign_in_page(page, next, status=503, problem=page.t("signin.failed.provider_unreachable"))
+    page.session[OIDC_PENDING] = pending.as_dict()
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get(OIDC_RETURN)
+def oidc_return(page: AnyPage) -> Response:
+    """Back from the provider: the verified e-mail becomes the member's session, or a page says why not."""
+    client = _provider(page)
+    if client is None:
+        return page.render("error.html", status=404, title=page.t("error.not_found.title"),
+                           message=page.t("error.not_found"))
+    pending = PendingSignIn.from_dict(page.session.pop(OIDC_PENDING, None))
+    back_to = pending.next_path if pending else "/"
+    try:
+        identity = client.finish(pending, dict(page.request.query_params))
+    except SignInFailed as failed:
+        log.warning("sign-in refused", extra={"reason": failed.reason, "detail": failed.detail})
+        return sign_in_page(page, back_to, status=FAILED_STATUS[failed.reason],
+                            problem=page.t(f"signin.failed.{failed.reason}"))
+    return complete_sign_in(page, identity.email, back_to)
 
 
 @router.post("/sign-out")

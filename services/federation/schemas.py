@@ -148,6 +148,8 @@ class LogQuery(Command):
     cursor: Cursor = 0
     network_ids: list[NetworkId] | None = Field(None, max_length=1000)
     limit: int = Field(500, ge=1, le=5000)
+    # One output shared with 1,000 networks is 1,000 entries: with this, the page carries it once (SharedLogPage).
+    outputs_once: bool = False
 
 
 class LinkOut(BaseModel):
@@ -206,6 +208,26 @@ class LogEntry(BaseModel):
 
 class LogPage(BaseModel):
     entries: list[LogEntry]
+    next_cursor: int = Field(description="read on from here: past every entry read, shown or passed over")
+
+
+class LogEntryRef(BaseModel):
+    """A :class:`LogEntry` whose output is in its page's ``outputs``, by id."""
+
+    cursor: int
+    network_id: str
+    kind: str = Field(description="shared, retracted or updated")
+    backfill: bool
+    at: datetime
+    output_id: str
+
+
+class SharedLogPage(BaseModel):
+    """A :class:`LogPage` with each output once: what an entry shows depends on its output alone (its copy or
+    its tombstone), never on the network it was logged for, so entries of one page share it."""
+
+    entries: list[LogEntryRef]
+    outputs: dict[str, dict[str, Any]] = Field(description="output id -> what its entries show")
     next_cursor: int = Field(description="read on from here: past every entry read, shown or passed over")
 
 

@@ -35,11 +35,14 @@ OVERLAYS = ("development", "production", "production-keda")
 PINNED = ("production", "production-keda")  # overlays whose every image must be pinned by digest
 KUBERNETES_VERSION = "1.32"  # schemas to validate against: the oldest Kubernetes minor we claim to run on
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
-LONG_RUNNING = ("gateway", "service", "relay")  # kring commands that serve until stopped; migrate and declare exit
+LONG_RUNNING = ("gateway", "service", "relay", "console")  # kring commands that serve until stopped
+# Processes that take traffic from outside the namespace; every other accepts only Prometheus' scrapes.
+OUTSIDE_FACING = ("gateway", "console")
 # Secrets that no manifest renders: made by an operator for its custom resource, or by hand (README "Deploy").
 HAND_MADE_SECRETS = {"kring-operator-token": {"token"},
                      "kring-sign-in-broker-token": {"token"},
                      "kring-federation-keys": {"keys"},
+                     "kring-console": {"session-key", "oidc-client-secret"},
                      "kring-backup-credentials": {"ACCESS_KEY_ID", "ACCESS_SECRET_KEY"}}
 # ConfigMaps made by hand (README "Between organisations: TLS"): the CAs of the peers' client certificates.
 HAND_MADE_CONFIG_MAPS = {"kring-peer-cas": {"ca.crt"}}
@@ -283,9 +286,19 @@ CUSTOM_RESOURCES: dict[tuple[str, str], Callable[[Obj], Iterator[str]]] = {
 @cache
 def allowed_env() -> frozenset[str]:
     from services.common.config import SERVICES, Settings
+    from services.console.settings import ConsoleSettings
 
-    return frozenset({f"KRING_{name.upper()}" for name in Settings.model_fields}
+    return frozenset({f"KRING_{name.upper()}" for name in (*Settings.model_fields, *ConsoleSettings.model_fields)}
                      | {f"KRING_{service.upper()}_DATABASE_URL" for service in SERVICES})
+
+
+def console_settings(env: dict[str, str]) -> Any:
+    """The ConsoleSettings ``kring console`` would read from this environment (a secret counts as set)."""
+    from services.console.settings import ConsoleSettings
+
+    values = {key[len("KRING_"):].lower(): ("(secret)" if value == FROM_A_SECRET else value)
+              for key, value in env.items() if key[len("KRING_"):].lower() in ConsoleSettings.model_fields}
+    return ConsoleSettings(**values)
 
 
 def effective_settings(env: dict[str, str]) -> Any:
@@ -395,7 +408,10 @@ def consistency_problems(objects: list[Obj]) -> list[str]:
                 pod_process = process
             env = _container_env(container, config_maps, provided, hosts, where, found)
             settings = effective_settings(env)
-            _check_ports_and_probes(container, command, process, settings, where, found)
+            if command == "console":
+                _check_console(container, env, where, found)
+            else:
+                _check_ports_and_probes(container, command, process, settings, where, found)
             _check_container_hardening(template, container, settings, user, where, found)
             _check_tls_files(template, container, process, settings, by_kind, provided, where, found)
         kring_pods.append((workload, template, pod_process))
@@ -515,6 +531,50 @@ def _check_ports_and_probes(container: Obj, command: str | None, process: str | 
             found.append(f"{where}: the gateway's readinessProbe should be GET /readyz")
 
 
+def _check_console(container: Obj, env: dict[str, str], where: str, found: list[str]) -> None:
+    """The console serves its pages on KRING_CONSOLE_PORT (no metrics port), listens on the pod's IP, and is probed
+    on its /healthz and /readyz."""
+    try:
+        console = console_settings(env)
+    except ValueError as invalid:
+        found.append(f"{where}: the console's settings are invalid: {str(invalid).splitlines()[-1].strip()}")
+        return
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    if ports != {"http": console.console_port}:
+        found.append(f"{where}: container ports {ports} differ from what `kring console` listens on "
+                     f"{ {'http': console.console_port} }")
+    if console.console_bind_host not in ("0.0.0.0", "::"):
+        found.append(f"{where}: KRING_CONSOLE_BIND_HOST is {console.console_bind_host}: probes and the ingress "
+                     "reach the pod's IP, so the console must listen on 0.0.0.0")
+    for kind, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        probe = container.get(kind, {}).get("httpGet", {})
+        port = probe.get("port")
+        if (ports.get(port) if isinstance(port, str) else port) != console.console_port or probe.get("path") != path:
+            found.append(f"{where}: the console's {kind} should be GET {path} on its http port")
+    if not console.console_api_url.startswith("http://kring-gateway:"):
+        found.append(f"{where}: KRING_CONSOLE_API_URL is {console.console_api_url}, not the gateway's Service")
+
+
+def dev_sign_in_problems(objects: list[Obj]) -> list[str]:
+    """Every console that would let anyone sign in as any member (KRING_CONSOLE_DEV_SIGN_IN true): for the
+    production overlays, this must be empty."""
+    found = []
+    config_maps = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o["kind"] == "ConfigMap"}
+    for workload, template in pod_templates(objects):
+        for container in containers(template):
+            if container.get("args", [None])[:1] != ["console"]:
+                continue  # only the console reads the setting
+            env: dict[str, str] = {}
+            for source in container.get("envFrom", []):
+                env.update(config_maps.get(source.get("configMapRef", {}).get("name", ""), {}))
+            env.update({v["name"]: str(v["value"]) for v in container.get("env", []) if "value" in v})
+            value = env.get("KRING_CONSOLE_DEV_SIGN_IN", "false").strip().lower()
+            if value in ("1", "true", "yes", "on", "t", "y"):
+                found.append(f"{ident(workload)} container {container['name']}: KRING_CONSOLE_DEV_SIGN_IN={value} "
+                             "lets anyone sign in as any member")
+    return found
+
+
 def _check_container_hardening(template: Obj, container: Obj, settings: Any, user: str | None, where: str,
                                found: list[str]) -> None:
     resources = container.get("resources", {})
@@ -576,10 +636,10 @@ def _check_tls_files(template: Obj, container: Obj, process: str | None, setting
 def _check_coverage(processes: dict[str, list[str]], by_kind: dict[str, list[Obj]], found: list[str]) -> None:
     from services.common.config import available_processes
 
-    for process in available_processes():
+    for process in (*available_processes(), "console"):
         runs = [w for w in processes.get(process, []) if w.startswith("Deployment/")]
         if not runs:
-            command = f"kring {process}" if process in ("gateway", "relay") else f"kring service {process}"
+            command = f"kring {process}" if process in ("gateway", "relay", "console") else f"kring service {process}"
             found.append(f"no Deployment runs `{command}`")
     jobs = [o for o in by_kind.get("Job", []) if is_kring(o["spec"]["template"])]
     order = [c.get("args", [None])[0] for job in jobs for c in containers(job["spec"]["template"])]
@@ -643,10 +703,12 @@ def _check_network_policies(by_kind: dict[str, list[Obj]], kring_pods: list, fou
         ports = {p.get("name"): p["containerPort"] for c in containers(template) for p in c.get("ports", [])}
         for policy in applying:
             for rule in policy["spec"].get("ingress", []):
-                if not rule.get("from") and process != "gateway":
-                    found.append(f"{ident(policy)}: lets anyone reach {ident(workload)}; only the gateway takes "
-                                 "outside traffic")
+                if not rule.get("from") and process not in OUTSIDE_FACING:
+                    found.append(f"{ident(policy)}: lets anyone reach {ident(workload)}; only the gateway and the "
+                                 "console take outside traffic")
                 for port in rule.get("ports", []):
+                    if process == "console" and port.get("port") == "metrics":
+                        continue  # the scrape policy covers every Kring pod; the console has nothing to scrape
                     if isinstance(port.get("port"), str) and port["port"] not in ports and process is not None:
                         found.append(f"{ident(policy)}: port {port['port']} is not a port of {ident(workload)}")
 
@@ -657,7 +719,7 @@ def _check_pod_monitors(by_kind: dict[str, list[Obj]], kring_pods: list, found: 
             continue  # another system's metrics (CloudNativePG): _check_infrastructure_monitors
         endpoints = monitor["spec"].get("podMetricsEndpoints", [])
         for workload, template, process in kring_pods:
-            if process is None:
+            if process is None or process == "console":  # the console serves no /metrics
                 continue
             labels = template["metadata"]["labels"]
             if not matches(monitor["spec"]["selector"], labels):

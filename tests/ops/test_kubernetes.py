@@ -13,6 +13,7 @@ from tests.ops.manifests import (
     OVERLAYS,
     PINNED,
     consistency_problems,
+    dev_sign_in_problems,
     image_pin_problems,
     pin_images_module,
     render,
@@ -356,6 +357,34 @@ def _postgres_scraped_under_another_job(objects):
     del find(objects, "PodMonitor", "kring-postgres")["spec"]["jobLabel"]
 
 
+def _console_on_another_port(objects):
+    container(objects, "kring-console")["ports"][0]["containerPort"] = 8080
+
+
+def _console_on_loopback(objects):
+    env_var(container(objects, "kring-console"), "KRING_CONSOLE_BIND_HOST")["value"] = "127.0.0.1"
+
+
+def _console_probed_on_the_gateways_path(objects):
+    container(objects, "kring-console")["readinessProbe"]["httpGet"]["path"] = "/v1/readyz"
+
+
+def _console_pointed_elsewhere(objects):
+    env_var(container(objects, "kring-console"), "KRING_CONSOLE_API_URL")["value"] = "http://kring-members:8080"
+
+
+def _console_setting_typo(objects):
+    env_var(container(objects, "kring-console"), "KRING_CONSOLE_API_URL")["name"] = "KRING_CONSOLE_API_ULR"
+
+
+def _console_oidc_without_issuer(objects):
+    del config(objects)["KRING_CONSOLE_OIDC_ISSUER"]
+
+
+def _missing_console(objects):
+    objects.remove(find(objects, "Deployment", "kring-console"))
+
+
 CONSISTENCY = {
     "a KRING_ variable with a typo": (_typo_in_setting, "KRING_OPERATOR_TOKN is not a setting Kring reads"),
     "a ConfigMap key Kring does not read": (_unknown_setting_in_config_map, "sets KRING_METRICS_PATH, which Kring"),
@@ -383,7 +412,14 @@ CONSISTENCY = {
     "a service without a Deployment": (_missing_federation, "no Deployment runs `kring service federation`"),
     "declaring before migrating": (_job_declares_before_migrating, "should run `kring migrate` and then"),
     "a Service that selects no pod": (_service_selects_nothing, "Service/kring-gateway: its selector matches no pod"),
-    "a service open to outside traffic": (_members_open_to_everyone, "only the gateway takes outside traffic"),
+    "a service open to outside traffic": (_members_open_to_everyone, "only the gateway and the console take outside"),
+    "a console port the process does not listen on": (_console_on_another_port, "differ from what `kring console`"),
+    "a console on loopback": (_console_on_loopback, "KRING_CONSOLE_BIND_HOST is 127.0.0.1"),
+    "a console probed on the wrong path": (_console_probed_on_the_gateways_path, "readinessProbe should be GET"),
+    "a console that calls something else": (_console_pointed_elsewhere, "kring-members:8080, not the gateway"),
+    "a console setting with a typo": (_console_setting_typo, "KRING_CONSOLE_API_ULR is not a setting Kring reads"),
+    "half an OpenID configuration": (_console_oidc_without_issuer, "the console's settings are invalid"),
+    "no console": (_missing_console, "no Deployment runs `kring console`"),
     "replicas fighting the autoscaler": (_replicas_beside_an_autoscaler, "sets replicas while"),
     "a process the PodMonitor does not scrape": (_pod_monitor_misses_the_gateway, "does not select Deployment/kring-"
                                                                                   "gateway"),
@@ -446,6 +482,27 @@ def assert_reported(objects: list[dict], case: tuple[Mutation, str], check: Call
 @pytest.mark.parametrize("case", CONSISTENCY)
 def test_a_manifest_that_does_not_match_the_code_is_reported(rendered, case):
     assert_reported(rendered["production"], CONSISTENCY[case], consistency_problems)
+
+
+@pytest.mark.parametrize("overlay", PINNED)
+def test_production_never_enables_the_development_sign_in(rendered, overlay):
+    assert dev_sign_in_problems(rendered[overlay]) == []
+
+
+def test_the_development_overlay_has_the_development_sign_in_and_the_check_sees_it(rendered):
+    assert dev_sign_in_problems(rendered["development"]) == [
+        "Deployment/kring-console container kring: KRING_CONSOLE_DEV_SIGN_IN=true lets anyone sign in as any member"]
+
+
+@pytest.mark.parametrize("how", ["config map", "container env"])
+def test_a_development_sign_in_turned_on_in_production_is_reported(rendered, how):
+    def enable(objects):
+        if how == "config map":
+            config(objects)["KRING_CONSOLE_DEV_SIGN_IN"] = "True"
+        else:
+            container(objects, "kring-console")["env"].append({"name": "KRING_CONSOLE_DEV_SIGN_IN", "value": "1"})
+
+    assert_reported(rendered["production"], (enable, "lets anyone sign in as any member"), dev_sign_in_problems)
 
 
 def _misspelt_field(objects):

@@ -36,6 +36,7 @@ from services.common.vocabulary import (
     Perspective,
     UnpreparedPolicy,
     Visibility,
+    author_role,
 )
 from services.federation import models
 from services.federation.handlers import links
@@ -322,7 +323,8 @@ def shown_authors(output: OutputPlan, erased: set[str]) -> list[dict[str, Any]]:
         a: Attribution = attribution(
             Person(member.member_id, 1, "", (), False, erased=True) if member.member_id in erased
             else member.person(), inside_network=False)
-        shown.append({"shown_as": a.shown_as, "named": a.named})
+        # A reader gets each author's role code beside the English label (None for a name): the vocabulary's table.
+        shown.append({"shown_as": a.shown_as, "named": a.named, "role": author_role(a.shown_as, a.named)})
     return shown
 
 

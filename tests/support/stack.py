@@ -5,6 +5,7 @@ Never import eventlet's monkey patching here: both layers drive the stack from a
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -60,6 +61,7 @@ class Stack:
     process: subprocess.Popen
     metrics_port: int  # KRING_METRICS_PORT: each process serves /metrics on this plus its offset
     amqp_uri: str = ""  # the broker (and vhost) the stack's processes share: another gateway joins it here
+    console: str = ""  # the console's URL (``kring console``, started by ``kring run`` with the rest)
     broker_token: str = SIGN_IN_BROKER_TOKEN  # the sign-in broker's (the console's): POST /v1/sign-in/tokens only
 
     def client(self, token: str | None = None) -> httpx.Client:
@@ -81,10 +83,11 @@ class Stack:
 
 
 def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id: str = "kring-e2e",
-                extra_env: dict[str, str] | None = None) -> Stack:
-    """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP)."""
-    # the gateway's two ports, then the metrics base: each process adds its offset (0..5) to it
-    http, grpc_port, metrics, *_ = free_ports(2 + 6)
+                extra_env: dict[str, str] | None = None, demo: bool = False) -> Stack:
+    """``extra_env``: more environment for every process of the stack (tests/e2e/test_tracing_e2e.py: OTLP).
+    ``demo``: load the demo data before the stack counts as ready (tests/browser signs in as its people)."""
+    # the gateway's two ports, the metrics base (each process adds its offset, 0..5, to it), then the console's
+    http, grpc_port, metrics, *_, console = free_ports(2 + 6 + 1)
     env = {
         **os.environ,
         "KRING_AMQP_URI": amqp_uri,
@@ -93,6 +96,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
         "KRING_HTTP_PORT": str(http),
         "KRING_GRPC_PORT": str(grpc_port),
         "KRING_METRICS_PORT": str(metrics),
+        "KRING_CONSOLE_PORT": str(console),
         "KRING_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "KRING_SIGN_IN_BROKER_TOKEN": SIGN_IN_BROKER_TOKEN,
         "KRING_OPERATOR_EMAILS": OPERATOR_EMAIL,
@@ -106,7 +110,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
     ready = tmp / "ready"
     log = open(tmp / "stack.log", "wb")  # closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", "--no-demo", "--ready-file", str(ready)],
+        [sys.executable, "-m", "services.cli", "run", *([] if demo else ["--no-demo"]), "--ready-file", str(ready)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     deadline = time.monotonic() + 120
@@ -117,7 +121,7 @@ def start_stack(tmp: Path, amqp_uri: str, database_url: str | None, instance_id:
                         pytrace=False)
         time.sleep(0.25)
     return Stack(f"http://127.0.0.1:{http}", f"127.0.0.1:{grpc_port}", OPERATOR_TOKEN, tmp / "data", process,
-                 metrics, amqp_uri)
+                 metrics, amqp_uri, json.loads(ready.read_text())["console_url"])
 
 
 def stop_stack(process: subprocess.Popen) -> int | None:

@@ -261,7 +261,13 @@ class FakeFederation:
         network_ids = query.get("network_ids")
         if network_ids is not None:
             network_ids = self.feed_scope(caller, network_ids)
-        return self.log.read(query.get("cursor", 0), network_ids, query.get("limit", 500))
+        page = self.log.read(query.get("cursor", 0), network_ids, query.get("limit", 500))
+        if query.get("outputs_once"):  # each output once, in the page's outputs, as the real service answers
+            outputs = {e["output"]["output_id"]: e["output"] for e in page["entries"]}
+            page["entries"] = [{**{k: v for k, v in e.items() if k != "output"}, "output_id": e["output"]["output_id"]}
+                               for e in page["entries"]]
+            page["outputs"] = outputs
+        return page
 
     def log_head(self, caller, query):
         scope = self.feed_scope(caller, query["network_ids"])

@@ -38,6 +38,7 @@ def test_kring_service_monkey_patches_before_anything_else_is_imported():
     [
         (["service", "members"], {"command": "service", "name": "members"}),
         (["gateway"], {"command": "gateway"}),
+        (["console"], {"command": "console"}),
         (["migrate"], {"command": "migrate", "service": None}),
         (["migrate", "--service", "members"], {"command": "migrate", "service": "members"}),
         (["declare"], {"command": "declare"}),

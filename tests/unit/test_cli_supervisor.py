@@ -6,7 +6,15 @@ import io
 import os
 
 from services.common.config import Settings
-from services.supervisor import EDGES, ProcessGroup, RunOptions, Supervisor, killed_message
+from services.supervisor import (
+    EDGES,
+    ProcessGroup,
+    RunOptions,
+    Supervisor,
+    console_banner_line,
+    killed_message,
+    prepare_console_environment,
+)
 from tests.support.processes import python
 from tests.support.stack import Stack, killed_on_stop
 from tests.support.waiting import eventually
@@ -106,3 +114,46 @@ def test_the_banner_says_where_everything_is(tmp_path):
                      "demo data: 13 members created", "sign-in-broker-token"):
         assert expected in banner
     assert "broker-secret" not in banner  # it mints any member's token: where it is, never what it is
+
+
+CONSOLE_ENV = ("KRING_CONSOLE_API_URL", "KRING_CONSOLE_PUBLIC_URL", "KRING_CONSOLE_DEV_SIGN_IN", "KRING_CONSOLE_PORT",
+               "KRING_CONSOLE_OIDC_ISSUER", "KRING_CONSOLE_OIDC_CLIENT_ID", "KRING_CONSOLE_OIDC_CLIENT_SECRET")
+
+
+def unset_console_env(monkeypatch) -> None:
+    """The console's settings unset, and put back as they were afterwards (the supervisor sets defaults in
+    os.environ, which monkeypatch undoes only for variables it has seen)."""
+    for name in CONSOLE_ENV:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+def test_make_run_points_the_console_at_its_gateway_and_turns_the_development_sign_in_on(monkeypatch):
+    unset_console_env(monkeypatch)
+    monkeypatch.setenv("KRING_CONSOLE_PORT", "8199")
+
+    console = prepare_console_environment(Settings(http_port=8181))
+
+    assert (console.console_api_url, console.console_public_url) == ("http://127.0.0.1:8181", "http://127.0.0.1:8199")
+    assert console.console_dev_sign_in
+    banner = console_banner_line(console)
+    assert "http://127.0.0.1:8199" in banner and "DEVELOPMENT SIGN-IN ON" in banner
+
+
+def test_a_development_sign_in_turned_off_stays_off_and_the_banner_names_the_provider(monkeypatch):
+    unset_console_env(monkeypatch)
+    monkeypatch.setenv("KRING_CONSOLE_DEV_SIGN_IN", "false")
+    monkeypatch.setenv("KRING_CONSOLE_OIDC_ISSUER", "https://login.example")
+    monkeypatch.setenv("KRING_CONSOLE_OIDC_CLIENT_ID", "kring")
+    monkeypatch.setenv("KRING_CONSOLE_OIDC_CLIENT_SECRET", "s3cret")
+
+    console = prepare_console_environment(Settings(http_port=8181))
+
+    assert not console.console_dev_sign_in
+    banner = console_banner_line(console)
+    assert "DEVELOPMENT" not in banner and "OpenID Connect: https://login.example" in banner
+    assert "s3cret" not in banner
+
+
+def test_the_console_stops_with_the_edges_before_the_services():
+    assert "console" in EDGES

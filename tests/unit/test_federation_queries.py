@@ -131,3 +131,19 @@ def test_a_reader_of_a_feed_holding_the_output_gets_its_copy_and_nobody_else_doe
     pair.retract(shared.output_id, "a")
     gone = queries.held_copy(in_b, shared.output_id, pair.uow).output
     assert gone is not None and gone["retracted"] is True and "title" not in gone
+
+
+def test_a_log_page_with_outputs_once_carries_each_output_once_and_says_what_the_full_page_says(pair: World) -> None:
+    """The gateway's hub reads every network's log: an output shared with N networks is N entries, and with
+    ``outputs_once`` its copy (or tombstone) travels once per page; put back together, the page is the full one."""
+    kept = pair.publish("a", "linked")
+    gone = pair.publish("a", "linked")
+    pair.retract(gone.output_id, "a")
+    full = queries.log_after(THE_GATEWAY, LogQuery(cursor=0), pair.uow, pair.lookup)
+    once = queries.log_after(THE_GATEWAY, LogQuery(cursor=0, outputs_once=True), pair.uow, pair.lookup)
+    assert sorted(once.outputs) == sorted({kept.output_id, gone.output_id})
+    assert once.outputs[gone.output_id]["retracted"] is True
+    assert once.next_cursor == full.next_cursor
+    rebuilt = [{**e.model_dump(exclude={"output_id"}), "output": once.outputs[e.output_id]} for e in once.entries]
+    assert rebuilt == [e.model_dump() for e in full.entries]
+    assert len(full.entries) > len(once.outputs)  # an output in two networks' logs (b and c), sent once

@@ -30,7 +30,7 @@ from services.common.errors import (
 from services.gateway.partner.errors import DeadlineExceeded, grpc_code
 from services.gateway.partner.feed_hub import FeedHub
 from services.gateway.partner.server import EdgeInterceptor
-from services.gateway.partner.servicer import FederationServicer
+from services.gateway.partner.servicer import AS_THE_GATEWAY, FederationServicer, log_reader
 from services.gateway.partner.streams import OpenStreams
 from services.gateway.shared import idempotency
 from tests.support.aio import Consumer, collect, driven
@@ -74,7 +74,9 @@ def experts():
 
 @pytest.fixture
 def hub(federation):
-    hub = FeedHub(federation.log.read, interval=0.01)
+    # The log as the gateway reads it: with each output once, every entry encoded once for all its streams.
+    hub = FeedHub(log_reader(lambda service, method, *args: federation.call(service, method, *args),
+                             AS_THE_GATEWAY), interval=0.01)
     yield hub
     hub.stop()
 
@@ -418,7 +420,8 @@ class StreamRun(Consumer):
         deadline = time.monotonic() + timeout
         while len(self.items) < n and self.alive and time.monotonic() < deadline:
             time.sleep(0.005)
-        return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in self.items]
+        items = [pb.FeedItem.FromString(i) for i in self.items]  # sent as the hub encoded them
+        return [(i.cursor, i.kind, i.output.output_id or i.tombstone.output_id) for i in items]
 
     def end(self, timeout=5.0):
         assert self.join(timeout), "the stream did not end"
@@ -435,6 +438,31 @@ def test_a_stream_sends_the_partners_feed_after_its_cursor_then_live_items(servi
     assert run.wait_for(2)[1:] == [("4", pb.FEED_ITEM_KIND_RETRACTED, "o-3")]
     run.cancel()
     assert run.end() is None
+
+
+def test_a_stream_of_all_its_networks_covers_its_keys_networks_without_asking_the_federation(servicer, federation):
+    """feed_scope answers a partner asking for no network with its own networks, which its key already says: a
+    thousand streams reconnecting are a thousand calls fewer. A stream naming networks is still checked there."""
+    asked = []
+    call = federation.call
+
+    def recording(service, method, *args, timeout=None):
+        if method == "feed_scope":
+            asked.append(args[1])
+        return call(service, method, *args, timeout=timeout)
+
+    federation.call = recording
+    federation.share("o-1", "beteroud", ["wijk-noord"])
+    federation.share("o-2", "beteroud", ["werkplaats-zuid"])  # not alpha's
+    run = StreamRun(servicer, pb.StreamOutputsRequest(), FakeContext(ALPHA))
+    assert run.wait_for(1) == [("1", pb.FEED_ITEM_KIND_SHARED, "o-1")]
+    run.cancel()
+    run.end()
+    named = StreamRun(servicer, pb.StreamOutputsRequest(network_ids=["wijk-noord"]), FakeContext(ALPHA))
+    assert named.wait_for(1) == [("1", pb.FEED_ITEM_KIND_SHARED, "o-1")]
+    named.cancel()
+    named.end()
+    assert asked == [["wijk-noord"]]  # only the stream that named its networks
 
 
 def test_a_client_hanging_up_ends_the_stream_promptly_and_frees_its_slot(servicer):

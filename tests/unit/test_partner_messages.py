@@ -22,6 +22,7 @@ from services.common.vocabulary import (
     Visibility,
 )
 from services.federation.domain.links import LinkKind
+from services.gateway.partner import messages
 from services.gateway.partner.messages import timestamp
 
 FEED_ITEM_KINDS = ("shared", "retracted", "updated")  # services/federation/schemas.py LogEntry.kind
@@ -77,3 +78,29 @@ def test_a_feed_copy_with_role_codes_makes_the_same_partner_output_as_before():
             "authors": [{"shown_as": "a practitioner", "named": False}, {"shown_as": "Dewi", "named": True}]}
     assert output(with_author_roles(copy)).SerializeToString() == output(copy).SerializeToString()
     assert [f.name for f in pb.Author.DESCRIPTOR.fields] == ["shown_as", "named"]
+
+
+
+def test_a_log_entry_encoded_once_for_every_stream_is_the_message_log_entry_builds():
+    """Streams send the hub's bytes as they are: each must decode to exactly the item ``log_entry`` would send,
+    for a share, a retraction and an attribution change, when entries share one output and when they do not."""
+    copy_ = {"output_id": "o-1", "origin_network_id": "beteroud", "session_id": None, "kind": "lesson",
+             "title": "Les", "body": "wat we leerden", "url": None, "resource_type": None, "themes": ["ouderen"],
+             "visibility": "linked", "licence": "CC-BY-4.0",
+             "authors": [{"shown_as": "Ans de Vries", "named": True}, {"shown_as": "a participant", "named": False}],
+             "published_at": "2026-03-01T09:00:00+00:00"}
+    gone = {"output_id": "o-2", "origin_network_id": "beteroud", "retracted": True,
+            "retracted_at": "2026-03-02T10:00:00.123456+00:00"}
+    at = "2026-03-01T09:00:01.5+00:00"
+    entries = [
+        {"cursor": 7, "network_id": "wijk-noord", "kind": "shared", "backfill": False, "at": at, "output": copy_},
+        {"cursor": 8, "network_id": "werkplaats-zuid", "kind": "shared", "backfill": True, "at": at, "output": copy_},
+        {"cursor": 9, "network_id": "wijk-noord", "kind": "updated", "backfill": False, "at": at,
+         "output": dict(copy_, authors=[{"shown_as": "a participant", "named": False}])},
+        {"cursor": 10, "network_id": "wijk-noord", "kind": "retracted", "backfill": False,
+         "at": "2026-03-02T10:00:00+00:00", "output": gone},
+    ]
+    encoded = messages.encoded_log_entries(entries)
+    assert [pb.FeedItem.FromString(data) for data in encoded] == [messages.log_entry(e) for e in entries]
+    assert pb.FeedItem.FromString(encoded[1]).output.authors[0].shown_as == "Ans de Vries"
+    assert pb.FeedItem.FromString(encoded[3]).WhichOneof("content") == "tombstone"

@@ -52,6 +52,31 @@ TEXTS: Catalogue = {
     },
     "signin.expired": {"nl": "Uw sessie is verlopen. Log opnieuw in.",
                        "en": "Your session has expired. Please sign in again."},
+    "signin.failed.provider_unreachable": {
+        "nl": "De inlogdienst van uw organisatie is nu niet bereikbaar. Probeer het over een paar minuten opnieuw.",
+        "en": "Your organisation's sign-in service cannot be reached now. Please try again in a few minutes.",
+    },
+    "signin.failed.denied": {
+        "nl": "De inlogdienst heeft het inloggen niet toegestaan. U bent niet ingelogd.",
+        "en": "The sign-in service did not allow the sign-in. You are not signed in.",
+    },
+    "signin.failed.state": {
+        "nl": "Dit inloggen is niet in deze browser begonnen, of al gebruikt. Begin opnieuw met inloggen.",
+        "en": "This sign-in was not started in this browser, or was already used. Please start signing in again.",
+    },
+    "signin.failed.expired": {
+        "nl": "Het inloggen duurde te lang. Begin opnieuw met inloggen.",
+        "en": "The sign-in took too long. Please start signing in again.",
+    },
+    "signin.failed.id_token": {
+        "nl": "Het bewijs van de inlogdienst kon niet worden gecontroleerd. U bent niet ingelogd; meld dit aan de "
+              "beheerder.",
+        "en": "The sign-in service's proof could not be verified. You are not signed in; please tell the operator.",
+    },
+    "signin.failed.email_unverified": {
+        "nl": "De inlogdienst bevestigt uw e-mailadres niet. Kring laat alleen een bevestigd e-mailadres binnen.",
+        "en": "The sign-in service does not confirm your e-mail address. Kring only admits a confirmed address.",
+    },
     "signout.done": {"nl": "U bent uitgelogd.", "en": "You have signed out."},
     # --- home
     "home.title": {"nl": "Mijn netwerken", "en": "My networks"},

@@ -21,7 +21,7 @@ TEXTS: Catalogue = {
     "networks.perspective.resident": {"nl": "bewoner", "en": "resident"},
     "networks.perspective.volunteer": {"nl": "vrijwilliger", "en": "volunteer"},
     "networks.perspective.lived_experience": {"nl": "ervaringsdeskundige", "en": "lived experience"},
-    "networks.perspective.education": {"nl": "onderwijs (student of docent)", "en": "education (student or teacher)"},
+    "networks.perspective.education": {"nl": "onderwijs", "en": "education"},
     "networks.perspective.research": {"nl": "onderzoek", "en": "research"},
     "networks.format.knowledge_cafe": {"nl": "kenniscafé", "en": "knowledge café"},
     "networks.format.world_cafe": {"nl": "wereldcafé", "en": "world café"},

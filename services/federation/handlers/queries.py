@@ -21,9 +21,11 @@ from services.federation.schemas import (
     FeedQuery,
     HeldCopy,
     LogEntry,
+    LogEntryRef,
     LogPage,
     LogQuery,
     ServiceHealth,
+    SharedLogPage,
 )
 
 
@@ -54,7 +56,8 @@ def feed_scope(caller: Caller, network_ids: list[str], uow: FederationUoW, looku
         return sorted(set(network_ids))
 
 
-def log_after(caller: Caller, query: LogQuery, uow: FederationUoW, lookup: NetworkLookup) -> LogPage:
+def log_after(caller: Caller, query: LogQuery, uow: FederationUoW,
+              lookup: NetworkLookup) -> LogPage | SharedLogPage:
     """Entries after the cursor for the given networks (all of them only for a service: the gateway's hub). A
     share whose output was retracted since is passed over, its retraction entry follows; ``next_cursor`` moves
     past everything read, so a caller never reads the same entries twice."""
@@ -65,10 +68,20 @@ def log_after(caller: Caller, query: LogQuery, uow: FederationUoW, lookup: Netwo
         networks = feed_scope(caller, query.network_ids, uow, lookup)
     with uow:
         rows = uow.feeds.log_after(query.cursor, networks, query.limit)
+    shown = [r for r in rows if not (r["kind"] != "retracted" and r["copy"] is None)]
+    next_cursor = rows[-1]["position"] if rows else query.cursor
+    if query.outputs_once:
+        # One statement read every row, so the rows of one output carry the same copy: the first stands for all.
+        outputs: dict[str, dict[str, Any]] = {}
+        for r in shown:
+            if r["output_id"] not in outputs:
+                outputs[r["output_id"]] = _shown(r)
+        return SharedLogPage(entries=[LogEntryRef(cursor=r["position"], network_id=r["network_id"], kind=r["kind"],
+                                                  backfill=r["backfill"], at=r["at"], output_id=r["output_id"])
+                                      for r in shown], outputs=outputs, next_cursor=next_cursor)
     entries = [LogEntry(cursor=r["position"], network_id=r["network_id"], kind=r["kind"], backfill=r["backfill"],
-                        at=r["at"], output=_shown(r))
-               for r in rows if not (r["kind"] != "retracted" and r["copy"] is None)]
-    return LogPage(entries=entries, next_cursor=rows[-1]["position"] if rows else query.cursor)
+                        at=r["at"], output=_shown(r)) for r in shown]
+    return LogPage(entries=entries, next_cursor=next_cursor)
 
 
 def delivery_log(caller: Caller, output_id: str, uow: FederationUoW) -> DeliveryLog:

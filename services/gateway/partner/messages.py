@@ -6,6 +6,7 @@ so none can leak by accident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,6 +94,32 @@ def log_entry(entry: dict[str, Any]) -> pb.FeedItem:
     """An entry of the federation's ``log_after``: what happened at that position."""
     return feed_item(cursor=entry["cursor"], network_id=entry["network_id"], kind=entry["kind"],
                      backfill=entry["backfill"], at=entry["at"], shown=entry["output"])
+
+
+def encoded_log_entries(entries: Iterable[dict[str, Any]]) -> list[bytes]:
+    """Each entry of ``log_after`` as the bytes of :func:`log_entry`'s message, the output's part encoded once for
+    the entries that show the same output dict (a page with ``outputs_once``: one output, hundreds of networks).
+
+    A message's encoding is the concatenation of its fields', in any order, so an item is its own fields (cursor,
+    network, kind, time) followed by the output's (or tombstone's) field, encoded once. Streams then send these
+    bytes as they are: an item is encoded once per gateway, not once per stream.
+    """
+    contents: dict[int, bytes] = {}  # id() of a shown dict -> its field; the dicts outlive this call's loop
+    times: dict[Any, timestamp_pb2.Timestamp | None] = {}  # the entries of one share have one time
+    encoded = []
+    for entry in entries:
+        shown = entry["output"]
+        content = contents.get(id(shown))
+        if content is None:
+            part = pb.FeedItem(tombstone=tombstone(shown)) if is_tombstone(shown) else pb.FeedItem(output=output(shown))
+            content = contents[id(shown)] = part.SerializeToString()
+        at = entry["at"]
+        if at not in times:
+            times[at] = timestamp(at)
+        head = pb.FeedItem(cursor=str(entry["cursor"]), network_id=entry["network_id"],
+                           kind=enum_number(pb.FeedItemKind, entry["kind"]), backfill=entry["backfill"], at=times[at])
+        encoded.append(head.SerializeToString() + content)
+    return encoded
 
 
 def sharing_policy(data: dict[str, Any]) -> pb.SharingPolicy:

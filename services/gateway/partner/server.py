@@ -31,7 +31,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.api.kring.v1 import federation_pb2
-from services.common import tracing
+from services.common import metrics, tracing
 from services.common.config import Settings
 from services.common.errors import InternalError, KringError, Unauthenticated, ValidationFailed
 from services.common.logs import correlation_id
@@ -93,7 +93,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):
             return grpc.unary_stream_rpc_method_handler(
                 _stream(method, metadata, cast(AioStream, handler.unary_stream), admit),
                 request_deserializer=_tolerant(handler.request_deserializer),
-                response_serializer=handler.response_serializer,
+                response_serializer=_pre_encoded(handler.response_serializer),
             )
         return handler
 
@@ -135,6 +135,17 @@ def _tolerant(deserialize: Callable[[bytes], Req] | None) -> Callable[[bytes], R
         except DecodeError as exc:
             return Undecodable(str(exc))
     return deserialize_or_mark
+
+
+def _pre_encoded(serialize: Callable[[Resp], bytes] | None) -> Callable[[Resp | bytes], bytes] | None:
+    """A stream may yield its messages already encoded (StreamOutputs: one encoding of a feed item for every stream
+    of its network); grpcio sends whatever the serializer returns, so bytes pass as they are."""
+    if serialize is None:
+        return None
+
+    def serialize_unless_bytes(message: Resp | bytes) -> bytes:
+        return message if isinstance(message, bytes) else serialize(message)
+    return serialize_unless_bytes
 
 
 def _decoded(request: Req | Undecodable) -> Req:
@@ -318,6 +329,7 @@ async def _build(settings: Settings, rpc: RpcCaller, partner_limit: Limit | None
         ],
     )
     federation = FederationServicer(settings, rpc, streams=OpenStreams(max_streams, STREAMS_PER_PARTNER))
+    metrics.PARTNER_STREAMS_FOLLOWING.set_function(lambda: federation.hub.subscribers)
     AsyncFederation(federation).add_to(server)
     observability.start_grpc_methods(f"/{SERVICE_NAME}/{method.name}" for method
                                      in federation_pb2.DESCRIPTOR.services_by_name["Federation"].methods)

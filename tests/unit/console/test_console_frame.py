@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cryptography.fernet import Fernet
 
 from services.console.session import COOKIE
@@ -156,3 +158,9 @@ def test_after_sign_in_the_visitor_returns_only_to_a_local_page():
     answer = client.post("/sign-in/dev", data={"csrf": csrf_of(page.text), "email": "a@example.org",
                                                "next": "//evil.example/steal"})
     assert answer.headers["location"] == "/"
+
+
+def test_choosing_a_language_loads_the_whole_page_so_its_lang_attribute_changes_too():
+    # htmx's boosted swap replaces the body only: the page stayed lang="nl" in English (found by tests/browser)
+    page = console(a_member_api()).get("/sign-in")
+    assert re.search(r'<form method="post" action="/language"[^>]* hx-boost="false">', page.text)

@@ -221,6 +221,17 @@ def test_staff_see_the_output_with_its_preview_from_outside_the_network():
     assert 'href="/outputs/o-1/deliveries"' in page.text  # where it went, beyond the network
 
 
+def test_a_facilitator_is_not_offered_the_delivery_log_the_api_keeps_for_coordinators():
+    # found by tests/browser: the link led a facilitator to the API's refusal
+    api = outputs_api()
+    api.on("GET", "/v1/whoami", (200, {"operator": False, "member_id": "m-1", "administers": [],
+                                       "facilitates": ["n-1"], "member_of": ["n-1"]}))
+    page = signed_in(console(api)).get("/outputs/o-1")
+    assert page.status_code == 200
+    assert 'href="/outputs/o-1/retract"' in page.text, "a facilitator is staff: they may retract"
+    assert 'href="/outputs/o-1/deliveries"' not in page.text
+
+
 def test_an_output_kept_in_the_network_says_not_shared_outside_it():
     api = outputs_api()
     api.on("GET", "/v1/outputs/o-1", (200, an_output(visibility="network")))

@@ -47,6 +47,16 @@ def test_a_key_defined_in_two_parts_is_refused():
         raise AssertionError("a key defined twice was accepted")
 
 
+def test_every_value_a_page_names_from_the_vocabulary_has_a_text():
+    # keys built at run time from a value the API sends: a value without a text would fail the page (KeyError)
+    from services.common.vocabulary import NetworkKind, NetworkLevel, Perspective, SessionFormat
+
+    for prefix, values in (("networks.perspective.", Perspective), ("me.perspective.", Perspective),
+                           ("networks.kind.", NetworkKind), ("network.level.", NetworkLevel),
+                           ("networks.format.", SessionFormat)):
+        assert sorted(f"{prefix}{v.value}" for v in values if f"{prefix}{v.value}" not in CONSOLE) == [], prefix
+
+
 def test_every_author_role_code_the_api_sends_has_words_in_the_console():
     from services.common.vocabulary import AUTHOR_ROLES  # the API's codes (the console itself imports no service)
 
