@@ -18,7 +18,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console import pages, signin
 from services.console.api import ApiError, ApiUnavailable
-from services.console.session import EncryptedSessionMiddleware, session_sealer, sign_out
+from services.console.session import EncryptedSessionMiddleware, session_sealer, sign_out, signed_in
 from services.console.settings import ConsoleSettings
 from services.console.web import CsrfRefused, NotSignedIn, Page, sign_in_url
 
@@ -93,6 +93,7 @@ def create_app(settings: ConsoleSettings, *, api_transport: httpx.BaseTransport 
             page.session["notice"] = page.t("signin.expired")
             return RedirectResponse(sign_in_url(request.url.path if request.method == "GET" else "/"),
                                     status_code=303)
+        page = Page(request, signed_in(request.session))  # the refusal keeps the person's menu, to go on from
         if exc.status == 403:
             return page.render("error.html", status=403, title=page.t("error.forbidden.title"),
                                message=page.t("error.forbidden"), detail=page.t("error.api_said", message=exc.message))
@@ -105,13 +106,13 @@ def create_app(settings: ConsoleSettings, *, api_transport: httpx.BaseTransport 
     @app.exception_handler(ApiUnavailable)
     def _unavailable(request: Request, exc: ApiUnavailable) -> Response:
         log.warning("admin API unavailable: %s", exc)
-        page = Page(request, None)
+        page = Page(request, signed_in(request.session))
         return page.render("error.html", status=503, title=page.t("error.unavailable.title"),
                            message=page.t("error.unavailable"))
 
     @app.exception_handler(404)
     def _not_found(request: Request, exc: Any) -> HTMLResponse:
-        page = Page(request, None)
+        page = Page(request, signed_in(request.session))
         return page.render("error.html", status=404, title=page.t("error.not_found.title"),
                            message=page.t("error.not_found"))
 

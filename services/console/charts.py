@@ -57,7 +57,7 @@ def nine_steps(steps: Sequence[Mapping[str, Any]], label: str, status_names: Map
 
 def bar_chart(bars: Sequence[tuple[str, float]], label: str) -> Markup:
     """Horizontal bars, one per (label, value), longest for the largest value; the value is written beside it."""
-    row, label_width, bar_width = 28, 230, 300
+    row, label_width, bar_width = 28, 270, 300  # 270: the longest label ("rondgemaakt met een opbrengst") fits
     height = row * max(len(bars), 1) + 8
     width = label_width + bar_width + 60
     largest = max((value for _, value in bars), default=0) or 1

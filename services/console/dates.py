@@ -20,6 +20,18 @@ def when(moment: str | datetime | None) -> str:
     return parsed(moment).astimezone(LOCAL).strftime("%d-%m-%Y %H:%M")
 
 
+def day(value: str | date | None) -> str:
+    """A calendar day (``2026-01-15``, or the date part of a moment in UTC) as ``15-01-2026``, the way ``when``
+    writes its days; empty for none, and what is not a day as it came."""
+    if not value:
+        return ""
+    try:
+        parsed_day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return parsed_day.strftime("%d-%m-%Y")
+
+
 def start_of_day(day: date) -> datetime:
     """Local midnight at the start of ``day``, as an aware moment (what a date filter means to a person)."""
     return datetime.combine(day, time(0, 0), tzinfo=LOCAL)

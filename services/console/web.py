@@ -21,7 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from services.common.i18n import LANGUAGES, Language, Texts, negotiate
 from services.console.api import AdminApi
-from services.console.dates import when
+from services.console.dates import day, when
 from services.console.session import SignedIn, csrf_matches, csrf_token, signed_in
 from services.console.texts import CONSOLE
 
@@ -35,6 +35,7 @@ templates = Environment(
     lstrip_blocks=True,
 )
 templates.filters["when"] = when  # {{ session.starts_at|when }}: UTC from the API, local time on the page
+templates.filters["day"] = day  # {{ network.start_date|day }}: a day written as `when` writes it
 
 
 class NotSignedIn(Exception):

@@ -12,15 +12,16 @@ from typing import Any
 from services.console.pages.home import roles_in
 from services.console.web import Page
 
-# (tab, path below /networks/{id}, who sees it: "all" for anyone inside the network, "staff" for its
-# coordinators and facilitators, "coordinator" for its coordinators). The operator sees every tab.
+# (tab, path below /networks/{id}, who sees it: "all" for anyone signed in (the API shows a network's sessions
+# and outputs to them), "member" for anyone with a role in the network, "staff" for its coordinators and
+# facilitators, "coordinator" for its coordinators). The operator sees every tab.
 TABS: tuple[tuple[str, str, str], ...] = (
     ("overview", "", "all"),
     ("sessions", "/sessions", "all"),
     ("outputs", "/outputs", "all"),
     ("members", "/members", "staff"),
     ("links", "/links", "coordinator"),
-    ("feed", "/feed", "all"),
+    ("feed", "/feed", "member"),  # what was shared with the network: the API refuses it to outsiders
     ("health", "/health", "staff"),
     ("learning", "/learning", "staff"),
 )
@@ -30,6 +31,8 @@ def visible_tabs(roles: list[str], operator: bool) -> list[tuple[str, str]]:
     def opens(audience: str) -> bool:
         if operator or audience == "all":
             return True
+        if audience == "member":
+            return bool(roles)
         if audience == "staff":
             return bool({"coordinator", "facilitator"} & set(roles))
         return "coordinator" in roles

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from services.common.vocabulary import Perspective
 from services.console import charts
 from services.console.api import ApiError
 from services.console.pages.frame import network_frame
@@ -25,7 +26,7 @@ LEVELS = ("national", "regional", "local", "neighbourhood")
 KINDS = ("knowledge_network", "learning_circle", "community_of_practice", "werkplaats")
 UNPREPARED = ("refuse", "flag")
 ROLES = ("participant", "facilitator", "coordinator")
-PERSPECTIVES = ("municipality_policy", "practitioner", "client", "resident", "volunteer", "lived_experience")
+PERSPECTIVES = tuple(perspective.value for perspective in Perspective)  # every one the API takes, none left out
 SHAREABLE = ("linked", "federation", "public")  # a link's policy never lists "network"
 STEP_STATUSES = ("shown", "not_shown", "not_measurable")
 # The fields of the edit form, as UpdateNetwork names them; a blank optional field clears it (null).
@@ -274,6 +275,14 @@ def set_role(network_id: str, member_id: str, page: SignedInPage, form: PostedFo
     return page.redirect(_path(network_id, "/members"), notice=page.t("saved"))
 
 
+@router.get("/networks/{network_id}/members/{member_id}/remove", response_class=HTMLResponse)
+def remove_member_confirm(network_id: str, member_id: str, page: SignedInPage) -> HTMLResponse:
+    """The confirmation step before taking someone out of the network: one stray click must not do it."""
+    frame = network_frame(page, network_id, "members")
+    member: dict[str, Any] = page.api.get(f"/v1/members/{member_id}")
+    return page.render("networks/member_remove.html", **frame, member_id=member_id, name=str(member["name"]))
+
+
 @router.post("/networks/{network_id}/members/{member_id}/remove", response_model=None)
 def remove_member(network_id: str, member_id: str, page: SignedInPage, form: PostedForm) -> RedirectResponse:
     page.api.delete(f"/v1/networks/{network_id}/members/{member_id}", form_key=form.key)
@@ -437,6 +446,17 @@ def set_policy(network_id: str, link_id: str, page: SignedInPage, form: PostedFo
         return _links_page(page, network_id, status=refused.status, errors=_link_refused(refused),
                            values=form.values, form_name=f"policy-{link_id}")
     return page.redirect(_path(network_id, "/links"), notice=page.t("networks.links.policy_set"))
+
+
+@router.get("/networks/{network_id}/links/{link_id}/revoke", response_class=HTMLResponse)
+def revoke_link_confirm(network_id: str, link_id: str, page: SignedInPage) -> HTMLResponse:
+    """The confirmation step before ending a link (as for archiving): ending stops the sharing both ways at once,
+    so never by one stray click in the links table."""
+    frame = network_frame(page, network_id, "links")
+    link: dict[str, Any] = page.api.get(f"/v1/links/{link_id}")
+    other = link["target_network_id"] if link["requester_network_id"] == network_id else link["requester_network_id"]
+    other_name = str(directory(page).get(other, {}).get("name") or other)
+    return page.render("networks/link_revoke.html", **frame, link_id=link_id, other_name=other_name)
 
 
 @router.post("/networks/{network_id}/links/{link_id}/{action}", response_model=None)

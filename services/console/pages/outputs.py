@@ -19,7 +19,14 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from services.common.vocabulary import PERSPECTIVE_ROLE_NAMES, OutputKind, Perspective, ResourceType, Visibility
+from services.common.vocabulary import (
+    AUTHOR_ROLES,
+    PERSPECTIVE_ROLE_NAMES,
+    OutputKind,
+    Perspective,
+    ResourceType,
+    Visibility,
+)
 from services.console.api import ApiError
 from services.console.pages.frame import network_frame
 from services.console.pages.sessions import PAGE_SIZE, errors_of, network_members, refusable
@@ -46,21 +53,21 @@ class ShownOutside:
     shown_as: str
     named: bool
     known: bool = True
+    role: str | None = None  # an unnamed author's role code (as the API's ``role``), said in the page's language
 
 
 def shown_outside(member_id: str, record: dict[str, Any] | None) -> ShownOutside:
     """How an author appears outside the output's network, from their member record as the API returns it."""
     if member_id.startswith(ERASED_PREFIX):
-        return ShownOutside(FORMER_MEMBER, named=False)
+        return ShownOutside(FORMER_MEMBER, named=False, role=AUTHOR_ROLES[FORMER_MEMBER])
     if record is None:
         return ShownOutside("", named=False, known=False)
     name = str(record.get("name") or "")
     if name and record.get("named_in_shared_outputs") is True:
         return ShownOutside(name, named=True)
     perspectives = record.get("perspectives") or []
-    if perspectives:
-        return ShownOutside(PERSPECTIVE_ROLE_NAMES[Perspective(perspectives[0])], named=False)
-    return ShownOutside(A_PARTICIPANT, named=False)
+    shown_as = PERSPECTIVE_ROLE_NAMES[Perspective(perspectives[0])] if perspectives else A_PARTICIPANT
+    return ShownOutside(shown_as, named=False, role=AUTHOR_ROLES[shown_as])
 
 
 def preview(author_ids: list[str], members: list[dict[str, Any]] | None) -> list[ShownOutside]:
@@ -129,7 +136,7 @@ def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dic
         kind_options=[(k, page.t(f"outputs.kind.{k}")) for k in KINDS],
         resource_type_options=[(r.value, page.t(f"outputs.resource_type.{r.value}")) for r in ResourceType],
         visibility_options=[(v.value, page.t(f"outputs.visibility.{v.value}")) for v in Visibility],
-        licence_options=[(licence, licence) for licence in LICENCES],
+        licence_options=[(licence, page.t(f"outputs.licence.{licence}")) for licence in LICENCES],
         statement_options=[(n, f"{n}. {text}") for n, text in enumerate(session.get("statements") or [], 1)],
     )
 

@@ -134,5 +134,8 @@ TEXTS: Catalogue = {
     "more": {"nl": "Meer", "en": "More"},
     "none": {"nl": "geen", "en": "none"},
     "yes": {"nl": "ja", "en": "yes"},
+    # A table in a box that scrolls sideways on a narrow screen: the box is reachable by keyboard, so it has a name.
+    "table.scrolls": {"nl": "Tabel (schuift opzij op een smal scherm)",
+                      "en": "Table (scrolls sideways on a narrow screen)"},
     "no": {"nl": "nee", "en": "no"},
 }

@@ -111,6 +111,14 @@ TEXTS: Catalogue = {
     "networks.members.role_of": {"nl": "Rol van {name}", "en": "Role of {name}"},
     "networks.members.set_role": {"nl": "Rol opslaan", "en": "Save role"},
     "networks.members.remove": {"nl": "Uit het netwerk halen", "en": "Remove from the network"},
+    "networks.members.remove_title": {"nl": "{name} uit het netwerk halen?", "en": "Remove {name} from the network?"},
+    "networks.members.remove_explain": {
+        "nl": "{name} is dan geen lid meer van {network}, ook niet als coördinator of begeleider. "
+              "U kunt {name} later weer toevoegen.",
+        "en": "{name} is then no longer a member of {network}, nor its coordinator or facilitator. "
+              "You can add {name} again later.",
+    },
+    "networks.members.remove_confirm": {"nl": "Ja, uit het netwerk halen", "en": "Yes, remove from the network"},
     "networks.members.removed": {"nl": "Het lid is uit het netwerk gehaald.",
                                  "en": "The member has been removed from the network."},
     "networks.members.added": {"nl": "Het lid is toegevoegd.", "en": "The member has been added."},
@@ -229,6 +237,14 @@ TEXTS: Catalogue = {
     "networks.links.reject": {"nl": "Afwijzen", "en": "Reject"},
     "networks.links.revoke": {"nl": "Beëindigen", "en": "End"},
     "networks.links.with": {"nl": "met {name}", "en": "with {name}"},
+    "networks.links.revoke_title": {"nl": "Verbinding met {name} beëindigen?", "en": "End the link with {name}?"},
+    "networks.links.revoke_explain": {
+        "nl": "Vanaf dan deelt {network} niets nieuws meer met {name}, en {name} niets nieuws meer met {network}. "
+              "Wilt u later weer delen, dan vraagt u een nieuwe verbinding aan.",
+        "en": "From then on {network} shares nothing new with {name}, and {name} nothing new with {network}. "
+              "To share again later, you ask for a new link.",
+    },
+    "networks.links.revoke_confirm": {"nl": "Ja, beëindig de verbinding", "en": "Yes, end the link"},
     "networks.links.done.accept": {"nl": "De verbinding is actief.", "en": "The link is active."},
     "networks.links.done.reject": {"nl": "De aanvraag is afgewezen.", "en": "The request has been rejected."},
     "networks.links.done.revoke": {"nl": "De verbinding is beëindigd.", "en": "The link has been ended."},

@@ -119,6 +119,16 @@ def test_the_api_refusing_an_action_shows_a_clear_refusal_page():
     assert "Geen toegang" in answer.text and "only a coordinator of this network" in answer.text
 
 
+def test_a_refusal_or_a_missing_page_keeps_the_signed_in_persons_menu_to_go_on_from():
+    api = a_member_api()
+    client = signed_in(console(api))
+    api.on("GET", "/v1/networks/n-9", api_error(404, "not_found", "no such network"))
+    for path in ("/networks/n-9", "/no/such/page"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        assert "Ingelogd als Anouk de Vries" in answer.text and 'href="/me"' in answer.text, path
+
+
 def test_an_unreachable_api_is_a_503_page_not_a_stack_trace():
     import httpx
 

@@ -284,11 +284,17 @@ def test_changing_a_role_and_removing_a_member_call_the_membership_routes():
     api.on("PUT", f"/v1/networks/{NET}/members/m-3", (200, {"network_id": NET, "role": "facilitator",
                                                            "joined_at": "2026-01-01T00:00:00Z"}))
     api.on("DELETE", f"/v1/networks/{NET}/members/m-3", (204, None))
+    api.on("GET", "/v1/members/m-3", (200, a_member("m-3", "Chris Bakker")))
     client = client_for(api)
     assert post(client, f"/networks/{NET}/members", f"/networks/{NET}/members/m-3/role",
                 {"role": "facilitator"}).status_code == 303
     assert api.called("PUT", f"/v1/networks/{NET}/members/m-3")[0].body == {"role": "facilitator"}
-    assert post(client, f"/networks/{NET}/members", f"/networks/{NET}/members/m-3/remove", {}).status_code == 303
+    # Asked first on a page of its own; nothing is removed by drawing it.
+    question = client.get(f"/networks/{NET}/members/m-3/remove")
+    assert question.status_code == 200 and "Chris Bakker uit het netwerk halen?" in question.text
+    assert not api.called("DELETE", f"/v1/networks/{NET}/members/m-3")
+    answer = post(client, f"/networks/{NET}/members/m-3/remove", f"/networks/{NET}/members/m-3/remove", {})
+    assert answer.status_code == 303
     removed = api.called("DELETE", f"/v1/networks/{NET}/members/m-3")
     assert len(removed) == 1 and removed[0].token == TOKEN
 
@@ -341,6 +347,16 @@ def test_the_health_page_draws_nine_steps_as_an_svg_and_as_a_list_in_the_persons
     assert api.called("GET", f"/v1/networks/{NET}/health")[-1].headers["accept-language"] == "en"
 
 
+def test_the_health_page_numbers_each_step_once():
+    api = api_for("facilitator")
+    api.on("GET", f"/v1/networks/{NET}/health", (200, a_health_report()))
+    page = client_for(api).get(f"/networks/{NET}/health").text
+    steps = page.split('<ol class="steps">', 1)[1].split("</ol>", 1)[0]
+    assert re.findall(r"<h4>(\d+)\. Stap", steps) == [str(n) for n in range(1, 10)]  # the number in the heading
+    css = client_for(api).get("/static/console.css").text
+    assert ".steps { list-style: none;" in css  # and not a second one from the list
+
+
 # --- learning report ---------------------------------------------------------------------------------------------
 
 
@@ -368,7 +384,7 @@ def test_the_learning_report_asks_for_the_whole_chosen_days_and_draws_charts_wit
     assert page.text.count('class="chart bars" role="img"') == 5
     assert "wereldcafé" in page.text and "<td>2</td>" in page.text and "10,3" in page.text
     assert "In deze periode hielden jullie 3 bijeenkomsten." in page.text
-    assert "Van 2026-01-01 tot en met 2026-03-31" in page.text  # the API's end is exclusive
+    assert "Van 01-01-2026 tot en met 31-03-2026" in page.text  # the API's end is exclusive
     assert "Wereldcafé over &lt;wonen&gt;" in page.text and "<td>11</td>" in page.text
 
 
@@ -453,15 +469,32 @@ def test_a_link_to_a_peer_instances_network_names_the_peer_and_its_refusal_lands
 
 def test_accepting_rejecting_and_revoking_post_to_the_link_and_a_stale_one_shows_the_conflict():
     api = links_api()
+    api.on("GET", "/v1/links/l-1", (200, a_link("l-1", "zorg-zwolle", NET, "requested")))
     for action in ("accept", "reject", "revoke"):
         api.on("POST", f"/v1/links/l-1/{action}", (200, a_link("l-1", "zorg-zwolle", NET, "active")))
     client = client_for(api)
     for action in ("accept", "reject", "revoke"):
-        assert post(client, f"/networks/{NET}/links", f"/networks/{NET}/links/l-1/{action}", {}).status_code == 303
+        # Ending a link is asked on a page of its own first; accepting and rejecting are answered in the table.
+        from_page = f"/networks/{NET}/links" + ("/l-1/revoke" if action == "revoke" else "")
+        assert post(client, from_page, f"/networks/{NET}/links/l-1/{action}", {}).status_code == 303
         assert len(api.called("POST", f"/v1/links/l-1/{action}")) == 1
     api.on("POST", "/v1/links/l-1/accept", api_error(409, "failed_precondition", "the link is revoked"))
     refused = post(client, f"/networks/{NET}/links", f"/networks/{NET}/links/l-1/accept", {})
     assert refused.status_code == 409 and "the link is revoked" in refused.text
+
+
+def test_ending_a_link_asks_first_saying_what_stops_and_sends_nothing_until_confirmed():
+    api = links_api()
+    api.on("GET", "/v1/links/l-2", (200, a_link("l-2", NET, "beter-oud", "active")))
+    client = client_for(api)
+    table = client.get(f"/networks/{NET}/links").text
+    assert f'href="/networks/{NET}/links/l-2/revoke"' in table  # a link to the question, not a button that ends it
+    assert f'action="/networks/{NET}/links/l-2/revoke"' not in table
+    page = client.get(f"/networks/{NET}/links/l-2/revoke")
+    assert page.status_code == 200
+    assert "Verbinding met BeterOud beëindigen?" in page.text
+    assert "deelt Werkplaats Utrecht niets nieuws meer met BeterOud" in page.text
+    assert not api.called("POST", "/v1/links/l-2/revoke")
 
 
 def test_setting_the_policy_sends_our_side_and_a_refusal_lands_in_that_links_form():
@@ -554,4 +587,33 @@ def test_the_delivery_log_lists_each_receiving_network():
     page = client_for(api).get("/outputs/o-1/deliveries")
     assert page.status_code == 200
     assert '<a href="/networks/zorg-zwolle">Zorgnetwerk Zwolle</a>' in page.text
-    assert "de openbare lijst" in page.text and "2026-02-03 10:00" in page.text
+    assert "de openbare lijst" in page.text and "03-02-2026 11:00" in page.text  # Dutch time
+
+
+def test_every_perspective_the_api_knows_has_words_on_the_network_pages():
+    # A member from education or research broke the members page once (no text for their perspective).
+    from services.common.vocabulary import Perspective
+    from services.console.pages.networks import PERSPECTIVES
+    from services.console.texts import CONSOLE
+
+    assert set(PERSPECTIVES) == {p.value for p in Perspective}
+    assert all(f"networks.perspective.{p.value}" in CONSOLE for p in Perspective)
+    api = members_api()
+    api.on("GET", "/v1/members", (200, {"items": [{**a_member("m-4", "Eva Visser"), "perspectives": ["research",
+                                                                                                    "education"]}]}))
+    page = client_for(api).get(f"/networks/{NET}/members")
+    assert page.status_code == 200 and "onderzoek" in page.text
+
+
+def test_someone_outside_a_network_gets_no_feed_tab_the_api_would_refuse_them():
+    from services.console.pages.frame import visible_tabs
+
+    assert "feed" not in [tab for tab, _ in visible_tabs([], operator=False)]
+    assert "feed" in [tab for tab, _ in visible_tabs(["participant"], operator=False)]
+    assert "feed" in [tab for tab, _ in visible_tabs([], operator=True)]
+    outsider = api_for("participant")
+    outsider.on("GET", "/v1/whoami", (200, {"operator": False, "member_id": "m-1", "administers": [],
+                                            "facilitates": [], "member_of": ["zorg-zwolle"]}))
+    page = client_for(outsider).get(f"/networks/{NET}")
+    assert page.status_code == 200 and f'href="/networks/{NET}/feed"' not in page.text
+    assert f'href="/networks/{NET}/sessions"' in page.text

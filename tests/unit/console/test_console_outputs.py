@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.common.vocabulary import Perspective
+from services.common.vocabulary import Perspective, author_role
 from services.console.pages.outputs import ShownOutside, preview, shown_outside
 from services.sessions.domain.outputs import attribution
 from services.sessions.domain.read_models import Person, new_pseudonym
@@ -72,7 +72,30 @@ def test_the_preview_shows_each_author_as_the_sessions_service_does_outside_the_
 def test_an_erased_author_is_a_former_member_in_the_preview_as_in_the_service():
     pseudonym = new_pseudonym()
     theirs = attribution(Person.unknown(pseudonym), inside_network=False)
-    assert shown_outside(pseudonym, None) == ShownOutside(theirs.shown_as, named=False)
+    ours = shown_outside(pseudonym, None)
+    assert (ours.shown_as, ours.named, ours.known) == (theirs.shown_as, False, True)
+
+
+def test_an_unnamed_author_carries_the_role_code_the_api_gives_for_the_same_words():
+    erased = shown_outside(new_pseudonym(), None)
+    assert (erased.shown_as, erased.role) == ("a former member", author_role("a former member", named=False))
+    for case, member_id, record in CASES:
+        ours = shown_outside(member_id, {"id": member_id, **record})
+        assert ours.role == author_role(ours.shown_as, ours.named), case
+
+
+def test_the_preview_says_each_unnamed_authors_role_in_the_pages_language():
+    api = outputs_api()
+    client = signed_in(console(api))
+    page = client.get("/sessions/s-1/outputs/new").text
+    form = {"csrf": csrf_of(page), "kind": "lesson", "title": "Wat we leerden", "authors": ["m-1", "m-2", "m-3"],
+            "visibility": "linked", "licence": "CC-BY-4.0"}
+    dutch = preview_section(client.post("/sessions/s-1/outputs/preview", data=form).text)
+    english = preview_section(client.post("/sessions/s-1/outputs/preview", data=form,
+                                          headers={"Accept-Language": "en"}).text)
+    assert re.findall(r"<li>(.*?) <span", dutch) == ["Anouk de Vries", "een ervaringsdeskundige", "een deelnemer"]
+    assert re.findall(r"<li>(.*?) <span", english) == ["Anouk de Vries", "a participant with lived experience",
+                                                       "a participant"]
 
 
 def test_an_author_whose_record_the_console_cannot_read_is_unknown_and_never_named():
@@ -156,8 +179,7 @@ def test_the_preview_names_only_authors_who_consented_and_shows_no_member_id_and
     assert answer.status_code == 200
     shown = preview_section(answer.text)
     # Anouk consented; Bram did not (lived experience); Chantal did not and has no perspective.
-    assert re.findall(r"<li>(.*?) <span", shown) == ["Anouk de Vries", "a participant with lived experience",
-                                                     "a participant"]
+    assert re.findall(r"<li>(.*?) <span", shown) == ["Anouk de Vries", "een ervaringsdeskundige", "een deelnemer"]
     assert "Bram" not in shown and "Chantal" not in shown
     assert not re.search(r"\bm-\d\b", shown)  # no member id, not even of those named
     assert not api.called("POST", "/v1/sessions/s-1/outputs")
@@ -194,7 +216,7 @@ def test_staff_see_the_output_with_its_preview_from_outside_the_network():
     assert "Wat we leerden" in page.text and "Samen met de buurt." in page.text
     shown = preview_section(page.text)
     assert "Anouk de Vries" in shown and "Bram Jansen" not in shown
-    assert "a participant with lived experience" in shown and "m-1" not in shown and "m-2" not in shown
+    assert "een ervaringsdeskundige" in shown and "m-1" not in shown and "m-2" not in shown
     assert 'href="/outputs/o-1/retract"' in page.text
     assert 'href="/outputs/o-1/deliveries"' in page.text  # where it went, beyond the network
 
@@ -271,3 +293,12 @@ def test_an_author_shown_by_role_is_said_in_dutch_from_the_apis_code_on_the_outp
     for path in ("/outputs/o-1", "/networks/n-1/outputs"):
         page = client.get(path)
         assert "een ervaringsdeskundige" in page.text and "lived experience" not in page.text, path
+
+
+def test_the_licences_are_offered_in_words_and_sent_as_the_apis_codes():
+    client = signed_in(console(outputs_api()))
+    page = client.get("/sessions/s-1/outputs/new").text
+    assert re.search(r'<option value="all-rights-reserved"[^>]*>Alle rechten voorbehouden</option>', page)
+    assert re.search(r'<option value="CC0-1.0"[^>]*>CC0 1.0: iedereen mag het vrij gebruiken', page)
+    english = client.get("/outputs/o-1", headers={"Accept-Language": "en"}).text
+    assert "CC BY 4.0: anyone may use it, crediting the source" in english
