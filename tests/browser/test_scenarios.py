@@ -185,6 +185,7 @@ def test_a_coordinator_schedules_holds_records_attendance_and_publishes_with_a_n
     expect(outside).to_be_visible()
     looked_at(page, "scene1-coordinator-outside-preview")
     expect(outside).to_contain_text("Fatima El Amrani")
+    expect(outside).to_contain_text("een ervaringsdeskundige")  # said as the linked network will read it below
     expect(outside).to_contain_text("zonder naam")
     preview_text = outside.inner_text()
     assert "Esther" not in preview_text and esther_id not in preview_text, preview_text
@@ -215,7 +216,7 @@ def test_a_coordinator_schedules_holds_records_attendance_and_publishes_with_a_n
         follow(anouk, more)
     expect(card).to_be_visible()
     looked_at(anouk, "scene1-linked-network-feed")
-    expect(card).to_contain_text("Fatima El Amrani")
+    expect(card).to_contain_text("Door: een ervaringsdeskundige, Fatima El Amrani")  # as the preview said
     assert "Esther" not in card.inner_text() and esther_id not in card.inner_html(), card.inner_html()
     assert esther_id not in anouk.content(), "the member id of a non-consenting author reached another network"
 

@@ -41,17 +41,20 @@ VISIBILITIES = tuple(visibility.value for visibility in Visibility)
 @dataclass(frozen=True)
 class ShownOutside:
     """One author as a reader outside the output's network sees them. ``known`` False: the console could not
-    read the author's consent, so the preview cannot say (and names nobody)."""
+    read the author's consent, so the preview cannot say (and names nobody). ``role``: for an author not named, the
+    code of what they are shown as (as the API's ``role``), so the page says it in its language as a linked
+    network's feed does; ``shown_as`` keeps the service's English words."""
 
     shown_as: str
     named: bool
     known: bool = True
+    role: str | None = None
 
 
 def shown_outside(member_id: str, record: dict[str, Any] | None) -> ShownOutside:
     """How an author appears outside the output's network, from their member record as the API returns it."""
     if member_id.startswith(ERASED_PREFIX):
-        return ShownOutside(FORMER_MEMBER, named=False)
+        return ShownOutside(FORMER_MEMBER, named=False, role="former_member")
     if record is None:
         return ShownOutside("", named=False, known=False)
     name = str(record.get("name") or "")
@@ -59,8 +62,9 @@ def shown_outside(member_id: str, record: dict[str, Any] | None) -> ShownOutside
         return ShownOutside(name, named=True)
     perspectives = record.get("perspectives") or []
     if perspectives:
-        return ShownOutside(PERSPECTIVE_ROLE_NAMES[Perspective(perspectives[0])], named=False)
-    return ShownOutside(A_PARTICIPANT, named=False)
+        first = Perspective(perspectives[0])
+        return ShownOutside(PERSPECTIVE_ROLE_NAMES[first], named=False, role=first.value)
+    return ShownOutside(A_PARTICIPANT, named=False, role="participant")
 
 
 def preview(author_ids: list[str], members: list[dict[str, Any]] | None) -> list[ShownOutside]:

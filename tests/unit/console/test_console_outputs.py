@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.common.vocabulary import Perspective
+from services.common.vocabulary import AUTHOR_ROLES, Perspective
 from services.console.pages.outputs import ShownOutside, preview, shown_outside
 from services.sessions.domain.outputs import attribution
 from services.sessions.domain.read_models import Person, new_pseudonym
@@ -67,12 +67,14 @@ def test_the_preview_shows_each_author_as_the_sessions_service_does_outside_the_
     theirs = attribution(person, inside_network=False)
     ours = shown_outside(member_id, {"id": member_id, **record})
     assert (ours.shown_as, ours.named, ours.known) == (theirs.shown_as, theirs.named, True)
+    # the role code the page says in its language is the one the API gives a linked network's copy
+    assert ours.role == (None if theirs.named else AUTHOR_ROLES[theirs.shown_as])
 
 
 def test_an_erased_author_is_a_former_member_in_the_preview_as_in_the_service():
     pseudonym = new_pseudonym()
     theirs = attribution(Person.unknown(pseudonym), inside_network=False)
-    assert shown_outside(pseudonym, None) == ShownOutside(theirs.shown_as, named=False)
+    assert shown_outside(pseudonym, None) == ShownOutside(theirs.shown_as, named=False, role="former_member")
 
 
 def test_an_author_whose_record_the_console_cannot_read_is_unknown_and_never_named():
@@ -156,8 +158,8 @@ def test_the_preview_names_only_authors_who_consented_and_shows_no_member_id_and
     assert answer.status_code == 200
     shown = preview_section(answer.text)
     # Anouk consented; Bram did not (lived experience); Chantal did not and has no perspective.
-    assert re.findall(r"<li>(.*?) <span", shown) == ["Anouk de Vries", "a participant with lived experience",
-                                                     "a participant"]
+    # said in the page's language, as a linked network's feed says it (not the service's English words)
+    assert re.findall(r"<li>(.*?) <span", shown) == ["Anouk de Vries", "een ervaringsdeskundige", "een deelnemer"]
     assert "Bram" not in shown and "Chantal" not in shown
     assert not re.search(r"\bm-\d\b", shown)  # no member id, not even of those named
     assert not api.called("POST", "/v1/sessions/s-1/outputs")
@@ -194,7 +196,7 @@ def test_staff_see_the_output_with_its_preview_from_outside_the_network():
     assert "Wat we leerden" in page.text and "Samen met de buurt." in page.text
     shown = preview_section(page.text)
     assert "Anouk de Vries" in shown and "Bram Jansen" not in shown
-    assert "a participant with lived experience" in shown and "m-1" not in shown and "m-2" not in shown
+    assert "een ervaringsdeskundige" in shown and "m-1" not in shown and "m-2" not in shown
     assert 'href="/outputs/o-1/retract"' in page.text
     assert 'href="/outputs/o-1/deliveries"' in page.text  # where it went, beyond the network
 
