@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from services.console.texts import CONSOLE
+
 Json = dict[str, Any]
 
 
@@ -26,18 +28,30 @@ class ApiError(Exception):
     code: str
     message: str
     violations: list[Json] = field(default_factory=list)
+    language: str = "en"  # the language the page asked the API in
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
 
     @property
     def field_errors(self) -> dict[str, str]:
-        """The first message per field, keyed by the field's name as the API gives it (``title``, ``statements.0``)."""
+        """The first message per field, keyed by the field's name as the API gives it (``title``, ``statements.0``).
+
+        The API words its messages in English, with the limits in them ("at least 3 characters"): an English page
+        shows them as they are; a Dutch page shows the console's own text for the rule where it has one
+        (``rule.<rule>`` in texts/common.py), and the API's words for a rule it does not know.
+        """
         errors: dict[str, str] = {}
         for item in self.violations:
             name = str(item.get("field") or "")
-            errors.setdefault(name, str(item.get("message") or item.get("rule") or ""))
+            errors.setdefault(name, self._say(str(item.get("rule") or ""), str(item.get("message") or "")))
         return errors
+
+    def _say(self, rule: str, message: str) -> str:
+        forms = CONSOLE.get(f"rule.{rule}")
+        if self.language == "en" or forms is None:
+            return message or rule
+        return str(forms[self.language if self.language in forms else "nl"])
 
 
 class ApiUnavailable(Exception):
@@ -89,10 +103,10 @@ class AdminApi:
             return None
         if response.is_success:
             return response.json()
-        raise _error_of(response)
+        raise _error_of(response, self._language)
 
 
-def _error_of(response: httpx.Response) -> ApiError:
+def _error_of(response: httpx.Response, language: str) -> ApiError:
     try:
         body = response.json().get("error", {})
     except (ValueError, AttributeError):
@@ -101,4 +115,4 @@ def _error_of(response: httpx.Response) -> ApiError:
         raise ApiUnavailable(f"status {response.status_code}")
     return ApiError(status=response.status_code, code=str(body.get("code", "error")),
                     message=str(body.get("message", response.reason_phrase)),
-                    violations=list(body.get("violations") or []))
+                    violations=list(body.get("violations") or []), language=language)

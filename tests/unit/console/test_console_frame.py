@@ -164,3 +164,14 @@ def test_choosing_a_language_loads_the_whole_page_so_its_lang_attribute_changes_
     # htmx's boosted swap replaces the body only: the page stayed lang="nl" in English (found by tests/browser)
     page = console(a_member_api()).get("/sign-in")
     assert re.search(r'<form method="post" action="/language"[^>]* hx-boost="false">', page.text)
+
+
+def test_a_refused_field_says_the_rule_in_dutch_on_a_dutch_page_and_the_apis_words_on_an_english_one():
+    from services.console.api import ApiError
+
+    violations = [{"field": "title", "rule": "string_too_short", "message": "String should have at least 3 characters"},
+                  {"field": "kind", "rule": "some_rule_only_the_api_knows", "message": "kind: not for this session"}]
+    dutch = ApiError(422, "invalid_argument", "invalid", violations, language="nl").field_errors
+    english = ApiError(422, "invalid_argument", "invalid", violations, language="en").field_errors
+    assert dutch == {"title": "Deze tekst is te kort.", "kind": "kind: not for this session"}
+    assert english == {"title": "String should have at least 3 characters", "kind": "kind: not for this session"}

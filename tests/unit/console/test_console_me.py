@@ -254,7 +254,7 @@ def test_a_refused_reflection_is_drawn_again_with_the_error_next_to_its_field_an
     answer = client.post("/me/reflections", data={"csrf": csrf_of(page.text), "session_id": "s-closed",
                                                   "kind": "behaviour", "text": "Heel lang verhaal"})
     assert answer.status_code == 422
-    assert '<p class="error" id="e-text">at most 5000 characters</p>' in answer.text
+    assert '<p class="error" id="e-text">Deze tekst is te lang.</p>' in answer.text  # the rule, in Dutch
     assert "Heel lang verhaal</textarea>" in answer.text
     assert re.search(r'value="behaviour" checked', answer.text)
     assert re.search(r'<option value="s-closed" selected>', answer.text)
@@ -355,7 +355,7 @@ def test_a_refused_question_is_drawn_again_with_the_error_next_to_the_question()
     answer = client.post("/experts/m-7/ask", data={"csrf": csrf_of(page.text), "network_id": "n-2",
                                                    "question": "", "share_name": "on"})
     assert answer.status_code == 422
-    assert '<p class="error" id="e-question">write a question</p>' in answer.text
+    assert '<p class="error" id="e-question">Deze tekst is te kort.</p>' in answer.text
     assert 'name="share_name" value="on" checked' in answer.text
 
 

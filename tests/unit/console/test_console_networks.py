@@ -138,7 +138,7 @@ def test_an_edit_refused_by_the_api_is_drawn_again_with_the_error_next_to_its_fi
     answer = post(client_for(api), f"/networks/{NET}/edit", f"/networks/{NET}/edit",
                   {"theme": "ab", "revision": "3", "name": "Werkplaats Utrecht"})
     assert answer.status_code == 422
-    assert error_next_to(answer.text, "theme") == "String should have at least 3 characters"
+    assert error_next_to(answer.text, "theme") == "Deze tekst is te kort."  # the rule, in Dutch
     assert ">ab</textarea>" in answer.text  # what was typed is kept
     assert len(api.called("PATCH", f"/v1/networks/{NET}")) == 1
 
@@ -269,7 +269,7 @@ def test_a_missing_perspective_is_shown_by_the_checkboxes():
     refused = post(client_for(api), f"/networks/{NET}/members", f"/networks/{NET}/members/register",
                    {"name": "Eva Visser", "email": "eva@example.org"})
     assert refused.status_code == 422
-    assert error_next_to(refused.text, "perspectives") == "give at least one perspective"
+    assert error_next_to(refused.text, "perspectives") == "Kies of vul er meer in."
 
 
 def test_each_form_on_a_page_has_its_own_key_so_the_api_never_sees_one_key_for_two_requests():

@@ -241,9 +241,9 @@ def test_a_refused_plan_is_drawn_again_with_each_error_next_to_its_field_and_not
     assert answer.status_code == 422
     body = answer.text
     assert re.search(r'id="e-location">a in_person session needs a location<', body)
-    assert re.search(r'id="e-ends_at">a session ends after it starts<', body)
+    assert re.search(r'id="e-ends_at">Het einde moet na het begin liggen.<', body)
     # Empty rows are dropped before sending, so the API's statements.1 is the second one drawn again.
-    assert re.search(r'id="e-statements.1">at most 500 characters</p>\s*<input id="f-statements.1" '
+    assert re.search(r'id="e-statements.1">Deze tekst is te lang.</p>\s*<input id="f-statements.1" '
                      r'name="statements.1" type="text" value="Te lang"', body)
     assert 'value="Café"' in body and "Er is niets opgeslagen" in body
     assert len(api.called("POST", "/v1/networks/n-1/sessions")) == 1
@@ -461,7 +461,7 @@ def test_a_statements_conclusion_is_sent_and_a_refusal_shows_in_that_statements_
     answer = client.post("/sessions/s-1/statements/2/conclusion", data={"csrf": csrf_of(page), "conclusion": " "})
     assert api.called("PUT", "/v1/sessions/s-1/statements/2/conclusion")[0].body == {"conclusion": ""}
     assert answer.status_code == 422
-    assert 'id="e-conclusion-2">fill in the conclusion' in answer.text
+    assert 'id="e-conclusion-2">Deze tekst is te kort.' in answer.text
     assert 'id="e-conclusion-1"' not in answer.text
 
 
