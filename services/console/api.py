@@ -49,9 +49,9 @@ class ApiError(Exception):
 
     def _say(self, rule: str, message: str) -> str:
         forms = CONSOLE.get(f"rule.{rule}")
-        if self.language == "en" or forms is None:
+        if self.language != "nl" or forms is None:
             return message or rule
-        return str(forms[self.language if self.language in forms else "nl"])
+        return str(forms["nl"])  # the console's languages are Dutch and English
 
 
 class ApiUnavailable(Exception):
