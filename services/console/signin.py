@@ -45,13 +45,14 @@ def complete_sign_in(page: Page, email: str, back_to: str) -> Response:
         if refused.status in (404, 422):
             return sign_in_page(page, back_to, status=403, problem=page.t("signin.unknown_email", email=email))
         raise
-    expires_at = datetime.fromisoformat(str(issued["expires_at"]).replace("Z", "+00:00")).timestamp()
-    person = SignedIn(member_id=str(issued["member_id"]), name=email, token=str(issued["token"]),
-                      token_id=str(issued["token_id"]), expires_at=expires_at,
+    member_id, token = str(issued["member_id"]), str(issued["token"])
+    member: dict[str, Any] = AdminApi(page.request.app.state.api_client, token, page.language).get(
+        f"/v1/members/{member_id}")
+    person = SignedIn(member_id=member_id, name=str(member.get("name") or email), token=token,
+                      token_id=str(issued["token_id"]),
+                      expires_at=datetime.fromisoformat(str(issued["expires_at"]).replace("Z", "+00:00")).timestamp(),
                       operator=bool(issued.get("operator", False)))
-    as_them = AdminApi(page.request.app.state.api_client, person.token, page.language)
-    member: dict[str, Any] = as_them.get(f"/v1/members/{person.member_id}")
-    sign_in(page.session, SignedIn(**{**person.stored(), "name": str(member.get("name") or email)}))
+    sign_in(page.session, person)
     log.info("signed in", extra={"member_id": person.member_id, "token_id": person.token_id})
     return RedirectResponse(safe_next(back_to), status_code=303)
 
