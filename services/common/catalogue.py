@@ -10,7 +10,7 @@ their memberships), so a read model can ignore an event older than what it alrea
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -454,3 +454,41 @@ class FeedAppended(EventPayload):
     federation service and are read from its log."""
 
     network_ids: list[str] = Field(min_length=1)
+
+
+class AppendedEntry(BaseModel):
+    """One entry of the feed log: its position (the cursor partners resume after), the network it was logged for,
+    what happened (shared, retracted, updated), and the output it shows, by id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cursor: int
+    network_id: str
+    kind: str
+    backfill: bool
+    at: datetime
+    output_id: str
+
+
+class AppendedEntries(BaseModel):
+    """The entries one transaction appended to the log, as ``log_after`` would read them: every position after
+    ``after`` up to ``next_cursor`` (an entry whose share was retracted within the transaction is passed over,
+    as the log reader passes over it), each output once in ``outputs`` (its copy, or its tombstone)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after: int = Field(ge=0, description="the log position just before the first of these entries")
+    next_cursor: int
+    entries: list[AppendedEntry]
+    outputs: dict[str, dict[str, Any]]
+
+
+@event("feed.appended", version=2)
+class FeedAppendedWithEntries(EventPayload):
+    """Version 2 of ``feed.appended``: the same networks, and (when they are few enough to carry) the entries
+    themselves, so that a gateway holding the log up to ``entries.after`` hands them to its streams without
+    reading the log. ``entries`` is None for a transaction that appended more than an event should carry; the
+    reader then reads the log, as for version 1."""
+
+    network_ids: list[str] = Field(min_length=1)
+    entries: AppendedEntries | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -222,7 +223,7 @@ def _output_row(output: SharedOutput) -> dict[str, Any]:
 FEED_LOG_LOCK = 0x4B52494E47  # "KRING"
 
 
-def _deliver_to_all() -> ReturningInsert[str]:
+def _deliver_to_all() -> ReturningInsert[Any]:
     """On PostgreSQL, delivering an output to many networks is one statement the server expands, so each
     network costs a row written, not parameters sent and parsed (and the log lock is held that much shorter):
     the networks come as an array; those not holding the output yet get a log entry, in the order given (the
@@ -243,23 +244,46 @@ def _deliver_to_all() -> ReturningInsert[str]:
     return (insert(deliveries)
             .from_select(["output_id", "network_id", "position", "delivered_at", "backfill"],
                          select(output_id, logged.c.network_id, logged.c.position, at, backfill))
-            .returning(deliveries.c.network_id))
+            .returning(deliveries.c.network_id, deliveries.c.position))
 
 
 DELIVER_TO_ALL = _deliver_to_all()
+# The log's rows with what their outputs show now (a copy, or what a tombstone needs).
+_LOG_ROWS = (select(feed_log, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
+             .join(outputs, outputs.c.output_id == feed_log.c.output_id))
+
+
+@dataclass(frozen=True)
+class AppendedToLog:
+    network_ids: list[str]
+    positions: list[int]  # ascending; one transaction's are consecutive (see ``_keep_positions_in_commit_order``)
 
 
 class Feeds:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._ordered_in: RootTransaction | None = None  # the transaction that holds the log lock
-        # networks whose log grew since the unit of work last took them (it records ``feed.appended``)
+        # networks whose log grew, and the positions appended, since the unit of work last took them (it records
+        # ``feed.appended``)
         self.appended: set[str] = set()
+        self.positions: list[int] = []
 
-    def take_appended(self) -> list[str]:
-        """The networks whose log grew since the last call, sorted."""
-        taken, self.appended = sorted(self.appended), set()
+    def take_appended(self) -> AppendedToLog:
+        """The networks whose log grew since the last call, sorted, and the positions appended meanwhile."""
+        taken = AppendedToLog(sorted(self.appended), sorted(self.positions))
+        self.forget_appended()
         return taken
+
+    def forget_appended(self) -> None:
+        """What was undone was not appended."""
+        self.appended, self.positions = set(), []
+
+    def log_between(self, first: int, last: int) -> Sequence[RowMapping]:
+        """The log's entries from ``first`` to ``last`` with what their outputs show, as :meth:`log_after` reads
+        them (in the open transaction: its own entries too)."""
+        return self.connection.execute(
+            _LOG_ROWS.where(feed_log.c.position.between(first, last)).order_by(feed_log.c.position)
+        ).mappings().all()
 
     def deliver(self, network_id: str, output_id: str, now: datetime, *, backfill: bool = False) -> bool:
         """Put an output in a network's feed once; False if it was already there."""
@@ -293,9 +317,11 @@ class Feeds:
                                   backfill: bool) -> list[str]:
         """PostgreSQL: the same as the portable path in one statement (``DELIVER_TO_ALL``)."""
         self._keep_positions_in_commit_order()
-        fresh = set(self.connection.execute(DELIVER_TO_ALL, {"network_ids": wanted, "output_id": output_id,
-                                                             "at": now, "backfill": backfill}).scalars())
+        delivered = self.connection.execute(DELIVER_TO_ALL, {"network_ids": wanted, "output_id": output_id,
+                                                             "at": now, "backfill": backfill}).all()
+        fresh = {row.network_id for row in delivered}
         self.appended |= fresh
+        self.positions.extend(int(row.position) for row in delivered)
         return [network_id for network_id in wanted if network_id in fresh]
 
     def recipients(self, output_id: str) -> list[str]:
@@ -326,9 +352,7 @@ class Feeds:
         ).mappings().all()
 
     def log_after(self, cursor: int, network_ids: list[str] | None, limit: int) -> Sequence[RowMapping]:
-        query = (select(feed_log, outputs.c.copy, outputs.c.origin_network_id, outputs.c.retracted_at)
-                 .join(outputs, outputs.c.output_id == feed_log.c.output_id)
-                 .where(feed_log.c.position > cursor))
+        query = _LOG_ROWS.where(feed_log.c.position > cursor)
         if network_ids is not None:
             query = query.where(feed_log.c.network_id.in_(network_ids))
         return self.connection.execute(query.order_by(feed_log.c.position).limit(limit)).mappings().all()
@@ -344,8 +368,10 @@ class Feeds:
             insert(feed_log).returning(feed_log.c.position, sort_by_parameter_order=True),
             [{"network_id": network_id, "output_id": output_id, "kind": kind, "backfill": backfill, "at": now}
              for network_id in network_ids])
+        positions = [int(position) for position in appended.scalars()]
         self.appended.update(network_ids)
-        return [int(position) for position in appended.scalars()]
+        self.positions.extend(positions)
+        return positions
 
     def _keep_positions_in_commit_order(self) -> None:
         """Readers resume from the last position they saw, so a lower position must never become visible

@@ -73,10 +73,11 @@ def test_a_revoked_partner_key_is_dropped_from_the_gateway_cache_by_its_event(ga
         partners.authenticate(key)
 
 
-def test_new_feed_entries_are_announced_with_their_networks(gateway_side):
+def test_new_feed_entries_are_announced_with_their_networks_and_the_entries_themselves(gateway_side):
     rpc, _, _, feed = gateway_side
     announced: list[list[str]] = []
-    feed.on_feed = announced.append
+    carried: list[dict] = []
+    feed.on_feed = lambda networks, entries: (announced.append(networks), carried.append(entries))
     network = rpc.networks.create_network(OPERATOR_WIRE, {"name": "Wijk Noord", "level": "local",
                                                           "kind": "werkplaats", "theme": "armoede",
                                                           "parent_id": None})
@@ -88,3 +89,13 @@ def test_new_feed_entries_are_announced_with_their_networks(gateway_side):
         "authors": ["Wijkteam"]})
     # With no links yet a public output reaches the public feed only: its log grew, and the feed says so.
     eventually(lambda: any(PUBLIC_FEED in ids for ids in announced), "feed.appended reached the change feed")
+    # The event carries what the log holds for it: the entry, and the output once, as log_after reads them.
+    entries = carried[[PUBLIC_FEED in ids for ids in announced].index(True)]
+    assert entries is not None
+    (entry,) = [e for e in entries["entries"] if e["network_id"] == PUBLIC_FEED]
+    assert entry["kind"] == "shared" and entries["after"] < entry["cursor"] <= entries["next_cursor"]
+    assert entries["outputs"][entry["output_id"]]["title"] == "Wat werkte"
+    page = rpc.federation.log_after(Caller.internal("gateway").wire(), {"cursor": entries["after"],
+                                                                        "limit": entries["next_cursor"] - entries["after"],
+                                                                        "outputs_once": True})
+    assert page == {key: entries[key] for key in ("entries", "outputs", "next_cursor")}

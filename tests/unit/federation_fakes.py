@@ -73,6 +73,16 @@ class FakeLog:
     def head(self) -> int:
         return len(self.rows)
 
+    def carried(self, first: int, last: int) -> dict:
+        """What a ``feed.appended`` event carries for the entries ``first`` to ``last``, with the entries as
+        :meth:`read` returns them (the hub's ``ready_carried`` is then ``lambda c: c["entries"]``)."""
+        with self.lock:
+            rows = [r for r in self.rows if first <= r["position"] <= last]
+            entries = [{"cursor": r["position"], "network_id": r["network_id"], "kind": r["kind"],
+                        "backfill": r["backfill"], "at": r["at"], "output": self._shown(r["output_id"])}
+                       for r in rows]
+        return {"after": first - 1, "next_cursor": last, "entries": entries, "outputs": {}}
+
     def read(self, cursor: int, network_ids: list[str] | None, limit: int) -> dict:
         self.reads.append((cursor, network_ids, limit))
         for hook in list(self.on_read):

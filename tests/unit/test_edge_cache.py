@@ -112,13 +112,16 @@ def test_the_change_feed_passes_an_events_topics_to_every_cache_and_new_feed_ent
     second, _, _ = cache()
     first.put("k", 1, ["partner:p"], first.ticket())
     second.put("k", 1, ["feed:n"], second.ticket())
-    woken: list[list[str]] = []
-    feed = ChangeFeed("amqp://unused", listeners=[first, second], on_feed=woken.append)
+    woken: list[tuple[list[str], dict | None]] = []
+    feed = ChangeFeed("amqp://unused", listeners=[first, second],
+                      on_feed=lambda networks, entries: woken.append((networks, entries)))
     feed.handle({"type": "partner.revoked", "payload": {"partner_id": "p", "status": "revoked", "network_ids": []}})
     assert first.get("k") is MISSING and second.get("k") == 1
     feed.handle({"type": "feed.appended", "payload": {"network_ids": ["n"]}})
     assert second.get("k") is MISSING
-    assert woken == [["n"]]
+    carried = {"after": 4, "next_cursor": 5, "entries": [], "outputs": {}}
+    feed.handle({"type": "feed.appended", "payload": {"network_ids": ["n"], "entries": carried}})
+    assert woken == [(["n"], None), (["n"], carried)]
 
 
 def test_an_event_without_its_ids_clears_every_cache_rather_than_keeping_a_stale_answer():

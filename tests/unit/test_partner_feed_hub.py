@@ -304,6 +304,87 @@ def test_while_the_change_feed_is_live_the_hub_reads_when_feed_appended_says_the
         hub.stop()
 
 
+def live_hub_with_a_stream(log: FakeLog) -> tuple[FeedHub, FeedFollower, Collector]:
+    """A started hub that reads only when woken (the change feed is live), with one stream of ``MINE`` following it
+    and settled into its wait."""
+    hub = FeedHub(log.read, interval=0.01, safety_interval=60.0, live=lambda: True,
+                  ready_carried=lambda carried: carried["entries"])
+    hub.start()
+    follower = FeedFollower(hub, log.read, MINE, 0, wait=0.05)
+    collector = Collector(follower)
+    deadline = time.monotonic() + 5.0
+    while hub.subscribers == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.1)
+    return hub, follower, collector
+
+
+def test_entries_a_feed_appended_event_carries_reach_the_streams_without_a_read_of_the_log():
+    log = FakeLog()
+    hub, follower, collector = live_hub_with_a_stream(log)
+    try:
+        first = log.append("utrecht")
+        last = log.append("utrecht")
+        reads = len(log.reads)
+        hub.notify(["utrecht"], log.carried(first, last))
+        assert collector.wait_for(2) == [first, last]
+        assert len(log.reads) == reads and hub.carried == 1 and hub.position == last
+        follower.cancel()
+    finally:
+        hub.stop()
+
+
+def test_carried_entries_that_do_not_follow_on_from_the_hub_are_read_from_the_log_instead_in_order():
+    """An event lost or late, or a gap a rolled-back transaction left: the hub cannot tell, so it reads."""
+    log = FakeLog()
+    hub, follower, collector = live_hub_with_a_stream(log)
+    try:
+        missed = log.append("utrecht")  # its event never came
+        latest = log.append("utrecht")
+        hub.notify(["utrecht"], log.carried(latest, latest))
+        assert collector.wait_for(2) == [missed, latest]
+        assert hub.carried == 0 and (missed - 1, None, hub.batch) in log.reads
+        follower.cancel()
+    finally:
+        hub.stop()
+
+
+def test_an_event_whose_entries_the_hub_already_read_hands_nothing_over_twice():
+    log = FakeLog()
+    hub = started_hub(log, ready_carried=lambda carried: carried["entries"])
+    subscription = hub.subscribe(MINE)
+    entry = log.append("utrecht")
+    hub.poll()  # the hub read it (its event was late)
+    hub.notify(["utrecht"], log.carried(entry, entry))
+    later = log.append("utrecht")
+    hub.notify(["utrecht"], log.carried(later, later))
+    assert cursors(subscription.drain()) == [entry, later] and hub.carried == 1
+
+
+def test_entries_carried_while_the_hub_reads_the_same_entries_are_handed_over_once():
+    log = FakeLog()
+    hub = started_hub(log, ready_carried=lambda carried: carried["entries"])
+    subscription = hub.subscribe(MINE)
+    entry = log.append("utrecht")
+
+    def event_arrives_during_the_read(cursor, networks):
+        log.on_read.clear()
+        hub.notify(["utrecht"], log.carried(entry, entry))
+
+    log.on_read.append(event_arrives_during_the_read)
+    hub.poll()
+    assert cursors(subscription.drain()) == [entry] and hub.carried == 1 and hub.position == entry
+
+
+def test_carried_entries_for_networks_nobody_streams_move_the_hub_on_without_encoding_them():
+    log = FakeLog()
+    prepared: list[dict] = []
+    hub = started_hub(log, ready_carried=lambda carried: prepared.append(carried) or carried["entries"])
+    elsewhere = log.append("twente")
+    hub.notify(["twente"], log.carried(elsewhere, elsewhere))
+    assert hub.position == elsewhere and prepared == [] and hub.carried == 1
+
+
 def test_without_a_live_change_feed_the_hub_polls_as_before():
     log = FakeLog()
     hub = FeedHub(log.read, interval=0.01, safety_interval=60.0, live=lambda: False)

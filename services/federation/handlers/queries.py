@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import RowMapping
-
 from services.common.audit import AuditPage, AuditQuery, read_entries
 from services.common.caller import Caller, require
 from services.common.errors import NotFound, PermissionDenied, violation
 from services.common.paging import decode_page_token, encode_page_token
 from services.federation.domain import access
 from services.federation.domain.copies import PUBLIC_FEED, tombstone, with_author_roles
+from services.federation.log_pages import log_page, shared_log_page, shown
 from services.federation.ports import FederationUoW, NetworkLookup
 from services.federation.schemas import (
     DeliveryLog,
@@ -20,8 +17,6 @@ from services.federation.schemas import (
     FeedPage,
     FeedQuery,
     HeldCopy,
-    LogEntry,
-    LogEntryRef,
     LogPage,
     LogQuery,
     ServiceHealth,
@@ -39,7 +34,7 @@ def feed_page(caller: Caller, query: FeedQuery, uow: FederationUoW, lookup: Netw
         if not rows and not query.page_token:
             _ensure_exists(uow, lookup, query.network_id)  # an unknown network is a 404, not an empty feed
     items = [FeedItem(position=r["position"], network_id=r["network_id"], delivered_at=r["delivered_at"],
-                      backfill=r["backfill"], output=with_author_roles(_shown(r))) for r in rows[: query.page_size]]
+                      backfill=r["backfill"], output=with_author_roles(shown(r))) for r in rows[: query.page_size]]
     more = len(rows) > query.page_size
     return FeedPage(items=items, next_page_token=encode_page_token(str(items[-1].position)) if more else None)
 
@@ -68,20 +63,7 @@ def log_after(caller: Caller, query: LogQuery, uow: FederationUoW,
         networks = feed_scope(caller, query.network_ids, uow, lookup)
     with uow:
         rows = uow.feeds.log_after(query.cursor, networks, query.limit)
-    shown = [r for r in rows if not (r["kind"] != "retracted" and r["copy"] is None)]
-    next_cursor = rows[-1]["position"] if rows else query.cursor
-    if query.outputs_once:
-        # One statement read every row, so the rows of one output carry the same copy: the first stands for all.
-        outputs: dict[str, dict[str, Any]] = {}
-        for r in shown:
-            if r["output_id"] not in outputs:
-                outputs[r["output_id"]] = _shown(r)
-        return SharedLogPage(entries=[LogEntryRef(cursor=r["position"], network_id=r["network_id"], kind=r["kind"],
-                                                  backfill=r["backfill"], at=r["at"], output_id=r["output_id"])
-                                      for r in shown], outputs=outputs, next_cursor=next_cursor)
-    entries = [LogEntry(cursor=r["position"], network_id=r["network_id"], kind=r["kind"], backfill=r["backfill"],
-                        at=r["at"], output=_shown(r)) for r in shown]
-    return LogPage(entries=entries, next_cursor=next_cursor)
+    return shared_log_page(rows, query.cursor) if query.outputs_once else log_page(rows, query.cursor)
 
 
 def delivery_log(caller: Caller, output_id: str, uow: FederationUoW) -> DeliveryLog:
@@ -142,11 +124,3 @@ def health(uow: FederationUoW) -> ServiceHealth:
     with uow:
         uow.ping()
         return ServiceHealth(service="federation", database="ok")
-
-
-def _shown(row: RowMapping) -> dict[str, Any]:
-    """What a row of a feed or the log shows, as JSON: the output's copy, or its tombstone."""
-    copy: dict[str, Any] | None = row["copy"]  # a Copy, as the JSON column holds it
-    if copy is None:
-        return dict(tombstone(row["output_id"], row["origin_network_id"], row["retracted_at"]))
-    return copy

@@ -5,9 +5,12 @@ recipient network, in commit order; its position is the cursor partners resume f
 thread per gateway reads that log for every network (``log_after`` without ``network_ids``) and hands each entry
 to the streams subscribed to its network. It reads when it is told the log grew: the federation service records
 ``feed.appended`` with every transaction that appends to the log, and the gateway's change feed
-(:mod:`services.gateway.shared.changes`) calls :meth:`FeedHub.notify`. While the change feed is live the hub
-otherwise reads only every ``safety_interval`` seconds (a bound, should an event be lost); while it is not, it
-polls every ``interval`` seconds as before.
+(:mod:`services.gateway.shared.changes`) calls :meth:`FeedHub.notify`. The event carries the entries themselves
+when they are few enough (``feed.appended`` version 2): if they follow on from the hub's position, the hub hands
+them to the streams at once, without reading the log; if not (an event lost, late or out of order, or a gap left
+by a rolled-back transaction), it reads the log as before, and the entries it already handed over are passed
+over. While the change feed is live the hub otherwise reads only every ``safety_interval`` seconds (a bound,
+should an event be lost); while it is not, it polls every ``interval`` seconds as before.
 
 A stream (:class:`FeedFollower`) starts from its client's cursor:
 
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 
 # log_after(cursor, network_ids or None for every network, limit) -> {"entries": [...], "next_cursor": int}
 LogReader = Callable[[int, list[str] | None, int], dict[str, Any]]
+
+# what a ``feed.appended`` event carries (its ``entries``) -> those entries as a LogReader returns them
+CarriedReader = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 PAGE = 500
 T = TypeVar("T")
@@ -112,8 +118,13 @@ class Subscription:
 class FeedHub:
     def __init__(self, read_log: LogReader, *, interval: float = 0.15, idle_interval: float = 1.0,
                  batch: int = PAGE, capacity: int = 10_000, retry_interval: float = 2.0,
-                 safety_interval: float = 5.0, live: Callable[[], bool] | None = None) -> None:
+                 safety_interval: float = 5.0, live: Callable[[], bool] | None = None,
+                 ready_carried: CarriedReader | None = None) -> None:
         self._read = read_log
+        # turns the entries a ``feed.appended`` event carries into entries as ``read_log`` returns them; without
+        # it the hub reads the log on every event
+        self._ready_carried = ready_carried
+        self.carried = 0  # events whose entries were handed over without reading the log
         self.interval = interval
         self.safety_interval = safety_interval
         self.live = live or (lambda: False)  # whether feed.appended events reach notify() now
@@ -158,12 +169,28 @@ class FeedHub:
         self._wake.set()
         return subscription
 
-    def notify(self, network_ids: list[str]) -> None:
-        """The log grew for these networks (a ``feed.appended`` event): read it now if anyone streams them."""
+    def notify(self, network_ids: list[str], carried: dict[str, Any] | None = None) -> None:
+        """The log grew for these networks (a ``feed.appended`` event). When the event carries the entries and
+        they follow on from the hub's position (``carried["after"]``), hand them over now: no read of the log.
+        Otherwise (an event without entries, one that arrived out of order, a gap left by a transaction that rolled
+        back) read the log now if anyone streams these networks."""
         self.notified += 1
         wanted = set(network_ids)
         with self._lock:
             streamed = any(network_id in self._by_network for network_id in wanted)
+            position = self._position
+        if carried is not None and self._ready_carried is not None and position is not None:
+            after, next_cursor = int(carried["after"]), int(carried["next_cursor"])
+            if position >= next_cursor:
+                return  # the hub has read past them already
+            if position == after:
+                entries = self._ready_carried(carried) if streamed else []  # encoded only for someone
+                with self._lock:
+                    if self._position == after:  # the hub's own read did not move it meanwhile
+                        self._hand_over_locked(entries)
+                        self._position = next_cursor
+                        self.carried += 1
+                        return
         if streamed:
             self._wake.set()
 
@@ -196,16 +223,21 @@ class FeedHub:
             return False
         page = self._read(position, None, self.batch)
         with self._lock:
-            # Each stream gets its share of the page at once, in order: a lock and a wake-up per stream per page,
-            # not per entry (a burst to 250 networks with 4 streams each is 1,000 hand-overs, not 100,000).
-            handed: dict[Subscription, list[dict[str, Any]]] = {}
-            for entry in page["entries"]:
-                for subscription in self._by_network.get(entry["network_id"], ()):
-                    handed.setdefault(subscription, []).append(entry)
-            for subscription, entries in handed.items():
-                subscription.offer_many(entries)
-            self._position = max(position, int(page["next_cursor"]))
+            current = self._position if self._position is not None else position
+            # entries an event carried meanwhile were handed over already
+            self._hand_over_locked([entry for entry in page["entries"] if entry["cursor"] > current])
+            self._position = max(current, int(page["next_cursor"]))
             return self._position > position
+
+    def _hand_over_locked(self, entries: list[dict[str, Any]]) -> None:
+        """Each stream gets its share of these entries at once, in order: a lock and a wake-up per stream per page,
+        not per entry (a burst to 250 networks with 4 streams each is 1,000 hand-overs, not 100,000)."""
+        handed: dict[Subscription, list[dict[str, Any]]] = {}
+        for entry in entries:
+            for subscription in self._by_network.get(entry["network_id"], ()):
+                handed.setdefault(subscription, []).append(entry)
+        for subscription, share in handed.items():
+            subscription.offer_many(share)
 
     def find_head(self) -> int:
         """The log's last position, in about 2·log2(N) one-row reads: the hub serves what comes next, and

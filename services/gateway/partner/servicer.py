@@ -97,7 +97,8 @@ class FederationServicer:
         self.stream_work = Offload(max(1, settings.grpc_workers // 4), name="grpc-streams")
         self.partners = partners if partners is not None else PartnerAuthenticator(guarded.call)
         self.hub = hub if hub is not None else FeedHub(
-            log_reader(lambda *args: guarded.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY))
+            log_reader(lambda *args: guarded.call(*args, timeout=settings.rpc_timeout), AS_THE_GATEWAY),
+            ready_carried=ready_entries)
         self.streams = streams if streams is not None else OpenStreams(settings.grpc_max_streams, STREAMS_PER_PARTNER)
         # Directory and feed pages, tagged with what they depend on (see _cached). Kept only while the change feed
         # is live (fallback 0): without events these reads go to their service every time, as they always did.

@@ -4,7 +4,8 @@ Every gateway process declares its own exclusive, auto-deleted queue (``gateway.
 bound to the services' event exchanges for the events that change what the edge keeps (:data:`ROUTES`), so
 every replica learns every change, and a replica that goes away leaves no queue behind. A kombu consumer
 reads it in its own thread (the gateway does not run under eventlet: see decision 0001) and calls
-``changed(*topics)`` on each registered cache, and ``on_feed(network_ids)`` (the stream hub) for new feed entries.
+``changed(*topics)`` on each registered cache, and ``on_feed(network_ids, entries)`` (the stream hub) for new feed
+entries (``entries``: what a ``feed.appended`` event of version 2 carries, or None).
 
 Messages are taken without acknowledgement: what a change feed misses while it is away is made good by
 clearing every cache when it (re)connects, and by the caches' short lifetime while :attr:`ChangeFeed.live` is
@@ -74,7 +75,7 @@ def changes_queue(name: str) -> Queue:
 
 class ChangeFeed:
     def __init__(self, amqp_uri: str, *, listeners: Iterable[ChangeListener] = (),
-                 on_feed: Callable[[list[str]], None] | None = None,
+                 on_feed: Callable[[list[str], dict[str, Any] | None], None] | None = None,
                  reconnect_seconds: float = RECONNECT_SECONDS) -> None:
         self.amqp_uri = amqp_uri
         self.listeners: list[ChangeListener] = list(listeners)
@@ -129,7 +130,7 @@ class ChangeFeed:
             for listener in self.listeners:
                 listener.changed(*topics)
         if event_type == "feed.appended" and self.on_feed is not None:
-            self.on_feed(list(payload["network_ids"]))
+            self.on_feed(list(payload["network_ids"]), payload.get("entries"))
 
     def _everything_changed(self) -> None:
         for listener in self.listeners:
