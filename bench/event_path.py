@@ -22,6 +22,12 @@ What is measured, and how the two sides are kept comparable:
   durability (``synchronous_commit`` on). The relay publishes what is waiting as one pipelined batch with
   publisher confirms and marks it sent in one transaction. The baseline publishes pipelined batches of 500
   with confirms; it has no database.
+- **The writers alone** (the commands' ceiling): the same writers, committing the same events through the same
+  ``MembersUnitOfWork`` in the same process layout, on a fresh database, with no relay and no consumer; timed
+  from the first write to the last commit. The end-to-end figure cannot exceed the rate at which commands
+  commit, one durable transaction each, and the baseline has no database: so this figure is reported beside
+  it, and the end-to-end figure's ``details.of_writers_alone`` says how much of the commands' own rate the
+  event path keeps.
 - **Latency.** Kring: from the envelope's ``occurred_at`` (made before the writer's commit) to the commit
   that applied the event; baseline: from the publisher's timestamp in the body to the consumer's callback.
 - **The consumer.** The headline figure is the batching handler (``batch_event_handler``: the deliveries
@@ -176,10 +182,11 @@ def kring_consumer(amqp_uri: str, db_url: str, events: int, consumer: str) -> di
     return {"delivered": len(arrivals), "last_applied": last_arrival[0], "cpu_s": cpu, **summary_ms(list(arrivals))}
 
 
-def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefilled: bool) -> dict:
+def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefilled: bool, relay_on: bool) -> dict:
     """Writers commit one event per transaction while the members service's relay publishes them; or, with
     ``prefilled``, the writers fill the outbox first (untimed) and the window starts when the service (and its
-    relay) starts: the event path alone, draining a backlog, without the commands' own commits."""
+    relay) starts: the event path alone, draining a backlog, without the commands' own commits. Without
+    ``relay_on``, the writers alone: the service is never started, and the window ends at the last commit."""
     members = ServiceContainer(MembersService, _config(amqp_uri, db_url))
     relay = next(d for d in members.dependencies if isinstance(d, ServiceDatabase))
     writer_engine = create_service_engine(db_url, "members")
@@ -200,6 +207,13 @@ def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefil
 
     _ready()
     cpu_before = _cpu_seconds()
+    if not relay_on:
+        started = time.time()
+        write_all()
+        written = time.time()
+        cpu = _cpu_seconds() - cpu_before
+        writer_engine.dispose()
+        return {"started": started, "write_phase_s": written - started, "cpu_s": cpu}
     if prefilled:
         write_all()
         cpu_before = _cpu_seconds()
@@ -268,7 +282,7 @@ def role(args: argparse.Namespace) -> dict:
     if args.role == "kring-consumer":
         return kring_consumer(args.amqp, args.db, args.events, args.consumer)
     if args.role == "kring-producer":
-        return kring_producer(args.amqp, args.db, args.events, args.writers, args.prefilled)
+        return kring_producer(args.amqp, args.db, args.events, args.writers, args.prefilled, not args.no_relay)
     if args.role == "baseline-consumer":
         return baseline_consumer(args.amqp, args.events)
     return baseline_producer(args.amqp, args.events)
@@ -308,7 +322,10 @@ def combine(events: int, producer: dict, consumer: dict) -> dict:
             **({"relayed_s": producer["relayed_s"]} if "relayed_s" in producer else {})}
 
 
-def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bool = False) -> dict:
+def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bool = False,
+               relay: bool = True) -> dict:
+    """Kring's side; without ``relay``, the writers alone: the producer process commits the events and starts
+    neither the members service nor a consumer."""
     with vhost() as amqp_uri, database() as db_url:
         upgrade("members", db_url)
         engine = create_service_engine(db_url, "bench_ledger")
@@ -316,6 +333,11 @@ def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bo
         metadata.create_all(engine)
         engine.dispose()
         common = ["--amqp", amqp_uri, "--db", db_url, "--events", str(events)]
+        if not relay:
+            alone = Side("kring-producer", *common, "--writers", str(writers), "--no-relay").report()
+            return {"writers": writers, "events": events, "write_phase_s": alone["write_phase_s"],
+                    "writes_per_s": events / alone["write_phase_s"],
+                    "cpu_ms_per_event_producer": 1000 * alone["cpu_s"] / events}
         consuming = Side("kring-consumer", *common, "--consumer", consumer)
         producing = Side("kring-producer", *common, "--writers", str(writers), *(["--prefilled"] if prefilled else []))
         produced = producing.report()
@@ -337,6 +359,8 @@ def kombu_baseline(events: int) -> dict:
 def run(events: int, writers: int) -> list[Figure]:
     log("event path: raw kombu baseline")
     baseline = kombu_baseline(events)
+    log("event path: Kring's writers alone, no relay and no consumer (the commands' ceiling)")
+    alone = kring_path(events, writers, relay=False)
     log("event path: Kring, writers committing while the relay publishes, batching consumer")
     kring = kring_path(events, writers, "batch")
     log("event path: Kring, a written outbox drained, batching consumer")
@@ -344,15 +368,21 @@ def run(events: int, writers: int) -> list[Figure]:
     log("event path: Kring, a written outbox drained, one-by-one consumer")
     drain_one_by_one = kring_path(events, writers, "one_by_one", prefilled=True)
     ratio = kring["msgs_per_s"] / baseline["msgs_per_s"]
+    # How much of the commands' own commit rate the event path keeps (1.0: it costs the writers nothing).
+    kept = kring["msgs_per_s"] / alone["writes_per_s"]
     drain_ratio = drain["msgs_per_s"] / baseline["msgs_per_s"]
     return [
         Figure("event path throughput", "msg/s", kring["msgs_per_s"], baseline["msgs_per_s"],
                "raw kombu confirmed+pipelined → consume", "≥ 35% of baseline", ratio >= 0.35,
-               {"kring": kring, "baseline": baseline,
+               {"kring": kring, "baseline": baseline, "of_writers_alone": kept,
                 "processes": "producer and consumer in separate processes on each side"}),
         Figure("event path drain (outbox written first)", "msg/s", drain["msgs_per_s"], baseline["msgs_per_s"],
                "raw kombu confirmed+pipelined → consume", "≥ 35% of baseline", drain_ratio >= 0.35,
                {"kring": drain, "kring_one_by_one": drain_one_by_one, "baseline": baseline}),
+        Figure("event path: writers alone, no relay (the commands' ceiling)", "msg/s", alone["writes_per_s"],
+               baseline["msgs_per_s"], "raw kombu confirmed+pipelined → consume", None, None,
+               {"kring": alone, "what": "the same writers and transactions with no relay and no consumer: "
+                                        "the end-to-end figure cannot exceed it; the baseline has no database"}),
         Figure("event path p50 latency", "ms", kring["p50_ms"], baseline["p50_ms"], "raw kombu"),
         Figure("event path p99 latency", "ms", kring["p99_ms"], baseline["p99_ms"], "raw kombu"),
     ]
@@ -367,6 +397,7 @@ def main() -> None:
     parser.add_argument("--amqp", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--prefilled", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-relay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--consumer", choices=sorted(CONSUMERS), default="batch", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:

@@ -238,10 +238,14 @@ class OutboxRelay:
         return len(rows)
 
     def publish_all_pending(self) -> int:
+        """Publish batches until one comes back short of ``batch_size``: everything committed before its query
+        is then published, and a unit of work that commits later wakes the relay again (``on_commit``)."""
         total = 0
-        while published := self.publish_pending():
+        while True:
+            published = self.publish_pending()
             total += published
-        return total
+            if published < self.batch_size:
+                return total
 
     def backlog(self) -> tuple[int, float]:
         """(rows waiting, age in seconds of the oldest) for the metrics."""

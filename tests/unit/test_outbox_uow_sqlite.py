@@ -190,6 +190,22 @@ def test_the_relay_works_in_batches_and_publish_all_pending_drains_them(engine: 
     assert [m.body["payload"]["member_id"] for m in publisher.sent] == [f"m-{n}" for n in range(1, 6)]
 
 
+def test_publish_all_pending_stops_at_a_short_batch_without_querying_again(engine: Engine) -> None:
+    """Rows committed after the short batch's query wake the relay again (``on_commit``): no empty query is owed."""
+    for n in range(1, 4):
+        register(engine, n)
+    queries: list[int] = []
+
+    class CountingRelay(OutboxRelay):
+        def publish_pending(self) -> int:
+            queries.append(published := super().publish_pending())
+            return published
+
+    counting = CountingRelay(engine, outbox, RecordingPublisher(), producer="members", batch_size=2)
+    assert counting.publish_all_pending() == 3
+    assert queries == [2, 1]
+
+
 def test_backlog_counts_pending_rows_and_the_age_of_the_oldest(engine: Engine) -> None:
     assert relay(engine, RecordingPublisher()).backlog() == (0, 0.0)
     register(engine, 1)
