@@ -93,6 +93,12 @@ FEDERATION_ORIGIN_REFUSALS = Counter(
 PARTNER_STREAMS_OPEN = Gauge(
     "kring_partner_streams_open", "Partner gRPC streams (live output subscriptions) open on this gateway"
 )
+FEED_HUB_UPDATES = Counter(
+    "kring_partner_feed_hub_updates_total",
+    "New feed log entries the gateway's feed hub handed to its streams, by batch and where they came from: carried "
+    "by the feed.appended event (source=event) or read from the federation service's log (source=log)",
+    ["source"],
+)
 PARTNER_STREAMS_FOLLOWING = Gauge(
     "kring_partner_streams_following",
     "Open partner streams that caught up and follow the feed hub (the others are still reading their past)",

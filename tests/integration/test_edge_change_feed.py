@@ -95,7 +95,6 @@ def test_new_feed_entries_are_announced_with_their_networks_and_the_entries_them
     (entry,) = [e for e in entries["entries"] if e["network_id"] == PUBLIC_FEED]
     assert entry["kind"] == "shared" and entries["after"] < entry["cursor"] <= entries["next_cursor"]
     assert entries["outputs"][entry["output_id"]]["title"] == "Wat werkte"
-    page = rpc.federation.log_after(Caller.internal("gateway").wire(), {"cursor": entries["after"],
-                                                                        "limit": entries["next_cursor"] - entries["after"],
-                                                                        "outputs_once": True})
+    read = {"cursor": entries["after"], "limit": entries["next_cursor"] - entries["after"], "outputs_once": True}
+    page = rpc.federation.log_after(Caller.internal("gateway").wire(), read)
     assert page == {key: entries[key] for key in ("entries", "outputs", "next_cursor")}

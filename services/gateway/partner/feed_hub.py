@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from services.common import metrics
 from services.common.errors import KringError
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ class FeedHub:
                         self._hand_over_locked(entries)
                         self._position = next_cursor
                         self.carried += 1
+                        metrics.FEED_HUB_UPDATES.labels(source="event").inc()
                         return
         if streamed:
             self._wake.set()
@@ -227,6 +229,8 @@ class FeedHub:
             # entries an event carried meanwhile were handed over already
             self._hand_over_locked([entry for entry in page["entries"] if entry["cursor"] > current])
             self._position = max(current, int(page["next_cursor"]))
+            if self._position > current:
+                metrics.FEED_HUB_UPDATES.labels(source="log").inc()
             return self._position > position
 
     def _hand_over_locked(self, entries: list[dict[str, Any]]) -> None:

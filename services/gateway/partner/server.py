@@ -330,6 +330,7 @@ async def _build(settings: Settings, rpc: RpcCaller, partner_limit: Limit | None
     )
     federation = FederationServicer(settings, rpc, streams=OpenStreams(max_streams, STREAMS_PER_PARTNER))
     metrics.PARTNER_STREAMS_FOLLOWING.set_function(lambda: federation.hub.subscribers)
+    metrics.start_at_zero(metrics.FEED_HUB_UPDATES, [{"source": "event"}, {"source": "log"}])
     AsyncFederation(federation).add_to(server)
     observability.start_grpc_methods(f"/{SERVICE_NAME}/{method.name}" for method
                                      in federation_pb2.DESCRIPTOR.services_by_name["Federation"].methods)
