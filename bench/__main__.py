@@ -27,17 +27,22 @@ def main() -> None:
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to each benchmark")
     options = parser.parse_args()
     figures: list[Figure] = []
+    failed: list[str] = []
     for name in options.only or BENCHMARKS:
         print(f"== {name}", flush=True)
         done = subprocess.run([sys.executable, "-m", *BENCHMARKS[name], *options.args], capture_output=True,
                               text=True, check=False)
-        if done.returncode != 0:
+        if done.returncode != 0:  # the others still run: their figures are saved, and the run fails at the end
             print(done.stderr[-4000:], file=sys.stderr)
-            raise SystemExit(f"benchmark {name} failed")
+            failed.append(name)
+            continue
         figures += [Figure(**f) for f in json.loads(done.stdout.strip().splitlines()[-1])]
-    print()
-    print_table(figures)
-    print(f"\nsaved to {save(figures)}")
+    if figures:
+        print()
+        print_table(figures)
+        print(f"\nsaved to {save(figures)}")
+    if failed:
+        raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

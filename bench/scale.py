@@ -141,7 +141,7 @@ def walk_pages(engine: Engine) -> tuple[list[float], list[str | None]]:
     tokens: list[str | None] = [None]
     while True:
         started = time.perf_counter()
-        page = network_handlers.list_networks(ListNetworks(page_size=PAGE_SIZE, page_token=tokens[-1]),
+        page = network_handlers.list_networks(None, ListNetworks(page_size=PAGE_SIZE, page_token=tokens[-1]),
                                               NetworksUnitOfWork(engine, producer="networks"))
         times.append(time.perf_counter() - started)
         if page.next_page_token is None:

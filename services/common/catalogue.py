@@ -451,7 +451,7 @@ class PartnerNetworksChanged(PartnerChanged):
 class FeedAppended(EventPayload):
     """Entries were appended to the feed log of these networks (deliveries, retractions, attribution changes)
     in one transaction: streams of these networks have something new to read. Only ids: the entries stay in the
-    federation service and are read from its log."""
+    federation service and are read from its log. (Version 2, below, carries the entries too.)"""
 
     network_ids: list[str] = Field(min_length=1)
 

@@ -1,0 +1,35 @@
+"""The benchmarks that need no whole stack still run against this release's code, small.
+
+``make bench`` is not part of ``make test`` (it measures, and takes minutes), so a benchmark whose code fell behind
+a changed handler would only be found when someone next measured. These run each such benchmark at a size of a few
+seconds, in its own process as ``make bench`` does, and check that it reports its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def figures_of(*argv: str) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, f"{argv[0]} failed:\n{done.stderr[-4000:]}"
+    return {figure["name"]: figure["value"] for figure in json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def test_the_scale_benchmark_runs_and_reports_its_curves():
+    found = figures_of("bench.scale", "--fanout", "10,20", "--networks", "120", "--repeats", "1")
+    assert found["fan-out to 20 networks, ms"] > 0
+    assert found["ListNetworks last page of 3 (keyset), ms"] > 0
+
+
+def test_the_event_path_benchmark_runs_and_reports_every_figure():
+    found = figures_of("bench.event_path", "--events", "40", "--writers", "2")
+    assert {"event path throughput", "event path drain (outbox written first)",
+            "event path: writers alone, no relay (the commands' ceiling)"} <= set(found)
+    assert all(value > 0 for value in found.values())
