@@ -39,12 +39,14 @@ class BenchStack:
     ready: dict
     metrics_port: int = 0  # the first process's (the gateway's); see services.common.config.METRICS_PORT_OFFSETS
 
-    def gateway_metric(self, name: str) -> float | None:
-        """One unlabelled sample of the gateway's metrics endpoint, or None when it is not there."""
+    def gateway_metric(self, name: str, labels: str = "") -> float | None:
+        """One sample of the gateway's metrics endpoint (``labels`` as exposed, e.g. ``source="event"``), or None
+        when it is not there."""
+        sample = f"{name}{{{labels}}} " if labels else f"{name} "
         text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).text
         for line in text.splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
+            if line.startswith(sample):
+                return float(line.split()[-1])
         return None
 
     def client(self, token: str | None = None, timeout: float = 60) -> httpx.Client:

@@ -178,12 +178,14 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
             rss = RssPeak(pids["gateway"])
             rss_open = rss.now()
             cpu_before = cpu_times(pids)
+            updates_before = hub_updates(stack)
             burst_started = time.time()
             published = publish(operator, world, outputs, writers=WRITERS, sent=sent)
             returned = dict(published)
             burst_s = time.time() - burst_started
             took = clients.wait_for(outputs, timeout=120 + clients_count / 10)
             cpu_after = cpu_times(pids)
+            updates = {source: hub_updates(stack)[source] - updates_before[source] for source in updates_before}
             rss_peak = rss.stop()
             result = lags(clients, sent, returned)
         finally:
@@ -191,7 +193,14 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
     cpu = {name: round(cpu_after[name] - cpu_before[name], 2) for name in cpu_after if name in cpu_before}
     return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "partners": partners,
             "cpu_s_during_burst": cpu, "gateway_rss_open_mib": rss_open, "gateway_rss_peak_mib": rss_peak,
-            "all_following_after_s": following_s}
+            "all_following_after_s": following_s, "hub_updates_during_burst": updates}
+
+
+def hub_updates(stack: Any) -> dict[str, float]:
+    """How the gateway's feed hub got the entries it handed to streams, so far: batches carried by
+    ``feed.appended`` (``event``) and pages read from the federation service's log (``log``)."""
+    return {source: stack.gateway_metric("kring_partner_feed_hub_updates_total", f'source="{source}"') or 0.0
+            for source in ("event", "log")}
 
 
 def wait_following(stack: Any, expected: int, since: float, timeout: float = 300) -> float:
@@ -282,7 +291,7 @@ def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, An
     k = kring(clients_count, outputs, settle)
     log(f"kring: {k['streams_open']} streams, {k['receipts']}/{k['expected']} receipts, "
         f"p99 {k['from_call_made']['p99_ms']:.0f} ms, gateway RSS {k['gateway_rss_open_mib']} MiB open, "
-        f"{k['gateway_rss_peak_mib']} MiB peak")
+        f"{k['gateway_rss_peak_mib']} MiB peak, hub batches by source {k['hub_updates_during_burst']}")
     base = baseline(clients_count, outputs)
     log(f"baseline: {base['streams_open']} streams, p99 {base['from_call_made']['p99_ms']:.0f} ms")
     # The lag is compared at the number of streams the gateway served: the same messages to push.
