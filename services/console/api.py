@@ -6,18 +6,49 @@ credential for acting, only the broker's for the sign-in exchange (:meth:`AdminA
 
 A form's submission carries an idempotency key made when the form was drawn (``form_key``), so a double click or
 a resubmitted form applies the command once (the API's ``Idempotency-Key``).
+
+Every path holding a value is built by :func:`api_path`, which quotes each value as one path segment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from services.console.texts import CONSOLE
 
 Json = dict[str, Any]
+
+PLACE = "{}"
+
+
+def api_path(template: str, *values: object) -> str:
+    """An admin API path: the template's fixed parts as written, each ``{}`` replaced by a value quoted as one
+    segment, so an id typed into the console's URL as ``..`` or holding ``?`` or ``#`` stays that id.
+
+    ``api_path("/v1/networks/{}/members/{}", network_id, member_id)``. A template whose places do not match the
+    values, or an empty value (no segment at all), is a bug in the console: ``ValueError``. A value holding ``/``
+    names nothing the API holds: ``ApiError`` 404, as the API would answer, without asking it.
+    """
+    fixed = template.split(PLACE)
+    if len(fixed) != len(values) + 1:
+        raise ValueError(f"{template!r} has {len(fixed) - 1} places for {len(values)} values")
+    return fixed[0] + "".join(_segment(value) + after for value, after in zip(values, fixed[1:], strict=True))
+
+
+def _segment(value: object) -> str:
+    text = str(value)
+    if not text:
+        raise ValueError("an empty value would drop its path segment")
+    if "/" in text:
+        # The API decodes %2F before it routes, so no quoting keeps such a value one segment; and no id holds a "/".
+        raise ApiError(404, "not_found", f"no such id: {text}")
+    quoted = quote(text, safe="")
+    # quote() leaves dots as they are, and httpx resolves a "." or ".." segment away (RFC 3986 dot segments).
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 @dataclass

@@ -17,7 +17,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.console.api import AdminApi, ApiError
+from services.console.api import AdminApi, ApiError, api_path
 from services.console.oidc import OidcClient, PendingSignIn, SignInFailed
 from services.console.session import SignedIn, sign_in, sign_out
 from services.console.settings import ConsoleSettings
@@ -47,7 +47,7 @@ def complete_sign_in(page: Page, email: str, back_to: str) -> Response:
         raise
     member_id, token = str(issued["member_id"]), str(issued["token"])
     member: dict[str, Any] = AdminApi(page.request.app.state.api_client, token, page.language).get(
-        f"/v1/members/{member_id}")
+        api_path("/v1/members/{}", member_id))
     person = SignedIn(member_id=member_id, name=str(member.get("name") or email), token=token,
                       token_id=str(issued["token_id"]),
                       expires_at=datetime.fromisoformat(str(issued["expires_at"]).replace("Z", "+00:00")).timestamp(),
@@ -155,7 +155,7 @@ def do_sign_out(page: AnyPage, form: PostedForm) -> Response:
     if person is not None:
         as_them = AdminApi(page.request.app.state.api_client, person.token, page.language)
         try:
-            as_them.delete(f"/v1/tokens/{person.token_id}")
+            as_them.delete(api_path("/v1/tokens/{}", person.token_id))
         except ApiError as refused:
             # Already revoked or expired: the session is over either way.
             log.info("sign-out: token not revoked", extra={"status": refused.status})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.console.api import api_path
 from services.console.pages.home import roles_in
 from services.console.web import Page
 
@@ -42,7 +43,7 @@ def visible_tabs(roles: list[str], operator: bool) -> list[tuple[str, str]]:
 
 def network_frame(page: Page, network_id: str, tab: str) -> dict[str, Any]:
     """What ``network_base.html`` needs: the network (404 from the API if there is none), roles and tabs."""
-    network: dict[str, Any] = page.api.get(f"/v1/networks/{network_id}")
+    network: dict[str, Any] = page.api.get(api_path("/v1/networks/{}", network_id))
     me = page.me()
     roles = roles_in(me, network_id)
     operator = bool(me.get("operator"))

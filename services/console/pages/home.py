@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from services.console.api import api_path
 from services.console.dates import parsed
 from services.console.web import Page, SignedInPage
 
@@ -29,7 +30,7 @@ def my_networks(page: Page) -> list[dict[str, Any]]:
     ids = sorted(set(me.get("member_of", [])) | set(me.get("administers", [])) | set(me.get("facilitates", [])))
     networks = []
     for network_id in ids:
-        network: dict[str, Any] = page.api.get(f"/v1/networks/{network_id}")
+        network: dict[str, Any] = page.api.get(api_path("/v1/networks/{}", network_id))
         networks.append({**network, "roles": roles_in(me, network_id)})
     return sorted(networks, key=lambda network: str(network.get("name", "")).lower())
 
@@ -43,7 +44,7 @@ def upcoming_sessions(page: Page, networks: list[dict[str, Any]]) -> list[dict[s
     now = datetime.now(UTC).isoformat()
     upcoming: list[dict[str, Any]] = []
     for network in networks:
-        answer: dict[str, Any] = page.api.get(f"/v1/networks/{network['id']}/sessions", starts_from=now,
+        answer: dict[str, Any] = page.api.get(api_path("/v1/networks/{}/sessions", network['id']), starts_from=now,
                                               status="planned", page_size=UPCOMING_SHOWN)
         upcoming.extend({**session, "network_name": network.get("name", "")} for session in answer.get("items", []))
     return sorted(upcoming, key=lambda session: parsed(session["starts_at"]))[:UPCOMING_SHOWN]

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from services.console.api import ApiError
+from services.console.api import ApiError, api_path
 from services.console.dates import parsed
 from services.console.pages.home import my_networks
 from services.console.web import Page, PostedForm, SignedInPage
@@ -47,7 +47,7 @@ def network_names(page: Page) -> dict[str, str]:
 
 def render_me(page: Page, *, status: int = 200, errors: dict[str, str] | None = None,
               values: dict[str, Any] | None = None) -> HTMLResponse:
-    member: dict[str, Any] = page.api.get(f"/v1/members/{me_id(page)}")
+    member: dict[str, Any] = page.api.get(api_path("/v1/members/{}", me_id(page)))
     return page.render("me.html", status=status, errors=errors, values=values, title=page.t("me.title"),
                        member=member, names=network_names(page))
 
@@ -63,7 +63,7 @@ def change_consent(page: SignedInPage, form: PostedForm) -> Response:
     body = {"findable_by_expertise": form.checked("findable_by_expertise"),
             "named_in_shared_outputs": form.checked("named_in_shared_outputs")}
     try:
-        page.api.patch(f"/v1/members/{me_id(page)}", body, form_key=form.key)
+        page.api.patch(api_path("/v1/members/{}", me_id(page)), body, form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
             raise
@@ -79,7 +79,7 @@ def export_page(page: SignedInPage) -> HTMLResponse:
 @router.get("/me/export.json")
 def export_download(page: SignedInPage) -> Response:
     """Everything Kring holds about the person, as the API answers it, as a file (never cached: it is all theirs)."""
-    data = page.api.get(f"/v1/members/{me_id(page)}/export")
+    data = page.api.get(api_path("/v1/members/{}/export", me_id(page)))
     return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="kring-mijn-gegevens.json"',
                              "Cache-Control": "no-store"})
@@ -95,7 +95,7 @@ def reflectable_sessions(page: Page) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     found: list[dict[str, Any]] = []
     for network_id in sorted({*me.get("member_of", []), *me.get("administers", []), *me.get("facilitates", [])}):
-        answer: dict[str, Any] = page.api.get(f"/v1/networks/{network_id}/sessions", page_size=200,
+        answer: dict[str, Any] = page.api.get(api_path("/v1/networks/{}/sessions", network_id), page_size=200,
                                               starts_from=(now - timedelta(days=REFLECT_WITHIN_DAYS)).isoformat(),
                                               starts_before=now.isoformat())
         found.extend(s for s in answer.get("items", []) if s.get("status") in REFLECTABLE)
@@ -108,7 +108,7 @@ def session_titles(page: Page, known: list[dict[str, Any]], reflections: list[di
     titles = {str(s["id"]): str(s["title"]) for s in known}
     for session_id in {str(r["session_id"]) for r in reflections} - set(titles):
         try:
-            titles[session_id] = str(page.api.get(f"/v1/sessions/{session_id}")["title"])
+            titles[session_id] = str(page.api.get(api_path("/v1/sessions/{}", session_id))["title"])
         except ApiError as refused:
             if refused.status not in (403, 404):
                 raise
@@ -224,7 +224,7 @@ def ask_question(page: SignedInPage, expert_id: str, form: PostedForm) -> Respon
 
 def render_question(page: Page, question_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
                     values: dict[str, Any] | None = None) -> HTMLResponse:
-    question: dict[str, Any] = page.api.get(f"/v1/questions/{question_id}")
+    question: dict[str, Any] = page.api.get(api_path("/v1/questions/{}", question_id))
     return page.render("experts_question.html", status=status, errors=errors, values=values,
                        title=page.t("experts.question.title"), question=question, names=network_names(page))
 
@@ -240,7 +240,7 @@ def answer_question(page: SignedInPage, question_id: str, form: PostedForm) -> R
     if form.optional("contact_note"):
         body["contact_note"] = form.text("contact_note")
     try:
-        page.api.post(f"/v1/questions/{question_id}/answer", body, form_key=form.key)
+        page.api.post(api_path("/v1/questions/{}/answer", question_id), body, form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
             raise
@@ -253,7 +253,7 @@ def answer_question(page: SignedInPage, question_id: str, form: PostedForm) -> R
 def decline_question(page: SignedInPage, question_id: str, form: PostedForm) -> Response:
     body = {"reason": form.text("reason")} if form.optional("reason") else {}
     try:
-        page.api.post(f"/v1/questions/{question_id}/decline", body, form_key=form.key)
+        page.api.post(api_path("/v1/questions/{}/decline", question_id), body, form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
             raise

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.common.vocabulary import Perspective
 from services.console import charts
-from services.console.api import ApiError
+from services.console.api import ApiError, api_path
 from services.console.pages.frame import network_frame
 from services.console.web import Form, Page, PostedForm, SignedInPage
 
@@ -69,11 +69,11 @@ def _staff_names(page: Page, network_id: str, staff: bool) -> dict[str, str]:
 def overview(network_id: str, page: SignedInPage) -> HTMLResponse:
     frame = network_frame(page, network_id, "overview")
     network = frame["network"]
-    tree = page.api.get(f"/v1/networks/{network_id}/tree")
+    tree = page.api.get(api_path("/v1/networks/{}/tree", network_id))
     parent = None
     if network.get("parent_id"):
         try:
-            parent = page.api.get(f"/v1/networks/{network['parent_id']}")
+            parent = page.api.get(api_path("/v1/networks/{}", network['parent_id']))
         except ApiError as missing:
             if missing.status != 404:
                 raise
@@ -127,7 +127,7 @@ def changes_of(form: Form, current: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/networks/{network_id}/edit", response_model=None)
 def edit(network_id: str, page: SignedInPage, form: PostedForm) -> Response:
-    current = page.api.get(f"/v1/networks/{network_id}")
+    current = page.api.get(api_path("/v1/networks/{}", network_id))
     # The API's update has no revision check; the console makes one, so a change made by someone else since the
     # form was drawn is not silently overwritten: the form comes back with what is stored now.
     me = page.me()
@@ -140,7 +140,7 @@ def edit(network_id: str, page: SignedInPage, form: PostedForm) -> Response:
     if not changes:
         return page.redirect(_path(network_id), notice=page.t("networks.edit.nothing_changed"))
     try:
-        page.api.patch(f"/v1/networks/{network_id}", changes, form_key=form.key)
+        page.api.patch(api_path("/v1/networks/{}", network_id), changes, form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
             raise
@@ -159,7 +159,7 @@ def archive_confirm(network_id: str, page: SignedInPage) -> HTMLResponse:
 @router.post("/networks/{network_id}/archive", response_model=None)
 def archive(network_id: str, page: SignedInPage, form: PostedForm) -> Response:
     try:
-        page.api.post(f"/v1/networks/{network_id}/archive", form_key=form.key)
+        page.api.post(api_path("/v1/networks/{}/archive", network_id), form_key=form.key)
     except ApiError as refused:
         if refused.status != 409:
             raise
@@ -226,7 +226,7 @@ def add_member(network_id: str, page: SignedInPage, form: PostedForm) -> Respons
         return _members_page(page, network_id, status=422, errors={"member_id": page.t("form.required")},
                              values=form.values, form_name="add")
     try:
-        page.api.put(f"/v1/networks/{network_id}/members/{member_id}", {"role": role}, form_key=form.key)
+        page.api.put(api_path("/v1/networks/{}/members/{}", network_id, member_id), {"role": role}, form_key=form.key)
     except ApiError as refused:
         if refused.status not in (404, 409, 422):
             raise
@@ -252,7 +252,7 @@ def register_member(network_id: str, page: SignedInPage, form: PostedForm) -> Re
     # Two calls: registering, then the membership. Should the second fail (the network archived meanwhile), the
     # person is registered and in no network, which is a valid state: nothing half-made in this network.
     try:
-        page.api.put(f"/v1/networks/{network_id}/members/{member['id']}", {"role": form.text("role")},
+        page.api.put(api_path("/v1/networks/{}/members/{}", network_id, member['id']), {"role": form.text("role")},
                      form_key=f"{form.key}-membership" if form.key else None)
     except ApiError as refused:
         if refused.status not in (404, 409, 422):
@@ -265,7 +265,7 @@ def register_member(network_id: str, page: SignedInPage, form: PostedForm) -> Re
 @router.post("/networks/{network_id}/members/{member_id}/role", response_model=None)
 def set_role(network_id: str, member_id: str, page: SignedInPage, form: PostedForm) -> Response:
     try:
-        page.api.put(f"/v1/networks/{network_id}/members/{member_id}", {"role": form.text("role")},
+        page.api.put(api_path("/v1/networks/{}/members/{}", network_id, member_id), {"role": form.text("role")},
                      form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
@@ -279,13 +279,13 @@ def set_role(network_id: str, member_id: str, page: SignedInPage, form: PostedFo
 def remove_member_confirm(network_id: str, member_id: str, page: SignedInPage) -> HTMLResponse:
     """The confirmation step before taking someone out of the network: one stray click must not do it."""
     frame = network_frame(page, network_id, "members")
-    member: dict[str, Any] = page.api.get(f"/v1/members/{member_id}")
+    member: dict[str, Any] = page.api.get(api_path("/v1/members/{}", member_id))
     return page.render("networks/member_remove.html", **frame, member_id=member_id, name=str(member["name"]))
 
 
 @router.post("/networks/{network_id}/members/{member_id}/remove", response_model=None)
 def remove_member(network_id: str, member_id: str, page: SignedInPage, form: PostedForm) -> RedirectResponse:
-    page.api.delete(f"/v1/networks/{network_id}/members/{member_id}", form_key=form.key)
+    page.api.delete(api_path("/v1/networks/{}/members/{}", network_id, member_id), form_key=form.key)
     return page.redirect(_path(network_id, "/members"), notice=page.t("networks.members.removed"))
 
 
@@ -295,7 +295,7 @@ def remove_member(network_id: str, member_id: str, page: SignedInPage, form: Pos
 @router.get("/networks/{network_id}/health", response_class=HTMLResponse)
 def health(network_id: str, page: SignedInPage) -> HTMLResponse:
     frame = network_frame(page, network_id, "health")
-    report = page.api.get(f"/v1/networks/{network_id}/health")  # in the person's language (Accept-Language)
+    report = page.api.get(api_path("/v1/networks/{}/health", network_id))  # in the person's language (Accept-Language)
     steps = report.get("steps", [])
     counts = {status: sum(1 for step in steps if step.get("status") == status) for status in STEP_STATUSES}
     label = page.t("networks.health.chart_label", shown=counts["shown"], not_shown=counts["not_shown"],
@@ -342,7 +342,7 @@ def learning(network_id: str, page: SignedInPage, period_from: str = "", period_
     try:
         # The form's dates are whole days: from the start of the first to the start of the day after the last
         # (the API's end is exclusive), in UTC.
-        report = page.api.get(f"/v1/networks/{network_id}/learning-report",
+        report = page.api.get(api_path("/v1/networks/{}/learning-report", network_id),
                               period_from=f"{start.isoformat()}T00:00:00Z" if start else None,
                               period_to=f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z" if end else None)
     except ApiError as refused:
@@ -385,7 +385,7 @@ def policy_of(form: Form) -> dict[str, Any]:
 def _links_page(page: Page, network_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
                 values: dict[str, Any] | None = None, form_name: str = "") -> HTMLResponse:
     frame = network_frame(page, network_id, "links")
-    links = page.api.get(f"/v1/networks/{network_id}/links").get("items", [])
+    links = page.api.get(api_path("/v1/networks/{}/links", network_id)).get("items", [])
     networks = directory(page)
     others = sorted((n for n in networks.values() if n["id"] != network_id), key=lambda n: str(n["name"]).lower())
     return page.render("networks/links.html", status=status, errors=errors, values=values, **frame, links=links,
@@ -438,7 +438,7 @@ def request_link(network_id: str, page: SignedInPage, form: PostedForm) -> Respo
 @router.post("/networks/{network_id}/links/{link_id}/policy", response_model=None)
 def set_policy(network_id: str, link_id: str, page: SignedInPage, form: PostedForm) -> Response:
     try:
-        page.api.put(f"/v1/links/{link_id}/policy", {"network_id": network_id, "policy": policy_of(form)},
+        page.api.put(api_path("/v1/links/{}/policy", link_id), {"network_id": network_id, "policy": policy_of(form)},
                      form_key=form.key)
     except ApiError as refused:
         if refused.status not in (409, 422):
@@ -453,7 +453,7 @@ def revoke_link_confirm(network_id: str, link_id: str, page: SignedInPage) -> HT
     """The confirmation step before ending a link (as for archiving): ending stops the sharing both ways at once,
     so never by one stray click in the links table."""
     frame = network_frame(page, network_id, "links")
-    link: dict[str, Any] = page.api.get(f"/v1/links/{link_id}")
+    link: dict[str, Any] = page.api.get(api_path("/v1/links/{}", link_id))
     other = link["target_network_id"] if link["requester_network_id"] == network_id else link["requester_network_id"]
     other_name = str(directory(page).get(other, {}).get("name") or other)
     return page.render("networks/link_revoke.html", **frame, link_id=link_id, other_name=other_name)
@@ -464,7 +464,7 @@ def answer_link(network_id: str, link_id: str, action: str, page: SignedInPage, 
     if action not in ("accept", "reject", "revoke"):
         raise ApiError(404, "not_found", "no such action")
     try:
-        page.api.post(f"/v1/links/{link_id}/{action}", form_key=form.key)
+        page.api.post(api_path("/v1/links/{}/{}", link_id, action), form_key=form.key)
     except ApiError as refused:
         if refused.status != 409:
             raise
@@ -478,7 +478,7 @@ def answer_link(network_id: str, link_id: str, action: str, page: SignedInPage, 
 @router.get("/networks/{network_id}/feed", response_class=HTMLResponse)
 def feed(network_id: str, page: SignedInPage, page_token: str | None = None) -> HTMLResponse:
     frame = network_frame(page, network_id, "feed")
-    answer = page.api.get(f"/v1/networks/{network_id}/feed", page_size=20, page_token=page_token or None)
+    answer = page.api.get(api_path("/v1/networks/{}/feed", network_id), page_size=20, page_token=page_token or None)
     return page.render("networks/feed.html", **frame, items=answer.get("items", []),
                        next_page_token=answer.get("next_page_token"), names={
                            key: str(n["name"]) for key, n in directory(page).items()})
@@ -489,6 +489,6 @@ def feed(network_id: str, page: SignedInPage, page_token: str | None = None) -> 
 
 @router.get("/outputs/{output_id}/deliveries", response_class=HTMLResponse)
 def deliveries(output_id: str, page: SignedInPage) -> HTMLResponse:
-    log = page.api.get(f"/v1/outputs/{output_id}/deliveries")
+    log = page.api.get(api_path("/v1/outputs/{}/deliveries", output_id))
     names = {key: str(n["name"]) for key, n in directory(page).items()}
     return page.render("networks/deliveries.html", title=page.t("networks.deliveries.title"), log=log, names=names)

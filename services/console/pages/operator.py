@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from services.console.api import ApiError
+from services.console.api import ApiError, api_path
 from services.console.dates import end_of_day, start_of_day
 from services.console.web import Page, PostedForm, SignedInPage
 
@@ -89,7 +89,7 @@ def register_partner(page: SignedInPage, form: PostedForm) -> Response:
 
 def render_partner(page: Page, partner_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
                    values: dict[str, Any] | None = None) -> HTMLResponse:
-    partner: dict[str, Any] = page.api.get(f"/v1/partners/{partner_id}")
+    partner: dict[str, Any] = page.api.get(api_path("/v1/partners/{}", partner_id))
     return page.render("operator_partner.html", status=status, errors=errors, values=values,
                        title=page.t("operator.partner.title", name=partner["name"]), partner=partner)
 
@@ -102,7 +102,7 @@ def partner(page: SignedInPage, partner_id: str) -> HTMLResponse:
 @router.post("/operator/partners/{partner_id}/rotate-key", response_model=None)
 def rotate_key(page: SignedInPage, partner_id: str, form: PostedForm) -> Response:
     try:
-        partner: dict[str, Any] = page.api.post(f"/v1/partners/{partner_id}/rotate-key", form_key=form.key)
+        partner: dict[str, Any] = page.api.post(api_path("/v1/partners/{}/rotate-key", partner_id), form_key=form.key)
     except ApiError as refused:
         if not refused_input(refused):
             raise
@@ -113,7 +113,7 @@ def rotate_key(page: SignedInPage, partner_id: str, form: PostedForm) -> Respons
 @router.post("/operator/partners/{partner_id}/revoke", response_model=None)
 def revoke_partner(page: SignedInPage, partner_id: str, form: PostedForm) -> Response:
     try:
-        page.api.post(f"/v1/partners/{partner_id}/revoke", form_key=form.key)
+        page.api.post(api_path("/v1/partners/{}/revoke", partner_id), form_key=form.key)
     except ApiError as refused:
         if not refused_input(refused):
             raise
@@ -125,7 +125,7 @@ def revoke_partner(page: SignedInPage, partner_id: str, form: PostedForm) -> Res
 def block_partner(page: SignedInPage, partner_id: str, form: PostedForm) -> Response:
     body = {"reason": form.text("reason")} if form.optional("reason") else {}
     try:
-        page.api.post(f"/v1/partners/{partner_id}/block", body, form_key=form.key)
+        page.api.post(api_path("/v1/partners/{}/block", partner_id), body, form_key=form.key)
     except ApiError as refused:
         if not refused_input(refused):
             raise
@@ -175,8 +175,8 @@ def add_peer(page: SignedInPage, form: PostedForm) -> Response:
 
 def render_peer(page: Page, instance_id: str, *, status: int = 200,
                 errors: dict[str, str] | None = None) -> HTMLResponse:
-    peer: dict[str, Any] = page.api.get(f"/v1/peers/{instance_id}")
-    directory: dict[str, Any] = page.api.get(f"/v1/peers/{instance_id}/networks")
+    peer: dict[str, Any] = page.api.get(api_path("/v1/peers/{}", instance_id))
+    directory: dict[str, Any] = page.api.get(api_path("/v1/peers/{}/networks", instance_id))
     return page.render("operator_peer.html", status=status, errors=errors, title=page.t("operator.peer.title",
                        name=peer["name"]), peer=peer, directory=directory.get("items", []))
 
@@ -188,13 +188,13 @@ def peer(page: SignedInPage, instance_id: str) -> HTMLResponse:
 
 @router.post("/operator/peers/{instance_id}/remove", response_model=None)
 def remove_peer(page: SignedInPage, instance_id: str, form: PostedForm) -> Response:
-    page.api.delete(f"/v1/peers/{instance_id}", form_key=form.key)
+    page.api.delete(api_path("/v1/peers/{}", instance_id), form_key=form.key)
     return page.redirect("/operator/peers", notice=page.t("operator.peer.removed"))
 
 
 def approval(page: Page, instance_id: str, network_id: str, action: str, form: PostedForm, notice: str) -> Response:
     try:
-        page.api.post(f"/v1/peers/{instance_id}/networks/{network_id}/{action}", form_key=form.key)
+        page.api.post(api_path("/v1/peers/{}/networks/{}/{}", instance_id, network_id, action), form_key=form.key)
     except ApiError as refused:
         if not refused_input(refused):
             raise

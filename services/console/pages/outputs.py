@@ -27,7 +27,7 @@ from services.common.vocabulary import (
     ResourceType,
     Visibility,
 )
-from services.console.api import ApiError
+from services.console.api import ApiError, api_path
 from services.console.pages.frame import network_frame
 from services.console.pages.sessions import PAGE_SIZE, errors_of, network_members, refusable
 from services.console.web import Form, Page, PostedForm, SignedInPage
@@ -95,7 +95,7 @@ def _by_field(errors: dict[str, str]) -> dict[str, str]:
 def outputs_list(network_id: str, page: SignedInPage, next: str | None = None, kind: str | None = None) -> HTMLResponse:
     frame = network_frame(page, network_id, "outputs")
     kinds = list(KINDS)
-    answer = page.api.get(f"/v1/networks/{network_id}/outputs", page_size=PAGE_SIZE, page_token=next,
+    answer = page.api.get(api_path("/v1/networks/{}/outputs", network_id), page_size=PAGE_SIZE, page_token=next,
                           kind=kind if kind in kinds else None)
     return page.render("outputs_list.html", **frame, outputs=answer["items"], next_token=answer.get("next_page_token"),
                        kinds=kinds, kind=kind if kind in kinds else "")
@@ -107,13 +107,13 @@ def outputs_list(network_id: str, page: SignedInPage, next: str | None = None, k
 def _publish_form(page: Page, session_id: str, *, status: int = 200, errors: dict[str, str] | None = None,
                   values: dict[str, Any] | None = None, to_preview: dict[str, Any] | None = None) -> HTMLResponse:
     """The form; with ``to_preview`` (an output's body as it would be sent) the preview from outside above it."""
-    session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
+    session: dict[str, Any] = page.api.get(api_path("/v1/sessions/{}", session_id))
     frame = network_frame(page, session["network_id"], "outputs")
     if not frame["staff"]:
         return page.render("error.html", status=403, title=page.t("error.forbidden.title"),
                            message=page.t("error.forbidden"))
     members = network_members(page, session["network_id"])
-    attendees: list[str] = page.api.get(f"/v1/sessions/{session_id}/attendance").get("member_ids", [])
+    attendees: list[str] = page.api.get(api_path("/v1/sessions/{}/attendance", session_id)).get("member_ids", [])
     names = {str(m["id"]): str(m["name"]) for m in members or []}
     # Attendees first (who were there usually wrote it), then the network's other members.
     candidates = [*attendees, *[str(m["id"]) for m in members or [] if m["id"] not in attendees]]
@@ -175,7 +175,7 @@ def publish_preview(session_id: str, page: SignedInPage, form: PostedForm) -> HT
 @router.post("/sessions/{session_id}/outputs", response_class=HTMLResponse)
 def publish(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
     try:
-        output = page.api.post(f"/v1/sessions/{session_id}/outputs", _output_body(form), form_key=form.key)
+        output = page.api.post(api_path("/v1/sessions/{}/outputs", session_id), _output_body(form), form_key=form.key)
     except ApiError as refused:
         if not refusable(refused):
             raise
@@ -188,7 +188,7 @@ def publish(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
 
 def _output_page(page: Page, output_id: str, template: str, *, status: int = 200, staff_only: bool = False,
                  errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
-    output: dict[str, Any] = page.api.get(f"/v1/outputs/{output_id}")
+    output: dict[str, Any] = page.api.get(api_path("/v1/outputs/{}", output_id))
     if "network_id" not in output:  # a tombstone: retracted, nothing else of it remains to show
         return page.render("output_retracted.html", title=page.t("outputs.retracted.title"), output=output)
     frame = network_frame(page, output["network_id"], "outputs")
@@ -220,7 +220,7 @@ def retract(output_id: str, page: SignedInPage, form: PostedForm) -> Response:
     if form.optional("reason"):
         body["reason"] = form.text("reason")
     try:
-        tombstone = page.api.post(f"/v1/outputs/{output_id}/retract", body, form_key=form.key)
+        tombstone = page.api.post(api_path("/v1/outputs/{}/retract", output_id), body, form_key=form.key)
     except ApiError as refused:
         if not refusable(refused):
             raise

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from services.common.vocabulary import SessionFormat, SessionMode
-from services.console.api import ApiError
+from services.console.api import ApiError, api_path
 from services.console.dates import api_time, local_input, when
 from services.console.pages.frame import network_frame
 from services.console.web import Form, Page, PostedForm, SignedInPage
@@ -77,7 +77,7 @@ def sessions_list(network_id: str, page: SignedInPage, upcoming: str | None = No
     frame = network_frame(page, network_id, "sessions")
     now = datetime.now(UTC)
     back = min(max(int(year), 1), MAX_YEARS_BACK) if year and year.isdigit() else 1  # any other value: this year
-    path = f"/v1/networks/{network_id}/sessions"
+    path = api_path("/v1/networks/{}/sessions", network_id)
     coming = page.api.get(path, starts_from=now.isoformat(), page_size=PAGE_SIZE, page_token=upcoming)
     window_start, window_end = now - YEAR * back, now - YEAR * (back - 1)
     past: list[dict[str, Any]] = []
@@ -157,7 +157,7 @@ def _plan(form: Form) -> tuple[dict[str, Any], dict[str, Any]]:
 def schedule(network_id: str, page: SignedInPage, form: PostedForm) -> Response:
     body, values = _plan(form)
     try:
-        session = page.api.post(f"/v1/networks/{network_id}/sessions", body, form_key=form.key)
+        session = page.api.post(api_path("/v1/networks/{}/sessions", network_id), body, form_key=form.key)
     except ApiError as refused:
         if not refusable(refused):
             raise
@@ -171,15 +171,15 @@ def schedule(network_id: str, page: SignedInPage, form: PostedForm) -> Response:
 
 def _session_page(page: Page, session_id: str, *, status: int = 200, failed: str | None = None,
                   errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
-    session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
+    session: dict[str, Any] = page.api.get(api_path("/v1/sessions/{}", session_id))
     frame = network_frame(page, session["network_id"], "sessions")
     me = page.me()
     registrations: list[dict[str, Any]] = []
     attendance: dict[str, Any] | None = None
     members: list[dict[str, Any]] | None = None
     if frame["staff"]:
-        registrations = page.api.get(f"/v1/sessions/{session_id}/registrations")["items"]
-        attendance = page.api.get(f"/v1/sessions/{session_id}/attendance")
+        registrations = page.api.get(api_path("/v1/sessions/{}/registrations", session_id))["items"]
+        attendance = page.api.get(api_path("/v1/sessions/{}/attendance", session_id))
         members = network_members(page, session["network_id"])
     names = {str(m["id"]): str(m["name"]) for m in members or []}
     active = [r for r in registrations if r["status"] != "cancelled"]
@@ -188,7 +188,7 @@ def _session_page(page: Page, session_id: str, *, status: int = 200, failed: str
     # Everyone who may be marked present: the registered and waitlisted, then the network's other members.
     attendable = [r["member_id"] for r in active] + [m["id"] for m in members or [] if m["id"] not in registered_ids]
     attendable += sorted(present - set(attendable))
-    outputs = page.api.get(f"/v1/sessions/{session_id}/outputs", page_size=50)["items"]
+    outputs = page.api.get(api_path("/v1/sessions/{}/outputs", session_id), page_size=50)["items"]
     member_of = session["network_id"] in me.get("member_of", [])
     # A participant's own registration decides which one action their section offers (register, or cancel).
     mine = None
@@ -209,7 +209,7 @@ def own_registration(page: Page, session_id: str, member_id: str) -> dict[str, A
     """The person's registration while it holds a seat or a place on the waitlist; None when they never
     registered (the API's 404) or cancelled."""
     try:
-        registration: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}/registrations/{member_id}")
+        registration: dict[str, Any] = page.api.get(api_path("/v1/sessions/{}/registrations/{}", session_id, member_id))
     except ApiError as refused:
         if refused.status == 404:
             return None
@@ -254,13 +254,15 @@ def register(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
         return page.t(key[(for_someone, waitlisted)], position=registration.get("waitlist_position") or "")
 
     return _act(page, session_id, "register" if for_someone else "register_self", form,
-                lambda: page.api.post(f"/v1/sessions/{session_id}/registrations", body, form_key=form.key), notice)
+                lambda: page.api.post(api_path("/v1/sessions/{}/registrations", session_id), body, form_key=form.key),
+                notice)
 
 
 @router.post("/sessions/{session_id}/registrations/{member_id}/cancel", response_class=HTMLResponse)
 def cancel_registration(session_id: str, member_id: str, page: SignedInPage, form: PostedForm) -> Response:
     return _act(page, session_id, "registrations", form,
-                lambda: page.api.delete(f"/v1/sessions/{session_id}/registrations/{member_id}", form_key=form.key),
+                lambda: page.api.delete(api_path("/v1/sessions/{}/registrations/{}", session_id, member_id),
+                                        form_key=form.key),
                 page.t("sessions.registration_cancelled"))
 
 
@@ -270,7 +272,7 @@ def reschedule(session_id: str, page: SignedInPage, form: PostedForm) -> Respons
     if form.optional("reason"):
         body["reason"] = form.text("reason")
     return _act(page, session_id, "reschedule", form,
-                lambda: page.api.post(f"/v1/sessions/{session_id}/reschedule", body, form_key=form.key),
+                lambda: page.api.post(api_path("/v1/sessions/{}/reschedule", session_id), body, form_key=form.key),
                 page.t("sessions.rescheduled"))
 
 
@@ -278,7 +280,7 @@ def reschedule(session_id: str, page: SignedInPage, form: PostedForm) -> Respons
 def record_attendance(session_id: str, page: SignedInPage, form: PostedForm) -> Response:
     body = {"member_ids": form.all("member_ids")}
     return _act(page, session_id, "attendance", form,
-                lambda: page.api.put(f"/v1/sessions/{session_id}/attendance", body, form_key=form.key),
+                lambda: page.api.put(api_path("/v1/sessions/{}/attendance", session_id), body, form_key=form.key),
                 page.t("sessions.attendance_recorded"))
 
 
@@ -286,14 +288,14 @@ def record_attendance(session_id: str, page: SignedInPage, form: PostedForm) -> 
 def conclude(session_id: str, number: int, page: SignedInPage, form: PostedForm) -> Response:
     body = {"conclusion": form.text("conclusion")}
     return _act(page, session_id, f"conclusion-{number}", form,
-                lambda: page.api.put(f"/v1/sessions/{session_id}/statements/{number}/conclusion", body,
+                lambda: page.api.put(api_path("/v1/sessions/{}/statements/{}/conclusion", session_id, number), body,
                                      form_key=form.key),
                 page.t("sessions.concluded", number=number), values={f"conclusion-{number}": form.text("conclusion")})
 
 
 def _confirm_page(page: Page, session_id: str, action: str, *, status: int = 200,
                   errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:
-    session: dict[str, Any] = page.api.get(f"/v1/sessions/{session_id}")
+    session: dict[str, Any] = page.api.get(api_path("/v1/sessions/{}", session_id))
     frame = network_frame(page, session["network_id"], "sessions")
     if not frame["staff"]:
         return _not_staff(page)
@@ -312,7 +314,7 @@ def _lifecycle_routes(action: str) -> None:
         if action == "cancel" and form.optional("reason"):
             body["reason"] = form.text("reason")
         try:
-            page.api.post(f"/v1/sessions/{session_id}/{action}", body, form_key=form.key)
+            page.api.post(api_path("/v1/sessions/{}/{}", session_id, action), body, form_key=form.key)
         except ApiError as refused:
             if not refusable(refused):
                 raise

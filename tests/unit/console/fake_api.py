@@ -33,6 +33,7 @@ class Call:
     body: Any
     headers: httpx.Headers
     params: dict[str, str] = field(default_factory=dict)  # the query string
+    raw_path: str = ""  # the path as sent, still quoted (``path`` is decoded, as the API's router sees it)
 
 
 @dataclass
@@ -48,7 +49,8 @@ class FakeAdminApi:
         body = json.loads(request.content) if request.content else None
         auth = request.headers.get("authorization", "")
         self.calls.append(Call(request.method, request.url.path, auth.removeprefix("Bearer ") or None, body,
-                               request.headers, dict(request.url.params)))
+                               request.headers, dict(request.url.params),
+                               request.url.raw_path.decode("ascii").partition("?")[0]))
         for (method, pattern), answer in reversed(list(self.routes.items())):
             if method == request.method and re.fullmatch(pattern, request.url.path):
                 status, payload = answer(request) if callable(answer) else answer
