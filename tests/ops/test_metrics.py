@@ -14,7 +14,7 @@ from tests.ops.metric_names import import_metric_modules, metric_names, register
 # status, or a configured federation peer. A new label belongs here only if that holds; an id, an email or a
 # name never does.
 BOUNDED_LABELS = frozenset({
-    "service", "method", "outcome", "handler", "event_type", "reason",  # code paths and outcomes
+    "service", "method", "outcome", "handler", "event_type", "reason", "source",  # code paths and outcomes
     "route", "status", "code",  # route templates, HTTP status, gRPC status code
     "level", "kind", "perspective", "format", "visibility",  # the domain vocabulary
     "peer",  # a configured federation peer instance
