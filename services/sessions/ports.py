@@ -33,7 +33,7 @@ from services.sessions.domain.loops import LearningLoop
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.read_models import KnownNetwork, MemberFacts, MembershipRecord, Person
 from services.sessions.domain.reflections import Reflection
-from services.sessions.domain.session import Session
+from services.sessions.domain.session import Session, SessionOutline
 from services.sessions.schemas.commands import ListLearningQuestions, ListOutputs, ListSessions
 
 # --- the unit of work ------------------------------------------------------------------------------------
@@ -44,6 +44,11 @@ class SessionRepo(Protocol):
 
     def get(self, session_id: str, *, for_update: bool = False) -> Session | None:
         """The session, or None; ``for_update`` locks it until the transaction ends."""
+        ...
+
+    def outline(self, session_id: str) -> SessionOutline | None:
+        """The session's id, network, status and statements, or None; one row read, no registrations (for
+        commands that only check the session, such as publishing an output). Never locks."""
         ...
 
     def add(self, session: Session) -> None: ...

@@ -26,7 +26,7 @@ from services.sessions.domain.loops import LearningLoop
 from services.sessions.domain.outputs import Output
 from services.sessions.domain.read_models import KnownNetwork, MembershipRecord, Person
 from services.sessions.domain.reflections import Reflection
-from services.sessions.domain.session import Session
+from services.sessions.domain.session import Session, SessionOutline
 from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.schemas.commands import ListLearningQuestions, ListOutputs, ListSessions
 from tests.support.consumers import RemembersConsumedEvents
@@ -59,6 +59,11 @@ class FakeSessionRepository(TrackingRepository):
             self.locked.append(session_id)
         stored = self.rows.get(session_id)
         return self._track(_copy(stored)) if stored else None
+
+    def outline(self, session_id: str) -> SessionOutline | None:
+        stored = self.rows.get(session_id)
+        return SessionOutline(id=stored.id, network_id=stored.network_id, status=stored.status,
+                              statements=tuple(stored.statements)) if stored else None
 
     def add(self, session: Session) -> None:
         assert session.id not in self.rows

@@ -22,10 +22,10 @@ from services.common.vocabulary import (
     ResourceType,
     Visibility,
 )
-from services.sessions.domain.lifecycle import Action, next_status
+from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.planning import raise_if
 from services.sessions.domain.read_models import Person
-from services.sessions.domain.session import Session
+from services.sessions.domain.session import SessionFacts
 
 Licence = Literal["CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "all-rights-reserved"]
 LICENCES: tuple[str, ...] = get_args(Licence)
@@ -82,12 +82,13 @@ class Output:
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def publish(cls, output_id: str, session: Session, authors: list[Person], *, now: datetime, kind: OutputKind,
-                title: str, body: str, url: str | None, resource_type: ResourceType | None, themes: list[str],
-                visibility: Visibility, licence: str, statement: int | None = None) -> Output:
-        """Publish an output of a held or closed session. The caller checked the authors are members.
+    def publish(cls, output_id: str, session: SessionFacts, authors: list[Person], *, now: datetime,
+                kind: OutputKind, title: str, body: str, url: str | None, resource_type: ResourceType | None,
+                themes: list[str], visibility: Visibility, licence: str, statement: int | None = None) -> Output:
+        """Publish an output of a held or closed session (its outline is enough). The caller checked the authors
+        are members.
         ``statement``: the number of the session's statement the output came from (a café's harvest)."""
-        next_status(session.status, Action.PUBLISH_OUTPUT)
+        session.ensure_allowed(Action.PUBLISH_OUTPUT)
         check_content(kind, url, resource_type)
         if statement is not None and not session.has_statement(statement):
             raise ValidationFailed.single("statement", "statement_exists",

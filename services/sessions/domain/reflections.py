@@ -13,7 +13,7 @@ from services.common.catalogue import ReflectionRecorded
 from services.common.events import EventPayload
 from services.common.vocabulary import ReflectionKind
 from services.sessions.domain.lifecycle import Action, next_status
-from services.sessions.domain.session import Session
+from services.sessions.domain.session import SessionFacts
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Reflection:
     events: list[EventPayload] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def record(cls, reflection_id: str, session: Session, member_id: str, kind: ReflectionKind, text: str, *,
+    def record(cls, reflection_id: str, session: SessionFacts, member_id: str, kind: ReflectionKind, text: str, *,
                now: datetime) -> Reflection:
         """Only after a session that could have been attended (held or closed); membership is checked by the
         caller."""

@@ -7,6 +7,7 @@ the same transaction as the new state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict, Unpack
@@ -86,8 +87,35 @@ class Conclusion:
     concluded_at: datetime
 
 
+class SessionFacts:
+    """What a session's status and statements decide, the same for the whole :class:`Session` and its
+    :class:`SessionOutline`: a command that needs no more than these takes either."""
+
+    id: str
+    network_id: str
+    status: SessionStatus
+    statements: Sequence[str]
+
+    def ensure_allowed(self, action: Action) -> None:
+        next_status(self.status, action)
+
+    def has_statement(self, number: int) -> bool:
+        return 1 <= number <= len(self.statements)
+
+
+@dataclass(frozen=True)
+class SessionOutline(SessionFacts):
+    """The session without its plan, registrations or attendance, for commands that only check it: read-only,
+    so it can never be saved in place of the whole session (saving rewrites the registrations)."""
+
+    id: str
+    network_id: str
+    status: SessionStatus
+    statements: tuple[str, ...]
+
+
 @dataclass
-class Session:
+class Session(SessionFacts):
     id: str
     network_id: str
     title: str
@@ -153,9 +181,6 @@ class Session:
         next_status(self.status, Action.CANCEL)
         self.cancel_reason = reason
         self.events.append(SessionCancelled(**self._transition(Action.CANCEL, now), reason=reason))
-
-    def ensure_allowed(self, action: Action) -> None:
-        next_status(self.status, action)
 
     # --- registrations ---------------------------------------------------------------------------------
 
@@ -253,9 +278,6 @@ class Session:
         self.events.append(StatementConcluded(session_id=self.id, network_id=self.network_id, statement=number,
                                               concluded_at=now))
         return conclusion
-
-    def has_statement(self, number: int) -> bool:
-        return 1 <= number <= len(self.statements)
 
     def ensure_statement(self, number: int) -> None:
         if not self.has_statement(number):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from services.common.errors import Conflict, NotFound, violation
 from services.sessions.domain.planning import raise_if
 from services.sessions.domain.read_models import KnownNetwork, MemberFacts, Person, facts_updates
-from services.sessions.domain.session import Session
+from services.sessions.domain.session import Session, SessionOutline
 from services.sessions.ports import Directory, SessionsUoW
 
 
@@ -22,6 +22,14 @@ def get_session(uow: SessionsUoW, session_id: str, *, for_update: bool = False) 
     if session is None:
         raise NotFound(f"session {session_id} not found")
     return session
+
+
+def get_outline(uow: SessionsUoW, session_id: str) -> SessionOutline:
+    """What a command that only checks the session needs of it, not found as :func:`get_session` is."""
+    outline = uow.sessions.outline(session_id)
+    if outline is None:
+        raise NotFound(f"session {session_id} not found")
+    return outline
 
 
 def known_network(uow: SessionsUoW, directory: Directory, network_id: str, *,

@@ -10,7 +10,7 @@ from services.sessions.domain import access
 from services.sessions.domain.lifecycle import Action
 from services.sessions.domain.reflections import Reflection
 from services.sessions.domain.reports import Period, learning_report
-from services.sessions.handlers.common import ensure_network_members, get_session, known_network, now
+from services.sessions.handlers.common import ensure_network_members, get_outline, known_network, now
 from services.sessions.ports import Directory, SessionsUoW
 from services.sessions.schemas.commands import LearningReportQuery, ListReflections, RecordReflection
 from services.sessions.schemas.views import LearningReportOut, ReflectionOut, ReflectionPage
@@ -21,7 +21,7 @@ def record_reflection(caller: Caller, cmd: RecordReflection, uow: SessionsUoW, d
     member_id = caller.member_id
     assert member_id is not None
     with uow:
-        session = get_session(uow, cmd.session_id)
+        session = get_outline(uow, cmd.session_id)
         require(access.can_reflect_on(caller, session.network_id), "you reflect on sessions of your own networks only")
         session.ensure_allowed(Action.REFLECT)
         try:

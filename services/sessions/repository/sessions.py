@@ -11,7 +11,7 @@ from services.common.uow import TrackingRepository
 from services.common.vocabulary import Perspective, SessionFormat, SessionMode, SessionStatus
 from services.sessions.domain.participation import Attendee, Registration, RegistrationStatus
 from services.sessions.domain.planning import Contribution
-from services.sessions.domain.session import Conclusion, Reschedule, Session
+from services.sessions.domain.session import Conclusion, Reschedule, Session, SessionOutline
 from services.sessions.models import attendance, contributions, registrations, reschedules, sessions
 from services.sessions.repository.paging import decode_page_token, encode_page_token
 from services.sessions.repository.rows import after_key, grouped, utc, utc_or_none
@@ -32,6 +32,17 @@ class SessionRepository(TrackingRepository):
             query = query.with_for_update()
         row = self.connection.execute(query).mappings().first()
         return self._track(self._load([row])[0]) if row else None
+
+    def outline(self, session_id: str) -> SessionOutline | None:
+        """One row's few columns: no children are read, however many registrations the session has."""
+        row = self.connection.execute(
+            select(sessions.c.id, sessions.c.network_id, sessions.c.status, sessions.c.statements)
+            .where(sessions.c.id == session_id)
+        ).mappings().first()
+        if row is None:
+            return None
+        return SessionOutline(id=row["id"], network_id=row["network_id"], status=SessionStatus(row["status"]),
+                              statements=tuple(row["statements"]))
 
     def add(self, session: Session) -> None:
         self.connection.execute(insert(sessions).values(**self._row(session)))
