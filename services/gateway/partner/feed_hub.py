@@ -178,21 +178,20 @@ class FeedHub:
         self.notified += 1
         wanted = set(network_ids)
         with self._lock:
+            # One critical section from the test to the hand-over: a stream subscribing in between would start at
+            # ``after`` and find the hub past these entries without having been handed them.
             streamed = any(network_id in self._by_network for network_id in wanted)
-            position = self._position
-        if carried is not None and self._ready_carried is not None and position is not None:
-            after, next_cursor = int(carried["after"]), int(carried["next_cursor"])
-            if position >= next_cursor:
-                return  # the hub has read past them already
-            if position == after:
-                entries = self._ready_carried(carried) if streamed else []  # encoded only for someone
-                with self._lock:
-                    if self._position == after:  # the hub's own read did not move it meanwhile
-                        self._hand_over_locked(entries)
-                        self._position = next_cursor
-                        self.carried += 1
-                        metrics.FEED_HUB_UPDATES.labels(source="event").inc()
-                        return
+            if carried is not None and self._ready_carried is not None and self._position is not None:
+                after, next_cursor = int(carried["after"]), int(carried["next_cursor"])
+                if self._position >= next_cursor:
+                    return  # the hub has read past them already
+                if self._position == after:
+                    # encoded only for someone (each output once: a few milliseconds for hundreds of entries)
+                    self._hand_over_locked(self._ready_carried(carried) if streamed else [])
+                    self._position = next_cursor
+                    self.carried += 1
+                    metrics.FEED_HUB_UPDATES.labels(source="event").inc()
+                    return
         if streamed:
             self._wake.set()
 
