@@ -7,13 +7,15 @@ awkward interleavings are reproduced exactly rather than hoped for.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
 import pytest
 
 from services.common.errors import Unavailable
 from services.gateway.partner.auth import PartnerAuthenticator
-from services.gateway.partner.feed_hub import FeedFollower, FeedHub, Subscription
+from services.gateway.partner.feed_hub import FeedFollower, FeedHub, LoopWaker, Subscription
 from tests.support.aio import Consumer, driven
 from tests.unit.federation_fakes import FakeLog
 
@@ -268,6 +270,36 @@ def test_a_stream_follows_a_running_hub_live():
         follower.cancel()
     finally:
         hub.stop()
+
+
+def test_the_streams_woken_while_their_loop_is_busy_cost_it_one_wake_up_and_all_are_woken():
+    loop = asyncio.new_event_loop()
+    try:
+        waker = LoopWaker.of(loop)
+        assert LoopWaker.of(loop) is waker  # one per loop, shared by its streams
+        events = [asyncio.Event() for _ in range(200)]
+        handing_over = threading.Thread(target=lambda: [waker.set_soon(event) for event in events])
+        handing_over.start()  # the hub's thread, while the loop runs nothing
+        handing_over.join()
+        assert waker.wake_ups == 1
+        assert not any(event.is_set() for event in events)
+        loop.run_until_complete(asyncio.sleep(0))
+        assert all(event.is_set() for event in events)
+        waker.set_soon(later := asyncio.Event())  # after the loop took the list: a wake-up of its own
+        assert waker.wake_ups == 2
+        loop.run_until_complete(asyncio.sleep(0))
+        assert later.is_set()
+    finally:
+        loop.close()
+
+
+def test_waking_a_stream_whose_loop_has_closed_does_nothing():
+    loop = asyncio.new_event_loop()
+    waker = LoopWaker.of(loop)
+    loop.close()
+    waker.set_soon(asyncio.Event())
+    waker.set_soon(asyncio.Event())  # the list was dropped: this one tries (and fails quietly) again
+    assert waker.wake_ups == 2
 
 
 def test_a_tick_that_raises_ends_the_stream_with_that_error():

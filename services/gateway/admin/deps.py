@@ -10,6 +10,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from services.common.caller import Caller as Principal
 from services.common.errors import PermissionDenied, Unauthenticated
@@ -25,31 +26,37 @@ _bearer = HTTPBearer(auto_error=False, description="the operator token or a toke
                      "POST /v1/sign-in/tokens only, the sign-in broker's token")
 
 
+# Every dependency that does not block is ``async def``: FastAPI runs a plain ``def`` dependency on a worker thread,
+# a hop there and back for reading an attribute. The endpoints that call services stay plain ``def`` (they block).
 # Starlette's app.state holds anything (its attributes are untyped): each getter names what create_app put there.
-def get_rpc(request: Request) -> RpcCaller:
+async def get_rpc(request: Request) -> RpcCaller:
     rpc: RpcCaller = request.app.state.rpc
     return rpc
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
-def get_readiness(request: Request) -> Readiness:
+async def get_readiness(request: Request) -> Readiness:
     readiness: Readiness = request.app.state.readiness
     return readiness
 
 
-def current_session(
+async def current_session(
     authenticator: Annotated[Authenticator, Depends(get_authenticator)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Session:
-    # Sync on purpose: authenticating may call the members service, which blocks a worker thread.
-    return authenticator.session(credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    known = authenticator.known_session(token)  # the operator, or a token seen before: no call, no thread
+    if known is not None:
+        return known
+    # asking the members service blocks: on a worker thread
+    return await run_in_threadpool(authenticator.session, token)
 
 
-def current_principal(session: Annotated[Session, Depends(current_session)]) -> Principal:
+async def current_principal(session: Annotated[Session, Depends(current_session)]) -> Principal:
     return session.caller
 
 
@@ -113,7 +120,7 @@ TokenSession = Annotated[Session, Depends(current_session)]
 SignInBroker = Annotated[None, Depends(sign_in_broker)]
 
 
-def get_operator_emails(request: Request) -> frozenset[str]:
+async def get_operator_emails(request: Request) -> frozenset[str]:
     emails: frozenset[str] = request.app.state.operator_emails
     return emails
 
@@ -125,7 +132,7 @@ class PartnerKeyCache(Protocol):
     def forget_partner(self, partner_id: str) -> None: ...
 
 
-def partner_keys(request: Request) -> PartnerKeyCache | None:
+async def partner_keys(request: Request) -> PartnerKeyCache | None:
     """The partner API's key cache, when this process serves it too (see services.gateway.main)."""
     keys: PartnerKeyCache | None = getattr(request.app.state, "partner_keys", None)
     return keys
