@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,6 +111,37 @@ def print_table(figures: list[Figure]) -> None:
         ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
         verdict = "" if f.met is None else (" (met)" if f.met else " (MISSED)")
         print(f"{f.name + ' [' + f.unit + ']':<46} {f.value:>12,.1f} {base:>12} {ratio:>7}  {f.target or ''}{verdict}")
+
+
+class MachineLoad:
+    """How busy the whole machine was from its creation to :meth:`stop`: every process on it (the stack, PostgreSQL,
+    RabbitMQ and the benchmark's own clients), from the kernel's counters (``/proc/stat``). Kring's side of a
+    benchmark runs several services, a database and a broker where its baseline runs one or two processes: a figure
+    missed with ``busy_cores`` close to ``cores`` was missed because the machine had nothing left, not because one
+    part waited on another."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._first = self._jiffies()
+
+    @staticmethod
+    def _jiffies() -> tuple[int, int] | None:
+        """(busy, total) clock ticks of every core since boot; None where there is no /proc/stat."""
+        try:
+            fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+        except (OSError, ValueError, IndexError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields  # idle and waiting on disk: not busy
+        return user + nice + system + irq + softirq + steal, sum(fields)
+
+    def stop(self) -> dict[str, float]:
+        last = self._jiffies()
+        if self._first is None or last is None or last[1] == self._first[1]:
+            return {}
+        cores = os.cpu_count() or 1
+        busy = (last[0] - self._first[0]) / (last[1] - self._first[1])
+        return {"busy_cores": round(busy * cores, 2), "cores": cores,
+                "seconds": round(time.monotonic() - self._started, 2)}
 
 
 def log(message: str) -> None:

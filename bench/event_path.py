@@ -36,7 +36,8 @@ What is measured, and how the two sides are kept comparable:
   transaction per event) is measured in the same run and reported under ``details.kring_one_by_one``. The
   effect is the same for both: one insert, plus the processed-event marker.
 - ``cpu_ms_per_event`` (each process's CPU time over the run / events) is steadier than the rates on a
-  shared machine; the broker and PostgreSQL run beside them and are not in it.
+  shared machine; the broker and PostgreSQL run beside them and are not in it. ``machine_busy``: how busy the
+  whole machine was over the run (:class:`bench.common.MachineLoad`), broker and database included.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ import sqlalchemy  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import Column, MetaData, String, Table, insert  # noqa: E402
 
-from bench.common import Figure, database, log, summary_ms, vhost  # noqa: E402
+from bench.common import Figure, MachineLoad, database, log, summary_ms, vhost  # noqa: E402
 from services.common.catalogue import MemberRegistered  # noqa: E402
 from services.common.db import create_service_engine, ensure_schema  # noqa: E402
 from services.common.events import Envelope  # noqa: E402
@@ -340,9 +341,10 @@ def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bo
                     "cpu_ms_per_event_producer": 1000 * alone["cpu_s"] / events}
         consuming = Side("kring-consumer", *common, "--consumer", consumer)
         producing = Side("kring-producer", *common, "--writers", str(writers), *(["--prefilled"] if prefilled else []))
-        produced = producing.report()
+        machine = MachineLoad()
+        produced, consumed = producing.report(), consuming.report()
         return {"consumer": consumer, "writers": writers, "prefilled": prefilled,
-                **combine(events, produced, consuming.report())}
+                **combine(events, produced, consumed), "machine_busy": machine.stop()}
 
 
 def kombu_baseline(events: int) -> dict:
@@ -352,19 +354,28 @@ def kombu_baseline(events: int) -> dict:
         common = ["--amqp", amqp_uri, "--events", str(events)]
         consuming = Side("baseline-consumer", *common)
         producing = Side("baseline-producer", *common)
-        produced = producing.report()
-        return combine(events, produced, consuming.report())
+        machine = MachineLoad()
+        produced, consumed = producing.report(), consuming.report()
+        return {**combine(events, produced, consumed), "machine_busy": machine.stop()}
+
+
+def told(side: dict) -> dict:
+    """Logs a side's rate and how busy the machine was meanwhile; returns the side."""
+    machine = side.get("machine_busy") or {}
+    log(f"  {side['msgs_per_s']:,.0f} msg/s; machine busy "
+        + (f"{machine['busy_cores']:.2f} of {machine['cores']} cores" if machine else "(unknown)"))
+    return side
 
 
 def run(events: int, writers: int) -> list[Figure]:
     log("event path: raw kombu baseline")
-    baseline = kombu_baseline(events)
+    baseline = told(kombu_baseline(events))
     log("event path: Kring's writers alone, no relay and no consumer (the commands' ceiling)")
     alone = kring_path(events, writers, relay=False)
     log("event path: Kring, writers committing while the relay publishes, batching consumer")
-    kring = kring_path(events, writers, "batch")
+    kring = told(kring_path(events, writers, "batch"))
     log("event path: Kring, a written outbox drained, batching consumer")
-    drain = kring_path(events, writers, "batch", prefilled=True)
+    drain = told(kring_path(events, writers, "batch", prefilled=True))
     log("event path: Kring, a written outbox drained, one-by-one consumer")
     drain_one_by_one = kring_path(events, writers, "one_by_one", prefilled=True)
     ratio = kring["msgs_per_s"] / baseline["msgs_per_s"]

@@ -32,6 +32,10 @@ the burst started when every call had begun, and at 1,000 streams it mostly meas
 The clients are grpc.aio streams on one event loop in the benchmark's process: a sync client would need a
 thread per stream and several times the CPU, on the cores the server uses too.
 
+How busy the whole machine was during each burst (every process: the stack, PostgreSQL, RabbitMQ, the clients) is
+reported beside the lag (``machine_busy``, :class:`bench.common.MachineLoad`): the gateway's side runs the whole
+publishing path on the same cores as the clients, the baseline's one process.
+
 Run alone: ``python -m bench.streams [--clients 200,1000] [--outputs 100]``; prints the curve on stderr and
 the figures as JSON on the last line.
 """
@@ -48,7 +52,7 @@ from typing import Any
 
 import grpc
 
-from bench.common import Figure, log, summary_ms
+from bench.common import Figure, MachineLoad, log, summary_ms
 from bench.partner_world import World, baseline_server, build_world, cpu_times, publish, rss_mib
 from bench.stack import running_stack
 from services.api.kring.v1 import federation_pb2 as pb
@@ -179,11 +183,13 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
             rss_open = rss.now()
             cpu_before = cpu_times(pids)
             updates_before = hub_updates(stack)
+            machine = MachineLoad()
             burst_started = time.time()
             published = publish(operator, world, outputs, writers=WRITERS, sent=sent)
             returned = dict(published)
             burst_s = time.time() - burst_started
             took = clients.wait_for(outputs, timeout=120 + clients_count / 10)
+            machine_busy = machine.stop()
             cpu_after = cpu_times(pids)
             updates = {source: hub_updates(stack)[source] - updates_before[source] for source in updates_before}
             rss_peak = rss.stop()
@@ -193,7 +199,7 @@ def kring(clients_count: int, outputs: int, settle: float) -> dict[str, Any]:
     cpu = {name: round(cpu_after[name] - cpu_before[name], 2) for name in cpu_after if name in cpu_before}
     return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "partners": partners,
             "cpu_s_during_burst": cpu, "gateway_rss_open_mib": rss_open, "gateway_rss_peak_mib": rss_peak,
-            "all_following_after_s": following_s, "hub_updates_during_burst": updates}
+            "all_following_after_s": following_s, "hub_updates_during_burst": updates, "machine_busy": machine_busy}
 
 
 def hub_updates(stack: Any) -> dict[str, float]:
@@ -266,6 +272,7 @@ def baseline(clients_count: int, outputs: int) -> dict[str, Any]:
                         sent[answer.output_id], returned[answer.output_id] = made, time.time()
 
                 cpu_before = cpu_times({"baseline": pid})
+                machine = MachineLoad()
                 burst_started = time.time()
                 writers = [threading.Thread(target=lambda w=w: [one(i) for i in range(w, outputs, WRITERS)])
                            for w in range(WRITERS)]
@@ -275,15 +282,22 @@ def baseline(clients_count: int, outputs: int) -> dict[str, Any]:
                     writer.join()
                 burst_s = time.time() - burst_started
             took = clients.wait_for(outputs, timeout=60)
+            machine_busy = machine.stop()
             cpu = {"baseline": round(cpu_times({"baseline": pid})["baseline"] - cpu_before["baseline"], 2)}
             result = lags(clients, sent, returned)
         finally:
             clients.close()
-    return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "cpu_s_during_burst": cpu}
+    return {**result, "publish_burst_s": burst_s, "all_received_after_s": took, "cpu_s_during_burst": cpu,
+            "machine_busy": machine_busy}
 
 
 BODY = ("Wat we leerden over eenzaamheid in de wijk: ouderen zoeken eerder hulp bij een bekende buurvrouw "
         "dan bij het wijkteam, dus het wijkteam gaat mee naar de koffieochtenden. ") * 3
+
+
+def busy(side: dict[str, Any]) -> str:
+    machine = side.get("machine_busy") or {}
+    return f"{machine['busy_cores']:.2f} of {machine['cores']} cores" if machine else "(unknown)"
 
 
 def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, Any], list[Figure]]:
@@ -291,9 +305,11 @@ def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, An
     k = kring(clients_count, outputs, settle)
     log(f"kring: {k['streams_open']} streams, {k['receipts']}/{k['expected']} receipts, "
         f"p99 {k['from_call_made']['p99_ms']:.0f} ms, gateway RSS {k['gateway_rss_open_mib']} MiB open, "
-        f"{k['gateway_rss_peak_mib']} MiB peak, hub batches by source {k['hub_updates_during_burst']}")
+        f"{k['gateway_rss_peak_mib']} MiB peak, hub batches by source {k['hub_updates_during_burst']}, machine busy "
+        f"{busy(k)} during the burst")
     base = baseline(clients_count, outputs)
-    log(f"baseline: {base['streams_open']} streams, p99 {base['from_call_made']['p99_ms']:.0f} ms")
+    log(f"baseline: {base['streams_open']} streams, p99 {base['from_call_made']['p99_ms']:.0f} ms, machine busy "
+        f"{busy(base)} during the burst")
     # The lag is compared at the number of streams the gateway served: the same messages to push.
     served = k["streams_open"]
     same = base if served == clients_count else baseline(served, outputs) if served else None
@@ -325,18 +341,19 @@ def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, An
            "expected": clients_count * outputs, "p50_ms": k["from_call_made"]["p50_ms"],
            "p99_ms": k["from_call_made"]["p99_ms"], "bare_p99_ms": base["from_call_made"]["p99_ms"],
            "rss_open_mib": k["gateway_rss_open_mib"], "rss_peak_mib": k["gateway_rss_peak_mib"],
-           "following_s": k["all_following_after_s"]}
+           "following_s": k["all_following_after_s"], "busy": busy(k), "bare_busy": busy(base)}
     return row, figures
 
 
 def print_curve(rows: list[dict[str, Any]]) -> None:
     """The curve on stderr, a row per client count, so a reader sees how lag and memory grow."""
     log("streams curve: clients | served | receipts | p50 ms | p99 ms | bare p99 ms | gateway RSS open / peak MiB"
-        " | all following after s")
+        " | all following after s | machine busy in the burst, gateway / bare")
     for r in rows:
         log(f"  {r['clients']:>6,} | {r['served']:>6,} | {r['receipts']:>7,}/{r['expected']:<7,} | "
             f"{r['p50_ms']:>6.0f} | {r['p99_ms']:>6.0f} | {r['bare_p99_ms']:>11.0f} | "
-            f"{r['rss_open_mib']:.0f} / {r['rss_peak_mib']:.0f} | {r['following_s']:.1f}")
+            f"{r['rss_open_mib']:.0f} / {r['rss_peak_mib']:.0f} | {r['following_s']:.1f} | {r['busy']} / "
+            f"{r['bare_busy']}")
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         per_stream = (last["rss_open_mib"] - first["rss_open_mib"]) / max(1, last["served"] - first["served"])

@@ -15,11 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def figures_of(*argv: str) -> dict[str, float]:
+def reported(*argv: str) -> list[dict]:
     done = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           check=False)
     assert done.returncode == 0, f"{argv[0]} failed:\n{done.stderr[-4000:]}"
-    return {figure["name"]: figure["value"] for figure in json.loads(done.stdout.strip().splitlines()[-1])}
+    figures: list[dict] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def figures_of(*argv: str) -> dict[str, float]:
+    return {figure["name"]: figure["value"] for figure in reported(*argv)}
 
 
 def test_the_scale_benchmark_runs_and_reports_its_curves():
@@ -28,8 +33,13 @@ def test_the_scale_benchmark_runs_and_reports_its_curves():
     assert found["ListNetworks last page of 3 (keyset), ms"] > 0
 
 
-def test_the_event_path_benchmark_runs_and_reports_every_figure():
-    found = figures_of("bench.event_path", "--events", "40", "--writers", "2")
+def test_the_event_path_benchmark_runs_and_reports_every_figure_and_how_busy_the_machine_was():
+    figures = reported("bench.event_path", "--events", "40", "--writers", "2")
+    found = {figure["name"]: figure["value"] for figure in figures}
     assert {"event path throughput", "event path drain (outbox written first)",
             "event path: writers alone, no relay (the commands' ceiling)"} <= set(found)
     assert all(value > 0 for value in found.values())
+    throughput = next(figure for figure in figures if figure["name"] == "event path throughput")["details"]
+    for side in ("kring", "baseline"):
+        machine = throughput[side]["machine_busy"]
+        assert 0 < machine["busy_cores"] <= machine["cores"], machine
