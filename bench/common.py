@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -114,15 +115,22 @@ def print_table(figures: list[Figure]) -> None:
 
 
 class MachineLoad:
-    """How busy the whole machine was from its creation to :meth:`stop`: every process on it (the stack, PostgreSQL,
-    RabbitMQ and the benchmark's own clients), from the kernel's counters (``/proc/stat``). Kring's side of a
-    benchmark runs several services, a database and a broker where its baseline runs one or two processes: a figure
-    missed with ``busy_cores`` close to ``cores`` was missed because the machine had nothing left, not because one
-    part waited on another."""
+    """How busy the whole machine was: every process on it (the stack, PostgreSQL, RabbitMQ and the benchmark's own
+    clients), from the kernel's counters (``/proc/stat``), sampled every ``interval`` seconds on a thread of its own
+    from creation to :meth:`stop`. Kring's side of a benchmark runs several services, a database and a broker where
+    its baseline runs one or two processes: a figure missed with ``busy_cores`` close to ``cores`` was missed because
+    the machine had nothing left, not because one part waited on another.
 
-    def __init__(self) -> None:
-        self._started = time.monotonic()
-        self._first = self._jiffies()
+    :meth:`between` gives it for a window inside the sampling (by the wall clock, as the benchmark's processes report
+    their windows), so that starting and stopping processes around the window do not thin it out."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._samples: list[tuple[float, int, int]] = []  # (time.time(), busy ticks, all ticks)
+        self._done = threading.Event()
+        self._sample()
+        self._thread = threading.Thread(target=self._watch, name="machine-load", daemon=True)
+        self._thread.start()
 
     @staticmethod
     def _jiffies() -> tuple[int, int] | None:
@@ -134,14 +142,38 @@ class MachineLoad:
         user, nice, system, _idle, _iowait, irq, softirq, steal = fields  # idle and waiting on disk: not busy
         return user + nice + system + irq + softirq + steal, sum(fields)
 
+    def _sample(self) -> None:
+        ticks = self._jiffies()
+        if ticks is not None:
+            self._samples.append((time.time(), *ticks))
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.interval):
+            self._sample()
+
     def stop(self) -> dict[str, float]:
-        last = self._jiffies()
-        if self._first is None or last is None or last[1] == self._first[1]:
+        """Busy cores over the whole sampling."""
+        self._done.set()
+        self._thread.join(1.0)
+        self._sample()
+        return self._over(self._samples)
+
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """Busy cores from ``start`` to ``end`` (``time.time()``), from the last sample before the window to the first
+        after it (a window shorter than the interval is measured over the two samples around it); call after
+        :meth:`stop`."""
+        before = [sample for sample in self._samples if sample[0] <= start][-1:] or self._samples[:1]
+        after = [sample for sample in self._samples if sample[0] >= end][:1] or self._samples[-1:]
+        return self._over([*before, *after])
+
+    @staticmethod
+    def _over(samples: list[tuple[float, int, int]]) -> dict[str, float]:
+        if len(samples) < 2 or samples[-1][2] == samples[0][2]:
             return {}
+        (first_at, first_busy, first_all), (last_at, last_busy, last_all) = samples[0], samples[-1]
         cores = os.cpu_count() or 1
-        busy = (last[0] - self._first[0]) / (last[1] - self._first[1])
-        return {"busy_cores": round(busy * cores, 2), "cores": cores,
-                "seconds": round(time.monotonic() - self._started, 2)}
+        busy = (last_busy - first_busy) / (last_all - first_all)
+        return {"busy_cores": round(busy * cores, 2), "cores": cores, "seconds": round(last_at - first_at, 2)}
 
 
 def log(message: str) -> None:

@@ -37,7 +37,7 @@ What is measured, and how the two sides are kept comparable:
   effect is the same for both: one insert, plus the processed-event marker.
 - ``cpu_ms_per_event`` (each process's CPU time over the run / events) is steadier than the rates on a
   shared machine; the broker and PostgreSQL run beside them and are not in it. ``machine_busy``: how busy the
-  whole machine was over the run (:class:`bench.common.MachineLoad`), broker and database included.
+  whole machine was in the throughput window (:class:`bench.common.MachineLoad`), broker and database included.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ ledger_tables = messaging_tables(metadata)
 arrivals: list[float] = []  # seconds from occurred_at to applied, per event
 last_arrival = [0.0]  # wall clock (time.time) of the last commit that applied events
 TIMEOUT_S = 300.0
+REPLICAS = 2  # of each service, as deploy/k8s/base/autoscalers.yaml's minReplicas
 BASELINE_QUEUE = ("bench", "baseline.sent", "bench", "consume")
 
 
@@ -171,23 +172,36 @@ def _ready() -> None:
 
 
 def kring_consumer(amqp_uri: str, db_url: str, events: int, consumer: str) -> dict:
+    """One replica of the consuming service: applies what it is delivered until every replica together applied
+    ``events`` (counted in the database they share)."""
     container = ServiceContainer(CONSUMERS[consumer], _config(amqp_uri, db_url))
     container.start()
+    counting = create_service_engine(db_url, "bench_ledger", pool_size=1)
     _ready()
     cpu_before = _cpu_seconds()
     deadline = time.monotonic() + TIMEOUT_S
-    while len(arrivals) < events and time.monotonic() < deadline:
-        eventlet.sleep(0.05)
+    with counting.connect() as conn:
+        while time.monotonic() < deadline:
+            total = conn.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(applied)).scalar_one()
+            conn.rollback()
+            if total >= events:
+                break
+            eventlet.sleep(0.05)
     cpu = _cpu_seconds() - cpu_before
     container.stop()
-    return {"delivered": len(arrivals), "last_applied": last_arrival[0], "cpu_s": cpu, **summary_ms(list(arrivals))}
+    counting.dispose()
+    return {"delivered": len(arrivals), "last_applied": last_arrival[0], "cpu_s": cpu,
+            "arrivals": [round(a, 5) for a in arrivals]}
 
 
-def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefilled: bool, relay_on: bool) -> dict:
-    """Writers commit one event per transaction while the members service's relay publishes them; or, with
-    ``prefilled``, the writers fill the outbox first (untimed) and the window starts when the service (and its
-    relay) starts: the event path alone, draining a backlog, without the commands' own commits. Without
-    ``relay_on``, the writers alone: the service is never started, and the window ends at the last commit."""
+def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefilled: bool, relay_on: bool,
+                   share: range) -> dict:
+    """One replica of the producing service: writers commit one event per transaction (the events of ``share``)
+    while the members service's relay publishes them; or, with ``prefilled``, the writers fill the outbox first
+    (untimed) and the window starts when the service (and its relay) starts: the event path alone, draining a
+    backlog, without the commands' own commits. Without ``relay_on``, the writers alone: the service is never
+    started, and the window ends at the last commit. Every replica starts its window when the benchmark says go
+    (a line on stdin), so that replicas started one after another begin together."""
     members = ServiceContainer(MembersService, _config(amqp_uri, db_url))
     relay = next(d for d in members.dependencies if isinstance(d, ServiceDatabase))
     writer_engine = create_service_engine(db_url, "members")
@@ -203,10 +217,11 @@ def kring_producer(amqp_uri: str, db_url: str, events: int, writers: int, prefil
     def write_all() -> None:
         pool = eventlet.GreenPool(writers)
         for w in range(writers):
-            pool.spawn(write, range(w, events, writers))
+            pool.spawn(write, share[w::writers])
         pool.waitall()
 
     _ready()
+    sys.stdin.readline()  # go
     cpu_before = _cpu_seconds()
     if not relay_on:
         started = time.time()
@@ -268,6 +283,7 @@ def baseline_producer(amqp_uri: str, events: int, batch: int = 500) -> dict:
     publisher = ConfirmingPublisher(amqp_uri)
     publisher.declare_exchange("bench.events")
     _ready()
+    sys.stdin.readline()  # go
     cpu_before = _cpu_seconds()
     started = time.time()
     for first in range(0, events, batch):
@@ -283,7 +299,8 @@ def role(args: argparse.Namespace) -> dict:
     if args.role == "kring-consumer":
         return kring_consumer(args.amqp, args.db, args.events, args.consumer)
     if args.role == "kring-producer":
-        return kring_producer(args.amqp, args.db, args.events, args.writers, args.prefilled, not args.no_relay)
+        share = range(args.replica, args.events, args.replicas)
+        return kring_producer(args.amqp, args.db, args.events, args.writers, args.prefilled, not args.no_relay, share)
     if args.role == "baseline-consumer":
         return baseline_consumer(args.amqp, args.events)
     return baseline_producer(args.amqp, args.events)
@@ -297,12 +314,18 @@ class Side:
 
     def __init__(self, name: str, *args: str) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "bench.event_path", "--role", name, *args],
-                                        stdout=subprocess.PIPE, text=True)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if line != "ready":
             self.process.kill()
             raise RuntimeError(f"{name} did not start (said {line!r})")
+
+    def go(self) -> None:
+        """A producer waits for this before it starts its window."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
 
     def report(self) -> dict:
         out, _ = self.process.communicate(timeout=TIMEOUT_S + 60)
@@ -312,21 +335,34 @@ class Side:
         return result
 
 
-def combine(events: int, producer: dict, consumer: dict) -> dict:
-    window = consumer["last_applied"] - producer["started"]
-    return {"events": events, "delivered": consumer["delivered"], "msgs_per_s": consumer["delivered"] / window,
-            "write_phase_s": producer["write_phase_s"],
-            "writes_per_s": events / producer["write_phase_s"] if producer["write_phase_s"] else None,
-            "cpu_ms_per_event_producer": 1000 * producer["cpu_s"] / events,
-            "cpu_ms_per_event_consumer": 1000 * consumer["cpu_s"] / events,
-            **{k: consumer[k] for k in ("p50_ms", "p99_ms", "mean_ms")},
-            **({"relayed_s": producer["relayed_s"]} if "relayed_s" in producer else {})}
+def combine(events: int, producers: list[dict], consumers: list[dict], machine: MachineLoad) -> dict:
+    """The reports of every producing and consuming process as one side's figures: the window from the first
+    write to the last event applied, CPU summed over the replicas, how busy the machine was in that window."""
+    started = min(p["started"] for p in producers)
+    finished = max(c["last_applied"] for c in consumers)
+    window = finished - started
+    write_phase_s = max(p["started"] + p["write_phase_s"] for p in producers) - started
+    delivered = sum(c["delivered"] for c in consumers)
+    latencies = [a for c in consumers for a in c.get("arrivals", [])]
+    # Kring's consumers report every latency (replicas' lists are merged); the baseline's consumer its summary.
+    latency = summary_ms(latencies) if latencies else {k: consumers[0][k] for k in ("p50_ms", "p99_ms", "mean_ms")}
+    combined = {"events": events, "delivered": delivered, "msgs_per_s": delivered / window,
+                "write_phase_s": write_phase_s, "writes_per_s": events / write_phase_s if write_phase_s else None,
+                "cpu_ms_per_event_producer": 1000 * sum(p["cpu_s"] for p in producers) / events,
+                "cpu_ms_per_event_consumer": 1000 * sum(c["cpu_s"] for c in consumers) / events,
+                **latency}
+    combined["machine_busy"] = machine.between(started, finished)
+    if all("relayed_s" in p for p in producers):
+        combined["relayed_s"] = max(p["started"] + p["relayed_s"] for p in producers) - started
+    return combined
 
 
 def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bool = False,
-               relay: bool = True) -> dict:
+               relay: bool = True, replicas: int = 1) -> dict:
     """Kring's side; without ``relay``, the writers alone: the producer process commits the events and starts
-    neither the members service nor a consumer."""
+    neither the members service nor a consumer. ``replicas``: processes of the producing service (each with
+    ``writers`` writers and its own relay, sharing the events) and of the consuming one, as a deployment runs
+    them (at least 2 each)."""
     with vhost() as amqp_uri, database() as db_url:
         upgrade("members", db_url)
         engine = create_service_engine(db_url, "bench_ledger")
@@ -335,16 +371,24 @@ def kring_path(events: int, writers: int, consumer: str = "batch", prefilled: bo
         engine.dispose()
         common = ["--amqp", amqp_uri, "--db", db_url, "--events", str(events)]
         if not relay:
-            alone = Side("kring-producer", *common, "--writers", str(writers), "--no-relay").report()
-            return {"writers": writers, "events": events, "write_phase_s": alone["write_phase_s"],
-                    "writes_per_s": events / alone["write_phase_s"],
-                    "cpu_ms_per_event_producer": 1000 * alone["cpu_s"] / events}
-        consuming = Side("kring-consumer", *common, "--consumer", consumer)
-        producing = Side("kring-producer", *common, "--writers", str(writers), *(["--prefilled"] if prefilled else []))
+            alone = Side("kring-producer", *common, "--writers", str(writers), "--no-relay")
+            alone.go()
+            written = alone.report()
+            return {"writers": writers, "events": events, "write_phase_s": written["write_phase_s"],
+                    "writes_per_s": events / written["write_phase_s"],
+                    "cpu_ms_per_event_producer": 1000 * written["cpu_s"] / events}
+        consuming = [Side("kring-consumer", *common, "--consumer", consumer) for _ in range(replicas)]
+        producing = [Side("kring-producer", *common, "--writers", str(writers), "--replica", str(r),
+                          "--replicas", str(replicas), *(["--prefilled"] if prefilled else []))
+                     for r in range(replicas)]
         machine = MachineLoad()
-        produced, consumed = producing.report(), consuming.report()
-        return {"consumer": consumer, "writers": writers, "prefilled": prefilled,
-                **combine(events, produced, consumed), "machine_busy": machine.stop()}
+        for producer in producing:
+            producer.go()
+        produced = [producer.report() for producer in producing]
+        consumed = [consumer_side.report() for consumer_side in consuming]
+        machine.stop()
+        return {"consumer": consumer, "writers": writers, "prefilled": prefilled, "replicas": replicas,
+                **combine(events, produced, consumed, machine)}
 
 
 def kombu_baseline(events: int) -> dict:
@@ -355,8 +399,10 @@ def kombu_baseline(events: int) -> dict:
         consuming = Side("baseline-consumer", *common)
         producing = Side("baseline-producer", *common)
         machine = MachineLoad()
+        producing.go()
         produced, consumed = producing.report(), consuming.report()
-        return {**combine(events, produced, consumed), "machine_busy": machine.stop()}
+        machine.stop()
+        return combine(events, [produced], [consumed], machine)
 
 
 def told(side: dict) -> dict:
@@ -374,11 +420,14 @@ def run(events: int, writers: int) -> list[Figure]:
     alone = kring_path(events, writers, relay=False)
     log("event path: Kring, writers committing while the relay publishes, batching consumer")
     kring = told(kring_path(events, writers, "batch"))
+    log(f"event path: the same with {REPLICAS} replicas of the producing and of the consuming service")
+    replicated = told(kring_path(events, writers, "batch", replicas=REPLICAS))
     log("event path: Kring, a written outbox drained, batching consumer")
     drain = told(kring_path(events, writers, "batch", prefilled=True))
     log("event path: Kring, a written outbox drained, one-by-one consumer")
     drain_one_by_one = kring_path(events, writers, "one_by_one", prefilled=True)
     ratio = kring["msgs_per_s"] / baseline["msgs_per_s"]
+    replicated_ratio = replicated["msgs_per_s"] / baseline["msgs_per_s"]
     # How much of the commands' own commit rate the event path keeps (1.0: it costs the writers nothing).
     kept = kring["msgs_per_s"] / alone["writes_per_s"]
     drain_ratio = drain["msgs_per_s"] / baseline["msgs_per_s"]
@@ -387,6 +436,12 @@ def run(events: int, writers: int) -> list[Figure]:
                "raw kombu confirmed+pipelined → consume", "≥ 35% of baseline", ratio >= 0.35,
                {"kring": kring, "baseline": baseline, "of_writers_alone": kept,
                 "processes": "producer and consumer in separate processes on each side"}),
+        Figure(f"event path throughput, {REPLICAS} replicas each side", "msg/s", replicated["msgs_per_s"],
+               baseline["msgs_per_s"], "raw kombu confirmed+pipelined → consume", "≥ 35% of baseline",
+               replicated_ratio >= 0.35,
+               {"kring": replicated, "baseline": baseline,
+                "what": f"{REPLICAS} processes of the producing service (each with its writers and its relay) and "
+                        f"{REPLICAS} of the consuming one, as a deployment runs them (minReplicas)"}),
         Figure("event path drain (outbox written first)", "msg/s", drain["msgs_per_s"], baseline["msgs_per_s"],
                "raw kombu confirmed+pipelined → consume", "≥ 35% of baseline", drain_ratio >= 0.35,
                {"kring": drain, "kring_one_by_one": drain_one_by_one, "baseline": baseline}),
@@ -410,6 +465,8 @@ def main() -> None:
     parser.add_argument("--prefilled", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-relay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--consumer", choices=sorted(CONSUMERS), default="batch", help=argparse.SUPPRESS)
+    parser.add_argument("--replica", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--replicas", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
         print(json.dumps(role(args)), flush=True)

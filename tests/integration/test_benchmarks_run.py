@@ -36,7 +36,8 @@ def test_the_scale_benchmark_runs_and_reports_its_curves():
 def test_the_event_path_benchmark_runs_and_reports_every_figure_and_how_busy_the_machine_was():
     figures = reported("bench.event_path", "--events", "40", "--writers", "2")
     found = {figure["name"]: figure["value"] for figure in figures}
-    assert {"event path throughput", "event path drain (outbox written first)",
+    assert {"event path throughput", "event path throughput, 2 replicas each side",
+            "event path drain (outbox written first)",
             "event path: writers alone, no relay (the commands' ceiling)"} <= set(found)
     assert all(value > 0 for value in found.values())
     throughput = next(figure for figure in figures if figure["name"] == "event path throughput")["details"]
