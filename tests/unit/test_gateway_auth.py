@@ -243,19 +243,3 @@ def test_without_a_broker_token_configured_nothing_is_the_broker():
     assert not auth.sign_in_enabled
     assert not auth.is_broker("")
     assert not auth.is_broker("broker-token")
-
-
-def test_a_session_is_known_without_asking_members_only_once_members_answered_for_its_token():
-    auth, members, _ = make({"ann-token": ANN})
-    assert auth.known_session(OPERATOR_TOKEN) == auth.session(OPERATOR_TOKEN)  # the operator needs no one
-    assert auth.known_session("ann-token") is None  # only the members service can tell: the caller offloads
-    assert members.asked == []
-    auth.session("ann-token")
-    assert auth.known_session("ann-token").caller.member_id == "ann"
-    assert len(members.asked) == 1
-    with pytest.raises(Unauthenticated, match="invalid token"):
-        auth.session("guessed-token")
-    with pytest.raises(Unauthenticated, match="invalid token"):  # a refusal is known too
-        auth.known_session("guessed-token")
-    with pytest.raises(Unauthenticated, match="required"):
-        auth.known_session(None)

@@ -100,13 +100,6 @@ class Authenticator:
         return self.session(token).caller
 
     def session(self, token: str | None) -> Session:
-        known = self.known_session(token)
-        return known if known is not None else self._session_from_members(token or "")
-
-    def known_session(self, token: str | None) -> Session | None:
-        """The session without asking the members service: the operator's, or a token this gateway has seen; None
-        when only the members service can tell. Refuses as :meth:`session` does. Never blocks, so an async
-        caller asks this first and offloads :meth:`session` only when it answers None."""
         if not token:
             raise Unauthenticated("a bearer token is required")
         if len(token) > MAX_TOKEN_LENGTH:
@@ -115,21 +108,16 @@ class Authenticator:
             return Session(caller=Caller.the_operator())
         if self.is_broker(token):
             raise PermissionDenied(BROKER_ONLY)
-        session = self.cache.get(token_hash(token))
-        return None if session is MISSING else self._valid(session)
-
-    def _session_from_members(self, token: str) -> Session:
         digest = token_hash(token)
-        ticket = self.cache.ticket()
-        session = self._ask_members(digest)
-        if session is None:
-            self.cache.put(digest, None, (), ticket, refusal=True)
-        else:
-            self.cache.put(digest, session, (f"member:{session.caller.member_id}",), ticket,
-                           ttl=self._seconds_left(session))
-        return self._valid(session)
-
-    def _valid(self, session: Session | None) -> Session:
+        session = self.cache.get(digest)
+        if session is MISSING:
+            ticket = self.cache.ticket()
+            session = self._ask_members(digest)
+            if session is None:
+                self.cache.put(digest, None, (), ticket, refusal=True)
+            else:
+                self.cache.put(digest, session, (f"member:{session.caller.member_id}",), ticket,
+                               ttl=self._seconds_left(session))
         if session is None:
             raise Unauthenticated("invalid token")
         if session.expired(self._wall_clock()):

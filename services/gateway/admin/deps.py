@@ -10,7 +10,6 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from services.common.caller import Caller as Principal
 from services.common.errors import PermissionDenied, Unauthenticated
@@ -26,37 +25,31 @@ _bearer = HTTPBearer(auto_error=False, description="the operator token or a toke
                      "POST /v1/sign-in/tokens only, the sign-in broker's token")
 
 
-# Every dependency that does not block is ``async def``: FastAPI runs a plain ``def`` dependency on a worker thread,
-# a hop there and back for reading an attribute. The endpoints that call services stay plain ``def`` (they block).
 # Starlette's app.state holds anything (its attributes are untyped): each getter names what create_app put there.
-async def get_rpc(request: Request) -> RpcCaller:
+def get_rpc(request: Request) -> RpcCaller:
     rpc: RpcCaller = request.app.state.rpc
     return rpc
 
 
-async def get_authenticator(request: Request) -> Authenticator:
+def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.authenticator
     return authenticator
 
 
-async def get_readiness(request: Request) -> Readiness:
+def get_readiness(request: Request) -> Readiness:
     readiness: Readiness = request.app.state.readiness
     return readiness
 
 
-async def current_session(
+def current_session(
     authenticator: Annotated[Authenticator, Depends(get_authenticator)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Session:
-    token = credentials.credentials if credentials else None
-    known = authenticator.known_session(token)  # the operator, or a token seen before: no call, no thread
-    if known is not None:
-        return known
-    # asking the members service blocks: on a worker thread
-    return await run_in_threadpool(authenticator.session, token)
+    # Sync on purpose: authenticating may call the members service, which blocks a worker thread.
+    return authenticator.session(credentials.credentials if credentials else None)
 
 
-async def current_principal(session: Annotated[Session, Depends(current_session)]) -> Principal:
+def current_principal(session: Annotated[Session, Depends(current_session)]) -> Principal:
     return session.caller
 
 
@@ -120,7 +113,7 @@ TokenSession = Annotated[Session, Depends(current_session)]
 SignInBroker = Annotated[None, Depends(sign_in_broker)]
 
 
-async def get_operator_emails(request: Request) -> frozenset[str]:
+def get_operator_emails(request: Request) -> frozenset[str]:
     emails: frozenset[str] = request.app.state.operator_emails
     return emails
 
@@ -132,7 +125,7 @@ class PartnerKeyCache(Protocol):
     def forget_partner(self, partner_id: str) -> None: ...
 
 
-async def partner_keys(request: Request) -> PartnerKeyCache | None:
+def partner_keys(request: Request) -> PartnerKeyCache | None:
     """The partner API's key cache, when this process serves it too (see services.gateway.main)."""
     keys: PartnerKeyCache | None = getattr(request.app.state, "partner_keys", None)
     return keys

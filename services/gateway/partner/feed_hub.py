@@ -62,9 +62,9 @@ class LoopWaker:
     """Sets asyncio events of one event loop from other threads, many at a time.
 
     ``loop.call_soon_threadsafe`` writes to the loop's self-pipe and hands the GIL over; the hub handing one event's
-    entries to 1,000 streams would do that 1,000 times (an eighth of the gateway's CPU in a burst to 200 streams).
-    Here the first event asked for schedules one callback on the loop, and the events asked for before it runs join
-    it: a burst costs one wake-up of the loop, not one per stream.
+    entries to 1,000 streams would do that 1,000 times (in a burst to 200 streams, an eighth of the gateway's profiled
+    samples). Here the first event asked for schedules one callback on the loop, and the events asked for before it
+    runs join it: a burst costs one wake-up of the loop, not one per stream.
     """
 
     # one per loop, gone with it (the waker holds its loop weakly, or the loop would never go)
