@@ -176,6 +176,12 @@ class MachineLoad:
         return {"busy_cores": round(busy * cores, 2), "cores": cores, "seconds": round(last_at - first_at, 2)}
 
 
+def busy_text(side: dict) -> str:
+    """How busy the machine was while ``side`` was measured (its ``machine_busy``), for the progress log."""
+    machine = side.get("machine_busy") or {}
+    return f"{machine['busy_cores']:.2f} of {machine['cores']} cores" if machine else "(unknown)"
+
+
 def log(message: str) -> None:
     """Progress on stderr: stdout's last line is the figures' JSON, which ``make bench`` reads."""
     print(message, file=sys.stderr, flush=True)

@@ -70,7 +70,7 @@ import sqlalchemy  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 from sqlalchemy import Column, MetaData, String, Table, insert  # noqa: E402
 
-from bench.common import Figure, MachineLoad, database, log, summary_ms, vhost  # noqa: E402
+from bench.common import Figure, MachineLoad, busy_text, database, log, summary_ms, vhost  # noqa: E402
 from services.common.catalogue import MemberRegistered  # noqa: E402
 from services.common.db import create_service_engine, ensure_schema  # noqa: E402
 from services.common.events import Envelope  # noqa: E402
@@ -407,9 +407,7 @@ def kombu_baseline(events: int) -> dict:
 
 def told(side: dict) -> dict:
     """Logs a side's rate and how busy the machine was meanwhile; returns the side."""
-    machine = side.get("machine_busy") or {}
-    log(f"  {side['msgs_per_s']:,.0f} msg/s; machine busy "
-        + (f"{machine['busy_cores']:.2f} of {machine['cores']} cores" if machine else "(unknown)"))
+    log(f"  {side['msgs_per_s']:,.0f} msg/s; machine busy {busy_text(side)}")
     return side
 
 

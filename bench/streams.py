@@ -52,7 +52,7 @@ from typing import Any
 
 import grpc
 
-from bench.common import Figure, MachineLoad, log, summary_ms
+from bench.common import Figure, MachineLoad, busy_text, log, summary_ms
 from bench.partner_world import World, baseline_server, build_world, cpu_times, publish, rss_mib
 from bench.stack import running_stack
 from services.api.kring.v1 import federation_pb2 as pb
@@ -295,21 +295,16 @@ BODY = ("Wat we leerden over eenzaamheid in de wijk: ouderen zoeken eerder hulp 
         "dan bij het wijkteam, dus het wijkteam gaat mee naar de koffieochtenden. ") * 3
 
 
-def busy(side: dict[str, Any]) -> str:
-    machine = side.get("machine_busy") or {}
-    return f"{machine['busy_cores']:.2f} of {machine['cores']} cores" if machine else "(unknown)"
-
-
 def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, Any], list[Figure]]:
     """One point of the curve: the gateway and the bare server at ``clients_count`` streams."""
     k = kring(clients_count, outputs, settle)
     log(f"kring: {k['streams_open']} streams, {k['receipts']}/{k['expected']} receipts, "
         f"p99 {k['from_call_made']['p99_ms']:.0f} ms, gateway RSS {k['gateway_rss_open_mib']} MiB open, "
         f"{k['gateway_rss_peak_mib']} MiB peak, hub batches by source {k['hub_updates_during_burst']}, machine busy "
-        f"{busy(k)} during the burst")
+        f"{busy_text(k)} during the burst")
     base = baseline(clients_count, outputs)
     log(f"baseline: {base['streams_open']} streams, p99 {base['from_call_made']['p99_ms']:.0f} ms, machine busy "
-        f"{busy(base)} during the burst")
+        f"{busy_text(base)} during the burst")
     # The lag is compared at the number of streams the gateway served: the same messages to push.
     served = k["streams_open"]
     same = base if served == clients_count else baseline(served, outputs) if served else None
@@ -341,7 +336,7 @@ def point(clients_count: int, outputs: int, settle: float) -> tuple[dict[str, An
            "expected": clients_count * outputs, "p50_ms": k["from_call_made"]["p50_ms"],
            "p99_ms": k["from_call_made"]["p99_ms"], "bare_p99_ms": base["from_call_made"]["p99_ms"],
            "rss_open_mib": k["gateway_rss_open_mib"], "rss_peak_mib": k["gateway_rss_peak_mib"],
-           "following_s": k["all_following_after_s"], "busy": busy(k), "bare_busy": busy(base)}
+           "following_s": k["all_following_after_s"], "busy": busy_text(k), "bare_busy": busy_text(base)}
     return row, figures
 
 

@@ -93,13 +93,14 @@ class LoopWaker:
                 return  # a callback is scheduled and has not taken the list yet: it sets this one too
             self.wake_ups += 1
         loop = self._loop()
-        try:
-            if loop is None:
-                raise RuntimeError("the loop is gone")
-            loop.call_soon_threadsafe(self._set_pending)
-        except RuntimeError:  # the loop is closed: nobody waits any more
-            with self._lock:
-                self._pending.clear()
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._set_pending)
+                return
+            except RuntimeError:  # the loop is closed
+                pass
+        with self._lock:  # the loop is closed or gone: nobody waits any more
+            self._pending.clear()
 
     def _set_pending(self) -> None:
         with self._lock:
